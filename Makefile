@@ -1,0 +1,53 @@
+# The one task runner. The README's two commands are `make up` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+# The local stack's broker is Tansu, which needs the adjustments in streams/kafka_compat.py.
+# Point MARKETPULSE_KAFKA_BROKER at real Kafka and set this to 0 (it is harmless either way).
+export MARKETPULSE_KAFKA_TANSU_COMPAT ?= 1
+
+.PHONY: install up test lint typecheck check services-up services-down services-status lock clean
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	python3 -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed
+
+## The main job: services, worker (and API, source) until Ctrl-C.
+up: install
+	$(BIN)/marketpulse up
+
+## Everything CI runs: lint, types, and the whole suite against the real local services.
+test: install lint typecheck services-up
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+check: lint typecheck
+
+services-up: install
+	$(BIN)/marketpulse services up
+
+services-down: install
+	$(BIN)/marketpulse services down
+
+services-status: install
+	$(BIN)/marketpulse services status
+
+## Re-resolve the pinned dependencies after editing pyproject.toml.
+lock: install
+	$(BIN)/uv pip compile -q pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean: services-down
+	rm -rf $(VENV)

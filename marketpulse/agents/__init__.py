@@ -1,0 +1,1 @@
+"""Thin Faust agents: consume, call pure code in :mod:`marketpulse.analytics`, produce."""

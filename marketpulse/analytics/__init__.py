@@ -1,0 +1,1 @@
+"""Pure computation with no Faust imports: quality checks, bars, indicators, patterns."""

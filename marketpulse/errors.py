@@ -1,0 +1,21 @@
+"""One exception tree. ``retriable`` tells callers whether trying again can help."""
+
+from __future__ import annotations
+
+
+class MarketPulseError(Exception):
+    """Base of every error marketpulse raises on purpose."""
+
+    retriable: bool = False
+
+
+class ServiceError(MarketPulseError):
+    """A local service could not be installed, started or reached."""
+
+    def __init__(self, service: str, message: str, log_tail: str = "") -> None:
+        self.service = service
+        self.log_tail = log_tail
+        text = f"{service}: {message}"
+        if log_tail:
+            text += f"\n--- last lines of the {service} log ---\n{log_tail}"
+        super().__init__(text)

@@ -1,0 +1,1 @@
+"""Wire records (validated on decode), API models and the exported JSON Schemas."""

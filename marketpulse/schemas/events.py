@@ -1,0 +1,69 @@
+"""Market events as they travel on ``market.raw``: quotes and trades, packed into frames.
+
+Times are integer nanoseconds since the epoch, UTC, taken from the source. Prices may arrive
+missing or non-finite; the schema lets them through so the quality gate can name the fault
+(``bad_price``) instead of calling the whole frame malformed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Symbol = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9.:\-_/^]+$")]
+TimestampNs = Annotated[int, Field(ge=0, description="nanoseconds since the epoch, UTC")]
+
+
+class WireModel(BaseModel):
+    """Base of every record on a topic: immutable, unknown fields refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Quote(WireModel):
+    """Top of book at one instant."""
+
+    kind: Literal["quote"] = "quote"
+    symbol: Symbol
+    ts: TimestampNs
+    bid: float | None
+    ask: float | None
+    bid_size: float = 0.0
+    ask_size: float = 0.0
+    source: str = ""
+
+
+class Trade(WireModel):
+    """One print."""
+
+    kind: Literal["trade"] = "trade"
+    symbol: Symbol
+    ts: TimestampNs
+    price: float | None
+    size: float
+    conditions: list[int | str] = Field(default_factory=list)
+    source: str = ""
+
+
+Event = Annotated[Quote | Trade, Field(discriminator="kind")]
+
+
+class Frame(WireModel):
+    """Many events for one symbol (or a few), produced as one message keyed by symbol."""
+
+    source: str
+    received_ts: TimestampNs
+    events: list[Event]
+
+
+class DeadLetter(WireModel):
+    """Input we refused, with why and where it came from; nothing is dropped silently."""
+
+    reason: str = Field(description="machine-readable reason code, e.g. malformed, crossed_quote")
+    detail: str
+    payload: str = Field(description="the original message (or event), as text")
+    topic: str
+    partition: int
+    offset: int
+    key: str | None = None

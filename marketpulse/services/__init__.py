@@ -1,0 +1,1 @@
+"""Start, stop and check the local services the pipeline needs, all on loopback."""

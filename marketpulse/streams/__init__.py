@@ -1,0 +1,1 @@
+"""Topics, codecs, sources and the Kafka client adjustments."""

@@ -1,0 +1,59 @@
+"""A frame through the real broker and a real worker process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+from aiokafka.structs import ConsumerRecord
+
+from marketpulse.schemas.events import DeadLetter, Frame, Quote, Trade
+from marketpulse.settings import Settings
+from tests.kafka_helpers import consume_until, produce, unique
+from tests.workers import WorkerProcess
+
+pytestmark = [pytest.mark.e2e]
+
+
+async def test_frame_flows_from_raw_to_clean_and_bad_input_is_dead_lettered(
+    services: Settings, tmp_path: Path
+) -> None:
+    symbol = unique("SMK").upper().replace("-", "")
+    key = symbol.encode()
+    frame = Frame(
+        source="test",
+        received_ts=1_700_000_000_000_000_000,
+        events=[
+            Quote(symbol=symbol, ts=1_700_000_000_000_000_000, bid=10.0, ask=10.1),
+            Trade(symbol=symbol, ts=1_700_000_000_100_000_000, price=10.05, size=100),
+        ],
+    )
+    worker = WorkerProcess(
+        ["-m", "marketpulse.cli", "worker"],
+        {"MARKETPULSE_WORKER_ID": unique("smoke")},
+        tmp_path / "worker.log",
+    )
+    try:
+        worker.wait_for_log("[^Worker]: Ready")
+        await produce(
+            services,
+            "market.raw",
+            [(key, frame.model_dump_json().encode()), (key, b'{"source": "test", "events": 3')],
+        )
+
+        def ours(records: list[ConsumerRecord[bytes, bytes]]) -> list[ConsumerRecord[bytes, bytes]]:
+            return [r for r in records if r.key == key]
+
+        clean = ours(await consume_until(services, ["market.clean"], lambda rs: bool(ours(rs))))
+        assert [Frame.model_validate_json(r.value) for r in clean] == [frame]
+
+        dead = ours(await consume_until(services, ["market.deadletter"], lambda rs: bool(ours(rs))))
+        letters = [DeadLetter.model_validate_json(r.value) for r in dead]
+        assert [(d.reason, d.topic, d.key) for d in letters] == [
+            ("malformed", "market.raw", symbol)
+        ]
+        assert letters[0].payload == '{"source": "test", "events": 3'
+        assert orjson.loads(clean[0].value)["events"][1]["price"] == 10.05
+    finally:
+        worker.stop()

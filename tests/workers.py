@@ -1,0 +1,64 @@
+"""Worker processes started by tests: real subprocesses, readiness read from their logs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class WorkerProcess:
+    """One Faust worker in a subprocess, logging to a file the test can show on failure."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        self._log = log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, *argv],
+            cwd=REPO,
+            env={**os.environ, **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    @property
+    def pid(self) -> int:
+        """The worker's process id."""
+        return self.proc.pid
+
+    def log(self) -> str:
+        """Everything the worker has printed so far."""
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for_log(self, needle: str, timeout_s: float = 60.0, count: int = 1) -> None:
+        """Poll the log until ``needle`` has appeared ``count`` times."""
+        deadline = time.monotonic() + timeout_s
+        while self.log().count(needle) < count:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited ({self.proc.returncode}):\n{self.log()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no {needle!r} in the worker log:\n{self.log()[-3000:]}")
+            time.sleep(0.1)
+
+    def stop(self, timeout_s: float = 30.0) -> int:
+        """Stop gracefully (SIGTERM), killing only if it does not exit in time."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        """kill -9: no chance to commit, flush or leave the group."""
+        self.proc.kill()
+        self.proc.wait()
+        self._log.close()
