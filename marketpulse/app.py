@@ -6,6 +6,7 @@ import faust
 
 from marketpulse.settings import Settings, get_settings
 from marketpulse.streams import kafka_compat
+from marketpulse.streams.topics import declare
 
 
 def create_app(settings: Settings | None = None, *, discover_agents: bool = True) -> faust.App:
@@ -34,3 +35,4 @@ def create_app(settings: Settings | None = None, *, discover_agents: bool = True
 
 
 app = create_app()
+topics = declare(app, get_settings().topic_partitions)

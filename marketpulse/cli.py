@@ -11,6 +11,8 @@ import orjson
 from marketpulse.errors import MarketPulseError
 from marketpulse.settings import get_settings
 
+DEFAULT_SYMBOLS = "AAPL,MSFT,AMZN,GOOGL,TSLA"
+
 
 def _config_show(_args: argparse.Namespace) -> int:
     print(orjson.dumps(get_settings().masked(), option=orjson.OPT_INDENT_2).decode())
@@ -40,7 +42,33 @@ def _services(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     from marketpulse.runner import run_worker
 
-    return run_worker(args.loglevel)
+    return run_worker(get_settings(), args.loglevel)
+
+
+def _api(_args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from marketpulse.api.main import create_app
+
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)
+    return 0
+
+
+def _source(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from marketpulse.clock import SystemClock
+    from marketpulse.streams.sources.publisher import run_synthetic
+    from marketpulse.streams.sources.synthetic import SyntheticMarket
+
+    market = SyntheticMarket(args.symbols.split(","), seed=args.seed)
+    asyncio.run(
+        run_synthetic(
+            get_settings(), market, SystemClock(), args.rate, args.frame_size, args.duration
+        )
+    )
+    return 0
 
 
 def _up(_args: argparse.Namespace) -> int:
@@ -65,6 +93,18 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run one Faust worker")
     worker.add_argument("--loglevel", default="info")
     worker.set_defaults(func=_worker)
+
+    api = sub.add_parser("api", help="serve the REST API")
+    api.set_defaults(func=_api)
+
+    source = sub.add_parser("source", help="publish market data to market.raw")
+    source.add_argument("kind", choices=["synthetic"])
+    source.add_argument("--symbols", default=DEFAULT_SYMBOLS)
+    source.add_argument("--rate", type=float, default=200.0, help="events per second")
+    source.add_argument("--frame-size", type=int, default=20, help="events per frame")
+    source.add_argument("--duration", type=float, default=None, help="seconds (default: forever)")
+    source.add_argument("--seed", type=int, default=0)
+    source.set_defaults(func=_source)
 
     up = sub.add_parser("up", help="services, worker and API until Ctrl-C")
     up.set_defaults(func=_up)

@@ -7,14 +7,24 @@ import subprocess
 import sys
 import threading
 
+from prometheus_client import start_http_server
+
 from marketpulse.services import stack
-from marketpulse.services.process import wait_until
 from marketpulse.settings import Settings
 
+# The default source of `marketpulse up`: a synthetic market, so there is data from the start.
+DEFAULT_SOURCE = ["source", "synthetic"]
 
-def run_worker(loglevel: str) -> int:
+
+def run_worker(settings: Settings, loglevel: str) -> int:
     """Run one Faust worker in the foreground (its own signal handling stops it)."""
     from marketpulse.app import app
+
+    if settings.worker_metrics_port:
+        try:
+            start_http_server(settings.worker_metrics_port, settings.worker_metrics_host)
+        except OSError as exc:  # a second worker on one host: run on, without its own /metrics
+            print(f"worker metrics not served on port {settings.worker_metrics_port}: {exc}")
 
     sys.argv = ["marketpulse", "worker", "--loglevel", loglevel, "--without-web"]
     app.main()
@@ -22,13 +32,18 @@ def run_worker(loglevel: str) -> int:
 
 
 def run_all(settings: Settings) -> int:
-    """Start the services, the worker and the API; stop what was started on Ctrl-C."""
+    """Start the services, worker, API and default source; stop what was started on Ctrl-C."""
     started = stack.up(settings)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    worker = subprocess.Popen([sys.executable, "-m", "marketpulse.cli", "worker"])
+    children = {
+        name: subprocess.Popen([sys.executable, "-m", "marketpulse.cli", *argv])  # noqa: S603
+        for name, argv in (("worker", ["worker"]), ("api", ["api"]), ("source", DEFAULT_SOURCE))
+    }
+    api = f"http://{settings.api_host}:{settings.api_port}"
     print("\nmarketpulse is running:")
+    print(f"  API       {api}/api/v1  (docs {api}/docs, health {api}/api/v1/monitoring/health)")
     print(f"  broker    {settings.kafka_broker}")
     print(f"  influxdb  {settings.influx_url}")
     print(f"  postgres  {settings.postgres_host}:{settings.postgres_port}")
@@ -36,15 +51,20 @@ def run_all(settings: Settings) -> int:
     print("Press Ctrl-C to stop (data is kept under .data/).", flush=True)
     try:
         while not stop.is_set():
-            if worker.poll() is not None:
-                print(f"worker exited with status {worker.returncode}", file=sys.stderr)
-                return worker.returncode or 1
+            for name, child in children.items():
+                if child.poll() is not None:
+                    print(f"{name} exited with status {child.returncode}", file=sys.stderr)
+                    return child.returncode or 1
             stop.wait(0.5)
         return 0
     finally:
-        if worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-            if not wait_until(lambda: worker.poll() is not None, 30):
-                worker.kill()
+        for child in children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children.values():
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
         stack.down(settings, only=set(started))
         print("stopped: " + (", ".join(started) if started else "nothing else was started here"))

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     kafka_session_timeout_s: float = Field(10.0, gt=0)
     topic_partitions: int = Field(4, ge=1)
     worker_id: str = Field("marketpulse", description="Faust app id (consumer group)")
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int = Field(9100, ge=0, description="worker /metrics; 0 turns it off")
 
     influx_url: str = "http://127.0.0.1:8086"
     influx_rpc_port: int = 8088

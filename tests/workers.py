@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 class WorkerProcess:
@@ -45,10 +53,10 @@ class WorkerProcess:
                 raise TimeoutError(f"no {needle!r} in the worker log:\n{self.log()[-3000:]}")
             time.sleep(0.1)
 
-    def stop(self, timeout_s: float = 30.0) -> int:
-        """Stop gracefully (SIGTERM), killing only if it does not exit in time."""
+    def stop(self, timeout_s: float = 30.0, signum: int = signal.SIGTERM) -> int:
+        """Stop gracefully (SIGTERM, or SIGINT as Ctrl-C sends), killing if it does not exit."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(signum)
             try:
                 self.proc.wait(timeout_s)
             except subprocess.TimeoutExpired:

@@ -6,13 +6,12 @@ from faust import StreamT
 from faust.types import EventT
 
 from marketpulse.analytics.frames import Rejection, decode_frame
-from marketpulse.app import app
+from marketpulse.app import app, topics
 from marketpulse.metrics import DEADLETTERS, EVENTS_IN
 from marketpulse.schemas.events import DeadLetter
-from marketpulse.streams.topics import clean_topic, deadletter_topic, raw_topic
 
 
-@app.agent(raw_topic)
+@app.agent(topics.raw)
 async def normalize(stream: StreamT[bytes]) -> None:
     """Validate each frame; forward it whole, or dead-letter it whole with the reason."""
     async for event in stream.events():
@@ -22,7 +21,7 @@ async def normalize(stream: StreamT[bytes]) -> None:
             await _dead_letter(event, payload, decoded)
         else:
             EVENTS_IN.labels(source=decoded.source).inc(len(decoded.events))
-            await clean_topic.send(key=event.key, value=payload)
+            await topics.clean.send(key=event.key, value=payload)
 
 
 async def _dead_letter(event: EventT[bytes], payload: bytes, rejection: Rejection) -> None:
@@ -37,4 +36,4 @@ async def _dead_letter(event: EventT[bytes], payload: bytes, rejection: Rejectio
         offset=message.offset,
         key=event.key.decode("utf-8", errors="replace") if event.key else None,
     )
-    await deadletter_topic.send(key=event.key, value=record.model_dump_json().encode())
+    await topics.deadletter.send(key=event.key, value=record.model_dump_json().encode())

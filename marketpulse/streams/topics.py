@@ -1,17 +1,16 @@
 """Every topic, declared once. All are keyed by symbol, so a symbol's events stay in order.
 
-Payloads are bytes on the wire, decoded and validated by :mod:`marketpulse.schemas`
-(see :mod:`marketpulse.streams.codecs`).
+The names and what they carry live here without Faust, so sources and tools can use them
+cheaply; :func:`declare` makes the Faust topic objects for the app (``marketpulse.app.topics``).
+Payloads are bytes on the wire, decoded and validated by :mod:`marketpulse.schemas`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from faust.types import TopicT
+from faust.types import AppT, TopicT
 
-from marketpulse.app import app
-from marketpulse.settings import get_settings
 from marketpulse.streams.codecs import bytes_topic
 
 
@@ -30,10 +29,19 @@ DEADLETTER = TopicSpec("market.deadletter", "DeadLetter: refused input with a re
 SPECS = (RAW, CLEAN, DEADLETTER)
 
 
-def _declare(spec: TopicSpec) -> TopicT:
-    return bytes_topic(app, spec.name, get_settings().topic_partitions)
+@dataclass(frozen=True)
+class Topics:
+    """The app's Faust topic objects."""
+
+    raw: TopicT
+    clean: TopicT
+    deadletter: TopicT
 
 
-raw_topic = _declare(RAW)
-clean_topic = _declare(CLEAN)
-deadletter_topic = _declare(DEADLETTER)
+def declare(app: AppT, partitions: int) -> Topics:
+    """Declare every topic on ``app``."""
+    return Topics(
+        raw=bytes_topic(app, RAW.name, partitions),
+        clean=bytes_topic(app, CLEAN.name, partitions),
+        deadletter=bytes_topic(app, DEADLETTER.name, partitions),
+    )

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import orjson
 import pytest
 from aiokafka.structs import ConsumerRecord
+from prometheus_client.parser import text_string_to_metric_families
 
 from marketpulse.schemas.events import DeadLetter, Frame, Quote, Trade
 from marketpulse.settings import Settings
 from tests.kafka_helpers import consume_until, produce, unique
-from tests.workers import WorkerProcess
+from tests.workers import WorkerProcess, free_port
 
 pytestmark = [pytest.mark.e2e]
 
@@ -29,9 +31,13 @@ async def test_frame_flows_from_raw_to_clean_and_bad_input_is_dead_lettered(
             Trade(symbol=symbol, ts=1_700_000_000_100_000_000, price=10.05, size=100),
         ],
     )
+    metrics_port = free_port()
     worker = WorkerProcess(
         ["-m", "marketpulse.cli", "worker"],
-        {"MARKETPULSE_WORKER_ID": unique("smoke")},
+        {
+            "MARKETPULSE_WORKER_ID": unique("smoke"),
+            "MARKETPULSE_WORKER_METRICS_PORT": str(metrics_port),
+        },
         tmp_path / "worker.log",
     )
     try:
@@ -55,5 +61,16 @@ async def test_frame_flows_from_raw_to_clean_and_bad_input_is_dead_lettered(
         ]
         assert letters[0].payload == '{"source": "test", "events": 3'
         assert orjson.loads(clean[0].value)["events"][1]["price"] == 10.05
+
+        async with httpx.AsyncClient() as client:
+            metrics = (await client.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
+        samples = {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(metrics)
+            for s in family.samples
+        }
+        # The fresh group reads market.raw from the start, so earlier runs' input counts too.
+        assert samples[("marketpulse_deadletters_total", (("reason", "malformed"),))] >= 1
+        assert samples[("marketpulse_events_in_total", (("source", "test"),))] >= 2
     finally:
         worker.stop()

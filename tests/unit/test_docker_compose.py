@@ -30,7 +30,8 @@ def _services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_the_stack_is_complete(compose: dict[str, Any]) -> None:
     assert set(_services(compose)) >= {
-        "kafka", "influxdb", "postgres", "redis", "prometheus", "grafana", "worker",
+        "kafka", "influxdb", "postgres", "redis", "prometheus", "grafana", "worker", "api",
+        "source",
     }  # fmt: skip
 
 

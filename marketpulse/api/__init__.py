@@ -1,0 +1,1 @@
+"""The FastAPI layer under ``/api/v1``."""

@@ -1,0 +1,1 @@
+"""Where market data comes from: vendors, files and the synthetic generator."""

@@ -1,0 +1,52 @@
+"""Produce frames to ``market.raw`` at a steady rate, keyed by symbol."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from aiokafka import AIOKafkaProducer
+
+from marketpulse.clock import Clock
+from marketpulse.settings import Settings
+from marketpulse.streams.sources.synthetic import SyntheticMarket
+from marketpulse.streams.topics import RAW
+
+
+def bootstrap_servers(settings: Settings) -> str:
+    """The broker list in the form aiokafka wants."""
+    urls = settings.kafka_broker.replace(";", ",").split(",")
+    return ",".join(url.split("://", 1)[-1] for url in urls)
+
+
+async def run_synthetic(
+    settings: Settings,
+    market: SyntheticMarket,
+    clock: Clock,
+    rate: float,
+    frame_size: int,
+    duration_s: float | None = None,
+    report: Callable[[str], None] = print,
+) -> int:
+    """Publish about ``rate`` events per second; return how many events were published."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers(settings), linger_ms=5)
+    await producer.start()
+    symbols = market.symbols
+    period_s = frame_size * len(symbols) / rate
+    last = dict.fromkeys(symbols, clock.now_ns())
+    started = clock.now_ns()
+    published = 0
+    try:
+        while duration_s is None or clock.now_ns() - started < duration_s * 1e9:
+            await asyncio.sleep(period_s)  # pacing a live feed, not synchronisation
+            now = clock.now_ns()
+            for symbol in symbols:
+                frame = market.frame(symbol, last[symbol], now, frame_size)
+                last[symbol] = now
+                await producer.send(RAW.name, frame.model_dump_json().encode(), symbol.encode())
+                published += len(frame.events)
+        await producer.flush()
+    finally:
+        await producer.stop()
+    report(f"published {published} events")
+    return published
