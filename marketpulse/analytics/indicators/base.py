@@ -1,0 +1,98 @@
+"""What every indicator shares: the candle it eats, its state snapshot, TA-Lib's zero tests.
+
+State is plain data (numbers, lists, nested dicts), so an indicator can be written to a Faust
+table as JSON and restored exactly: :meth:`Indicator.state` and :meth:`Indicator.load`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+
+class Candle:
+    """One OHLCV bar: the only input indicators see."""
+
+    __slots__ = ("close", "high", "low", "open", "ts", "volume")
+
+    def __init__(
+        self, ts: int, open: float, high: float, low: float, close: float, volume: float
+    ) -> None:
+        self.ts = ts
+        self.open = open
+        self.high = high
+        self.low = low
+        self.close = close
+        self.volume = volume
+
+    def __repr__(self) -> str:
+        return (
+            f"Candle(ts={self.ts}, o={self.open}, h={self.high}, l={self.low}, "
+            f"c={self.close}, v={self.volume})"
+        )
+
+
+def is_zero(value: float) -> bool:
+    """TA-Lib's TA_IS_ZERO: inside (-1e-8, 1e-8)."""
+    return -0.00000001 < value < 0.00000001
+
+
+def is_zero_or_neg(value: float) -> bool:
+    """TA-Lib's TA_IS_ZERO_OR_NEG."""
+    return value < 0.00000001
+
+
+class Stateful:
+    """Snapshot and restore every attribute, recursing into stateful children."""
+
+    def state(self) -> dict[str, Any]:
+        """Return the state as JSON-ready data."""
+        return {
+            key: value.state() if isinstance(value, Stateful) else _copy(value)
+            for key, value in vars(self).items()
+        }
+
+    def load(self, state: dict[str, Any]) -> None:
+        """Restore a state returned by :meth:`state`."""
+        for key, value in state.items():
+            current = getattr(self, key)
+            if isinstance(current, Stateful):
+                current.load(value)
+            else:
+                setattr(self, key, _copy(value))
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+class Indicator(Stateful, ABC):
+    """An incremental indicator: O(1) (or O(period)) work per bar, bounded state."""
+
+    name: str
+    outputs: tuple[str, ...]
+
+    @abstractmethod
+    def update(self, candle: Candle) -> None:
+        """Take the next bar."""
+
+    @property
+    @abstractmethod
+    def initialized(self) -> bool:
+        """Tell whether values are available (TA-Lib's first output bar has been reached)."""
+
+    @abstractmethod
+    def values(self) -> dict[str, float]:
+        """Return the current outputs by name; empty before the first output bar."""
+
+    def reset(self) -> None:
+        """Forget everything, as if no bar had been seen."""
+        fresh = type(self).__new__(type(self))
+        fresh.__init__(*self.params())  # type: ignore[misc]
+        self.load(fresh.state())
+
+    @abstractmethod
+    def params(self) -> tuple[Any, ...]:
+        """The constructor arguments."""

@@ -1,0 +1,80 @@
+"""Fixed windows with O(1) updates: a ring buffer and monotonic rolling extremes."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from marketpulse.analytics.indicators.base import Stateful
+
+
+class Ring(Stateful):
+    """The last ``size`` values; ``push`` returns the value that fell out (or None)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: list[float] = []
+        self.head = 0  # index of the oldest item once full
+
+    def push(self, value: float) -> float | None:
+        """Add ``value``; return the evicted oldest value when the ring was full."""
+        items = self.items
+        if len(items) < self.size:
+            items.append(value)
+            return None
+        head = self.head
+        old = items[head]
+        items[head] = value
+        self.head = (head + 1) % self.size
+        return old
+
+    @property
+    def full(self) -> bool:
+        """Whether ``size`` values have been pushed."""
+        return len(self.items) == self.size
+
+    def ordered(self) -> list[float]:
+        """The values, oldest first."""
+        return self.items[self.head :] + self.items[: self.head]
+
+
+class RollingExtreme(Stateful):
+    """Highest (or lowest) of the last ``size`` values, amortised O(1) by a monotonic queue."""
+
+    def __init__(self, size: int, highest: bool) -> None:
+        self.size = size
+        self.highest = highest
+        self.count = 0
+        self.queue: deque[list[Any]] = deque()  # [index, value], best first
+
+    def push(self, value: float) -> float:
+        """Add ``value`` and return the extreme of the window that ends with it."""
+        queue = self.queue
+        index = self.count
+        self.count += 1
+        if self.highest:
+            while queue and queue[-1][1] <= value:
+                queue.pop()
+        else:
+            while queue and queue[-1][1] >= value:
+                queue.pop()
+        queue.append([index, value])
+        if queue[0][0] <= index - self.size:
+            queue.popleft()
+        return float(queue[0][1])
+
+    def state(self) -> dict[str, Any]:
+        """Return the state; the queue as a list."""
+        return {
+            "size": self.size,
+            "highest": self.highest,
+            "count": self.count,
+            "queue": [list(item) for item in self.queue],
+        }
+
+    def load(self, state: dict[str, Any]) -> None:
+        """Restore a state returned by :meth:`state`."""
+        self.size = state["size"]
+        self.highest = state["highest"]
+        self.count = state["count"]
+        self.queue = deque([list(item) for item in state["queue"]])
