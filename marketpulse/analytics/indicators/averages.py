@@ -118,7 +118,7 @@ class WMA(_Average):
 
 
 class DEMA(_Average):
-    """2·EMA − EMA(EMA); first output at bar 2(n−1)."""
+    """2*EMA - EMA(EMA); first output at bar 2(n-1)."""
 
     def __init__(self, period: int, prefix: str = "dema") -> None:
         super().__init__(period, prefix)
@@ -136,7 +136,7 @@ class DEMA(_Average):
 
 
 class TEMA(_Average):
-    """3·EMA − 3·EMA(EMA) + EMA(EMA(EMA)); first output at bar 3(n−1)."""
+    """3*EMA - 3*EMA(EMA) + EMA(EMA(EMA)); first output at bar 3(n-1)."""
 
     def __init__(self, period: int, prefix: str = "tema") -> None:
         super().__init__(period, prefix)

@@ -1,0 +1,11 @@
+"""Incremental technical indicators that equal TA-Lib from its first output bar."""
+
+from marketpulse.analytics.indicators.base import Candle, Indicator
+from marketpulse.analytics.indicators.registry import (
+    DEFAULT_SPECS,
+    IndicatorSet,
+    UnknownIndicator,
+    build,
+)
+
+__all__ = ["DEFAULT_SPECS", "Candle", "Indicator", "IndicatorSet", "UnknownIndicator", "build"]

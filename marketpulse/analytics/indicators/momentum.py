@@ -1,0 +1,300 @@
+"""Momentum and oscillators: RSI, MACD, STOCH, STOCHF, WILLR, ROC, CCI, MFI (TA-Lib's rules)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marketpulse.analytics.indicators.averages import EMA, SMA
+from marketpulse.analytics.indicators.base import Candle, Indicator, is_zero
+from marketpulse.analytics.indicators.windows import Ring, RollingExtreme
+
+
+class _Single(Indicator):
+    """An indicator with one output, computed from whole candles."""
+
+    value: float | None = None
+
+    @property
+    def initialized(self) -> bool:
+        return self.value is not None
+
+    def values(self) -> dict[str, float]:
+        return {} if self.value is None else {self.name: self.value}
+
+
+class RSI(_Single):
+    """Wilder's RSI: gains and losses averaged by SMA over the first n changes, then smoothed."""
+
+    def __init__(self, period: int = 14) -> None:
+        self.period = period
+        self.name = f"rsi_{period}"
+        self.outputs = (self.name,)
+        self.value = None
+        self.prev_close: float | None = None
+        self.changes = 0
+        self.gain = 0.0
+        self.loss = 0.0
+
+    def params(self) -> tuple[Any, ...]:
+        return (self.period,)
+
+    def update(self, candle: Candle) -> None:
+        x = candle.close
+        prev = self.prev_close
+        self.prev_close = x
+        if prev is None:
+            return
+        change = x - prev
+        n = self.period
+        self.changes += 1
+        if self.changes > n:
+            self.gain *= n - 1
+            self.loss *= n - 1
+        if change < 0:
+            self.loss -= change
+        else:
+            self.gain += change
+        if self.changes < n:
+            return
+        self.gain /= n
+        self.loss /= n
+        total = self.gain + self.loss
+        self.value = 100.0 * (self.gain / total) if not is_zero(total) else 0.0
+
+
+class MACD(Indicator):
+    """MACD line, signal and histogram; both EMAs seeded at bar slow-1, output from slow+signal-2."""
+
+    def __init__(self, fast: int = 12, slow: int = 26, signal: int = 9) -> None:
+        fast, slow = min(fast, slow), max(fast, slow)
+        self.fast, self.slow, self.signal_period = fast, slow, signal
+        suffix = f"{fast}_{slow}_{signal}"
+        self.name = f"macd_{suffix}"
+        self.outputs = (f"macd_{suffix}", f"macdsignal_{suffix}", f"macdhist_{suffix}")
+        self.fast_ema = EMA(fast, seed_at=slow)
+        self.slow_ema = EMA(slow)
+        self.signal_ema = EMA(signal)
+        self.line: float | None = None
+
+    def params(self) -> tuple[Any, ...]:
+        return (self.fast, self.slow, self.signal_period)
+
+    def update(self, candle: Candle) -> None:
+        fast = self.fast_ema.push(candle.close)
+        slow = self.slow_ema.push(candle.close)
+        if fast is None or slow is None:
+            return
+        self.line = fast - slow
+        self.signal_ema.push(self.line)
+
+    @property
+    def initialized(self) -> bool:
+        return self.signal_ema.value is not None
+
+    def values(self) -> dict[str, float]:
+        signal = self.signal_ema.value
+        if signal is None or self.line is None:
+            return {}
+        line_name, signal_name, hist_name = self.outputs
+        return {line_name: self.line, signal_name: signal, hist_name: self.line - signal}
+
+
+def _fast_k(close: float, highest: float, lowest: float) -> float:
+    diff = (highest - lowest) / 100.0
+    return (close - lowest) / diff if diff != 0.0 else 0.0
+
+
+class STOCH(Indicator):
+    """Slow stochastic: fast %K over ``fastk`` bars, slow %K = SMA(slowk), slow %D = SMA(slowd)."""
+
+    def __init__(self, fastk: int = 14, slowk: int = 3, slowd: int = 3) -> None:
+        self.fastk, self.slowk_period, self.slowd_period = fastk, slowk, slowd
+        suffix = f"{fastk}_{slowk}_{slowd}"
+        self.name = f"stoch_{suffix}"
+        self.outputs = (f"stoch_slowk_{suffix}", f"stoch_slowd_{suffix}")
+        self.highest = RollingExtreme(fastk, highest=True)
+        self.lowest = RollingExtreme(fastk, highest=False)
+        self.count = 0
+        self.slowk = SMA(slowk)
+        self.slowd = SMA(slowd)
+
+    def params(self) -> tuple[Any, ...]:
+        return (self.fastk, self.slowk_period, self.slowd_period)
+
+    def update(self, candle: Candle) -> None:
+        highest = self.highest.push(candle.high)
+        lowest = self.lowest.push(candle.low)
+        self.count += 1
+        if self.count < self.fastk:
+            return
+        k = self.slowk.push(_fast_k(candle.close, highest, lowest))
+        if k is not None:
+            self.slowd.push(k)
+
+    @property
+    def initialized(self) -> bool:
+        return self.slowd.value is not None
+
+    def values(self) -> dict[str, float]:
+        if self.slowd.value is None or self.slowk.value is None:
+            return {}
+        return {self.outputs[0]: self.slowk.value, self.outputs[1]: self.slowd.value}
+
+
+class STOCHF(Indicator):
+    """Fast stochastic: %K over ``fastk`` bars and %D = SMA(fastd); both from bar fastk+fastd-2."""
+
+    def __init__(self, fastk: int = 14, fastd: int = 3) -> None:
+        self.fastk_period, self.fastd_period = fastk, fastd
+        self.name = f"stochf_{fastk}_{fastd}"
+        self.outputs = (f"stochf_fastk_{fastk}", f"stochf_fastd_{fastk}_{fastd}")
+        self.highest = RollingExtreme(fastk, highest=True)
+        self.lowest = RollingExtreme(fastk, highest=False)
+        self.count = 0
+        self.k: float | None = None
+        self.fastd = SMA(fastd)
+
+    def params(self) -> tuple[Any, ...]:
+        return (self.fastk_period, self.fastd_period)
+
+    def update(self, candle: Candle) -> None:
+        highest = self.highest.push(candle.high)
+        lowest = self.lowest.push(candle.low)
+        self.count += 1
+        if self.count < self.fastk_period:
+            return
+        self.k = _fast_k(candle.close, highest, lowest)
+        self.fastd.push(self.k)
+
+    @property
+    def initialized(self) -> bool:
+        return self.fastd.value is not None
+
+    def values(self) -> dict[str, float]:
+        if self.fastd.value is None or self.k is None:
+            return {}
+        return {self.outputs[0]: self.k, self.outputs[1]: self.fastd.value}
+
+
+class WILLR(_Single):
+    """Williams %R over ``period`` bars, in [-100, 0]."""
+
+    def __init__(self, period: int = 14) -> None:
+        self.period = period
+        self.name = f"willr_{period}"
+        self.outputs = (self.name,)
+        self.value = None
+        self.highest = RollingExtreme(period, highest=True)
+        self.lowest = RollingExtreme(period, highest=False)
+        self.count = 0
+
+    def params(self) -> tuple[Any, ...]:
+        return (self.period,)
+
+    def update(self, candle: Candle) -> None:
+        highest = self.highest.push(candle.high)
+        lowest = self.lowest.push(candle.low)
+        self.count += 1
+        if self.count < self.period:
+            return
+        diff = (highest - lowest) / (-100.0)
+        self.value = (highest - candle.close) / diff if diff != 0.0 else 0.0
+
+
+class ROC(_Single):
+    """Rate of change in percent against the close ``period`` bars back (0 when that is 0)."""
+
+    def __init__(self, period: int = 10) -> None:
+        self.period = period
+        self.name = f"roc_{period}"
+        self.outputs = (self.name,)
+        self.value = None
+        self.window = Ring(period)
+
+    def params(self) -> tuple[Any, ...]:
+        return (self.period,)
+
+    def update(self, candle: Candle) -> None:
+        back = self.window.push(candle.close)
+        if back is None:
+            return
+        self.value = ((candle.close / back) - 1.0) * 100.0 if back != 0.0 else 0.0
+
+
+class CCI(_Single):
+    """Commodity channel index. The mean deviation needs the window: O(period) per bar."""
+
+    def __init__(self, period: int = 20) -> None:
+        self.period = period
+        self.name = f"cci_{period}"
+        self.outputs = (self.name,)
+        self.value = None
+        self.window = Ring(period)
+
+    def params(self) -> tuple[Any, ...]:
+        return (self.period,)
+
+    def update(self, candle: Candle) -> None:
+        typical = (candle.high + candle.low + candle.close) / 3
+        self.window.push(typical)
+        if not self.window.full:
+            return
+        n = self.period
+        items = self.window.items  # storage order, as TA-Lib's circular buffer sums it
+        average = 0.0
+        for item in items:
+            average += item
+        average /= n
+        deviation = 0.0
+        for item in items:
+            deviation += abs(item - average)
+        distance = typical - average
+        if distance != 0.0 and deviation != 0.0:
+            self.value = distance / (0.015 * (deviation / n))
+        else:
+            self.value = 0.0
+
+
+class MFI(_Single):
+    """Money flow index. A typical-price change within 1e-14 of the prices counts as none."""
+
+    def __init__(self, period: int = 14) -> None:
+        self.period = period
+        self.name = f"mfi_{period}"
+        self.outputs = (self.name,)
+        self.value = None
+        self.prev_typical: float | None = None
+        self.positive = Ring(period)
+        self.negative = Ring(period)
+        self.pos_sum = 0.0
+        self.neg_sum = 0.0
+
+    def params(self) -> tuple[Any, ...]:
+        return (self.period,)
+
+    def update(self, candle: Candle) -> None:
+        typical = (candle.high + candle.low + candle.close) / 3.0
+        prev = self.prev_typical
+        self.prev_typical = typical
+        if prev is None:
+            return
+        change = typical - prev
+        flow = typical * candle.volume
+        positive = negative = 0.0
+        if abs(change) <= 0.00000000000001 * (abs(typical) + abs(prev)):
+            pass
+        elif change < 0:
+            negative = flow
+        else:
+            positive = flow
+        old_positive = self.positive.push(positive)
+        old_negative = self.negative.push(negative)
+        if old_positive is not None and old_negative is not None:
+            self.pos_sum -= old_positive
+            self.neg_sum -= old_negative
+        self.pos_sum += positive
+        self.neg_sum += negative
+        if not self.positive.full:
+            return
+        total = self.pos_sum + self.neg_sum
+        self.value = 0.0 if total < 1.0 else 100.0 * (self.pos_sum / total)

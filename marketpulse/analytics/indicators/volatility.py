@@ -1,0 +1,133 @@
+"""Volatility: Bollinger Bands, true range and ATR (TA-Lib's rules)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from marketpulse.analytics.indicators.averages import SMA
+from marketpulse.analytics.indicators.base import Candle, Indicator, is_zero_or_neg
+from marketpulse.analytics.indicators.windows import Ring
+
+
+def true_range(high: float, low: float, prev_close: float) -> float:
+    """Greatest of high-low, |prev close-high| and |prev close-low|."""
+    greatest = high - low
+    up = abs(prev_close - high)
+    if up > greatest:
+        greatest = up
+    down = abs(prev_close - low)
+    if down > greatest:
+        greatest = down
+    return greatest
+
+
+class BBANDS(Indicator):
+    """SMA ± k population standard deviations (running sum of squares, as TA-Lib)."""
+
+    def __init__(self, period: int = 20, devup: float = 2.0, devdn: float | None = None) -> None:
+        self.period = period
+        self.devup = devup
+        self.devdn = devup if devdn is None else devdn
+        suffix = f"{period}_{devup:g}" if self.devdn == devup else f"{period}_{devup:g}_{devdn:g}"
+        self.name = f"bb_{suffix}"
+        self.outputs = (f"bb_upper_{suffix}", f"bb_middle_{suffix}", f"bb_lower_{suffix}")
+        self.middle = SMA(period)
+        self.squares = Ring(period)
+        self.square_total = 0.0
+        self.deviation: float | None = None
+
+    def params(self) -> tuple[Any, ...]:
+        return (self.period, self.devup, self.devdn)
+
+    def update(self, candle: Candle) -> None:
+        x = candle.close
+        mean = self.middle.push(x)
+        square = x * x
+        evicted = self.squares.push(square)
+        if evicted is not None:
+            self.square_total -= evicted
+        self.square_total += square
+        if mean is None:
+            return
+        variance = self.square_total / self.period - mean * mean
+        self.deviation = math.sqrt(variance) if not is_zero_or_neg(variance) else 0.0
+
+    @property
+    def initialized(self) -> bool:
+        return self.deviation is not None
+
+    def values(self) -> dict[str, float]:
+        mean, deviation = self.middle.value, self.deviation
+        if mean is None or deviation is None:
+            return {}
+        upper, middle, lower = self.outputs
+        return {
+            upper: mean + deviation * self.devup,
+            middle: mean,
+            lower: mean - deviation * self.devdn,
+        }
+
+
+class TRANGE(Indicator):
+    """True range, from the second bar."""
+
+    def __init__(self) -> None:
+        self.name = "trange"
+        self.outputs = ("trange",)
+        self.prev_close: float | None = None
+        self.value: float | None = None
+
+    def params(self) -> tuple[Any, ...]:
+        return ()
+
+    def update(self, candle: Candle) -> None:
+        if self.prev_close is not None:
+            self.value = true_range(candle.high, candle.low, self.prev_close)
+        self.prev_close = candle.close
+
+    @property
+    def initialized(self) -> bool:
+        return self.value is not None
+
+    def values(self) -> dict[str, float]:
+        return {} if self.value is None else {"trange": self.value}
+
+
+class ATR(Indicator):
+    """Average true range: the SMA of the first n true ranges (bars 1..n), then Wilder's."""
+
+    def __init__(self, period: int = 14) -> None:
+        self.period = period
+        self.name = f"atr_{period}"
+        self.outputs = (self.name,)
+        self.trange = TRANGE()
+        self.count = 0
+        self.total = 0.0
+        self.value: float | None = None
+
+    def params(self) -> tuple[Any, ...]:
+        return (self.period,)
+
+    def update(self, candle: Candle) -> None:
+        self.trange.update(candle)
+        tr = self.trange.value
+        if tr is None:
+            return
+        n = self.period
+        if self.value is not None:
+            value = self.value * (n - 1)
+            value += tr
+            self.value = value / n
+            return
+        self.count += 1
+        self.total += tr
+        if self.count == n:
+            self.value = self.total / n
+
+    @property
+    def initialized(self) -> bool:
+        return self.value is not None
+
+    def values(self) -> dict[str, float]:
+        return {} if self.value is None else {self.name: self.value}

@@ -1,0 +1,90 @@
+"""Volume-weighted indicators: OBV (TA-Lib) and VWAP (not in TA-Lib; defined here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marketpulse.analytics.indicators.base import Candle, Indicator
+from marketpulse.analytics.indicators.windows import Ring
+
+NS_PER_DAY = 86_400 * 1_000_000_000
+
+
+class OBV(Indicator):
+    """On-balance volume: starts at the first bar's volume; an unchanged close adds 0."""
+
+    def __init__(self) -> None:
+        self.name = "obv"
+        self.outputs = ("obv",)
+        self.value: float | None = None
+        self.prev_close = 0.0
+
+    def params(self) -> tuple[Any, ...]:
+        return ()
+
+    def update(self, candle: Candle) -> None:
+        if self.value is None:
+            self.value = candle.volume
+        elif candle.close > self.prev_close:
+            self.value += candle.volume
+        elif candle.close < self.prev_close:
+            self.value -= candle.volume
+        self.prev_close = candle.close
+
+    @property
+    def initialized(self) -> bool:
+        return self.value is not None
+
+    def values(self) -> dict[str, float]:
+        return {} if self.value is None else {"obv": self.value}
+
+
+class VWAP(Indicator):
+    """Volume-weighted average of the typical price (H+L+C)/3.
+
+    ``period=None`` anchors it to the session: it restarts with the first bar whose start lies
+    in a new UTC day (``session_ns`` long, offset by ``session_offset_ns``). ``period=n`` makes it
+    rolling over the last n bars. Empty until some volume has traded.
+    """
+
+    def __init__(
+        self, period: int | None = None, session_ns: int = NS_PER_DAY, session_offset_ns: int = 0
+    ) -> None:
+        self.period = period
+        self.session_ns = session_ns
+        self.session_offset_ns = session_offset_ns
+        self.name = "vwap_session" if period is None else f"vwap_{period}"
+        self.outputs = (self.name,)
+        self.session = -1
+        self.pv_total = 0.0
+        self.volume_total = 0.0
+        self.pv = Ring(period or 1)
+        self.volumes = Ring(period or 1)
+
+    def params(self) -> tuple[Any, ...]:
+        return (self.period, self.session_ns, self.session_offset_ns)
+
+    def update(self, candle: Candle) -> None:
+        pv = (candle.high + candle.low + candle.close) / 3.0 * candle.volume
+        if self.period is None:
+            session = (candle.ts - self.session_offset_ns) // self.session_ns
+            if session != self.session:
+                self.session = session
+                self.pv_total = self.volume_total = 0.0
+        else:
+            old_pv = self.pv.push(pv)
+            old_volume = self.volumes.push(candle.volume)
+            if old_pv is not None and old_volume is not None:
+                self.pv_total -= old_pv
+                self.volume_total -= old_volume
+        self.pv_total += pv
+        self.volume_total += candle.volume
+
+    @property
+    def initialized(self) -> bool:
+        return self.volume_total > 0 and (self.period is None or self.pv.full)
+
+    def values(self) -> dict[str, float]:
+        if not self.initialized:
+            return {}
+        return {self.name: self.pv_total / self.volume_total}
