@@ -59,11 +59,17 @@ class RSI(_Single):
         self.gain /= n
         self.loss /= n
         total = self.gain + self.loss
-        self.value = 100.0 * (self.gain / total) if not is_zero(total) else 0.0
+        # An exact test, as TA-Lib's now is: a fixed band would zero the RSI of an instrument
+        # quoted small enough to move less than it (TA-Lib issue #253).
+        self.value = 100.0 * (self.gain / total) if total > 0.0 else 0.0
 
 
 class MACD(Indicator):
-    """MACD line, signal and histogram; both EMAs seeded at bar slow-1, output from slow+signal-2."""
+    """MACD line, signal and histogram.
+
+    Both EMAs are seeded at bar slow-1 (the fast one with the SMA of its last ``fast`` inputs),
+    so the first output is at bar slow+signal-2, as TA-Lib does.
+    """
 
     def __init__(self, fast: int = 12, slow: int = 26, signal: int = 9) -> None:
         fast, slow = min(fast, slow), max(fast, slow)
@@ -249,14 +255,19 @@ class CCI(_Single):
         for item in items:
             deviation += abs(item - average)
         distance = typical - average
-        if distance != 0.0 and deviation != 0.0:
+        if not is_zero(distance) and not is_zero(deviation):
             self.value = distance / (0.015 * (deviation / n))
         else:
             self.value = 0.0
 
 
 class MFI(_Single):
-    """Money flow index. A typical-price change within 1e-14 of the prices counts as none."""
+    """Money flow index, with TA-Lib's current rules.
+
+    A typical-price change within 1e-14 of the two prices counts as none; after a whole period
+    of bars that bring no money flow the running sums are reset to exactly zero (they would
+    otherwise hold rounding residue); the positive sum is clamped into [0, total].
+    """
 
     def __init__(self, period: int = 14) -> None:
         self.period = period
@@ -268,6 +279,7 @@ class MFI(_Single):
         self.negative = Ring(period)
         self.pos_sum = 0.0
         self.neg_sum = 0.0
+        self.null_run = 0
 
     def params(self) -> tuple[Any, ...]:
         return (self.period,)
@@ -279,14 +291,9 @@ class MFI(_Single):
         if prev is None:
             return
         change = typical - prev
-        flow = typical * candle.volume
-        positive = negative = 0.0
-        if abs(change) <= 0.00000000000001 * (abs(typical) + abs(prev)):
-            pass
-        elif change < 0:
-            negative = flow
-        else:
-            positive = flow
+        dead = abs(change) <= 0.00000000000001 * (abs(typical) + abs(prev))
+        flow = 0.0 if dead else typical * candle.volume
+        positive, negative = (0.0, flow) if change < 0.0 else (flow, 0.0)
         old_positive = self.positive.push(positive)
         old_negative = self.negative.push(negative)
         if old_positive is not None and old_negative is not None:
@@ -294,7 +301,12 @@ class MFI(_Single):
             self.neg_sum -= old_negative
         self.pos_sum += positive
         self.neg_sum += negative
+        self.null_run = self.null_run + 1 if flow == 0.0 else 0
+        if self.null_run >= self.period:
+            self.null_run = self.period
+            self.pos_sum = self.neg_sum = 0.0
         if not self.positive.full:
             return
         total = self.pos_sum + self.neg_sum
-        self.value = 0.0 if total < 1.0 else 100.0 * (self.pos_sum / total)
+        clamped = 0.0 if self.pos_sum < 0.0 else min(self.pos_sum, total)
+        self.value = 0.0 if total <= 0.0 else 100.0 * (clamped / total)

@@ -23,27 +23,28 @@ DEFAULT_SPECS = (
     "di_14", "obv", "cci_20", "willr_14", "roc_10", "mfi_14", "vwap_session", "vwap_20",
 )  # fmt: skip
 
-_KINDS: dict[str, tuple[Callable[..., Indicator], tuple[type, ...]]] = {
-    "sma": (SMA, (int,)),
-    "ema": (EMA, (int,)),
-    "wma": (WMA, (int,)),
-    "dema": (DEMA, (int,)),
-    "tema": (TEMA, (int,)),
-    "rsi": (RSI, (int,)),
-    "macd": (MACD, (int, int, int)),
-    "stoch": (STOCH, (int, int, int)),
-    "stochf": (STOCHF, (int, int)),
-    "bb": (BBANDS, (int, float)),
-    "trange": (TRANGE, ()),
-    "atr": (ATR, (int,)),
-    "adx": (ADX, (int,)),
-    "di": (DI, (int,)),
-    "obv": (OBV, ()),
-    "cci": (CCI, (int,)),
-    "willr": (WILLR, (int,)),
-    "roc": (ROC, (int,)),
-    "mfi": (MFI, (int,)),
-    "vwap": (VWAP, (int,)),
+# kind -> (class, parameter types, how many are required; the rest have defaults)
+_KINDS: dict[str, tuple[Callable[..., Indicator], tuple[type, ...], int]] = {
+    "sma": (SMA, (int,), 1),
+    "ema": (EMA, (int,), 1),
+    "wma": (WMA, (int,), 1),
+    "dema": (DEMA, (int,), 1),
+    "tema": (TEMA, (int,), 1),
+    "rsi": (RSI, (int,), 0),
+    "macd": (MACD, (int, int, int), 0),
+    "stoch": (STOCH, (int, int, int), 0),
+    "stochf": (STOCHF, (int, int), 0),
+    "bb": (BBANDS, (int, float), 0),
+    "trange": (TRANGE, (), 0),
+    "atr": (ATR, (int,), 0),
+    "adx": (ADX, (int,), 0),
+    "di": (DI, (int,), 0),
+    "obv": (OBV, (), 0),
+    "cci": (CCI, (int,), 0),
+    "willr": (WILLR, (int,), 0),
+    "roc": (ROC, (int,), 0),
+    "mfi": (MFI, (int,), 0),
+    "vwap": (VWAP, (int,), 0),
 }
 
 
@@ -58,7 +59,7 @@ def build(spec: str) -> Indicator:
     kind, *raw = spec.split("_")
     if kind not in _KINDS:
         raise UnknownIndicator(f"unknown indicator {kind!r} in {spec!r}; known: {sorted(_KINDS)}")
-    factory, types = _KINDS[kind]
+    factory, types, required = _KINDS[kind]
     if len(raw) > len(types):
         raise UnknownIndicator(f"{spec!r}: {kind} takes at most {len(types)} parameters")
     try:
@@ -67,6 +68,8 @@ def build(spec: str) -> Indicator:
         raise UnknownIndicator(f"{spec!r}: bad parameter ({exc})") from exc
     if any(isinstance(a, int) and a < 1 for a in args):
         raise UnknownIndicator(f"{spec!r}: periods must be at least 1")
+    if len(args) < required:
+        raise UnknownIndicator(f"{spec!r}: {kind} needs a period, e.g. {kind}_20")
     return factory(*args)
 
 

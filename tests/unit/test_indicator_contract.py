@@ -1,0 +1,138 @@
+"""The contract every indicator keeps: empty then ready, state that round-trips, reset, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import orjson
+import pandas as pd
+import pytest
+
+from marketpulse.analytics.indicators import (
+    DEFAULT_SPECS,
+    Candle,
+    IndicatorSet,
+    UnknownIndicator,
+    build,
+)
+from marketpulse.analytics.indicators.volume import NS_PER_DAY
+from tests.unit.test_indicators_talib import random_walk
+
+SERIES = random_walk(200, 5)
+CANDLES = [
+    Candle(
+        i * 3_600_000_000_000,
+        float(SERIES.open[i]),
+        float(SERIES.high[i]),
+        float(SERIES.low[i]),
+        float(SERIES.close[i]),
+        float(SERIES.volume[i]),
+    )
+    for i in range(len(SERIES))
+]
+
+
+@pytest.mark.parametrize("spec", DEFAULT_SPECS)
+def test_empty_until_initialized_then_always_ready(spec: str) -> None:
+    indicator = build(spec)
+    assert not indicator.initialized
+    assert indicator.values() == {}
+    became_ready = None
+    for i, candle in enumerate(CANDLES):
+        indicator.update(candle)
+        if indicator.initialized and became_ready is None:
+            became_ready = i
+        if became_ready is not None:
+            assert indicator.initialized
+            assert set(indicator.values()) == set(indicator.outputs)
+    assert became_ready is not None
+
+
+@pytest.mark.parametrize("spec", DEFAULT_SPECS)
+@pytest.mark.parametrize("cut", [0, 5, 30, 120])
+def test_state_round_trips_through_json(spec: str, cut: int) -> None:
+    original = build(spec)
+    for candle in CANDLES[:cut]:
+        original.update(candle)
+    restored = build(spec)
+    restored.load(orjson.loads(orjson.dumps(original.state())))
+    for candle in CANDLES[cut:]:
+        original.update(candle)
+        restored.update(candle)
+        assert restored.values() == original.values()
+
+
+@pytest.mark.parametrize("spec", DEFAULT_SPECS)
+def test_reset_forgets_everything(spec: str) -> None:
+    used = build(spec)
+    for candle in CANDLES[:100]:
+        used.update(candle)
+    used.reset()
+    fresh = build(spec)
+    assert used.state() == fresh.state()
+    assert not used.initialized
+
+
+def test_indicator_set_state_round_trips() -> None:
+    full = IndicatorSet()
+    for candle in CANDLES[:80]:
+        full.update(candle)
+    restored = IndicatorSet.from_state(orjson.loads(orjson.dumps(full.state())))
+    for candle in CANDLES[80:]:
+        assert restored.update(candle) == full.update(candle)
+    assert restored.readiness() == full.readiness()
+    assert all(full.readiness().values())
+    assert full.bars == len(CANDLES)
+
+
+def test_state_is_bounded() -> None:
+    """O(1) state: it does not grow with the number of bars seen."""
+    indicators = IndicatorSet()
+    sizes = []
+    for i, candle in enumerate(CANDLES):
+        indicators.update(candle)
+        if i in (100, 199):
+            sizes.append(len(orjson.dumps(indicators.state())))
+    assert sizes[1] <= sizes[0] * 1.05
+
+
+@pytest.mark.parametrize(
+    "spec", ["nope_3", "sma", "sma_x", "sma_0", "macd_1_2_3_4", "bb_20_two", "vwap_-1"]
+)
+def test_bad_specs_are_refused_with_a_reason(spec: str) -> None:
+    with pytest.raises(UnknownIndicator, match=spec.split("_")[0]):
+        build(spec)
+
+
+def test_vwap_matches_an_independent_computation() -> None:
+    """VWAP is not in TA-Lib: check it against pandas, session-anchored and rolling."""
+    frame = pd.DataFrame(
+        {
+            "ts": [c.ts for c in CANDLES],
+            "tp": [(c.high + c.low + c.close) / 3 for c in CANDLES],
+            "volume": [c.volume for c in CANDLES],
+        }
+    )
+    frame["pv"] = frame["tp"] * frame["volume"]
+    day = frame["ts"] // NS_PER_DAY
+    session = frame.groupby(day)["pv"].cumsum() / frame.groupby(day)["volume"].cumsum()
+    rolling = frame["pv"].rolling(20).sum() / frame["volume"].rolling(20).sum()
+
+    anchored, window = build("vwap_session"), build("vwap_20")
+    for i, candle in enumerate(CANDLES):
+        anchored.update(candle)
+        window.update(candle)
+        assert anchored.values()["vwap_session"] == pytest.approx(session[i], rel=1e-12)
+        if i < 19:
+            assert window.values() == {}
+        else:
+            assert window.values()["vwap_20"] == pytest.approx(rolling[i], rel=1e-9)
+    assert day.nunique() > 5  # the series crosses several sessions
+
+
+def test_vwap_is_empty_until_volume_trades() -> None:
+    vwap = build("vwap_session")
+    vwap.update(Candle(0, 10, 11, 9, 10, 0.0))
+    assert vwap.values() == {}
+    vwap.update(Candle(1, 10, 12, 9, 12, 100.0))
+    assert vwap.values() == {"vwap_session": pytest.approx(11.0)}
+    assert np.isfinite(vwap.values()["vwap_session"])

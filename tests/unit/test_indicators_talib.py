@@ -1,0 +1,133 @@
+"""Every indicator equals TA-Lib from TA-Lib's first output bar, and is empty before it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from marketpulse.analytics.indicators import Candle, build
+from tests.oracles import TALIB, Series, assert_equal_to_talib
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "vendor-samples"
+
+
+def run(spec: str, series: Series) -> dict[str, list[float]]:
+    """Feed the series bar by bar; collect every output, NaN where empty."""
+    indicator = build(spec)
+    out: dict[str, list[float]] = {name: [] for name in indicator.outputs}
+    for i in range(len(series)):
+        indicator.update(
+            Candle(
+                i,
+                float(series.open[i]),
+                float(series.high[i]),
+                float(series.low[i]),
+                float(series.close[i]),
+                float(series.volume[i]),
+            )
+        )
+        values = indicator.values()
+        assert indicator.initialized == bool(values)
+        for name in indicator.outputs:
+            out[name].append(values.get(name, float("nan")))
+    return out
+
+
+def random_walk(n: int, seed: int, volatility: float = 0.01) -> Series:
+    rng = np.random.default_rng(seed)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, volatility, n)))
+    high = close * (1 + rng.uniform(0, volatility, n))
+    low = close * (1 - rng.uniform(0, volatility, n))
+    open_ = low + (high - low) * rng.uniform(0, 1, n)
+    volume = rng.integers(0, 10_000, n).astype(float)
+    return Series(open_, high, low, close, volume)
+
+
+def with_flats_and_gaps(seed: int) -> Series:
+    s = random_walk(300, seed)
+    close, high, low, volume = s.close.copy(), s.high.copy(), s.low.copy(), s.volume.copy()
+    close[40:70] = close[39]  # a dead market: no range, no change
+    high[40:70] = close[39]
+    low[40:70] = close[39]
+    volume[40:70] = 0.0
+    close[120:] *= 1.25  # an overnight gap
+    high[120:] *= 1.25
+    low[120:] *= 1.25
+    close[200:205] = close[199]  # flat closes inside a moving range
+    return Series(s.open, high, low, close, volume)
+
+
+def alpha_vantage_daily(name: str) -> Series:
+    payload = orjson.loads((SHARED / "alphavantage" / name).read_bytes())
+    rows = sorted(payload["Time Series (Daily)"].items())
+    column = {key.split(". ", 1)[1]: i for i, key in enumerate(rows[0][1])}
+    data = np.array([[float(v) for v in values.values()] for _, values in rows])
+    return Series(
+        data[:, column["open"]],
+        data[:, column["high"]],
+        data[:, column["low"]],
+        data[:, column["close"]],
+        data[:, column["volume"]],
+    )
+
+
+SERIES = {
+    "random_walk": lambda: random_walk(500, 1),
+    "volatile": lambda: random_walk(500, 2, volatility=0.05),
+    "flats_and_gaps": lambda: with_flats_and_gaps(3),
+    "aapl_daily": lambda: alpha_vantage_daily(
+        "time_series_daily_adjusted__rinebob_visvol_AAPL.json"
+    ),
+    "tsla_daily": lambda: alpha_vantage_daily(
+        "time_series_daily_adjusted__rinebob_visvol_TSLA.json"
+    ),
+}
+
+
+@pytest.mark.parametrize("series_name", list(SERIES))
+@pytest.mark.parametrize("spec", list(TALIB))
+def test_equals_talib(spec: str, series_name: str) -> None:
+    series = SERIES[series_name]()
+    assert_equal_to_talib(run(spec, series), TALIB[spec](series))
+
+
+prices = st.floats(min_value=1.0, max_value=1000.0, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def ohlcv(draw: st.DrawFn) -> Series:
+    """Bars built from runs: moves, flat stretches, gaps, zero-volume bars."""
+    closes: list[float] = []
+    price = draw(prices)
+    while len(closes) < draw(st.integers(min_value=30, max_value=90)):
+        kind = draw(st.sampled_from(["move", "flat", "gap"]))
+        length = draw(st.integers(min_value=1, max_value=12))
+        for _ in range(length):
+            if kind == "move":
+                price *= 1 + draw(st.floats(min_value=-0.05, max_value=0.05))
+            elif kind == "gap":
+                price *= draw(st.sampled_from([0.7, 0.9, 1.1, 1.4]))
+            closes.append(round(price, 2))
+    n = len(closes)
+    close = np.array(closes)
+    spread = np.array(
+        draw(st.lists(st.sampled_from([0.0, 0.001, 0.01, 0.03]), min_size=n, max_size=n))
+    )
+    high = np.round(close * (1 + spread), 2)
+    low = np.round(close * (1 - spread), 2)
+    volume = np.array(
+        draw(st.lists(st.sampled_from([0.0, 0.0, 1.0, 100.0, 5000.0]), min_size=n, max_size=n))
+    )
+    return Series((high + low) / 2, high, low, close, volume)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(series=ohlcv())
+def test_equals_talib_on_generated_series(series: Series) -> None:
+    for spec, oracle in TALIB.items():
+        assert_equal_to_talib(run(spec, series), oracle(series))
