@@ -1,0 +1,171 @@
+"""The quality gate: pure checks that refuse bad events and bars with a reason code.
+
+Reason codes (also the ``reason`` label of ``marketpulse_deadletters_total``):
+
+``malformed``        the message does not parse into its schema
+``symbol_mismatch``  an event's symbol differs from the message key (it would land in another
+                     symbol's partition state)
+``bad_price``        a price is missing, NaN, infinite, zero or negative
+``negative_size``    a size or volume is negative
+``crossed_quote``    bid > ask (a locked quote, bid == ask, passes)
+``future_timestamp`` the event is more than ``max_future_ns`` ahead of the clock
+``duplicate``        the same event (or bar) was already accepted
+``price_spike``      the price is further than ``spike_bound`` (relative) from the last good one,
+                     until ``spike_confirmations`` events in a row confirm the new level
+``late``             the event is more than the grace period behind the partition's stream time
+``bad_ohlc``         a ready-made bar breaks low <= open, close <= high
+``bad_granularity``  a ready-made bar's start/end do not match its granularity
+``out_of_order``     a ready-made bar starts before the last one accepted for its series
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from typing_extensions import TypeIs
+
+from marketpulse.analytics.granularity import bar_start, parse_granularity
+from marketpulse.schemas.bars import Bar
+from marketpulse.schemas.events import Event, Quote, Trade
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    """The gate's bounds; every one is a setting."""
+
+    grace_ns: int = 2_000_000_000
+    max_future_ns: int = 5_000_000_000
+    spike_bound: float = 0.2
+    spike_confirmations: int = 3
+    dedup_window: int = 4096  # fingerprints remembered per symbol
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Why an event (or bar) was refused."""
+
+    reason: str
+    detail: str
+
+
+def _good_price(value: float | None) -> TypeIs[float]:
+    return value is not None and math.isfinite(value) and value > 0.0
+
+
+def _fingerprint(event: Event) -> list[Any]:
+    if isinstance(event, Trade):
+        return ["t", event.ts, event.price, event.size, *event.conditions]
+    return ["q", event.ts, event.bid, event.ask, event.bid_size, event.ask_size]
+
+
+class EventGate:
+    """Per-symbol gate state: last good price, a pending new level, recent fingerprints."""
+
+    def __init__(self, config: GateConfig) -> None:
+        self.config = config
+        self.last_price: float | None = None
+        self.pending_price: float | None = None
+        self.pending_count = 0
+        self.seen: deque[str] = deque(maxlen=config.dedup_window)
+        self._seen_set: set[str] = set()
+
+    def check(self, event: Event, stream_time: int, now_ns: int) -> Verdict | None:
+        """Return why ``event`` is refused, or None when it is accepted (and remembered)."""
+        config = self.config
+        if isinstance(event, Quote):
+            bid, ask = event.bid, event.ask
+            if not (_good_price(bid) and _good_price(ask)):
+                return Verdict("bad_price", f"quote bid={bid} ask={ask}")
+            if event.bid_size < 0 or event.ask_size < 0:
+                sizes = f"bid_size={event.bid_size} ask_size={event.ask_size}"
+                return Verdict("negative_size", sizes)
+            if bid > ask:
+                return Verdict("crossed_quote", f"bid {bid} > ask {ask}")
+            price = (bid + ask) / 2
+        else:
+            trade_price = event.price
+            if not _good_price(trade_price):
+                return Verdict("bad_price", f"trade price={trade_price}")
+            if event.size < 0:
+                return Verdict("negative_size", f"trade size={event.size}")
+            price = trade_price
+        if event.ts > now_ns + config.max_future_ns:
+            ahead = (event.ts - now_ns) / 1e9
+            return Verdict("future_timestamp", f"ts {event.ts} is {ahead:.3f} s ahead of the clock")
+        if event.ts < stream_time - config.grace_ns:
+            behind = (stream_time - event.ts) / 1e9
+            return Verdict("late", f"ts {event.ts} is {behind:.3f} s behind stream time")
+        fingerprint = repr(_fingerprint(event))
+        if fingerprint in self._seen_set:
+            return Verdict("duplicate", f"{event.kind} at ts {event.ts} already accepted")
+        spike = self._spike(price)
+        if spike is not None:
+            return spike
+        if len(self.seen) == self.seen.maxlen:
+            self._seen_set.discard(self.seen[0])
+        self.seen.append(fingerprint)
+        self._seen_set.add(fingerprint)
+        return None
+
+    def _spike(self, price: float) -> Verdict | None:
+        bound = self.config.spike_bound
+        last = self.last_price
+        if last is None or abs(price / last - 1.0) <= bound:
+            self.last_price = price
+            self.pending_price, self.pending_count = None, 0
+            return None
+        pending = self.pending_price
+        if pending is not None and abs(price / pending - 1.0) <= bound:
+            self.pending_count += 1
+        else:
+            self.pending_price, self.pending_count = price, 1
+        if self.pending_count >= self.config.spike_confirmations:
+            self.last_price = price  # the new level is confirmed: accept from here on
+            self.pending_price, self.pending_count = None, 0
+            return None
+        return Verdict("price_spike", f"{price} is {abs(price / last - 1.0):.1%} from {last}")
+
+    def state(self) -> dict[str, Any]:
+        """JSON-ready state."""
+        return {
+            "last_price": self.last_price,
+            "pending_price": self.pending_price,
+            "pending_count": self.pending_count,
+            "seen": list(self.seen),
+        }
+
+    @classmethod
+    def from_state(cls, config: GateConfig, state: dict[str, Any]) -> EventGate:
+        """Rebuild a gate from :meth:`state`."""
+        gate = cls(config)
+        gate.last_price = state["last_price"]
+        gate.pending_price = state["pending_price"]
+        gate.pending_count = state["pending_count"]
+        gate.seen.extend(state["seen"])
+        gate._seen_set = set(gate.seen)
+        return gate
+
+
+def check_bar(bar: Bar, last_start: int | None) -> Verdict | None:
+    """Check a ready-made bar against OHLC invariants, its granularity and its series order."""
+    prices = (bar.open, bar.high, bar.low, bar.close)
+    if not all(_good_price(p) for p in prices):
+        return Verdict("bad_price", f"bar prices {prices}")
+    if not (bar.low <= min(bar.open, bar.close) and max(bar.open, bar.close) <= bar.high):
+        return Verdict("bad_ohlc", f"o={bar.open} h={bar.high} l={bar.low} c={bar.close}")
+    if bar.volume < 0 or not math.isfinite(bar.volume):
+        return Verdict("negative_size", f"bar volume {bar.volume}")
+    try:
+        length = parse_granularity(bar.granularity)
+    except ValueError as exc:
+        return Verdict("bad_granularity", str(exc))
+    if bar_start(bar.start, length) != bar.start or bar.end != bar.start + length:
+        return Verdict("bad_granularity", f"[{bar.start}, {bar.end}) is not one {bar.granularity}")
+    if last_start is not None and bar.start == last_start:
+        return Verdict("duplicate", f"bar {bar.key()} already accepted")
+    if last_start is not None and bar.start < last_start:
+        return Verdict("out_of_order", f"bar {bar.key()} starts before {last_start}")
+    return None

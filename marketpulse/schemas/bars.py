@@ -1,0 +1,43 @@
+"""OHLCV bars and indicator snapshots, as published on ``market.bars.<g>`` and
+``analytics.indicators``."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from marketpulse.schemas.events import Symbol, TimestampNs, WireModel
+
+
+class Bar(WireModel):
+    """One event-time bar: ``[start, end)`` in integer ns UTC, aligned to the granularity."""
+
+    symbol: Symbol
+    granularity: str = Field(description="e.g. 1m, 5m, 1h, 1d")
+    start: TimestampNs
+    end: TimestampNs
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    vwap: float | None = Field(None, description="volume-weighted price; None without volume")
+    trades: int = Field(0, ge=0, description="number of trades in the bar")
+    revision: int = Field(0, ge=0, description="0 when first published; higher restates it")
+
+    def key(self) -> str:
+        """The deterministic record key: symbol, granularity and bar start."""
+        return f"{self.symbol}|{self.granularity}|{self.start}"
+
+
+class IndicatorSnapshot(WireModel):
+    """Every indicator value after one bar, keyed like the bar it follows."""
+
+    symbol: Symbol
+    granularity: str
+    bar_start: TimestampNs
+    values: dict[str, float] = Field(description="output name -> value; only defined outputs")
+    ready: dict[str, bool] = Field(description="indicator spec -> reached its first output bar")
+
+    def key(self) -> str:
+        """The deterministic record key: symbol, granularity and bar start."""
+        return f"{self.symbol}|{self.granularity}|{self.bar_start}"

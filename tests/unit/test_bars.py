@@ -1,0 +1,146 @@
+"""The bar builder: OHLCV per granularity on event time, closed by stream time plus grace."""
+
+from __future__ import annotations
+
+import orjson
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from marketpulse.analytics.bars import BarBuilder
+from marketpulse.analytics.granularity import bar_start, parse_granularity
+from marketpulse.schemas.bars import Bar
+
+S = 1_000_000_000
+M = 60 * S
+T0 = 1_700_000_040 * S  # a minute boundary
+GRACE = 2 * S
+GRANULARITIES = {"1m": M, "5m": 5 * M}
+
+
+def feed(builder: BarBuilder, trades: list[tuple[int, float, float]]) -> list[Bar]:
+    """Add trades in order with stream time = largest time so far; return bars as they close."""
+    closed: list[Bar] = []
+    stream_time = 0
+    for ts, price, size in trades:
+        builder.add_trade(ts, price, size)
+        stream_time = max(stream_time, ts)
+        closed += builder.close(stream_time, GRACE)
+    return closed
+
+
+def test_granularities_parse_and_align() -> None:
+    assert parse_granularity("1m") == M
+    assert parse_granularity("1d") == 1440 * M
+    assert bar_start(T0 + 59 * S, M) == T0
+    for bad in ("", "0m", "1w", "7m", "m", "1.5h"):
+        with pytest.raises(ValueError, match="granularity"):
+            parse_granularity(bad)
+
+
+def test_one_bar_with_its_ohlcv_and_vwap() -> None:
+    builder = BarBuilder("AAA", {"1m": M})
+    closed = feed(builder, [(T0 + 1, 10.0, 100), (T0 + 2, 12.0, 50), (T0 + 3, 9.0, 50)])
+    assert closed == []
+    closed = builder.close(T0 + M + GRACE, GRACE)
+    assert closed == [
+        Bar(
+            symbol="AAA", granularity="1m", start=T0, end=T0 + M, open=10.0, high=12.0,
+            low=9.0, close=9.0, volume=200.0, vwap=(1000 + 600 + 450) / 200, trades=3,
+        )
+    ]  # fmt: skip
+    assert builder.close(T0 + 10 * M, GRACE) == []
+
+
+def test_bar_stays_open_through_the_grace_period_and_takes_late_trades() -> None:
+    builder = BarBuilder("AAA", {"1m": M})
+    feed(builder, [(T0 + 10 * S, 10.0, 1), (T0 + M + 1 * S, 11.0, 1)])
+    builder.add_trade(T0 + 5 * S, 9.5, 1)  # older than the open: it becomes the open
+    builder.add_trade(T0 + 59 * S, 10.5, 1)  # newer than the last: it becomes the close
+    assert builder.close(T0 + M + GRACE - 1, GRACE) == []
+    (first,) = builder.close(T0 + M + GRACE, GRACE)
+    assert (first.open, first.high, first.low, first.close, first.trades) == (
+        9.5,
+        10.5,
+        9.5,
+        10.5,
+        3,
+    )
+    assert builder.next_close(GRACE) == T0 + 2 * M + GRACE
+
+
+def test_coarser_bars_aggregate_the_finer_ones() -> None:
+    builder = BarBuilder("AAA", GRANULARITIES)
+    trades = [(T0 + i * 7 * S, 100.0 + (i % 13) - (i % 5), 1.0 + i % 3) for i in range(90)]
+    closed = feed(builder, trades) + builder.close(T0 + 60 * M, GRACE)
+    minutes = [b for b in closed if b.granularity == "1m"]
+    fives = [b for b in closed if b.granularity == "5m"]
+    for five in fives:
+        inside = [m for m in minutes if five.start <= m.start < five.end]
+        assert five.open == inside[0].open
+        assert five.close == inside[-1].close
+        assert five.high == max(m.high for m in inside)
+        assert five.low == min(m.low for m in inside)
+        assert five.volume == pytest.approx(sum(m.volume for m in inside))
+        assert five.trades == sum(m.trades for m in inside)
+
+
+def test_state_round_trips_mid_bar() -> None:
+    trades = [(T0 + i * 11 * S, 50.0 + i % 7, 2.0) for i in range(40)]
+    whole = BarBuilder("AAA", GRANULARITIES)
+    expected = feed(whole, trades)
+    first = BarBuilder("AAA", GRANULARITIES)
+    got = feed(first, trades[:17])
+    restored = BarBuilder.from_state(GRANULARITIES, orjson.loads(orjson.dumps(first.state())))
+    stream_time = trades[16][0]
+    for ts, price, size in trades[17:]:
+        restored.add_trade(ts, price, size)
+        stream_time = max(stream_time, ts)
+        got += restored.close(stream_time, GRACE)
+    assert got == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=200 * S),  # gap to the previous trade
+            st.floats(min_value=1, max_value=500, allow_nan=False),
+            st.floats(min_value=0, max_value=1e6, allow_nan=False),
+        ),
+        min_size=1,
+        max_size=120,
+    )
+)
+def test_bars_equal_a_pandas_resample(steps: list[tuple[int, float, float]]) -> None:
+    """In-order trades: every bar equals pandas' groupby over the same UTC-aligned buckets."""
+    ts = T0
+    trades = []
+    for gap, price, size in steps:
+        ts += gap
+        trades.append((ts, price, size))
+    builder = BarBuilder("AAA", GRANULARITIES)
+    closed = feed(builder, trades) + builder.close(ts + 10 * M, GRACE)
+
+    frame = pd.DataFrame(trades, columns=["ts", "price", "size"])
+    for name, length in GRANULARITIES.items():
+        frame["start"] = frame["ts"] - frame["ts"] % length
+        grouped = frame.groupby("start")
+        expected = pd.DataFrame(
+            {
+                "open": grouped["price"].first(),
+                "high": grouped["price"].max(),
+                "low": grouped["price"].min(),
+                "close": grouped["price"].last(),
+                "volume": grouped["size"].sum(),
+                "trades": grouped["price"].count(),
+            }
+        )
+        ours = [b for b in closed if b.granularity == name]
+        assert [b.start for b in ours] == list(expected.index)
+        for b, (_, row) in zip(ours, expected.iterrows(), strict=True):
+            assert (b.open, b.high, b.low, b.close) == (row.open, row.high, row.low, row["close"])
+            assert b.volume == pytest.approx(row.volume, rel=1e-12, abs=1e-9)
+            assert b.trades == row.trades
+            assert b.end - b.start == length

@@ -1,0 +1,138 @@
+"""The quality gate: each reason code, in isolation, and the spike rule's confirmation."""
+
+from __future__ import annotations
+
+import math
+
+import orjson
+import pytest
+
+from marketpulse.analytics.quality import EventGate, GateConfig, check_bar
+from marketpulse.schemas.bars import Bar
+from marketpulse.schemas.events import Event, Quote, Trade
+
+S = 1_000_000_000
+NOW = 1_700_000_000 * S
+CONFIG = GateConfig(grace_ns=2 * S, max_future_ns=5 * S, spike_bound=0.2, spike_confirmations=3)
+
+
+def quote(
+    ts: int = NOW, bid: float | None = 100.0, ask: float | None = 100.1, **kw: float
+) -> Quote:
+    return Quote(symbol="AAA", ts=ts, bid=bid, ask=ask, **kw)
+
+
+def trade(ts: int = NOW, price: float | None = 100.0, size: float = 10) -> Trade:
+    return Trade(symbol="AAA", ts=ts, price=price, size=size)
+
+
+def verdict(event: Event, gate: EventGate | None = None, stream_time: int = NOW) -> str | None:
+    result = (gate or EventGate(CONFIG)).check(event, stream_time, NOW)
+    return None if result is None else result.reason
+
+
+@pytest.mark.parametrize(
+    ("event", "reason"),
+    [
+        (quote(), None),
+        (quote(bid=100.0, ask=100.0), None),  # locked, not crossed
+        (trade(), None),
+        (trade(size=0), None),
+        (quote(bid=None), "bad_price"),
+        (quote(ask=math.nan), "bad_price"),
+        (quote(bid=math.inf), "bad_price"),
+        (quote(bid=0.0), "bad_price"),
+        (trade(price=-1.0), "bad_price"),
+        (trade(price=None), "bad_price"),
+        (trade(price=math.nan), "bad_price"),
+        (trade(size=-5), "negative_size"),
+        (quote(bid_size=-1), "negative_size"),
+        (quote(bid=100.2, ask=100.1), "crossed_quote"),
+        (trade(ts=NOW + 6 * S), "future_timestamp"),
+        (trade(ts=NOW + 4 * S), None),
+    ],
+)
+def test_single_event_reasons(event: Event, reason: str | None) -> None:
+    assert verdict(event) == reason
+
+
+def test_late_is_relative_to_stream_time_and_grace() -> None:
+    gate = EventGate(CONFIG)
+    assert verdict(trade(ts=NOW - 2 * S), gate, stream_time=NOW) is None  # exactly at the grace
+    assert verdict(trade(ts=NOW - 2 * S - 1), gate, stream_time=NOW) == "late"
+
+
+def test_duplicates_are_refused_but_distinct_events_at_one_time_pass() -> None:
+    gate = EventGate(CONFIG)
+    assert verdict(trade(size=10), gate) is None
+    assert verdict(trade(size=10), gate) == "duplicate"
+    assert verdict(trade(size=11), gate) is None
+    assert verdict(quote(), gate) is None
+    assert verdict(quote(), gate) == "duplicate"
+
+
+def test_dedup_memory_is_bounded() -> None:
+    gate = EventGate(GateConfig(dedup_window=3))
+    for i in range(5):
+        assert verdict(trade(ts=NOW + i), gate) is None
+    assert len(gate.seen) == 3
+    assert verdict(trade(ts=NOW + 4), gate) == "duplicate"
+    assert verdict(trade(ts=NOW), gate) is None  # forgotten: outside the window
+
+
+def test_spike_is_refused_until_the_new_level_is_confirmed() -> None:
+    gate = EventGate(CONFIG)
+    assert verdict(trade(ts=NOW, price=100.0), gate) is None
+    assert verdict(trade(ts=NOW + 1, price=130.0), gate) == "price_spike"
+    assert verdict(trade(ts=NOW + 2, price=101.0), gate) is None  # back to normal: resets
+    assert verdict(trade(ts=NOW + 3, price=150.0), gate) == "price_spike"
+    assert verdict(trade(ts=NOW + 4, price=151.0), gate) == "price_spike"
+    assert verdict(trade(ts=NOW + 5, price=150.5), gate) is None  # third in a row: new level
+    assert verdict(trade(ts=NOW + 6, price=152.0), gate) is None
+    assert verdict(trade(ts=NOW + 7, price=101.0), gate) == "price_spike"
+
+
+def test_gate_state_round_trips() -> None:
+    gate = EventGate(CONFIG)
+    for i in range(3):
+        gate.check(trade(ts=NOW + i, price=100 + i), NOW, NOW)
+    gate.check(trade(ts=NOW + 9, price=200), NOW, NOW)
+    restored = EventGate.from_state(CONFIG, orjson.loads(orjson.dumps(gate.state())))
+    assert restored.state() == gate.state()
+    assert verdict(trade(ts=NOW + 1, price=101), restored) == "duplicate"
+    assert verdict(trade(ts=NOW + 10, price=201), restored) == "price_spike"  # second of three
+
+
+M = 60 * S
+START = NOW - NOW % M
+
+
+def bar(**changes: object) -> Bar:
+    fields: dict[str, object] = {
+        "symbol": "AAA", "granularity": "1m", "start": START, "end": START + M,
+        "open": 10.0, "high": 11.0, "low": 9.0, "close": 10.5, "volume": 100.0,
+    }  # fmt: skip
+    fields.update(changes)
+    return Bar.model_validate(fields)
+
+
+@pytest.mark.parametrize(
+    ("candidate", "last_start", "reason"),
+    [
+        (bar(), None, None),
+        (bar(), START - M, None),
+        (bar(high=10.2), None, "bad_ohlc"),
+        (bar(low=10.6), None, "bad_ohlc"),
+        (bar(low=0.0), None, "bad_price"),
+        (bar(close=math.nan), None, "bad_price"),
+        (bar(volume=-1.0), None, "negative_size"),
+        (bar(granularity="7x"), None, "bad_granularity"),
+        (bar(start=START + 1, end=START + M + 1), None, "bad_granularity"),
+        (bar(end=START + 2 * M), None, "bad_granularity"),
+        (bar(), START, "duplicate"),
+        (bar(), START + M, "out_of_order"),
+    ],
+)
+def test_ready_made_bars(candidate: Bar, last_start: int | None, reason: str | None) -> None:
+    result = check_bar(candidate, last_start)
+    assert (None if result is None else result.reason) == reason
