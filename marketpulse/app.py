@@ -35,4 +35,4 @@ def create_app(settings: Settings | None = None, *, discover_agents: bool = True
 
 
 app = create_app()
-topics = declare(app, get_settings().topic_partitions)
+topics = declare(app, get_settings().topic_partitions, get_settings().granularities)

@@ -19,6 +19,14 @@ def _config_show(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _schemas(_args: argparse.Namespace) -> int:
+    from marketpulse.schemas.export import export
+
+    for path in export():
+        print(f"wrote {path}")
+    return 0
+
+
 def _services(args: argparse.Namespace) -> int:
     from marketpulse.services import stack
 
@@ -85,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     config = sub.add_parser("config", help="show the effective settings")
     config.add_argument("action", choices=["show"])
     config.set_defaults(func=_config_show)
+
+    schemas = sub.add_parser("schemas", help="write the JSON Schema of every topic")
+    schemas.add_argument("action", choices=["export"])
+    schemas.set_defaults(func=_schemas)
 
     services = sub.add_parser("services", help="start, stop or check the local services")
     services.add_argument("action", choices=["up", "down", "status"])

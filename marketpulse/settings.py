@@ -7,8 +7,12 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from marketpulse.analytics.granularity import parse_granularity
+from marketpulse.analytics.indicators.registry import DEFAULT_SPECS, build
+from marketpulse.analytics.quality import GateConfig
 
 # Role and database names are spliced into DDL when `services up` creates them, so keep them plain.
 _SQL_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
@@ -40,6 +44,14 @@ class Settings(BaseSettings):
     worker_metrics_host: str = "127.0.0.1"
     worker_metrics_port: int = Field(9100, ge=0, description="worker /metrics; 0 turns it off")
 
+    granularities: list[str] = Field(["1m", "5m", "1h", "1d"], description="bar granularities")
+    grace_ms: int = Field(2000, ge=0, description="how long a bar waits for late events")
+    max_future_ms: int = Field(5000, ge=0, description="how far ahead of the clock events may be")
+    spike_bound: float = Field(0.2, gt=0, description="relative move refused as a price spike")
+    spike_confirmations: int = Field(3, ge=1, description="events that confirm a new level")
+    dedup_window: int = Field(4096, ge=1, description="recent events remembered per symbol")
+    indicators: list[str] = Field(list(DEFAULT_SPECS), description="indicator specs to stream")
+
     influx_url: str = "http://127.0.0.1:8086"
     influx_rpc_port: int = 8088
     influx_database: str = "marketpulse"
@@ -58,6 +70,34 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     jwt_secret: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+
+    @field_validator("granularities")
+    @classmethod
+    def _known_granularities(cls, value: list[str]) -> list[str]:
+        for name in value:
+            parse_granularity(name)
+        return value
+
+    @field_validator("indicators")
+    @classmethod
+    def _known_indicators(cls, value: list[str]) -> list[str]:
+        for spec in value:
+            build(spec)
+        return value
+
+    def granularity_lengths(self) -> dict[str, int]:
+        """Each configured granularity and its length in ns."""
+        return {name: parse_granularity(name) for name in self.granularities}
+
+    def gate_config(self) -> GateConfig:
+        """The quality gate's bounds."""
+        return GateConfig(
+            grace_ns=self.grace_ms * 1_000_000,
+            max_future_ns=self.max_future_ms * 1_000_000,
+            spike_bound=self.spike_bound,
+            spike_confirmations=self.spike_confirmations,
+            dedup_window=self.dedup_window,
+        )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -2,7 +2,8 @@
 
 The names and what they carry live here without Faust, so sources and tools can use them
 cheaply; :func:`declare` makes the Faust topic objects for the app (``marketpulse.app.topics``).
-Payloads are bytes on the wire, decoded and validated by :mod:`marketpulse.schemas`.
+Payloads are JSON bytes, decoded and validated by the schemas in :mod:`marketpulse.schemas`;
+``schemas/json/`` holds a JSON Schema per topic for consumers outside Python.
 """
 
 from __future__ import annotations
@@ -10,23 +11,38 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from faust.types import AppT, TopicT
+from pydantic import BaseModel
 
+from marketpulse.schemas.bars import Bar, IndicatorSnapshot
+from marketpulse.schemas.events import DeadLetter, Frame
 from marketpulse.streams.codecs import bytes_topic
 
 
 @dataclass(frozen=True)
 class TopicSpec:
-    """A topic's name and what it carries (the README's topic table lists these)."""
+    """A topic's name, its record schema and what it carries (the README's topic table)."""
 
     name: str
+    schema: type[BaseModel]
     carries: str
 
 
-RAW = TopicSpec("market.raw", "Frame: quotes and trades from sources, many events per message")
-CLEAN = TopicSpec("market.clean", "Frame: the events of a raw frame that passed the quality gate")
-DEADLETTER = TopicSpec("market.deadletter", "DeadLetter: refused input with a reason code")
+RAW = TopicSpec("market.raw", Frame, "quotes and trades from sources, many events per message")
+CLEAN = TopicSpec("market.clean", Frame, "the events of each raw frame that passed the gate")
+BARS = TopicSpec(
+    "market.bars.<granularity>", Bar, "closed OHLCV bars, built here or arriving ready-made"
+)
+INDICATORS = TopicSpec(
+    "analytics.indicators", IndicatorSnapshot, "every indicator value after each bar"
+)
+DEADLETTER = TopicSpec("market.deadletter", DeadLetter, "refused input with a reason code")
 
-SPECS = (RAW, CLEAN, DEADLETTER)
+SPECS = (RAW, CLEAN, BARS, INDICATORS, DEADLETTER)
+
+
+def bars_topic_name(granularity: str) -> str:
+    """The bars topic of one granularity, e.g. ``market.bars.1m``."""
+    return f"market.bars.{granularity}"
 
 
 @dataclass(frozen=True)
@@ -35,13 +51,17 @@ class Topics:
 
     raw: TopicT
     clean: TopicT
+    bars: dict[str, TopicT]
+    indicators: TopicT
     deadletter: TopicT
 
 
-def declare(app: AppT, partitions: int) -> Topics:
+def declare(app: AppT, partitions: int, granularities: list[str]) -> Topics:
     """Declare every topic on ``app``."""
     return Topics(
         raw=bytes_topic(app, RAW.name, partitions),
         clean=bytes_topic(app, CLEAN.name, partitions),
+        bars={g: bytes_topic(app, bars_topic_name(g), partitions) for g in granularities},
+        indicators=bytes_topic(app, INDICATORS.name, partitions),
         deadletter=bytes_topic(app, DEADLETTER.name, partitions),
     )

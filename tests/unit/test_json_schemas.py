@@ -1,0 +1,59 @@
+"""The committed JSON Schemas match the code, and real records validate against them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jsonschema
+import orjson
+import pytest
+
+from marketpulse.schemas.bars import Bar, IndicatorSnapshot
+from marketpulse.schemas.events import DeadLetter, Frame, Quote, Trade
+from marketpulse.schemas.export import JSON_DIR, export, file_name, schema_document
+from marketpulse.streams.topics import SPECS, TopicSpec
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_committed_schema_is_current(spec: TopicSpec) -> None:
+    committed = JSON_DIR / file_name(spec)
+    assert committed.exists(), f"missing {committed}: run `marketpulse schemas export`"
+    assert committed.read_bytes() == schema_document(spec), (
+        f"{committed.name} is stale: run `marketpulse schemas export` and commit the result"
+    )
+
+
+def test_export_writes_one_file_per_topic(tmp_path: Path) -> None:
+    written = export(tmp_path)
+    assert sorted(p.name for p in written) == sorted(file_name(s) for s in SPECS)
+
+
+SAMPLES = {
+    "market.raw": Frame(
+        source="t",
+        received_ts=5,
+        events=[
+            Quote(symbol="A", ts=1, bid=1.0, ask=2.0),
+            Trade(symbol="A", ts=2, price=1.5, size=3, conditions=[1, "X"]),
+        ],
+    ),
+    "market.bars.<granularity>": Bar(
+        symbol="A", granularity="1m", start=0, end=60_000_000_000, open=1, high=2, low=0.5,
+        close=1.5, volume=10, vwap=1.2, trades=4,
+    ),
+    "analytics.indicators": IndicatorSnapshot(
+        symbol="A", granularity="1m", bar_start=0, values={"sma_20": 1.0}, ready={"sma_20": True}
+    ),
+    "market.deadletter": DeadLetter(
+        reason="malformed", detail="x", payload="{", topic="market.raw", partition=0, offset=3
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_records_validate_and_junk_does_not(spec: TopicSpec) -> None:
+    schema = orjson.loads((JSON_DIR / file_name(spec)).read_bytes())
+    sample = SAMPLES.get(spec.name, SAMPLES["market.raw"])
+    jsonschema.validate(orjson.loads(sample.model_dump_json()), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"unexpected": True}, schema)
