@@ -79,6 +79,26 @@ def _source(args: argparse.Namespace) -> int:
     return 0
 
 
+def _indicators(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from marketpulse.files.long_csv import indicator_rows, progress, write_long_csv
+    from marketpulse.files.ohlcv import read_ohlcv
+
+    specs = args.indicators.split(",") if args.indicators else get_settings().indicators
+    series_list = read_ohlcv(Path(args.input), args.symbol)
+    bars = sum(len(s) for s in series_list)
+    rows = (row for series in series_list for row in indicator_rows(series, specs))
+    output = Path(args.output) if args.output != "-" else None
+    count = write_long_csv(
+        output,
+        ["timestamp", "symbol", "indicator", "value"],
+        progress(rows, bars * 30, "indicators"),
+    )
+    print(f"{bars} bars, {count} values -> {args.output}", file=sys.stderr)
+    return 0
+
+
 def _up(_args: argparse.Namespace) -> int:
     from marketpulse.runner import run_all
 
@@ -117,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--duration", type=float, default=None, help="seconds (default: forever)")
     source.add_argument("--seed", type=int, default=0)
     source.set_defaults(func=_source)
+
+    indicators = sub.add_parser("indicators", help="compute indicators over an OHLCV file")
+    indicators.add_argument("--input", required=True, help="CSV or Parquet OHLCV file")
+    indicators.add_argument("--output", required=True, help="long CSV to write ('-': stdout)")
+    indicators.add_argument("--symbol", help="the file's symbol, or the one to pick from it")
+    indicators.add_argument("--indicators", help="comma-separated specs (default: the setting)")
+    indicators.set_defaults(func=_indicators)
 
     up = sub.add_parser("up", help="services, worker and API until Ctrl-C")
     up.set_defaults(func=_up)

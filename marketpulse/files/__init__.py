@@ -1,0 +1,1 @@
+"""Reading and writing the files the batch commands and replay use."""

@@ -1,0 +1,166 @@
+"""OHLCV files (CSV or Parquet): ``timestamp,open,high,low,close,volume`` and optionally
+``symbol``. Timestamps may be ISO-8601 with or without a UTC offset (naive means UTC) or epoch
+seconds, milliseconds, microseconds or nanoseconds (told apart by magnitude)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from marketpulse.errors import MarketPulseError
+
+COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
+PRICES = ("open", "high", "low", "close", "volume")
+
+
+class InputError(MarketPulseError):
+    """Bad input in a file: names the file, the row and the column."""
+
+
+@dataclass(frozen=True)
+class OhlcvSeries:
+    """One symbol's bars, in file order, as columns."""
+
+    symbol: str
+    ts: NDArray[np.int64]
+    open: NDArray[np.float64]
+    high: NDArray[np.float64]
+    low: NDArray[np.float64]
+    close: NDArray[np.float64]
+    volume: NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a CSV or Parquet file with every column as text or its stored type."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    if suffix in (".csv", ".txt", ""):
+        try:
+            return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: not a readable CSV file ({exc})") from exc
+    raise InputError(f"{path}: unknown file type {suffix!r}; use .csv or .parquet")
+
+
+def _where(path: Path, index: int) -> str:
+    line = f" (line {index + 2})" if path.suffix.lower() not in (".parquet", ".pq") else ""
+    return f"{path}: row {index + 1}{line}"
+
+
+def parse_timestamps(path: Path, column: pd.Series) -> NDArray[np.int64]:
+    """Timestamps as integer ns UTC; raise InputError naming the first bad row."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        parsed = pd.to_datetime(column, utc=True)
+    else:
+        text = column.astype(str).str.strip()
+        numeric = pd.to_numeric(text, errors="coerce")
+        if numeric.notna().all():
+            return _epoch_to_ns(path, numeric)
+        parsed = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        index = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"{_where(path, index)}, column timestamp: cannot parse {column.iloc[index]!r} "
+            "as ISO-8601 or epoch time"
+        )
+    as_ns = parsed.astype("datetime64[ns, UTC]").to_numpy(dtype="datetime64[ns]")
+    return np.asarray(as_ns.astype(np.int64), dtype=np.int64)
+
+
+def _epoch_to_ns(path: Path, numeric: pd.Series) -> NDArray[np.int64]:
+    values = numeric.to_numpy(dtype=np.float64)
+    largest = np.nanmax(np.abs(values)) if len(values) else 0.0
+    if largest < 1e11:
+        scale = 1_000_000_000  # seconds
+    elif largest < 1e14:
+        scale = 1_000_000  # milliseconds
+    elif largest < 1e17:
+        scale = 1_000  # microseconds
+    else:
+        scale = 1
+    if (values < 0).any():
+        index = int(np.flatnonzero(values < 0)[0])
+        raise InputError(f"{_where(path, index)}, column timestamp: negative epoch time")
+    if scale == 1:
+        return np.asarray(numeric.astype(np.int64).to_numpy(), dtype=np.int64)
+    return np.asarray(np.round(values * scale), dtype=np.int64)
+
+
+def parse_numbers(path: Path, frame: pd.DataFrame, name: str) -> NDArray[np.float64]:
+    """A price or volume column as floats; raise InputError naming the first bad row."""
+    values = np.asarray(pd.to_numeric(frame[name], errors="coerce"), dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if name == "volume":
+        bad |= values < 0
+    else:
+        bad |= values <= 0
+    if bad.any():
+        index = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"{_where(path, index)}, column {name}: {frame[name].iloc[index]!r} is not a "
+            f"{'non-negative' if name == 'volume' else 'positive'} finite number"
+        )
+    return np.asarray(values, dtype=np.float64)
+
+
+def read_ohlcv(path: Path, symbol: str | None = None) -> list[OhlcvSeries]:
+    """Read and validate an OHLCV file; one series per symbol, each in file order."""
+    frame = read_table(path)
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"{path}: missing column(s) {', '.join(missing)}; need {', '.join(COLUMNS)}"
+        )
+    if "symbol" in frame.columns:
+        if symbol is not None:
+            frame = frame[frame["symbol"].astype(str) == symbol].reset_index(drop=True)
+            if frame.empty:
+                raise InputError(f"{path}: no rows for symbol {symbol!r}")
+        symbols = frame["symbol"].astype(str).to_numpy()
+    else:
+        name = symbol or path.stem.upper()
+        symbols = np.full(len(frame), name, dtype=object)
+    if frame.empty:
+        raise InputError(f"{path}: no rows")
+    ts = parse_timestamps(path, frame["timestamp"])
+    columns = {name: parse_numbers(path, frame, name) for name in PRICES}
+    low, high = columns["low"], columns["high"]
+    inverted = (low > np.minimum(columns["open"], columns["close"])) | (
+        high < np.maximum(columns["open"], columns["close"])
+    )
+    if inverted.any():
+        index = int(np.flatnonzero(inverted)[0])
+        raise InputError(
+            f"{_where(path, index)}, column high/low: the bar's range excludes its open or close"
+        )
+    out = []
+    for name in dict.fromkeys(symbols):
+        rows = np.flatnonzero(symbols == name)
+        series_ts = ts[rows]
+        backwards = np.flatnonzero(np.diff(series_ts) <= 0)
+        if backwards.size:
+            index = int(rows[backwards[0] + 1])
+            raise InputError(
+                f"{_where(path, index)}, column timestamp: not after the previous {name} row "
+                "(rows must be in increasing time order per symbol)"
+            )
+        out.append(
+            OhlcvSeries(
+                str(name),
+                series_ts,
+                *(columns[c][rows] for c in ("open", "high", "low", "close", "volume")),
+            )
+        )
+    return out

@@ -1,0 +1,130 @@
+"""`marketpulse indicators`: files in, long CSV out, the same engine, clear errors."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import talib
+
+from marketpulse.cli import main
+from tests.unit.test_indicators_talib import alpha_vantage_daily
+
+AAPL = "time_series_daily_adjusted__rinebob_visvol_AAPL.json"
+
+
+def aapl_frame() -> pd.DataFrame:
+    s = alpha_vantage_daily(AAPL)
+    days = pd.date_range("2021-03-01", periods=len(s), freq="B")
+    return pd.DataFrame(
+        {
+            "timestamp": days.strftime("%Y-%m-%d"),
+            "open": s.open, "high": s.high, "low": s.low, "close": s.close, "volume": s.volume,
+        }
+    )  # fmt: skip
+
+
+def run(
+    tmp_path: Path, frame: pd.DataFrame, name: str = "in.csv", *extra: str
+) -> list[dict[str, str]]:
+    source = tmp_path / name
+    if name.endswith(".parquet"):
+        frame.to_parquet(source)
+    else:
+        frame.to_csv(source, index=False)
+    out = tmp_path / "out.csv"
+    assert main(["indicators", "--input", str(source), "--output", str(out), *extra]) == 0
+    with out.open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def series_of(rows: list[dict[str, str]], name: str) -> list[float]:
+    return [float(r["value"]) for r in rows if r["indicator"] == name]
+
+
+def test_output_is_long_csv_equal_to_talib(tmp_path: Path) -> None:
+    frame = aapl_frame()
+    rows = run(tmp_path, frame, "in.csv", "--symbol", "AAPL")
+    assert list(rows[0]) == ["timestamp", "symbol", "indicator", "value"]
+    assert {r["symbol"] for r in rows} == {"AAPL"}
+    assert rows[0]["timestamp"] == "2021-03-01T00:00:00Z"
+    close = frame["close"].to_numpy(dtype=float)
+    for name, expected in {
+        "sma_20": talib.SMA(close, 20),
+        "rsi_14": talib.RSI(close, 14),
+        "macdhist_12_26_9": talib.MACD(close, 12, 26, 9)[2],
+    }.items():
+        defined = expected[~np.isnan(expected)]
+        assert series_of(rows, name) == pytest.approx(list(defined), rel=1e-9, abs=1e-12)
+    first_rsi = next(r for r in rows if r["indicator"] == "rsi_14")
+    assert first_rsi["timestamp"] == frame["timestamp"][14] + "T00:00:00Z"
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [
+        lambda t: t.dt.strftime("%Y-%m-%dT%H:%M:%S-05:00"),  # an offset: shifts every bar alike
+        lambda t: (t.dt.as_unit("s").astype("int64")).astype(str),  # epoch seconds
+        lambda t: (t.dt.as_unit("ms").astype("int64")).astype(str),  # epoch milliseconds
+        lambda t: (t.dt.as_unit("ns").astype("int64")).astype(str),  # epoch nanoseconds
+    ],
+)
+def test_timestamp_forms_give_the_same_values(tmp_path: Path, convert) -> None:  # type: ignore[no-untyped-def]
+    frame = aapl_frame()
+    iso = run(tmp_path, frame, "a.csv", "--symbol", "AAPL")
+    other = frame.copy()
+    other["timestamp"] = convert(pd.to_datetime(frame["timestamp"]))
+    converted = run(tmp_path, other, "b.csv", "--symbol", "AAPL")
+    assert [(r["indicator"], r["value"]) for r in converted] == [
+        (r["indicator"], r["value"]) for r in iso
+    ]
+
+
+def test_parquet_and_symbol_column(tmp_path: Path) -> None:
+    frame = aapl_frame()
+    two = pd.concat([frame.assign(symbol="AAPL"), frame.assign(symbol="COPY")])
+    from_csv = run(tmp_path, frame, "a.csv", "--symbol", "AAPL", "--indicators", "ema_12,obv")
+    from_parquet = run(tmp_path, two, "b.parquet", "--symbol", "AAPL", "--indicators", "ema_12,obv")
+    assert from_parquet == from_csv
+    both = run(tmp_path, two, "c.parquet", "--indicators", "obv")
+    assert {r["symbol"] for r in both} == {"AAPL", "COPY"}
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda f: f.drop(columns=["volume"]), "missing column(s) volume"),
+        (
+            lambda f: f.assign(timestamp=f["timestamp"].where(f.index != 4, "yesterday")),
+            "row 5 (line 6), column timestamp",
+        ),
+        (
+            lambda f: f.assign(close=f["close"].where(f.index != 7, "NaN")),
+            "row 8 (line 9), column close",
+        ),
+        (lambda f: f.assign(open=f["open"].where(f.index != 2, "")), "row 3 (line 4), column open"),
+        (
+            lambda f: f.assign(volume=f["volume"].where(f.index != 9, -1)),
+            "row 10 (line 11), column volume",
+        ),
+        (
+            lambda f: f.assign(high=f["high"].where(f.index != 3, 1.0)),
+            "row 4 (line 5), column high/low",
+        ),
+        (lambda f: f.iloc[[0, 2, 1, 3]], "row 3 (line 4), column timestamp: not after"),
+    ],
+)
+def test_bad_input_names_row_and_column(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    edit,
+    message: str,  # type: ignore[no-untyped-def]
+) -> None:
+    source = tmp_path / "bad.csv"
+    edit(aapl_frame()).to_csv(source, index=False)
+    code = main(["indicators", "--input", str(source), "--output", str(tmp_path / "o.csv")])
+    assert code != 0
+    assert message in capsys.readouterr().err
