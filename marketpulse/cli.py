@@ -99,6 +99,22 @@ def _indicators(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay(args: argparse.Namespace) -> int:
+    import asyncio
+    from pathlib import Path
+
+    from marketpulse.streams.sources.replay import replay
+
+    speed = None if args.speed == "max" else float(args.speed)
+    summary = asyncio.run(
+        replay(
+            get_settings(), Path(args.input), args.symbol, args.granularity, speed, args.frame_size
+        )
+    )
+    print(summary, file=sys.stderr)
+    return 0
+
+
 def _up(_args: argparse.Namespace) -> int:
     from marketpulse.runner import run_all
 
@@ -144,6 +160,14 @@ def build_parser() -> argparse.ArgumentParser:
     indicators.add_argument("--symbol", help="the file's symbol, or the one to pick from it")
     indicators.add_argument("--indicators", help="comma-separated specs (default: the setting)")
     indicators.set_defaults(func=_indicators)
+
+    replay = sub.add_parser("replay", help="publish a file of bars or ticks to the pipeline")
+    replay.add_argument("--input", required=True, help="CSV or Parquet: OHLCV bars or ticks")
+    replay.add_argument("--symbol", help="the file's symbol, or the one to pick from it")
+    replay.add_argument("--granularity", default="1d", help="of the bars in the file")
+    replay.add_argument("--speed", default="max", help="N times the recorded pace, or max")
+    replay.add_argument("--frame-size", type=int, default=100, help="ticks per frame")
+    replay.set_defaults(func=_replay)
 
     up = sub.add_parser("up", help="services, worker and API until Ctrl-C")
     up.set_defaults(func=_up)

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     kafka_fetch_max_wait_ms: int = Field(50, ge=1, le=5000)
     kafka_session_timeout_s: float = Field(10.0, gt=0)
     topic_partitions: int = Field(4, ge=1)
+    topic_prefix: str = Field("", description="namespace for every topic, e.g. backfill-")
     worker_id: str = Field("marketpulse", description="Faust app id (consumer group)")
     worker_metrics_host: str = "127.0.0.1"
     worker_metrics_port: int = Field(9100, ge=0, description="worker /metrics; 0 turns it off")
@@ -49,7 +50,7 @@ class Settings(BaseSettings):
     max_future_ms: int = Field(5000, ge=0, description="how far ahead of the clock events may be")
     spike_bound: float = Field(0.2, gt=0, description="relative move refused as a price spike")
     spike_confirmations: int = Field(3, ge=1, description="events that confirm a new level")
-    dedup_window: int = Field(4096, ge=1, description="recent events remembered per symbol")
+    dedup_window: int = Field(256, ge=1, description="recent events remembered per symbol")
     indicators: list[str] = Field(list(DEFAULT_SPECS), description="indicator specs to stream")
 
     influx_url: str = "http://127.0.0.1:8086"
@@ -84,6 +85,10 @@ class Settings(BaseSettings):
         for spec in value:
             build(spec)
         return value
+
+    def topic(self, name: str) -> str:
+        """A topic's name in this deployment's namespace."""
+        return f"{self.topic_prefix}{name}"
 
     def granularity_lengths(self) -> dict[str, int]:
         """Each configured granularity and its length in ns."""

@@ -20,7 +20,10 @@ Reason codes (also the ``reason`` label of ``marketpulse_deadletters_total``):
 
 from __future__ import annotations
 
+import base64
 import math
+import zlib
+from array import array
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +43,7 @@ class GateConfig:
     max_future_ns: int = 5_000_000_000
     spike_bound: float = 0.2
     spike_confirmations: int = 3
-    dedup_window: int = 4096  # fingerprints remembered per symbol
+    dedup_window: int = 256  # fingerprints remembered per symbol
 
 
 @dataclass(frozen=True)
@@ -55,22 +58,37 @@ def _good_price(value: float | None) -> TypeIs[float]:
     return value is not None and math.isfinite(value) and value > 0.0
 
 
-def _fingerprint(event: Event) -> list[Any]:
+def _stable(value: int | str) -> int:
+    return value if isinstance(value, int) else zlib.crc32(value.encode())
+
+
+def _fingerprint(event: Event) -> int:
+    """A hash of everything that makes an event, equal across processes.
+
+    Python's hash of ints, floats and tuples of them does not depend on PYTHONHASHSEED (only
+    str and bytes hashes do), so trade conditions given as text are turned into numbers first.
+    """
     if isinstance(event, Trade):
-        return ["t", event.ts, event.price, event.size, *event.conditions]
-    return ["q", event.ts, event.bid, event.ask, event.bid_size, event.ask_size]
+        return hash((1, event.ts, event.price, event.size, *map(_stable, event.conditions)))
+    return hash((2, event.ts, event.bid, event.ask, event.bid_size, event.ask_size))
 
 
 class EventGate:
-    """Per-symbol gate state: last good price, a pending new level, recent fingerprints."""
+    """Per-symbol gate state: last good price, a pending new level, recent fingerprints.
+
+    The last ``dedup_window`` accepted fingerprints are remembered: enough for a vendor's
+    resend after a reconnect, small enough to write back with every frame. (A duplicate older
+    than the grace period is refused as late before it is looked up; whole frames delivered
+    twice by the broker are skipped by offset before they reach the gate.)
+    """
 
     def __init__(self, config: GateConfig) -> None:
         self.config = config
         self.last_price: float | None = None
         self.pending_price: float | None = None
         self.pending_count = 0
-        self.seen: deque[str] = deque(maxlen=config.dedup_window)
-        self._seen_set: set[str] = set()
+        self.recent: deque[int] = deque()  # fingerprints, oldest first
+        self._recent_set: set[int] = set()
 
     def check(self, event: Event, stream_time: int, now_ns: int) -> Verdict | None:
         """Return why ``event`` is refused, or None when it is accepted (and remembered)."""
@@ -98,17 +116,21 @@ class EventGate:
         if event.ts < stream_time - config.grace_ns:
             behind = (stream_time - event.ts) / 1e9
             return Verdict("late", f"ts {event.ts} is {behind:.3f} s behind stream time")
-        fingerprint = repr(_fingerprint(event))
-        if fingerprint in self._seen_set:
+        fingerprint = _fingerprint(event)
+        if fingerprint in self._recent_set:
             return Verdict("duplicate", f"{event.kind} at ts {event.ts} already accepted")
         spike = self._spike(price)
         if spike is not None:
             return spike
-        if len(self.seen) == self.seen.maxlen:
-            self._seen_set.discard(self.seen[0])
-        self.seen.append(fingerprint)
-        self._seen_set.add(fingerprint)
+        self._remember(fingerprint)
         return None
+
+    def _remember(self, fingerprint: int) -> None:
+        recent = self.recent
+        if len(recent) >= self.config.dedup_window:
+            self._recent_set.discard(recent.popleft())
+        recent.append(fingerprint)
+        self._recent_set.add(fingerprint)
 
     def _spike(self, price: float) -> Verdict | None:
         bound = self.config.spike_bound
@@ -134,7 +156,7 @@ class EventGate:
             "last_price": self.last_price,
             "pending_price": self.pending_price,
             "pending_count": self.pending_count,
-            "seen": list(self.seen),
+            "recent": base64.b64encode(array("q", self.recent).tobytes()).decode(),
         }
 
     @classmethod
@@ -144,8 +166,8 @@ class EventGate:
         gate.last_price = state["last_price"]
         gate.pending_price = state["pending_price"]
         gate.pending_count = state["pending_count"]
-        gate.seen.extend(state["seen"])
-        gate._seen_set = set(gate.seen)
+        gate.recent.extend(array("q", base64.b64decode(state["recent"])))
+        gate._recent_set = set(gate.recent)
         return gate
 
 

@@ -6,16 +6,29 @@ faster and gives validation one home (ARCHITECTURE.md).
 
 from __future__ import annotations
 
+from typing import Any
+
 from faust.types import AppT, TopicT
 
 
-def bytes_topic(app: AppT, name: str, partitions: int) -> TopicT:
-    """Declare a topic whose keys and values Faust passes through untouched."""
+def bytes_topic(app: AppT, *names: str, partitions: int) -> TopicT:
+    """Declare a topic (or several read as one) whose keys and values Faust passes untouched."""
     return app.topic(
-        name,
+        *names,
         key_type=bytes,
         value_type=bytes,
         key_serializer="raw",
         value_serializer="raw",
         partitions=partitions,
     )
+
+
+def bytes_table(app: AppT, name: str, partitions: int) -> Any:
+    """Declare a table of bytes keys and values (our own orjson-encoded state records)."""
+    table: Any = app.Table(
+        name, default=None, key_type=bytes, value_type=bytes, partitions=partitions
+    )
+    # Faust picks json from the types; the store and changelog read these lazily, at start.
+    table.key_serializer = "raw"
+    table.value_serializer = "raw"
+    return table

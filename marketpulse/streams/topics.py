@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from marketpulse.schemas.bars import Bar, IndicatorSnapshot
 from marketpulse.schemas.events import DeadLetter, Frame
+from marketpulse.settings import Settings
 from marketpulse.streams.codecs import bytes_topic
 
 
@@ -52,16 +53,23 @@ class Topics:
     raw: TopicT
     clean: TopicT
     bars: dict[str, TopicT]
+    all_bars: TopicT  # every granularity's bars, read as one stream
     indicators: TopicT
     deadletter: TopicT
 
 
-def declare(app: AppT, partitions: int, granularities: list[str]) -> Topics:
-    """Declare every topic on ``app``."""
+def declare(app: AppT, settings: Settings) -> Topics:
+    """Declare every topic on ``app``, in the settings' namespace."""
+    partitions = settings.topic_partitions
+
+    def topic(*names: str) -> TopicT:
+        return bytes_topic(app, *map(settings.topic, names), partitions=partitions)
+
     return Topics(
-        raw=bytes_topic(app, RAW.name, partitions),
-        clean=bytes_topic(app, CLEAN.name, partitions),
-        bars={g: bytes_topic(app, bars_topic_name(g), partitions) for g in granularities},
-        indicators=bytes_topic(app, INDICATORS.name, partitions),
-        deadletter=bytes_topic(app, DEADLETTER.name, partitions),
+        raw=topic(RAW.name),
+        clean=topic(CLEAN.name),
+        bars={g: topic(bars_topic_name(g)) for g in settings.granularities},
+        all_bars=topic(*(bars_topic_name(g) for g in settings.granularities)),
+        indicators=topic(INDICATORS.name),
+        deadletter=topic(DEADLETTER.name),
     )

@@ -16,15 +16,16 @@ import os
 
 import orjson
 
-from marketpulse.app import create_app
+from marketpulse.settings import Settings
 from marketpulse.streams.codecs import bytes_topic
+from marketpulse.streams.faust_app import create_app
 
-app = create_app(discover_agents=False)
+app = create_app(Settings())
 counts = app.Table("counts", default=lambda: [0, -1], partitions=4)
 
 
-source = bytes_topic(app, os.environ["COUNTER_IN"], 4)
-sink = bytes_topic(app, os.environ["COUNTER_OUT"], 1)
+source = bytes_topic(app, os.environ["COUNTER_IN"], partitions=4)
+sink = bytes_topic(app, os.environ["COUNTER_OUT"], partitions=1)
 
 
 @app.agent(source)

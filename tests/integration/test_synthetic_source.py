@@ -18,8 +18,9 @@ pytestmark = [pytest.mark.integration]
 async def test_published_frames_arrive_keyed_by_symbol(services: Settings) -> None:
     symbols = [unique("SYN").upper().replace("-", "") for _ in range(3)]
     market = SyntheticMarket(symbols, seed=11)
+    settings = services.model_copy(update={"topic_prefix": unique("syn") + "."})
     published = await run_synthetic(
-        services, market, SystemClock(), rate=600, frame_size=10, duration_s=0.5,
+        settings, market, SystemClock(), rate=600, frame_size=10, duration_s=0.5,
         report=lambda _line: None,
     )  # fmt: skip
     assert published > 0
@@ -32,7 +33,9 @@ async def test_published_frames_arrive_keyed_by_symbol(services: Settings) -> No
         return sum(len(Frame.model_validate_json(r.value).events) for r in ours(records))
 
     records = ours(
-        await consume_until(services, ["market.raw"], lambda rs: all_events(rs) >= published)
+        await consume_until(
+            settings, [settings.topic("market.raw")], lambda rs: all_events(rs) >= published
+        )
     )
     assert all_events(records) == published
     for record in records:

@@ -71,13 +71,33 @@ def test_duplicates_are_refused_but_distinct_events_at_one_time_pass() -> None:
     assert verdict(quote(), gate) == "duplicate"
 
 
-def test_dedup_memory_is_bounded() -> None:
+def test_dedup_memory_is_bounded_by_count() -> None:
     gate = EventGate(GateConfig(dedup_window=3))
     for i in range(5):
         assert verdict(trade(ts=NOW + i), gate) is None
-    assert len(gate.seen) == 3
+    assert len(gate.recent) == 3
     assert verdict(trade(ts=NOW + 4), gate) == "duplicate"
     assert verdict(trade(ts=NOW), gate) is None  # forgotten: outside the window
+
+
+def test_fingerprints_do_not_depend_on_the_process() -> None:
+    """Text conditions would hash differently in every process (PYTHONHASHSEED)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from marketpulse.analytics.quality import _fingerprint;"
+        "from marketpulse.schemas.events import Trade;"
+        "print(_fingerprint(Trade(symbol='A', ts=1, price=2.0, size=3, conditions=['T', 12])))"
+    )
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+            env={"PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    }  # fmt: skip
+    assert len(runs) == 1
 
 
 def test_spike_is_refused_until_the_new_level_is_confirmed() -> None:

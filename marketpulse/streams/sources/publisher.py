@@ -31,6 +31,7 @@ async def run_synthetic(
     """Publish about ``rate`` events per second; return how many events were published."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers(settings), linger_ms=5)
     await producer.start()
+    topic = settings.topic(RAW.name)
     symbols = market.symbols
     period_s = frame_size * len(symbols) / rate
     last = dict.fromkeys(symbols, clock.now_ns())
@@ -43,7 +44,7 @@ async def run_synthetic(
             for symbol in symbols:
                 frame = market.frame(symbol, last[symbol], now, frame_size)
                 last[symbol] = now
-                await producer.send(RAW.name, frame.model_dump_json().encode(), symbol.encode())
+                await producer.send(topic, frame.model_dump_json().encode(), symbol.encode())
                 published += len(frame.events)
         await producer.flush()
     finally:

@@ -1,0 +1,149 @@
+"""``market.raw`` frames -> quality gate -> event-time bars on ``market.bars.<g>``.
+
+Accepted events go on to ``market.clean``; refused ones to ``market.deadletter`` with a reason.
+Each symbol's gate and bar state is one record in the ``bar-state`` table, written once per
+frame after the frame's outputs are acknowledged. Bars of quiet symbols close when the
+partition's stream time passes their end plus grace (an event-time timer, kept per partition).
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+
+from faust import StreamT
+from faust.types import EventT
+
+from marketpulse.agents.outputs import Outbox
+from marketpulse.analytics.frames import Rejection, decode_frame
+from marketpulse.analytics.ingest import SymbolState, step
+from marketpulse.app import app, topics
+from marketpulse.clock import Clock, SystemClock
+from marketpulse.metrics import BARS_OUT, EVENTS_IN, REDELIVERED
+from marketpulse.schemas.events import Frame
+from marketpulse.settings import get_settings
+from marketpulse.streams.codecs import bytes_table
+
+settings = get_settings()
+GRANULARITIES = settings.granularity_lengths()
+GATE = settings.gate_config()
+clock: Clock = SystemClock()  # only the gate's future-timestamp check reads it
+
+bar_state = bytes_table(app, "bar-state", settings.topic_partitions)
+
+
+@dataclass
+class PartitionTime:
+    """A partition's stream time and when each of its symbols next has a bar to close."""
+
+    stream_time: int = 0
+    due: list[tuple[int, bytes]] = field(default_factory=list)  # heap of (close at, key)
+    scheduled: dict[bytes, int] = field(default_factory=dict)
+
+    def schedule(self, key: bytes, close_at: int | None) -> None:
+        if close_at is None:
+            self.scheduled.pop(key, None)
+            return
+        if self.scheduled.get(key) != close_at:
+            self.scheduled[key] = close_at
+            heapq.heappush(self.due, (close_at, key))
+
+    def pop_due(self) -> list[bytes]:
+        """Keys whose next close has been reached (stale heap entries are dropped)."""
+        keys = []
+        while self.due and self.due[0][0] <= self.stream_time:
+            close_at, key = heapq.heappop(self.due)
+            if self.scheduled.get(key) == close_at:
+                del self.scheduled[key]
+                keys.append(key)
+        return keys
+
+
+_partitions: dict[int, PartitionTime] = {}
+
+
+@app.on_partitions_assigned.connect
+async def _forget_partitions(*_args: object, **_kwargs: object) -> None:
+    _partitions.clear()  # rebuilt from the table on each partition's next frame
+
+
+def _partition_time(partition: int) -> PartitionTime:
+    """The partition's stream time and timers, rebuilt from the table after (re)assignment."""
+    found = _partitions.get(partition)
+    if found is not None:
+        return found
+    found = PartitionTime()
+    for key, value in bar_state.items():
+        if value is None:
+            continue
+        state = SymbolState.from_bytes(value, GATE, GRANULARITIES)
+        if state.partition == partition:
+            found.stream_time = max(found.stream_time, state.stream_time)
+            found.schedule(key, state.bars.next_close(GATE.grace_ns))
+    _partitions[partition] = found
+    return found
+
+
+def _load(key: bytes, symbol: str) -> SymbolState:
+    stored = bar_state.get(key)
+    if stored is None:
+        return SymbolState.new(symbol, GATE, GRANULARITIES)
+    return SymbolState.from_bytes(stored, GATE, GRANULARITIES)
+
+
+@app.agent(topics.raw)
+async def build_bars(stream: StreamT[bytes]) -> None:
+    """Gate each frame and fold it into its symbol's bars."""
+    async for event in stream.events():
+        await _process(event)
+
+
+async def _process(event: EventT[bytes]) -> None:
+    outbox = Outbox()
+    payload: bytes = event.value
+    message = event.message
+    decoded = decode_frame(payload)
+    if isinstance(decoded, Rejection):
+        await outbox.dead_letter(event, decoded.reason, decoded.detail, payload)
+        await outbox.flush()
+        return
+    key = event.key
+    if not key:
+        await outbox.dead_letter(event, "malformed", "frames must be keyed by symbol", payload)
+        await outbox.flush()
+        return
+    symbol = key.decode("utf-8", errors="replace")
+    partition = _partition_time(message.partition)
+    state = _load(key, symbol)
+    if message.offset <= state.offset:
+        REDELIVERED.labels(agent="bars").inc()
+        return
+    EVENTS_IN.labels(source=decoded.source).inc(len(decoded.events))
+    partition.stream_time, out = step(
+        state, decoded, symbol, partition.stream_time, clock.now_ns(), GATE.grace_ns
+    )
+    state.offset, state.partition = message.offset, message.partition
+    for rejected, verdict in out.rejected:
+        await outbox.dead_letter(event, verdict.reason, verdict.detail, rejected.model_dump_json())
+    if out.accepted:
+        clean = Frame(source=decoded.source, received_ts=decoded.received_ts, events=out.accepted)
+        await outbox.send(topics.clean, key, clean)
+    for bar in out.bars:
+        BARS_OUT.labels(granularity=bar.granularity).inc()
+        await outbox.send(topics.bars[bar.granularity], key, bar)
+    quiet = []
+    for other in partition.pop_due():
+        if other == key:
+            continue
+        other_state = _load(other, other.decode())
+        for bar in other_state.bars.close(partition.stream_time, GATE.grace_ns):
+            BARS_OUT.labels(granularity=bar.granularity).inc()
+            await outbox.send(topics.bars[bar.granularity], other, bar)
+        other_state.stream_time = partition.stream_time
+        quiet.append((other, other_state))
+    await outbox.flush()
+    bar_state[key] = state.to_bytes()
+    partition.schedule(key, state.bars.next_close(GATE.grace_ns))
+    for other, other_state in quiet:
+        bar_state[other] = other_state.to_bytes()
+        partition.schedule(other, other_state.bars.next_close(GATE.grace_ns))

@@ -1,0 +1,97 @@
+"""``market.bars.<g>`` -> one IndicatorSnapshot per bar on ``analytics.indicators``.
+
+Bars built here and ready-made ones (file replay, vendor aggregates) arrive on the same topics,
+so every bar passes the bar gate first. Each (symbol, granularity) keeps one IndicatorSet in the
+``indicator-state`` table, written after the snapshot is acknowledged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from faust import StreamT
+from faust.types import EventT
+from pydantic import ValidationError
+
+from marketpulse.agents.outputs import Outbox
+from marketpulse.analytics.indicators import Candle, IndicatorSet
+from marketpulse.analytics.quality import check_bar
+from marketpulse.app import app, topics
+from marketpulse.metrics import INDICATOR_SNAPSHOTS, REDELIVERED
+from marketpulse.schemas.bars import Bar, IndicatorSnapshot
+from marketpulse.settings import get_settings
+from marketpulse.streams.codecs import bytes_table
+from marketpulse.streams.topics import bars_topic_name
+
+settings = get_settings()
+
+indicator_state = bytes_table(app, "indicator-state", settings.topic_partitions)
+
+
+@app.agent(topics.all_bars)
+async def compute_indicators(stream: StreamT[bytes]) -> None:
+    """Update the bar's IndicatorSet and publish the snapshot."""
+    async for event in stream.events():
+        await _process(event)
+
+
+def _load(key: bytes) -> dict[str, Any]:
+    stored = indicator_state.get(key)
+    if stored is None:
+        return {"set": None, "last_start": None, "offset": -1}
+    loaded: dict[str, Any] = orjson.loads(stored)
+    return loaded
+
+
+async def _process(event: EventT[bytes]) -> None:
+    outbox = Outbox()
+    payload: bytes = event.value
+    message = event.message
+    try:
+        bar = Bar.model_validate_json(payload)
+    except ValidationError as exc:
+        await outbox.dead_letter(event, "malformed", str(exc.errors()[0]["msg"]), payload)
+        await outbox.flush()
+        return
+    if event.key != bar.symbol.encode():
+        detail = f"bar for {bar.symbol} keyed {event.key!r}"
+        await outbox.dead_letter(event, "symbol_mismatch", detail, payload)
+        await outbox.flush()
+        return
+    if message.topic != settings.topic(bars_topic_name(bar.granularity)):
+        detail = f"a {bar.granularity} bar on {message.topic}"
+        await outbox.dead_letter(event, "bad_granularity", detail, payload)
+        await outbox.flush()
+        return
+    key = f"{bar.symbol}|{bar.granularity}".encode()
+    state = _load(key)
+    if message.offset <= state["offset"]:
+        REDELIVERED.labels(agent="indicators").inc()
+        return
+    verdict = check_bar(bar, state["last_start"])
+    if verdict is not None:
+        await outbox.dead_letter(event, verdict.reason, verdict.detail, payload)
+        await outbox.flush()
+        return
+    indicators = (
+        IndicatorSet(settings.indicators)
+        if state["set"] is None
+        else IndicatorSet.from_state(state["set"])
+    )
+    values = indicators.update(
+        Candle(bar.start, bar.open, bar.high, bar.low, bar.close, bar.volume)
+    )
+    snapshot = IndicatorSnapshot(
+        symbol=bar.symbol,
+        granularity=bar.granularity,
+        bar_start=bar.start,
+        values=values,
+        ready=indicators.readiness(),
+    )
+    await outbox.send(topics.indicators, event.key, snapshot)
+    await outbox.flush()
+    INDICATOR_SNAPSHOTS.labels(granularity=bar.granularity).inc()
+    indicator_state[key] = orjson.dumps(
+        {"set": indicators.state(), "last_start": bar.start, "offset": message.offset}
+    )

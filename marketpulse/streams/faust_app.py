@@ -1,0 +1,32 @@
+"""Build a Faust app from the settings, with the Kafka adjustments installed first."""
+
+from __future__ import annotations
+
+import faust
+
+from marketpulse.settings import Settings
+from marketpulse.streams import kafka_compat
+
+
+def create_app(settings: Settings) -> faust.App:
+    """A worker app: memory stores restored from changelogs, at-least-once, no web server."""
+    kafka_compat.apply(
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms, tansu=settings.kafka_tansu_compat
+    )
+    session_timeout = settings.kafka_session_timeout_s
+    return faust.App(
+        settings.worker_id,
+        broker=settings.kafka_broker,
+        store="memory://",
+        autodiscover=False,
+        origin="marketpulse",
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=1,
+        processing_guarantee="at_least_once",
+        consumer_auto_offset_reset="earliest",
+        broker_session_timeout=session_timeout,
+        broker_heartbeat_interval=min(3.0, session_timeout / 3),
+        broker_request_timeout=max(90.0, session_timeout * 2),
+        web_enabled=False,
+        producer_linger=0.0,
+    )
