@@ -18,8 +18,12 @@ DEFAULT_SOURCE = ["source", "synthetic"]
 
 def run_worker(settings: Settings, loglevel: str) -> int:
     """Run one Faust worker in the foreground (its own signal handling stops it)."""
-    from marketpulse.app import app
+    import asyncio
 
+    from marketpulse.app import app
+    from marketpulse.streams.admin import ensure_topics
+
+    asyncio.run(ensure_topics(settings))
     if settings.worker_metrics_port:
         try:
             start_http_server(settings.worker_metrics_port, settings.worker_metrics_host)

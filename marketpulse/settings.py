@@ -119,6 +119,11 @@ class Settings(BaseSettings):
         first = self.kafka_broker.split(";")[0].split(",")[0]
         return _host_port(first, 9092)
 
+    def bootstrap_servers(self) -> str:
+        """The broker list as Kafka clients want it: ``host:port,host:port``."""
+        urls = self.kafka_broker.replace(";", ",").split(",")
+        return ",".join(url.split("://", 1)[-1] for url in urls)
+
     @property
     def influx_address(self) -> tuple[str, int]:
         """Host and port of InfluxDB's HTTP API."""

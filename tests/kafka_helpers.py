@@ -13,12 +13,6 @@ from aiokafka.structs import ConsumerRecord
 from marketpulse.settings import Settings
 
 
-def bootstrap(settings: Settings) -> str:
-    """The host:port aiokafka wants."""
-    host, port = settings.kafka_address
-    return f"{host}:{port}"
-
-
 def unique(prefix: str) -> str:
     """A name no other test run has used on this broker."""
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
@@ -28,7 +22,7 @@ async def produce(
     settings: Settings, topic: str, messages: Iterable[tuple[bytes | None, bytes]]
 ) -> None:
     """Send every (key, value) and wait until the broker has acknowledged them all."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap(settings), linger_ms=5)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers(), linger_ms=5)
     await producer.start()
     try:
         futures = [await producer.send(topic, value=value, key=key) for key, value in messages]
@@ -46,7 +40,7 @@ async def consume_until(
     """Read ``topics`` from the start until ``done(records)`` is true or the deadline passes."""
     consumer = AIOKafkaConsumer(
         *topics,
-        bootstrap_servers=bootstrap(settings),
+        bootstrap_servers=settings.bootstrap_servers(),
         group_id=None,
         auto_offset_reset="earliest",
         fetch_max_wait_ms=50,

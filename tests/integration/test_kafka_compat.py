@@ -12,7 +12,7 @@ from aiokafka.structs import TopicPartition
 
 from marketpulse.settings import Settings
 from marketpulse.streams import kafka_compat
-from tests.kafka_helpers import bootstrap, unique
+from tests.kafka_helpers import unique
 
 pytestmark = [pytest.mark.integration]
 
@@ -28,7 +28,7 @@ def compat(services: Settings) -> Iterator[None]:
 
 
 async def _end_offset(settings: Settings, tp: TopicPartition) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap(settings))
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers())
     await consumer.start()
     try:
         offsets = await consumer.end_offsets([tp])
@@ -39,7 +39,7 @@ async def _end_offset(settings: Settings, tp: TopicPartition) -> int:
 
 async def _produce_batches(settings: Settings, topic: str, sizes: list[int]) -> None:
     """Produce one record batch of each size to partition 0 (linger packs each into one)."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap(settings), linger_ms=100)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers(), linger_ms=100)
     await producer.start()
     try:
         for size in sizes:
@@ -74,7 +74,9 @@ async def test_empty_partition_end_offset_is_zero(services: Settings) -> None:
 @pytest.mark.usefixtures("compat")
 async def test_idempotent_producer_works(services: Settings) -> None:
     topic = unique("compat.idem")
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap(services), enable_idempotence=True)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=services.bootstrap_servers(), enable_idempotence=True
+    )
     await producer.start()
     try:
         sent = [await producer.send_and_wait(topic, b"v%d" % i, key=b"k") for i in range(5)]
@@ -89,7 +91,9 @@ async def test_without_the_adjustment_tansu_still_rejects_init_producer_id_v0(
     """A canary: when this fails, Tansu has fixed v0 and the adjustment can go."""
     kafka_compat.apply(fetch_max_wait_ms=50, tansu=False)
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap(services), enable_idempotence=True, request_timeout_ms=5000
+        bootstrap_servers=services.bootstrap_servers(),
+        enable_idempotence=True,
+        request_timeout_ms=5000,
     )
     try:
         with pytest.raises(KafkaError):  # start() asks for a producer id

@@ -23,7 +23,12 @@ def true_range(high: float, low: float, prev_close: float) -> float:
 
 
 class BBANDS(Indicator):
-    """SMA ± k population standard deviations (running sum of squares, as TA-Lib)."""
+    """SMA ± k population standard deviations.
+
+    The variance comes from running sums of the closes shifted by the first close, as TA-Lib now
+    computes it: E[(x-K)^2] - E[x-K]^2 keeps far fewer digits cancelled than E[x^2] - E[x]^2,
+    and a result below 1e-8 (a flat window) is taken as zero.
+    """
 
     def __init__(self, period: int = 20, devup: float = 2.0, devdn: float | None = None) -> None:
         self.period = period
@@ -33,7 +38,9 @@ class BBANDS(Indicator):
         self.name = f"bb_{suffix}"
         self.outputs = (f"bb_upper_{suffix}", f"bb_middle_{suffix}", f"bb_lower_{suffix}")
         self.middle = SMA(period)
-        self.squares = Ring(period)
+        self.shift: float | None = None
+        self.shifted = Ring(period)
+        self.total = 0.0
         self.square_total = 0.0
         self.deviation: float | None = None
 
@@ -43,14 +50,19 @@ class BBANDS(Indicator):
     def update(self, candle: Candle) -> None:
         x = candle.close
         mean = self.middle.push(x)
-        square = x * x
-        evicted = self.squares.push(square)
+        if self.shift is None:
+            self.shift = x
+        d = x - self.shift
+        evicted = self.shifted.push(d)
         if evicted is not None:
-            self.square_total -= evicted
-        self.square_total += square
+            self.total -= evicted
+            self.square_total -= evicted * evicted
+        self.total += d
+        self.square_total += d * d
         if mean is None:
             return
-        variance = self.square_total / self.period - mean * mean
+        shifted_mean = self.total / self.period
+        variance = self.square_total / self.period - shifted_mean * shifted_mean
         self.deviation = math.sqrt(variance) if not is_zero_or_neg(variance) else 0.0
 
     @property

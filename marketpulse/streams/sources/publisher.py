@@ -9,14 +9,9 @@ from aiokafka import AIOKafkaProducer
 
 from marketpulse.clock import Clock
 from marketpulse.settings import Settings
+from marketpulse.streams.admin import ensure_topics
 from marketpulse.streams.sources.synthetic import SyntheticMarket
 from marketpulse.streams.topics import RAW
-
-
-def bootstrap_servers(settings: Settings) -> str:
-    """The broker list in the form aiokafka wants."""
-    urls = settings.kafka_broker.replace(";", ",").split(",")
-    return ",".join(url.split("://", 1)[-1] for url in urls)
 
 
 async def run_synthetic(
@@ -29,7 +24,8 @@ async def run_synthetic(
     report: Callable[[str], None] = print,
 ) -> int:
     """Publish about ``rate`` events per second; return how many events were published."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers(settings), linger_ms=5)
+    await ensure_topics(settings)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers(), linger_ms=5)
     await producer.start()
     topic = settings.topic(RAW.name)
     symbols = market.symbols

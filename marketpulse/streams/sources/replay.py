@@ -21,7 +21,7 @@ from marketpulse.files.ticks import is_tick_file, read_ticks
 from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import Frame
 from marketpulse.settings import Settings
-from marketpulse.streams.sources.publisher import bootstrap_servers
+from marketpulse.streams.admin import ensure_topics
 from marketpulse.streams.topics import RAW, bars_topic_name
 
 SOURCE = "replay"
@@ -75,7 +75,8 @@ async def publish(
     speed: float | None = None,
 ) -> int:
     """Send every record keyed by its symbol; pace by event time when ``speed`` is given."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers(settings), linger_ms=5)
+    await ensure_topics(settings)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers(), linger_ms=5)
     await producer.start()
     try:
         started, first_ts = time.monotonic(), records[0][0] if records else 0

@@ -1,0 +1,132 @@
+"""Ticks through the real broker and worker: bars equal an independent resample, quiet symbols'
+bars are closed by the partition's event time, and every bad event is dead-lettered."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from marketpulse.clock import SystemClock
+from marketpulse.schemas.events import Event, Frame, Quote, Trade
+from marketpulse.settings import Settings
+from marketpulse.streams.sources.replay import Record, publish
+from tests.e2e.pipeline import Pipeline, decoded
+
+pytestmark = [pytest.mark.e2e]
+
+S = 1_000_000_000
+M = 60 * S
+GRACE = 2 * S
+
+
+@pytest.fixture
+def pipeline(services: Settings, tmp_path: Path) -> Iterator[Pipeline]:
+    # One partition, so that the quiet symbol shares its partition's event time with the busy one.
+    p = Pipeline(
+        services,
+        tmp_path,
+        MARKETPULSE_TOPIC_PARTITIONS="1",
+        MARKETPULSE_GRANULARITIES='["1m", "5m"]',
+        MARKETPULSE_INDICATORS='["sma_3", "ema_3", "obv"]',
+    )
+    yield p
+    p.stop()
+
+
+def live_frames(streams: dict[str, list[Event]], slice_ns: int = S) -> list[Record]:
+    """Frames as a live feed sends them: per time slice, each symbol's events of that slice.
+
+    An event is sent when its symbol's stream reaches it, so a late or duplicate event goes out
+    next to the event it follows. Slices are shorter than the grace period: frames of different
+    symbols interleave closely enough that none is late against the partition's time.
+    """
+    tagged = []
+    for rank, (symbol, events) in enumerate(streams.items()):
+        sent = 0
+        for order, event in enumerate(events):
+            sent = max(sent, event.ts)
+            tagged.append((sent // slice_ns, rank, order, symbol, event))
+    tagged.sort(key=lambda t: t[:3])
+    records: list[Record] = []
+    for (slice_index, _rank, symbol), group in itertools.groupby(
+        tagged, key=lambda t: (t[0], t[1], t[3])
+    ):
+        chunk = [t[4] for t in group]
+        edge = (slice_index + 1) * slice_ns
+        records.append((edge, symbol, Frame(source="test", received_ts=edge, events=chunk)))
+    return records
+
+
+def expected_bars(trades: list[Trade], length: int, horizon: int) -> pd.DataFrame:
+    frame = pd.DataFrame([(t.ts, t.price, t.size) for t in trades], columns=["ts", "p", "v"])
+    frame["start"] = frame["ts"] - frame["ts"] % length
+    g = frame.groupby("start")
+    bars = pd.DataFrame(
+        {"open": g["p"].first(), "high": g["p"].max(), "low": g["p"].min(),
+         "close": g["p"].last(), "volume": g["v"].sum(), "trades": g["p"].count()}
+    )  # fmt: skip
+    return bars[bars.index + length + GRACE <= horizon]
+
+
+async def test_ticks_become_bars_and_bad_ticks_are_dead_lettered(pipeline: Pipeline) -> None:
+    t0 = (SystemClock().now_ns() // M - 60) * M  # an hour ago, on a minute boundary
+    busy = [
+        Trade(symbol="BUSY", ts=t0 + i * 3 * S, price=100 + (i % 7) * 0.1, size=1 + i % 4)
+        for i in range(200)  # ten minutes
+    ]
+    quiet = [
+        Trade(symbol="QUIET", ts=t0 + i * 10 * S, price=50 + (i % 3) * 0.5, size=2)
+        for i in range(12)  # only the first two minutes
+    ]
+    bad: list[Event] = [
+        Trade(symbol="BUSY", ts=t0 + 301 * S, price=math.nan, size=1),
+        Trade(symbol="BUSY", ts=t0 + 302 * S, price=100.0, size=-1),
+        busy[101].model_copy(),  # a duplicate, delivered right after the original
+        Trade(symbol="BUSY", ts=t0 + 10 * S, price=100.0, size=1),  # late by far
+        Trade(symbol="BUSY", ts=t0 + 303 * S, price=180.0, size=1),  # a spike
+        Quote(symbol="BUSY", ts=t0 + 304 * S, bid=100.2, ask=100.1),  # crossed
+    ]
+    stream = busy[:102] + bad + busy[102:]
+    records = live_frames({"QUIET": list(quiet), "BUSY": stream})
+
+    pipeline.start_worker()
+    await publish(pipeline.settings, pipeline.settings.topic("market.raw"), records)
+
+    horizon = busy[-1].ts  # the stream time the worker ends at
+    want = {
+        (symbol, name): expected_bars(trades, length, horizon)
+        for symbol, trades in (("BUSY", busy), ("QUIET", quiet))
+        for name, length in (("1m", M), ("5m", 5 * M))
+    }
+    dead = decoded(await pipeline.read("market.deadletter", len(bad)))
+    assert sorted(str(d["reason"]) for d in dead) == sorted(
+        ["bad_price", "negative_size", "duplicate", "late", "price_spike", "crossed_quote"]
+    )
+    assert all(d["topic"] == pipeline.prefix + "market.raw" for d in dead)
+
+    for name in ("1m", "5m"):
+        count = sum(len(w) for (_, n), w in want.items() if n == name)
+        bars = decoded(await pipeline.read(f"market.bars.{name}", count))
+        assert len(bars) == count
+        for symbol in ("BUSY", "QUIET"):
+            ours = sorted((b for b in bars if b["symbol"] == symbol), key=lambda b: b["start"])  # type: ignore[arg-type, return-value]
+            expected = want[(symbol, name)]
+            assert [b["start"] for b in ours] == list(expected.index)
+            for bar, (_, row) in zip(ours, expected.iterrows(), strict=True):
+                assert (bar["open"], bar["high"], bar["low"], bar["close"]) == (
+                    row["open"], row["high"], row["low"], row["close"]
+                )  # fmt: skip
+                assert bar["volume"] == pytest.approx(row["volume"])
+                assert bar["trades"] == row["trades"]
+
+    # QUIET's two bars closed although QUIET went quiet: BUSY moved the partition's time.
+    assert len(want[("QUIET", "1m")]) == 2
+    snapshots = decoded(
+        await pipeline.read("analytics.indicators", sum(len(w) for w in want.values()))
+    )
+    assert {(s["symbol"], s["granularity"]) for s in snapshots} == set(want)
