@@ -23,7 +23,8 @@ def is_tick_file(columns: list[str]) -> bool:
 
 def _numbers(path: Path, frame: pd.DataFrame, name: str) -> list[float]:
     values = pd.to_numeric(frame[name], errors="coerce")
-    bad = values.isna().to_numpy() & (frame[name].astype(str).str.strip() != "").to_numpy()
+    text = frame[name].astype(str).str.strip().str.lower()
+    bad = values.isna().to_numpy() & ~text.isin(["", "nan"]).to_numpy()
     if bad.any():
         index = int(np.flatnonzero(bad)[0])
         raise InputError(

@@ -39,6 +39,10 @@ class _Average(Indicator):
     def values(self) -> dict[str, float]:
         return {} if self.value is None else {self.name: self.value}
 
+    def write(self, out: dict[str, float]) -> None:
+        if self.value is not None:
+            out[self.name] = self.value
+
     def params(self) -> tuple[Any, ...]:
         return (self.period,)
 
@@ -54,9 +58,12 @@ class SMA(_Average):
     def push(self, x: float) -> float | None:
         evicted = self.window.push(x)
         if evicted is not None:
-            self.total -= evicted
+            total = self.total - evicted
+            self.total = total = total + x
+            self.value = total / self.period
+            return self.value
         self.total += x
-        if self.window.full:
+        if len(self.window.items) == self.period:
             self.value = self.total / self.period
         return self.value
 

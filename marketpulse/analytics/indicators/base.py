@@ -87,6 +87,10 @@ class Indicator(Stateful, ABC):
     def values(self) -> dict[str, float]:
         """Return the current outputs by name; empty before the first output bar."""
 
+    def write(self, out: dict[str, float]) -> None:
+        """Put the current outputs into ``out`` (the set's hot path; no dict per indicator)."""
+        out.update(self.values())
+
     def reset(self) -> None:
         """Forget everything, as if no bar had been seen."""
         fresh = type(self).__new__(type(self))

@@ -21,6 +21,10 @@ class _Single(Indicator):
     def values(self) -> dict[str, float]:
         return {} if self.value is None else {self.name: self.value}
 
+    def write(self, out: dict[str, float]) -> None:
+        if self.value is not None:
+            out[self.name] = self.value
+
 
 class RSI(_Single):
     """Wilder's RSI: gains and losses averaged by SMA over the first n changes, then smoothed."""

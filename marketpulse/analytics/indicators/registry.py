@@ -87,7 +87,7 @@ class IndicatorSet:
         out: dict[str, float] = {}
         for indicator in self.indicators:
             indicator.update(candle)
-            out.update(indicator.values())
+            indicator.write(out)
         return out
 
     def readiness(self) -> dict[str, bool]:

@@ -27,7 +27,8 @@ class BBANDS(Indicator):
 
     The variance comes from running sums of the closes shifted by the first close, as TA-Lib now
     computes it: E[(x-K)^2] - E[x-K]^2 keeps far fewer digits cancelled than E[x^2] - E[x]^2,
-    and a result below 1e-8 (a flat window) is taken as zero.
+    and a result below 1e-8 is taken as zero. A window of identical closes has no deviation
+    at all, whatever rounding residue the sums hold (TA-Lib handles it the same way).
     """
 
     def __init__(self, period: int = 20, devup: float = 2.0, devdn: float | None = None) -> None:
@@ -42,6 +43,8 @@ class BBANDS(Indicator):
         self.shifted = Ring(period)
         self.total = 0.0
         self.square_total = 0.0
+        self.run = 0  # how many closes in a row equal the latest
+        self.last_close: float | None = None
         self.deviation: float | None = None
 
     def params(self) -> tuple[Any, ...]:
@@ -50,6 +53,8 @@ class BBANDS(Indicator):
     def update(self, candle: Candle) -> None:
         x = candle.close
         mean = self.middle.push(x)
+        self.run = self.run + 1 if x == self.last_close else 1
+        self.last_close = x
         if self.shift is None:
             self.shift = x
         d = x - self.shift
@@ -60,6 +65,9 @@ class BBANDS(Indicator):
         self.total += d
         self.square_total += d * d
         if mean is None:
+            return
+        if self.run >= self.period:
+            self.deviation = 0.0
             return
         shifted_mean = self.total / self.period
         variance = self.square_total / self.period - shifted_mean * shifted_mean

@@ -25,7 +25,8 @@ class Ring(Stateful):
         head = self.head
         old = items[head]
         items[head] = value
-        self.head = (head + 1) % self.size
+        head += 1
+        self.head = 0 if head == self.size else head
         return old
 
     @property

@@ -1,0 +1,229 @@
+"""The pipeline against the raw client, on the local broker, in one run.
+
+    .venv/bin/python bench/pipeline.py [--quotes N] [--symbols N] [--frame-size N] [--rate N]
+
+1. raw: a plain aiokafka consumer reads the frames (the ceiling for any consumer);
+2. pipeline: one worker takes the same frames from market.raw through gate, 1s bars and the
+   full indicator set to analytics.indicators;
+3. latency: at a steady rate, the time from a bar's publication to its indicator snapshot's
+   (both broker record timestamps), p50 and p99.
+
+Targets (issue 3): >= 100k quotes/s per worker, >= 25% of raw; bar-to-indicator p99 <= 50 ms.
+Needs the local services (`make services-up`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import numpy as np
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from marketpulse.clock import SystemClock
+from marketpulse.settings import Settings
+from marketpulse.streams.admin import ensure_topics
+from marketpulse.streams.sources.synthetic import SyntheticMarket
+
+S = 1_000_000_000
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def frames(
+    market: SyntheticMarket, start: int, slices: int, frame_size: int
+) -> list[tuple[bytes, bytes]]:
+    """One frame per symbol per second of event time, symbols interleaved."""
+    out = []
+    for i in range(slices):
+        for symbol in market.symbols:
+            frame = market.frame(symbol, start + i * S, start + (i + 1) * S, frame_size)
+            out.append((symbol.encode(), frame.model_dump_json().encode()))
+    return out
+
+
+async def produce(
+    settings: Settings, messages: list[tuple[bytes, bytes]], rate: float | None = None
+) -> None:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers(), linger_ms=5, max_batch_size=1 << 20
+    )
+    await producer.start()
+    topic = settings.topic("market.raw")
+    started = time.monotonic()
+    try:
+        for i, (key, value) in enumerate(messages):
+            if rate:
+                delay = started + i / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            await producer.send(topic, value, key)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def raw_consume(settings: Settings, count: int) -> float:
+    consumer = AIOKafkaConsumer(
+        settings.topic("market.raw"),
+        bootstrap_servers=settings.bootstrap_servers(),
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=50,
+        max_partition_fetch_bytes=8 << 20,
+    )
+    await consumer.start()
+    seen = 0
+    try:
+        started = None
+        while seen < count:
+            batch = await consumer.getmany(timeout_ms=500, max_records=10_000)
+            if started is None and batch:
+                started = time.perf_counter()
+            seen += sum(len(records) for records in batch.values())
+        assert started is not None
+        return time.perf_counter() - started
+    finally:
+        await consumer.stop()
+
+
+def metric(port: int, name: str) -> float:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
+        text = response.read().decode()
+    return sum(
+        float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name + "{")
+    )
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "marketpulse.cli", "worker"],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while "Worker ready" not in log.read_text(errors="replace"):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise RuntimeError(log.read_text()[-2000:])
+        time.sleep(0.1)
+    return proc
+
+
+async def latencies(settings: Settings, bars_expected: int, timeout_s: float) -> list[float]:
+    consumer = AIOKafkaConsumer(
+        settings.topic("market.bars.1s"),
+        settings.topic("analytics.indicators"),
+        bootstrap_servers=settings.bootstrap_servers(),
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=50,
+    )
+    await consumer.start()
+    bars: dict[tuple[bytes, str], int] = {}
+    done: list[float] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(done) < bars_expected and time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for r in records:
+                    value = orjson.loads(r.value)
+                    if r.topic.endswith("market.bars.1s"):
+                        bars[(r.key, str(value["start"]))] = r.timestamp
+                    else:
+                        published = bars.get((r.key, str(value["bar_start"])))
+                        if published is not None:
+                            done.append(r.timestamp - published)
+    finally:
+        await consumer.stop()
+    return done
+
+
+async def run(args: argparse.Namespace) -> None:
+    base = Settings()
+    prefix = f"bench-{uuid.uuid4().hex[:8]}."
+    settings = base.model_copy(update={"topic_prefix": prefix, "granularities": ["1s"]})
+    await ensure_topics(settings)
+    symbols = [f"S{i:03d}" for i in range(args.symbols)]
+    market = SyntheticMarket(symbols, seed=1)
+    slices = max(1, args.quotes // (args.symbols * args.frame_size))
+    start = (SystemClock().now_ns() // S - 7200) * S
+    backlog = frames(market, start, slices, args.frame_size)
+    quotes = len(backlog) * args.frame_size
+    await produce(settings, backlog)
+
+    raw_s = await raw_consume(settings, len(backlog))
+    raw_rate = quotes / raw_s
+
+    port = 9390
+    env = {
+        "MARKETPULSE_TOPIC_PREFIX": prefix,
+        "MARKETPULSE_WORKER_ID": prefix + "w",
+        "MARKETPULSE_GRANULARITIES": '["1s"]',
+        "MARKETPULSE_WORKER_METRICS_PORT": str(port),
+    }
+    log = Path(tempfile.gettempdir()) / f"{prefix}worker.log"
+    worker = start_worker(env, log)
+    try:
+        first = None
+        while True:
+            seen = metric(port, "marketpulse_events_in_total")
+            now = time.perf_counter()
+            if first is None and seen > 0:
+                first = (now, seen)
+            if seen >= quotes:
+                break
+            await asyncio.sleep(0.05)  # polling the worker's counter
+        assert first is not None
+        pipeline_rate = (quotes - first[1]) / (now - first[0])
+
+        # steady state: current event times, a fixed rate, then the latency of each bar's snapshot
+        live_start = (SystemClock().now_ns() // S) * S
+        live = frames(market, live_start, args.latency_seconds, max(1, args.rate // args.symbols))
+        await produce(settings, live, rate=len(live) / args.latency_seconds)
+        lat = await latencies(
+            settings, (args.latency_seconds - 3) * args.symbols + slices * args.symbols, 60
+        )
+    finally:
+        worker.terminate()
+        worker.wait(30)
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}"
+    )
+    print(f"frames: {len(backlog)} x {args.frame_size} quotes, {args.symbols} symbols, 1s bars")
+    print(f"raw aiokafka consume: {raw_rate:,.0f} quotes/s")
+    ratio = pipeline_rate / raw_rate
+    print(f"pipeline (one worker): {pipeline_rate:,.0f} quotes/s = {ratio:.1%} of raw")
+    live_lat = (
+        np.array(lat[-(args.latency_seconds - 3) * args.symbols :]) if lat else np.array([np.nan])
+    )
+    p50, p99 = np.percentile(live_lat, 50), np.percentile(live_lat, 99)
+    print(
+        f"bar -> indicator latency at {args.rate:,} quotes/s: p50 {p50:.0f} ms, "
+        f"p99 {p99:.0f} ms ({len(live_lat)} bars)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quotes", type=int, default=1_000_000)
+    parser.add_argument("--symbols", type=int, default=200)
+    parser.add_argument("--frame-size", type=int, default=200)
+    parser.add_argument("--rate", type=int, default=20_000, help="quotes/s in the latency phase")
+    parser.add_argument("--latency-seconds", type=int, default=15)
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
