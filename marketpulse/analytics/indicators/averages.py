@@ -8,22 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from marketpulse.analytics.indicators.base import Candle, Indicator
+from marketpulse.analytics.indicators.base import Candle, Periodic
 from marketpulse.analytics.indicators.windows import Ring
 
 
-class _Average(Indicator):
-    """A single-output average over closes."""
-
-    value: float | None
-
-    def __init__(self, period: int, prefix: str) -> None:
-        if period < 1:
-            raise ValueError(f"{prefix} period must be at least 1, got {period}")
-        self.period = period
-        self.value = None
-        self.name = f"{prefix}_{period}"
-        self.outputs = (self.name,)
+class _Average(Periodic):
+    """A single-output average over closes, composable through ``push``."""
 
     def push(self, x: float) -> float | None:
         """Take the next input; return the average, or None before the first output."""
@@ -31,20 +21,6 @@ class _Average(Indicator):
 
     def update(self, candle: Candle) -> None:
         self.push(candle.close)
-
-    @property
-    def initialized(self) -> bool:
-        return self.value is not None
-
-    def values(self) -> dict[str, float]:
-        return {} if self.value is None else {self.name: self.value}
-
-    def write(self, out: dict[str, float]) -> None:
-        if self.value is not None:
-            out[self.name] = self.value
-
-    def params(self) -> tuple[Any, ...]:
-        return (self.period,)
 
 
 class SMA(_Average):

@@ -100,3 +100,35 @@ class Indicator(Stateful, ABC):
     @abstractmethod
     def params(self) -> tuple[Any, ...]:
         """The constructor arguments."""
+
+
+class SingleOutput(Indicator):
+    """An indicator with one output, ``value``, None before its first output bar."""
+
+    value: float | None = None
+
+    @property
+    def initialized(self) -> bool:
+        return self.value is not None
+
+    def values(self) -> dict[str, float]:
+        return {} if self.value is None else {self.name: self.value}
+
+    def write(self, out: dict[str, float]) -> None:
+        if self.value is not None:
+            out[self.name] = self.value
+
+
+class Periodic(SingleOutput):
+    """A single-output indicator over ``period`` bars, named ``<prefix>_<period>``."""
+
+    def __init__(self, period: int, prefix: str) -> None:
+        if period < 1:
+            raise ValueError(f"{prefix} period must be at least 1, got {period}")
+        self.period = period
+        self.name = f"{prefix}_{period}"
+        self.outputs = (self.name,)
+        self.value = None
+
+    def params(self) -> tuple[Any, ...]:
+        return (self.period,)

@@ -5,42 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from marketpulse.analytics.indicators.averages import EMA, SMA
-from marketpulse.analytics.indicators.base import Candle, Indicator, is_zero
+from marketpulse.analytics.indicators.base import Candle, Indicator, Periodic, is_zero
 from marketpulse.analytics.indicators.windows import Ring, RollingExtreme
 
 
-class _Single(Indicator):
-    """An indicator with one output, computed from whole candles."""
-
-    value: float | None = None
-
-    @property
-    def initialized(self) -> bool:
-        return self.value is not None
-
-    def values(self) -> dict[str, float]:
-        return {} if self.value is None else {self.name: self.value}
-
-    def write(self, out: dict[str, float]) -> None:
-        if self.value is not None:
-            out[self.name] = self.value
-
-
-class RSI(_Single):
+class RSI(Periodic):
     """Wilder's RSI: gains and losses averaged by SMA over the first n changes, then smoothed."""
 
     def __init__(self, period: int = 14) -> None:
-        self.period = period
-        self.name = f"rsi_{period}"
-        self.outputs = (self.name,)
-        self.value = None
+        super().__init__(period, "rsi")
         self.prev_close: float | None = None
         self.changes = 0
         self.gain = 0.0
         self.loss = 0.0
-
-    def params(self) -> tuple[Any, ...]:
-        return (self.period,)
 
     def update(self, candle: Candle) -> None:
         x = candle.close
@@ -186,20 +163,14 @@ class STOCHF(Indicator):
         return {self.outputs[0]: self.k, self.outputs[1]: self.fastd.value}
 
 
-class WILLR(_Single):
+class WILLR(Periodic):
     """Williams %R over ``period`` bars, in [-100, 0]."""
 
     def __init__(self, period: int = 14) -> None:
-        self.period = period
-        self.name = f"willr_{period}"
-        self.outputs = (self.name,)
-        self.value = None
+        super().__init__(period, "willr")
         self.highest = RollingExtreme(period, highest=True)
         self.lowest = RollingExtreme(period, highest=False)
         self.count = 0
-
-    def params(self) -> tuple[Any, ...]:
-        return (self.period,)
 
     def update(self, candle: Candle) -> None:
         highest = self.highest.push(candle.high)
@@ -211,18 +182,12 @@ class WILLR(_Single):
         self.value = (highest - candle.close) / diff if diff != 0.0 else 0.0
 
 
-class ROC(_Single):
+class ROC(Periodic):
     """Rate of change in percent against the close ``period`` bars back (0 when that is 0)."""
 
     def __init__(self, period: int = 10) -> None:
-        self.period = period
-        self.name = f"roc_{period}"
-        self.outputs = (self.name,)
-        self.value = None
+        super().__init__(period, "roc")
         self.window = Ring(period)
-
-    def params(self) -> tuple[Any, ...]:
-        return (self.period,)
 
     def update(self, candle: Candle) -> None:
         back = self.window.push(candle.close)
@@ -231,18 +196,12 @@ class ROC(_Single):
         self.value = ((candle.close / back) - 1.0) * 100.0 if back != 0.0 else 0.0
 
 
-class CCI(_Single):
+class CCI(Periodic):
     """Commodity channel index. The mean deviation needs the window: O(period) per bar."""
 
     def __init__(self, period: int = 20) -> None:
-        self.period = period
-        self.name = f"cci_{period}"
-        self.outputs = (self.name,)
-        self.value = None
+        super().__init__(period, "cci")
         self.window = Ring(period)
-
-    def params(self) -> tuple[Any, ...]:
-        return (self.period,)
 
     def update(self, candle: Candle) -> None:
         typical = (candle.high + candle.low + candle.close) / 3
@@ -265,7 +224,7 @@ class CCI(_Single):
             self.value = 0.0
 
 
-class MFI(_Single):
+class MFI(Periodic):
     """Money flow index, with TA-Lib's current rules.
 
     A typical-price change within 1e-14 of the two prices counts as none; after a whole period
@@ -274,19 +233,13 @@ class MFI(_Single):
     """
 
     def __init__(self, period: int = 14) -> None:
-        self.period = period
-        self.name = f"mfi_{period}"
-        self.outputs = (self.name,)
-        self.value = None
+        super().__init__(period, "mfi")
         self.prev_typical: float | None = None
         self.positive = Ring(period)
         self.negative = Ring(period)
         self.pos_sum = 0.0
         self.neg_sum = 0.0
         self.null_run = 0
-
-    def params(self) -> tuple[Any, ...]:
-        return (self.period,)
 
     def update(self, candle: Candle) -> None:
         typical = (candle.high + candle.low + candle.close) / 3.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marketpulse.analytics.indicators.base import Candle, Indicator, Stateful, is_zero
+from marketpulse.analytics.indicators.base import Candle, Indicator, Periodic, Stateful, is_zero
 from marketpulse.analytics.indicators.volatility import true_range
 
 
@@ -81,20 +81,14 @@ class DI(Indicator):
         return {self.outputs[0]: self.dm.plus_di(), self.outputs[1]: self.dm.minus_di()}
 
 
-class ADX(Indicator):
+class ADX(Periodic):
     """Average directional index: the mean of the first n DX, then Wilder's; from bar 2n-1."""
 
     def __init__(self, period: int = 14) -> None:
-        self.period = period
-        self.name = f"adx_{period}"
-        self.outputs = (self.name,)
+        super().__init__(period, "adx")
         self.dm = DirectionalMovement(period)
         self.dx_count = 0
         self.dx_sum = 0.0
-        self.value: float | None = None
-
-    def params(self) -> tuple[Any, ...]:
-        return (self.period,)
 
     def _dx(self) -> float | None:
         if is_zero(self.dm.tr):
@@ -116,10 +110,3 @@ class ADX(Indicator):
                 self.value = self.dx_sum / n
         elif dx is not None:
             self.value = (self.value * (n - 1) + dx) / n
-
-    @property
-    def initialized(self) -> bool:
-        return self.value is not None
-
-    def values(self) -> dict[str, float]:
-        return {} if self.value is None else {self.name: self.value}

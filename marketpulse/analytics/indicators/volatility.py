@@ -6,7 +6,13 @@ import math
 from typing import Any
 
 from marketpulse.analytics.indicators.averages import SMA
-from marketpulse.analytics.indicators.base import Candle, Indicator, is_zero_or_neg
+from marketpulse.analytics.indicators.base import (
+    Candle,
+    Indicator,
+    Periodic,
+    SingleOutput,
+    is_zero_or_neg,
+)
 from marketpulse.analytics.indicators.windows import Ring
 
 
@@ -89,7 +95,7 @@ class BBANDS(Indicator):
         }
 
 
-class TRANGE(Indicator):
+class TRANGE(SingleOutput):
     """True range, from the second bar."""
 
     def __init__(self) -> None:
@@ -106,28 +112,15 @@ class TRANGE(Indicator):
             self.value = true_range(candle.high, candle.low, self.prev_close)
         self.prev_close = candle.close
 
-    @property
-    def initialized(self) -> bool:
-        return self.value is not None
 
-    def values(self) -> dict[str, float]:
-        return {} if self.value is None else {"trange": self.value}
-
-
-class ATR(Indicator):
+class ATR(Periodic):
     """Average true range: the SMA of the first n true ranges (bars 1..n), then Wilder's."""
 
     def __init__(self, period: int = 14) -> None:
-        self.period = period
-        self.name = f"atr_{period}"
-        self.outputs = (self.name,)
+        super().__init__(period, "atr")
         self.trange = TRANGE()
         self.count = 0
         self.total = 0.0
-        self.value: float | None = None
-
-    def params(self) -> tuple[Any, ...]:
-        return (self.period,)
 
     def update(self, candle: Candle) -> None:
         self.trange.update(candle)
@@ -144,10 +137,3 @@ class ATR(Indicator):
         self.total += tr
         if self.count == n:
             self.value = self.total / n
-
-    @property
-    def initialized(self) -> bool:
-        return self.value is not None
-
-    def values(self) -> dict[str, float]:
-        return {} if self.value is None else {self.name: self.value}

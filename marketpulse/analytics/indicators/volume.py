@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from marketpulse.analytics.indicators.base import Candle, Indicator
+from marketpulse.analytics.indicators.base import Candle, Indicator, SingleOutput
 from marketpulse.analytics.indicators.windows import Ring
 
 NS_PER_DAY = 86_400 * 1_000_000_000
 
 
-class OBV(Indicator):
+class OBV(SingleOutput):
     """On-balance volume: starts at the first bar's volume; an unchanged close adds 0."""
 
     def __init__(self) -> None:
@@ -30,13 +30,6 @@ class OBV(Indicator):
         elif candle.close < self.prev_close:
             self.value -= candle.volume
         self.prev_close = candle.close
-
-    @property
-    def initialized(self) -> bool:
-        return self.value is not None
-
-    def values(self) -> dict[str, float]:
-        return {} if self.value is None else {"obv": self.value}
 
 
 class VWAP(Indicator):
