@@ -94,15 +94,25 @@ class LocalService(ABC):
                 f"are started here; start it there or change {self.env_hint}",
             )
         self.start()
-        if not wait_until(self.healthy, self.start_timeout_s):
+        if not wait_until(lambda: self.healthy() or self.died(), self.start_timeout_s):
             raise ServiceError(
                 self.name,
                 f"started, but not ready at {self.address_text()} within "
                 f"{self.start_timeout_s:.0f} s (log: {self.log_path})",
                 self.log_tail(),
             )
+        if not self.healthy():
+            raise ServiceError(
+                self.name,
+                f"exited while starting at {self.address_text()} (log: {self.log_path})",
+                self.log_tail(),
+            )
         self.after_ready()
         return True
+
+    def died(self) -> bool:
+        """Tell whether the server we started has already exited."""
+        return self.process.pid_file.exists() and self.process.exited()
 
     def after_ready(self) -> None:  # noqa: B027 - an optional hook, not an abstract one
         """Prepare the running server for us (databases, roles); nothing by default."""

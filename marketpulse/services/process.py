@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -38,21 +37,31 @@ class ManagedProcess:
         self.log_file = log_dir / f"{name}.log"
         self._match = match  # a word of the command line, so a recycled pid is never signalled
 
-    def spawn(self, argv: Sequence[str], env: dict[str, str] | None = None) -> int:
-        """Start ``argv`` in its own session, logging to the log file; return its pid."""
+    def spawn(self, argv: Sequence[str]) -> int:
+        """Start ``argv`` (an absolute program path first) in its own session; return its pid.
+
+        posix_spawn rather than Popen: the server outlives this process, and a dropped Popen
+        object would complain that its child is still running.
+        """
         self.pid_file.parent.mkdir(parents=True, exist_ok=True)
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_file.open("ab") as log:
-            proc = subprocess.Popen(
+        log = os.open(self.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            pid = os.posix_spawn(
+                argv[0],
                 list(argv),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                env=env,
+                dict(os.environ),
+                file_actions=[
+                    (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                    (os.POSIX_SPAWN_DUP2, log, 1),
+                    (os.POSIX_SPAWN_DUP2, log, 2),
+                ],
+                setsid=True,
             )
-        self.pid_file.write_text(str(proc.pid))
-        return proc.pid
+        finally:
+            os.close(log)
+        self.pid_file.write_text(str(pid))
+        return pid
 
     def pid(self) -> int | None:
         """Return the pid of the running process we started, or None."""
@@ -65,6 +74,15 @@ class ManagedProcess:
         if self._match.encode() not in cmdline or state == "Z":
             return None
         return pid
+
+    def exited(self) -> bool:
+        """Tell whether the process we started has ended (a zombie counts as ended)."""
+        try:
+            pid = int(self.pid_file.read_text().strip())
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except (OSError, ValueError):
+            return True
+        return stat.split(") ")[-1][:1] == "Z"
 
     def is_ours(self) -> bool:
         """Tell whether a process we started is running."""

@@ -46,23 +46,25 @@ class RollingExtreme(Stateful):
         self.size = size
         self.highest = highest
         self.count = 0
-        self.queue: deque[list[Any]] = deque()  # [index, value], best first
+        self.queue: deque[tuple[int, float]] = deque()  # (index, value), best first
 
     def push(self, value: float) -> float:
         """Add ``value`` and return the extreme of the window that ends with it."""
         queue = self.queue
         index = self.count
-        self.count += 1
+        self.count = index + 1
         if self.highest:
             while queue and queue[-1][1] <= value:
                 queue.pop()
         else:
             while queue and queue[-1][1] >= value:
                 queue.pop()
-        queue.append([index, value])
-        if queue[0][0] <= index - self.size:
+        queue.append((index, value))
+        first = queue[0]
+        if first[0] <= index - self.size:
             queue.popleft()
-        return float(queue[0][1])
+            first = queue[0]
+        return first[1]
 
     def state(self) -> dict[str, Any]:
         """Return the state; the queue as a list."""
@@ -78,4 +80,4 @@ class RollingExtreme(Stateful):
         self.size = state["size"]
         self.highest = state["highest"]
         self.count = state["count"]
-        self.queue = deque([list(item) for item in state["queue"]])
+        self.queue = deque((int(i), float(v)) for i, v in state["queue"])
