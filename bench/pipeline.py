@@ -120,7 +120,10 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return proc
 
 
-async def latencies(settings: Settings, bars_expected: int, timeout_s: float) -> list[float]:
+async def latencies(
+    settings: Settings, since: int, bars_expected: int, timeout_s: float
+) -> list[float]:
+    """Bar-to-snapshot delays of the bars that start at or after ``since``."""
     consumer = AIOKafkaConsumer(
         settings.topic("market.bars.1s"),
         settings.topic("analytics.indicators"),
@@ -137,6 +140,8 @@ async def latencies(settings: Settings, bars_expected: int, timeout_s: float) ->
             for records in (await consumer.getmany(timeout_ms=500)).values():
                 for r in records:
                     value = orjson.loads(r.value)
+                    if int(value.get("start", value.get("bar_start", 0))) < since:
+                        continue
                     if r.topic.endswith("market.bars.1s"):
                         bars[(r.key, str(value["start"]))] = r.timestamp
                     else:
@@ -190,9 +195,7 @@ async def run(args: argparse.Namespace) -> None:
         live_start = (SystemClock().now_ns() // S) * S
         live = frames(market, live_start, args.latency_seconds, max(1, args.rate // args.symbols))
         await produce(settings, live, rate=len(live) / args.latency_seconds)
-        lat = await latencies(
-            settings, (args.latency_seconds - 3) * args.symbols + slices * args.symbols, 60
-        )
+        lat = await latencies(settings, live_start, (args.latency_seconds - 3) * args.symbols, 60)
     finally:
         worker.terminate()
         worker.wait(30)
@@ -203,9 +206,7 @@ async def run(args: argparse.Namespace) -> None:
     print(f"raw aiokafka consume: {raw_rate:,.0f} quotes/s")
     ratio = pipeline_rate / raw_rate
     print(f"pipeline (one worker): {pipeline_rate:,.0f} quotes/s = {ratio:.1%} of raw")
-    live_lat = (
-        np.array(lat[-(args.latency_seconds - 3) * args.symbols :]) if lat else np.array([np.nan])
-    )
+    live_lat = np.array(lat) if lat else np.array([np.nan])
     p50, p99 = np.percentile(live_lat, 50), np.percentile(live_lat, 99)
     print(
         f"bar -> indicator latency at {args.rate:,} quotes/s: p50 {p50:.0f} ms, "

@@ -105,12 +105,10 @@ async def _process(event: EventT[bytes]) -> None:
     decoded = decode_frame(payload)
     if isinstance(decoded, Rejection):
         await outbox.dead_letter(event, decoded.reason, decoded.detail, payload)
-        await outbox.flush()
         return
     key = event.key
     if not key:
         await outbox.dead_letter(event, "malformed", "frames must be keyed by symbol", payload)
-        await outbox.flush()
         return
     symbol = key.decode("utf-8", errors="replace")
     partition = _partition_time(message.partition)
@@ -141,7 +139,6 @@ async def _process(event: EventT[bytes]) -> None:
             await outbox.send(topics.bars[bar.granularity], other, bar)
         other_state.stream_time = partition.stream_time
         quiet.append((other, other_state))
-    await outbox.flush()
     bar_state[key] = state.to_bytes()
     partition.schedule(key, state.bars.next_close(GATE.grace_ns))
     for other, other_state in quiet:

@@ -52,17 +52,14 @@ async def _process(event: EventT[bytes]) -> None:
         bar = Bar.model_validate_json(payload)
     except ValidationError as exc:
         await outbox.dead_letter(event, "malformed", str(exc.errors()[0]["msg"]), payload)
-        await outbox.flush()
         return
     if event.key != bar.symbol.encode():
         detail = f"bar for {bar.symbol} keyed {event.key!r}"
         await outbox.dead_letter(event, "symbol_mismatch", detail, payload)
-        await outbox.flush()
         return
     if message.topic != settings.topic(bars_topic_name(bar.granularity)):
         detail = f"a {bar.granularity} bar on {message.topic}"
         await outbox.dead_letter(event, "bad_granularity", detail, payload)
-        await outbox.flush()
         return
     key = f"{bar.symbol}|{bar.granularity}".encode()
     state = _load(key)
@@ -72,7 +69,6 @@ async def _process(event: EventT[bytes]) -> None:
     verdict = check_bar(bar, state["last_start"])
     if verdict is not None:
         await outbox.dead_letter(event, verdict.reason, verdict.detail, payload)
-        await outbox.flush()
         return
     indicators = (
         IndicatorSet(settings.indicators)
@@ -90,7 +86,6 @@ async def _process(event: EventT[bytes]) -> None:
         ready=indicators.readiness(),
     )
     await outbox.send(topics.indicators, event.key, snapshot)
-    await outbox.flush()
     INDICATOR_SNAPSHOTS.labels(granularity=bar.granularity).inc()
     indicator_state[key] = orjson.dumps(
         {"set": indicators.state(), "last_start": bar.start, "offset": message.offset}

@@ -1,10 +1,15 @@
-"""Sending from agents: every output is published at once and its delivery awaited before the
-state that implies it is written, so a crash can repeat an output but never lose one."""
+"""Sending from agents: outputs go to the producer before the state record that implies them.
+
+Outputs are sent directly (not as Faust attachments, which are published only when the event is
+acknowledged), so they enter aiokafka's accumulator before the table's changelog record, which
+Faust buffers and sends after. The producer sends batches in the order they became ready, so a
+state record never reaches the broker in an earlier request than the outputs it implies, and
+Faust flushes the producer before it commits offsets. A crash can therefore repeat outputs
+(identical: the step is deterministic, and records carry deterministic keys) but not lose them.
+Waiting for each acknowledgement instead serialised every message behind a broker round trip.
+"""
 
 from __future__ import annotations
-
-import asyncio
-from collections.abc import Awaitable
 
 from faust.types import EventT, TopicT
 from pydantic import BaseModel
@@ -15,15 +20,12 @@ from marketpulse.schemas.events import DeadLetter
 
 
 class Outbox:
-    """Collect the sends of one step; :meth:`flush` waits until the broker has them all."""
-
-    def __init__(self) -> None:
-        self._pending: list[Awaitable[object]] = []
+    """The sends of one step."""
 
     async def send(self, topic: TopicT, key: bytes | None, record: BaseModel | bytes) -> None:
-        """Publish now (not as a Faust attachment, which would wait for the event's ack)."""
+        """Hand the record to the producer now, ahead of any state written after this."""
         value = record if isinstance(record, bytes) else record.model_dump_json().encode()
-        self._pending.append(await topic.send(key=key, value=value, force=True))
+        await topic.send(key=key, value=value, force=True)
 
     async def dead_letter(
         self, event: EventT[bytes], reason: str, detail: str, payload: bytes | str
@@ -42,9 +44,3 @@ class Outbox:
             key=event.key.decode("utf-8", errors="replace") if event.key else None,
         )
         await self.send(topics.deadletter, event.key, record)
-
-    async def flush(self) -> None:
-        """Wait for every send of this step to be acknowledged."""
-        if self._pending:
-            await asyncio.gather(*self._pending)
-            self._pending.clear()
