@@ -23,6 +23,7 @@ from marketpulse.metrics import BARS_OUT, EVENTS_IN, REDELIVERED
 from marketpulse.schemas.events import Frame
 from marketpulse.settings import get_settings
 from marketpulse.streams.codecs import bytes_table
+from marketpulse.tables.live import LiveStates
 
 settings = get_settings()
 GRANULARITIES = settings.granularity_lengths()
@@ -62,9 +63,15 @@ class PartitionTime:
 _partitions: dict[int, PartitionTime] = {}
 
 
+states: LiveStates[SymbolState] = LiveStates(
+    bar_state, lambda data: SymbolState.from_bytes(data, GATE, GRANULARITIES)
+)
+
+
 @app.on_partitions_assigned.connect
 async def _forget_partitions(*_args: object, **_kwargs: object) -> None:
     _partitions.clear()  # rebuilt from the table on each partition's next frame
+    states.clear()
 
 
 def _partition_time(partition: int) -> PartitionTime:
@@ -85,17 +92,18 @@ def _partition_time(partition: int) -> PartitionTime:
 
 
 def _load(key: bytes, symbol: str) -> SymbolState:
-    stored = bar_state.get(key)
-    if stored is None:
-        return SymbolState.new(symbol, GATE, GRANULARITIES)
-    return SymbolState.from_bytes(stored, GATE, GRANULARITIES)
+    return states.get(key) or SymbolState.new(symbol, GATE, GRANULARITIES)
 
 
 @app.agent(topics.raw)
 async def build_bars(stream: StreamT[bytes]) -> None:
     """Gate each frame and fold it into its symbol's bars."""
     async for event in stream.events():
-        await _process(event)
+        try:
+            await _process(event)
+        except BaseException:
+            states.clear()  # a half-applied step must not outlive the failure
+            raise
 
 
 async def _process(event: EventT[bytes]) -> None:
@@ -139,8 +147,8 @@ async def _process(event: EventT[bytes]) -> None:
             await outbox.send(topics.bars[bar.granularity], other, bar)
         other_state.stream_time = partition.stream_time
         quiet.append((other, other_state))
-    bar_state[key] = state.to_bytes()
+    states.put(key, state, state.to_bytes())
     partition.schedule(key, state.bars.next_close(GATE.grace_ns))
     for other, other_state in quiet:
-        bar_state[other] = other_state.to_bytes()
+        states.put(other, other_state, other_state.to_bytes())
         partition.schedule(other, other_state.bars.next_close(GATE.grace_ns))

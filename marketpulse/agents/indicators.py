@@ -7,15 +7,12 @@ so every bar passes the bar gate first. Each (symbol, granularity) keeps one Ind
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
 from faust import StreamT
 from faust.types import EventT
 from pydantic import ValidationError
 
 from marketpulse.agents.outputs import Outbox
-from marketpulse.analytics.indicators import Candle, IndicatorSet
+from marketpulse.analytics.indicators import Candle
 from marketpulse.analytics.quality import check_bar
 from marketpulse.app import app, topics
 from marketpulse.metrics import INDICATOR_SNAPSHOTS, REDELIVERED
@@ -23,6 +20,8 @@ from marketpulse.schemas.bars import Bar, IndicatorSnapshot
 from marketpulse.settings import get_settings
 from marketpulse.streams.codecs import bytes_table
 from marketpulse.streams.topics import bars_topic_name
+from marketpulse.tables.indicator_state import IndicatorState
+from marketpulse.tables.live import LiveStates
 
 settings = get_settings()
 
@@ -33,15 +32,19 @@ indicator_state = bytes_table(app, "indicator-state", settings.topic_partitions)
 async def compute_indicators(stream: StreamT[bytes]) -> None:
     """Update the bar's IndicatorSet and publish the snapshot."""
     async for event in stream.events():
-        await _process(event)
+        try:
+            await _process(event)
+        except BaseException:
+            states.clear()  # a half-applied step must not outlive the failure
+            raise
 
 
-def _load(key: bytes) -> dict[str, Any]:
-    stored = indicator_state.get(key)
-    if stored is None:
-        return {"set": None, "last_start": None, "offset": -1}
-    loaded: dict[str, Any] = orjson.loads(stored)
-    return loaded
+states: LiveStates[IndicatorState] = LiveStates(indicator_state, IndicatorState.from_bytes)
+
+
+@app.on_partitions_assigned.connect
+async def _forget_states(*_args: object, **_kwargs: object) -> None:
+    states.clear()
 
 
 async def _process(event: EventT[bytes]) -> None:
@@ -62,19 +65,15 @@ async def _process(event: EventT[bytes]) -> None:
         await outbox.dead_letter(event, "bad_granularity", detail, payload)
         return
     key = f"{bar.symbol}|{bar.granularity}".encode()
-    state = _load(key)
-    if message.offset <= state["offset"]:
+    state = states.get(key) or IndicatorState.new(settings.indicators)
+    if message.offset <= state.offset:
         REDELIVERED.labels(agent="indicators").inc()
         return
-    verdict = check_bar(bar, state["last_start"])
+    verdict = check_bar(bar, state.last_start)
     if verdict is not None:
         await outbox.dead_letter(event, verdict.reason, verdict.detail, payload)
         return
-    indicators = (
-        IndicatorSet(settings.indicators)
-        if state["set"] is None
-        else IndicatorSet.from_state(state["set"])
-    )
+    indicators = state.indicators
     values = indicators.update(
         Candle(bar.start, bar.open, bar.high, bar.low, bar.close, bar.volume)
     )
@@ -87,6 +86,5 @@ async def _process(event: EventT[bytes]) -> None:
     )
     await outbox.send(topics.indicators, event.key, snapshot)
     INDICATOR_SNAPSHOTS.labels(granularity=bar.granularity).inc()
-    indicator_state[key] = orjson.dumps(
-        {"set": indicators.state(), "last_start": bar.start, "offset": message.offset}
-    )
+    state.last_start, state.offset = bar.start, message.offset
+    states.put(key, state, state.to_bytes())
