@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from marketpulse.schemas.bars import Bar, IndicatorSnapshot
 from marketpulse.schemas.events import DeadLetter, Frame
+from marketpulse.schemas.signals import Signal
 from marketpulse.settings import Settings
 from marketpulse.streams.codecs import bytes_topic
 
@@ -36,9 +37,10 @@ BARS = TopicSpec(
 INDICATORS = TopicSpec(
     "analytics.indicators", IndicatorSnapshot, "every indicator value after each bar"
 )
+SIGNALS = TopicSpec("analytics.signals", Signal, "pattern, trend and level signals per bar")
 DEADLETTER = TopicSpec("market.deadletter", DeadLetter, "refused input with a reason code")
 
-SPECS = (RAW, CLEAN, BARS, INDICATORS, DEADLETTER)
+SPECS = (RAW, CLEAN, BARS, INDICATORS, SIGNALS, DEADLETTER)
 
 
 def bars_topic_name(granularity: str) -> str:
@@ -55,6 +57,7 @@ class Topics:
     bars: dict[str, TopicT]
     all_bars: TopicT  # every granularity's bars, read as one stream
     indicators: TopicT
+    signals: TopicT
     deadletter: TopicT
 
 
@@ -71,5 +74,6 @@ def declare(app: AppT, settings: Settings) -> Topics:
         bars={g: topic(bars_topic_name(g)) for g in settings.granularities},
         all_bars=topic(*(bars_topic_name(g) for g in settings.granularities)),
         indicators=topic(INDICATORS.name),
+        signals=topic(SIGNALS.name),
         deadletter=topic(DEADLETTER.name),
     )

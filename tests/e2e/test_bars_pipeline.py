@@ -73,7 +73,11 @@ def expected_bars(trades: list[Trade], length: int, horizon: int) -> pd.DataFram
     return bars[bars.index + length + GRACE <= horizon]
 
 
-async def test_ticks_become_bars_and_bad_ticks_are_dead_lettered(pipeline: Pipeline) -> None:
+@pytest.mark.parametrize("restart", [False, True], ids=["one_worker", "restart_midway"])
+async def test_ticks_become_bars_and_bad_ticks_are_dead_lettered(
+    pipeline: Pipeline, restart: bool
+) -> None:
+    """With ``restart``, the worker is stopped halfway: open bars must come back exactly."""
     t0 = (SystemClock().now_ns() // M - 60) * M  # an hour ago, on a minute boundary
     busy = [
         Trade(symbol="BUSY", ts=t0 + i * 3 * S, price=100 + (i % 7) * 0.1, size=1 + i % 4)
@@ -94,8 +98,21 @@ async def test_ticks_become_bars_and_bad_ticks_are_dead_lettered(pipeline: Pipel
     stream = busy[:102] + bad + busy[102:]
     records = live_frames({"QUIET": list(quiet), "BUSY": stream})
 
-    pipeline.start_worker()
-    await publish(pipeline.settings, pipeline.settings.topic("market.raw"), records)
+    worker = pipeline.start_worker()
+    topic = pipeline.settings.topic("market.raw")
+    if restart:
+        half = len(records) // 2
+        await publish(pipeline.settings, topic, records[:half])
+        midway = max(r[0] for r in records[:half])  # frames end at their slice edge
+        closed = sum(
+            len(expected_bars(trades, M, min(midway, max(t.ts for t in trades) + 1)))
+            for trades in (busy[:60], quiet)
+        )
+        await pipeline.read("market.bars.1m", closed)
+        assert worker.stop() == 0
+        pipeline.start_worker()
+        records = records[half:]
+    await publish(pipeline.settings, topic, records)
 
     horizon = busy[-1].ts  # the stream time the worker ends at
     want = {

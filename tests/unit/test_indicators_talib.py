@@ -112,6 +112,7 @@ def ohlcv(draw: st.DrawFn) -> Series:
                 price *= 1 + draw(st.floats(min_value=-0.05, max_value=0.05))
             elif kind == "gap":
                 price *= draw(st.sampled_from([0.7, 0.9, 1.1, 1.4]))
+            price = min(max(price, 1.0), 1000.0)  # a market, not a 400x collapse in 30 bars
             closes.append(round(price, 2))
     n = len(closes)
     close = np.array(closes)
@@ -126,7 +127,10 @@ def ohlcv(draw: st.DrawFn) -> Series:
     return Series((high + low) / 2, high, low, close, volume)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: CI runs the same examples every time; explore locally with --hypothesis-seed=N
+@settings(
+    max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(series=ohlcv())
 def test_equals_talib_on_generated_series(series: Series) -> None:
     for spec, oracle in TALIB.items():

@@ -11,6 +11,7 @@ import pytest
 from marketpulse.schemas.bars import Bar, IndicatorSnapshot
 from marketpulse.schemas.events import DeadLetter, Frame, Quote, Trade
 from marketpulse.schemas.export import JSON_DIR, export, file_name, schema_document
+from marketpulse.schemas.signals import Signal
 from marketpulse.streams.topics import SPECS, TopicSpec
 
 
@@ -43,6 +44,10 @@ SAMPLES = {
     ),
     "analytics.indicators": IndicatorSnapshot(
         symbol="A", granularity="1m", bar_start=0, values={"sma_20": 1.0}, ready={"sma_20": True}
+    ),
+    "analytics.signals": Signal(
+        symbol="A", granularity="1d", bar_start=0, family="candlestick", name="cdlengulfing",
+        value=100, direction="bullish",
     ),
     "market.deadletter": DeadLetter(
         reason="malformed", detail="x", payload="{", topic="market.raw", partition=0, offset=3
