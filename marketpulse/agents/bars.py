@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from faust import StreamT
 from faust.types import EventT
 
+from marketpulse.agents.loop import process_each
 from marketpulse.agents.outputs import Outbox
 from marketpulse.analytics.frames import Rejection, decode_frame
 from marketpulse.analytics.ingest import SymbolState, step
@@ -98,12 +99,7 @@ def _load(key: bytes, symbol: str) -> SymbolState:
 @app.agent(topics.raw)
 async def build_bars(stream: StreamT[bytes]) -> None:
     """Gate each frame and fold it into its symbol's bars."""
-    async for event in stream.events():
-        try:
-            await _process(event)
-        except BaseException:
-            states.clear()  # a half-applied step must not outlive the failure
-            raise
+    await process_each(stream, _process, states)
 
 
 async def _process(event: EventT[bytes]) -> None:

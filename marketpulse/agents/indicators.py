@@ -11,6 +11,7 @@ from faust import StreamT
 from faust.types import EventT
 from pydantic import ValidationError
 
+from marketpulse.agents.loop import process_each
 from marketpulse.agents.outputs import Outbox
 from marketpulse.analytics.indicators import Candle
 from marketpulse.analytics.quality import check_bar
@@ -31,12 +32,7 @@ indicator_state = bytes_table(app, "indicator-state", settings.topic_partitions)
 @app.agent(topics.all_bars)
 async def compute_indicators(stream: StreamT[bytes]) -> None:
     """Update the bar's IndicatorSet and publish the snapshot."""
-    async for event in stream.events():
-        try:
-            await _process(event)
-        except BaseException:
-            states.clear()  # a half-applied step must not outlive the failure
-            raise
+    await process_each(stream, _process, states)
 
 
 states: LiveStates[IndicatorState] = LiveStates(indicator_state, IndicatorState.from_bytes)
