@@ -1,0 +1,1 @@
+"""Clients for InfluxDB, PostgreSQL and Redis, used by the sinks and the API."""
