@@ -30,7 +30,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 # at offset-1 exists, so the answer comes at once.
 _FETCH_WAIT_MS = 100
 
-_state: dict[str, Any] = {"fetch_max_wait_ms": None, "tansu": False}
+_state: dict[str, int | None] = {"fetch_max_wait_ms": None}
 
 
 class InitProducerIdResponse_v3(Response):  # type: ignore[misc]
@@ -117,7 +117,6 @@ def _client_consumer(self: Any, transport: Any) -> Any:
 def apply(*, fetch_max_wait_ms: int, tansu: bool) -> None:
     """Install the adjustments; calling again with other values replaces them."""
     _state["fetch_max_wait_ms"] = fetch_max_wait_ms
-    _state["tansu"] = tansu
     thread_class = faust_aiokafka.AIOKafkaConsumerThread
     thread_class._create_worker_consumer = _worker_consumer  # type: ignore[method-assign]
     thread_class._create_client_consumer = _client_consumer  # type: ignore[method-assign]
