@@ -115,6 +115,16 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate(_args: argparse.Namespace) -> int:
+    import asyncio
+
+    from marketpulse.storage.postgres import migrate
+
+    applied = asyncio.run(migrate(get_settings()))
+    print("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
+    return 0
+
+
 def _up(_args: argparse.Namespace) -> int:
     from marketpulse.runner import run_all
 
@@ -168,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--speed", default="max", help="N times the recorded pace, or max")
     replay.add_argument("--frame-size", type=int, default=100, help="ticks per frame")
     replay.set_defaults(func=_replay)
+
+    migrate = sub.add_parser("migrate", help="apply PostgreSQL schema migrations")
+    migrate.set_defaults(func=_migrate)
 
     up = sub.add_parser("up", help="services, worker and API until Ctrl-C")
     up.set_defaults(func=_up)

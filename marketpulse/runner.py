@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from prometheus_client import start_http_server
 
 from marketpulse.services import stack
 from marketpulse.settings import Settings
+from marketpulse.storage.postgres import migrate
 
 # The default source of `marketpulse up`: a synthetic market, so there is data from the start.
 DEFAULT_SOURCE = ["source", "synthetic"]
@@ -18,8 +20,6 @@ DEFAULT_SOURCE = ["source", "synthetic"]
 
 def run_worker(settings: Settings, loglevel: str) -> int:
     """Run one Faust worker in the foreground (its own signal handling stops it)."""
-    import asyncio
-
     from marketpulse.app import app
     from marketpulse.streams.admin import ensure_topics
 
@@ -38,6 +38,8 @@ def run_worker(settings: Settings, loglevel: str) -> int:
 def run_all(settings: Settings) -> int:
     """Start the services, worker, API and default source; stop what was started on Ctrl-C."""
     started = stack.up(settings)
+    applied = asyncio.run(migrate(settings))
+    print("migrations: " + (", ".join(applied) if applied else "up to date"))
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

@@ -1,0 +1,105 @@
+"""PostgreSQL through asyncpg: connections and schema migrations.
+
+Migrations are the ordered ``migrations/NNNN_name.sql`` files, each applied once in its own
+transaction and recorded in ``schema_migrations`` with a checksum. An advisory lock makes
+concurrent runs (several workers starting together) safe; a file changed after it was applied
+is refused rather than silently skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+from marketpulse.errors import MarketPulseError
+from marketpulse.settings import Settings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+_LOCK = 0x6D61726B  # an arbitrary advisory-lock key for migrations
+
+
+class MigrationError(MarketPulseError):
+    """A migration cannot be applied, or an applied one has changed."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One SQL file."""
+
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        """SHA-256 of the file's text."""
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+def load_migrations(directory: Path = MIGRATIONS) -> list[Migration]:
+    """Every ``NNNN_name.sql`` file, in version order."""
+    found = []
+    for path in sorted(directory.glob("*.sql")):
+        version, _, name = path.stem.partition("_")
+        if not version.isdigit():
+            raise MigrationError(f"{path.name}: migration files are named NNNN_name.sql")
+        found.append(Migration(int(version), name, path.read_text()))
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise MigrationError(f"two migrations share a version in {directory}")
+    return found
+
+
+async def connect(settings: Settings) -> asyncpg.Connection:
+    """One connection with the configured credentials."""
+    return await asyncpg.connect(
+        host=settings.postgres_host,
+        port=settings.postgres_port,
+        user=settings.postgres_user,
+        password=settings.postgres_password.get_secret_value(),
+        database=settings.postgres_database,
+    )
+
+
+async def migrate(settings: Settings, directory: Path = MIGRATIONS) -> list[str]:
+    """Apply the migrations not applied yet; return their names."""
+    migrations = load_migrations(directory)
+    connection = await connect(settings)
+    try:
+        await connection.execute("SELECT pg_advisory_lock($1)", _LOCK)
+        await connection.execute(
+            """CREATE TABLE IF NOT EXISTS schema_migrations (
+                   version INTEGER PRIMARY KEY,
+                   name TEXT NOT NULL,
+                   checksum TEXT NOT NULL,
+                   applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"""
+        )
+        applied = {
+            row["version"]: row["checksum"]
+            for row in await connection.fetch("SELECT version, checksum FROM schema_migrations")
+        }
+        done = []
+        for migration in migrations:
+            if migration.version in applied:
+                if applied[migration.version] != migration.checksum:
+                    raise MigrationError(
+                        f"migration {migration.version:04d}_{migration.name} changed after it "
+                        "was applied; add a new migration instead"
+                    )
+                continue
+            async with connection.transaction():
+                await connection.execute(migration.sql)
+                await connection.execute(
+                    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                    migration.version,
+                    migration.name,
+                    migration.checksum,
+                )
+            done.append(f"{migration.version:04d}_{migration.name}")
+        return done
+    finally:
+        await connection.execute("SELECT pg_advisory_unlock($1)", _LOCK)
+        await connection.close()
