@@ -6,7 +6,7 @@ from typing import Any
 
 from marketpulse.analytics.indicators.averages import EMA, SMA
 from marketpulse.analytics.indicators.base import Candle, Indicator, Periodic, is_zero
-from marketpulse.analytics.indicators.windows import Ring, RollingExtreme
+from marketpulse.analytics.indicators.windows import HighLow, Ring
 
 
 class RSI(Periodic):
@@ -99,9 +99,7 @@ class STOCH(Indicator):
         suffix = f"{fastk}_{slowk}_{slowd}"
         self.name = f"stoch_{suffix}"
         self.outputs = (f"stoch_slowk_{suffix}", f"stoch_slowd_{suffix}")
-        self.highest = RollingExtreme(fastk, highest=True)
-        self.lowest = RollingExtreme(fastk, highest=False)
-        self.count = 0
+        self.range = HighLow(fastk)
         self.slowk = SMA(slowk)
         self.slowd = SMA(slowd)
 
@@ -109,12 +107,10 @@ class STOCH(Indicator):
         return (self.fastk, self.slowk_period, self.slowd_period)
 
     def update(self, candle: Candle) -> None:
-        highest = self.highest.push(candle.high)
-        lowest = self.lowest.push(candle.low)
-        self.count += 1
-        if self.count < self.fastk:
+        window = self.range.push(candle.high, candle.low)
+        if window is None:
             return
-        k = self.slowk.push(_fast_k(candle.close, highest, lowest))
+        k = self.slowk.push(_fast_k(candle.close, *window))
         if k is not None:
             self.slowd.push(k)
 
@@ -135,9 +131,7 @@ class STOCHF(Indicator):
         self.fastk_period, self.fastd_period = fastk, fastd
         self.name = f"stochf_{fastk}_{fastd}"
         self.outputs = (f"stochf_fastk_{fastk}", f"stochf_fastd_{fastk}_{fastd}")
-        self.highest = RollingExtreme(fastk, highest=True)
-        self.lowest = RollingExtreme(fastk, highest=False)
-        self.count = 0
+        self.range = HighLow(fastk)
         self.k: float | None = None
         self.fastd = SMA(fastd)
 
@@ -145,12 +139,10 @@ class STOCHF(Indicator):
         return (self.fastk_period, self.fastd_period)
 
     def update(self, candle: Candle) -> None:
-        highest = self.highest.push(candle.high)
-        lowest = self.lowest.push(candle.low)
-        self.count += 1
-        if self.count < self.fastk_period:
+        window = self.range.push(candle.high, candle.low)
+        if window is None:
             return
-        self.k = _fast_k(candle.close, highest, lowest)
+        self.k = _fast_k(candle.close, *window)
         self.fastd.push(self.k)
 
     @property
@@ -168,16 +160,13 @@ class WILLR(Periodic):
 
     def __init__(self, period: int = 14) -> None:
         super().__init__(period, "willr")
-        self.highest = RollingExtreme(period, highest=True)
-        self.lowest = RollingExtreme(period, highest=False)
-        self.count = 0
+        self.range = HighLow(period)
 
     def update(self, candle: Candle) -> None:
-        highest = self.highest.push(candle.high)
-        lowest = self.lowest.push(candle.low)
-        self.count += 1
-        if self.count < self.period:
+        window = self.range.push(candle.high, candle.low)
+        if window is None:
             return
+        highest, lowest = window
         diff = (highest - lowest) / (-100.0)
         self.value = (highest - candle.close) / diff if diff != 0.0 else 0.0
 

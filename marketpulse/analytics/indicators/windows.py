@@ -81,3 +81,20 @@ class RollingExtreme(Stateful):
         self.highest = state["highest"]
         self.count = state["count"]
         self.queue = deque((int(i), float(v)) for i, v in state["queue"])
+
+
+class HighLow(Stateful):
+    """Highest high and lowest low of the last ``size`` bars, once ``size`` bars have been seen."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.count = 0
+        self.highest = RollingExtreme(size, highest=True)
+        self.lowest = RollingExtreme(size, highest=False)
+
+    def push(self, high: float, low: float) -> tuple[float, float] | None:
+        """Add a bar; return (highest, lowest) of the full window, or None before it is full."""
+        highest = self.highest.push(high)
+        lowest = self.lowest.push(low)
+        self.count += 1
+        return None if self.count < self.size else (highest, lowest)
