@@ -118,11 +118,17 @@ def _replay(args: argparse.Namespace) -> int:
 def _migrate(_args: argparse.Namespace) -> int:
     import asyncio
 
-    from marketpulse.storage.postgres import migrate
+    from marketpulse.storage.setup import prepare_stores
 
-    applied = asyncio.run(migrate(get_settings()))
-    print("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
+    for line in asyncio.run(prepare_stores(get_settings())):
+        print(line)
     return 0
+
+
+def _sinks(_args: argparse.Namespace) -> int:
+    from marketpulse.runner import run_sinks_process
+
+    return run_sinks_process(get_settings())
 
 
 def _up(_args: argparse.Namespace) -> int:
@@ -179,8 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--frame-size", type=int, default=100, help="ticks per frame")
     replay.set_defaults(func=_replay)
 
-    migrate = sub.add_parser("migrate", help="apply PostgreSQL schema migrations")
+    migrate = sub.add_parser(
+        "migrate", help="apply PostgreSQL migrations, seed symbols, create InfluxDB's database"
+    )
     migrate.set_defaults(func=_migrate)
+
+    sinks = sub.add_parser("sinks", help="store the topics in InfluxDB, PostgreSQL and Redis")
+    sinks.set_defaults(func=_sinks)
 
     up = sub.add_parser("up", help="services, worker and API until Ctrl-C")
     up.set_defaults(func=_up)

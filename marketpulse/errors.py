@@ -19,3 +19,11 @@ class ServiceError(MarketPulseError):
         if log_tail:
             text += f"\n--- last lines of the {service} log ---\n{log_tail}"
         super().__init__(text)
+
+
+class StoreError(MarketPulseError):
+    """A store refused a write (``retriable`` False: the data is at fault) or failed to take it."""
+
+    def __init__(self, message: str, retriable: bool) -> None:
+        super().__init__(message)
+        self.retriable = retriable

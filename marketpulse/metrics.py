@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 EVENTS_IN = Counter(
     "marketpulse_events_in_total", "Events received on market.raw, by source", ["source"]
@@ -20,4 +20,19 @@ REDELIVERED = Counter(
     "marketpulse_redelivered_total",
     "Messages skipped because their effect was already in the agent's state (at-least-once)",
     ["agent"],
+)
+SINK_RECORDS = Counter(
+    "marketpulse_sink_records_total", "Kafka records a sink has stored and committed", ["sink"]
+)
+SINK_POINTS = Counter(
+    "marketpulse_sink_points_total", "Points or rows a sink has written", ["sink"]
+)
+SINK_ERRORS = Counter(
+    "marketpulse_sink_errors_total",
+    "Sink failures: retriable (tried again), refused (dead-lettered), skipped (best effort), "
+    "commit (records will be redelivered)",
+    ["sink", "kind"],
+)
+SINK_CIRCUIT_OPEN = Gauge(
+    "marketpulse_sink_circuit_open", "1 while a sink's circuit breaker is open", ["sink"]
 )

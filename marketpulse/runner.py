@@ -12,7 +12,7 @@ from prometheus_client import start_http_server
 
 from marketpulse.services import stack
 from marketpulse.settings import Settings
-from marketpulse.storage.postgres import migrate
+from marketpulse.storage.setup import prepare_stores
 
 # The default source of `marketpulse up`: a synthetic market, so there is data from the start.
 DEFAULT_SOURCE = ["source", "synthetic"]
@@ -24,28 +24,58 @@ def run_worker(settings: Settings, loglevel: str) -> int:
     from marketpulse.streams.admin import ensure_topics
 
     asyncio.run(ensure_topics(settings))
-    if settings.worker_metrics_port:
-        try:
-            start_http_server(settings.worker_metrics_port, settings.worker_metrics_host)
-        except OSError as exc:  # a second worker on one host: run on, without its own /metrics
-            print(f"worker metrics not served on port {settings.worker_metrics_port}: {exc}")
+    _serve_metrics(settings.worker_metrics_port, settings.worker_metrics_host, "worker")
 
     sys.argv = ["marketpulse", "worker", "--loglevel", loglevel, "--without-web"]
     app.main()
     return 0
 
 
+def _serve_metrics(port: int, host: str, who: str) -> None:
+    if not port:
+        return
+    try:
+        start_http_server(port, host)
+    except OSError as exc:  # a second process on one host: run on, without its own /metrics
+        print(f"{who} metrics not served on port {port}: {exc}")
+
+
+def run_sinks_process(settings: Settings) -> int:
+    """Run every enabled sink in the foreground until SIGINT or SIGTERM."""
+    from marketpulse.sinks.service import run_sinks
+
+    _serve_metrics(settings.sink_metrics_port, settings.worker_metrics_host, "sink")
+
+    async def main() -> None:
+        task = asyncio.create_task(run_sinks(settings))
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+
+    asyncio.run(main())
+    return 0
+
+
 def run_all(settings: Settings) -> int:
     """Start the services, worker, API and default source; stop what was started on Ctrl-C."""
     started = stack.up(settings)
-    applied = asyncio.run(migrate(settings))
-    print("migrations: " + (", ".join(applied) if applied else "up to date"))
+    for line in asyncio.run(prepare_stores(settings)):
+        print(line)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     children = {
         name: subprocess.Popen([sys.executable, "-m", "marketpulse.cli", *argv])  # noqa: S603
-        for name, argv in (("worker", ["worker"]), ("api", ["api"]), ("source", DEFAULT_SOURCE))
+        for name, argv in (
+            ("worker", ["worker"]),
+            ("sinks", ["sinks"]),
+            ("api", ["api"]),
+            ("source", DEFAULT_SOURCE),
+        )
     }
     api = f"http://{settings.api_host}:{settings.api_port}"
     print("\nmarketpulse is running:")

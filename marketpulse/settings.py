@@ -68,6 +68,22 @@ class Settings(BaseSettings):
 
     redis_url: str = "redis://127.0.0.1:6379/0"
 
+    sinks: list[Literal["quotes", "bars", "indicators", "signals", "signals_pg", "cache"]] = Field(
+        ["quotes", "bars", "indicators", "signals", "signals_pg", "cache"],
+        description="which sinks `marketpulse sinks` runs",
+    )
+    quote_storage: Literal["all", "sampled", "off"] = Field(
+        "sampled", description="quotes to InfluxDB: every one, the last per interval, or none"
+    )
+    quote_sample_ms: int = Field(1000, ge=1, description="the sampling interval of stored quotes")
+    sink_batch_size: int = Field(5000, ge=1, description="items a sink writes per request")
+    sink_linger_ms: int = Field(200, ge=0, description="how long a sink waits to fill a batch")
+    sink_retry_base_ms: int = Field(100, ge=1, description="first retry delay; doubles")
+    sink_retry_max_ms: int = Field(5000, ge=1, description="longest retry delay")
+    sink_breaker_failures: int = Field(5, ge=1, description="failures that open the breaker")
+    sink_breaker_cooldown_ms: int = Field(5000, ge=0, description="open breaker's pause")
+    sink_metrics_port: int = Field(9101, ge=0, description="sinks' /metrics; 0 turns it off")
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     jwt_secret: SecretStr = SecretStr(PLACEHOLDER_SECRET)

@@ -10,17 +10,13 @@ from typing import Any
 import aiohttp
 import orjson
 
-from marketpulse.errors import MarketPulseError
+from marketpulse.errors import StoreError
 from marketpulse.settings import Settings
 from marketpulse.storage.line_protocol import Point, encode_batch
 
 
-class InfluxError(MarketPulseError):
+class InfluxError(StoreError):
     """InfluxDB refused a request (4xx) or failed (5xx, network); ``retriable`` tells which."""
-
-    def __init__(self, message: str, retriable: bool) -> None:
-        super().__init__(message)
-        self.retriable = retriable
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+import orjson
 
-from marketpulse.errors import MarketPulseError
+from marketpulse.errors import MarketPulseError, StoreError
 from marketpulse.settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -53,15 +55,56 @@ def load_migrations(directory: Path = MIGRATIONS) -> list[Migration]:
     return found
 
 
+def _credentials(settings: Settings) -> dict[str, Any]:
+    return {
+        "host": settings.postgres_host,
+        "port": settings.postgres_port,
+        "user": settings.postgres_user,
+        "password": settings.postgres_password.get_secret_value(),
+        "database": settings.postgres_database,
+    }
+
+
 async def connect(settings: Settings) -> asyncpg.Connection:
     """One connection with the configured credentials."""
-    return await asyncpg.connect(
-        host=settings.postgres_host,
-        port=settings.postgres_port,
-        user=settings.postgres_user,
-        password=settings.postgres_password.get_secret_value(),
-        database=settings.postgres_database,
+    return await asyncpg.connect(**_credentials(settings))
+
+
+async def _json_codecs(connection: asyncpg.Connection) -> None:
+    """JSON columns as Python values, in binary form so COPY can carry them too (binary jsonb
+    is a version byte, 1, then the text)."""
+    await connection.set_type_codec(
+        "json", schema="pg_catalog", encoder=orjson.dumps, decoder=orjson.loads, format="binary"
     )
+    await connection.set_type_codec(
+        "jsonb", schema="pg_catalog", encoder=_jsonb, decoder=_from_jsonb, format="binary"
+    )
+
+
+def _jsonb(value: Any) -> bytes:
+    return b"\x01" + orjson.dumps(value)
+
+
+def _from_jsonb(data: bytes) -> Any:
+    return orjson.loads(data[1:])
+
+
+async def create_pool(settings: Settings, max_size: int = 10) -> asyncpg.Pool:
+    """A connection pool that maps JSON columns to Python values; connections lost to a server
+    restart are replaced on next use."""
+    pool: asyncpg.Pool = await asyncpg.create_pool(
+        **_credentials(settings), min_size=0, max_size=max_size, init=_json_codecs
+    )
+    return pool
+
+
+def store_error(exc: Exception) -> StoreError:
+    """Classify a database failure: the data's fault (not retriable), or the server's."""
+    refused = isinstance(
+        exc,
+        asyncpg.DataError | asyncpg.IntegrityConstraintViolationError | asyncpg.SyntaxOrAccessError,
+    )
+    return StoreError(f"PostgreSQL: {type(exc).__name__}: {exc}", retriable=not refused)
 
 
 async def migrate(settings: Settings, directory: Path = MIGRATIONS) -> list[str]:

@@ -1,0 +1,1 @@
+"""Sinks: consumers that store the analytics topics in InfluxDB, PostgreSQL and Redis."""

@@ -1,0 +1,157 @@
+"""Redis: the latest quote, bar and indicators per symbol, and the API's response cache.
+
+Keys follow SPEC.md: ``market_data:{symbol}:{data_type}:{granularity}`` (data_type ``quote``,
+``bar`` or ``indicators``; quotes use granularity ``tick``) and ``api_cache:{hash}``.
+
+A latest value is a hash with ``data`` (the record's JSON) and ``order`` (its event time, zero
+padded, then the bar revision), set by a Lua script only when the new order is not older: a
+redelivered or late record never replaces a newer one. Each symbol has a generation counter
+``cache_gen:{symbol}``, raised whenever its data changes; response-cache keys hash the
+generations of the symbols they cover, so new data makes old responses unreachable at once,
+without scanning for keys (they expire on their TTL).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from marketpulse.analytics.granularity import parse_granularity
+from marketpulse.errors import StoreError
+from marketpulse.schemas.bars import Bar, IndicatorSnapshot
+from marketpulse.schemas.events import Quote
+
+QUOTE_TTL_S = 300
+MIN_TTL_S, MAX_TTL_S = 300, 3600  # SPEC.md: 5 to 60 minutes
+GENERATION_TTL_S = 7 * 86_400
+
+_SET_IF_NEWER = """
+local current = redis.call('HGET', KEYS[1], 'order')
+if current and current > ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'order', ARGV[1], 'data', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
+Latest = Quote | Bar | IndicatorSnapshot
+
+
+def latest_key(symbol: str, data_type: str, granularity: str) -> str:
+    """``market_data:{symbol}:{data_type}:{granularity}``."""
+    return f"market_data:{symbol}:{data_type}:{granularity}"
+
+
+def granularity_ttl(granularity: str) -> int:
+    """Two bar lengths, kept between 5 and 60 minutes."""
+    seconds = 2 * parse_granularity(granularity) // 1_000_000_000
+    return max(MIN_TTL_S, min(MAX_TTL_S, seconds))
+
+
+def describe(record: Latest) -> tuple[str, str, int]:
+    """A record's cache key, order string and TTL."""
+    if isinstance(record, Quote):
+        return latest_key(record.symbol, "quote", "tick"), f"{record.ts:020d}", QUOTE_TTL_S
+    if isinstance(record, Bar):
+        key = latest_key(record.symbol, "bar", record.granularity)
+        return key, f"{record.start:020d}{record.revision:06d}", granularity_ttl(record.granularity)
+    key = latest_key(record.symbol, "indicators", record.granularity)
+    return key, f"{record.bar_start:020d}", granularity_ttl(record.granularity)
+
+
+def connect(url: str) -> aioredis.Redis:
+    """A client with short timeouts: the cache is best effort and must not stall its callers."""
+    return aioredis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+
+
+class LatestCache:
+    """The newest record of each kind per symbol."""
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self.client = client
+        self._script = client.register_script(_SET_IF_NEWER)
+
+    async def put(self, records: Iterable[Latest]) -> int:
+        """Store each record unless a newer one is there; raise the symbols' generations.
+        Return how many keys changed."""
+        newest: dict[str, tuple[str, bytes, int]] = {}
+        symbols: set[str] = set()
+        for record in records:
+            key, order, ttl = describe(record)
+            if key not in newest or newest[key][0] <= order:
+                newest[key] = (order, record.model_dump_json().encode(), ttl)
+            symbols.add(record.symbol)
+        if not newest:
+            return 0
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for key, (order, data, ttl) in newest.items():
+                    await self._script(keys=[key], args=[order, data, ttl], client=pipe)
+                for symbol in sorted(symbols):
+                    pipe.incr(_generation_key(symbol))
+                    pipe.expire(_generation_key(symbol), GENERATION_TTL_S)
+                results = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise StoreError(f"Redis: {exc}", retriable=True) from exc
+        return sum(1 for r in results[: len(newest)] if r == 1)
+
+    async def get(self, symbol: str, data_type: str, granularity: str) -> dict[str, Any] | None:
+        """The stored record as a dict, or None."""
+        try:
+            data = await self.client.hget(latest_key(symbol, data_type, granularity), "data")
+        except (RedisError, OSError) as exc:
+            raise StoreError(f"Redis: {exc}", retriable=True) from exc
+        return None if data is None else dict(orjson.loads(data))
+
+
+def _generation_key(symbol: str) -> str:
+    return f"cache_gen:{symbol}"
+
+
+class ResponseCache:
+    """API responses under ``api_cache:{hash}``, invalidated by their symbols' new data.
+
+    Callers treat a :class:`StoreError` as a miss: the cache must never fail a request.
+    """
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self.client = client
+
+    async def _key(self, endpoint: str, params: Mapping[str, Any], symbols: Sequence[str]) -> str:
+        generations = (
+            await self.client.mget([_generation_key(s) for s in symbols]) if symbols else []
+        )
+        material = orjson.dumps(
+            [endpoint, sorted(params.items()), list(symbols), generations],
+            default=str,
+        )
+        return "api_cache:" + hashlib.sha256(material).hexdigest()
+
+    async def get(
+        self, endpoint: str, params: Mapping[str, Any], symbols: Sequence[str]
+    ) -> bytes | None:
+        """The cached body, or None."""
+        try:
+            value = await self.client.get(await self._key(endpoint, params, symbols))
+        except (RedisError, OSError) as exc:
+            raise StoreError(f"Redis: {exc}", retriable=True) from exc
+        return value.encode() if isinstance(value, str) else value
+
+    async def put(
+        self,
+        endpoint: str,
+        params: Mapping[str, Any],
+        symbols: Sequence[str],
+        body: bytes,
+        ttl_s: int,
+    ) -> None:
+        """Cache a body for ``ttl_s`` seconds, or until one of ``symbols`` has new data."""
+        try:
+            key = await self._key(endpoint, params, symbols)
+            await self.client.set(key, body, ex=ttl_s)
+        except (RedisError, OSError) as exc:
+            raise StoreError(f"Redis: {exc}", retriable=True) from exc

@@ -1,0 +1,101 @@
+"""What each record becomes in InfluxDB: SPEC.md's measurements, and their retention policies.
+
+A point's identity is measurement, tags and timestamp, so every record maps to points whose
+identity comes from the record's own deterministic key (symbol, granularity, bar start, name):
+writing a redelivered record again replaces the same points and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from marketpulse.analytics.granularity import parse_granularity
+from marketpulse.schemas.bars import Bar, IndicatorSnapshot
+from marketpulse.schemas.events import Quote
+from marketpulse.schemas.signals import Signal
+from marketpulse.storage.influx import RETENTION
+from marketpulse.storage.line_protocol import FieldValue, Point
+
+QUOTES = "market_quotes"
+BARS = "market_data"
+INDICATORS = "market_indicators"
+SIGNALS = "market_signals"
+
+_DAY_NS = 86_400 * 10**9
+
+
+def bar_retention(granularity: str) -> str:
+    """Daily and longer bars are kept 10 years; intraday bars are raw data, kept one year."""
+    if parse_granularity(granularity) >= _DAY_NS:
+        return RETENTION["daily"].name
+    return RETENTION["raw"].name
+
+
+def quote_point(quote: Quote, ts: int | None = None) -> Point | None:
+    """``market_quotes``: the top of book (None when a side is missing: nothing to store)."""
+    if quote.bid is None or quote.ask is None:
+        return None
+    fields: dict[str, FieldValue] = {
+        "bid": quote.bid,
+        "ask": quote.ask,
+        "bid_size": quote.bid_size,
+        "ask_size": quote.ask_size,
+    }
+    if ts is not None:
+        fields["quote_ts"] = quote.ts
+    tags = {"symbol": quote.symbol}
+    if quote.source:
+        tags["source"] = quote.source
+    return Point(QUOTES, fields, tags, quote.ts if ts is None else ts)
+
+
+def sample_quotes(quotes: Iterable[Quote], interval_ns: int) -> Iterator[Point]:
+    """One point per symbol and interval, stamped at the interval's start, holding its last quote.
+
+    A later quote in the same interval (in this batch or a later one) rewrites the point, so the
+    stored value is the interval's last quote however the stream was cut into batches.
+    """
+    last: dict[tuple[str, str, int], Quote] = {}
+    for quote in quotes:
+        bucket = quote.ts - quote.ts % interval_ns
+        last[(quote.symbol, quote.source, bucket)] = quote
+    for (_symbol, _source, bucket), quote in last.items():
+        point = quote_point(quote, ts=bucket)
+        if point is not None:
+            yield point
+
+
+def bar_point(bar: Bar) -> Point:
+    """``market_data``: one bar, stamped at its start; a revision rewrites it."""
+    fields: dict[str, FieldValue] = {
+        "open": bar.open,
+        "high": bar.high,
+        "low": bar.low,
+        "close": bar.close,
+        "volume": bar.volume,
+        "trades": bar.trades,
+        "revision": bar.revision,
+    }
+    if bar.vwap is not None:
+        fields["vwap"] = bar.vwap
+    return Point(BARS, fields, {"symbol": bar.symbol, "granularity": bar.granularity}, bar.start)
+
+
+def indicator_points(snapshot: IndicatorSnapshot) -> Iterator[Point]:
+    """``market_indicators``: one point per defined output, tagged ``indicator`` as in SPEC.md."""
+    for name, value in snapshot.values.items():
+        tags = {"symbol": snapshot.symbol, "granularity": snapshot.granularity, "indicator": name}
+        yield Point(INDICATORS, {"value": value}, tags, snapshot.bar_start)
+
+
+def signal_point(signal: Signal) -> Point:
+    """``market_signals``: one point per signal name and bar."""
+    fields: dict[str, FieldValue] = {"value": signal.value, "direction": signal.direction}
+    fields.update({f"detail_{k}": v for k, v in signal.detail.items()})
+    tags = {
+        "symbol": signal.symbol,
+        "granularity": signal.granularity,
+        "family": signal.family,
+        "name": signal.name,
+    }
+    return Point(SIGNALS, fields, tags, signal.bar_start)

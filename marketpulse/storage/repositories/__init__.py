@@ -1,0 +1,1 @@
+"""One repository per PostgreSQL table family; each takes an asyncpg pool."""

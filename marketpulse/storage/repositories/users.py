@@ -1,0 +1,147 @@
+"""Users and their sessions (refresh tokens are stored only as hashes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+from pydantic import BaseModel, ConfigDict
+
+_USER_COLUMNS = "user_id, username, email, password_hash, full_name, is_active, roles, created_at"
+_SESSION_COLUMNS = "session_id, user_id, refresh_token_hash, expires_at, revoked_at, created_at"
+
+
+class User(BaseModel):
+    """One row of ``users``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: UUID
+    username: str
+    email: str
+    password_hash: str
+    full_name: str | None
+    is_active: bool
+    roles: list[str]
+    created_at: datetime
+
+
+class UserSession(BaseModel):
+    """One row of ``user_sessions``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    session_id: UUID
+    user_id: UUID
+    refresh_token_hash: str | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    created_at: datetime
+
+
+class UserRepository:
+    """The ``users`` table."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def create(
+        self,
+        username: str,
+        email: str,
+        password_hash: str,
+        roles: list[str],
+        full_name: str | None = None,
+    ) -> User:
+        """Add a user; a taken username or email raises asyncpg.UniqueViolationError."""
+        row = await self.pool.fetchrow(
+            f"""INSERT INTO users (username, email, password_hash, full_name, roles)
+                VALUES ($1, $2, $3, $4, $5) RETURNING {_USER_COLUMNS}""",
+            username,
+            email,
+            password_hash,
+            full_name,
+            roles,
+        )
+        return User.model_validate(dict(row))
+
+    async def by_username(self, username: str) -> User | None:
+        """The user with this name, or None."""
+        row = await self.pool.fetchrow(
+            f"SELECT {_USER_COLUMNS} FROM users WHERE username = $1", username
+        )
+        return None if row is None else User.model_validate(dict(row))
+
+    async def get(self, user_id: UUID) -> User | None:
+        """The user with this id, or None."""
+        row = await self.pool.fetchrow(
+            f"SELECT {_USER_COLUMNS} FROM users WHERE user_id = $1", user_id
+        )
+        return None if row is None else User.model_validate(dict(row))
+
+    async def update(
+        self, user_id: UUID, roles: list[str] | None = None, is_active: bool | None = None
+    ) -> User | None:
+        """Change roles or the active flag; None when there is no such user."""
+        row = await self.pool.fetchrow(
+            f"""UPDATE users SET roles = coalesce($2, roles),
+                                 is_active = coalesce($3, is_active), updated_at = now()
+                WHERE user_id = $1 RETURNING {_USER_COLUMNS}""",
+            user_id,
+            roles,
+            is_active,
+        )
+        return None if row is None else User.model_validate(dict(row))
+
+
+class SessionRepository:
+    """The ``user_sessions`` table."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def create(
+        self, user_id: UUID, refresh_token_hash: str, expires_at: datetime
+    ) -> UserSession:
+        """Open a session."""
+        row = await self.pool.fetchrow(
+            f"""INSERT INTO user_sessions (user_id, refresh_token_hash, expires_at)
+                VALUES ($1, $2, $3) RETURNING {_SESSION_COLUMNS}""",
+            user_id,
+            refresh_token_hash,
+            expires_at,
+        )
+        return UserSession.model_validate(dict(row))
+
+    async def active(self, session_id: UUID, now: datetime) -> UserSession | None:
+        """The session if it is neither revoked nor expired at ``now``."""
+        row = await self.pool.fetchrow(
+            f"""SELECT {_SESSION_COLUMNS} FROM user_sessions
+                WHERE session_id = $1 AND revoked_at IS NULL AND expires_at > $2""",
+            session_id,
+            now,
+        )
+        return None if row is None else UserSession.model_validate(dict(row))
+
+    async def revoke(self, session_id: UUID) -> bool:
+        """Revoke one session; return whether it was active."""
+        status = await self.pool.execute(
+            "UPDATE user_sessions SET revoked_at = now() "
+            "WHERE session_id = $1 AND revoked_at IS NULL",
+            session_id,
+        )
+        return bool(status.endswith(" 1"))
+
+    async def revoke_all(self, user_id: UUID) -> int:
+        """Revoke every open session of a user; return how many."""
+        status = await self.pool.execute(
+            "UPDATE user_sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+            user_id,
+        )
+        return int(status.split()[-1])
+
+    async def purge_expired(self, now: datetime) -> int:
+        """Delete sessions that expired before ``now``; return how many."""
+        status = await self.pool.execute("DELETE FROM user_sessions WHERE expires_at <= $1", now)
+        return int(status.split()[-1])

@@ -1,0 +1,84 @@
+"""The Redis latest-value and response caches against the real server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+
+from marketpulse.errors import StoreError
+from marketpulse.schemas.bars import Bar, IndicatorSnapshot
+from marketpulse.schemas.events import Quote
+from marketpulse.settings import Settings
+from marketpulse.storage.cache import LatestCache, ResponseCache, connect
+from tests.kafka_helpers import unique
+from tests.workers import free_port
+
+pytestmark = [pytest.mark.integration]
+T0 = 1_700_000_000_000_000_000
+
+
+@pytest.fixture
+async def client(services: Settings) -> AsyncIterator[aioredis.Redis]:
+    client = connect(services.redis_url)
+    yield client
+    await client.aclose()
+
+
+def bar(symbol: str, start: int, close: float, revision: int = 0) -> Bar:
+    return Bar(symbol=symbol, granularity="1m", start=start, end=start + 60, open=1, high=9,
+               low=0.5, close=close, volume=10, revision=revision)  # fmt: skip
+
+
+async def test_the_newest_record_wins_whatever_order_they_arrive_in(
+    client: aioredis.Redis,
+) -> None:
+    cache = LatestCache(client)
+    symbol = unique("L").upper().replace("-", "")
+    assert await cache.put([bar(symbol, T0 + 60, 2.0)]) == 1
+    assert await cache.put([bar(symbol, T0, 1.0)]) == 0  # an older bar, redelivered
+    stored = await cache.get(symbol, "bar", "1m")
+    assert stored is not None
+    assert stored["close"] == 2.0
+    await cache.put([bar(symbol, T0 + 60, 3.0, revision=1)])  # a restatement of the same bar
+    restated = await cache.get(symbol, "bar", "1m")
+    assert restated is not None
+    assert restated["close"] == 3.0
+    quotes = [Quote(symbol=symbol, ts=T0 + i, bid=i, ask=i + 1) for i in (5, 9, 7)]
+    await cache.put(quotes)
+    latest = await cache.get(symbol, "quote", "tick")
+    assert latest is not None
+    assert latest["bid"] == 9
+    ttl = await client.ttl(f"market_data:{symbol}:quote:tick")
+    assert 0 < ttl <= 300
+    snapshot = IndicatorSnapshot(symbol=symbol, granularity="1m", bar_start=T0,
+                                 values={"rsi_14": 40.0}, ready={"rsi_14": True})  # fmt: skip
+    await cache.put([snapshot])
+    assert await cache.get(symbol, "indicators", "1m") == snapshot.model_dump()
+
+
+async def test_new_data_invalidates_the_responses_that_cover_its_symbol(
+    client: aioredis.Redis,
+) -> None:
+    latest, responses = LatestCache(client), ResponseCache(client)
+    a, b = (unique(x).upper().replace("-", "") for x in "AB")
+    await responses.put("/bars", {"limit": 10}, [a], b"body-a", ttl_s=60)
+    await responses.put("/bars", {"limit": 10}, [b], b"body-b", ttl_s=60)
+    assert await responses.get("/bars", {"limit": 10}, [a]) == b"body-a"
+    assert await responses.get("/bars", {"limit": 20}, [a]) is None
+    await latest.put([bar(a, T0, 1.0)])
+    assert await responses.get("/bars", {"limit": 10}, [a]) is None
+    assert await responses.get("/bars", {"limit": 10}, [b]) == b"body-b"
+
+
+async def test_a_redis_that_is_down_raises_a_retriable_store_error_quickly() -> None:
+    client = connect(f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        with pytest.raises(StoreError) as caught:
+            await LatestCache(client).put([bar("AAPL", T0, 1.0)])
+        assert caught.value.retriable
+        with pytest.raises(StoreError):
+            await ResponseCache(client).get("/x", {}, ["AAPL"])
+    finally:
+        await client.aclose()

@@ -1,0 +1,83 @@
+"""Records as InfluxDB points: SPEC.md's measurements, identities from the records' keys."""
+
+from __future__ import annotations
+
+from marketpulse.schemas.bars import Bar, IndicatorSnapshot
+from marketpulse.schemas.events import Quote
+from marketpulse.schemas.signals import Signal
+from marketpulse.storage import measurements
+from marketpulse.storage.line_protocol import encode
+
+S = 1_000_000_000
+T0 = 1_700_000_000 * S
+
+
+def quote(ts: int, bid: float | None = 10.0, symbol: str = "AAPL") -> Quote:
+    return Quote(symbol=symbol, ts=ts, bid=bid, ask=10.5, bid_size=1, ask_size=2, source="syn")
+
+
+def test_a_quote_is_one_market_quotes_point_at_its_own_time() -> None:
+    point = measurements.quote_point(quote(T0 + 5))
+    assert point is not None
+    assert encode(point) == (
+        f"market_quotes,source=syn,symbol=AAPL bid=10.0,ask=10.5,bid_size=1.0,ask_size=2.0 {T0 + 5}"
+    )
+    assert measurements.quote_point(quote(T0, bid=None)) is None
+
+
+def test_sampling_keeps_each_intervals_last_quote_at_the_interval_start() -> None:
+    quotes = [quote(T0 + 1), quote(T0 + S // 2, bid=11.0), quote(T0 + S + 3, bid=12.0)]
+    quotes.append(quote(T0 + 7, bid=1.0, symbol="MSFT"))
+    points = {(p.tags["symbol"], p.ts): p.fields for p in measurements.sample_quotes(quotes, S)}
+    assert points == {
+        ("AAPL", T0): {"bid": 11.0, "ask": 10.5, "bid_size": 1.0, "ask_size": 2.0,
+                       "quote_ts": T0 + S // 2},
+        ("AAPL", T0 + S): {"bid": 12.0, "ask": 10.5, "bid_size": 1.0, "ask_size": 2.0,
+                           "quote_ts": T0 + S + 3},
+        ("MSFT", T0): {"bid": 1.0, "ask": 10.5, "bid_size": 1.0, "ask_size": 2.0,
+                       "quote_ts": T0 + 7},
+    }  # fmt: skip
+
+
+def test_sampling_in_two_batches_ends_with_the_same_stored_value() -> None:
+    quotes = [quote(T0 + i * S // 10, bid=10.0 + i) for i in range(10)]
+    whole = {p.ts: p for p in measurements.sample_quotes(quotes, S)}
+    stored = {}
+    for part in (quotes[:4], quotes[4:]):  # a later write of the same point replaces it
+        stored.update({p.ts: p for p in measurements.sample_quotes(part, S)})
+    assert stored == whole
+
+
+def test_bars_go_to_market_data_and_daily_ones_to_the_ten_year_policy() -> None:
+    bar = Bar(symbol="AAPL", granularity="1m", start=T0, end=T0 + 60 * S, open=1, high=2, low=0.5,
+              close=1.5, volume=100, vwap=1.2, trades=7, revision=1)  # fmt: skip
+    point = measurements.bar_point(bar)
+    assert (point.measurement, point.ts) == ("market_data", T0)
+    assert point.tags == {"symbol": "AAPL", "granularity": "1m"}
+    assert point.fields["trades"] == 7
+    assert point.fields["vwap"] == 1.2
+    assert measurements.bar_retention("1m") == "raw_1y"
+    assert measurements.bar_retention("1h") == "raw_1y"
+    assert measurements.bar_retention("1d") == "daily_10y"
+    no_vwap = measurements.bar_point(bar.model_copy(update={"vwap": None}))
+    assert "vwap" not in no_vwap.fields
+
+
+def test_indicators_are_one_point_per_value_tagged_as_in_the_spec() -> None:
+    snapshot = IndicatorSnapshot(symbol="AAPL", granularity="1d", bar_start=T0,
+                                 values={"sma_20": 148.75, "rsi_14": 55.0}, ready={})  # fmt: skip
+    lines = sorted(encode(p) for p in measurements.indicator_points(snapshot))
+    assert lines == [
+        f"market_indicators,granularity=1d,indicator=rsi_14,symbol=AAPL value=55.0 {T0}",
+        f"market_indicators,granularity=1d,indicator=sma_20,symbol=AAPL value=148.75 {T0}",
+    ]
+
+
+def test_a_signal_is_one_point_keyed_by_name_with_its_detail_as_fields() -> None:
+    signal = Signal(symbol="AAPL", granularity="1d", bar_start=T0, family="candlestick",
+                    name="cdlengulfing", value=-100, direction="bearish",
+                    detail={"body": 1.5})  # fmt: skip
+    point = measurements.signal_point(signal)
+    assert point.tags == {"symbol": "AAPL", "granularity": "1d", "family": "candlestick",
+                          "name": "cdlengulfing"}  # fmt: skip
+    assert point.fields == {"value": -100.0, "direction": "bearish", "detail_body": 1.5}
