@@ -181,6 +181,7 @@ class SinkRunner(Generic[T]):
         """Halve the batch until the refused records are alone, and dead-letter those."""
         if len(batch) == 1:
             SINK_ERRORS.labels(sink=self.name, kind="refused").inc()
+            log.warning("sink %s: refused, dead-lettered: %s", self.name, exc)
             await self._dead_letter(batch[0].record, "sink_refused", f"{self.name}: {exc}")
             return
         middle = len(batch) // 2

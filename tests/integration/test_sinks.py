@@ -1,0 +1,226 @@
+"""Sinks from the real broker into the real stores: batched, idempotent, refusals dead-lettered."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+import orjson
+import pytest
+
+from marketpulse.schemas.bars import Bar, IndicatorSnapshot
+from marketpulse.schemas.events import Frame, Quote, Trade
+from marketpulse.schemas.signals import Signal
+from marketpulse.settings import Settings
+from marketpulse.sinks.cache import CacheSink
+from marketpulse.sinks.influx import BarSink, IndicatorSink, QuoteSink, SignalSink
+from marketpulse.sinks.postgres import SignalTableSink
+from marketpulse.storage.cache import LatestCache, connect
+from marketpulse.storage.influx import InfluxClient
+from marketpulse.storage.line_protocol import Point
+from marketpulse.storage.postgres import create_pool, migrate
+from marketpulse.streams.topics import CLEAN, DEADLETTER, INDICATORS, SIGNALS, bars_topic_name
+from tests.kafka_helpers import consume_until, produce
+from tests.sink_helpers import eventually, running, sink_settings
+
+pytestmark = [pytest.mark.integration]
+S = 1_000_000_000
+MINUTE, DAY = 60 * S, 86_400 * S
+# Recent, so that every point is inside its retention policy (older ones InfluxDB refuses).
+T0 = time.time_ns() // DAY * DAY - 3 * DAY
+
+
+@pytest.fixture
+async def settings_(services: Settings) -> AsyncIterator[Settings]:
+    settings = await sink_settings(services)
+    yield settings
+    async with InfluxClient(settings) as influx:
+        await influx.query(f'DROP DATABASE "{settings.influx_database}"')
+
+
+def bar(symbol: str, i: int, granularity: str = "1m") -> Bar:
+    length = MINUTE if granularity == "1m" else 86_400 * S
+    start = T0 - T0 % length + i * length
+    return Bar(symbol=symbol, granularity=granularity, start=start, end=start + length,
+               open=100 + i, high=101 + i, low=99 + i, close=100.5 + i, volume=10 * i + 1,
+               vwap=100.2 + i, trades=i)  # fmt: skip
+
+
+def encoded(
+    records: list[Bar] | list[IndicatorSnapshot] | list[Signal],
+) -> list[tuple[bytes, bytes]]:
+    return [(r.symbol.encode(), r.model_dump_json().encode()) for r in records]
+
+
+async def count(influx: InfluxClient, measurement: str, policy: str, where: str = "") -> int:
+    text = f'SELECT count(*) FROM "{policy}"."{measurement}" {where}'  # noqa: S608 - constants
+    rows = await influx.rows(text)
+    return max((v for k, v in rows[0].items() if k.startswith("count_")), default=0) if rows else 0
+
+
+async def test_bars_land_once_in_market_data_whatever_is_redelivered(settings_: Settings) -> None:
+    minute = [bar("AAPL", i) for i in range(300)] + [bar("MSFT", i) for i in range(200)]
+    daily = [bar("AAPL", i, "1d") for i in range(30)]
+    for topic, records in ((bars_topic_name("1m"), minute), (bars_topic_name("1d"), daily)):
+        await produce(settings_, settings_.topic(topic), encoded(records) * 2)  # all redelivered
+    async with running(BarSink(settings_), settings_), InfluxClient(settings_) as influx:
+        await eventually(lambda: count(influx, "market_data", "raw_1y"), lambda n: n == 500,
+                         what="500 minute bars")  # fmt: skip
+        await eventually(lambda: count(influx, "market_data", "daily_10y"), lambda n: n == 30,
+                         what="30 daily bars")  # fmt: skip
+        rows = await influx.rows(
+            'SELECT * FROM "raw_1y"."market_data" WHERE symbol = $s AND time = $t',
+            {"s": "AAPL", "t": minute[7].start},
+        )
+    expected = minute[7]
+    assert rows == [{"time": expected.start, "symbol": "AAPL", "granularity": "1m",
+                     "open": expected.open, "high": expected.high, "low": expected.low,
+                     "close": expected.close, "volume": expected.volume, "vwap": expected.vwap,
+                     "trades": expected.trades, "revision": 0}]  # fmt: skip
+
+
+async def test_indicators_signals_and_sampled_quotes_reach_their_measurements(
+    settings_: Settings,
+) -> None:
+    snapshots = [
+        IndicatorSnapshot(symbol="AAPL", granularity="1m", bar_start=bar("AAPL", i).start,
+                          values={"sma_20": 1.0 + i, "rsi_14": 50.0}, ready={})
+        for i in range(40)
+    ]  # fmt: skip
+    signals = [
+        Signal(symbol="AAPL", granularity="1m", bar_start=bar("AAPL", i).start, family="trend",
+               name="golden_cross", value=0, direction="bullish")
+        for i in range(5)
+    ]  # fmt: skip
+    # 10 seconds of quotes, 20 per second, in frames of 10 (with trades, which are not quotes)
+    events: list[Quote | Trade] = []
+    for i in range(200):
+        ts = T0 + i * S // 20
+        events.append(Quote(symbol="AAPL", ts=ts, bid=100 + i, ask=101 + i, source="t"))
+        events.append(Trade(symbol="AAPL", ts=ts, price=100.5, size=1, source="t"))
+    frames = [
+        Frame(source="t", received_ts=T0, events=events[k : k + 20])
+        for k in range(0, len(events), 20)
+    ]
+    await produce(settings_, settings_.topic(INDICATORS.name), encoded(snapshots))
+    await produce(settings_, settings_.topic(SIGNALS.name), encoded(signals))
+    await produce(
+        settings_,
+        settings_.topic(CLEAN.name),
+        [(b"AAPL", f.model_dump_json().encode()) for f in frames],
+    )
+    sinks = [IndicatorSink(settings_), SignalSink(settings_), QuoteSink(settings_)]
+    async with (
+        running(sinks[0], settings_),
+        running(sinks[1], settings_),
+        running(sinks[2], settings_),
+        InfluxClient(settings_) as influx,
+    ):
+        await eventually(lambda: count(influx, "market_indicators", "indicators_5y"),
+                         lambda n: n == 80, what="two values per snapshot")  # fmt: skip
+        await eventually(lambda: count(influx, "market_signals", "indicators_5y"),
+                         lambda n: n == 5, what="signals")  # fmt: skip
+        quotes = await eventually(
+            lambda: influx.rows('SELECT bid, quote_ts FROM "quotes_30d"."market_quotes"'),
+            lambda rows: len(rows) == 10 and rows[-1]["bid"] == 299,
+            what="one quote per second, the last of each",
+        )
+        sma = await influx.rows(
+            'SELECT value FROM "indicators_5y"."market_indicators" WHERE indicator = $i '
+            "AND time = $t",
+            {"i": "sma_20", "t": snapshots[3].bar_start},
+        )
+    assert [q["time"] for q in quotes] == [T0 + k * S for k in range(10)]
+    assert [q["bid"] for q in quotes] == [100 + 20 * k + 19 for k in range(10)]
+    assert sma[0]["value"] == 4.0
+
+
+async def test_malformed_records_and_refused_points_are_dead_lettered_the_rest_stored(
+    settings_: Settings,
+) -> None:
+    good = [bar("AAPL", i) for i in range(20)]
+    # InfluxDB fixes a field's type per shard (a week here): 'trades' as a float two weeks ago
+    # makes the store refuse (HTTP 400) a bar from that week, and only that one.
+    old = bar("AAPL", 0).model_copy(update={"start": T0 - 14 * DAY, "end": T0 - 14 * DAY + MINUTE})
+    async with InfluxClient(settings_) as influx:
+        await influx.ensure_database()
+        conflict = Point("market_data", {"trades": 1.5}, {"symbol": "X", "granularity": "1m"},
+                         old.start + 1)  # fmt: skip
+        await influx.write([conflict], retention_policy="raw_1y")
+        messages = [*encoded(good[:10]), (b"AAPL", b"{not json"), *encoded([old]),
+                    *encoded(good[10:])]  # fmt: skip
+        await produce(settings_, settings_.topic(bars_topic_name("1m")), messages)
+        async with running(BarSink(settings_), settings_):
+            letters = await consume_until(
+                settings_, [settings_.topic(DEADLETTER.name)], lambda records: len(records) >= 2
+            )
+            await eventually(
+                lambda: count(influx, "market_data", "raw_1y", "WHERE symbol = 'AAPL'"),
+                lambda n: n == 20,
+                what="every good bar",
+            )
+    reasons = sorted((orjson.loads(r.value)["reason"], orjson.loads(r.value)["payload"][:9])
+                     for r in letters)  # fmt: skip
+    assert reasons == [("malformed", "{not json"), ("sink_refused", '{"symbol"')]
+    refused = next(orjson.loads(r.value) for r in letters if b"sink_refused" in r.value)
+    assert "field type conflict" in refused["detail"]
+    assert Bar.model_validate_json(refused["payload"]) == old
+
+
+async def test_signals_are_upserted_into_postgres(settings_: Settings) -> None:
+    await migrate(settings_)
+    symbol = settings_.worker_id[-8:].upper()
+    signals = [
+        Signal(symbol=symbol, granularity="1m", bar_start=T0 + i, family="candlestick",
+               name="cdlengulfing", value=100, direction="bullish", detail={"i": float(i)})
+        for i in range(50)
+    ]  # fmt: skip
+    await produce(settings_, settings_.topic(SIGNALS.name), encoded(signals) * 2)
+    pool = await create_pool(settings_)
+    try:
+        async with running(SignalTableSink(settings_), settings_):
+            await eventually(
+                lambda: pool.fetchval("SELECT count(*) FROM signals WHERE symbol = $1", symbol),
+                lambda n: n == 50,
+                what="50 signal rows",
+            )
+    finally:
+        await pool.close()
+
+
+async def test_the_cache_sink_keeps_the_latest_bar_quote_and_indicators(
+    settings_: Settings,
+) -> None:
+    symbol = settings_.worker_id[-8:].upper()
+    bars = [bar(symbol, i) for i in range(10)]
+    quotes = [Quote(symbol=symbol, ts=T0 + i, bid=10 + i, ask=11 + i) for i in range(5)]
+    frame = Frame(source="t", received_ts=T0, events=list(quotes))
+    snapshot = IndicatorSnapshot(symbol=symbol, granularity="1m", bar_start=bars[-1].start,
+                                 values={"rsi_14": 61.0}, ready={"rsi_14": True})  # fmt: skip
+    await produce(settings_, settings_.topic(bars_topic_name("1m")), encoded(bars))
+    await produce(
+        settings_, settings_.topic(CLEAN.name), [(b"x", frame.model_dump_json().encode())]
+    )
+    await produce(settings_, settings_.topic(INDICATORS.name), encoded([snapshot]))
+    cache = LatestCache(connect(settings_.redis_url))
+    try:
+        async with running(CacheSink(settings_), settings_):
+            latest_bar = await eventually(
+                lambda: cache.get(symbol, "bar", "1m"),
+                lambda value: value is not None and value["start"] == bars[-1].start,
+                what="the last bar",
+            )
+            await eventually(
+                lambda: cache.get(symbol, "indicators", "1m"),
+                lambda value: value == snapshot.model_dump(),
+                what="the snapshot",
+            )
+            latest_quote = await eventually(
+                lambda: cache.get(symbol, "quote", "tick"),
+                lambda value: value is not None,
+                what="the quote",
+            )
+    finally:
+        await cache.client.aclose()
+    assert latest_bar == bars[-1].model_dump()
+    assert latest_quote["bid"] == 14

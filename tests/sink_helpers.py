@@ -1,0 +1,78 @@
+"""Run sinks in the test process against the real broker and stores; poll with deadlines."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from prometheus_client import REGISTRY
+
+from marketpulse.settings import Settings
+from marketpulse.sinks.base import Sink
+from marketpulse.sinks.runner import SinkRunner
+from marketpulse.storage.influx import InfluxClient
+from marketpulse.streams.admin import ensure_topics
+from tests.kafka_helpers import unique
+
+
+async def sink_settings(base: Settings, **overrides: Any) -> Settings:
+    """Settings in a fresh namespace (topics, groups, InfluxDB database), topics created."""
+    name = unique("sink")
+    values: dict[str, Any] = {
+        "topic_prefix": f"{name}.",
+        "worker_id": name,
+        "influx_database": name.replace("-", "_"),
+        "sink_linger_ms": 50,
+        "sink_retry_base_ms": 50,
+        "sink_retry_max_ms": 500,
+        "sink_breaker_failures": 3,
+        "sink_breaker_cooldown_ms": 500,
+        **overrides,
+    }
+    settings = base.model_copy(update=values)
+    await ensure_topics(settings)
+    async with InfluxClient(settings) as influx:  # so that tests can count before the first write
+        await influx.ensure_database()
+    return settings
+
+
+@asynccontextmanager
+async def running(sink: Sink[Any], settings: Settings) -> AsyncIterator[asyncio.Task[None]]:
+    """The sink's runner as a task, cancelled on exit; a crash fails the test at exit."""
+    task = asyncio.create_task(SinkRunner(sink, settings).run())
+    try:
+        yield task
+    finally:
+        crashed = task.done() and not task.cancelled() and task.exception() is not None
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        if crashed:
+            raise AssertionError(f"the sink crashed: {task.exception()!r}")
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[Any]],
+    check: Callable[[Any], bool],
+    timeout_s: float = 60.0,
+    what: str = "condition",
+) -> Any:
+    """Poll ``probe`` until ``check`` holds for its value; fail with the last value."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = await probe()
+        if check(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not met within {timeout_s} s; last value: {value!r}")
+        await asyncio.sleep(0.1)
+
+
+def metric(name: str, **labels: str) -> float:
+    """A Prometheus sample of this process, 0 when it has not been set."""
+    return REGISTRY.get_sample_value(name, labels) or 0.0
