@@ -143,6 +143,7 @@ class PostgreSQL(LocalService):
         if (self.cluster_dir / "PG_VERSION").exists():
             return
         target = self.cluster_dir
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         if not _traversable_by("postgres", self.data_dir):
             digest = hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:12]
             target = Path("/var/lib/marketpulse") / digest / "postgres"

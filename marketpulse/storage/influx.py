@@ -107,17 +107,17 @@ class InfluxClient:
         out = []
         for series in results[0].get("series", []):
             tags = series.get("tags", {})
-            for values in series["values"]:
+            for values in series.get("values", []):
                 out.append({**tags, **dict(zip(series["columns"], values, strict=True))})
         return out
 
     async def ensure_database(self) -> None:
         """Create the database and its retention policies (idempotent)."""
-        name = _identifier(self.database)
+        name = identifier(self.database)
         await self._request("POST", "/query", data={"q": f"CREATE DATABASE {name}"})
         for policy in RETENTION.values():
             statement = (
-                f"CREATE RETENTION POLICY {_identifier(policy.name)} ON {name} "
+                f"CREATE RETENTION POLICY {identifier(policy.name)} ON {name} "
                 f"DURATION {policy.duration} REPLICATION 1"
             )
             await self._request("POST", "/query", data={"q": statement})
@@ -135,6 +135,6 @@ class InfluxClient:
             raise InfluxError(f"{method} {path}: {exc}", retriable=True) from exc
 
 
-def _identifier(name: str) -> str:
+def identifier(name: str) -> str:
     """Quote an InfluxQL identifier (database and policy names come from settings)."""
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
