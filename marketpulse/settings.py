@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     influx_username: str | None = None
     influx_password: SecretStr | None = None
     influx_token: SecretStr | None = None
+    influx_write_chunk: int = Field(10000, ge=1, description="lines per InfluxDB write request")
+    influx_write_concurrency: int = Field(4, ge=1, description="write requests in flight")
 
     postgres_host: str = "127.0.0.1"
     postgres_port: int = 5432

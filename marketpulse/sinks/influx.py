@@ -15,7 +15,7 @@ from marketpulse.settings import Settings
 from marketpulse.sinks.base import Sink
 from marketpulse.storage import measurements
 from marketpulse.storage.influx import RETENTION, InfluxClient
-from marketpulse.storage.line_protocol import LineProtocolError, Point
+from marketpulse.storage.line_protocol import LineProtocolError, Point, encode
 from marketpulse.streams.topics import CLEAN, INDICATORS, SIGNALS, bars_topic_name
 
 T = TypeVar("T")
@@ -30,8 +30,8 @@ class InfluxSink(Sink[T]):
         self._database_ready = False
 
     @abstractmethod
-    def points(self, items: list[T]) -> Iterable[tuple[str, Point]]:
-        """Each item's points, with the retention policy each goes to."""
+    def lines(self, items: list[T]) -> Iterable[tuple[str, str]]:
+        """Each item's points as line protocol, with the retention policy each goes to."""
 
     async def start(self) -> None:
         self._client = InfluxClient(self.settings)
@@ -46,17 +46,15 @@ class InfluxSink(Sink[T]):
         if not self._database_ready:
             await self._client.ensure_database()
             self._database_ready = True
-        by_policy: dict[str, list[Point]] = defaultdict(list)
-        for policy, point in self.points(items):
-            by_policy[policy].append(point)
-        written = 0
-        for policy, points in by_policy.items():
-            try:
-                await self._client.write(points, retention_policy=policy)
-            except LineProtocolError as exc:
-                raise StoreError(str(exc), retriable=False) from exc
-            written += len(points)
-        return written
+        by_policy: dict[str, list[str]] = defaultdict(list)
+        try:
+            for policy, line in self.lines(items):
+                by_policy[policy].append(line)
+        except LineProtocolError as exc:
+            raise StoreError(str(exc), retriable=False) from exc
+        for policy, lines in by_policy.items():
+            await self._client.write_lines(lines, retention_policy=policy)
+        return sum(map(len, by_policy.values()))
 
 
 class QuoteSink(InfluxSink[Quote]):
@@ -71,12 +69,14 @@ class QuoteSink(InfluxSink[Quote]):
         frame = Frame.model_validate_json(value)
         return [event for event in frame.events if isinstance(event, Quote)]
 
-    def points(self, items: list[Quote]) -> Iterable[tuple[str, Point]]:
+    def lines(self, items: list[Quote]) -> Iterable[tuple[str, str]]:
         policy = RETENTION["quotes"].name
         if self.settings.quote_storage == "sampled":
             interval = self.settings.quote_sample_ms * 1_000_000
-            return ((policy, p) for p in measurements.sample_quotes(items, interval))
-        return ((policy, p) for q in items if (p := measurements.quote_point(q)) is not None)
+            points: Iterable[Point] = measurements.sample_quotes(items, interval)
+        else:
+            points = (p for q in items if (p := measurements.quote_point(q)) is not None)
+        return ((policy, encode(p)) for p in points)
 
 
 class BarSink(InfluxSink[Bar]):
@@ -90,9 +90,10 @@ class BarSink(InfluxSink[Bar]):
     def decode(self, topic: str, value: bytes) -> Sequence[Bar]:
         return [Bar.model_validate_json(value)]
 
-    def points(self, items: list[Bar]) -> Iterable[tuple[str, Point]]:
+    def lines(self, items: list[Bar]) -> Iterable[tuple[str, str]]:
         return (
-            (measurements.bar_retention(b.granularity), measurements.bar_point(b)) for b in items
+            (measurements.bar_retention(b.granularity), encode(measurements.bar_point(b)))
+            for b in items
         )
 
 
@@ -107,9 +108,9 @@ class IndicatorSink(InfluxSink[IndicatorSnapshot]):
     def decode(self, topic: str, value: bytes) -> Sequence[IndicatorSnapshot]:
         return [IndicatorSnapshot.model_validate_json(value)]
 
-    def points(self, items: list[IndicatorSnapshot]) -> Iterable[tuple[str, Point]]:
+    def lines(self, items: list[IndicatorSnapshot]) -> Iterable[tuple[str, str]]:
         policy = RETENTION["indicators"].name
-        return ((policy, p) for snapshot in items for p in measurements.indicator_points(snapshot))
+        return ((policy, line) for s in items for line in measurements.indicator_lines(s))
 
 
 class SignalSink(InfluxSink[Signal]):
@@ -123,6 +124,6 @@ class SignalSink(InfluxSink[Signal]):
     def decode(self, topic: str, value: bytes) -> Sequence[Signal]:
         return [Signal.model_validate_json(value)]
 
-    def points(self, items: list[Signal]) -> Iterable[tuple[str, Point]]:
+    def lines(self, items: list[Signal]) -> Iterable[tuple[str, str]]:
         policy = RETENTION["indicators"].name
-        return ((policy, measurements.signal_point(s)) for s in items)
+        return ((policy, encode(measurements.signal_point(s))) for s in items)

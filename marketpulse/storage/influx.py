@@ -3,6 +3,7 @@ and 3.x through their v1 compatibility endpoints. See ARCHITECTURE.md, decision 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +13,7 @@ import orjson
 
 from marketpulse.errors import StoreError
 from marketpulse.settings import Settings
-from marketpulse.storage.line_protocol import Point, encode_batch
+from marketpulse.storage.line_protocol import Point, encode
 
 
 class InfluxError(StoreError):
@@ -52,6 +53,8 @@ class InfluxClient:
     def __init__(self, settings: Settings, timeout_s: float = 10.0) -> None:
         self._url = settings.influx_url.rstrip("/")
         self.database = settings.influx_database
+        self._chunk = settings.influx_write_chunk
+        self._writes = asyncio.Semaphore(settings.influx_write_concurrency)
         self._session = aiohttp.ClientSession(
             headers=auth_headers(settings), timeout=aiohttp.ClientTimeout(total=timeout_s)
         )
@@ -76,12 +79,26 @@ class InfluxClient:
 
     async def write(self, points: list[Point], retention_policy: str | None = None) -> None:
         """Write points (ns precision). Rewriting a point with the same identity replaces it."""
-        if not points:
+        await self.write_lines([encode(p) for p in points], retention_policy)
+
+    async def write_lines(self, lines: list[str], retention_policy: str | None = None) -> None:
+        """Write lines already encoded (see :mod:`marketpulse.storage.line_protocol`), in
+        requests of ``influx_write_chunk`` lines, up to ``influx_write_concurrency`` at once
+        (InfluxDB ingests concurrent requests on several cores). If any request fails, this
+        raises, and the whole write is to be repeated: rewriting points changes nothing."""
+        if not lines:
             return
         params = {"db": self.database, "precision": "ns"}
         if retention_policy:
             params["rp"] = retention_policy
-        await self._request("POST", "/write", params=params, data=encode_batch(points))
+
+        async def send(chunk: list[str]) -> None:
+            async with self._writes:
+                body = ("\n".join(chunk) + "\n").encode()
+                await self._request("POST", "/write", params=params, data=body)
+
+        size = self._chunk
+        await asyncio.gather(*(send(lines[i : i + size]) for i in range(0, len(lines), size)))
 
     async def query(
         self, text: str, params: dict[str, Any] | None = None, retention_policy: str | None = None

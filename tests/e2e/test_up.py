@@ -13,7 +13,10 @@ from aiokafka.structs import ConsumerRecord
 from marketpulse.clock import SystemClock
 from marketpulse.schemas.events import Frame
 from marketpulse.settings import Settings
+from marketpulse.storage.cache import LatestCache, connect
+from marketpulse.storage.influx import InfluxClient
 from tests.kafka_helpers import consume_until, unique
+from tests.sink_helpers import eventually
 from tests.workers import WorkerProcess, free_port
 
 pytestmark = [pytest.mark.e2e]
@@ -40,7 +43,12 @@ async def test_up_runs_the_pipeline_with_its_default_source_until_interrupted(
     started_ns = SystemClock().now_ns()
     up = WorkerProcess(
         ["-m", "marketpulse.cli", "up"],
-        {"MARKETPULSE_API_PORT": str(port), "MARKETPULSE_WORKER_ID": unique("up")},
+        {
+            "MARKETPULSE_API_PORT": str(port),
+            "MARKETPULSE_WORKER_ID": unique("up"),
+            "MARKETPULSE_WORKER_METRICS_PORT": str(free_port()),
+            "MARKETPULSE_SINK_METRICS_PORT": str(free_port()),
+        },
         tmp_path / "up.log",
     )
     try:
@@ -53,6 +61,28 @@ async def test_up_runs_the_pipeline_with_its_default_source_until_interrupted(
 
         # A frame the default source made during this run, passed on by this run's worker.
         await consume_until(services, ["market.clean"], fresh, timeout_s=90)
+
+        # ... and stored by this run's sinks: sampled quotes in InfluxDB, the latest in Redis.
+        async with InfluxClient(services) as influx:
+            await eventually(
+                lambda: influx.rows(
+                    'SELECT count("bid") FROM "quotes_30d"."market_quotes" WHERE time > $t',
+                    {"t": started_ns},
+                ),
+                lambda rows: bool(rows) and rows[0]["count"] > 0,
+                timeout_s=90,
+                what="quotes of this run in InfluxDB",
+            )
+        cache = LatestCache(connect(services.redis_url))
+        try:
+            await eventually(
+                lambda: cache.get("AAPL", "quote", "tick"),
+                lambda quote: quote is not None and quote["ts"] > started_ns,
+                timeout_s=60,
+                what="this run's latest AAPL quote in Redis",
+            )
+        finally:
+            await cache.client.aclose()
     finally:
         assert up.stop(timeout_s=60, signum=signal.SIGINT) == 0, up.log()[-3000:]
     log = up.log()
