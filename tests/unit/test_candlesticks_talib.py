@@ -1,0 +1,128 @@
+"""Every candlestick pattern equals TA-Lib's on every bar."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import talib
+from talib import abstract
+
+from marketpulse.analytics.patterns.candlestick import REGISTRY
+from marketpulse.analytics.patterns.engine import CandlestickSet
+from tests.oracles import Series
+from tests.unit.test_indicators_talib import SERIES as VENDOR_AND_WALKS
+
+
+def candles(n: int, seed: int) -> Series:
+    """Bars of every shape: dojis, long bodies, long and missing shadows, gaps, equal prices
+    (rounded to cents, so ties happen as they do in real data)."""
+    rng = np.random.default_rng(seed)
+    close = np.empty(n)
+    open_ = np.empty(n)
+    level, body = 100.0, 0.0
+    for i in range(n):
+        gap = rng.choice([0.0, 0.0, 1.0, -1.0]) * rng.uniform(0.5, 3)
+        inside = rng.random() < 0.3  # open within the last body, as crows and soldiers do
+        open_[i] = level - 0.4 * body if inside else level + gap
+        body = rng.choice([0.0, 0.05, 0.3, 1.0, 2.5]) * rng.choice([1, -1])
+        close[i] = open_[i] + body
+        level = close[i]
+    upper = rng.choice([0.0, 0.02, 0.3, 1.5], n) * rng.uniform(0.5, 1.5, n)
+    lower = rng.choice([0.0, 0.02, 0.3, 1.5], n) * rng.uniform(0.5, 1.5, n)
+    high = np.round(np.maximum(open_, close) + upper, 2)
+    low = np.round(np.minimum(open_, close) - lower, 2)
+    return Series(np.round(open_, 2), high, low, np.round(close, 2), np.ones(n))
+
+
+Bar = tuple[float, float, float, float]
+
+
+def constructed(pattern: list[Bar]) -> Series:
+    """Fourteen quiet bars (small bodies and ranges, so the pattern's candles stand out
+    against TA-Lib's averages), then the pattern's bars."""
+    bars = [(100.0, 100.7, 99.8, 100.5)] * 14 + pattern
+    o, h, l, c = (np.array(column, dtype=float) for column in zip(*bars, strict=True))  # noqa: E741
+    return Series(o, h, l, c, np.ones(len(o)))
+
+
+# Known answers for patterns too rare to show up in the random series: the last bar of each.
+CONSTRUCTED: dict[str, tuple[int, list[Bar]]] = {
+    # a white candle, then three black crows opening inside the last body, closing lower
+    "cdl3blackcrows": (-100, [(112, 114, 111.5, 113.8), (113.5, 113.6, 111.0, 111.05),
+                              (111.5, 111.6, 109.0, 109.02), (109.5, 109.6, 107.0, 107.0)]),
+    # three rising whites, then a black opening above them and closing below where they began
+    "cdl3linestrike": (100, [(105, 107.2, 104.8, 107), (106, 109.2, 105.8, 109),
+                             (108, 111.2, 107.8, 111), (111.5, 111.8, 103.5, 104)]),
+    # a long white, three small candles gapping up and drifting down inside it, a white breakout
+    "cdlmathold": (100, [(100, 105.2, 99.8, 105), (106, 106.2, 105.5, 105.6),
+                         (104.8, 105, 104.4, 104.5), (104.6, 104.8, 104.1, 104.2),
+                         (104.4, 107.2, 104.3, 107)]),
+    # a long black, a black gapping down, two lower candles, a white closing inside the gap
+    "cdlbreakaway": (100, [(105, 105.2, 99.8, 100), (99.5, 99.6, 98.8, 99.0),
+                           (98.8, 99.0, 98.3, 98.5), (98.4, 98.6, 97.9, 98.0),
+                           (98.2, 99.9, 98.1, 99.8)]),
+    # two black marubozu, a black gapping down with a long upper shadow, one engulfing it
+    "cdlconcealbabyswall": (100, [(110, 110, 106, 106), (105.5, 105.5, 102, 102),
+                                  (101, 103, 100.5, 100.8), (103.5, 103.6, 99.0, 99.2)]),
+    # a long black with a longer lower shadow, a smaller black holding above its low, then a
+    # small black marubozu inside the second
+    "cdl3starsinsouth": (100, [(110, 110.2, 101, 106), (107, 107.1, 103, 105),
+                               (104.5, 104.55, 103.95, 104.0)]),
+}  # fmt: skip
+
+
+def ours(series: Series, names: list[str]) -> dict[str, list[int]]:
+    engine = CandlestickSet(names)
+    out: dict[str, list[int]] = {n: [] for n in names}
+    for o, h, l, c in zip(series.open, series.high, series.low, series.close, strict=True):  # noqa: E741
+        for name, value in engine.update(float(o), float(h), float(l), float(c)).items():
+            out[name].append(value)
+    return out
+
+
+SERIES = {
+    "shapes-1": lambda: candles(3000, 1),
+    "shapes-2": lambda: candles(3000, 2),
+    **{name: (lambda bars=bars: constructed(bars)) for name, (_, bars) in CONSTRUCTED.items()},
+    **VENDOR_AND_WALKS,
+}
+
+
+@pytest.mark.parametrize("series_name", list(SERIES))
+def test_every_pattern_equals_talib_on_every_bar(series_name: str) -> None:
+    series = SERIES[series_name]()
+    names = list(REGISTRY)
+    got = ours(series, names)
+    mismatched = {}
+    for name in names:
+        expected = getattr(talib, name.upper())(series.open, series.high, series.low, series.close)
+        diff = [i for i, (x, y) in enumerate(zip(got[name], expected, strict=True)) if x != y]
+        if diff:
+            mismatched[name] = (len(diff), diff[:5], [int(expected[i]) for i in diff[:5]],
+                                [got[name][i] for i in diff[:5]])  # fmt: skip
+    assert mismatched == {}
+
+
+def test_lookbacks_are_talibs() -> None:
+    for name, pattern in REGISTRY.items():
+        assert pattern.lookback == abstract.Function(name.upper()).lookback, name
+
+
+def test_the_test_series_exercise_every_pattern() -> None:
+    fired = set()
+    for make in SERIES.values():
+        series = make()
+        for name in REGISTRY:
+            found = getattr(talib, name.upper())(series.open, series.high, series.low, series.close)
+            if np.any(found):
+                fired.add(name)
+    assert set(REGISTRY) - fired == set()
+
+
+@pytest.mark.parametrize("name", list(CONSTRUCTED))
+def test_the_constructed_series_show_their_pattern_on_the_last_bar(name: str) -> None:
+    expected, bars = CONSTRUCTED[name]
+    series = constructed(bars)
+    assert ours(series, [name])[name][-1] == expected
+    oracle = getattr(talib, name.upper())(series.open, series.high, series.low, series.close)
+    assert oracle[-1] == expected
