@@ -75,7 +75,8 @@ def ours(series: Series, names: list[str]) -> dict[str, list[int]]:
     engine = CandlestickSet(names)
     out: dict[str, list[int]] = {n: [] for n in names}
     for o, h, l, c in zip(series.open, series.high, series.low, series.close, strict=True):  # noqa: E741
-        for name, value in engine.update(float(o), float(h), float(l), float(c)).items():
+        values = engine.update(float(o), float(h), float(l), float(c))
+        for name, value in zip(engine.names, values, strict=True):
             out[name].append(value)
     return out
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 
 class RangeType(Enum):
@@ -46,64 +47,84 @@ EQUAL = CandleSetting("Equal", RangeType.HIGH_LOW, 5, 0.05)
 
 
 class History:
-    """The last candles, newest last: ``o[-1]`` is the current bar's open."""
+    """The last candles, newest last, with TA-Lib's per-candle measures worked out once on
+    arrival (every pattern reads them): ``body(0)`` is the current bar's real body."""
 
-    __slots__ = ("c", "count", "h", "l", "o")
     KEEP = 32  # the longest look back of any pattern, with room to spare
+    __slots__ = ("b", "bot", "c", "col", "count", "h", "l", "lo_sh", "o", "ranges", "rng",
+                 "sh", "top_", "up_sh")  # fmt: skip
 
     def __init__(self) -> None:
         self.o: list[float] = []
         self.h: list[float] = []
         self.l: list[float] = []
         self.c: list[float] = []
+        self.b: list[float] = []  # real body
+        self.col: list[int] = []  # 1 white, -1 black
+        self.up_sh: list[float] = []
+        self.lo_sh: list[float] = []
+        self.rng: list[float] = []  # high - low
+        self.sh: list[float] = []  # upper + lower shadow
+        self.top_: list[float] = []
+        self.bot: list[float] = []
+        self.ranges = {RangeType.REAL_BODY: self.b, RangeType.HIGH_LOW: self.rng,
+                       RangeType.SHADOWS: self.sh}  # fmt: skip
         self.count = 0  # bars seen; the current bar's index is count - 1
 
     def push(self, o: float, h: float, l: float, c: float) -> None:  # noqa: E741 - OHLC
         """Append a bar, forgetting the oldest beyond what any pattern reads."""
-        for series, value in ((self.o, o), (self.h, h), (self.l, l), (self.c, c)):
-            series.append(value)
-            if len(series) > 2 * self.KEEP:
-                del series[: self.KEEP]
+        white = c >= o
+        top, bottom = (c, o) if white else (o, c)
+        upper, lower = h - top, bottom - l
+        # TA-Lib's macros, with its operand order: max and min by the candle's colour.
+        values = (o, h, l, c, abs(c - o), 1 if white else -1, upper, lower, h - l,
+                  upper + lower, max(o, c), min(o, c))  # fmt: skip
+        columns: tuple[list[Any], ...] = (self.o, self.h, self.l, self.c, self.b, self.col,
+                                          self.up_sh, self.lo_sh, self.rng, self.sh, self.top_,
+                                          self.bot)  # fmt: skip
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+        if len(self.o) > 2 * self.KEEP:
+            for column in columns:
+                del column[: self.KEEP]
         self.count += 1
 
     # TA-Lib's candle macros; k counts back from the current bar (0 is the current one).
     def body(self, k: int) -> float:
         """``TA_REALBODY``."""
-        return abs(self.c[-1 - k] - self.o[-1 - k])
+        return self.b[-1 - k]
 
     def color(self, k: int) -> int:
         """``TA_CANDLECOLOR``: 1 white (close >= open), -1 black."""
-        return 1 if self.c[-1 - k] >= self.o[-1 - k] else -1
+        return self.col[-1 - k]
 
     def upper(self, k: int) -> float:
         """``TA_UPPERSHADOW``."""
-        c, o = self.c[-1 - k], self.o[-1 - k]
-        return self.h[-1 - k] - (c if c >= o else o)
+        return self.up_sh[-1 - k]
 
     def lower(self, k: int) -> float:
         """``TA_LOWERSHADOW``."""
-        c, o = self.c[-1 - k], self.o[-1 - k]
-        return (o if c >= o else c) - self.l[-1 - k]
+        return self.lo_sh[-1 - k]
 
     def hl(self, k: int) -> float:
         """``TA_HIGHLOWRANGE``."""
-        return self.h[-1 - k] - self.l[-1 - k]
+        return self.rng[-1 - k]
 
     def top(self, k: int) -> float:
         """The top of the real body, ``max(open, close)``."""
-        return max(self.o[-1 - k], self.c[-1 - k])
+        return self.top_[-1 - k]
 
     def bottom(self, k: int) -> float:
         """The bottom of the real body, ``min(open, close)``."""
-        return min(self.o[-1 - k], self.c[-1 - k])
+        return self.bot[-1 - k]
 
     def body_gap_up(self, k2: int, k1: int) -> bool:
         """``TA_REALBODYGAPUP(k2, k1)``: candle k2's body entirely above candle k1's."""
-        return self.bottom(k2) > self.top(k1)
+        return self.bot[-1 - k2] > self.top_[-1 - k1]
 
     def body_gap_down(self, k2: int, k1: int) -> bool:
         """``TA_REALBODYGAPDOWN(k2, k1)``."""
-        return self.top(k2) < self.bottom(k1)
+        return self.top_[-1 - k2] < self.bot[-1 - k1]
 
     def gap_up(self, k2: int, k1: int) -> bool:
         """``TA_CANDLEGAPUP(k2, k1)``: candle k2's low above candle k1's high."""
@@ -115,43 +136,4 @@ class History:
 
     def range_of(self, setting: CandleSetting, k: int) -> float:
         """``TA_CANDLERANGE``: what the setting measures on candle k."""
-        if setting.range_type is RangeType.REAL_BODY:
-            return self.body(k)
-        if setting.range_type is RangeType.HIGH_LOW:
-            return self.hl(k)
-        return self.upper(k) + self.lower(k)
-
-
-@dataclass
-class RollingTotal:
-    """The running total behind one ``TA_CANDLEAVERAGE(setting, total, i - offset)`` of one
-    pattern whose first output is bar ``lookback``: the ranges of the ``period`` candles
-    before candle ``i - offset``."""
-
-    setting: CandleSetting
-    offset: int
-    lookback: int
-    total: float = 0.0
-
-    def start(self, history: History) -> None:
-        """At the first output bar: sum the window in order, from 0.0, as TA-Lib does."""
-        total = 0.0
-        p, k = self.setting.period, self.offset
-        for back in range(p + k, k, -1):
-            total += history.range_of(self.setting, back)
-        self.total = total
-
-    def average(self, history: History) -> float:
-        """``TA_CANDLEAVERAGE`` for the current bar."""
-        s = self.setting
-        base = self.total / s.period if s.period else history.range_of(s, self.offset)
-        value = s.factor * base
-        return value / 2.0 if s.range_type is RangeType.SHADOWS else value
-
-    def roll(self, history: History) -> None:
-        """After the bar's output: move the window one candle on."""
-        if self.setting.period:
-            k = self.offset
-            self.total += history.range_of(self.setting, k) - history.range_of(
-                self.setting, k + self.setting.period
-            )
+        return self.ranges[setting.range_type][-1 - k]

@@ -287,29 +287,35 @@ def _star(penetration: float, bullish: bool) -> Rule:
     """Morning and evening (doji) stars: a long body, a small one gapped away from it, and a
     third candle closing well into the first."""
 
-    def rule(h: History, a: Sequence[float]) -> int:
-        first, third = (-1, 1) if bullish else (1, -1)
-        second_small = h.body(1) <= a[1]  # BodyDoji for the doji stars, else BodyShort
-        gapped = h.body_gap_down(1, 2) if bullish else h.body_gap_up(1, 2)
-        c = h.c
-        into = (
-            c[-1] > c[-3] + h.body(2) * penetration
-            if bullish
-            else (c[-1] < c[-3] - h.body(2) * penetration)
-        )
+    def morning(h: History, a: Sequence[float]) -> int:
+        b, col, c = h.b, h.col, h.c
         return (
-            third * 100
-            if h.body(2) > a[0]
-            and h.color(2) == first
-            and second_small
-            and gapped
-            and h.body(0) > a[2]
-            and h.color(0) == third
-            and into
+            100
+            if col[-3] == -1
+            and col[-1] == 1
+            and b[-3] > a[0]
+            and b[-2] <= a[1]  # BodyDoji for the doji stars, else BodyShort
+            and b[-1] > a[2]
+            and h.body_gap_down(1, 2)
+            and c[-1] > c[-3] + b[-3] * penetration
             else 0
         )
 
-    return rule
+    def evening(h: History, a: Sequence[float]) -> int:
+        b, col, c = h.b, h.col, h.c
+        return (
+            -100
+            if col[-3] == 1
+            and col[-1] == -1
+            and b[-3] > a[0]
+            and b[-2] <= a[1]
+            and b[-1] > a[2]
+            and h.body_gap_up(1, 2)
+            and c[-1] < c[-3] - b[-3] * penetration
+            else 0
+        )
+
+    return morning if bullish else evening
 
 
 candlestick("cdlmorningstar", (BODY_LONG, 2), (BODY_SHORT, 1), (BODY_SHORT, 0), span=3)(
@@ -571,25 +577,24 @@ def _tristar(h: History, a: Sequence[float]) -> int:
 
 @candlestick("cdltasukigap", (NEAR, 1), span=3)
 def _tasuki_gap(h: History, a: Sequence[float]) -> int:
-    o, c = h.o, h.c
-    similar = abs(h.body(1) - h.body(0)) < a[0]
-    up = (
-        h.body_gap_up(1, 2)
-        and h.color(1) == 1
-        and h.color(0) == -1
-        and o[-2] < o[-1] < c[-2]
-        and c[-1] < o[-2]
-        and c[-1] > h.top(2)
-    )
-    down = (
-        h.body_gap_down(1, 2)
-        and h.color(1) == -1
-        and h.color(0) == 1
-        and c[-2] < o[-1] < o[-2]
-        and c[-1] > o[-2]
-        and c[-1] < h.bottom(2)
-    )
-    return h.color(1) * 100 if (up or down) and similar else 0
+    o, c, col = h.o, h.c, h.col
+    if col[-2] == 1:
+        found = (
+            col[-1] == -1
+            and h.body_gap_up(1, 2)
+            and o[-2] < o[-1] < c[-2]
+            and c[-1] < o[-2]
+            and c[-1] > h.top(2)
+        )
+    else:
+        found = (
+            col[-1] == 1
+            and h.body_gap_down(1, 2)
+            and c[-2] < o[-1] < o[-2]
+            and c[-1] > o[-2]
+            and c[-1] < h.bottom(2)
+        )
+    return col[-2] * 100 if found and abs(h.body(1) - h.body(0)) < a[0] else 0
 
 
 @candlestick("cdlgapsidesidewhite", (NEAR, 1), (EQUAL, 1), span=3)

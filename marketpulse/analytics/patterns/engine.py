@@ -1,11 +1,18 @@
-"""Every candlestick pattern over one symbol's bars, one bar at a time."""
+"""Every candlestick pattern over one symbol's bars, one bar at a time.
+
+The candle averages are shared: patterns that read the same setting, at the same candle offset,
+with the same first bar, read one running total (TA-Lib's totals depend on where they start,
+so the first bar is part of what makes two totals the same).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from marketpulse.analytics.patterns.candles import History, RollingTotal
-from marketpulse.analytics.patterns.candlestick import REGISTRY, Candlestick, Rule
+from marketpulse.analytics.patterns.candles import History, RangeType
+from marketpulse.analytics.patterns.candlestick import REGISTRY, Rule
+
+_Key = tuple[str, int, int]  # setting name, candle offset, first bar
 
 
 class CandlestickSet:
@@ -17,27 +24,90 @@ class CandlestickSet:
         if unknown:
             raise ValueError(f"unknown candlestick patterns: {', '.join(unknown)}")
         self.history = History()
-        self.patterns: list[tuple[Candlestick, Rule, list[RollingTotal]]] = [
-            (p, p.make(), [RollingTotal(s, k, p.lookback) for s, k in p.uses])
-            for p in (REGISTRY[n] for n in chosen)
+        self.names = chosen
+        keys: dict[_Key, int] = {}
+        self._specs: list[_Spec] = []
+        self.totals: list[float] = []
+        self._rules: list[tuple[Rule, _Averages, int, int]] = []
+        for pattern in (REGISTRY[n] for n in chosen):
+            first = pattern.lookback - pattern.warmup
+            slots = []
+            for setting, offset in pattern.uses:
+                key = (setting.name, offset, first)
+                if key not in keys:
+                    keys[key] = len(self._specs)
+                    divisor = 2.0 if setting.range_type is RangeType.SHADOWS else 1.0
+                    values = self.history.ranges[setting.range_type]
+                    self._specs.append(
+                        (values, -1 - offset, setting.period, setting.factor, divisor, first)
+                    )
+                    self.totals.append(0.0)
+                slots.append(keys[key])
+            view = _Averages(self._specs, self.totals, tuple(slots))
+            self._rules.append((pattern.make(), view, first, pattern.lookback))
+        self._last_start = max((spec[5] for spec in self._specs), default=-1)
+        self._windows = [
+            (i, values, end, end - period, first)
+            for i, (values, end, period, _f, _d, first) in enumerate(self._specs)
+            if period
         ]
 
-    def update(self, o: float, h: float, l: float, c: float) -> dict[str, int]:  # noqa: E741
-        """Add a bar; return every pattern's value on it (0 before its first output bar)."""
+    def update(self, o: float, h: float, l: float, c: float) -> list[int]:  # noqa: E741
+        """Add a bar; return every pattern's value on it, in :attr:`names` order (0 before a
+        pattern's first output bar)."""
         history = self.history
         history.push(o, h, l, c)
         bar = history.count - 1
-        out: dict[str, int] = {}
-        for pattern, rule, totals in self.patterns:
-            first = pattern.lookback - pattern.warmup
-            if bar < first:
-                out[pattern.name] = 0
-                continue
-            if bar == first:
-                for total in totals:
-                    total.start(history)
-            value = rule(history, [t.average(history) for t in totals])
-            out[pattern.name] = value if bar >= pattern.lookback else 0
-            for total in totals:
-                total.roll(history)
+        totals = self.totals
+        if bar <= self._last_start:
+            self._start_totals(bar)
+        out: list[int] = []
+        for rule, averages, first, lookback in self._rules:
+            if bar >= lookback:
+                out.append(rule(history, averages))
+            else:
+                if bar >= first:
+                    rule(history, averages)  # a stateful rule warming up
+                out.append(0)
+        if bar > self._last_start:
+            for i, values, end, start, _first in self._windows:  # TA-Lib: total += new - old
+                totals[i] += values[end] - values[start]
+        else:
+            for i, values, end, start, first in self._windows:
+                if bar >= first:
+                    totals[i] += values[end] - values[start]
         return out
+
+    def _start_totals(self, bar: int) -> None:
+        """TA-Lib starts each total at its pattern's first bar: the window summed in order,
+        from 0.0."""
+        for i, (values, end, period, _factor, _divisor, first) in enumerate(self._specs):
+            if bar == first and period:
+                total = 0.0
+                for back in range(end - period, end):
+                    total += values[back]
+                self.totals[i] = total
+
+
+# values, end (-1 - candle offset), period, factor, divisor, first bar
+_Spec = tuple[list[float], int, int, float, float, int]
+
+
+class _Averages(Sequence[float]):
+    """One pattern's candle averages on the current bar, worked out only when its rule reads
+    them (most rules stop at a colour or body check first): ``TA_CANDLEAVERAGE``."""
+
+    __slots__ = ("_slots", "_specs", "_totals")
+
+    def __init__(self, specs: list[_Spec], totals: list[float], slots: tuple[int, ...]) -> None:
+        self._specs, self._totals, self._slots = specs, totals, slots
+
+    def __getitem__(self, n: int) -> float:  # type: ignore[override]
+        i = self._slots[n]
+        values, end, period, factor, divisor, _first = self._specs[i]
+        if period:
+            return factor * (self._totals[i] / period) / divisor
+        return factor * values[end] / divisor  # ShadowLong, ShadowVeryLong: the candle itself
+
+    def __len__(self) -> int:
+        return len(self._slots)
