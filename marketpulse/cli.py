@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import orjson
 
 from marketpulse.errors import MarketPulseError
 from marketpulse.settings import get_settings
+
+if TYPE_CHECKING:
+    from marketpulse.files.ohlcv import OhlcvSeries
 
 DEFAULT_SYMBOLS = "AAPL,MSFT,AMZN,GOOGL,TSLA"
 
@@ -80,20 +84,45 @@ def _source(args: argparse.Namespace) -> int:
 
 
 def _indicators(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from marketpulse.files.long_csv import indicator_rows, progress, write_long_csv
-    from marketpulse.files.ohlcv import read_ohlcv
+    from marketpulse.files.long_csv import indicator_rows
 
     specs = args.indicators.split(",") if args.indicators else get_settings().indicators
+    return _batch(args, "indicator", 30, lambda series: indicator_rows(series, specs))
+
+
+def _patterns(args: argparse.Namespace) -> int:
+    from marketpulse.analytics.patterns.candlestick import REGISTRY
+    from marketpulse.files.long_csv import pattern_rows
+
+    names = args.patterns.split(",") if args.patterns else None
+    unknown = sorted(set(names or []) - set(REGISTRY))
+    if unknown:
+        print(f"error: unknown patterns: {', '.join(unknown)}; known: cdl* names, e.g. "
+              "cdlengulfing (see the README)", file=sys.stderr)  # fmt: skip
+        return 2
+    return _batch(args, "pattern", len(REGISTRY), lambda series: pattern_rows(series, names))
+
+
+def _batch(
+    args: argparse.Namespace,
+    column: str,
+    per_bar: int,
+    rows_of: Callable[[OhlcvSeries], Iterable[list[str]]],
+) -> int:
+    """Read an OHLCV file, write ``timestamp,symbol,<column>,value`` long CSV."""
+    from pathlib import Path
+
+    from marketpulse.files.long_csv import progress, write_long_csv
+    from marketpulse.files.ohlcv import read_ohlcv
+
     series_list = read_ohlcv(Path(args.input), args.symbol)
     bars = sum(len(s) for s in series_list)
-    rows = (row for series in series_list for row in indicator_rows(series, specs))
+    rows = (row for series in series_list for row in rows_of(series))
     output = Path(args.output) if args.output != "-" else None
     count = write_long_csv(
         output,
-        ["timestamp", "symbol", "indicator", "value"],
-        progress(rows, bars * 30, "indicators"),
+        ["timestamp", "symbol", column, "value"],
+        progress(rows, bars * per_bar, f"{column}s"),
     )
     print(f"{bars} bars, {count} values -> {args.output}", file=sys.stderr)
     return 0
@@ -176,6 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
     indicators.add_argument("--symbol", help="the file's symbol, or the one to pick from it")
     indicators.add_argument("--indicators", help="comma-separated specs (default: the setting)")
     indicators.set_defaults(func=_indicators)
+
+    patterns = sub.add_parser("patterns", help="find candlestick patterns in an OHLCV file")
+    patterns.add_argument("--input", required=True, help="CSV or Parquet OHLCV file")
+    patterns.add_argument("--output", required=True, help="long CSV to write ('-': stdout)")
+    patterns.add_argument("--symbol", help="the file's symbol, or the one to pick from it")
+    patterns.add_argument("--patterns", help="comma-separated names, e.g. cdldoji (default: all)")
+    patterns.set_defaults(func=_patterns)
 
     replay = sub.add_parser("replay", help="publish a file of bars or ticks to the pipeline")
     replay.add_argument("--input", required=True, help="CSV or Parquet: OHLCV bars or ticks")

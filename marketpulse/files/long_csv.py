@@ -12,6 +12,7 @@ from typing import IO
 from tqdm import tqdm
 
 from marketpulse.analytics.indicators import Candle, IndicatorSet
+from marketpulse.analytics.patterns.engine import CandlestickSet
 from marketpulse.files.ohlcv import OhlcvSeries
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -44,6 +45,16 @@ def indicator_rows(series: OhlcvSeries, specs: Iterable[str]) -> Iterator[list[s
         stamp = iso_utc(candle.ts)
         for name, value in indicators.update(candle).items():
             yield [stamp, series.symbol, name, repr(value)]
+
+
+def pattern_rows(series: OhlcvSeries, names: Iterable[str] | None) -> Iterator[list[str]]:
+    """``[timestamp, symbol, pattern, value]`` for every pattern on every bar, zeros included."""
+    patterns = CandlestickSet(names)
+    for candle in candles(series):
+        stamp = iso_utc(candle.ts)
+        values = patterns.update(candle.open, candle.high, candle.low, candle.close)
+        for name, value in zip(patterns.names, values, strict=True):
+            yield [stamp, series.symbol, name, str(value)]
 
 
 def progress(items: Iterable[list[str]], total: int, label: str) -> Iterable[list[str]]:

@@ -1,0 +1,50 @@
+"""`marketpulse patterns`: the indicators command's input, long CSV of every pattern, zeros too."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+import talib
+
+from marketpulse.analytics.patterns.candlestick import REGISTRY
+from marketpulse.cli import main
+from tests.unit.test_indicators_command import aapl_frame
+
+
+def run(tmp_path: Path, *extra: str) -> list[dict[str, str]]:
+    frame = aapl_frame()
+    source = tmp_path / "in.csv"
+    frame.to_csv(source, index=False)
+    out = tmp_path / "out.csv"
+    assert main(["patterns", "--input", str(source), "--output", str(out), *extra]) == 0
+    with out.open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_every_pattern_on_every_bar_equals_talib(tmp_path: Path) -> None:
+    rows = run(tmp_path, "--symbol", "AAPL")
+    frame = aapl_frame()
+    assert list(rows[0]) == ["timestamp", "symbol", "pattern", "value"]
+    assert len(rows) == len(frame) * len(REGISTRY)  # zeros included
+    assert rows[0]["timestamp"] == "2021-03-01T00:00:00Z"
+    o, h, l, c = (frame[k].to_numpy(dtype=float) for k in ("open", "high", "low", "close"))  # noqa: E741
+    for name in REGISTRY:
+        got = [int(r["value"]) for r in rows if r["pattern"] == name]
+        assert got == list(getattr(talib, name.upper())(o, h, l, c)), name
+    assert any(int(r["value"]) for r in rows)
+
+
+def test_a_chosen_subset_and_an_unknown_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = run(tmp_path, "--symbol", "AAPL", "--patterns", "cdldoji,cdlengulfing")
+    assert {r["pattern"] for r in rows} == {"cdldoji", "cdlengulfing"}
+    values = np.array([int(r["value"]) for r in rows])
+    assert set(values) <= {0, 100, -100, 80, -80}
+    source = tmp_path / "in.csv"
+    args = ["patterns", "--input", str(source), "--output", "-", "--patterns", "cdlnope,cdldoji"]
+    assert main(args) == 2
+    assert "unknown patterns: cdlnope;" in capsys.readouterr().err
