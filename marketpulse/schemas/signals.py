@@ -14,13 +14,16 @@ class Signal(WireModel):
 
     symbol: Symbol
     granularity: str
-    bar_start: TimestampNs
-    family: Literal["candlestick", "trend", "level", "chart"]
+    ts: TimestampNs = Field(description="the start of the bar the signal fired on (ns, UTC)")
+    kind: Literal["candlestick", "trend", "level", "chart"]
     name: str = Field(description="e.g. cdlengulfing, golden_cross, breakout")
-    value: float = Field(description="TA-Lib's ±100/±80/±200 for candles; the level or 0 else")
     direction: Literal["bullish", "bearish", "neutral"]
-    detail: dict[str, float] = Field(default_factory=dict)
+    strength: float = Field(
+        ge=0,
+        description="candlesticks: TA-Lib's 100, 80 (weak forms) or 200 (confirmed); else 0-100",
+    )
+    details: dict[str, float] = Field(default_factory=dict, description="levels, prices, values")
 
     def key(self) -> str:
         """The deterministic record key: symbol, granularity, bar start and name."""
-        return f"{self.symbol}|{self.granularity}|{self.bar_start}|{self.name}"
+        return f"{self.symbol}|{self.granularity}|{self.ts}|{self.name}"

@@ -106,12 +106,12 @@ def indicator_lines(snapshot: IndicatorSnapshot) -> Iterator[str]:
 
 def signal_point(signal: Signal) -> Point:
     """``market_signals``: one point per signal name and bar."""
-    fields: dict[str, FieldValue] = {"value": signal.value, "direction": signal.direction}
-    fields.update({f"detail_{k}": v for k, v in signal.detail.items()})
+    fields: dict[str, FieldValue] = {"strength": signal.strength, "direction": signal.direction}
+    fields.update({f"detail_{k}": v for k, v in signal.details.items()})
     tags = {
         "symbol": signal.symbol,
         "granularity": signal.granularity,
-        "family": signal.family,
+        "kind": signal.kind,
         "name": signal.name,
     }
-    return Point(SIGNALS, fields, tags, signal.bar_start)
+    return Point(SIGNALS, fields, tags, signal.ts)

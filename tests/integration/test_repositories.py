@@ -24,9 +24,9 @@ def token() -> str:
     return secrets.token_hex(4).upper()
 
 
-def signal(symbol: str, i: int, value: float = 100.0, name: str = "cdlhammer") -> Signal:
-    return Signal(symbol=symbol, granularity="1d", bar_start=T0 + i, family="candlestick",
-                  name=name, value=value, direction="bullish", detail={"i": float(i)})  # fmt: skip
+def signal(symbol: str, i: int, strength: float = 100.0, name: str = "cdlhammer") -> Signal:
+    return Signal(symbol=symbol, granularity="1d", ts=T0 + i, kind="candlestick", name=name,
+                  strength=strength, direction="bullish", details={"i": float(i)})  # fmt: skip
 
 
 async def test_signals_upsert_by_key_so_a_repeat_changes_nothing(pool: asyncpg.Pool) -> None:
@@ -35,15 +35,15 @@ async def test_signals_upsert_by_key_so_a_repeat_changes_nothing(pool: asyncpg.P
     batch = [signal(symbol, i) for i in range(500)]
     assert await repo.upsert(batch) == 500
     assert await repo.upsert(batch) == 500  # redelivered
-    restated = signal(symbol, 3, value=-100.0)
+    restated = signal(symbol, 3, strength=80.0)
     await repo.upsert([signal(symbol, 3), restated])  # the last of a repeated key wins
     count = await pool.fetchval("SELECT count(*) FROM signals WHERE symbol = $1", symbol)
     assert count == 500
     newest = await repo.query(symbol, limit=2)
-    assert [s.bar_start for s in newest] == [T0 + 499, T0 + 498]
+    assert [s.ts for s in newest] == [T0 + 499, T0 + 498]
     window = await repo.query(symbol, start=T0 + 3, end=T0 + 4)
     assert window == [restated]
-    assert await repo.query(symbol, family="trend") == []
+    assert await repo.query(symbol, kind="trend") == []
 
 
 async def test_the_bundled_symbols_seed_idempotently_and_search_by_prefix(

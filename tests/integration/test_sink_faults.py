@@ -123,8 +123,8 @@ async def test_the_signal_sink_resumes_after_a_postgresql_restart(
     settings = await sink_settings(services, postgres_port=own_postgres.settings.postgres_port)
     await migrate(settings)
     signals = [
-        Signal(symbol="AAPL", granularity="1m", bar_start=T0 + i, family="level",
-               name="breakout", value=1.0 + i, direction="bullish")
+        Signal(symbol="AAPL", granularity="1m", ts=T0 + i, kind="level",
+               name="breakout", strength=1.0 + i % 99, direction="bullish")
         for i in range(400)
     ]  # fmt: skip
     values = [(s.symbol, s.model_dump_json().encode()) for s in signals]

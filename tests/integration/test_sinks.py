@@ -88,8 +88,8 @@ async def test_indicators_signals_and_sampled_quotes_reach_their_measurements(
         for i in range(40)
     ]  # fmt: skip
     signals = [
-        Signal(symbol="AAPL", granularity="1m", bar_start=bar("AAPL", i).start, family="trend",
-               name="golden_cross", value=0, direction="bullish")
+        Signal(symbol="AAPL", granularity="1m", ts=bar("AAPL", i).start, kind="trend",
+               name="golden_cross", strength=50, direction="bullish")
         for i in range(5)
     ]  # fmt: skip
     # 10 seconds of quotes, 20 per second, in frames of 10 (with trades, which are not quotes)
@@ -171,8 +171,8 @@ async def test_signals_are_upserted_into_postgres(settings_: Settings) -> None:
     await migrate(settings_)
     symbol = settings_.worker_id[-8:].upper()
     signals = [
-        Signal(symbol=symbol, granularity="1m", bar_start=T0 + i, family="candlestick",
-               name="cdlengulfing", value=100, direction="bullish", detail={"i": float(i)})
+        Signal(symbol=symbol, granularity="1m", ts=T0 + i, kind="candlestick",
+               name="cdlengulfing", strength=100, direction="bullish", details={"i": float(i)})
         for i in range(50)
     ]  # fmt: skip
     await produce(settings_, settings_.topic(SIGNALS.name), encoded(signals) * 2)

@@ -46,8 +46,8 @@ SAMPLES = {
         symbol="A", granularity="1m", bar_start=0, values={"sma_20": 1.0}, ready={"sma_20": True}
     ),
     "analytics.signals": Signal(
-        symbol="A", granularity="1d", bar_start=0, family="candlestick", name="cdlengulfing",
-        value=100, direction="bullish",
+        symbol="A", granularity="1d", ts=0, kind="candlestick", name="cdlengulfing",
+        strength=100, direction="bullish",
     ),
     "market.deadletter": DeadLetter(
         reason="malformed", detail="x", payload="{", topic="market.raw", partition=0, offset=3

@@ -101,10 +101,10 @@ def test_a_non_finite_indicator_value_is_refused() -> None:
 
 
 def test_a_signal_is_one_point_keyed_by_name_with_its_detail_as_fields() -> None:
-    signal = Signal(symbol="AAPL", granularity="1d", bar_start=T0, family="candlestick",
-                    name="cdlengulfing", value=-100, direction="bearish",
-                    detail={"body": 1.5})  # fmt: skip
+    signal = Signal(symbol="AAPL", granularity="1d", ts=T0, kind="candlestick",
+                    name="cdlengulfing", strength=100, direction="bearish",
+                    details={"body": 1.5})  # fmt: skip
     point = measurements.signal_point(signal)
-    assert point.tags == {"symbol": "AAPL", "granularity": "1d", "family": "candlestick",
+    assert point.tags == {"symbol": "AAPL", "granularity": "1d", "kind": "candlestick",
                           "name": "cdlengulfing"}  # fmt: skip
-    assert point.fields == {"value": -100.0, "direction": "bearish", "detail_body": 1.5}
+    assert point.fields == {"strength": 100.0, "direction": "bearish", "detail_body": 1.5}

@@ -7,8 +7,8 @@ import asyncpg
 from marketpulse.schemas.signals import Signal
 from marketpulse.storage.bulk import copy_upsert
 
-_COLUMNS = ("symbol", "granularity", "bar_start", "name", "family", "value", "direction", "detail")
-_KEY = ("symbol", "granularity", "bar_start", "name")
+_COLUMNS = ("symbol", "granularity", "ts", "name", "kind", "direction", "strength", "details")
+_KEY = ("symbol", "granularity", "ts", "name")
 
 
 class SignalRepository:
@@ -20,8 +20,7 @@ class SignalRepository:
     async def upsert(self, signals: list[Signal]) -> int:
         """Store signals (COPY, then merge by key); return how many rows that was."""
         rows = [
-            (s.symbol, s.granularity, s.bar_start, s.name, s.family, s.value, s.direction,
-             s.detail)
+            (s.symbol, s.granularity, s.ts, s.name, s.kind, s.direction, s.strength, s.details)
             for s in signals
         ]  # fmt: skip
         async with self.pool.acquire() as connection:
@@ -33,7 +32,7 @@ class SignalRepository:
         granularity: str | None = None,
         start: int | None = None,
         end: int | None = None,
-        family: str | None = None,
+        kind: str | None = None,
         limit: int = 100,
     ) -> list[Signal]:
         """A symbol's signals, newest first, within ``[start, end)`` bar starts (ns)."""
@@ -41,15 +40,15 @@ class SignalRepository:
             f"""SELECT {", ".join(_COLUMNS)} FROM signals
                 WHERE symbol = $1
                   AND ($2::text IS NULL OR granularity = $2)
-                  AND ($3::bigint IS NULL OR bar_start >= $3)
-                  AND ($4::bigint IS NULL OR bar_start < $4)
-                  AND ($5::text IS NULL OR family = $5)
-                ORDER BY bar_start DESC, name LIMIT $6""",
+                  AND ($3::bigint IS NULL OR ts >= $3)
+                  AND ($4::bigint IS NULL OR ts < $4)
+                  AND ($5::text IS NULL OR kind = $5)
+                ORDER BY ts DESC, name LIMIT $6""",
             symbol,
             granularity,
             start,
             end,
-            family,
+            kind,
             limit,
         )
         return [Signal.model_validate(dict(row)) for row in rows]
