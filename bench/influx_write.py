@@ -15,7 +15,7 @@ import asyncio
 import platform
 import time
 
-from marketpulse.schemas.bars import IndicatorSnapshot
+from marketpulse.schemas.bars import Bar, IndicatorSnapshot
 from marketpulse.settings import Settings
 from marketpulse.sinks.influx import IndicatorSink
 from marketpulse.storage import measurements
@@ -30,16 +30,23 @@ def snapshots(points: int) -> list[IndicatorSnapshot]:
     """Snapshots for ``points`` values: 100 symbols a minute, counting back from now."""
     count = points // len(NAMES)
     start = time.time_ns() // MINUTE * MINUTE - (count // SYMBOLS + 1) * MINUTE
-    return [
-        IndicatorSnapshot(
-            symbol=f"SYM{n % SYMBOLS}",
-            granularity="1m",
-            bar_start=start + (n // SYMBOLS) * MINUTE,
-            values={name: n + k / 7 for k, name in enumerate(NAMES)},
-            ready={},
+    out = []
+    for n in range(count):
+        symbol, bar_start = f"SYM{n % SYMBOLS}", start + (n // SYMBOLS) * MINUTE
+        bar = Bar(symbol=symbol, granularity="1m", start=bar_start, end=bar_start + MINUTE,
+                  open=1, high=2, low=0.5, close=1.5, volume=n)  # fmt: skip
+        values = {name: n + k / 7 for k, name in enumerate(NAMES)}
+        out.append(
+            IndicatorSnapshot(
+                symbol=symbol,
+                granularity="1m",
+                bar_start=bar_start,
+                values=values,
+                ready={},
+                bar=bar,
+            )
         )
-        for n in range(count)
-    ]
+    return out
 
 
 async def run(points: int, batch: int) -> None:

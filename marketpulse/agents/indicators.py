@@ -79,6 +79,7 @@ async def _process(event: EventT[bytes]) -> None:
         bar_start=bar.start,
         values=values,
         ready=indicators.readiness(),
+        bar=bar,
     )
     await outbox.send(topics.indicators, event.key, snapshot)
     INDICATOR_SNAPSHOTS.labels(granularity=bar.granularity).inc()

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from marketpulse.schemas.events import Symbol, TimestampNs, WireModel
 
@@ -30,13 +30,24 @@ class Bar(WireModel):
 
 
 class IndicatorSnapshot(WireModel):
-    """Every indicator value after one bar, keyed like the bar it follows."""
+    """Every indicator value after one bar, keyed like the bar it follows, with the bar itself:
+    a subscriber (the pattern agent, a trading platform) gets prices and indicators together,
+    for accepted bars only, in order."""
 
     symbol: Symbol
     granularity: str
     bar_start: TimestampNs
     values: dict[str, float] = Field(description="output name -> value; only defined outputs")
     ready: dict[str, bool] = Field(description="indicator spec -> reached its first output bar")
+    bar: Bar = Field(description="the bar these values follow")
+
+    @model_validator(mode="after")
+    def _of_its_bar(self) -> IndicatorSnapshot:
+        bar = self.bar
+        if (bar.symbol, bar.granularity, bar.start) != (self.symbol, self.granularity,
+                                                        self.bar_start):  # fmt: skip
+            raise ValueError("the snapshot's symbol, granularity and bar_start must be its bar's")
+        return self
 
     def key(self) -> str:
         """The deterministic record key: symbol, granularity and bar start."""

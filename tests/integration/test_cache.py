@@ -8,10 +8,11 @@ import pytest
 import redis.asyncio as aioredis
 
 from marketpulse.errors import StoreError
-from marketpulse.schemas.bars import Bar, IndicatorSnapshot
+from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import Quote
 from marketpulse.settings import Settings
 from marketpulse.storage.cache import LatestCache, ResponseCache, connect
+from tests.factories import make_snapshot
 from tests.kafka_helpers import unique
 from tests.workers import free_port
 
@@ -52,8 +53,7 @@ async def test_the_newest_record_wins_whatever_order_they_arrive_in(
     assert latest["bid"] == 9
     ttl = await client.ttl(f"market_data:{symbol}:quote:tick")
     assert 0 < ttl <= 300
-    snapshot = IndicatorSnapshot(symbol=symbol, granularity="1m", bar_start=T0,
-                                 values={"rsi_14": 40.0}, ready={"rsi_14": True})  # fmt: skip
+    snapshot = make_snapshot(symbol, "1m", T0, {"rsi_14": 40.0}, {"rsi_14": True})
     await cache.put([snapshot])
     assert await cache.get(symbol, "indicators", "1m") == snapshot.model_dump()
 

@@ -20,6 +20,7 @@ from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.line_protocol import Point
 from marketpulse.storage.postgres import create_pool, migrate
 from marketpulse.streams.topics import CLEAN, DEADLETTER, INDICATORS, SIGNALS, bars_topic_name
+from tests.factories import make_snapshot
 from tests.kafka_helpers import consume_until, produce
 from tests.sink_helpers import eventually, running, sink_settings
 
@@ -83,8 +84,7 @@ async def test_indicators_signals_and_sampled_quotes_reach_their_measurements(
     settings_: Settings,
 ) -> None:
     snapshots = [
-        IndicatorSnapshot(symbol="AAPL", granularity="1m", bar_start=bar("AAPL", i).start,
-                          values={"sma_20": 1.0 + i, "rsi_14": 50.0}, ready={})
+        make_snapshot("AAPL", "1m", bar("AAPL", i).start, {"sma_20": 1.0 + i, "rsi_14": 50.0})
         for i in range(40)
     ]  # fmt: skip
     signals = [
@@ -195,8 +195,7 @@ async def test_the_cache_sink_keeps_the_latest_bar_quote_and_indicators(
     bars = [bar(symbol, i) for i in range(10)]
     quotes = [Quote(symbol=symbol, ts=T0 + i, bid=10 + i, ask=11 + i) for i in range(5)]
     frame = Frame(source="t", received_ts=T0, events=list(quotes))
-    snapshot = IndicatorSnapshot(symbol=symbol, granularity="1m", bar_start=bars[-1].start,
-                                 values={"rsi_14": 61.0}, ready={"rsi_14": True})  # fmt: skip
+    snapshot = make_snapshot(symbol, "1m", bars[-1].start, {"rsi_14": 61.0}, {"rsi_14": True})
     await produce(settings_, settings_.topic(bars_topic_name("1m")), encoded(bars))
     await produce(
         settings_, settings_.topic(CLEAN.name), [(b"x", frame.model_dump_json().encode())]

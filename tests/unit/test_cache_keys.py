@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from marketpulse.schemas.bars import Bar, IndicatorSnapshot
+from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import Quote
 from marketpulse.storage.cache import describe, granularity_ttl
+from tests.factories import make_snapshot
 
 T0 = 1_700_000_000_000_000_000
 
@@ -13,7 +14,7 @@ def test_keys_follow_the_spec_pattern_and_ttls_stay_within_5_to_60_minutes() -> 
     q = Quote(symbol="AAPL", ts=T0, bid=1, ask=2)
     bar = Bar(symbol="AAPL", granularity="5m", start=T0, end=T0 + 1, open=1, high=1, low=1,
               close=1, volume=0, revision=2)  # fmt: skip
-    snap = IndicatorSnapshot(symbol="AAPL", granularity="1d", bar_start=T0, values={}, ready={})
+    snap = make_snapshot("AAPL", "1d", T0, {})
     assert describe(q) == ("market_data:AAPL:quote:tick", f"{T0:020d}", 300)
     assert describe(bar) == ("market_data:AAPL:bar:5m", f"{T0:020d}000002", 600)
     assert describe(snap) == ("market_data:AAPL:indicators:1d", f"{T0:020d}", 3600)

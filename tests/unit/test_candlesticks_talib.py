@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import orjson
 import pytest
 import talib
 from talib import abstract
@@ -127,3 +128,16 @@ def test_the_constructed_series_show_their_pattern_on_the_last_bar(name: str) ->
     assert ours(series, [name])[name][-1] == expected
     oracle = getattr(talib, name.upper())(series.open, series.high, series.low, series.close)
     assert oracle[-1] == expected
+
+
+@pytest.mark.parametrize("cut", [3, 11, 12, 40, 2999])
+def test_an_engine_restored_from_its_state_goes_on_exactly(cut: int) -> None:
+    series = candles(3000, 5)
+    bars = list(zip(series.open, series.high, series.low, series.close, strict=True))
+    whole, first = CandlestickSet(), CandlestickSet()
+    expected = [whole.update(*map(float, bar)) for bar in bars]
+    got = [first.update(*map(float, bar)) for bar in bars[:cut]]
+    state = orjson.loads(orjson.dumps(first.state()))  # as the table stores it
+    resumed = CandlestickSet.from_state(state)
+    got += [resumed.update(*map(float, bar)) for bar in bars[cut:]]
+    assert got == expected

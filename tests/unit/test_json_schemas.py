@@ -8,11 +8,12 @@ import jsonschema
 import orjson
 import pytest
 
-from marketpulse.schemas.bars import Bar, IndicatorSnapshot
+from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import DeadLetter, Frame, Quote, Trade
 from marketpulse.schemas.export import JSON_DIR, export, file_name, schema_document
 from marketpulse.schemas.signals import Signal
 from marketpulse.streams.topics import SPECS, TopicSpec
+from tests.factories import make_snapshot
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
@@ -42,9 +43,7 @@ SAMPLES = {
         symbol="A", granularity="1m", start=0, end=60_000_000_000, open=1, high=2, low=0.5,
         close=1.5, volume=10, vwap=1.2, trades=4,
     ),
-    "analytics.indicators": IndicatorSnapshot(
-        symbol="A", granularity="1m", bar_start=0, values={"sma_20": 1.0}, ready={"sma_20": True}
-    ),
+    "analytics.indicators": make_snapshot("A", "1m", 0, {"sma_20": 1.0}, {"sma_20": True}),
     "analytics.signals": Signal(
         symbol="A", granularity="1d", ts=0, kind="candlestick", name="cdlengulfing",
         strength=100, direction="bullish",

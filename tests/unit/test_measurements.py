@@ -6,11 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from marketpulse.schemas.bars import Bar, IndicatorSnapshot
+from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import Quote
 from marketpulse.schemas.signals import Signal
 from marketpulse.storage import measurements
 from marketpulse.storage.line_protocol import LineProtocolError, Point, encode
+from tests.factories import make_snapshot
 
 S = 1_000_000_000
 T0 = 1_700_000_000 * S
@@ -68,8 +69,7 @@ def test_bars_go_to_market_data_and_daily_ones_to_the_ten_year_policy() -> None:
 
 
 def test_indicators_are_one_point_per_value_tagged_as_in_the_spec() -> None:
-    snapshot = IndicatorSnapshot(symbol="AAPL", granularity="1d", bar_start=T0,
-                                 values={"sma_20": 148.75, "rsi_14": 55.0}, ready={})  # fmt: skip
+    snapshot = make_snapshot("AAPL", "1d", T0, {"sma_20": 148.75, "rsi_14": 55.0})
     lines = sorted(measurements.indicator_lines(snapshot))
     assert lines == [
         f"market_indicators,granularity=1d,indicator=rsi_14,symbol=AAPL value=55.0 {T0}",
@@ -86,16 +86,14 @@ def test_indicators_are_one_point_per_value_tagged_as_in_the_spec() -> None:
 def test_the_indicator_fast_path_encodes_exactly_as_the_generic_encoder(
     name: str, value: float
 ) -> None:
-    snapshot = IndicatorSnapshot(symbol="BRK.B", granularity="5m", bar_start=T0,
-                                 values={name: value}, ready={})  # fmt: skip
+    snapshot = make_snapshot("BRK.B", "5m", T0, {name: value})
     tags = {"symbol": "BRK.B", "granularity": "5m", "indicator": name}
     expected = encode(Point("market_indicators", {"value": value}, tags, T0))
     assert list(measurements.indicator_lines(snapshot)) == [expected]
 
 
 def test_a_non_finite_indicator_value_is_refused() -> None:
-    snapshot = IndicatorSnapshot(symbol="A", granularity="1d", bar_start=T0,
-                                 values={"x": float("nan")}, ready={})  # fmt: skip
+    snapshot = make_snapshot("A", "1d", T0, {"x": float("nan")})
     with pytest.raises(LineProtocolError, match="NaN"):
         list(measurements.indicator_lines(snapshot))
 

@@ -8,9 +8,10 @@ so the first bar is part of what makes two totals the same).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from marketpulse.analytics.patterns.candles import History, RangeType
-from marketpulse.analytics.patterns.candlestick import REGISTRY, Rule
+from marketpulse.analytics.patterns.candlestick import REGISTRY, Hikkake, Rule
 
 _Key = tuple[str, int, int]  # setting name, candle offset, first bar
 
@@ -77,6 +78,36 @@ class CandlestickSet:
                 if bar >= first:
                     totals[i] += values[end] - values[start]
         return out
+
+    def state(self) -> dict[str, Any]:
+        """Everything needed to go on after a restart: the recent bars, the running totals,
+        stateful rules' pending patterns (JSON-ready; floats round-trip exactly)."""
+        h = self.history
+        keep = min(len(h.o), History.KEEP)
+        return {
+            "names": self.names,
+            "count": h.count,
+            "bars": [h.o[-keep:], h.h[-keep:], h.l[-keep:], h.c[-keep:]] if keep else [[]] * 4,
+            "totals": list(self.totals),
+            "rules": {
+                name: vars(rule)
+                for name, (rule, _a, _f, _l) in zip(self.names, self._rules, strict=True)
+                if isinstance(rule, Hikkake)
+            },
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> CandlestickSet:
+        """Rebuild an engine from :meth:`state`."""
+        engine = cls(state["names"])
+        for o, h, l, c in zip(*state["bars"], strict=True):  # noqa: E741
+            engine.history.push(o, h, l, c)
+        engine.history.count = state["count"]
+        engine.totals[:] = state["totals"]
+        for name, (rule, _a, _f, _l) in zip(engine.names, engine._rules, strict=True):
+            if name in state["rules"]:
+                vars(rule).update(state["rules"][name])
+        return engine
 
     def _start_totals(self, bar: int) -> None:
         """TA-Lib starts each total at its pattern's first bar: the window summed in order,
