@@ -36,3 +36,4 @@ SINK_ERRORS = Counter(
 SINK_CIRCUIT_OPEN = Gauge(
     "marketpulse_sink_circuit_open", "1 while a sink's circuit breaker is open", ["sink"]
 )
+SIGNALS_OUT = Counter("marketpulse_signals_total", "Signals published, by kind", ["kind"])

@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from marketpulse.analytics.granularity import parse_granularity
 from marketpulse.analytics.indicators.registry import DEFAULT_SPECS, build
+from marketpulse.analytics.patterns.candlestick import REGISTRY as CANDLESTICKS
+from marketpulse.analytics.patterns.trend import TrendConfig
 from marketpulse.analytics.quality import GateConfig
 
 # Role and database names are spliced into DDL when `services up` creates them, so keep them plain.
@@ -52,6 +54,18 @@ class Settings(BaseSettings):
     spike_confirmations: int = Field(3, ge=1, description="events that confirm a new level")
     dedup_window: int = Field(256, ge=1, description="recent events remembered per symbol")
     indicators: list[str] = Field(list(DEFAULT_SPECS), description="indicator specs to stream")
+
+    candlestick_patterns: list[str] = Field(
+        list(CANDLESTICKS), description="TA-Lib candlestick patterns to detect (cdl* names)"
+    )
+    ma_cross_pairs: list[str] = Field(
+        ["sma_20/sma_50", "ema_12/ema_26"], description="fast/slow outputs for golden/death crosses"
+    )
+    rsi_overbought: float = Field(70.0, gt=0, lt=100)
+    rsi_oversold: float = Field(30.0, gt=0, lt=100)
+    adx_trending: float = Field(25.0, gt=0, description="ADX at or above: a trend starts")
+    adx_ranging: float = Field(20.0, gt=0, description="ADX below: the trend ends")
+    squeeze_lookback: int = Field(120, ge=2, description="bars a Bollinger squeeze is judged over")
 
     influx_url: str = "http://127.0.0.1:8086"
     influx_rpc_port: int = 8088
@@ -97,6 +111,24 @@ class Settings(BaseSettings):
             parse_granularity(name)
         return value
 
+    @field_validator("candlestick_patterns")
+    @classmethod
+    def _known_patterns(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(CANDLESTICKS))
+        if unknown:
+            raise ValueError(f"unknown candlestick patterns: {', '.join(unknown)}")
+        return value
+
+    @field_validator("ma_cross_pairs")
+    @classmethod
+    def _pairs(cls, value: list[str]) -> list[str]:
+        for pair in value:
+            if pair.count("/") != 1 or not all(pair.split("/")):
+                raise ValueError(
+                    f"moving-average pair {pair!r}: write fast/slow, e.g. sma_50/sma_200"
+                )
+        return value
+
     @field_validator("indicators")
     @classmethod
     def _known_indicators(cls, value: list[str]) -> list[str]:
@@ -107,6 +139,18 @@ class Settings(BaseSettings):
     def topic(self, name: str) -> str:
         """A topic's name in this deployment's namespace."""
         return f"{self.topic_prefix}{name}"
+
+    def trend_config(self) -> TrendConfig:
+        """The trend rules' thresholds."""
+        pairs = tuple((p.split("/")[0], p.split("/")[1]) for p in self.ma_cross_pairs)
+        return TrendConfig(
+            ma_pairs=pairs,
+            rsi_overbought=self.rsi_overbought,
+            rsi_oversold=self.rsi_oversold,
+            adx_trending=self.adx_trending,
+            adx_ranging=self.adx_ranging,
+            squeeze_lookback=self.squeeze_lookback,
+        )
 
     def granularity_lengths(self) -> dict[str, int]:
         """Each configured granularity and its length in ns."""

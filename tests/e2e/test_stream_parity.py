@@ -9,14 +9,19 @@ from pathlib import Path
 
 import pytest
 
+from marketpulse.analytics.indicators import IndicatorSet
+from marketpulse.analytics.patterns.detector import SignalDetector
 from marketpulse.cli import main
-from marketpulse.files.long_csv import iso_utc
+from marketpulse.files.long_csv import candles, iso_utc
+from marketpulse.files.ohlcv import read_ohlcv
+from marketpulse.schemas.bars import Bar
 from marketpulse.settings import Settings
 from marketpulse.streams.sources.replay import bar_records, publish
 from tests.e2e.pipeline import Pipeline, decoded
 from tests.unit.test_indicators_command import aapl_frame
 
 pytestmark = [pytest.mark.e2e]
+DAY = 86_400 * 10**9
 
 
 @pytest.fixture
@@ -45,6 +50,47 @@ def stream_rows(snapshots: list[dict[str, object]]) -> list[tuple[str, str, str,
     return rows
 
 
+def batch_signals(source: Path, settings: Settings) -> dict[str, dict[str, object]]:
+    """Every signal of the file by the batch engines: candlesticks as `marketpulse patterns`
+    finds them (checked against the command's non-zero rows), trend rules over the file's
+    indicator values."""
+    series = read_ohlcv(source, "AAPL")[0]
+    indicators = IndicatorSet(settings.indicators)
+    detector = SignalDetector.new(settings.trend_config(), settings.candlestick_patterns)
+    signals = {}
+    for candle in candles(series):
+        bar = Bar(symbol="AAPL", granularity="1d", start=candle.ts, end=candle.ts + DAY,
+                  open=candle.open, high=candle.high, low=candle.low, close=candle.close,
+                  volume=candle.volume)  # fmt: skip
+        for signal in detector.update(bar, indicators.update(candle)):
+            signals[signal.key()] = signal.model_dump()
+    out = source.parent / "patterns.csv"
+    assert main(["patterns", "--input", str(source), "--output", str(out), "--symbol", "AAPL"]) == 0
+    with out.open() as handle:
+        found = {(r["timestamp"], r["pattern"], int(r["value"])) for r in csv.DictReader(handle)
+                 if r["value"] != "0"}  # fmt: skip
+    candlesticks = {
+        (
+            iso_utc(int(s["ts"])),
+            str(s["name"]),
+            int(s["strength"]) * (1 if s["direction"] == "bullish" else -1),
+        )  # type: ignore[call-overload]
+        for s in signals.values()
+        if s["kind"] == "candlestick"
+    }
+    assert candlesticks == found
+    return signals
+
+
+def by_key(signals: list[dict[str, object]]) -> dict[str, dict[str, object]]:
+    """Signals by their deterministic key; a key published twice must be the same signal."""
+    out: dict[str, dict[str, object]] = {}
+    for signal in signals:
+        key = f"{signal['symbol']}|{signal['granularity']}|{signal['ts']}|{signal['name']}"
+        assert out.setdefault(key, signal) == signal, f"{key} published twice, differently"
+    return out
+
+
 def aapl_csv(tmp_path: Path) -> Path:
     source = tmp_path / "aapl.csv"
     aapl_frame().to_csv(source, index=False)
@@ -62,6 +108,11 @@ async def test_replayed_file_gives_the_batch_values(pipeline: Pipeline, tmp_path
     ready = snapshots[-1]["ready"]
     assert isinstance(ready, dict)
     assert all(ready.values())
+    expected = batch_signals(source, pipeline.settings)
+    kinds = {str(s["kind"]) for s in expected.values()}
+    assert kinds == {"candlestick", "trend"}
+    signals = decoded(await pipeline.read("analytics.signals", len(expected)))
+    assert by_key(signals) == expected
 
 
 async def test_restart_mid_replay_gives_identical_output(
@@ -78,9 +129,12 @@ async def test_restart_mid_replay_gives_identical_output(
     await publish(pipeline.settings, topic, records[40:])
     snapshots = decoded(await pipeline.read("analytics.indicators", len(records)))
 
-    by_key: dict[str, dict[str, object]] = {}
+    snapshots_by_key: dict[str, dict[str, object]] = {}
     for snap in snapshots:
         key = f"{snap['symbol']}|{snap['granularity']}|{snap['bar_start']}"
-        assert by_key.setdefault(key, snap) == snap, f"{key} published twice, differently"
-    assert len(by_key) == len(records)
-    assert stream_rows(list(by_key.values())) == batch_rows(tmp_path, source)
+        assert snapshots_by_key.setdefault(key, snap) == snap, f"{key} published twice, differently"
+    assert len(snapshots_by_key) == len(records)
+    assert stream_rows(list(snapshots_by_key.values())) == batch_rows(tmp_path, source)
+    expected = batch_signals(source, pipeline.settings)
+    signals = decoded(await pipeline.read("analytics.signals", len(expected)))
+    assert by_key(signals) == expected

@@ -1,0 +1,169 @@
+"""Trend and momentum signals from indicator values, bar by bar. Each rule is documented in the
+README (Signals); the thresholds are settings (:class:`TrendConfig`).
+
+A rule fires on the bar where its condition *becomes* true (a cross), never again while it
+stays true, so a signal marks an event, not a state. Indicators that are not defined yet (before
+their first output bar) or not configured fire nothing.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Direction = Literal["bullish", "bearish", "neutral"]
+
+
+@dataclass(frozen=True)
+class TrendConfig:
+    """Which indicator outputs the rules read, and their thresholds."""
+
+    ma_pairs: tuple[tuple[str, str], ...] = (("sma_20", "sma_50"), ("ema_12", "ema_26"))
+    macd: str = "macd_12_26_9"
+    macd_signal: str = "macdsignal_12_26_9"
+    rsi: str = "rsi_14"
+    rsi_overbought: float = 70.0
+    rsi_oversold: float = 30.0
+    bb_upper: str = "bb_upper_20_2"
+    bb_middle: str = "bb_middle_20_2"
+    bb_lower: str = "bb_lower_20_2"
+    squeeze_lookback: int = 120
+    adx: str = "adx_14"
+    plus_di: str = "plus_di_14"
+    minus_di: str = "minus_di_14"
+    adx_trending: float = 25.0
+    adx_ranging: float = 20.0
+
+
+@dataclass(frozen=True)
+class Fired:
+    """A rule that fired: its name, direction, strength (0-100) and the values behind it."""
+
+    name: str
+    direction: Direction
+    strength: float
+    details: dict[str, float]
+
+
+@dataclass
+class TrendRules:
+    """The rules' memory: the previous bar's values, the Bollinger bandwidth history, the ADX
+    regime."""
+
+    config: TrendConfig = field(default_factory=TrendConfig)
+    previous: dict[str, float] = field(default_factory=dict)
+    bandwidths: deque[float] = field(default_factory=deque)
+    in_squeeze: bool = False
+    regime: str = "unknown"  # trending, ranging, or unknown (between the thresholds at start)
+
+    def update(self, close: float, values: dict[str, float]) -> list[Fired]:
+        """The signals of one bar, given its close and its indicator values."""
+        c, prev = self.config, self.previous
+        now = {**values, "close": close}
+        fired: list[Fired] = []
+        for fast, slow in c.ma_pairs:
+            cross = _cross(prev, now, fast, slow)
+            if cross:
+                name = f"{'golden' if cross > 0 else 'death'}_cross_{fast}_{slow}"
+                details = {fast: now[fast], slow: now[slow]}
+                fired.append(Fired(name, _way(cross), 100.0, details))
+        cross = _cross(prev, now, c.macd, c.macd_signal)
+        if cross:
+            details = {c.macd: now[c.macd], c.macd_signal: now[c.macd_signal]}
+            name = f"macd_{'bullish' if cross > 0 else 'bearish'}_cross"
+            fired.append(Fired(name, _way(cross), 100.0, details))
+        fired += self._rsi(prev, now)
+        fired += self._bollinger(prev, now)
+        fired += self._adx(now)
+        self.previous = now
+        return fired
+
+    def _rsi(self, prev: dict[str, float], now: dict[str, float]) -> list[Fired]:
+        c = self.config
+        if c.rsi not in now or c.rsi not in prev:
+            return []
+        before, rsi = prev[c.rsi], now[c.rsi]
+        details = {c.rsi: rsi}
+        out = []
+        if before <= c.rsi_overbought < rsi:
+            out.append(Fired("rsi_enter_overbought", "bearish", rsi, details))
+        elif before > c.rsi_overbought >= rsi:
+            out.append(Fired("rsi_exit_overbought", "bearish", 100 - rsi, details))
+        if before >= c.rsi_oversold > rsi:
+            out.append(Fired("rsi_enter_oversold", "bullish", 100 - rsi, details))
+        elif before < c.rsi_oversold <= rsi:
+            out.append(Fired("rsi_exit_oversold", "bullish", rsi, details))
+        return out
+
+    def _bollinger(self, prev: dict[str, float], now: dict[str, float]) -> list[Fired]:
+        c = self.config
+        if not {c.bb_upper, c.bb_middle, c.bb_lower} <= now.keys():
+            return []
+        upper, middle, lower, close = (
+            now[c.bb_upper],
+            now[c.bb_middle],
+            now[c.bb_lower],
+            now["close"],
+        )
+        details = {"close": close, c.bb_upper: upper, c.bb_lower: lower}
+        out = []
+        if c.bb_upper in prev:
+            if close > upper and prev["close"] <= prev[c.bb_upper]:
+                out.append(Fired("bb_breakout_up", "bullish", 100.0, details))
+            elif close < lower and prev["close"] >= prev[c.bb_lower]:
+                out.append(Fired("bb_breakout_down", "bearish", 100.0, details))
+        if middle > 0:
+            width = (upper - lower) / middle
+            history = self.bandwidths
+            squeezed = len(history) == c.squeeze_lookback and width <= min(history)
+            if squeezed and not self.in_squeeze:
+                out.append(Fired("bb_squeeze", "neutral", 100.0, {**details, "bandwidth": width}))
+            self.in_squeeze = squeezed
+            history.append(width)
+            if len(history) > c.squeeze_lookback:
+                history.popleft()
+        return out
+
+    def _adx(self, now: dict[str, float]) -> list[Fired]:
+        c = self.config
+        if not {c.adx, c.plus_di, c.minus_di} <= now.keys():
+            return []
+        adx = now[c.adx]
+        details = {c.adx: adx, c.plus_di: now[c.plus_di], c.minus_di: now[c.minus_di]}
+        if adx >= c.adx_trending and self.regime != "trending":
+            self.regime = "trending"
+            way: Direction = "bullish" if now[c.plus_di] >= now[c.minus_di] else "bearish"
+            return [Fired("adx_trend_start", way, min(adx, 100.0), details)]
+        if adx < c.adx_ranging and self.regime != "ranging":
+            start = self.regime == "unknown"
+            self.regime = "ranging"
+            if not start:  # the first reading sets the regime; only changes are signals
+                return [Fired("adx_trend_end", "neutral", min(adx, 100.0), details)]
+        return []
+
+    def state(self) -> dict[str, Any]:
+        """JSON-ready state (the config comes from the settings)."""
+        return {"previous": self.previous, "bandwidths": list(self.bandwidths),
+                "in_squeeze": self.in_squeeze, "regime": self.regime}  # fmt: skip
+
+    @classmethod
+    def from_state(cls, config: TrendConfig, state: dict[str, Any]) -> TrendRules:
+        """Rebuild from :meth:`state`."""
+        return cls(config, state["previous"], deque(state["bandwidths"]), state["in_squeeze"],
+                   state["regime"])  # fmt: skip
+
+
+def _cross(prev: dict[str, float], now: dict[str, float], fast: str, slow: str) -> int:
+    """1 when ``fast`` crosses above ``slow`` on this bar, -1 below, else 0."""
+    if not ({fast, slow} <= now.keys() and {fast, slow} <= prev.keys()):
+        return 0
+    if prev[fast] <= prev[slow] and now[fast] > now[slow]:
+        return 1
+    if prev[fast] >= prev[slow] and now[fast] < now[slow]:
+        return -1
+    return 0
+
+
+def _way(cross: int) -> Direction:
+    return "bullish" if cross > 0 else "bearish"
