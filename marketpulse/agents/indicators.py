@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from faust import StreamT
 from faust.types import EventT
-from pydantic import ValidationError
 
 from marketpulse.agents.loop import process_each
 from marketpulse.agents.outputs import Outbox
@@ -47,14 +46,8 @@ async def _process(event: EventT[bytes]) -> None:
     outbox = Outbox()
     payload: bytes = event.value
     message = event.message
-    try:
-        bar = Bar.model_validate_json(payload)
-    except ValidationError as exc:
-        await outbox.dead_letter(event, "malformed", str(exc.errors()[0]["msg"]), payload)
-        return
-    if event.key != bar.symbol.encode():
-        detail = f"bar for {bar.symbol} keyed {event.key!r}"
-        await outbox.dead_letter(event, "symbol_mismatch", detail, payload)
+    bar = await outbox.decode(event, Bar)
+    if bar is None:
         return
     if message.topic != settings.topic(bars_topic_name(bar.granularity)):
         detail = f"a {bar.granularity} bar on {message.topic}"

@@ -11,12 +11,16 @@ Waiting for each acknowledgement instead serialised every message behind a broke
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from faust.types import EventT, TopicT
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from marketpulse.app import topics
 from marketpulse.metrics import DEADLETTERS
 from marketpulse.schemas.events import DeadLetter
+
+Keyed = TypeVar("Keyed", bound=BaseModel)
 
 
 class Outbox:
@@ -26,6 +30,22 @@ class Outbox:
         """Hand the record to the producer now, ahead of any state written after this."""
         value = record if isinstance(record, bytes) else record.model_dump_json().encode()
         await topic.send(key=key, value=value, force=True)
+
+    async def decode(self, event: EventT[bytes], model: type[Keyed]) -> Keyed | None:
+        """The event as ``model`` (a record with a ``symbol`` that is its key), or None after
+        dead-lettering it: ``malformed``, or ``symbol_mismatch`` when keyed otherwise."""
+        payload: bytes = event.value
+        try:
+            record = model.model_validate_json(payload)
+        except ValidationError as exc:
+            await self.dead_letter(event, "malformed", str(exc.errors()[0]["msg"]), payload)
+            return None
+        symbol: str = getattr(record, "symbol")  # noqa: B009 - every keyed record has one
+        if event.key != symbol.encode():
+            detail = f"{model.__name__} for {symbol} keyed {event.key!r}"
+            await self.dead_letter(event, "symbol_mismatch", detail, payload)
+            return None
+        return record
 
     async def dead_letter(
         self, event: EventT[bytes], reason: str, detail: str, payload: bytes | str

@@ -11,7 +11,6 @@ from functools import partial
 
 from faust import StreamT
 from faust.types import EventT
-from pydantic import ValidationError
 
 from marketpulse.agents.loop import process_each
 from marketpulse.agents.outputs import Outbox
@@ -46,15 +45,8 @@ async def _forget_states(*_args: object, **_kwargs: object) -> None:
 
 async def _process(event: EventT[bytes]) -> None:
     outbox = Outbox()
-    payload: bytes = event.value
-    try:
-        snapshot = IndicatorSnapshot.model_validate_json(payload)
-    except ValidationError as exc:
-        await outbox.dead_letter(event, "malformed", str(exc.errors()[0]["msg"]), payload)
-        return
-    if event.key != snapshot.symbol.encode():
-        detail = f"snapshot for {snapshot.symbol} keyed {event.key!r}"
-        await outbox.dead_letter(event, "symbol_mismatch", detail, payload)
+    snapshot = await outbox.decode(event, IndicatorSnapshot)
+    if snapshot is None:
         return
     key = f"{snapshot.symbol}|{snapshot.granularity}".encode()
     state = states.get(key) or PatternState(
