@@ -13,6 +13,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from marketpulse.analytics.granularity import parse_granularity
 from marketpulse.analytics.indicators.registry import DEFAULT_SPECS, build
 from marketpulse.analytics.patterns.candlestick import REGISTRY as CANDLESTICKS
+from marketpulse.analytics.patterns.charts import ChartConfig
+from marketpulse.analytics.patterns.detector import DetectorConfig
+from marketpulse.analytics.patterns.levels import LevelConfig
 from marketpulse.analytics.patterns.trend import TrendConfig
 from marketpulse.analytics.quality import GateConfig
 
@@ -66,6 +69,13 @@ class Settings(BaseSettings):
     adx_trending: float = Field(25.0, gt=0, description="ADX at or above: a trend starts")
     adx_ranging: float = Field(20.0, gt=0, description="ADX below: the trend ends")
     squeeze_lookback: int = Field(120, ge=2, description="bars a Bollinger squeeze is judged over")
+    swing_left: int = Field(2, ge=1, description="bars before a swing point that it must exceed")
+    swing_right: int = Field(2, ge=1, description="bars after it, so swings are known that late")
+    level_tolerance: float = Field(0.005, gt=0, description="relative distance of a level touch")
+    chart_tolerance: float = Field(0.015, gt=0, description="how alike tops or shoulders must be")
+    chart_min_depth: float = Field(0.03, gt=0, description="neckline distance from the tops")
+    chart_head_margin: float = Field(0.02, gt=0, description="how far the head exceeds shoulders")
+    chart_max_wait: int = Field(30, ge=1, description="bars a shape waits for its neckline break")
 
     influx_url: str = "http://127.0.0.1:8086"
     influx_rpc_port: int = 8088
@@ -140,10 +150,10 @@ class Settings(BaseSettings):
         """A topic's name in this deployment's namespace."""
         return f"{self.topic_prefix}{name}"
 
-    def trend_config(self) -> TrendConfig:
-        """The trend rules' thresholds."""
+    def detector_config(self) -> DetectorConfig:
+        """The pattern agent's detectors: candlesticks, trend, levels and chart patterns."""
         pairs = tuple((p.split("/")[0], p.split("/")[1]) for p in self.ma_cross_pairs)
-        return TrendConfig(
+        trend = TrendConfig(
             ma_pairs=pairs,
             rsi_overbought=self.rsi_overbought,
             rsi_oversold=self.rsi_oversold,
@@ -151,6 +161,11 @@ class Settings(BaseSettings):
             adx_ranging=self.adx_ranging,
             squeeze_lookback=self.squeeze_lookback,
         )
+        levels = LevelConfig(self.swing_left, self.swing_right, self.level_tolerance)
+        charts = ChartConfig(
+            self.chart_tolerance, self.chart_min_depth, self.chart_head_margin, self.chart_max_wait
+        )
+        return DetectorConfig(tuple(self.candlestick_patterns), trend, levels, charts)
 
     def granularity_lengths(self) -> dict[str, int]:
         """Each configured granularity and its length in ns."""

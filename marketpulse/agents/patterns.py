@@ -24,7 +24,7 @@ from marketpulse.tables.live import LiveStates
 from marketpulse.tables.pattern_state import PatternState
 
 settings = get_settings()
-config = settings.trend_config()
+config = settings.detector_config()
 
 pattern_state = bytes_table(app, "pattern-state", settings.topic_partitions)
 states: LiveStates[PatternState] = LiveStates(
@@ -49,9 +49,7 @@ async def _process(event: EventT[bytes]) -> None:
     if snapshot is None:
         return
     key = f"{snapshot.symbol}|{snapshot.granularity}".encode()
-    state = states.get(key) or PatternState(
-        SignalDetector.new(config, settings.candlestick_patterns)
-    )
+    state = states.get(key) or PatternState(SignalDetector.new(config))
     if event.message.offset <= state.offset or (
         state.last_start is not None and snapshot.bar_start <= state.last_start
     ):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import faust
 
 from marketpulse.settings import Settings
-from marketpulse.streams import kafka_compat
+from marketpulse.streams import faust_recovery, kafka_compat
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -13,6 +13,7 @@ def create_app(settings: Settings) -> faust.App:
     kafka_compat.apply(
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms, tansu=settings.kafka_tansu_compat
     )
+    faust_recovery.apply()
     session_timeout = settings.kafka_session_timeout_s
     return faust.App(
         settings.worker_id,

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from marketpulse.analytics.patterns.detector import SignalDetector
-from marketpulse.analytics.patterns.trend import TrendConfig
+from marketpulse.analytics.patterns.detector import DetectorConfig, SignalDetector
 
 
 @dataclass
@@ -29,7 +28,7 @@ class PatternState:
         )
 
     @classmethod
-    def from_bytes(cls, config: TrendConfig, data: bytes) -> PatternState:
+    def from_bytes(cls, config: DetectorConfig, data: bytes) -> PatternState:
         """Decode from the table."""
         raw = orjson.loads(data)
         detector = SignalDetector.from_state(config, raw["detector"])

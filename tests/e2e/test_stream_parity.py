@@ -56,7 +56,7 @@ def batch_signals(source: Path, settings: Settings) -> dict[str, dict[str, objec
     indicator values."""
     series = read_ohlcv(source, "AAPL")[0]
     indicators = IndicatorSet(settings.indicators)
-    detector = SignalDetector.new(settings.trend_config(), settings.candlestick_patterns)
+    detector = SignalDetector.new(settings.detector_config())
     signals = {}
     for candle in candles(series):
         bar = Bar(symbol="AAPL", granularity="1d", start=candle.ts, end=candle.ts + DAY,
@@ -110,7 +110,7 @@ async def test_replayed_file_gives_the_batch_values(pipeline: Pipeline, tmp_path
     assert all(ready.values())
     expected = batch_signals(source, pipeline.settings)
     kinds = {str(s["kind"]) for s in expected.values()}
-    assert kinds == {"candlestick", "trend"}
+    assert kinds == {"candlestick", "trend", "level", "chart"}
     signals = decoded(await pipeline.read("analytics.signals", len(expected)))
     assert by_key(signals) == expected
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-Direction = Literal["bullish", "bearish", "neutral"]
+from marketpulse.analytics.patterns.fired import Direction, Fired
 
 
 @dataclass(frozen=True)
@@ -34,16 +34,6 @@ class TrendConfig:
     minus_di: str = "minus_di_14"
     adx_trending: float = 25.0
     adx_ranging: float = 20.0
-
-
-@dataclass(frozen=True)
-class Fired:
-    """A rule that fired: its name, direction, strength (0-100) and the values behind it."""
-
-    name: str
-    direction: Direction
-    strength: float
-    details: dict[str, float]
 
 
 @dataclass
