@@ -183,11 +183,14 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
-        if self.env == "production" and self.jwt_secret.get_secret_value() == PLACEHOLDER_SECRET:
+        secret = self.jwt_secret.get_secret_value()
+        if self.env == "production" and secret == PLACEHOLDER_SECRET:
             raise ValueError(
                 "MARKETPULSE_JWT_SECRET still holds the placeholder; "
                 "set a real secret in production"
             )
+        if self.env == "production" and len(secret.encode()) < 32:
+            raise ValueError("MARKETPULSE_JWT_SECRET must be at least 32 bytes (HS256's key size)")
         return self
 
     @property

@@ -54,7 +54,9 @@ def test_config_show_prints_masked_settings(
 def test_placeholder_secret_is_refused_in_production() -> None:
     with pytest.raises(ValidationError, match="placeholder"):
         Settings(env="production")
-    assert Settings(env="production", jwt_secret="a-real-secret").env == "production"
+    with pytest.raises(ValidationError, match="at least 32 bytes"):
+        Settings(env="production", jwt_secret="a-real-but-short-secret")
+    assert Settings(env="production", jwt_secret="a-real-secret-" + "x" * 20).env == "production"
 
 
 def test_sql_names_are_plain_identifiers() -> None:

@@ -1,0 +1,137 @@
+"""Passwords, tokens and the role matrix, including the token attacks an API must refuse."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+
+import jwt
+import orjson
+import pytest
+
+from marketpulse.api.security import (
+    ACCESS_TTL,
+    PERMISSIONS,
+    AuthError,
+    Role,
+    allowed,
+    hash_password,
+    issue,
+    token_digest,
+    verify,
+    verify_password,
+)
+
+SECRET = "test-secret-" + "0" * 64
+NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+
+
+def access() -> str:
+    return issue(SECRET, "user-1", "session-1", "access", ["analyst"], NOW)
+
+
+def test_passwords_hash_and_verify() -> None:
+    hashed = hash_password("correct horse battery staple")
+    assert hashed.startswith("$2b$12$")
+    assert verify_password("correct horse battery staple", hashed)
+    assert not verify_password("correct horse battery stapl", hashed)
+    assert hash_password("x") != hash_password("x")  # salted
+    with pytest.raises(ValueError, match="72 bytes"):
+        hash_password("é" * 40)
+    assert not verify_password("a" * 100, hashed)
+
+
+def test_a_valid_access_token_verifies_with_its_claims() -> None:
+    claims = verify(SECRET, access(), "access", NOW + dt.timedelta(minutes=1))
+    assert (claims.subject, claims.session, claims.type, claims.roles) == (
+        "user-1", "session-1", "access", ["analyst"]
+    )  # fmt: skip
+    assert claims.expires == NOW + ACCESS_TTL
+
+
+def test_an_expired_token_is_refused() -> None:
+    with pytest.raises(AuthError, match="expired"):
+        verify(SECRET, access(), "access", NOW + ACCESS_TTL)
+
+
+def test_a_token_signed_with_another_key_is_refused() -> None:
+    forged = issue("another-secret-" + "1" * 64, "user-1", "s", "access",
+                   ["admin"], NOW)  # fmt: skip
+    with pytest.raises(AuthError, match="Signature verification failed"):
+        verify(SECRET, forged, "access", NOW)
+
+
+def unsigned(claims: dict[str, object], alg: str) -> str:
+    def part(value: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(orjson.dumps(value)).rstrip(b"=").decode()
+
+    return f"{part({'alg': alg, 'typ': 'JWT'})}.{part(claims)}."
+
+
+def test_alg_none_and_other_algorithms_are_refused() -> None:
+    claims = jwt.decode(access(), SECRET, algorithms=["HS256"], options={"verify_exp": False})
+    claims["roles"] = ["admin"]
+    for alg in ("none", "None", "HS512"):
+        with pytest.raises(AuthError, match="invalid token"):
+            verify(SECRET, unsigned(claims, alg), "access", NOW)
+    other = jwt.encode(claims, SECRET, algorithm="HS512")
+    with pytest.raises(AuthError, match="alg value is not allowed"):
+        verify(SECRET, other, "access", NOW)
+
+
+def test_a_tampered_payload_is_refused() -> None:
+    head, body, signature = access().split(".")
+    claims = orjson.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    claims["roles"] = ["admin"]
+    forged_body = base64.urlsafe_b64encode(orjson.dumps(claims)).rstrip(b"=").decode()
+    with pytest.raises(AuthError, match="Signature verification failed"):
+        verify(SECRET, f"{head}.{forged_body}.{signature}", "access", NOW)
+
+
+def test_a_refresh_token_is_not_an_access_token_and_back() -> None:
+    refresh = issue(SECRET, "user-1", "session-1", "refresh", [], NOW)
+    with pytest.raises(AuthError, match="refresh token where an access token"):
+        verify(SECRET, refresh, "access", NOW)
+    with pytest.raises(AuthError, match="access token where an refresh token"):
+        verify(SECRET, access(), "refresh", NOW)
+    assert verify(SECRET, refresh, "refresh", NOW + dt.timedelta(days=6)).session == "session-1"
+
+
+def test_tokens_without_the_required_claims_are_refused() -> None:
+    token = jwt.encode({"sub": "u", "exp": NOW + ACCESS_TTL}, SECRET, algorithm="HS256")
+    with pytest.raises(AuthError, match="invalid token"):
+        verify(SECRET, token, "access", NOW)
+    with pytest.raises(AuthError, match="invalid token"):
+        verify(SECRET, "not.a.jwt", "access", NOW)
+
+
+def test_each_refresh_token_is_unique_and_stored_only_as_a_digest() -> None:
+    a = issue(SECRET, "u", "s", "refresh", [], NOW)
+    b = issue(SECRET, "u", "s", "refresh", [], NOW)
+    assert a != b
+    assert token_digest(a) != token_digest(b)
+    assert len(token_digest(a)) == 64
+    assert a not in token_digest(a)
+
+
+@pytest.mark.parametrize(
+    ("roles", "action", "expected"),
+    [
+        (["user"], "market_data:read", True),
+        (["user"], "indicators:compute", False),
+        (["analyst"], "indicators:compute", True),
+        (["analyst"], "storage:write", False),
+        (["admin"], "storage:write", True),
+        (["admin"], "security:read", True),
+        (["user", "admin"], "security:read", True),
+        (["root"], "market_data:read", False),
+        ([], "market_data:read", False),
+        (["admin"], "no:such:action", False),
+    ],
+)
+def test_the_permission_matrix(roles: list[str], action: str, expected: bool) -> None:
+    assert allowed(roles, action) is expected
+
+
+def test_every_action_names_a_role() -> None:
+    assert set(PERMISSIONS.values()) <= set(Role)
