@@ -73,6 +73,18 @@ async def eventually(
         await asyncio.sleep(0.1)
 
 
+async def metric_reaches(
+    name: str, check: Callable[[float], bool], what: str, timeout_s: float = 60.0, **labels: str
+) -> float:
+    """Poll a Prometheus sample of this process until ``check`` holds."""
+
+    async def sample() -> float:
+        return metric(name, **labels)
+
+    value: float = await eventually(sample, check, timeout_s, what)
+    return value
+
+
 def metric(name: str, **labels: str) -> float:
     """A Prometheus sample of this process, 0 when it has not been set."""
     return REGISTRY.get_sample_value(name, labels) or 0.0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,16 +15,6 @@ from marketpulse.storage.line_protocol import LineProtocolError, Point, encode
 from tests.kafka_helpers import unique
 
 pytestmark = [pytest.mark.integration]
-
-
-@pytest.fixture
-async def influx(services: Settings) -> AsyncIterator[InfluxClient]:
-    own = services.model_copy(update={"influx_database": unique("test").replace("-", "_")})
-    client = InfluxClient(own)
-    await client.ensure_database()
-    yield client
-    await client.query(f'DROP DATABASE "{client.database}"')
-    await client.close()
 
 
 async def test_database_and_retention_policies_are_created_idempotently(

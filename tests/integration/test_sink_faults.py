@@ -25,7 +25,7 @@ from marketpulse.storage.cache import LatestCache, connect
 from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.postgres import create_pool, migrate
 from marketpulse.streams.topics import SIGNALS, bars_topic_name
-from tests.sink_helpers import eventually, metric, running, sink_settings
+from tests.sink_helpers import eventually, metric, metric_reaches, running, sink_settings
 from tests.workers import free_port
 
 pytestmark = [pytest.mark.integration]
@@ -102,12 +102,8 @@ async def test_influxdb_down_for_ten_seconds_under_load_loses_no_point(
         await eventually(stored, lambda n: n >= 200, what="the first bars stored")
         await asyncio.to_thread(own_influx.stop)
         stopped_at = time.monotonic()
-        await eventually(
-            lambda: asyncio.sleep(0, metric("marketpulse_sink_errors_total", sink="bars",
-                                            kind="retriable")),
-            lambda n: n > retriable_before,
-            what="the sink retrying",
-        )  # fmt: skip
+        await metric_reaches("marketpulse_sink_errors_total", lambda n: n > retriable_before,
+                             "the sink retrying", sink="bars", kind="retriable")  # fmt: skip
         await asyncio.sleep(max(0.0, OUTAGE_S - (time.monotonic() - stopped_at)))  # the outage
         assert not sink.done(), "the sink must ride out the outage"
         assert metric("marketpulse_sink_circuit_open", sink="bars") == 1
@@ -141,12 +137,8 @@ async def test_the_signal_sink_resumes_after_a_postgresql_restart(
         await pool.close()
         await asyncio.to_thread(own_postgres.stop)
         await produce_paced(settings, topic, values[200:], 1000.0)
-        await eventually(
-            lambda: asyncio.sleep(0, metric("marketpulse_sink_errors_total", sink="signals_pg",
-                                            kind="retriable")),
-            lambda n: n > retriable_before,
-            what="the sink retrying",
-        )  # fmt: skip
+        await metric_reaches("marketpulse_sink_errors_total", lambda n: n > retriable_before,
+                             "the sink retrying", sink="signals_pg", kind="retriable")  # fmt: skip
         assert not sink.done()
         await asyncio.to_thread(own_postgres.ensure_up)
         pool = await create_pool(settings)
@@ -170,10 +162,11 @@ async def test_a_redis_outage_holds_nothing_back_and_shows_in_the_metrics(
         async with running(CacheSink(settings), settings) as sink:
             await produce_paced(settings, topic, [("MSFT", b.model_dump_json().encode())
                                                   for b in first], 1000.0)  # fmt: skip
-            await eventually(
-                lambda: asyncio.sleep(0, metric("marketpulse_sink_records_total", sink="cache")),
+            await metric_reaches(
+                "marketpulse_sink_records_total",
                 lambda n: n >= committed_before + len(first),
-                what="every record consumed and committed while Redis is down",
+                "every record consumed and committed while Redis is down",
+                sink="cache",
             )
             assert metric("marketpulse_sink_errors_total", sink="cache", kind="skipped") > (
                 skipped_before

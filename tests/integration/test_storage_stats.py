@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 
 from marketpulse.schemas.bars import Bar
-from marketpulse.settings import Settings
 from marketpulse.storage import measurements
 from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.stats import (
@@ -19,20 +17,9 @@ from marketpulse.storage.stats import (
     set_retention,
     table_stats,
 )
-from tests.kafka_helpers import unique
 
 pytestmark = [pytest.mark.integration]
 MINUTE = 60 * 1_000_000_000
-
-
-@pytest.fixture
-async def influx(services: Settings) -> AsyncIterator[InfluxClient]:
-    own = services.model_copy(update={"influx_database": unique("stats").replace("-", "_")})
-    client = InfluxClient(own)
-    await client.ensure_database()
-    yield client
-    await client.query(f'DROP DATABASE "{client.database}"')
-    await client.close()
 
 
 async def test_counts_per_measurement_and_bytes_per_policy(influx: InfluxClient) -> None:

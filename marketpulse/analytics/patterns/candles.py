@@ -3,7 +3,7 @@
 A pattern compares a candle's body or shadows with the average of some range over the
 ``period`` candles *before* it, times a factor (TA-Lib's ``TA_CANDLEAVERAGE``). TA-Lib keeps each
 such average as a running total that it starts at the pattern's first output bar and then rolls
-(``total += new - old``); :class:`RollingTotal` repeats exactly those floating-point steps, so
+(``total += new - old``); :mod:`engine` repeats exactly those floating-point steps, so
 comparisons that land on a tie come out as TA-Lib's do.
 """
 
@@ -133,7 +133,3 @@ class History:
     def gap_down(self, k2: int, k1: int) -> bool:
         """``TA_CANDLEGAPDOWN(k2, k1)``."""
         return self.h[-1 - k2] < self.l[-1 - k1]
-
-    def range_of(self, setting: CandleSetting, k: int) -> float:
-        """``TA_CANDLERANGE``: what the setting measures on candle k."""
-        return self.ranges[setting.range_type][-1 - k]
