@@ -58,12 +58,55 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _api(_args: argparse.Namespace) -> int:
+    import logging
+
     import uvicorn
 
-    from marketpulse.api.main import create_app
-
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    uvicorn.run(
+        "marketpulse.api.main:create_app",
+        factory=True,
+        host=settings.api_host,
+        port=settings.api_port,
+        workers=settings.api_workers,
+        loop="uvloop",
+        http="httptools",
+        # our edge middleware logs requests without query strings (they may carry tokens)
+        access_log=False,
+        proxy_headers=settings.api_trust_proxy,
+        forwarded_allow_ips="*" if settings.api_trust_proxy else None,
+        server_header=False,
+    )
+    return 0
+
+
+def _user(args: argparse.Namespace) -> int:
+    import asyncio
+    import getpass
+    import os
+
+    from marketpulse.api.security import hash_password
+    from marketpulse.storage.postgres import create_pool
+    from marketpulse.storage.repositories.users import UserRepository
+
+    password = os.environ.get("MARKETPULSE_NEW_USER_PASSWORD") or getpass.getpass("password: ")
+
+    async def create() -> str:
+        pool = await create_pool(get_settings(), max_size=1)
+        try:
+            repository = UserRepository(pool)
+            user = await repository.create(
+                args.username,
+                args.email,
+                hash_password(password, get_settings().bcrypt_rounds),
+                sorted(set(args.role)),
+            )
+            return f"created {user.username} ({user.user_id}) with roles {', '.join(user.roles)}"
+        finally:
+            await pool.close()
+
+    print(asyncio.run(create()))
     return 0
 
 
@@ -189,6 +232,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     api = sub.add_parser("api", help="serve the REST API")
     api.set_defaults(func=_api)
+
+    user = sub.add_parser(
+        "user",
+        help="add an API user (password from MARKETPULSE_NEW_USER_PASSWORD or a prompt)",
+    )
+    user.add_argument("action", choices=["add"])
+    user.add_argument("username")
+    user.add_argument("--email", required=True)
+    user.add_argument(
+        "--role", action="append", choices=["user", "analyst", "admin"], default=[], required=True
+    )
+    user.set_defaults(func=_user)
 
     source = sub.add_parser("source", help="publish market data to market.raw")
     source.add_argument("kind", choices=["synthetic"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS_IN = Counter(
     "marketpulse_events_in_total", "Events received on market.raw, by source", ["source"]
@@ -37,3 +37,20 @@ SINK_CIRCUIT_OPEN = Gauge(
     "marketpulse_sink_circuit_open", "1 while a sink's circuit breaker is open", ["sink"]
 )
 SIGNALS_OUT = Counter("marketpulse_signals_total", "Signals published, by kind", ["kind"])
+API_REQUESTS = Histogram(
+    "marketpulse_api_request_seconds",
+    "API requests by method, route template and status",
+    ["method", "route", "status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+API_RATE_LIMITED = Counter(
+    "marketpulse_api_rate_limited_total", "Requests refused by a rate limit", ["scope"]
+)
+API_AUTH_FAILURES = Counter(
+    "marketpulse_api_auth_failures_total", "Refused credentials, by reason", ["reason"]
+)
+API_CACHE = Counter("marketpulse_api_cache_total", "Response cache lookups", ["result"])
+WS_CLIENTS = Gauge("marketpulse_ws_clients", "Open WebSocket clients")
+WS_DROPPED = Counter(
+    "marketpulse_ws_slow_closed_total", "WebSocket clients closed for falling behind"
+)

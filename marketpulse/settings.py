@@ -21,7 +21,8 @@ from marketpulse.analytics.quality import GateConfig
 
 # Role and database names are spliced into DDL when `services up` creates them, so keep them plain.
 _SQL_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
-PLACEHOLDER_SECRET = "change-me"  # noqa: S105 - a marker that is refused outside development
+# A marker refused in production; long enough for HS256 so development raises no key warnings.
+PLACEHOLDER_SECRET = "change-me-development-only-jwt-secret"  # noqa: S105
 
 
 class Settings(BaseSettings):
@@ -112,7 +113,30 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_workers: int = Field(1, ge=1, description="uvicorn worker processes")
+    api_trust_proxy: bool = Field(
+        False, description="take client IP and scheme from X-Forwarded-* (behind a proxy only)"
+    )
+    api_cors_origins: list[str] = Field([], description="origins allowed by CORS")
+    api_max_body_bytes: int = Field(65536, ge=1024, description="larger request bodies get 413")
+    api_rate_window_s: int = Field(60, ge=1, description="the sliding rate-limit window")
+    api_rate_ip: int = Field(1200, ge=1, description="requests per window per client IP")
+    api_rate_user: int = Field(600, ge=1, description="requests per window per user")
+    api_rate_endpoints: dict[str, int] = Field(
+        {"auth": 20, "indicators": 300, "batch": 120},
+        description="requests per window per client and endpoint group",
+    )
+    api_cache_ttl_s: int = Field(60, ge=1, description="how long history responses are cached")
+    api_batch_max: int = Field(50, ge=1, description="symbols per batch request")
+    api_compute_max_bars: int = Field(
+        20000, ge=100, description="stored bars read to compute an indicator on demand"
+    )
+    api_registration_open: bool = Field(True, description="whether anyone may register")
+    ws_queue_size: int = Field(
+        1000, ge=1, description="messages queued per WebSocket client before it is closed"
+    )
     jwt_secret: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    bcrypt_rounds: int = Field(12, ge=4, le=16, description="bcrypt cost of new password hashes")
 
     @field_validator("granularities")
     @classmethod
@@ -149,6 +173,14 @@ class Settings(BaseSettings):
     def topic(self, name: str) -> str:
         """A topic's name in this deployment's namespace."""
         return f"{self.topic_prefix}{name}"
+
+    def sink_group(self, sink: str) -> str:
+        """The consumer group of a sink."""
+        return f"{self.worker_id}-sink-{sink}"
+
+    def consumer_groups(self) -> list[str]:
+        """The worker's consumer group and those of the configured sinks."""
+        return [self.worker_id, *(self.sink_group(name) for name in self.sinks)]
 
     def detector_config(self) -> DetectorConfig:
         """The pattern agent's detectors: candlesticks, trend, levels and chart patterns."""

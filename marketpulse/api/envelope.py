@@ -1,24 +1,91 @@
-"""The response shape every endpoint shares: ``{data, metadata}``."""
+"""The response shapes every endpoint shares: ``{data, metadata}`` and ``{error, metadata}``.
+
+Bodies are encoded with orjson straight into a :class:`Response`, so FastAPI does not validate
+and re-encode them (the models on each route document the shape in OpenAPI). A cached response
+keeps only its encoded ``data``; the metadata is made fresh for each request.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
+from collections.abc import Mapping
 from typing import Any
+
+import orjson
+from fastapi import Request, Response
+from pydantic import BaseModel
 
 from marketpulse import __version__
 
+API_VERSION = "1"
+JSON = "application/json"
 
-def metadata(request_id: str | None = None, cache_used: bool = False) -> dict[str, Any]:
-    """Return the metadata block of a response."""
+
+def request_id(request: Request) -> str:
+    """The id the edge middleware gave this request."""
+    return str(request.scope.get("state", {}).get("request_id", ""))
+
+
+def metadata(request_id: str, cache_used: bool = False) -> dict[str, Any]:
+    """The metadata block of a response."""
     return {
-        "timestamp": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),
+        "timestamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
         "version": __version__,
+        "api_version": API_VERSION,
         "cache_used": cache_used,
-        "request_id": request_id or uuid.uuid4().hex,
+        "request_id": request_id,
     }
 
 
-def success(data: Any, request_id: str | None = None, cache_used: bool = False) -> dict[str, Any]:
-    """Wrap ``data`` in the success envelope."""
-    return {"data": data, "metadata": metadata(request_id, cache_used)}
+def _default(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return str(value)  # IP addresses, Decimals, paths
+
+
+def encode_data(data: Any) -> bytes:
+    """The JSON of a payload (what the response cache keeps)."""
+    return orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS)
+
+
+def respond_encoded(
+    request: Request,
+    data_json: bytes,
+    cache_used: bool = False,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+    top_level: Mapping[str, Any] | None = None,
+) -> Response:
+    """A success response around an already encoded payload (``top_level``: extra members
+    beside ``data`` and ``metadata``, for protocols that need them there)."""
+    meta = orjson.dumps(metadata(request_id(request), cache_used))
+    body = b'{"data":' + data_json + b',"metadata":' + meta + b"}"
+    if top_level:
+        body = body[:-1] + b"," + orjson.dumps(top_level)[1:]
+    return Response(body, status_code=status_code, media_type=JSON, headers=headers)
+
+
+def respond(
+    request: Request,
+    data: Any,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+    top_level: Mapping[str, Any] | None = None,
+) -> Response:
+    """A success response: ``{data, metadata}``."""
+    return respond_encoded(
+        request, encode_data(data), status_code=status_code, headers=headers, top_level=top_level
+    )
+
+
+def error_body(
+    request_id: str, code: str, message: str, details: Mapping[str, Any] | None = None
+) -> bytes:
+    """An error response's body: ``{error{code, message, details}, metadata}``."""
+    return orjson.dumps(
+        {
+            "error": {"code": code, "message": message, "details": dict(details or {})},
+            "metadata": metadata(request_id),
+        },
+        default=_default,
+    )

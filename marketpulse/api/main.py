@@ -1,19 +1,114 @@
-"""The FastAPI application: routers gathered under ``/api/v1``."""
+"""The FastAPI application: routers under ``/api/v1``, the edge middleware, error handlers,
+and the shared clients opened and closed with the app."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from marketpulse import __version__
-from marketpulse.api.routes import monitoring
+from marketpulse.api import errors
+from marketpulse.api.deps import Stores, rate_limit
+from marketpulse.api.live import Hub, feed
+from marketpulse.api.middleware import EdgeMiddleware
+from marketpulse.api.ratelimit import RateLimiter
+from marketpulse.api.routes import (
+    auth,
+    indicators,
+    market_data,
+    monitoring,
+    security,
+    signals,
+    storage,
+    stream,
+)
+from marketpulse.schemas.api import ErrorEnvelope
 from marketpulse.settings import Settings, get_settings
+from marketpulse.storage import cache, postgres
+from marketpulse.storage.influx import InfluxClient
 
 API_PREFIX = "/api/v1"
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorEnvelope, "description": description}
+    for status, description in (
+        (401, "missing, invalid or expired token"),
+        (403, "the role does not allow it"),
+        (422, "invalid parameters or body"),
+        (429, "rate limit exceeded; see Retry-After"),
+        (503, "a store is unavailable"),
+    )
+}
+_EXPOSED = [
+    "X-Request-ID", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
+    "Retry-After", "API-Version",
+]  # fmt: skip
+DESCRIPTION = """Market data, indicators and signals from the marketpulse pipeline.
+
+* Sign in at `/api/v1/auth/login` and send `Authorization: Bearer <access token>`.
+* Every success is `{data, metadata}`; every error is `{error{code, message, details}, metadata}`.
+* Rate limits: `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset`; 429 with
+  `Retry-After`.
+* Versions: the path (`/api/v1`) and the optional `API-Version: 1` request header.
+"""
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    pool = await postgres.create_pool(settings, max_size=20)
+    redis = cache.connect(settings.redis_url)
+    influx = InfluxClient(settings)
+    app.state.stores = Stores(
+        settings=settings,
+        pool=pool,
+        redis=redis,
+        influx=influx,
+        latest=cache.LatestCache(redis),
+        responses=cache.ResponseCache(redis),
+        limiter=RateLimiter(redis, settings.api_rate_window_s),
+    )
+    app.state.hub = Hub()
+    app.state.feed_ready = asyncio.Event()
+    feeder = asyncio.create_task(feed(settings, app.state.hub, app.state.feed_ready))
+    try:
+        yield
+    finally:
+        feeder.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await feeder
+        await influx.close()
+        await redis.aclose()
+        await pool.close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the API for ``settings``."""
-    app = FastAPI(title="marketpulse", version=__version__)
-    app.state.settings = settings or get_settings()
-    app.include_router(monitoring.router, prefix=API_PREFIX)
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="marketpulse",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=_lifespan,
+        responses=_ERRORS,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    limited = [Depends(rate_limit)]
+    for module in (auth, market_data, indicators, signals, storage, monitoring, security):
+        app.include_router(module.router, prefix=API_PREFIX, dependencies=limited)
+    app.include_router(stream.router, prefix=API_PREFIX)
+    if settings.api_cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.api_cors_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "API-Version", "X-Request-ID"],
+            expose_headers=_EXPOSED,
+        )
+    app.add_middleware(EdgeMiddleware, max_body_bytes=settings.api_max_body_bytes)
     return app

@@ -54,7 +54,7 @@ class SinkRunner(Generic[T]):
     def __init__(self, sink: Sink[T], settings: Settings) -> None:
         self.sink = sink
         self.settings = settings
-        self.group_id = f"{settings.worker_id}-sink-{sink.name}"
+        self.group_id = settings.sink_group(sink.name)
         self.backoff = Backoff(
             settings.sink_retry_base_ms / 1000, settings.sink_retry_max_ms / 1000
         )

@@ -107,6 +107,19 @@ class LatestCache:
             raise StoreError(f"Redis: {exc}", retriable=True) from exc
         return None if data is None else dict(orjson.loads(data))
 
+    async def get_many(
+        self, symbols: Sequence[str], data_type: str, granularity: str
+    ) -> list[dict[str, Any] | None]:
+        """The stored records of several symbols in one round trip, None where missing."""
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for symbol in symbols:
+                    pipe.hget(latest_key(symbol, data_type, granularity), "data")
+                values = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise StoreError(f"Redis: {exc}", retriable=True) from exc
+        return [None if v is None else dict(orjson.loads(v)) for v in values]
+
 
 def _generation_key(symbol: str) -> str:
     return f"cache_gen:{symbol}"

@@ -19,6 +19,7 @@ def create_app(settings: Settings) -> faust.App:
         settings.worker_id,
         broker=settings.kafka_broker,
         store="memory://",
+        datadir=str(settings.data_dir / "faust" / settings.worker_id),
         autodiscover=False,
         origin="marketpulse",
         topic_partitions=settings.topic_partitions,

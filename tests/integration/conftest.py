@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import asyncpg
+import httpx
 import pytest
 
 from marketpulse.settings import Settings
 from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.postgres import create_pool, migrate
+from marketpulse.storage.setup import prepare_stores
+from tests.api_helpers import api_settings, serve
 from tests.kafka_helpers import unique
 
 
@@ -31,3 +35,36 @@ async def pool(services: Settings) -> AsyncIterator[asyncpg.Pool]:
     pool = await create_pool(services)
     yield pool
     await pool.close()
+
+
+@dataclass
+class ApiStack:
+    """A served API, its settings, a client on it and a pool on its database."""
+
+    settings: Settings
+    client: httpx.AsyncClient
+    pool: asyncpg.Pool
+
+
+@pytest.fixture(scope="module")
+async def api(services: Settings) -> AsyncIterator[ApiStack]:
+    """The API served for the module, with its own topics and InfluxDB database."""
+    settings = api_settings(
+        services,
+        topic_prefix=f"{unique('api')}.",
+        influx_database=unique("api").replace("-", "_"),
+    )
+    await prepare_stores(settings)
+    pool = await create_pool(settings)
+    async with serve(settings) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+        yield ApiStack(settings, client, pool)
+    await pool.close()
+    async with InfluxClient(settings) as influx:
+        await influx.query(f'DROP DATABASE "{settings.influx_database}"')
+
+
+@pytest.fixture
+async def services_api_closed(services: Settings) -> AsyncIterator[str]:
+    """An API with registration closed."""
+    async with serve(api_settings(services, api_registration_open=False)) as url:
+        yield url

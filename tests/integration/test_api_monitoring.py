@@ -1,48 +1,104 @@
-"""The monitoring endpoints against the real services."""
+"""Monitoring and storage endpoints against the real services."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from marketpulse.api.main import create_app
-from marketpulse.settings import Settings
+from marketpulse.metrics import DEADLETTERS
+from marketpulse.storage.repositories.audit import AuditRepository
+from marketpulse.storage.repositories.jobs import JobRepository, JobResult
+from tests.api_helpers import api_settings, assert_error, serve, sign_in
+from tests.integration.conftest import ApiStack
 
 pytestmark = [pytest.mark.integration]
+V1 = "/api/v1"
 
 
-def _client(settings: Settings) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=create_app(settings))
-    return httpx.AsyncClient(transport=transport, base_url="http://api")
-
-
-async def test_health_reports_every_dependency(services: Settings) -> None:
-    async with _client(services) as client:
-        response = await client.get("/api/v1/monitoring/health")
-    assert response.status_code == 200
+async def test_health_reports_every_dependency_and_consumer_lag(api: ApiStack) -> None:
+    response = await api.client.get(f"{V1}/monitoring/health")
+    assert response.status_code == 200, response.text
     body = response.json()
+    checks = body["data"]["checks"]
     assert body["data"]["status"] == "ok"
-    assert set(body["data"]["checks"]) == {"kafka", "influxdb", "postgres", "redis"}
-    assert set(body["metadata"]) == {"timestamp", "version", "cache_used", "request_id"}
+    assert set(checks) == {"broker", "influxdb", "postgres", "redis", "consumer_lag"}
+    assert all(c["latency_ms"] >= 0 for c in checks.values())
+    assert set(checks["consumer_lag"]["detail"]) == set(api.settings.consumer_groups())
+    assert set(body["metadata"]) == {
+        "timestamp",
+        "version",
+        "api_version",
+        "cache_used",
+        "request_id",
+    }
 
 
-async def test_health_is_503_when_a_dependency_is_down(services: Settings) -> None:
-    broken = services.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
-    async with _client(broken) as client:
-        response = await client.get("/api/v1/monitoring/health")
+async def test_health_is_503_when_a_dependency_is_down(services: object, api: ApiStack) -> None:
+    broken = api_settings(api.settings, redis_url="redis://127.0.0.1:1/0")
+    import httpx
+
+    async with serve(broken) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+        response = await client.get(f"{V1}/monitoring/health")
     assert response.status_code == 503
-    body = response.json()
-    assert body["data"]["status"] == "degraded"
-    assert body["data"]["checks"]["redis"]["healthy"] is False
-    assert body["data"]["checks"]["kafka"]["healthy"] is True
+    checks = response.json()["data"]["checks"]
+    assert response.json()["data"]["status"] == "degraded"
+    assert checks["redis"]["healthy"] is False
+    assert "detail" in checks["redis"]
+    assert checks["broker"]["healthy"] is True
 
 
-async def test_metrics_are_prometheus_text(services: Settings) -> None:
-    from marketpulse.metrics import DEADLETTERS
-
+async def test_metrics_are_prometheus_text(api: ApiStack) -> None:
     DEADLETTERS.labels(reason="malformed").inc(0)
-    async with _client(services) as client:
-        response = await client.get("/api/v1/monitoring/metrics")
+    await api.client.get(f"{V1}/market-data/AAPL/quote")  # a 401, counted by route and status
+    response = await api.client.get(f"{V1}/monitoring/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     assert 'marketpulse_deadletters_total{reason="malformed"}' in response.text
+    assert (
+        'marketpulse_api_request_seconds_count{method="GET",route="/market-data/{symbol}/quote",status="401"}'
+        in response.text
+    )
+
+
+async def test_jobs_list_and_detail(api: ApiStack) -> None:
+    jobs = JobRepository(api.pool)
+    job = await jobs.create(["AAPL", "MSFT"], "replay")
+    await jobs.record_results([JobResult(job_id=job.job_id, symbol="AAPL", records=10, errors=1)])
+    analyst = await sign_in(api.client, api.pool, "analyst")
+    listed = await api.client.get(f"{V1}/monitoring/jobs", headers=analyst.headers)
+    assert str(job.job_id) in {j["job_id"] for j in listed.json()["data"]}
+    detail = await api.client.get(f"{V1}/monitoring/jobs/{job.job_id}", headers=analyst.headers)
+    assert detail.json()["data"]["job"]["records_processed"] == 10
+    assert detail.json()["data"]["results"][0]["symbol"] == "AAPL"
+    missing = await api.client.get(
+        f"{V1}/monitoring/jobs/00000000-0000-0000-0000-000000000000", headers=analyst.headers
+    )
+    assert_error(missing, 404, "NOT_FOUND")
+
+
+async def test_storage_health_stats_and_retention(api: ApiStack) -> None:
+    analyst = await sign_in(api.client, api.pool, "analyst")
+    admin = await sign_in(api.client, api.pool, "admin")
+    health = await api.client.get(f"{V1}/storage/health", headers=analyst.headers)
+    assert set(health.json()["data"]["checks"]) == {"influxdb", "postgres", "redis"}
+    stats = await api.client.get(f"{V1}/storage/stats", headers=analyst.headers)
+    tables = {t["table"] for t in stats.json()["data"]["postgres"]["tables"]}
+    assert {"users", "signals", "audit_logs"} <= tables
+    policies = await api.client.get(f"{V1}/storage/retention", headers=analyst.headers)
+    names = {p["name"] for p in policies.json()["data"]}
+    assert {"quotes_30d", "raw_1y", "daily_10y", "indicators_5y"} <= names
+
+    changed = await api.client.put(
+        f"{V1}/storage/retention/quotes_30d", json={"duration": "45d"}, headers=admin.headers
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["data"]["duration"] == "1080h0m0s"
+    audit = await AuditRepository(api.pool).recent(admin.user.user_id, "storage.retention")
+    assert audit[0].detail == {"duration": "45d"}
+    bad = await api.client.put(
+        f"{V1}/storage/retention/quotes_30d", json={"duration": "45 days"}, headers=admin.headers
+    )
+    assert_error(bad, 422)
+    missing = await api.client.put(
+        f"{V1}/storage/retention/nope", json={"duration": "45d"}, headers=admin.headers
+    )
+    assert_error(missing, 404)

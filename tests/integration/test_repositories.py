@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import uuid4
 
 import asyncpg
 import pytest
@@ -105,14 +106,14 @@ async def test_users_and_sessions(pool: asyncpg.Pool) -> None:
     assert changed is not None
     assert (changed.roles, changed.is_active) == (["admin"], False)
     now = datetime.now(UTC)
-    live = await sessions.create(user.user_id, "h1", now + timedelta(days=7))
-    old = await sessions.create(user.user_id, "h2", now - timedelta(seconds=1))
+    live = await sessions.create(uuid4(), user.user_id, "h1", now + timedelta(days=7))
+    old = await sessions.create(uuid4(), user.user_id, "h2", now - timedelta(seconds=1))
     assert await sessions.active(live.session_id, now) == live
     assert await sessions.active(old.session_id, now) is None
     assert await sessions.revoke(live.session_id) is True
     assert await sessions.revoke(live.session_id) is False
     assert await sessions.active(live.session_id, now) is None
-    other = await sessions.create(user.user_id, "h3", now + timedelta(days=1))
+    other = await sessions.create(uuid4(), user.user_id, "h3", now + timedelta(days=1))
     assert await sessions.revoke_all(user.user_id) == 2  # h2 (expired, not revoked) and h3
     assert await sessions.active(other.session_id, now) is None
     assert await sessions.purge_expired(now) >= 1

@@ -90,9 +90,9 @@ def test_a_tampered_payload_is_refused() -> None:
 
 def test_a_refresh_token_is_not_an_access_token_and_back() -> None:
     refresh = issue(SECRET, "user-1", "session-1", "refresh", [], NOW)
-    with pytest.raises(AuthError, match="refresh token where an access token"):
+    with pytest.raises(AuthError, match="refresh token given where access token"):
         verify(SECRET, refresh, "access", NOW)
-    with pytest.raises(AuthError, match="access token where an refresh token"):
+    with pytest.raises(AuthError, match="access token given where refresh token"):
         verify(SECRET, access(), "refresh", NOW)
     assert verify(SECRET, refresh, "refresh", NOW + dt.timedelta(days=6)).session == "session-1"
 

@@ -1,32 +1,65 @@
-"""``/monitoring``: deep health of every dependency, and Prometheus metrics."""
+"""``/monitoring``: deep health, Prometheus metrics and ingestion jobs."""
 
 from __future__ import annotations
 
-import asyncio
+from typing import Annotated, Any
+from uuid import UUID
 
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from marketpulse.api.envelope import success
-from marketpulse.services import stack
-from marketpulse.settings import Settings
+from marketpulse.api.deps import StoresDep, require
+from marketpulse.api.envelope import respond
+from marketpulse.api.errors import not_found
+from marketpulse.api.health import deep_checks
+from marketpulse.api.params import limit_param
+from marketpulse.api.security import Claims
+from marketpulse.schemas.api import Envelope
+from marketpulse.storage.repositories.jobs import Job, JobRepository, JobStatus
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"])
+JobReader = Annotated[Claims, Depends(require("jobs:read"))]
 
 
-@router.get("/health")
-async def health(request: Request) -> JSONResponse:
-    """Probe the broker, InfluxDB, PostgreSQL and Redis; 503 when any is down."""
-    settings: Settings = request.app.state.settings
-    statuses = await asyncio.to_thread(stack.status, settings)
-    checks = {s.name: {"address": s.address, "healthy": s.healthy} for s in statuses}
-    healthy = all(s.healthy for s in statuses)
-    body = success({"status": "ok" if healthy else "degraded", "checks": checks})
-    return JSONResponse(body, status_code=200 if healthy else 503)
+@router.get(
+    "/health",
+    response_model=Envelope[dict[str, Any]],
+    responses={503: {"description": "a dependency is down"}},
+)
+async def health(request: Request, stores: StoresDep) -> Response:
+    """The broker, InfluxDB, PostgreSQL, Redis and consumer lag; 503 when any is down. Open
+    to all, for load balancers and orchestrators."""
+    checks = await deep_checks(stores)
+    healthy = all(c["healthy"] for c in checks.values())
+    body = {"status": "ok" if healthy else "degraded", "checks": checks}
+    return respond(request, body, status_code=200 if healthy else 503)
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}}
+)
 async def metrics() -> Response:
     """Every Prometheus metric of this process, in the text format."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/jobs", response_model=Envelope[list[Job]])
+async def jobs(
+    request: Request,
+    stores: StoresDep,
+    _: JobReader,
+    status: JobStatus | None = None,
+    limit: Annotated[int, limit_param(500)] = 50,
+) -> Response:
+    """Recent ingestion jobs, newest first."""
+    return respond(request, await JobRepository(stores.pool).recent(status, limit))
+
+
+@router.get("/jobs/{job_id}", response_model=Envelope[dict[str, Any]])
+async def job(request: Request, job_id: UUID, stores: StoresDep, _: JobReader) -> Response:
+    """One job with its per-symbol results."""
+    repository = JobRepository(stores.pool)
+    found = await repository.get(job_id)
+    if found is None:
+        raise not_found("job", job_id=str(job_id))
+    return respond(request, {"job": found, "results": await repository.results(job_id)})

@@ -34,6 +34,8 @@ class SignalRepository:
         end: int | None = None,
         kind: str | None = None,
         limit: int = 100,
+        name: str | None = None,
+        direction: str | None = None,
     ) -> list[Signal]:
         """A symbol's signals, newest first, within ``[start, end)`` bar starts (ns)."""
         rows = await self.pool.fetch(
@@ -43,6 +45,8 @@ class SignalRepository:
                   AND ($3::bigint IS NULL OR ts >= $3)
                   AND ($4::bigint IS NULL OR ts < $4)
                   AND ($5::text IS NULL OR kind = $5)
+                  AND ($7::text IS NULL OR name = $7)
+                  AND ($8::text IS NULL OR direction = $8)
                 ORDER BY ts DESC, name LIMIT $6""",
             symbol,
             granularity,
@@ -50,5 +54,7 @@ class SignalRepository:
             end,
             kind,
             limit,
+            name,
+            direction,
         )
         return [Signal.model_validate(dict(row)) for row in rows]

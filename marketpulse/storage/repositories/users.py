@@ -8,7 +8,10 @@ from uuid import UUID
 import asyncpg
 from pydantic import BaseModel, ConfigDict
 
-_USER_COLUMNS = "user_id, username, email, password_hash, full_name, is_active, roles, created_at"
+_USER_COLUMNS = (
+    "user_id, username, email, password_hash, full_name, is_active, roles, created_at, "
+    "totp_secret, totp_enabled, totp_last_step"
+)
 _SESSION_COLUMNS = "session_id, user_id, refresh_token_hash, expires_at, revoked_at, created_at"
 
 
@@ -25,6 +28,9 @@ class User(BaseModel):
     is_active: bool
     roles: list[str]
     created_at: datetime
+    totp_secret: str | None = None
+    totp_enabled: bool = False
+    totp_last_step: int = 0
 
 
 class UserSession(BaseModel):
@@ -94,6 +100,35 @@ class UserRepository:
         )
         return None if row is None else User.model_validate(dict(row))
 
+    async def set_totp(self, user_id: UUID, secret: str | None, enabled: bool) -> None:
+        """Store a TOTP secret (enrolment) and whether it is required at login."""
+        await self.pool.execute(
+            """UPDATE users SET totp_secret = $2, totp_enabled = $3, totp_last_step = 0,
+                                updated_at = now() WHERE user_id = $1""",
+            user_id,
+            secret,
+            enabled,
+        )
+
+    async def use_totp_step(self, user_id: UUID, step: int) -> bool:
+        """Mark a TOTP time step as used; False when it (or a later one) was used already."""
+        status = await self.pool.execute(
+            "UPDATE users SET totp_last_step = $2 WHERE user_id = $1 AND totp_last_step < $2",
+            user_id,
+            step,
+        )
+        return bool(status.endswith(" 1"))
+
+    async def counts(self) -> dict[str, int]:
+        """Users in all, active, with TOTP on, and per role."""
+        row = await self.pool.fetchrow(
+            """SELECT count(*) AS total, count(*) FILTER (WHERE is_active) AS active,
+                      count(*) FILTER (WHERE totp_enabled) AS totp,
+                      count(*) FILTER (WHERE 'admin' = ANY(roles)) AS admins
+               FROM users"""
+        )
+        return {key: int(value) for key, value in dict(row).items()}
+
 
 class SessionRepository:
     """The ``user_sessions`` table."""
@@ -102,12 +137,13 @@ class SessionRepository:
         self.pool = pool
 
     async def create(
-        self, user_id: UUID, refresh_token_hash: str, expires_at: datetime
+        self, session_id: UUID, user_id: UUID, refresh_token_hash: str, expires_at: datetime
     ) -> UserSession:
         """Open a session."""
         row = await self.pool.fetchrow(
-            f"""INSERT INTO user_sessions (user_id, refresh_token_hash, expires_at)
-                VALUES ($1, $2, $3) RETURNING {_SESSION_COLUMNS}""",
+            f"""INSERT INTO user_sessions (session_id, user_id, refresh_token_hash, expires_at)
+                VALUES ($1, $2, $3, $4) RETURNING {_SESSION_COLUMNS}""",
+            session_id,
             user_id,
             refresh_token_hash,
             expires_at,
@@ -123,6 +159,36 @@ class SessionRepository:
             now,
         )
         return None if row is None else UserSession.model_validate(dict(row))
+
+    async def rotate(
+        self, session_id: UUID, old_hash: str, new_hash: str, expires_at: datetime
+    ) -> bool:
+        """Replace the refresh token if ``old_hash`` is still the current one; False means the
+        presented token was already rotated away (a reuse) or the session is closed."""
+        status = await self.pool.execute(
+            """UPDATE user_sessions SET refresh_token_hash = $3, expires_at = $4
+               WHERE session_id = $1 AND refresh_token_hash = $2 AND revoked_at IS NULL""",
+            session_id,
+            old_hash,
+            new_hash,
+            expires_at,
+        )
+        return bool(status.endswith(" 1"))
+
+    async def open_sessions(self, user_id: UUID) -> list[UUID]:
+        """Ids of a user's sessions not revoked yet."""
+        rows = await self.pool.fetch(
+            "SELECT session_id FROM user_sessions WHERE user_id = $1 AND revoked_at IS NULL",
+            user_id,
+        )
+        return [row["session_id"] for row in rows]
+
+    async def count_active(self, now: datetime) -> int:
+        """Sessions neither revoked nor expired."""
+        value = await self.pool.fetchval(
+            "SELECT count(*) FROM user_sessions WHERE revoked_at IS NULL AND expires_at > $1", now
+        )
+        return int(value)
 
     async def revoke(self, session_id: UUID) -> bool:
         """Revoke one session; return whether it was active."""

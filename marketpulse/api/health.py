@@ -1,0 +1,64 @@
+"""Deep health: each dependency probed concurrently, each with its own deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable
+from typing import Any
+
+from marketpulse.api.deps import Stores
+from marketpulse.services.probes import kafka_api_versions
+from marketpulse.streams.lag import group_lag
+
+_DEADLINE_S = 3.0
+
+
+async def _timed(check: Awaitable[Any]) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        detail = await asyncio.wait_for(check, _DEADLINE_S)
+        healthy = detail is not False
+    except Exception as exc:
+        detail, healthy = f"{type(exc).__name__}: {exc}", False
+    out: dict[str, Any] = {
+        "healthy": healthy,
+        "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
+    if detail not in (True, False, None):
+        out["detail"] = detail
+    return out
+
+
+async def _postgres(stores: Stores) -> bool:
+    return bool(await stores.pool.fetchval("SELECT 1") == 1)
+
+
+async def _redis(stores: Stores) -> bool:
+    return bool(await stores.redis.ping())
+
+
+async def _broker(stores: Stores) -> bool:
+    host, port = stores.settings.kafka_address
+    return await asyncio.to_thread(kafka_api_versions, host, port)
+
+
+async def _lag(stores: Stores) -> dict[str, int | None]:
+    return await group_lag(stores.settings, stores.settings.consumer_groups())
+
+
+async def storage_checks(stores: Stores) -> dict[str, dict[str, Any]]:
+    """InfluxDB, PostgreSQL and Redis."""
+    names = ("influxdb", "postgres", "redis")
+    results = await asyncio.gather(
+        _timed(stores.influx.ping()), _timed(_postgres(stores)), _timed(_redis(stores))
+    )
+    return dict(zip(names, results, strict=True))
+
+
+async def deep_checks(stores: Stores) -> dict[str, dict[str, Any]]:
+    """The stores, the broker, and the lag of the worker's and sinks' consumer groups."""
+    storage, broker, lag = await asyncio.gather(
+        storage_checks(stores), _timed(_broker(stores)), _timed(_lag(stores))
+    )
+    return {**storage, "broker": broker, "consumer_lag": lag}

@@ -1,0 +1,159 @@
+"""The edge of every request, as plain ASGI (no per-request task or body copy):
+
+* a request id (a sane ``X-Request-ID`` from the client, or a new one), echoed back;
+* the ``API-Version`` header: absent or ``1`` is served, anything else is a 400;
+* bodies over ``api_max_body_bytes`` get a 413, by ``Content-Length`` or while streaming;
+* security headers (CSP, nosniff, frame options, referrer policy; HSTS over HTTPS), the rate
+  limit headers the limiter left in the request state, ``no-store`` on auth responses;
+* one access log line and latency metric per request. The query string is never logged: it can
+  hold a WebSocket token.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from marketpulse import metrics
+from marketpulse.api.envelope import API_VERSION, JSON, error_body
+
+log = logging.getLogger("marketpulse.api.access")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_ACCEPTED_VERSIONS = {"1", "v1", "1.0"}
+_API_CSP = b"default-src 'none'; frame-ancestors 'none'"
+# Swagger UI and ReDoc load their scripts and styles from jsDelivr.
+_DOCS_CSP = (
+    b"default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    b"font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com; "
+    b"worker-src blob:; frame-ancestors 'none'"
+)
+_DOCS = ("/docs", "/redoc", "/openapi.json")
+_STATIC_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"api-version", API_VERSION.encode()),
+]
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class EdgeMiddleware:
+    """See the module docstring."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["request_id"] = rid
+        if scope["type"] == "websocket":
+            await self.app(scope, receive, send)
+            return
+
+        started = time.perf_counter()
+        status = [500]
+        path: str = scope["path"]
+        version = headers.get(b"api-version")
+        if version is not None and version.decode("latin-1").strip() not in _ACCEPTED_VERSIONS:
+            await self._reject(
+                send, rid, 400, "UNSUPPORTED_API_VERSION", "only API version 1 is served"
+            )
+            self._log(scope, 400, started)
+            return
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            await self._reject(send, rid, 413, "PAYLOAD_TOO_LARGE", self._too_large_text())
+            self._log(scope, 413, started)
+            return
+
+        received = 0
+        started_response = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    raise _TooLarge
+            return message
+
+        async def decorated_send(message: Message) -> None:
+            nonlocal started_response
+            if message["type"] == "http.response.start":
+                started_response = True
+                status[0] = message["status"]
+                extra = [(b"x-request-id", rid.encode()), *_STATIC_HEADERS]
+                extra.append(
+                    (b"content-security-policy", _DOCS_CSP if path.startswith(_DOCS) else _API_CSP)
+                )
+                if scope.get("scheme") == "https":
+                    extra.append(
+                        (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+                    )
+                if "/auth/" in path:
+                    extra.append((b"cache-control", b"no-store"))
+                for name, value in state.get("rate_limit_headers", ()):
+                    extra.append((name.encode(), value.encode()))
+                message["headers"] = [*message.get("headers", ()), *extra]
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, decorated_send)
+        except _TooLarge:
+            if started_response:
+                raise
+            await self._reject(send, rid, 413, "PAYLOAD_TOO_LARGE", self._too_large_text())
+            status[0] = 413
+        finally:
+            self._log(scope, status[0], started)
+
+    def _too_large_text(self) -> str:
+        return f"request bodies are limited to {self.max_body} bytes"
+
+    async def _reject(self, send: Send, rid: str, status: int, code: str, message: str) -> None:
+        body = error_body(rid, code, message)
+        headers = [
+            (b"content-type", JSON.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-request-id", rid.encode()),
+            *_STATIC_HEADERS,
+            (b"content-security-policy", _API_CSP),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    @staticmethod
+    def _log(scope: Scope, status: int, started: float) -> None:
+        elapsed = time.perf_counter() - started
+        route = scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        metrics.API_REQUESTS.labels(scope["method"], template, str(status)).observe(elapsed)
+        if log.isEnabledFor(logging.INFO):
+            state = scope.get("state", {})
+            log.info(
+                "%s %s %d %.1fms request=%s user=%s",
+                scope["method"],
+                scope["path"],
+                status,
+                elapsed * 1000,
+                state.get("request_id"),
+                state.get("user_id", "-"),
+            )

@@ -1,0 +1,120 @@
+"""Sliding-window rate limits in Redis: per client IP, per user and per endpoint group.
+
+Each limit is a sorted set of request times (``rate_limit:{scope}:{id}[:{group}]``, SPEC.md's
+``rate_limit:{ip}:{endpoint}`` family). One Lua script checks every limit that applies to a
+request and, only if all allow it, records the request in each: the check is atomic, so
+concurrent requests cannot overshoot, and a refused request does not use up the window. Times
+come from the Redis server's clock, so several API processes agree.
+
+When Redis is unreachable the limiter lets requests through (and logs it): a cache outage must
+not take the API down.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+_SLIDING_WINDOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[1])
+local tightest, remaining, reset = 0, -1, 0
+for i, key in ipairs(KEYS) do
+  local limit = tonumber(ARGV[2 + i])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  local count = redis.call('ZCARD', key)
+  local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  local until_free = window
+  if oldest[2] then until_free = tonumber(oldest[2]) + window - now end
+  if count >= limit then
+    return {0, i, limit, 0, until_free}
+  end
+  if remaining < 0 or limit - count - 1 < remaining then
+    tightest, remaining, reset = i, limit - count - 1, until_free
+  end
+end
+for _, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now, ARGV[2])
+  redis.call('PEXPIRE', key, window)
+end
+return {1, tightest, tonumber(ARGV[2 + tightest]), remaining, reset}
+"""
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One limit that applies to a request: a key and how many requests it allows."""
+
+    scope: str  # ip, user or endpoint
+    key: str
+    limit: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome for the tightest limit involved."""
+
+    allowed: bool
+    scope: str
+    limit: int
+    remaining: int
+    reset_ms: int
+
+    def headers(self) -> list[tuple[str, str]]:
+        """``X-RateLimit-*``, and ``Retry-After`` when refused."""
+        reset_s = str(max(1, -(-self.reset_ms // 1000)))
+        out = [
+            ("x-ratelimit-limit", str(self.limit)),
+            ("x-ratelimit-remaining", str(self.remaining)),
+            ("x-ratelimit-reset", reset_s),
+            ("x-ratelimit-scope", self.scope),
+        ]
+        if not self.allowed:
+            out.append(("retry-after", reset_s))
+        return out
+
+
+class RateLimiter:
+    """Checks and records requests against their limits."""
+
+    def __init__(self, client: aioredis.Redis, window_s: int) -> None:
+        self.window_ms = window_s * 1000
+        self._script = client.register_script(_SLIDING_WINDOW)
+
+    async def hit(self, limits: list[Limit]) -> Decision | None:
+        """Count one request against every limit, unless one of them is used up. None when
+        Redis cannot be asked."""
+        keys = [limit.key for limit in limits]
+        args: list[int | str] = [self.window_ms, uuid.uuid4().hex, *(x.limit for x in limits)]
+        try:
+            allowed, index, limit, remaining, reset = await self._script(keys=keys, args=args)
+        except (RedisError, OSError) as exc:
+            log.warning("rate limits not enforced, Redis failed: %s", exc)
+            return None
+        scope = limits[int(index) - 1].scope if index else limits[0].scope
+        return Decision(bool(allowed), scope, int(limit), int(remaining), int(reset))
+
+
+def limits_for(
+    ip: str,
+    user_id: str | None,
+    group: str | None,
+    ip_limit: int,
+    user_limit: int,
+    group_limits: dict[str, int],
+) -> list[Limit]:
+    """The limits of one request: its IP, its user if signed in, its endpoint group if limited."""
+    out = [Limit("ip", f"rate_limit:ip:{ip}", ip_limit)]
+    if user_id is not None:
+        out.append(Limit("user", f"rate_limit:user:{user_id}", user_limit))
+    if group is not None and group in group_limits:
+        client = f"user:{user_id}" if user_id is not None else f"ip:{ip}"
+        out.append(Limit("endpoint", f"rate_limit:{client}:{group}", group_limits[group]))
+    return out

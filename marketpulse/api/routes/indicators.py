@@ -1,0 +1,124 @@
+"""``/indicators/{symbol}/{name}``: every indicator of the engine, with parameters.
+
+Values the stream keeps (``MARKETPULSE_INDICATORS``) are read from InfluxDB. Other parameters
+are computed on demand, by the same engine, over the stored bars up to ``to`` (at most
+``api_compute_max_bars`` of them, so averages with long memory start from the same history the
+stream had when the store holds it all); that needs the analyst role.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from functools import cache
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from marketpulse.analytics.indicators.on_demand import compute, spec_of
+from marketpulse.analytics.indicators.registry import IndicatorSet, UnknownIndicator, build
+from marketpulse.api.caching import cached
+from marketpulse.api.deps import CurrentClaims, StoresDep, permit, rate_group
+from marketpulse.api.errors import ApiError
+from marketpulse.api.params import (
+    From,
+    Granularity,
+    SymbolPath,
+    To,
+    limit_param,
+    served_granularity,
+    time_range,
+)
+from marketpulse.schemas.api import Envelope
+from marketpulse.storage import history
+
+router = APIRouter(prefix="/indicators", tags=["indicators"])
+
+
+@cache
+def _streamed(specs: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(IndicatorSet(specs).outputs())
+
+
+@router.get(
+    "/{symbol}/{name}",
+    response_model=Envelope[dict[str, Any]],
+    openapi_extra=rate_group("indicators"),
+)
+async def indicator(
+    request: Request,
+    symbol: SymbolPath,
+    name: Annotated[
+        str,
+        Path(
+            pattern=r"^[A-Za-z]{2,12}$",
+            description="sma, ema, wma, dema, tema, rsi, macd, stoch, stochf, bb (bollinger), "
+            "trange, atr, adx, di, obv, cci, willr, roc, mfi, vwap",
+            examples=["rsi"],
+        ),
+    ],
+    claims: CurrentClaims,
+    stores: StoresDep,
+    params: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            pattern=r"^[0-9.,]+$|^session$",
+            description="the engine's parameters, comma-separated: 20 (sma), 12,26,9 (macd), "
+            "20,2 (bollinger); defaults as TA-Lib's",
+            examples=["14"],
+        ),
+    ] = None,
+    granularity: Granularity = "1d",
+    start: From = None,
+    end: To = None,
+    limit: Annotated[int, limit_param(5000)] = 500,
+) -> Response:
+    """An indicator's values per bar, oldest first: stored, or computed for other parameters."""
+    permit(claims, "indicators:read")
+    symbol = symbol.upper()
+    served_granularity(granularity, stores.settings.granularities)
+    begin, finish = time_range(start, end)
+    try:
+        spec = spec_of(name, params)
+        outputs = build(spec).outputs
+    except UnknownIndicator as exc:
+        raise ApiError(400, str(exc), code="INVALID_INDICATOR") from exc
+    stored = set(outputs) <= _streamed(tuple(stores.settings.indicators))
+    if not stored:
+        why = f"{spec} is not streamed, so it is computed: "
+        permit(claims, "indicators:compute", why, streamed=sorted(stores.settings.indicators))
+
+    async def produce() -> dict[str, Any]:
+        if stored:
+            rows = await history.indicator_values(
+                stores.influx, symbol, granularity, outputs, begin, finish, limit
+            )
+        else:
+            bars = await history.bars(
+                stores.influx,
+                symbol,
+                granularity,
+                None,
+                finish,
+                stores.settings.api_compute_max_bars,
+            )
+            computed = await asyncio.to_thread(compute, spec, bars)
+            rows = [r for r in computed if begin is None or r["ts"] >= begin][-limit:]
+        return {
+            "symbol": symbol,
+            "granularity": granularity,
+            "indicator": spec,
+            "outputs": list(outputs),
+            "source": "stored" if stored else "computed",
+            "values": rows,
+        }
+
+    key = {
+        "symbol": symbol,
+        "spec": spec,
+        "g": granularity,
+        "from": begin,
+        "to": finish,
+        "limit": limit,
+    }
+    return await cached(request, stores, key, [symbol], produce)

@@ -1,0 +1,154 @@
+"""``/market-data``: the latest quote, daily and intraday bars, batches and symbol search."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from marketpulse.analytics.granularity import parse_granularity
+from marketpulse.api.caching import cached
+from marketpulse.api.deps import StoresDep, rate_group, require
+from marketpulse.api.envelope import respond
+from marketpulse.api.errors import ApiError
+from marketpulse.api.params import (
+    From,
+    Granularity,
+    SymbolPath,
+    To,
+    is_symbol,
+    limit_param,
+    served_granularity,
+    time_range,
+)
+from marketpulse.errors import StoreError
+from marketpulse.schemas.api import BatchRequest, Envelope
+from marketpulse.storage import history
+from marketpulse.storage.repositories.symbols import SymbolInfo, SymbolRepository
+
+router = APIRouter(
+    prefix="/market-data",
+    tags=["market-data"],
+    dependencies=[Depends(require("market_data:read"))],
+)
+_DAY_NS = 86_400 * 10**9
+
+
+async def _quote(stores: StoresDep, symbol: str) -> dict[str, Any] | None:
+    try:
+        latest = await stores.latest.get(symbol, "quote", "tick")
+    except StoreError:
+        latest = None  # Redis down: InfluxDB still has it
+    if latest is not None:
+        return latest
+    return await history.last_quote(stores.influx, symbol)
+
+
+async def _missing(stores: StoresDep, symbol: str, what: str) -> ApiError:
+    """404: NO_DATA for a listed symbol, UNKNOWN_SYMBOL (with suggestions) otherwise."""
+    symbols = SymbolRepository(stores.pool)
+    if await symbols.get(symbol) is not None:
+        return ApiError(404, f"no {what} for {symbol} yet", code="NO_DATA")
+    suggestions = [s.symbol for s in await symbols.search(symbol, 3)]
+    return ApiError(
+        404,
+        f"unknown symbol {symbol}",
+        code="UNKNOWN_SYMBOL",
+        details={"symbol": symbol, "suggestions": suggestions},
+    )
+
+
+@router.get("/search", response_model=Envelope[list[SymbolInfo]])
+async def search(
+    request: Request,
+    stores: StoresDep,
+    q: Annotated[str, Query(min_length=1, max_length=100, examples=["app"])],
+    limit: Annotated[int, limit_param(100)] = 20,
+) -> Response:
+    """Symbols whose ticker, name, sector or exchange start with the words of ``q``."""
+    return respond(request, await SymbolRepository(stores.pool).search(q, limit))
+
+
+@router.post(
+    "/batch",
+    response_model=Envelope[dict[str, dict[str, Any] | None]],
+    openapi_extra=rate_group("batch"),
+)
+async def batch(request: Request, body: BatchRequest, stores: StoresDep) -> Response:
+    """The latest quote, bar or indicators of many symbols (``null`` where there is none)."""
+    symbols = list(dict.fromkeys(s.upper() for s in body.symbols))
+    limit = stores.settings.api_batch_max
+    if len(symbols) > limit:
+        raise ApiError(400, f"at most {limit} symbols per batch", code="BATCH_TOO_LARGE")
+    for symbol in symbols:
+        if not is_symbol(symbol):
+            raise ApiError(400, "not a symbol", code="INVALID_SYMBOL", details={"symbol": symbol})
+    if body.type == "quote":
+        found = await asyncio.gather(*(_quote(stores, s) for s in symbols))
+    else:
+        granularity = served_granularity(body.granularity, stores.settings.granularities)
+        found = await stores.latest.get_many(symbols, body.type, granularity)
+    return respond(request, dict(zip(symbols, found, strict=True)))
+
+
+@router.get("/{symbol}/quote", response_model=Envelope[dict[str, Any]])
+async def quote(request: Request, symbol: SymbolPath, stores: StoresDep) -> Response:
+    """The latest quote: from Redis, or from InfluxDB when Redis has none."""
+    symbol = symbol.upper()
+    found = await _quote(stores, symbol)
+    if found is None:
+        raise await _missing(stores, symbol, "quote")
+    return respond(request, found)
+
+
+async def _bars(
+    request: Request,
+    stores: StoresDep,
+    symbol: str,
+    granularity: str,
+    start: int | None,
+    end: int | None,
+    limit: int,
+) -> Response:
+    async def produce() -> list[dict[str, Any]]:
+        rows = await history.bars(stores.influx, symbol, granularity, start, end, limit)
+        if not rows and await SymbolRepository(stores.pool).get(symbol) is None:
+            raise await _missing(stores, symbol, "bars")
+        return rows
+
+    params = {"g": granularity, "from": start, "to": end, "limit": limit}
+    return await cached(request, stores, {"symbol": symbol, **params}, [symbol], produce)
+
+
+@router.get("/{symbol}/daily", response_model=Envelope[list[dict[str, Any]]])
+async def daily(
+    request: Request,
+    symbol: SymbolPath,
+    stores: StoresDep,
+    start: From = None,
+    end: To = None,
+    limit: Annotated[int, limit_param(5000)] = 365,
+) -> Response:
+    """Daily bars in ``[from, to)``, oldest first (the newest ``limit`` of them)."""
+    granularity = served_granularity("1d", stores.settings.granularities)
+    begin, finish = time_range(start, end)
+    return await _bars(request, stores, symbol.upper(), granularity, begin, finish, limit)
+
+
+@router.get("/{symbol}/intraday", response_model=Envelope[list[dict[str, Any]]])
+async def intraday(
+    request: Request,
+    symbol: SymbolPath,
+    stores: StoresDep,
+    granularity: Granularity = "1m",
+    start: From = None,
+    end: To = None,
+    limit: Annotated[int, limit_param(5000)] = 500,
+) -> Response:
+    """Intraday bars (``granularity`` under a day) in ``[from, to)``, oldest first."""
+    served_granularity(granularity, stores.settings.granularities)
+    if parse_granularity(granularity) >= _DAY_NS:
+        raise ApiError(400, "use /daily for daily bars", code="INVALID_GRANULARITY")
+    begin, finish = time_range(start, end)
+    return await _bars(request, stores, symbol.upper(), granularity, begin, finish, limit)

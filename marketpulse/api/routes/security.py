@@ -1,0 +1,93 @@
+"""``/security`` (admin only): status, effective configuration, the audit log, user roles."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from marketpulse.api import accounts, security
+from marketpulse.api.deps import StoresDep, require
+from marketpulse.api.envelope import respond
+from marketpulse.api.errors import not_found
+from marketpulse.api.params import limit_param
+from marketpulse.api.security import Claims
+from marketpulse.schemas.api import Envelope, RolesUpdate, UserOut
+from marketpulse.storage.repositories.audit import AuditEntry, AuditRepository
+from marketpulse.storage.repositories.users import SessionRepository, UserRepository
+
+router = APIRouter(prefix="/security", tags=["security"])
+Admin = Annotated[Claims, Depends(require("security:read"))]
+UserAdmin = Annotated[Claims, Depends(require("users:admin"))]
+_SHOWN = (
+    "env", "api_trust_proxy", "api_cors_origins", "api_max_body_bytes", "api_rate_window_s",
+    "api_rate_ip", "api_rate_user", "api_rate_endpoints", "api_registration_open", "jwt_secret",
+)  # fmt: skip
+
+
+@router.get("/status", response_model=Envelope[dict[str, Any]])
+async def status(request: Request, stores: StoresDep, _: Admin) -> Response:
+    """Users, open sessions, and failed sign-ins over the last hour."""
+    since = stores.now() - dt.timedelta(hours=1)
+    audit = AuditRepository(stores.pool)
+    failed = await audit.recent(action="auth.login_failed", since=since, limit=10_000)
+    reused = await audit.recent(action="auth.refresh_reuse", since=since, limit=10_000)
+    body = {
+        "users": await UserRepository(stores.pool).counts(),
+        "active_sessions": await SessionRepository(stores.pool).count_active(stores.now()),
+        "last_hour": {"failed_logins": len(failed), "refresh_token_reuse": len(reused)},
+    }
+    return respond(request, body)
+
+
+@router.get("/config", response_model=Envelope[dict[str, Any]])
+async def config(request: Request, stores: StoresDep, _: Admin) -> Response:
+    """The security-relevant settings (secrets masked), token lifetimes and the role matrix."""
+    masked = stores.settings.masked()
+    body = {
+        "settings": {name: masked[name] for name in _SHOWN},
+        "tokens": {
+            "algorithm": security.ALGORITHM,
+            "access_ttl_s": int(security.ACCESS_TTL.total_seconds()),
+            "refresh_ttl_s": int(security.REFRESH_TTL.total_seconds()),
+            "mfa_ttl_s": int(security.MFA_TTL.total_seconds()),
+        },
+        "permissions": {action: str(role) for action, role in security.PERMISSIONS.items()},
+    }
+    return respond(request, body)
+
+
+@router.get("/audit", response_model=Envelope[list[AuditEntry]])
+async def audit(
+    request: Request,
+    stores: StoresDep,
+    _: Admin,
+    user_id: UUID | None = None,
+    action: Annotated[str | None, Query(max_length=100, pattern=r"^[a-z_.]+$")] = None,
+    since: dt.datetime | None = None,
+    limit: Annotated[int, limit_param(1000)] = 100,
+) -> Response:
+    """Audit entries, newest first, by user, action and time."""
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=dt.UTC)
+    entries = await AuditRepository(stores.pool).recent(user_id, action, since, limit)
+    return respond(request, entries)
+
+
+@router.put("/users/{user_id}/roles", response_model=Envelope[UserOut])
+async def set_roles(
+    request: Request, user_id: UUID, body: RolesUpdate, stores: StoresDep, claims: UserAdmin
+) -> Response:
+    """Give a user roles. Their open sessions are closed, so the new roles apply at once."""
+    roles: list[str] = sorted(set(body.roles))
+    user = await UserRepository(stores.pool).update(user_id, roles=roles)
+    if user is None:
+        raise not_found("user", user_id=str(user_id))
+    for session in await SessionRepository(stores.pool).open_sessions(user_id):
+        await accounts.close_session(stores, str(session))
+    await accounts.audit(
+        stores, request, "security.roles", claims.subject, str(user_id), roles=roles
+    )
+    return respond(request, UserOut.of(user))

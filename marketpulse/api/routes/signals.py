@@ -1,0 +1,49 @@
+"""``/signals/{symbol}``: what the pattern agent detected, from PostgreSQL, newest first."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from marketpulse.api.caching import cached
+from marketpulse.api.deps import StoresDep, require
+from marketpulse.api.params import From, SymbolPath, To, limit_param, served_granularity, time_range
+from marketpulse.schemas.api import Envelope
+from marketpulse.schemas.signals import Signal
+from marketpulse.storage.repositories.signals import SignalRepository
+
+router = APIRouter(
+    prefix="/signals", tags=["signals"], dependencies=[Depends(require("signals:read"))]
+)
+
+
+@router.get("/{symbol}", response_model=Envelope[list[Signal]])
+async def signals(
+    request: Request,
+    symbol: SymbolPath,
+    stores: StoresDep,
+    granularity: Annotated[str | None, Query(max_length=8, examples=["1m"])] = None,
+    kind: Literal["candlestick", "trend", "level", "chart"] | None = None,
+    name: Annotated[
+        str | None, Query(max_length=40, pattern=r"^[a-z0-9_]+$", examples=["cdlengulfing"])
+    ] = None,
+    direction: Literal["bullish", "bearish", "neutral"] | None = None,
+    start: From = None,
+    end: To = None,
+    limit: Annotated[int, limit_param(1000)] = 100,
+) -> Response:
+    """Signals of a symbol filtered by granularity, kind, name, direction and bar time."""
+    symbol = symbol.upper()
+    if granularity is not None:
+        served_granularity(granularity, stores.settings.granularities)
+    begin, finish = time_range(start, end)
+
+    async def produce() -> list[Signal]:
+        return await SignalRepository(stores.pool).query(
+            symbol, granularity, begin, finish, kind, limit, name, direction
+        )
+
+    params = {"symbol": symbol, "g": granularity, "kind": kind, "name": name,
+              "direction": direction, "from": begin, "to": finish, "limit": limit}  # fmt: skip
+    return await cached(request, stores, params, [symbol], produce)

@@ -1,0 +1,58 @@
+"""Consumer lag: how many records each consumer group has yet to process, from its committed
+offsets and the partitions' end offsets.
+
+Committed offsets are read through a consumer of the group that never joins it (no
+subscription), not the admin client: Tansu answers the admin's OffsetFetch in a version
+aiokafka's admin cannot decode, while the consumer's request works on Tansu and Kafka alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from marketpulse.settings import Settings
+from marketpulse.streams import kafka_compat
+from marketpulse.streams.admin import topic_names
+
+
+async def group_lag(settings: Settings, groups: list[str]) -> dict[str, int | None]:
+    """Records behind per group, over the pipeline's topics (None: nothing committed yet)."""
+    kafka_compat.apply(
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms, tansu=settings.kafka_tansu_compat
+    )
+    servers = settings.bootstrap_servers()
+    reader = AIOKafkaConsumer(bootstrap_servers=servers, request_timeout_ms=3000)
+    await reader.start()
+    try:
+        await reader.topics()
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in topic_names(settings)
+            for p in sorted(reader.partitions_for_topic(topic) or ())
+        ]
+        ends = await reader.end_offsets(partitions)
+        lags = await asyncio.gather(*(_lag(servers, g, partitions, ends) for g in groups))
+        return dict(zip(groups, lags, strict=True))
+    finally:
+        await reader.stop()
+
+
+async def _lag(
+    servers: str, group: str, partitions: list[TopicPartition], ends: dict[TopicPartition, int]
+) -> int | None:
+    member = AIOKafkaConsumer(
+        bootstrap_servers=servers, group_id=group, enable_auto_commit=False, request_timeout_ms=3000
+    )
+    await member.start()
+    try:
+        committed = await asyncio.gather(*(member.committed(tp) for tp in partitions))
+    finally:
+        await member.stop()
+    behind = [
+        ends[tp] - offset
+        for tp, offset in zip(partitions, committed, strict=True)
+        if offset is not None
+    ]
+    return sum(max(0, b) for b in behind) if behind else None

@@ -1,0 +1,109 @@
+"""The API served for real (uvicorn on a loopback port, inside the test's event loop), and
+users signed in through it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import uvicorn
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from marketpulse.api.main import create_app
+from marketpulse.api.security import hash_password
+from marketpulse.settings import Settings
+from marketpulse.storage.repositories.users import User, UserRepository
+from tests.kafka_helpers import unique
+from tests.workers import free_port
+
+PASSWORD = "a long enough password"
+SECRET = "test-secret-of-at-least-thirty-two-bytes!"
+
+
+def api_settings(base: Settings, **overrides: Any) -> Settings:
+    """Settings for a test API: a real secret, cheap bcrypt, limits out of the way."""
+    values: dict[str, Any] = {
+        "jwt_secret": SecretStr(SECRET),
+        "bcrypt_rounds": 4,
+        "api_rate_ip": 100_000,
+        "api_rate_user": 100_000,
+        "api_rate_endpoints": {"auth": 100_000, "indicators": 100_000, "batch": 100_000},
+    }
+    values.update(overrides)
+    return base.model_copy(update=values)
+
+
+@contextlib.asynccontextmanager
+async def serve(settings: Settings, app: FastAPI | None = None) -> AsyncIterator[str]:
+    """Serve the API on a free port until the block ends; yield its base URL."""
+    app = app or create_app(settings)
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("the API server stopped during startup")
+        if time.monotonic() > deadline:
+            raise TimeoutError("the API server did not start")
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@dataclass
+class Account:
+    """A user and the tokens of a session."""
+
+    user: User
+    access: str
+    refresh: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The bearer header."""
+        return {"Authorization": f"Bearer {self.access}"}
+
+
+async def make_user(pool: asyncpg.Pool, *roles: str) -> User:
+    """A user with ``roles`` and :data:`PASSWORD`."""
+    name = unique("u").replace("-", "")[:40]
+    return await UserRepository(pool).create(
+        name, f"{name}@example.com", hash_password(PASSWORD, 4), list(roles)
+    )
+
+
+async def sign_in(client: httpx.AsyncClient, pool: asyncpg.Pool, *roles: str) -> Account:
+    """A new user with ``roles``, signed in through the API."""
+    user = await make_user(pool, *roles)
+    response = await client.post(
+        "/api/v1/auth/login", json={"username": user.username, "password": PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    return Account(user, data["access_token"], data["refresh_token"])
+
+
+def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+    """The response is the error envelope with this status (and code); return its error."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error", "metadata"}
+    assert set(body["error"]) == {"code", "message", "details"}
+    assert body["metadata"]["request_id"] == response.headers["x-request-id"]
+    if code is not None:
+        assert body["error"]["code"] == code
+    error: dict[str, Any] = body["error"]
+    return error
