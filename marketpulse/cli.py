@@ -62,6 +62,8 @@ def _api(_args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from marketpulse.api.main import server_options
+
     settings = get_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     uvicorn.run(
@@ -72,11 +74,7 @@ def _api(_args: argparse.Namespace) -> int:
         workers=settings.api_workers,
         loop="uvloop",
         http="httptools",
-        # our edge middleware logs requests without query strings (they may carry tokens)
-        access_log=False,
-        proxy_headers=settings.api_trust_proxy,
-        forwarded_allow_ips="*" if settings.api_trust_proxy else None,
-        server_header=False,
+        **server_options(settings),
     )
     return 0
 

@@ -16,7 +16,7 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from marketpulse.api.main import create_app
+from marketpulse.api.main import create_app, server_options
 from marketpulse.api.security import hash_password
 from marketpulse.settings import Settings
 from marketpulse.storage.repositories.users import User, UserRepository
@@ -45,7 +45,9 @@ async def serve(settings: Settings, app: FastAPI | None = None) -> AsyncIterator
     """Serve the API on a free port until the block ends; yield its base URL."""
     app = app or create_app(settings)
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", **server_options(settings)
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     deadline = time.monotonic() + 20

@@ -1,7 +1,7 @@
 """Every error becomes ``{error{code, message, details}, metadata}`` with a fitting status.
 
 Validation errors never echo the offending input back (it may be a password); store outages are
-503 with Retry-After; anything unexpected is a 500 whose details hold only the request id.
+503 with Retry-After. Anything unexpected becomes a 500 in the edge middleware (see there).
 """
 
 from __future__ import annotations
@@ -95,15 +95,14 @@ async def _auth_error(request: Request, exc: Exception) -> Response:
     return error_response(request, error)
 
 
-async def _store_error(request: Request, exc: Exception) -> Response:
-    log.warning("store unavailable (request %s): %s", request_id(request), exc)
-    error = ApiError(503, "a data store is unavailable; try again", headers={"Retry-After": "5"})
+async def _unstorable_text(request: Request, exc: Exception) -> Response:
+    error = ApiError(400, "the request holds characters that cannot be stored (such as NUL)")
     return error_response(request, error)
 
 
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error (request %s)", request_id(request), exc_info=exc)
-    error = ApiError(500, "internal error", details={"request_id": request_id(request)})
+async def _store_error(request: Request, exc: Exception) -> Response:
+    log.warning("store unavailable (request %s): %s", request_id(request), exc)
+    error = ApiError(503, "a data store is unavailable; try again", headers={"Retry-After": "5"})
     return error_response(request, error)
 
 
@@ -113,6 +112,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(AuthError, _auth_error)
+    for unstorable in (asyncpg.CharacterNotInRepertoireError, asyncpg.UntranslatableCharacterError):
+        app.add_exception_handler(unstorable, _unstorable_text)
     for unavailable in (
         StoreError,
         asyncpg.PostgresConnectionError,
@@ -123,4 +124,3 @@ def install(app: FastAPI) -> None:
         TimeoutError,
     ):
         app.add_exception_handler(unavailable, _store_error)
-    app.add_exception_handler(Exception, _unexpected)

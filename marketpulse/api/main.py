@@ -86,6 +86,17 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await pool.close()
 
 
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn options that follow from the settings."""
+    return {
+        # the edge middleware logs requests without query strings (they may carry tokens)
+        "access_log": False,
+        "proxy_headers": settings.api_trust_proxy,
+        "forwarded_allow_ips": "*" if settings.api_trust_proxy else None,
+        "server_header": False,
+    }
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the API for ``settings``."""
     settings = settings or get_settings()

@@ -122,14 +122,32 @@ class EdgeMiddleware:
                 raise
             await self._reject(send, rid, 413, "PAYLOAD_TOO_LARGE", self._too_large_text())
             status[0] = 413
+        except Exception:
+            # Here rather than in an exception handler: Starlette sends those 500s from its
+            # outermost middleware, past this one, so they would lack the request id and headers.
+            log.exception("unhandled error (request %s)", rid)
+            if started_response:
+                raise
+            await self._reject(
+                send, rid, 500, "INTERNAL_ERROR", "internal error", {"request_id": rid}
+            )
+            status[0] = 500
         finally:
             self._log(scope, status[0], started)
 
     def _too_large_text(self) -> str:
         return f"request bodies are limited to {self.max_body} bytes"
 
-    async def _reject(self, send: Send, rid: str, status: int, code: str, message: str) -> None:
-        body = error_body(rid, code, message)
+    async def _reject(
+        self,
+        send: Send,
+        rid: str,
+        status: int,
+        code: str,
+        message: str,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        body = error_body(rid, code, message, details)
         headers = [
             (b"content-type", JSON.encode()),
             (b"content-length", str(len(body)).encode()),

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import jwt
 import pyotp
 import pytest
 
+from marketpulse.api.deps import session_key
+from marketpulse.storage import cache
 from marketpulse.storage.repositories.audit import AuditRepository
+from marketpulse.storage.repositories.users import SessionRepository
 from tests.api_helpers import PASSWORD, assert_error, make_user, sign_in
 from tests.integration.conftest import ApiStack
 from tests.kafka_helpers import unique
@@ -116,13 +120,18 @@ async def test_logout_ends_the_session_at_once(api: ApiStack) -> None:
     assert (await api.client.get(f"{AUTH}/me", headers=other_headers)).status_code == 200
 
 
-async def test_a_revoked_session_stays_revoked_when_redis_forgets_it(api: ApiStack) -> None:
+async def test_sessions_are_restored_from_postgres_when_redis_forgets_them(
+    api: ApiStack,
+) -> None:
     account = await sign_in(api.client, api.pool, "user")
+    session = jwt.decode(account.access, options={"verify_signature": False})["sid"]
+    client = cache.connect(api.settings.redis_url)
+    await client.delete(session_key(session))
+    assert (await api.client.get(f"{AUTH}/me", headers=account.headers)).status_code == 200
+    assert await client.exists(session_key(session)) == 1
     await api.client.post(f"{AUTH}/logout", headers=account.headers)
-    import redis.asyncio as aioredis
-
-    client = aioredis.from_url(api.settings.redis_url)
-    await client.flushdb()  # the test database is ours; PostgreSQL is the record
+    assert await client.exists(session_key(session)) == 0
+    assert await SessionRepository(api.pool).open_sessions(account.user.user_id) == []
     await client.aclose()
     assert_error(await api.client.get(f"{AUTH}/me", headers=account.headers), 401)
 

@@ -1,0 +1,309 @@
+"""Market data, indicators and signals served from what the sinks stored, checked against
+TA-Lib, with the response cache and its invalidation."""
+
+from __future__ import annotations
+
+import random
+import string
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+import talib
+
+from marketpulse.analytics.indicators.base import Candle
+from marketpulse.analytics.indicators.registry import IndicatorSet
+from marketpulse.schemas.bars import Bar
+from marketpulse.schemas.events import Quote
+from marketpulse.schemas.signals import Signal
+from marketpulse.sinks.influx import BarSink, IndicatorSink, QuoteSink
+from marketpulse.storage import cache
+from marketpulse.storage.repositories.signals import SignalRepository
+from tests.api_helpers import assert_error, sign_in
+from tests.factories import make_snapshot
+from tests.integration.conftest import ApiStack
+
+pytestmark = [pytest.mark.integration]
+MD = "/api/v1/market-data"
+DAY = 86_400 * 10**9
+START = 1_700_006_400 * 10**9  # a UTC midnight
+BARS = 120
+
+
+def _symbol() -> str:
+    return "T" + "".join(random.choices(string.ascii_uppercase, k=7))  # noqa: S311
+
+
+def _bars(symbol: str) -> list[Bar]:
+    rng = np.random.default_rng(7)
+    closes = 100 + np.cumsum(rng.normal(0, 1, BARS))
+    out = []
+    for i, close in enumerate(closes):
+        o = close + rng.normal(0, 0.5)
+        out.append(
+            Bar(
+                symbol=symbol,
+                granularity="1d",
+                start=START + i * DAY,
+                end=START + (i + 1) * DAY,
+                open=o,
+                high=max(o, close) + 1,
+                low=min(o, close) - 1,
+                close=close,
+                volume=float(rng.integers(1000, 5000)),
+                trades=5,
+            )
+        )
+    return out
+
+
+@pytest.fixture(scope="module")
+async def stored(api: ApiStack) -> dict[str, Any]:
+    """A symbol with daily bars, their streamed indicators, a stored quote and signals."""
+    symbol = _symbol()
+    bars = _bars(symbol)
+    indicators = IndicatorSet(api.settings.indicators)
+    snapshots = []
+    for bar in bars:
+        values = indicators.update(
+            Candle(bar.start, bar.open, bar.high, bar.low, bar.close, bar.volume)
+        )
+        snapshots.append(make_snapshot(symbol, "1d", bar.start, values, bar=bar))
+    for sink, items in ((BarSink(api.settings), bars), (IndicatorSink(api.settings), snapshots)):
+        await sink.start()
+        await sink.write(items)  # type: ignore[arg-type]
+        await sink.close()
+    signals = [
+        Signal(
+            symbol=symbol,
+            granularity="1d",
+            ts=bars[i].start,
+            kind=kind,
+            name=name,
+            direction=direction,
+            strength=100.0,
+        )
+        for i, kind, name, direction in (
+            (10, "candlestick", "cdlengulfing", "bullish"),
+            (20, "trend", "golden_cross", "bullish"),
+            (30, "candlestick", "cdlengulfing", "bearish"),
+        )
+    ]
+    await SignalRepository(api.pool).upsert(signals)
+    return {"symbol": symbol, "bars": bars, "signals": signals}
+
+
+@pytest.fixture(scope="module")
+async def reader(api: ApiStack) -> Any:
+    return await sign_in(api.client, api.pool, "user")
+
+
+@pytest.fixture(scope="module")
+async def analyst(api: ApiStack) -> Any:
+    return await sign_in(api.client, api.pool, "analyst")
+
+
+async def test_daily_bars_with_range_and_limit(
+    api: ApiStack, stored: dict[str, Any], reader: Any
+) -> None:
+    symbol, bars = stored["symbol"], stored["bars"]
+    everything = await api.client.get(
+        f"{MD}/{symbol.lower()}/daily", params={"limit": 5000}, headers=reader.headers
+    )
+    rows = everything.json()["data"]
+    assert [r["start"] for r in rows] == [b.start for b in bars]
+    assert rows[-1]["close"] == pytest.approx(bars[-1].close)
+    window = await api.client.get(
+        f"{MD}/{symbol}/daily",
+        params={"from": "2023-11-17T00:00:00Z", "to": "2023-11-22T00:00:00", "limit": 3},
+        headers=reader.headers,
+    )
+    starts = [r["start"] for r in window.json()["data"]]
+    # START is 2023-11-15: the range holds days 2 to 6, and the newest 3 of them are served
+    assert starts == [START + 4 * DAY, START + 5 * DAY, START + 6 * DAY]
+    backwards = await api.client.get(
+        f"{MD}/{symbol}/daily",
+        params={"from": "2023-12-01", "to": "2023-11-01"},
+        headers=reader.headers,
+    )
+    assert_error(backwards, 400, "INVALID_RANGE")
+    intraday = await api.client.get(
+        f"{MD}/{symbol}/intraday", params={"granularity": "1d"}, headers=reader.headers
+    )
+    assert_error(intraday, 400, "INVALID_GRANULARITY")
+    unknown = await api.client.get(
+        f"{MD}/{symbol}/intraday", params={"granularity": "7m"}, headers=reader.headers
+    )
+    assert_error(unknown, 400, "INVALID_GRANULARITY")
+
+
+async def test_history_is_cached_until_the_symbol_has_new_data(
+    api: ApiStack, stored: dict[str, Any], reader: Any
+) -> None:
+    symbol = stored["symbol"]
+    url, params = f"{MD}/{symbol}/daily", {"limit": 7}
+    first = await api.client.get(url, params=params, headers=reader.headers)
+    second = await api.client.get(url, params=params, headers=reader.headers)
+    assert first.json()["metadata"]["cache_used"] is False
+    assert second.json()["metadata"]["cache_used"] is True
+    assert second.json()["data"] == first.json()["data"]
+    assert second.json()["metadata"]["request_id"] != first.json()["metadata"]["request_id"]
+    client = cache.connect(api.settings.redis_url)
+    await cache.LatestCache(client).put(
+        [stored["bars"][-1]]
+    )  # what the cache sink does on new data
+    await client.aclose()
+    third = await api.client.get(url, params=params, headers=reader.headers)
+    assert third.json()["metadata"]["cache_used"] is False
+
+
+async def test_stored_indicators_match_talib(
+    api: ApiStack, stored: dict[str, Any], reader: Any
+) -> None:
+    symbol, bars = stored["symbol"], stored["bars"]
+    closes = np.array([b.close for b in bars])
+    response = await api.client.get(
+        f"/api/v1/indicators/{symbol}/rsi", params={"limit": 5000}, headers=reader.headers
+    )
+    data = response.json()["data"]
+    assert (data["indicator"], data["source"], data["outputs"]) == ("rsi", "stored", ["rsi_14"])
+    expected = talib.RSI(closes, 14)
+    got = {row["ts"]: row["rsi_14"] for row in data["values"]}
+    assert len(got) == BARS - 14
+    for i, bar in enumerate(bars[14:], start=14):
+        assert got[bar.start] == pytest.approx(expected[i], rel=1e-9)
+    macd = await api.client.get(
+        f"/api/v1/indicators/{symbol}/macd", params={"params": "12,26,9"}, headers=reader.headers
+    )
+    last = macd.json()["data"]["values"][-1]
+    line, signal, hist = talib.MACD(closes, 12, 26, 9)
+    assert last["macd_12_26_9"] == pytest.approx(line[-1], rel=1e-9)
+    assert last["macdsignal_12_26_9"] == pytest.approx(signal[-1], rel=1e-9)
+    assert last["macdhist_12_26_9"] == pytest.approx(hist[-1], rel=1e-9)
+
+
+async def test_other_parameters_are_computed_on_demand(
+    api: ApiStack, stored: dict[str, Any], analyst: Any, reader: Any
+) -> None:
+    symbol, bars = stored["symbol"], stored["bars"]
+    high, low, close = (np.array([getattr(b, f) for b in bars]) for f in ("high", "low", "close"))
+    url = f"/api/v1/indicators/{symbol}/bollinger"
+    response = await api.client.get(
+        url, params={"params": "10,1.5", "limit": 20}, headers=analyst.headers
+    )
+    data = response.json()["data"]
+    assert (data["indicator"], data["source"]) == ("bb_10_1.5", "computed")
+    upper, middle, lower = talib.BBANDS(close, 10, 1.5, 1.5)
+    assert len(data["values"]) == 20
+    assert data["values"][-1]["ts"] == bars[-1].start
+    assert list(data["values"][-1].values())[1:] == pytest.approx(
+        [upper[-1], middle[-1], lower[-1]], rel=1e-9
+    )
+    atr = await api.client.get(
+        f"/api/v1/indicators/{symbol}/atr", params={"params": "5"}, headers=analyst.headers
+    )
+    assert atr.json()["data"]["values"][-1]["atr_5"] == pytest.approx(
+        talib.ATR(high, low, close, 5)[-1], rel=1e-9
+    )
+    refused = await api.client.get(url, params={"params": "10,1.5"}, headers=reader.headers)
+    assert assert_error(refused, 403)["details"]["action"] == "indicators:compute"
+    unknown = await api.client.get(f"/api/v1/indicators/{symbol}/nosuch", headers=analyst.headers)
+    assert_error(unknown, 400, "INVALID_INDICATOR")
+    too_many = await api.client.get(
+        f"/api/v1/indicators/{symbol}/sma", params={"params": "1,2,3"}, headers=analyst.headers
+    )
+    assert_error(too_many, 400, "INVALID_INDICATOR")
+
+
+async def test_quote_from_redis_then_influxdb_and_404s(api: ApiStack, reader: Any) -> None:
+    in_redis, in_influx = _symbol(), _symbol()
+    now = time.time_ns()  # quotes are kept 30 days
+    newest = Quote(
+        symbol=in_redis, ts=now + 5, bid=10.0, ask=10.5, bid_size=3, ask_size=4, source="t"
+    )
+    client = cache.connect(api.settings.redis_url)
+    await cache.LatestCache(client).put([newest])
+    await client.aclose()
+    sink = QuoteSink(api.settings)
+    await sink.start()
+    await sink.write([Quote(symbol=in_influx, ts=now + 1_234_567, bid=20.0, ask=20.25, source="t")])
+    await sink.close()
+
+    from_redis = (await api.client.get(f"{MD}/{in_redis}/quote", headers=reader.headers)).json()[
+        "data"
+    ]
+    assert (from_redis["bid"], from_redis["ask"], from_redis["ts"]) == (10.0, 10.5, now + 5)
+    from_influx = (await api.client.get(f"{MD}/{in_influx}/quote", headers=reader.headers)).json()[
+        "data"
+    ]
+    assert (from_influx["bid"], from_influx["ask"], from_influx["ts"]) == (
+        20.0,
+        20.25,
+        now + 1_234_567,
+    )
+
+    unknown = assert_error(
+        await api.client.get(f"{MD}/APPLX/quote", headers=reader.headers), 404, "UNKNOWN_SYMBOL"
+    )
+    assert "AAPL" in unknown["details"]["suggestions"] or unknown["details"]["suggestions"] == []
+    assert_error(await api.client.get(f"{MD}/IBM/quote", headers=reader.headers), 404, "NO_DATA")
+    assert (await api.client.get(f"{MD}/IBM/daily", headers=reader.headers)).json()["data"] == []
+
+    batch = await api.client.post(
+        f"{MD}/batch",
+        json={"symbols": [in_redis, in_influx.lower(), "IBM"]},
+        headers=reader.headers,
+    )
+    found = batch.json()["data"]
+    assert found[in_redis]["bid"] == 10.0
+    assert found[in_influx]["bid"] == 20.0
+    assert found["IBM"] is None
+    too_many = [f"S{i}" for i in range(api.settings.api_batch_max + 1)]
+    assert_error(
+        await api.client.post(f"{MD}/batch", json={"symbols": too_many}, headers=reader.headers),
+        400,
+        "BATCH_TOO_LARGE",
+    )
+    assert_error(
+        await api.client.post(f"{MD}/batch", json={"symbols": ["AA PL"]}, headers=reader.headers),
+        400,
+        "INVALID_SYMBOL",
+    )
+    assert_error(
+        await api.client.post(
+            f"{MD}/batch", json={"symbols": ["AAPL"], "extra": 1}, headers=reader.headers
+        ),
+        422,
+    )
+
+
+async def test_search_is_fuzzy_by_prefix(api: ApiStack, reader: Any) -> None:
+    response = await api.client.get(f"{MD}/search", params={"q": "micro"}, headers=reader.headers)
+    assert "MSFT" in [s["symbol"] for s in response.json()["data"]]
+    exact = await api.client.get(f"{MD}/search", params={"q": "aapl"}, headers=reader.headers)
+    assert exact.json()["data"][0]["symbol"] == "AAPL"
+
+
+async def test_signals_with_filters(api: ApiStack, stored: dict[str, Any], reader: Any) -> None:
+    symbol, bars = stored["symbol"], stored["bars"]
+    url = f"/api/v1/signals/{symbol}"
+    every = (await api.client.get(url, headers=reader.headers)).json()["data"]
+    assert [s["ts"] for s in every] == [bars[30].start, bars[20].start, bars[10].start]
+    bullish = (
+        await api.client.get(
+            url, params={"direction": "bullish", "kind": "candlestick"}, headers=reader.headers
+        )
+    ).json()["data"]
+    assert [(s["name"], s["ts"]) for s in bullish] == [("cdlengulfing", bars[10].start)]
+    recent = (
+        await api.client.get(
+            url,
+            params={"from": "2023-12-01T00:00:00Z", "granularity": "1d"},
+            headers=reader.headers,
+        )
+    ).json()["data"]
+    assert [s["ts"] for s in recent] == [bars[30].start, bars[20].start]
+    assert_error(
+        await api.client.get(url, params={"kind": "astrology"}, headers=reader.headers), 422
+    )
