@@ -133,7 +133,7 @@ class Settings(BaseSettings):
     )
     api_registration_open: bool = Field(True, description="whether anyone may register")
     ws_queue_size: int = Field(
-        1000, ge=1, description="messages queued per WebSocket client before it is closed"
+        1000, ge=200, description="messages queued per WebSocket client before it is closed"
     )
     jwt_secret: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     bcrypt_rounds: int = Field(12, ge=4, le=16, description="bcrypt cost of new password hashes")

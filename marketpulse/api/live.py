@@ -28,6 +28,7 @@ from marketpulse.streams.topics import INDICATORS, SIGNALS, bars_topic_name
 log = logging.getLogger(__name__)
 
 CHANNELS = ("bars", "indicators", "signals")
+_BATCH = 100  # records fanned out between chances for the senders to run
 SLOW_CLOSE_CODE = 1013
 
 
@@ -130,11 +131,14 @@ async def feed(settings: Settings, hub: Hub, ready: asyncio.Event) -> None:
                 consumer.seek(tp, end)
             ready.set()
             while True:
-                batches = await consumer.getmany(timeout_ms=1000, max_records=1000)
+                batches = await consumer.getmany(timeout_ms=1000, max_records=_BATCH)
                 for tp, records in batches.items():
                     channel = topics[tp.topic]
                     for record in records:
                         _publish(hub, channel, record.value)
+                # let the senders drain before the next batch: a queue has to hold one
+                # batch's burst, not everything the broker has
+                await asyncio.sleep(0)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

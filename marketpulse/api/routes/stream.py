@@ -84,8 +84,10 @@ async def stream(websocket: WebSocket) -> None:
 
     async def close(code: int, reason: str) -> None:
         sender.cancel()
+        # The close frame queues behind what the client has yet to read; the server's close
+        # timeout drops the connection if the client never reads it.
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(websocket.close(code, reason), 1.0)
+            await websocket.close(code, reason)
 
     subscriber = Subscriber(stores.settings.ws_queue_size, close)
 
