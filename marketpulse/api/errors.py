@@ -101,6 +101,11 @@ async def _unstorable_text(request: Request, exc: Exception) -> Response:
 
 
 async def _store_error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, StoreError) and not exc.retriable:
+        # a store refused our query: that is our bug, not an outage
+        log.error("store refused a request (request %s): %s", request_id(request), exc)
+        error = ApiError(500, "internal error", details={"request_id": request_id(request)})
+        return error_response(request, error)
     log.warning("store unavailable (request %s): %s", request_id(request), exc)
     error = ApiError(503, "a data store is unavailable; try again", headers={"Retry-After": "5"})
     return error_response(request, error)

@@ -54,11 +54,17 @@ def to_ns(moment: dt.datetime | None) -> int | None:
     return (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1000
 
 
+_LAST_NS = 2**63 - 1
+
+
 def time_range(start: dt.datetime | None, end: dt.datetime | None) -> tuple[int | None, int | None]:
     """``from``/``to`` as ns; 400 when they are the wrong way round or before 1970."""
     start_ns, end_ns = to_ns(start), to_ns(end)
-    if (start_ns is not None and start_ns < 0) or (end_ns is not None and end_ns < 0):
-        raise ApiError(400, "times before 1970 are not served", code="INVALID_RANGE")
+    for value in (start_ns, end_ns):
+        if value is not None and not 0 <= value <= _LAST_NS:
+            raise ApiError(
+                400, "times are served from 1970 to 2262 (ns in 64 bits)", code="INVALID_RANGE"
+            )
     if start_ns is not None and end_ns is not None and start_ns >= end_ns:
         raise ApiError(400, "'from' must be before 'to'", code="INVALID_RANGE")
     return start_ns, end_ns
