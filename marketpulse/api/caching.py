@@ -4,6 +4,7 @@ new data for a symbol makes its cached answers unreachable at once. A Redis fail
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
@@ -25,16 +26,15 @@ async def cached(
     """The cached answer for this route and ``params``, or ``produce()``'s, then cached."""
     route = getattr(request.scope.get("route"), "path", request.url.path)
     try:
-        hit = await stores.responses.get(route, params, symbols)
+        key, hit = await stores.responses.get(route, params, symbols)
     except StoreError:
-        hit = None
+        key, hit = None, None
     if hit is not None:
         metrics.API_CACHE.labels("hit").inc()
         return respond_encoded(request, hit, cache_used=True)
     metrics.API_CACHE.labels("miss").inc()
     data = encode_data(await produce())
-    try:
-        await stores.responses.put(route, params, symbols, data, stores.settings.api_cache_ttl_s)
-    except StoreError:
-        pass
+    if key is not None:
+        with contextlib.suppress(StoreError):
+            await stores.responses.put(key, data, stores.settings.api_cache_ttl_s)
     return respond_encoded(request, data)

@@ -4,7 +4,8 @@ Each limit is a sorted set of request times (``rate_limit:{scope}:{id}[:{group}]
 ``rate_limit:{ip}:{endpoint}`` family). One Lua script checks every limit that applies to a
 request and, only if all allow it, records the request in each: the check is atomic, so
 concurrent requests cannot overshoot, and a refused request does not use up the window. Times
-come from the Redis server's clock, so several API processes agree.
+come from the Redis server's clock, so several API processes agree. The same call also says
+whether the caller's session key exists, so a signed-in request costs one round trip for both.
 
 When Redis is unreachable the limiter lets requests through (and logs it): a cache outage must
 not take the API down.
@@ -22,19 +23,21 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 _SLIDING_WINDOW = """
+local session = 0
+if ARGV[3] ~= '' then session = redis.call('EXISTS', ARGV[3]) end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local window = tonumber(ARGV[1])
 local tightest, remaining, reset = 0, -1, 0
 for i, key in ipairs(KEYS) do
-  local limit = tonumber(ARGV[2 + i])
+  local limit = tonumber(ARGV[3 + i])
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
   local count = redis.call('ZCARD', key)
   local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
   local until_free = window
   if oldest[2] then until_free = tonumber(oldest[2]) + window - now end
   if count >= limit then
-    return {0, i, limit, 0, until_free}
+    return {0, i, limit, 0, until_free, session}
   end
   if remaining < 0 or limit - count - 1 < remaining then
     tightest, remaining, reset = i, limit - count - 1, until_free
@@ -44,7 +47,7 @@ for _, key in ipairs(KEYS) do
   redis.call('ZADD', key, now, ARGV[2])
   redis.call('PEXPIRE', key, window)
 end
-return {1, tightest, tonumber(ARGV[2 + tightest]), remaining, reset}
+return {1, tightest, tonumber(ARGV[3 + tightest]), remaining, reset, session}
 """
 
 
@@ -66,6 +69,7 @@ class Decision:
     limit: int
     remaining: int
     reset_ms: int
+    session_open: bool = False
 
     def headers(self) -> list[tuple[str, str]]:
         """``X-RateLimit-*``, and ``Retry-After`` when refused."""
@@ -88,18 +92,21 @@ class RateLimiter:
         self.window_ms = window_s * 1000
         self._script = client.register_script(_SLIDING_WINDOW)
 
-    async def hit(self, limits: list[Limit]) -> Decision | None:
-        """Count one request against every limit, unless one of them is used up. None when
-        Redis cannot be asked."""
+    async def hit(self, limits: list[Limit], session_key: str = "") -> Decision | None:
+        """Count one request against every limit, unless one of them is used up, and look up
+        ``session_key``. None when Redis cannot be asked."""
         keys = [limit.key for limit in limits]
-        args: list[int | str] = [self.window_ms, uuid.uuid4().hex, *(x.limit for x in limits)]
+        args: list[int | str] = [self.window_ms, uuid.uuid4().hex, session_key]
+        args += [x.limit for x in limits]
         try:
-            allowed, index, limit, remaining, reset = await self._script(keys=keys, args=args)
+            allowed, index, limit, remaining, reset, session = await self._script(
+                keys=keys, args=args
+            )
         except (RedisError, OSError) as exc:
             log.warning("rate limits not enforced, Redis failed: %s", exc)
             return None
         scope = limits[int(index) - 1].scope if index else limits[0].scope
-        return Decision(bool(allowed), scope, int(limit), int(remaining), int(reset))
+        return Decision(bool(allowed), scope, int(limit), int(remaining), int(reset), bool(session))
 
 
 def limits_for(

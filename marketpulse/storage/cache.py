@@ -6,7 +6,7 @@ Keys follow SPEC.md: ``market_data:{symbol}:{data_type}:{granularity}`` (data_ty
 A latest value is a hash with ``data`` (the record's JSON) and ``order`` (its event time, zero
 padded, then the bar revision), set by a Lua script only when the new order is not older: a
 redelivered or late record never replaces a newer one. Each symbol has a generation counter
-``cache_gen:{symbol}``, raised whenever its data changes; response-cache keys hash the
+``cache_gen:{symbol}``, raised whenever its data changes; response-cache keys include the
 generations of the symbols they cover, so new data makes old responses unreachable at once,
 without scanning for keys (they expire on their TTL).
 """
@@ -125,46 +125,44 @@ def _generation_key(symbol: str) -> str:
     return f"cache_gen:{symbol}"
 
 
+# One round trip: read the symbols' generations, build the key from them, read the response.
+# (The response key is made inside the script, so this assumes one Redis node, not a cluster.)
+_LOOKUP = """
+local generations = {}
+for i, key in ipairs(KEYS) do generations[i] = redis.call('GET', key) or '0' end
+local key = 'api_cache:' .. ARGV[1] .. ':' .. table.concat(generations, '.')
+return {key, redis.call('GET', key)}
+"""
+
+
 class ResponseCache:
-    """API responses under ``api_cache:{hash}``, invalidated by their symbols' new data.
+    """API responses under ``api_cache:{hash}:{generations}``, where the hash covers the
+    endpoint and its parameters and the generations are those of the symbols covered: new data
+    for a symbol makes its cached responses unreachable at once.
 
     Callers treat a :class:`StoreError` as a miss: the cache must never fail a request.
     """
 
     def __init__(self, client: aioredis.Redis) -> None:
         self.client = client
-
-    async def _key(self, endpoint: str, params: Mapping[str, Any], symbols: Sequence[str]) -> str:
-        generations = (
-            await self.client.mget([_generation_key(s) for s in symbols]) if symbols else []
-        )
-        material = orjson.dumps(
-            [endpoint, sorted(params.items()), list(symbols), generations],
-            default=str,
-        )
-        return "api_cache:" + hashlib.sha256(material).hexdigest()
+        self._lookup = client.register_script(_LOOKUP)
 
     async def get(
         self, endpoint: str, params: Mapping[str, Any], symbols: Sequence[str]
-    ) -> bytes | None:
-        """The cached body, or None."""
+    ) -> tuple[str, bytes | None]:
+        """The response's key and its cached body (None on a miss); store under that key."""
+        material = orjson.dumps([endpoint, sorted(params.items()), list(symbols)], default=str)
+        keys = [_generation_key(s) for s in symbols]
         try:
-            value = await self.client.get(await self._key(endpoint, params, symbols))
+            key, value = await self._lookup(keys=keys, args=[hashlib.sha256(material).hexdigest()])
         except (RedisError, OSError) as exc:
             raise StoreError(f"Redis: {exc}", retriable=True) from exc
-        return value.encode() if isinstance(value, str) else value
+        key = key.decode() if isinstance(key, bytes) else str(key)
+        return key, value.encode() if isinstance(value, str) else value
 
-    async def put(
-        self,
-        endpoint: str,
-        params: Mapping[str, Any],
-        symbols: Sequence[str],
-        body: bytes,
-        ttl_s: int,
-    ) -> None:
-        """Cache a body for ``ttl_s`` seconds, or until one of ``symbols`` has new data."""
+    async def put(self, key: str, body: bytes, ttl_s: int) -> None:
+        """Cache a body under the key :meth:`get` gave, for ``ttl_s`` seconds."""
         try:
-            key = await self._key(endpoint, params, symbols)
             await self.client.set(key, body, ex=ttl_s)
         except (RedisError, OSError) as exc:
             raise StoreError(f"Redis: {exc}", retriable=True) from exc

@@ -63,13 +63,15 @@ async def test_new_data_invalidates_the_responses_that_cover_its_symbol(
 ) -> None:
     latest, responses = LatestCache(client), ResponseCache(client)
     a, b = (unique(x).upper().replace("-", "") for x in "AB")
-    await responses.put("/bars", {"limit": 10}, [a], b"body-a", ttl_s=60)
-    await responses.put("/bars", {"limit": 10}, [b], b"body-b", ttl_s=60)
-    assert await responses.get("/bars", {"limit": 10}, [a]) == b"body-a"
-    assert await responses.get("/bars", {"limit": 20}, [a]) is None
+    for symbol, body in ((a, b"body-a"), (b, b"body-b")):
+        key, missing = await responses.get("/bars", {"limit": 10}, [symbol])
+        assert missing is None
+        await responses.put(key, body, ttl_s=60)
+    assert (await responses.get("/bars", {"limit": 10}, [a]))[1] == b"body-a"
+    assert (await responses.get("/bars", {"limit": 20}, [a]))[1] is None
     await latest.put([bar(a, T0, 1.0)])
-    assert await responses.get("/bars", {"limit": 10}, [a]) is None
-    assert await responses.get("/bars", {"limit": 10}, [b]) == b"body-b"
+    assert (await responses.get("/bars", {"limit": 10}, [a]))[1] is None
+    assert (await responses.get("/bars", {"limit": 10}, [b]))[1] == b"body-b"
 
 
 async def test_a_redis_that_is_down_raises_a_retriable_store_error_quickly() -> None:
