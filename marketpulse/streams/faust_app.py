@@ -15,11 +15,13 @@ def create_app(settings: Settings) -> faust.App:
     )
     faust_recovery.apply()
     session_timeout = settings.kafka_session_timeout_s
+    datadir = settings.data_dir / "faust" / settings.worker_id
+    datadir.parent.mkdir(parents=True, exist_ok=True)  # Faust makes only the last level
     return faust.App(
         settings.worker_id,
         broker=settings.kafka_broker,
         store="memory://",
-        datadir=str(settings.data_dir / "faust" / settings.worker_id),
+        datadir=str(datadir),
         autodiscover=False,
         origin="marketpulse",
         topic_partitions=settings.topic_partitions,

@@ -55,7 +55,8 @@ async def test_up_runs_the_pipeline_with_its_default_source_until_interrupted(
         up.wait_for_log("marketpulse is running")
         health = _wait_healthy(f"http://127.0.0.1:{port}/api/v1/monitoring/health", 30)
         assert health.json()["data"]["status"] == "ok"
-        docs = httpx.get(f"http://127.0.0.1:{port}/docs", timeout=5)
+        async with httpx.AsyncClient(timeout=5) as client:
+            docs = await client.get(f"http://127.0.0.1:{port}/docs")
         assert docs.status_code == 200
         assert "swagger-ui" in docs.text
 

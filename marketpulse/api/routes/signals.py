@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from marketpulse.api.caching import cached
 from marketpulse.api.deps import StoresDep, require
+from marketpulse.api.envelope import respond
 from marketpulse.api.params import From, SymbolPath, To, limit_param, served_granularity, time_range
 from marketpulse.schemas.api import Envelope
 from marketpulse.schemas.signals import Signal
@@ -39,11 +39,9 @@ async def signals(
         served_granularity(granularity, stores.settings.granularities)
     begin, finish = time_range(start, end)
 
-    async def produce() -> list[Signal]:
-        return await SignalRepository(stores.pool).query(
-            symbol, granularity, begin, finish, kind, limit, name, direction
-        )
-
-    params = {"symbol": symbol, "g": granularity, "kind": kind, "name": name,
-              "direction": direction, "from": begin, "to": finish, "limit": limit}  # fmt: skip
-    return await cached(request, stores, params, [symbol], produce)
+    # Not cached: the signals sink writes after the cache sink has raised the symbol's
+    # generation for the bar, so a cached answer could miss the newest signals.
+    found = await SignalRepository(stores.pool).query(
+        symbol, granularity, begin, finish, kind, limit, name, direction
+    )
+    return respond(request, found)
