@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import jwt
 import orjson
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
@@ -21,7 +22,7 @@ from websockets.uri import parse_uri
 from marketpulse import metrics
 from marketpulse.api.main import create_app
 from marketpulse.streams.topics import INDICATORS, bars_topic_name
-from tests.api_helpers import Account, api_settings, serve, sign_in
+from tests.api_helpers import SECRET, Account, api_settings, serve, sign_in
 from tests.factories import make_bar, make_snapshot
 from tests.integration.conftest import ApiStack
 from tests.kafka_helpers import produce
@@ -64,6 +65,21 @@ async def test_a_bad_token_is_closed_with_1008(api: ApiStack, live: str) -> None
                 await asyncio.wait_for(ws.recv(), 30)
         assert closed.value.rcvd is not None
         assert closed.value.rcvd.code == 1008
+
+
+async def test_the_connection_ends_when_its_token_expires(api: ApiStack, live: str) -> None:
+    account: Account = await sign_in(api.client, api.pool, "user")
+    claims = jwt.decode(account.access, SECRET, algorithms=["HS256"])
+    claims["exp"] = int(time.time()) + 2
+    short = jwt.encode(claims, SECRET, "HS256")
+    async with connect(f"{live}?token={short}") as ws:
+        await _subscribe(ws, ["bars"], ["AAPL"])
+        # no record is sent for AAPL here; the next thing to arrive is the close
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 30)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1008
+    assert "expired" in closed.value.rcvd.reason
 
 
 async def test_subscribers_get_their_records_only(api: ApiStack, live: str) -> None:

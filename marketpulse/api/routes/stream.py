@@ -106,7 +106,7 @@ async def stream(websocket: WebSocket) -> None:
                 await close(POLICY_CLOSE_CODE, "token expired; reconnect with a new one")
                 return
             claims = await _handle(stores, hub, subscriber, claims, raw)
-    except (WebSocketDisconnect, RuntimeError, asyncio.CancelledError):
+    except (WebSocketDisconnect, RuntimeError):  # the client left
         pass
     finally:
         metrics.WS_CLIENTS.dec()
