@@ -54,3 +54,14 @@ WS_CLIENTS = Gauge("marketpulse_ws_clients", "Open WebSocket clients")
 WS_DROPPED = Counter(
     "marketpulse_ws_slow_closed_total", "WebSocket clients closed for falling behind"
 )
+VENDOR_REQUESTS = Counter(
+    "marketpulse_vendor_requests_total",
+    "Vendor requests by outcome: ok, retried, refused (4xx or an error body), failed",
+    ["provider", "outcome"],
+)
+VENDOR_LATENCY = Histogram(
+    "marketpulse_vendor_request_seconds", "Vendor request latency", ["provider"]
+)
+VENDOR_QUOTA_LEFT = Gauge(
+    "marketpulse_vendor_quota_left", "Requests left in our own quota", ["provider", "window"]
+)

@@ -28,10 +28,10 @@ from marketpulse.metrics import (
     SINK_POINTS,
     SINK_RECORDS,
 )
+from marketpulse.policy import Backoff, CircuitBreaker
 from marketpulse.schemas.events import DeadLetter
 from marketpulse.settings import Settings
 from marketpulse.sinks.base import Sink
-from marketpulse.sinks.policy import Backoff, CircuitBreaker
 from marketpulse.streams.topics import DEADLETTER
 
 T = TypeVar("T")

@@ -1,10 +1,12 @@
-"""Backoff and the circuit breaker, driven with explicit times."""
+"""Backoff, the circuit breaker and the token bucket, driven with explicit times."""
 
 from __future__ import annotations
 
 import random
 
-from marketpulse.sinks.policy import Backoff, CircuitBreaker
+import pytest
+
+from marketpulse.policy import Backoff, CircuitBreaker, TokenBucket
 
 
 def test_backoff_doubles_up_to_the_cap_with_jitter_in_the_upper_half() -> None:
@@ -35,3 +37,12 @@ def test_breaker_opens_at_the_threshold_and_lets_one_trial_through_after_the_coo
     assert breaker.failures == 0
     breaker.failure(13.0)
     assert breaker.allows(13.0)  # counting starts again after a success
+
+
+def test_token_bucket_spends_and_refills_at_its_rate() -> None:
+    bucket = TokenBucket(capacity=5, period_s=60)
+    assert [bucket.take(0.0) for _ in range(5)] == [0.0] * 5
+    assert bucket.take(0.0) == pytest.approx(12.0)  # one token per 12 s
+    assert bucket.left(6.0) == 0
+    assert bucket.take(12.0) == 0.0
+    assert bucket.left(1000.0) == 5  # never more than its capacity

@@ -1,6 +1,7 @@
-"""When a sink tries again: exponential backoff, and a circuit breaker in front of a store.
+"""How callers of unreliable things behave: exponential backoff, a circuit breaker, a token
+bucket. Sinks use them in front of the stores, vendor clients in front of the vendors.
 
-Both are pure and take the time from the caller, so tests drive them without waiting.
+All are pure and take the time from the caller, so tests drive them without waiting.
 """
 
 from __future__ import annotations
@@ -60,3 +61,34 @@ class CircuitBreaker:
         self.failures += 1
         if self.failures >= self.threshold:
             self.opened_at = now
+
+
+@dataclass
+class TokenBucket:
+    """``capacity`` tokens, refilled at ``capacity`` per ``period_s``: a request quota such as
+    5 a minute or 25 a day, spent as requests go out."""
+
+    capacity: int
+    period_s: float
+    tokens: float = -1.0
+    updated: float = 0.0
+
+    def _refill(self, now: float) -> None:
+        if self.tokens < 0:
+            self.tokens, self.updated = float(self.capacity), now
+        rate = self.capacity / self.period_s
+        self.tokens = min(float(self.capacity), self.tokens + (now - self.updated) * rate)
+        self.updated = now
+
+    def take(self, now: float) -> float:
+        """Spend a token if there is one and return 0; otherwise return how long until there is."""
+        self._refill(now)
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) * self.period_s / self.capacity
+
+    def left(self, now: float) -> int:
+        """Whole tokens available now."""
+        self._refill(now)
+        return int(self.tokens)

@@ -1,0 +1,1 @@
+"""Market-data vendors: HTTP and WebSocket clients, and transformers to our schemas."""

@@ -1,0 +1,259 @@
+"""Alpha Vantage: GLOBAL_QUOTE, TIME_SERIES_INTRADAY, TIME_SERIES_DAILY (and _ADJUSTED),
+SYMBOL_SEARCH. Quirks handled (see ../shared/vendor-samples/SOURCES.md):
+
+* errors and limits come as HTTP 200 with ``Note``, ``Information`` or ``Error Message``;
+* every number is a string, some with ``%``;
+* numbered keys whose numbers change meaning (``5.`` is volume in one function, adjusted close
+  in another), so fields are matched on the text after the number;
+* series keyed by naive US/Eastern times, newest first. Intraday keys label the bar's end (the
+  2021 5-minute sample ends at 20:00, the post-market close); daily keys are exchange dates and
+  become our UTC-aligned ``1d`` bars of that date.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from marketpulse.analytics.granularity import parse_granularity
+from marketpulse.policy import TokenBucket
+from marketpulse.schemas.bars import Bar
+from marketpulse.vendors.http import Policy, VendorError, VendorHttp
+
+PROVIDER = "alphavantage"
+EASTERN = ZoneInfo("America/New_York")
+INTERVALS = {"1min": "1m", "5min": "5m", "15min": "15m", "30min": "30m", "60min": "1h"}
+_NUMBERED = re.compile(r"^\s*\d+\.\s*")
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A row of a vendor payload that could not become a record, and why."""
+
+    reason: str
+    detail: str
+    row: str
+
+
+@dataclass(frozen=True)
+class GlobalQuote:
+    """The latest trading day's summary for a symbol."""
+
+    symbol: str
+    open: float
+    high: float
+    low: float
+    price: float
+    volume: float
+    latest_trading_day: dt.date
+    previous_close: float
+    change: float
+    change_percent: float
+
+
+@dataclass(frozen=True)
+class SymbolMatch:
+    """One SYMBOL_SEARCH result."""
+
+    symbol: str
+    name: str
+    type: str
+    region: str
+    currency: str
+    match_score: float
+
+
+def fields(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Numbered keys without their numbers: ``{"5. volume": x}`` -> ``{"volume": x}``."""
+    return {_NUMBERED.sub("", key).strip().lower(): value for key, value in row.items()}
+
+
+def number(text: Any) -> float:
+    """A vendor number: a string such as ``"112.6300"`` or ``"-0.5852%"``."""
+    if isinstance(text, int | float):
+        return float(text)
+    if not isinstance(text, str):
+        raise ValueError(f"not a number: {text!r}")
+    return float(text.strip().rstrip("%"))
+
+
+def check_body(body: Any) -> None:
+    """Raise for the errors Alpha Vantage sends with status 200."""
+    if not isinstance(body, dict):
+        raise VendorError(
+            PROVIDER, "unexpected_payload", f"not an object: {str(body)[:200]}", False
+        )
+    if "Error Message" in body:
+        raise VendorError(PROVIDER, "invalid_call", str(body["Error Message"]), False)
+    if "Note" in body:  # the per-minute throttle (its text also names the daily allowance)
+        raise VendorError(PROVIDER, "rate_limited", str(body["Note"]), True, 60.0)
+    if "Information" in body:
+        text = str(body["Information"])
+        if "premium endpoint" in text.lower():
+            raise VendorError(PROVIDER, "premium_endpoint", text, False)
+        # the daily cap lasts until tomorrow: not worth waiting for within a request
+        daily = "per day" in text.lower()
+        raise VendorError(PROVIDER, "rate_limited", text, not daily, None if daily else 60.0)
+
+
+def _expect(body: dict[str, Any], key: str) -> Any:
+    if key not in body:
+        keys = ", ".join(sorted(body)) or "none"
+        raise VendorError(PROVIDER, "unexpected_payload", f"no {key!r} (keys: {keys})", False)
+    return body[key]
+
+
+def parse_global_quote(body: dict[str, Any]) -> GlobalQuote:
+    """GLOBAL_QUOTE's body; an unknown symbol answers an empty object."""
+    row = fields(_expect(body, "Global Quote"))
+    if not row:
+        raise VendorError(PROVIDER, "not_found", "empty Global Quote: unknown symbol", False)
+    try:
+        return GlobalQuote(
+            symbol=str(row["symbol"]),
+            open=number(row["open"]),
+            high=number(row["high"]),
+            low=number(row["low"]),
+            price=number(row["price"]),
+            volume=number(row["volume"]),
+            latest_trading_day=dt.date.fromisoformat(row["latest trading day"]),
+            previous_close=number(row["previous close"]),
+            change=number(row["change"]),
+            change_percent=number(row["change percent"]),
+        )
+    except (KeyError, ValueError) as exc:
+        raise VendorError(PROVIDER, "malformed", f"Global Quote: {exc}", False) from exc
+
+
+def parse_search(body: dict[str, Any]) -> list[SymbolMatch]:
+    """SYMBOL_SEARCH's matches, best first."""
+    out = []
+    for raw in _expect(body, "bestMatches"):
+        row = fields(raw)
+        out.append(
+            SymbolMatch(
+                symbol=row["symbol"],
+                name=row["name"],
+                type=row["type"],
+                region=row["region"],
+                currency=row["currency"],
+                match_score=number(row["matchscore"]),
+            )
+        )
+    return sorted(out, key=lambda m: -m.match_score)
+
+
+def _series_key(body: dict[str, Any]) -> str:
+    for key in body:
+        if "Time Series" in key:
+            return key
+    raise VendorError(
+        PROVIDER, "unexpected_payload", f"no time series (keys: {sorted(body)})", False
+    )
+
+
+def _utc_ns(moment: dt.datetime) -> int:
+    return int(moment.replace(tzinfo=EASTERN).timestamp()) * 10**9
+
+
+def parse_series(
+    body: dict[str, Any], symbol: str, granularity: str, adjusted: bool = False
+) -> tuple[list[Bar], list[Rejected]]:
+    """A TIME_SERIES_* body as bars, oldest first, and the rows that could not be bars."""
+    series: dict[str, Any] = body[_series_key(body)]
+    length = parse_granularity(granularity)
+    daily = length >= 86_400 * 10**9
+    bars, rejected = [], []
+    for stamp in sorted(series):
+        row = fields(series[stamp])
+        try:
+            if daily:
+                day = dt.date.fromisoformat(stamp[:10])
+                start = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
+                start *= 10**9
+            else:
+                start = _utc_ns(dt.datetime.fromisoformat(stamp)) - length
+            o, h, low, c = (number(row[k]) for k in ("open", "high", "low", "close"))
+            volume = number(row["volume"])
+            if adjusted:
+                factor = number(row["adjusted close"]) / c if c else 1.0
+                o, h, low, c = o * factor, h * factor, low * factor, c * factor
+                volume = volume / factor if factor else volume
+            bars.append(
+                Bar(
+                    symbol=symbol,
+                    granularity=granularity,
+                    start=start,
+                    end=start + length,
+                    open=o,
+                    high=h,
+                    low=low,
+                    close=c,
+                    volume=volume,
+                )
+            )
+        except (KeyError, ValueError, ZeroDivisionError) as exc:
+            rejected.append(Rejected("malformed", f"{stamp}: {exc}", str(series[stamp])[:500]))
+    return bars, rejected
+
+
+class AlphaVantage:
+    """The client; quotas default to the free tier (5 a minute, 25 a day)."""
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = "https://www.alphavantage.co",
+        per_minute: int = 5,
+        per_day: int = 25,
+        policy: Policy | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        quotas = {"minute": TokenBucket(per_minute, 60.0), "day": TokenBucket(per_day, 86_400.0)}
+        self.http = VendorHttp(PROVIDER, base_url, policy or Policy(quotas=quotas), sleep=sleep)
+        self._key = api_key
+
+    async def close(self) -> None:
+        """Release the connection pool."""
+        await self.http.close()
+
+    async def _query(self, **params: str) -> dict[str, Any]:
+        body: dict[str, Any] = await self.http.get_json(
+            "/query", {**params, "apikey": self._key}, check=check_body
+        )
+        return body
+
+    async def global_quote(self, symbol: str) -> GlobalQuote:
+        """The latest day's quote summary."""
+        return parse_global_quote(await self._query(function="GLOBAL_QUOTE", symbol=symbol))
+
+    async def intraday(
+        self, symbol: str, interval: str = "1min", full: bool = False
+    ) -> tuple[list[Bar], list[Rejected]]:
+        """Intraday bars (``1min`` ... ``60min``)."""
+        if interval not in INTERVALS:
+            raise ValueError(f"interval must be one of {sorted(INTERVALS)}")
+        body = await self._query(
+            function="TIME_SERIES_INTRADAY", symbol=symbol, interval=interval,
+            outputsize="full" if full else "compact",
+        )  # fmt: skip
+        return parse_series(body, symbol, INTERVALS[interval])
+
+    async def daily(
+        self, symbol: str, adjusted: bool = False, full: bool = False
+    ) -> tuple[list[Bar], list[Rejected]]:
+        """Daily bars; ``adjusted`` scales them by the split- and dividend-adjusted close."""
+        function = "TIME_SERIES_DAILY_ADJUSTED" if adjusted else "TIME_SERIES_DAILY"
+        body = await self._query(
+            function=function, symbol=symbol, outputsize="full" if full else "compact"
+        )
+        return parse_series(body, symbol, "1d", adjusted)
+
+    async def search(self, keywords: str) -> list[SymbolMatch]:
+        """SYMBOL_SEARCH."""
+        return parse_search(await self._query(function="SYMBOL_SEARCH", keywords=keywords))
