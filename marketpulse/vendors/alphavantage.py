@@ -18,26 +18,16 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from marketpulse.analytics.granularity import parse_granularity
 from marketpulse.policy import TokenBucket
 from marketpulse.schemas.bars import Bar
-from marketpulse.vendors.http import Policy, VendorError, VendorHttp
+from marketpulse.vendors.common import EASTERN, Rejected, day_start_ns
+from marketpulse.vendors.http import Policy, VendorClient, VendorError
 
 PROVIDER = "alphavantage"
-EASTERN = ZoneInfo("America/New_York")
 INTERVALS = {"1min": "1m", "5min": "5m", "15min": "15m", "30min": "30m", "60min": "1h"}
 _NUMBERED = re.compile(r"^\s*\d+\.\s*")
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """A row of a vendor payload that could not become a record, and why."""
-
-    reason: str
-    detail: str
-    row: str
 
 
 @dataclass(frozen=True)
@@ -173,9 +163,7 @@ def parse_series(
         row = fields(series[stamp])
         try:
             if daily:
-                day = dt.date.fromisoformat(stamp[:10])
-                start = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
-                start *= 10**9
+                start = day_start_ns(dt.date.fromisoformat(stamp[:10]))
             else:
                 start = _utc_ns(dt.datetime.fromisoformat(stamp)) - length
             o, h, low, c = (number(row[k]) for k in ("open", "high", "low", "close"))
@@ -202,8 +190,10 @@ def parse_series(
     return bars, rejected
 
 
-class AlphaVantage:
+class AlphaVantage(VendorClient):
     """The client; quotas default to the free tier (5 a minute, 25 a day)."""
+
+    provider = PROVIDER
 
     def __init__(
         self,
@@ -215,12 +205,7 @@ class AlphaVantage:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         quotas = {"minute": TokenBucket(per_minute, 60.0), "day": TokenBucket(per_day, 86_400.0)}
-        self.http = VendorHttp(PROVIDER, base_url, policy or Policy(quotas=quotas), sleep=sleep)
-        self._key = api_key
-
-    async def close(self) -> None:
-        """Release the connection pool."""
-        await self.http.close()
+        super().__init__(api_key, base_url, quotas, policy, sleep)
 
     async def _query(self, **params: str) -> dict[str, Any]:
         body: dict[str, Any] = await self.http.get_json(

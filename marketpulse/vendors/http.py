@@ -184,3 +184,26 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, moment.timestamp() - time.time())
+
+
+class VendorClient:
+    """Base of the vendor clients: an API key and the shared HTTP mechanism."""
+
+    provider: str
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str,
+        quotas: Mapping[str, TokenBucket],
+        policy: Policy | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.http = VendorHttp(
+            self.provider, base_url, policy or Policy(quotas=quotas), sleep=sleep
+        )
+        self._key = api_key
+
+    async def close(self) -> None:
+        """Release the connection pool."""
+        await self.http.close()

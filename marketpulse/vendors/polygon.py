@@ -1,0 +1,204 @@
+"""Polygon (Massive) REST: aggregates, last quote (NBBO), last trade, tickers. Quirks handled
+(see ../shared/vendor-samples/SOURCES.md):
+
+* aggregate ``t`` is the bar start in ms; a day bar starts at midnight US/Eastern, and becomes
+  our UTC-aligned ``1d`` bar of that trading date;
+* last trade and last quote stamp in ns (beyond 2**53: kept as integers, never floats);
+* ``results`` is absent, not empty, when there is no data; ``next_url`` pages need the key again;
+* error envelopes carry ``status`` ERROR / NOT_AUTHORIZED / NOT_FOUND with the text under
+  ``error`` or ``message``; the HTTP status is checked first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from marketpulse.analytics.granularity import parse_granularity
+from marketpulse.policy import TokenBucket
+from marketpulse.schemas.bars import Bar
+from marketpulse.schemas.events import Quote, Trade
+from marketpulse.vendors.common import DAY_NS, EASTERN, Rejected, day_start_ns
+from marketpulse.vendors.http import Policy, VendorClient, VendorError
+
+PROVIDER = "polygon"
+SOURCE = "polygon"
+TIMESPANS = {"minute": "m", "hour": "h", "day": "d"}
+_ERROR_STATUSES = {"ERROR": "bad_request", "NOT_AUTHORIZED": "forbidden", "NOT_FOUND": "not_found"}
+
+
+@dataclass(frozen=True)
+class Ticker:
+    """One reference ticker."""
+
+    ticker: str
+    name: str
+    market: str
+    primary_exchange: str | None
+    type: str | None
+    active: bool
+    currency: str | None
+
+
+def check_body(body: Any) -> None:
+    """Raise for an error envelope that came with status 200."""
+    if not isinstance(body, dict):
+        raise VendorError(
+            PROVIDER, "unexpected_payload", f"not an object: {str(body)[:200]}", False
+        )
+    status = str(body.get("status", "OK"))
+    if status in _ERROR_STATUSES:
+        text = str(body.get("error") or body.get("message") or status)
+        raise VendorError(PROVIDER, _ERROR_STATUSES[status], text, False)
+
+
+def granularity_of(multiplier: int, timespan: str) -> str:
+    """Our granularity for an aggregate size (``1, "minute"`` -> ``1m``)."""
+    if timespan not in TIMESPANS:
+        raise ValueError(f"timespan must be one of {sorted(TIMESPANS)}")
+    name = f"{multiplier}{TIMESPANS[timespan]}"
+    parse_granularity(name)
+    return name
+
+
+def parse_aggs(
+    body: dict[str, Any], symbol: str, granularity: str
+) -> tuple[list[Bar], list[Rejected]]:
+    """Aggregates as bars, oldest first, and the rows that could not be bars."""
+    length = parse_granularity(granularity)
+    bars, rejected = [], []
+    for row in body.get("results") or []:
+        try:
+            if length >= DAY_NS:
+                day = dt.datetime.fromtimestamp(row["t"] / 1000, EASTERN).date()
+                start = day_start_ns(day)
+            else:
+                start = int(row["t"]) * 1_000_000
+            bars.append(
+                Bar(
+                    symbol=symbol,
+                    granularity=granularity,
+                    start=start,
+                    end=start + length,
+                    open=float(row["o"]),
+                    high=float(row["h"]),
+                    low=float(row["l"]),
+                    close=float(row["c"]),
+                    volume=float(row["v"]),
+                    vwap=float(row["vw"]) if row.get("vw") is not None else None,
+                    trades=int(row.get("n") or 0),
+                )
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            rejected.append(Rejected("malformed", f"aggregate: {exc}", str(row)[:500]))
+    bars.sort(key=lambda b: b.start)
+    return bars, rejected
+
+
+def parse_last_quote(body: dict[str, Any]) -> Quote:
+    """``/v2/last/nbbo``: bid ``p``/``s``, ask ``P``/``S``, ``t`` in ns."""
+    r = body.get("results") or {}
+    try:
+        return Quote(
+            symbol=r["T"],
+            ts=int(r["t"]),
+            bid=float(r["p"]),
+            ask=float(r["P"]),
+            bid_size=float(r.get("s", 0)),
+            ask_size=float(r.get("S", 0)),
+            source=SOURCE,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise VendorError(PROVIDER, "malformed", f"last quote: {exc}", False) from exc
+
+
+def parse_last_trade(body: dict[str, Any]) -> Trade:
+    """``/v2/last/trade``: price ``p``, size ``s``, conditions ``c``, ``t`` in ns."""
+    r = body.get("results") or {}
+    try:
+        return Trade(
+            symbol=r["T"],
+            ts=int(r["t"]),
+            price=float(r["p"]),
+            size=float(r["s"]),
+            conditions=list(r.get("c") or []),
+            source=SOURCE,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise VendorError(PROVIDER, "malformed", f"last trade: {exc}", False) from exc
+
+
+def parse_tickers(body: dict[str, Any]) -> list[Ticker]:
+    """``/v3/reference/tickers`` results."""
+    return [
+        Ticker(
+            ticker=r["ticker"],
+            name=r.get("name", ""),
+            market=r.get("market", ""),
+            primary_exchange=r.get("primary_exchange"),
+            type=r.get("type"),
+            active=bool(r.get("active", True)),
+            currency=r.get("currency_name"),
+        )
+        for r in body.get("results") or []
+    ]
+
+
+class Polygon(VendorClient):
+    """The REST client; the default quota is the free tier's 5 requests a minute."""
+
+    provider = PROVIDER
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = "https://api.polygon.io",
+        per_minute: int = 5,
+        policy: Policy | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        super().__init__(
+            api_key, base_url, {"minute": TokenBucket(per_minute, 60.0)}, policy, sleep
+        )
+
+    async def _get(self, path: str, **params: str) -> dict[str, Any]:
+        body: dict[str, Any] = await self.http.get_json(
+            path, {**params, "apiKey": self._key}, check=check_body
+        )
+        return body
+
+    async def aggs(
+        self, symbol: str, multiplier: int, timespan: str, start: dt.date, end: dt.date
+    ) -> tuple[list[Bar], list[Rejected]]:
+        """Bars from ``start`` to ``end`` (dates, inclusive), every page followed."""
+        granularity = granularity_of(multiplier, timespan)
+        path = f"/v2/aggs/ticker/{symbol}/range/{multiplier}/{timespan}/{start}/{end}"
+        bars: list[Bar] = []
+        rejected: list[Rejected] = []
+        body = await self._get(path, adjusted="true", sort="asc", limit="50000")
+        while True:
+            page, bad = parse_aggs(body, symbol, granularity)
+            bars += page
+            rejected += bad
+            next_url = body.get("next_url")
+            if not next_url:
+                return bars, rejected
+            body = await self._get(str(next_url))
+
+    async def last_quote(self, symbol: str) -> Quote:
+        """The national best bid and offer."""
+        return parse_last_quote(await self._get(f"/v2/last/nbbo/{symbol}"))
+
+    async def last_trade(self, symbol: str) -> Trade:
+        """The last trade."""
+        return parse_last_trade(await self._get(f"/v2/last/trade/{symbol}"))
+
+    async def tickers(self, search: str | None = None, limit: int = 100) -> list[Ticker]:
+        """Reference tickers, optionally matching ``search``."""
+        params = {"market": "stocks", "active": "true", "limit": str(limit)}
+        if search:
+            params["search"] = search
+        return parse_tickers(await self._get("/v3/reference/tickers", **params))
