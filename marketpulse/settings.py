@@ -111,6 +111,14 @@ class Settings(BaseSettings):
     sink_breaker_cooldown_ms: int = Field(5000, ge=0, description="open breaker's pause")
     sink_metrics_port: int = Field(9101, ge=0, description="sinks' /metrics; 0 turns it off")
 
+    alphavantage_api_key: SecretStr | None = None
+    alphavantage_url: str = "https://www.alphavantage.co"
+    alphavantage_per_minute: int = Field(5, ge=1, description="our quota (free tier: 5)")
+    alphavantage_per_day: int = Field(25, ge=1, description="our quota (free tier: 25)")
+    polygon_api_key: SecretStr | None = None
+    polygon_url: str = "https://api.polygon.io"
+    polygon_per_minute: int = Field(5, ge=1, description="our quota (free tier: 5)")
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_workers: int = Field(1, ge=1, description="uvicorn worker processes")
