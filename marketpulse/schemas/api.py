@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from marketpulse.storage.repositories.users import User
 
@@ -64,6 +64,13 @@ class RegisterRequest(Request):
     )
     password: str = Password
     full_name: str | None = Field(None, max_length=255, examples=["Alice Liddell"])
+
+    @field_validator("password")
+    @classmethod
+    def _fits_bcrypt(cls, value: str) -> str:
+        if len(value.encode()) > 72:
+            raise ValueError("passwords are limited to 72 bytes in UTF-8 (bcrypt's input)")
+        return value
 
 
 class LoginRequest(Request):

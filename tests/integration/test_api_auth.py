@@ -53,6 +53,9 @@ async def test_register_refuses_weak_or_malformed_input_without_echoing_it(api: 
     fields = {tuple(e["loc"])[-1] for e in error["details"]["errors"]}
     assert fields == {"username", "email", "password"}
     assert "Xq7#pw" not in str(error)  # the submitted password is never echoed
+    multibyte = {"username": "mbyte", "email": "m@example.com", "password": "é" * 40}
+    too_long = assert_error(await api.client.post(f"{AUTH}/register", json=multibyte), 422)
+    assert "72 bytes" in too_long["details"]["errors"][0]["msg"]  # 40 characters, 80 bytes
 
 
 async def test_oauth2_form_login_answers_the_standard_token_response(api: ApiStack) -> None:

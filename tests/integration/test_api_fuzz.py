@@ -93,6 +93,8 @@ def test_no_operation_answers_5xx(fuzzed: tuple[str, dict[str, str]]) -> None:
             max_examples=25,
             deadline=None,
             database=None,
+            # the same examples every run: a gate must not flake; widen locally by removing it
+            derandomize=True,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         )
         def call(case: Any) -> None:
