@@ -64,6 +64,23 @@ def granularity_of(multiplier: int, timespan: str) -> str:
     return name
 
 
+def agg_bar(row: dict[str, Any], symbol: str, granularity: str, start: int, length: int) -> Bar:
+    """A Polygon aggregate (REST or WebSocket: the same ``o h l c v vw n`` keys) as a bar."""
+    return Bar(
+        symbol=symbol,
+        granularity=granularity,
+        start=start,
+        end=start + length,
+        open=float(row["o"]),
+        high=float(row["h"]),
+        low=float(row["l"]),
+        close=float(row["c"]),
+        volume=float(row["v"]),
+        vwap=float(row["vw"]) if row.get("vw") is not None else None,
+        trades=int(row.get("n") or 0),
+    )
+
+
 def parse_aggs(
     body: dict[str, Any], symbol: str, granularity: str
 ) -> tuple[list[Bar], list[Rejected]]:
@@ -77,21 +94,7 @@ def parse_aggs(
                 start = day_start_ns(day)
             else:
                 start = int(row["t"]) * 1_000_000
-            bars.append(
-                Bar(
-                    symbol=symbol,
-                    granularity=granularity,
-                    start=start,
-                    end=start + length,
-                    open=float(row["o"]),
-                    high=float(row["h"]),
-                    low=float(row["l"]),
-                    close=float(row["c"]),
-                    volume=float(row["v"]),
-                    vwap=float(row["vw"]) if row.get("vw") is not None else None,
-                    trades=int(row.get("n") or 0),
-                )
-            )
+            bars.append(agg_bar(row, symbol, granularity, start, length))
         except (KeyError, TypeError, ValueError) as exc:
             rejected.append(Rejected("malformed", f"aggregate: {exc}", str(row)[:500]))
     bars.sort(key=lambda b: b.start)

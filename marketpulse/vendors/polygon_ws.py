@@ -1,0 +1,152 @@
+"""Polygon's (Massive's) stocks WebSocket: trades (``T``), quotes (``Q``), second and minute
+aggregates (``A``, ``AM``).
+
+The session: the server says ``connected``; we send ``auth``; it says ``auth_success`` (or
+``auth_failed``: no retrying a wrong key); we subscribe. Every frame is a JSON array that may mix
+events and symbols. A dropped connection is reopened after a backoff, authenticated and
+subscribed again. Field quirks: ``T`` and ``Q`` times are ms; ``Q`` sizes are round lots (x100);
+``A``/``AM`` ``s``/``e`` are the bar's start and end in ms (``z`` there is the average trade
+size, not the tape).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+from marketpulse.policy import Backoff
+from marketpulse.schemas.bars import Bar
+from marketpulse.schemas.events import Quote, Trade
+from marketpulse.vendors.common import Rejected
+from marketpulse.vendors.http import VendorError
+from marketpulse.vendors.polygon import PROVIDER, SOURCE, agg_bar
+
+log = logging.getLogger(__name__)
+_MS = 1_000_000
+_AGGREGATES = {"A": ("1s", 1_000 * _MS), "AM": ("1m", 60_000 * _MS)}
+
+
+@dataclass
+class Batch:
+    """What one frame held."""
+
+    events: list[Quote | Trade] = field(default_factory=list)
+    bars: list[Bar] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+def _event(item: dict[str, Any]) -> Quote | Trade | Bar:
+    kind = item["ev"]
+    if kind == "T":
+        return Trade(
+            symbol=item["sym"],
+            ts=int(item["t"]) * _MS,
+            price=float(item["p"]),
+            size=float(item["s"]),
+            conditions=list(item.get("c") or []),
+            source=SOURCE,
+        )
+    if kind == "Q":
+        return Quote(
+            symbol=item["sym"],
+            ts=int(item["t"]) * _MS,
+            bid=float(item["bp"]),
+            ask=float(item["ap"]),
+            bid_size=float(item["bs"]) * 100,
+            ask_size=float(item["as"]) * 100,
+            source=SOURCE,
+        )
+    granularity, length = _AGGREGATES[kind]
+    return agg_bar(item, item["sym"], granularity, int(item["s"]) * _MS, length)
+
+
+def parse_frame(frame: Any) -> Batch:
+    """A data frame's events as our records; status events are left out."""
+    batch = Batch()
+    items = frame if isinstance(frame, list) else [frame]
+    for item in items:
+        if not isinstance(item, dict) or item.get("ev") == "status":
+            continue
+        if item.get("ev") not in ("T", "Q", *_AGGREGATES):
+            batch.rejected.append(
+                Rejected("unknown_event", f"ev={item.get('ev')!r}", str(item)[:500])
+            )
+            continue
+        try:
+            record = _event(item)
+        except (KeyError, TypeError, ValueError) as exc:
+            batch.rejected.append(
+                Rejected("malformed", f"{item.get('ev')}: {exc}", str(item)[:500])
+            )
+            continue
+        if isinstance(record, Bar):
+            batch.bars.append(record)
+        else:
+            batch.events.append(record)
+    return batch
+
+
+class PolygonStream:
+    """A subscription that survives dropped connections."""
+
+    def __init__(
+        self,
+        api_key: str,
+        subscriptions: list[str],
+        url: str = "wss://socket.polygon.io/stocks",
+        backoff: Backoff | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._key = api_key
+        self.subscriptions = subscriptions  # e.g. ["T.AAPL", "Q.AAPL", "AM.AAPL"]
+        self.url = url
+        self.backoff = backoff or Backoff(0.5, 30.0)
+        self._sleep = sleep
+        self.connections = 0
+
+    async def _statuses(self, ws: ClientConnection) -> list[dict[str, Any]]:
+        frame = orjson.loads(await ws.recv())
+        return [e for e in frame if isinstance(e, dict) and e.get("ev") == "status"]
+
+    async def _open(self, ws: ClientConnection) -> None:
+        """Authenticate and subscribe."""
+        await self._statuses(ws)  # "connected"
+        await ws.send(orjson.dumps({"action": "auth", "params": self._key}).decode())
+        statuses = await self._statuses(ws)
+        if any(s.get("status") == "auth_failed" for s in statuses):
+            message = statuses[0].get("message", "auth_failed")
+            raise VendorError(PROVIDER, "unauthorized", str(message), False)
+        params = ",".join(self.subscriptions)
+        await ws.send(orjson.dumps({"action": "subscribe", "params": params}).decode())
+
+    async def batches(self) -> AsyncIterator[Batch]:
+        """Every data frame as a batch, reconnecting as needed, until the caller stops."""
+        while True:
+            try:
+                async with connect(self.url) as ws:
+                    self.connections += 1
+                    await self._open(ws)
+                    self.backoff.reset()
+                    async for message in ws:
+                        try:
+                            frame = orjson.loads(message)
+                        except orjson.JSONDecodeError:
+                            text = str(message)[:500]
+                            yield Batch(rejected=[Rejected("malformed", "not JSON", text)])
+                            continue
+                        batch = parse_frame(frame)
+                        if batch.events or batch.bars or batch.rejected:
+                            yield batch
+                reason = "closed by the server"
+            except (ConnectionClosed, InvalidHandshake, OSError) as exc:
+                reason = str(exc) or type(exc).__name__
+            delay = self.backoff.next_delay()
+            log.warning("polygon stream ended (%s); reconnecting in %.1f s", reason, delay)
+            await self._sleep(delay)
