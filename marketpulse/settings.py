@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     polygon_api_key: SecretStr | None = None
     polygon_url: str = "https://api.polygon.io"
     polygon_per_minute: int = Field(5, ge=1, description="our quota (free tier: 5)")
+    newsapi_api_key: SecretStr | None = None
+    newsapi_url: str = "https://newsapi.org"
+    newsapi_per_day: int = Field(100, ge=1, description="our quota (developer plan: 100)")
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000

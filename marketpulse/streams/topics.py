@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from marketpulse.schemas.bars import Bar, IndicatorSnapshot
 from marketpulse.schemas.events import DeadLetter, Frame
+from marketpulse.schemas.news import NewsItem
 from marketpulse.schemas.signals import Signal
 from marketpulse.settings import Settings
 from marketpulse.streams.codecs import bytes_topic
@@ -39,8 +40,9 @@ INDICATORS = TopicSpec(
 )
 SIGNALS = TopicSpec("analytics.signals", Signal, "pattern, trend and level signals per bar")
 DEADLETTER = TopicSpec("market.deadletter", DeadLetter, "refused input with a reason code")
+NEWS = TopicSpec("market.news", NewsItem, "headlines per symbol from news vendors")
 
-SPECS = (RAW, CLEAN, BARS, INDICATORS, SIGNALS, DEADLETTER)
+SPECS = (RAW, CLEAN, BARS, INDICATORS, SIGNALS, DEADLETTER, NEWS)
 
 
 def bars_topic_name(granularity: str) -> str:

@@ -6,9 +6,10 @@ from marketpulse.errors import MarketPulseError
 from marketpulse.settings import Settings
 from marketpulse.vendors.alphavantage import AlphaVantage
 from marketpulse.vendors.http import VendorClient
+from marketpulse.vendors.news import NewsApi
 from marketpulse.vendors.polygon import Polygon
 
-PROVIDERS = ("alphavantage", "polygon")
+PROVIDERS = ("alphavantage", "polygon", "newsapi")
 
 
 class ProviderError(MarketPulseError):
@@ -17,22 +18,17 @@ class ProviderError(MarketPulseError):
 
 def make_client(provider: str, settings: Settings) -> VendorClient:
     """The client for ``provider`` with the settings' key, URL and quotas."""
+    if provider not in PROVIDERS:
+        raise ProviderError(f"unknown provider {provider!r}; known: {', '.join(PROVIDERS)}")
+    key = getattr(settings, f"{provider}_api_key")
+    if key is None:
+        raise ProviderError(f"set MARKETPULSE_{provider.upper()}_API_KEY to use {provider}")
+    secret = key.get_secret_value()
+    s = settings
     if provider == "alphavantage":
-        key = settings.alphavantage_api_key
-        if key is None:
-            raise ProviderError("set MARKETPULSE_ALPHAVANTAGE_API_KEY to use Alpha Vantage")
         return AlphaVantage(
-            key.get_secret_value(),
-            settings.alphavantage_url,
-            settings.alphavantage_per_minute,
-            settings.alphavantage_per_day,
+            secret, s.alphavantage_url, s.alphavantage_per_minute, s.alphavantage_per_day
         )
     if provider == "polygon":
-        if settings.polygon_api_key is None:
-            raise ProviderError("set MARKETPULSE_POLYGON_API_KEY to use Polygon")
-        return Polygon(
-            settings.polygon_api_key.get_secret_value(),
-            settings.polygon_url,
-            settings.polygon_per_minute,
-        )
-    raise ProviderError(f"unknown provider {provider!r}; known: {', '.join(PROVIDERS)}")
+        return Polygon(secret, s.polygon_url, s.polygon_per_minute)
+    return NewsApi(secret, s.newsapi_url, s.newsapi_per_day)

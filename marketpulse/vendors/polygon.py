@@ -21,8 +21,10 @@ from marketpulse.analytics.granularity import parse_granularity
 from marketpulse.policy import TokenBucket
 from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import Quote, Trade
+from marketpulse.schemas.news import NewsItem
 from marketpulse.vendors.common import DAY_NS, EASTERN, Rejected, day_start_ns
 from marketpulse.vendors.http import Policy, VendorClient, VendorError
+from marketpulse.vendors.news import parse_polygon_news
 
 PROVIDER = "polygon"
 SOURCE = "polygon"
@@ -198,6 +200,11 @@ class Polygon(VendorClient):
     async def last_trade(self, symbol: str) -> Trade:
         """The last trade."""
         return parse_last_trade(await self._get(f"/v2/last/trade/{symbol}"))
+
+    async def news(self, symbol: str, limit: int = 50) -> tuple[list[NewsItem], list[Rejected]]:
+        """The newest articles about ``symbol``, one record per ticker each concerns."""
+        body = await self._get("/v2/reference/news", ticker=symbol, limit=str(limit))
+        return parse_polygon_news(body)
 
     async def tickers(self, search: str | None = None, limit: int = 100) -> list[Ticker]:
         """Reference tickers, optionally matching ``search``."""

@@ -11,6 +11,7 @@ import pytest
 from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import DeadLetter, Frame, Quote, Trade
 from marketpulse.schemas.export import JSON_DIR, export, file_name, schema_document
+from marketpulse.schemas.news import NewsItem
 from marketpulse.schemas.signals import Signal
 from marketpulse.streams.topics import SPECS, TopicSpec
 from tests.factories import make_snapshot
@@ -50,6 +51,10 @@ SAMPLES = {
     ),
     "market.deadletter": DeadLetter(
         reason="malformed", detail="x", payload="{", topic="market.raw", partition=0, offset=3
+    ),
+    "market.news": NewsItem(
+        symbol="A", id="x", published_ts=0, title="t", url="https://example.com/a",
+        publisher="P", provider="newsapi",
     ),
 }  # fmt: skip
 

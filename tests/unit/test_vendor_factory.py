@@ -33,5 +33,5 @@ async def test_each_provider_gets_its_client_with_its_quotas() -> None:
 def test_missing_keys_and_unknown_providers_are_explained() -> None:
     with pytest.raises(ProviderError, match="MARKETPULSE_POLYGON_API_KEY"):
         make_client("polygon", Settings())
-    with pytest.raises(ProviderError, match="known: alphavantage, polygon"):
+    with pytest.raises(ProviderError, match="known: alphavantage, polygon, newsapi"):
         make_client("bloomberg", Settings())
