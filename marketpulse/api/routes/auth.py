@@ -30,7 +30,7 @@ from marketpulse.schemas.api import (
     TotpEnrolment,
     UserOut,
 )
-from marketpulse.storage.repositories.users import UserRepository
+from marketpulse.storage.repositories.users import User, UserRepository
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 LIMITED = rate_group("auth")
@@ -166,7 +166,7 @@ async def logout(request: Request, claims: CurrentClaims, stores: StoresDep) -> 
     return respond(request, {"logged_out": True})
 
 
-async def _me(stores: StoresDep, claims: CurrentClaims) -> Any:
+async def _me(stores: StoresDep, claims: CurrentClaims) -> User:
     user = await UserRepository(stores.pool).get(UUID(claims.subject))
     if user is None:
         raise AuthError("the account no longer exists")
