@@ -108,20 +108,49 @@ def _user(args: argparse.Namespace) -> int:
     return 0
 
 
+def _symbols(text: str) -> list[str]:
+    return [s.strip().upper() for s in text.split(",") if s.strip()]
+
+
 def _source(args: argparse.Namespace) -> int:
     import asyncio
 
-    from marketpulse.clock import SystemClock
-    from marketpulse.streams.sources.publisher import run_synthetic
-    from marketpulse.streams.sources.synthetic import SyntheticMarket
+    settings = get_settings()
+    symbols = _symbols(args.symbols)
+    if args.kind == "synthetic":
+        from marketpulse.streams.sources.synthetic import SyntheticRun, run_synthetic
 
-    market = SyntheticMarket(args.symbols.split(","), seed=args.seed)
-    asyncio.run(
-        run_synthetic(
-            get_settings(), market, SystemClock(), args.rate, args.frame_size, args.duration
-        )
-    )
+        rate = None if args.rate == "max" else float(args.rate)
+        run = SyntheticRun(symbols, args.seed, rate, args.frame_size, args.duration, args.events,
+                           args.workers)  # fmt: skip
+        published = asyncio.run(run_synthetic(settings, run))
+        print(f"published {published} events", file=sys.stderr)
+    elif args.kind == "polygon":
+        from marketpulse.streams.sources.vendor import stream_polygon
+
+        channels = [c.strip() for c in args.channels.split(",") if c.strip()]
+        asyncio.run(stream_polygon(settings, symbols, channels, args.frame_size))
+    else:
+        from marketpulse.streams.sources.vendor import poll_news
+
+        asyncio.run(poll_news(settings, args.provider, symbols, args.interval))
     return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    import asyncio
+    import datetime as dt
+
+    from marketpulse.streams.sources.vendor import Backfill, backfill
+
+    request = Backfill(
+        args.provider, _symbols(args.symbols), dt.date.fromisoformat(args.start),
+        dt.date.fromisoformat(args.end), args.data, args.granularity, args.adjusted,
+    )  # fmt: skip
+    job = asyncio.run(backfill(get_settings(), request))
+    print(f"job {job.job_id} {job.status}: {job.records_processed} records, "
+          f"{job.errors_count} errors", file=sys.stderr)  # fmt: skip
+    return 0 if job.status == "succeeded" else 1
 
 
 def _indicators(args: argparse.Namespace) -> int:
@@ -176,10 +205,9 @@ def _replay(args: argparse.Namespace) -> int:
     from marketpulse.streams.sources.replay import replay
 
     speed = None if args.speed == "max" else float(args.speed)
+    inputs = [Path(p) for p in args.input]
     summary = asyncio.run(
-        replay(
-            get_settings(), Path(args.input), args.symbol, args.granularity, speed, args.frame_size
-        )
+        replay(get_settings(), inputs, args.symbol, args.granularity, speed, args.frame_size)
     )
     print(summary, file=sys.stderr)
     return 0
@@ -243,14 +271,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     user.set_defaults(func=_user)
 
-    source = sub.add_parser("source", help="publish market data to market.raw")
-    source.add_argument("kind", choices=["synthetic"])
+    source = sub.add_parser("source", help="publish live or synthetic market data (a job)")
+    source.add_argument("kind", choices=["synthetic", "polygon", "news"])
     source.add_argument("--symbols", default=DEFAULT_SYMBOLS)
-    source.add_argument("--rate", type=float, default=200.0, help="events per second")
     source.add_argument("--frame-size", type=int, default=20, help="events per frame")
-    source.add_argument("--duration", type=float, default=None, help="seconds (default: forever)")
-    source.add_argument("--seed", type=int, default=0)
+    synthetic = source.add_argument_group("synthetic")
+    synthetic.add_argument("--rate", default="200", help="events per second, or max")
+    synthetic.add_argument("--duration", type=float, default=None, help="seconds (default: ever)")
+    synthetic.add_argument("--events", type=int, default=None, help="stop after this many")
+    synthetic.add_argument("--workers", type=int, default=1, help="generator processes")
+    synthetic.add_argument("--seed", type=int, default=0)
+    polygon = source.add_argument_group("polygon")
+    polygon.add_argument("--channels", default="T,Q,AM", help="T trades, Q quotes, AM/A bars")
+    news = source.add_argument_group("news")
+    news.add_argument("--provider", choices=["newsapi", "polygon"], default="newsapi")
+    news.add_argument("--interval", type=float, default=300.0, help="seconds between polls")
     source.set_defaults(func=_source)
+
+    ingest = sub.add_parser("ingest", help="backfill vendor bars or news over dates (a job)")
+    ingest.add_argument("--provider", required=True, choices=["alphavantage", "polygon", "newsapi"])
+    ingest.add_argument("--symbols", required=True, help="comma-separated")
+    ingest.add_argument("--from", dest="start", required=True, help="first date, YYYY-MM-DD")
+    ingest.add_argument("--to", dest="end", required=True, help="last date, YYYY-MM-DD")
+    ingest.add_argument("--data", choices=["bars", "news"], default="bars")
+    ingest.add_argument("--granularity", default="1d", help="bars: 1m, 5m, 15m, 30m, 1h, 1d")
+    ingest.add_argument("--adjusted", action="store_true", help="alphavantage: adjusted daily")
+    ingest.set_defaults(func=_ingest)
 
     indicators = sub.add_parser("indicators", help="compute indicators over an OHLCV file")
     indicators.add_argument("--input", required=True, help="CSV or Parquet OHLCV file")
@@ -267,7 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
     patterns.set_defaults(func=_patterns)
 
     replay = sub.add_parser("replay", help="publish a file of bars or ticks to the pipeline")
-    replay.add_argument("--input", required=True, help="CSV or Parquet: OHLCV bars or ticks")
+    replay.add_argument(
+        "--input", required=True, nargs="+", help="CSV or Parquet files, or directories of them"
+    )
     replay.add_argument("--symbol", help="the file's symbol, or the one to pick from it")
     replay.add_argument("--granularity", default="1d", help="of the bars in the file")
     replay.add_argument("--speed", default="max", help="N times the recorded pace, or max")

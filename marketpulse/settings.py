@@ -117,6 +117,7 @@ class Settings(BaseSettings):
     alphavantage_per_day: int = Field(25, ge=1, description="our quota (free tier: 25)")
     polygon_api_key: SecretStr | None = None
     polygon_url: str = "https://api.polygon.io"
+    polygon_ws_url: str = "wss://socket.polygon.io/stocks"
     polygon_per_minute: int = Field(5, ge=1, description="our quota (free tier: 5)")
     newsapi_api_key: SecretStr | None = None
     newsapi_url: str = "https://newsapi.org"

@@ -9,8 +9,8 @@ Payloads are JSON bytes, decoded and validated by the schemas in :mod:`marketpul
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from faust.types import AppT, TopicT
 from pydantic import BaseModel
 
 from marketpulse.schemas.bars import Bar, IndicatorSnapshot
@@ -18,7 +18,9 @@ from marketpulse.schemas.events import DeadLetter, Frame
 from marketpulse.schemas.news import NewsItem
 from marketpulse.schemas.signals import Signal
 from marketpulse.settings import Settings
-from marketpulse.streams.codecs import bytes_topic
+
+if TYPE_CHECKING:
+    from faust.types import AppT, TopicT
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ class Topics:
 
 def declare(app: AppT, settings: Settings) -> Topics:
     """Declare every topic on ``app``, in the settings' namespace."""
+    from marketpulse.streams.codecs import bytes_topic  # Faust loads only where it runs
+
     partitions = settings.topic_partitions
 
     def topic(*names: str) -> TopicT:

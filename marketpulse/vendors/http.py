@@ -34,6 +34,7 @@ class VendorError(MarketPulseError):
         detail: str,
         retriable: bool,
         retry_after: float | None = None,
+        payload: str | None = None,
     ) -> None:
         super().__init__(f"{provider}: {reason}: {detail}")
         self.provider = provider
@@ -41,8 +42,10 @@ class VendorError(MarketPulseError):
         self.detail = detail
         self.retriable = retriable
         self.retry_after = retry_after
+        self.payload = payload  # the body a payload fault was found in, for the dead letter
 
 
+_PAYLOAD_CHARS = 100_000
 _STATUS_REASONS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found"}
 
 
@@ -125,7 +128,12 @@ class VendorHttp:
             try:
                 body = await self._once(url, params)
                 if check is not None:
-                    check(body)
+                    try:
+                        check(body)
+                    except VendorError as exc:
+                        if exc.reason == "unexpected_payload":
+                            exc.payload = _text(orjson.dumps(body), _PAYLOAD_CHARS)
+                        raise
                 metrics.VENDOR_REQUESTS.labels(self.provider, "ok").inc()
                 return body
             except VendorError as exc:
@@ -165,12 +173,15 @@ class VendorHttp:
         try:
             decoded = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
-            raise self._error("malformed", f"not JSON: {_text(body)}", False) from exc
+            raise VendorError(
+                self.provider, "malformed", f"not JSON: {_text(body)}", False,
+                payload=_text(body, _PAYLOAD_CHARS),
+            ) from exc  # fmt: skip
         return decoded
 
 
-def _text(body: bytes) -> str:
-    return body.decode(errors="replace")[:300]
+def _text(body: bytes, limit: int = 300) -> str:
+    return body.decode(errors="replace")[:limit]
 
 
 def _retry_after(value: str | None) -> float | None:

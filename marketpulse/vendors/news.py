@@ -110,9 +110,18 @@ class NewsApi(VendorClient):
         super().__init__(api_key, base_url, {"day": TokenBucket(per_day, 86_400.0)}, policy, sleep)
 
     async def headlines(
-        self, symbol: str, query: str | None = None
+        self,
+        symbol: str,
+        query: str | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
     ) -> tuple[list[NewsItem], list[Rejected]]:
-        """The newest articles matching ``query`` (default: the symbol), as records."""
+        """The newest articles matching ``query`` (default: the symbol), published from
+        ``start`` to ``end`` (dates, inclusive) when given, as records."""
         params = {"q": query or symbol, "sortBy": "publishedAt", "apiKey": self._key}
+        if start:
+            params["from"] = start.isoformat()
+        if end:
+            params["to"] = end.isoformat()
         body = await self.http.get_json("/v2/everything", params, check=check_body)
         return parse_newsapi(body, symbol)

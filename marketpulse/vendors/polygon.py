@@ -66,6 +66,14 @@ def granularity_of(multiplier: int, timespan: str) -> str:
     return name
 
 
+def aggregate_size(granularity: str) -> tuple[int, str]:
+    """The aggregate size of one of our granularities (``1m`` -> ``1, "minute"``)."""
+    unit = {letter: timespan for timespan, letter in TIMESPANS.items()}.get(granularity[-1:])
+    if unit is None or not granularity[:-1].isdigit():
+        raise ValueError(f"{granularity!r} is not a Polygon aggregate size (e.g. 1m, 5m, 1h, 1d)")
+    return int(granularity[:-1]), unit
+
+
 def agg_bar(row: dict[str, Any], symbol: str, granularity: str, start: int, length: int) -> Bar:
     """A Polygon aggregate (REST or WebSocket: the same ``o h l c v vw n`` keys) as a bar."""
     return Bar(
@@ -201,10 +209,21 @@ class Polygon(VendorClient):
         """The last trade."""
         return parse_last_trade(await self._get(f"/v2/last/trade/{symbol}"))
 
-    async def news(self, symbol: str, limit: int = 50) -> tuple[list[NewsItem], list[Rejected]]:
-        """The newest articles about ``symbol``, one record per ticker each concerns."""
-        body = await self._get("/v2/reference/news", ticker=symbol, limit=str(limit))
-        return parse_polygon_news(body)
+    async def news(
+        self,
+        symbol: str,
+        limit: int = 50,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> tuple[list[NewsItem], list[Rejected]]:
+        """The newest articles about ``symbol`` (published from ``start`` to ``end``, dates
+        inclusive, when given), one record per ticker each concerns."""
+        params = {"ticker": symbol, "limit": str(limit), "order": "desc"}
+        if start:
+            params["published_utc.gte"] = start.isoformat()
+        if end:
+            params["published_utc.lte"] = (end + dt.timedelta(days=1)).isoformat()
+        return parse_polygon_news(await self._get("/v2/reference/news", **params))
 
     async def tickers(self, search: str | None = None, limit: int = 100) -> list[Ticker]:
         """Reference tickers, optionally matching ``search``."""

@@ -99,10 +99,9 @@ async def test_ticks_become_bars_and_bad_ticks_are_dead_lettered(
     records = live_frames({"QUIET": list(quiet), "BUSY": stream})
 
     worker = pipeline.start_worker()
-    topic = pipeline.settings.topic("market.raw")
     if restart:
         half = len(records) // 2
-        await publish(pipeline.settings, topic, records[:half])
+        await publish(pipeline.settings, records[:half])
         midway = max(r[0] for r in records[:half])  # frames end at their slice edge
         closed = sum(
             len(expected_bars(trades, M, min(midway, max(t.ts for t in trades) + 1)))
@@ -112,7 +111,7 @@ async def test_ticks_become_bars_and_bad_ticks_are_dead_lettered(
         assert worker.stop() == 0
         pipeline.start_worker()
         records = records[half:]
-    await publish(pipeline.settings, topic, records)
+    await publish(pipeline.settings, records)
 
     horizon = busy[-1].ts  # the stream time the worker ends at
     want = {

@@ -101,7 +101,7 @@ async def test_replayed_file_gives_the_batch_values(pipeline: Pipeline, tmp_path
     source = aapl_csv(tmp_path)
     records = bar_records(source, "AAPL", "1d")
     pipeline.start_worker()
-    await publish(pipeline.settings, pipeline.settings.topic("market.bars.1d"), records)
+    await publish(pipeline.settings, records)
     snapshots = decoded(await pipeline.read("analytics.indicators", len(records)))
     assert len(snapshots) == len(records)
     assert stream_rows(snapshots) == batch_rows(tmp_path, source)
@@ -120,13 +120,12 @@ async def test_restart_mid_replay_gives_identical_output(
 ) -> None:
     source = aapl_csv(tmp_path)
     records = bar_records(source, "AAPL", "1d")
-    topic = pipeline.settings.topic("market.bars.1d")
     first = pipeline.start_worker()
-    await publish(pipeline.settings, topic, records[:40])
+    await publish(pipeline.settings, records[:40])
     await pipeline.read("analytics.indicators", 40)
     assert first.stop() == 0
     pipeline.start_worker()
-    await publish(pipeline.settings, topic, records[40:])
+    await publish(pipeline.settings, records[40:])
     snapshots = decoded(await pipeline.read("analytics.indicators", len(records)))
 
     snapshots_by_key: dict[str, dict[str, object]] = {}

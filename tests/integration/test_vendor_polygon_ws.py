@@ -4,51 +4,19 @@ status frames and events, and drops the connection mid-stream."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Any
+from collections.abc import Callable
 
 import orjson
 import pytest
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import ServerConnection
 
 from marketpulse.policy import Backoff
 from marketpulse.schemas.events import Quote, Trade
 from marketpulse.vendors.http import VendorError
 from marketpulse.vendors.polygon_ws import Batch, PolygonStream
-from tests.vendor_helpers import sample
-from tests.workers import free_port
+from tests.vendor_helpers import sample, ws_array, ws_authenticated, ws_vendor
 
 PG = "polygon"
-Handler = Callable[[ServerConnection, int], Coroutine[Any, Any, None]]
-
-
-def _array(name: str) -> bytes:
-    """A spec example is one event; on the wire events come in arrays."""
-    return orjson.dumps([orjson.loads(sample(f"{PG}/{name}"))])
-
-
-@contextlib.asynccontextmanager
-async def ws_vendor(handler: Handler) -> AsyncIterator[tuple[str, list[str]]]:
-    """Serve ``handler(connection, n)`` (n counts connections); yield the URL and what the
-    clients sent."""
-    received: list[str] = []
-    count = [0]
-
-    async def session(ws: ServerConnection) -> None:
-        count[0] += 1
-        await ws.send(sample(f"{PG}/ws_status_connected__client-python_mock_server.json").decode())
-        received.append(str(await ws.recv()))  # auth
-        await handler(ws, count[0])
-
-    port = free_port()
-    async with serve(session, "127.0.0.1", port):
-        yield f"ws://127.0.0.1:{port}/stocks", received
-
-
-async def _authenticated(ws: ServerConnection, received: list[str]) -> None:
-    await ws.send(sample(f"{PG}/ws_status_auth_success__client-python_mock_server.json").decode())
-    received.append(str(await ws.recv()))  # subscribe
 
 
 async def _no_wait(_seconds: float) -> None:
@@ -72,7 +40,7 @@ async def test_a_dropped_stream_reconnects_resubscribes_and_loses_nothing_after(
     received: list[str] = []
 
     async def handler(ws: ServerConnection, n: int) -> None:
-        await _authenticated(ws, received)
+        await ws_authenticated(ws, received)
         if n == 1:
             await ws.send(
                 sample(f"{PG}/ws_stocks_T_array_single__client-python_mock_server.json").decode()
@@ -86,7 +54,7 @@ async def test_a_dropped_stream_reconnects_resubscribes_and_loses_nothing_after(
             "spec_example_ws_stocks_AM.json",
             "spec_example_ws_stocks_A.json",
         ):
-            await ws.send(_array(name).decode())
+            await ws.send(ws_array(name).decode())
         await ws.wait_closed()
 
     async with ws_vendor(handler) as (url, auths):
@@ -139,7 +107,7 @@ async def test_a_wrong_key_is_not_retried() -> None:
 
 async def test_bad_frames_are_rejected_and_the_stream_goes_on() -> None:
     async def handler(ws: ServerConnection, _n: int) -> None:
-        await _authenticated(ws, [])
+        await ws_authenticated(ws, [])
         await ws.send("not json at all")
         await ws.send(
             orjson.dumps(

@@ -24,8 +24,7 @@ def test_ohlcv_rows_become_aligned_bars(tmp_path: Path) -> None:
             "low": [0.5, 1.5], "close": [1.5, 2.5], "volume": [10, 20],
         }
     ).to_csv(source, index=False)  # fmt: skip
-    kind, records = load(source, "XYZ", "1d", 100)
-    assert kind == "bars"
+    records = load([source], "XYZ", "1d", 100)
     bars = [r[2] for r in records]
     assert all(isinstance(b, Bar) for b in bars)
     first = bars[0]
@@ -46,8 +45,7 @@ def test_trade_ticks_become_frames_per_symbol(tmp_path: Path) -> None:
             "conditions": ["12;T", "", "", "", "37"],
         }
     ).to_csv(source, index=False)
-    kind, records = load(source, None, "1m", 2)
-    assert kind == "frames"
+    records = load([source], None, "1m", 2)
     assert [r[1] for r in records] == ["A", "B", "A"]  # runs of one symbol, up to 2 events each
     frames = [r[2] for r in records]
     assert all(isinstance(f, Frame) for f in frames)
@@ -75,7 +73,7 @@ def test_quote_ticks(tmp_path: Path) -> None:
             "ask_size": [200],
         }
     ).to_csv(source, index=False)
-    _kind, records = load(source, "Q", "1m", 10)
+    records = load([source], "Q", "1m", 10)
     frame = records[0][2]
     assert isinstance(frame, Frame)
     assert frame.events == [
@@ -90,4 +88,41 @@ def test_unreadable_tick_value_names_row_and_column(tmp_path: Path) -> None:
         source, index=False
     )
     with pytest.raises(InputError, match="row 2, column price"):
-        load(source, "X", "1m", 10)
+        load([source], "X", "1m", 10)
+
+
+def _daily(path: Path, days: list[str]) -> Path:
+    n = len(days)
+    pd.DataFrame(
+        {"timestamp": days, "open": [1.0] * n, "high": [2.0] * n, "low": [0.5] * n,
+         "close": [1.5] * n, "volume": [10] * n}
+    ).to_csv(path, index=False)  # fmt: skip
+    return path
+
+
+def test_a_directory_of_files_replays_every_symbol_in_event_time(tmp_path: Path) -> None:
+    folder = tmp_path / "daily"
+    folder.mkdir()
+    _daily(folder / "aaa.csv", ["2024-01-02", "2024-01-04"])
+    _daily(folder / "bbb.csv", ["2024-01-03", "2024-01-04"])
+    (folder / "notes.txt").write_text("not data")
+    records = load([folder], None, "1d", 100)
+    assert [(pd.Timestamp(ts, tz="UTC").day, symbol) for ts, symbol, _ in records] == [
+        (2, "AAA"), (3, "BBB"), (4, "AAA"), (4, "BBB"),
+    ]  # fmt: skip
+
+
+def test_bars_and_ticks_from_several_files_merge(tmp_path: Path) -> None:
+    bars = _daily(tmp_path / "zzz.csv", ["2024-01-03"])
+    ticks = tmp_path / "ticks.csv"
+    pd.DataFrame(
+        {"timestamp": ["2024-01-02T15:00:00Z", "2024-01-04T15:00:00Z"], "symbol": ["T", "T"],
+         "price": [1, 2], "size": [1, 1]}
+    ).to_csv(ticks, index=False)  # fmt: skip
+    records = load([bars, ticks], None, "1d", 1)
+    assert [type(r[2]).__name__ for r in records] == ["Frame", "Bar", "Frame"]
+
+
+def test_an_empty_directory_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"no \.csv"):
+        load([tmp_path], None, "1d", 10)

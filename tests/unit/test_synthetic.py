@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marketpulse.analytics.frames import decode_frame
 from marketpulse.schemas.events import Frame, Quote, Trade
-from marketpulse.streams.sources.synthetic import SyntheticMarket
+from marketpulse.streams.sources.synthetic import SyntheticMarket, SyntheticRun
 
 
 def test_same_seed_same_market() -> None:
@@ -36,3 +36,22 @@ def test_quotes_are_never_crossed_or_locked() -> None:
     assert quotes
     assert all(q.bid is not None and q.ask is not None and q.bid < q.ask for q in quotes)
     assert all(q.bid is not None and q.bid > 0 for q in quotes)
+
+
+def test_a_symbols_stream_does_not_depend_on_the_others() -> None:
+    alone = SyntheticMarket(["AAA"], seed=5)
+    crowded = SyntheticMarket(["ZZZ", "AAA", "MMM"], seed=5)
+    for i in range(3):
+        crowded.frame("ZZZ", i * 100, (i + 1) * 100, 30)
+        assert alone.frame_bytes("AAA", i * 100, (i + 1) * 100, 30) == crowded.frame_bytes(
+            "AAA", i * 100, (i + 1) * 100, 30
+        )
+
+
+def test_shards_split_symbols_rate_and_budget() -> None:
+    run = SyntheticRun(["A", "B", "C", "D"], seed=1, rate=400.0, events=1000, workers=2)
+    shards = [run.shard(0), run.shard(1)]
+    assert [s.symbols for s in shards] == [["A", "C"], ["B", "D"]]
+    assert [s.rate for s in shards] == [200.0, 200.0]
+    assert [s.events for s in shards] == [500, 500]
+    assert all(s.workers == 1 and s.seed == 1 for s in shards)

@@ -1,49 +1,107 @@
-"""Produce frames to ``market.raw`` at a steady rate, keyed by symbol."""
+"""What every source shares: one producer, records keyed by symbol, refused vendor rows on the
+dead-letter topic, and a tally per symbol for the run's job."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import itertools
+from collections.abc import Iterable
+from types import TracebackType
 
 from aiokafka import AIOKafkaProducer
+from pydantic import BaseModel
 
-from marketpulse.clock import Clock
+from marketpulse.metrics import DEADLETTERS
+from marketpulse.schemas.bars import Bar
+from marketpulse.schemas.events import DeadLetter, Event, Frame
+from marketpulse.schemas.news import NewsItem
 from marketpulse.settings import Settings
 from marketpulse.streams.admin import ensure_topics
-from marketpulse.streams.sources.synthetic import SyntheticMarket
-from marketpulse.streams.topics import RAW
+from marketpulse.streams.sources.jobs import UNKNOWN, Tally
+from marketpulse.streams.topics import DEADLETTER, NEWS, RAW, bars_topic_name
+from marketpulse.vendors.common import Rejected
+
+# Acknowledgements are awaited in windows this large: delivery errors surface (and fail the run)
+# instead of vanishing, and a fast source cannot run unboundedly ahead of the broker.
+_WINDOW = 2_000
 
 
-async def run_synthetic(
-    settings: Settings,
-    market: SyntheticMarket,
-    clock: Clock,
-    rate: float,
-    frame_size: int,
-    duration_s: float | None = None,
-    report: Callable[[str], None] = print,
-) -> int:
-    """Publish about ``rate`` events per second; return how many events were published."""
-    await ensure_topics(settings)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers(), linger_ms=5)
-    await producer.start()
-    topic = settings.topic(RAW.name)
-    symbols = market.symbols
-    period_s = frame_size * len(symbols) / rate
-    last = dict.fromkeys(symbols, clock.now_ns())
-    started = clock.now_ns()
-    published = 0
-    try:
-        while duration_s is None or clock.now_ns() - started < duration_s * 1e9:
-            await asyncio.sleep(period_s)  # pacing a live feed, not synchronisation
-            now = clock.now_ns()
-            for symbol in symbols:
-                frame = market.frame(symbol, last[symbol], now, frame_size)
-                last[symbol] = now
-                await producer.send(topic, frame.model_dump_json().encode(), symbol.encode())
-                published += len(frame.events)
-        await producer.flush()
-    finally:
-        await producer.stop()
-    report(f"published {published} events")
-    return published
+class Publisher:
+    """``async with Publisher(settings, "polygon") as out:`` then ``await out.frames(...)``."""
+
+    def __init__(self, settings: Settings, source: str, tally: Tally | None = None) -> None:
+        self.settings = settings
+        self.source = source
+        self.tally = tally or Tally()
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=settings.bootstrap_servers(),
+            linger_ms=5,
+            max_batch_size=1 << 20,
+            max_request_size=8 << 20,
+        )
+        self._pending: list[asyncio.Future[object]] = []
+
+    async def __aenter__(self) -> Publisher:
+        await ensure_topics(self.settings)
+        await self._producer.start()
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            if kind is None:
+                await self.drain()
+        finally:
+            await self._producer.stop()
+
+    async def send(
+        self, name: str, symbol: str | None, value: BaseModel | bytes, records: int = 1
+    ) -> None:
+        """Produce one message to topic ``name`` (before the prefix), keyed by ``symbol``."""
+        body = value if isinstance(value, bytes) else value.model_dump_json().encode()
+        key = symbol.encode() if symbol else None
+        self._pending.append(await self._producer.send(self.settings.topic(name), body, key))
+        self.tally.add(symbol or UNKNOWN, records=records)
+        if len(self._pending) >= _WINDOW:
+            await self.drain()
+
+    async def drain(self) -> None:
+        """Wait until the broker has acknowledged everything sent; raise a delivery error."""
+        pending, self._pending = self._pending, []
+        await asyncio.gather(*pending)
+
+    async def frames(self, events: Iterable[Event], received_ts: int, frame_size: int) -> None:
+        """Events as frames of up to ``frame_size`` consecutive events of one symbol."""
+        by_symbol = sorted(events, key=lambda e: e.symbol)  # stable: time order is kept
+        for symbol, group in itertools.groupby(by_symbol, key=lambda e: e.symbol):
+            chunk = list(group)
+            for i in range(0, len(chunk), frame_size):
+                part = chunk[i : i + frame_size]
+                frame = Frame(source=self.source, received_ts=received_ts, events=part)
+                await self.send(RAW.name, symbol, frame, records=len(part))
+
+    async def bars(self, bars: Iterable[Bar]) -> None:
+        """Ready-made bars, each on its granularity's topic."""
+        for bar in bars:
+            await self.send(bars_topic_name(bar.granularity), bar.symbol, bar)
+
+    async def news(self, items: Iterable[NewsItem]) -> None:
+        """Headlines on ``market.news``."""
+        for item in items:
+            await self.send(NEWS.name, item.symbol, item)
+
+    async def reject(self, rows: Iterable[Rejected], symbol: str | None) -> None:
+        """Vendor rows that could not become records, dead-lettered with their reason (keyed by
+        ``symbol`` when the row's symbol is known)."""
+        for row in rows:
+            DEADLETTERS.labels(reason=row.reason).inc()
+            letter = DeadLetter(
+                reason=row.reason, detail=row.detail, payload=row.row,
+                topic=f"vendor:{self.source}", partition=-1, offset=-1, key=symbol,
+            )  # fmt: skip
+            await self.send(DEADLETTER.name, symbol, letter, records=0)
+            self.tally.add(symbol or UNKNOWN, errors=1)

@@ -1,31 +1,35 @@
-"""Replay a file onto the pipeline: OHLCV rows as ready-made bars on ``market.bars.<g>``, or
-ticks as frames on ``market.raw``; as fast as possible or at N times the recorded pace."""
+"""Replay files onto the pipeline: OHLCV rows as ready-made bars on ``market.bars.<g>``, or
+ticks as frames on ``market.raw``; as fast as possible or at N times the recorded pace.
+
+Any number of files (or directories of them), each holding one symbol (named by a ``symbol``
+column or the file's stem) or many. Records of every file are merged in event time, so a paced
+replay of many symbols interleaves them as the market did. A replay is recorded as a job.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from aiokafka import AIOKafkaProducer
 from pydantic import BaseModel
 from tqdm import tqdm
 
 from marketpulse.analytics.granularity import parse_granularity
 from marketpulse.files.long_csv import candles
-from marketpulse.files.ohlcv import read_ohlcv, read_table
+from marketpulse.files.ohlcv import InputError, read_ohlcv, read_table
 from marketpulse.files.ticks import is_tick_file, read_ticks
 from marketpulse.schemas.bars import Bar
-from marketpulse.schemas.events import Frame
+from marketpulse.schemas.events import Event, Frame
 from marketpulse.settings import Settings
-from marketpulse.streams.admin import ensure_topics
+from marketpulse.streams.sources.jobs import Tally, job_run
+from marketpulse.streams.sources.publisher import Publisher
 from marketpulse.streams.topics import RAW, bars_topic_name
 
 SOURCE = "replay"
-
+SUFFIXES = (".csv", ".parquet", ".pq")
 
 Record = tuple[int, str, BaseModel]  # event time, symbol (the key), record
 
@@ -46,70 +50,100 @@ def bar_records(path: Path, symbol: str | None, granularity: str) -> list[Record
 
 
 def frame_records(path: Path, symbol: str | None, frame_size: int) -> list[Record]:
-    """(event time, symbol, frame): up to ``frame_size`` consecutive events of one symbol."""
-    events = read_ticks(path, read_table(path), symbol, SOURCE)
+    """(event time, symbol, frame): up to ``frame_size`` consecutive events of one symbol,
+    stamped with (and ordered by) the time of their last event."""
+    by_symbol: dict[str, list[Event]] = {}
+    for event in read_ticks(path, read_table(path), symbol, SOURCE):
+        by_symbol.setdefault(event.symbol, []).append(event)
     records: list[Record] = []
-    for name, group in itertools.groupby(events, key=lambda e: e.symbol):
-        chunk = list(group)
-        for i in range(0, len(chunk), frame_size):
-            part = chunk[i : i + frame_size]
+    for name, mine in by_symbol.items():
+        for i in range(0, len(mine), frame_size):
+            part = mine[i : i + frame_size]
             last = part[-1].ts
             records.append((last, name, Frame(source=SOURCE, received_ts=last, events=part)))
+    records.sort(key=lambda r: r[0])
     return records
 
 
+def files_in(inputs: Sequence[Path]) -> list[Path]:
+    """The files named, and the data files inside the directories named."""
+    paths: list[Path] = []
+    for path in inputs:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES)
+            if not found:
+                raise InputError(f"{path}: no {', '.join(SUFFIXES)} files")
+            paths += found
+        else:
+            paths.append(path)
+    return paths
+
+
 def load(
-    path: Path, symbol: str | None, granularity: str, frame_size: int
-) -> tuple[str, list[Record]]:
-    """Read a file and say what it holds: ``("bars", ...)`` or ``("frames", ...)``."""
-    columns = [str(c).strip().lower() for c in read_table(path).columns]
-    if is_tick_file(columns):
-        return "frames", frame_records(path, symbol, frame_size)
-    return "bars", bar_records(path, symbol, granularity)
+    inputs: Sequence[Path], symbol: str | None, granularity: str, frame_size: int
+) -> list[Record]:
+    """Read every file (bars or ticks, by its columns); their records in event time."""
+    records: list[Record] = []
+    for path in files_in(inputs):
+        columns = [str(c).strip().lower() for c in read_table(path).columns]
+        if is_tick_file(columns):
+            records += frame_records(path, symbol, frame_size)
+        else:
+            records += bar_records(path, symbol, granularity)
+    records.sort(key=lambda r: r[0])  # stable: each symbol keeps its file order
+    return records
+
+
+def _destination(record: BaseModel) -> tuple[str, int]:
+    """The topic a record goes to and how many events it counts for."""
+    if isinstance(record, Frame):
+        return RAW.name, len(record.events)
+    if isinstance(record, Bar):
+        return bars_topic_name(record.granularity), 1
+    raise TypeError(f"cannot replay a {type(record).__name__}")
 
 
 async def publish(
     settings: Settings,
-    topic: str,
     records: Sequence[Record],
     speed: float | None = None,
+    tally: Tally | None = None,
 ) -> int:
     """Send every record keyed by its symbol; pace by event time when ``speed`` is given."""
-    await ensure_topics(settings)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers(), linger_ms=5)
-    await producer.start()
-    try:
+    async with Publisher(settings, SOURCE, tally) as out:
         started, first_ts = time.monotonic(), records[0][0] if records else 0
         for ts, symbol, record in _progress(records):
             if speed:
-                due = started + (ts - first_ts) / 1e9 / speed
-                delay = due - time.monotonic()
+                delay = started + (ts - first_ts) / 1e9 / speed - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)  # pacing a replay, not synchronisation
-            await producer.send(topic, record.model_dump_json().encode(), symbol.encode())
-        await producer.flush()
-    finally:
-        await producer.stop()
+            name, count = _destination(record)
+            await out.send(name, symbol, record, records=count)
     return len(records)
 
 
 def _progress(records: Sequence[Record]) -> Iterator[Record]:
-    if len(records) < 1000 or not sys.stderr.isatty():
+    if len(records) < 1000:
         return iter(records)
-    return iter(tqdm(records, desc="replay", unit="msg", file=sys.stderr))
+    return iter(tqdm(records, desc="replay", unit="msg", file=sys.stderr, disable=None))
 
 
 async def replay(
     settings: Settings,
-    path: Path,
+    inputs: Sequence[Path],
     symbol: str | None,
     granularity: str,
     speed: float | None,
     frame_size: int = 100,
 ) -> str:
-    """Replay a file; return a one-line summary."""
-    kind, records = load(path, symbol, granularity, frame_size)
-    name = RAW.name if kind == "frames" else bars_topic_name(granularity)
-    topic = settings.topic(name)
-    sent = await publish(settings, topic, records, speed=speed)
-    return f"published {sent} {kind} to {topic}"
+    """Replay files as one job; return a one-line summary."""
+    records = load(inputs, symbol, granularity, frame_size)
+    symbols = sorted({r[1] for r in records})
+    kinds = sorted({_destination(r[2])[0] for r in records})
+    async with job_run(settings, symbols, "replay:" + ",".join(kinds)[:40]) as run:
+        sent = await publish(settings, records, speed, run.tally)
+    return (
+        f"published {sent} messages ({run.tally.records} events or bars) of "
+        f"{len(symbols)} symbols to {', '.join(settings.topic(k) for k in kinds)}; "
+        f"job {run.job.job_id}"
+    )

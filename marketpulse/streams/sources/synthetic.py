@@ -1,18 +1,41 @@
-"""A synthetic market: random-walk quotes and trades per symbol, reproducible from a seed."""
+"""A synthetic market: geometric-random-walk quotes with trades at the touch, for any number of
+symbols, as fast as the broker takes them or at a target rate.
+
+Each symbol has its own random generator seeded from (seed, symbol), so a symbol's stream is the
+same whatever other symbols run beside it and however they are spread over worker processes.
+Frames are built with numpy and serialized straight to JSON bytes: the generator is the
+benchmark's subject (``bench/synthetic_source.py``), so no per-event model is built.
+"""
 
 from __future__ import annotations
 
-import math
-import random
+import asyncio
+import contextlib
+import multiprocessing
+import queue
+import time
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from marketpulse.schemas.events import Event, Frame, Quote, Trade
+import numpy as np
+import orjson
+
+from marketpulse.schemas.events import Frame
+from marketpulse.settings import Settings
+from marketpulse.streams.sources.jobs import UNKNOWN, Tally, job_run
+from marketpulse.streams.sources.publisher import Publisher
+from marketpulse.streams.topics import RAW
 
 SOURCE = "synthetic"
+_SIZES = np.array([1.0, 10.0, 50.0, 100.0, 200.0, 500.0])
+_REPORT_S = 1.0
 
 
 @dataclass
 class _Book:
+    rng: np.random.Generator
     mid: float
     spread_bps: float
 
@@ -27,46 +50,149 @@ class SyntheticMarket:
         volatility: float = 0.0005,
         trade_probability: float = 0.3,
     ) -> None:
-        self._rng = random.Random(seed)  # noqa: S311 - market noise, not secrets
         self._volatility = volatility  # per-event standard deviation of log returns
         self._trade_probability = trade_probability
-        self._books = {
-            symbol: _Book(mid=self._rng.uniform(20, 500), spread_bps=self._rng.uniform(1, 10))
-            for symbol in symbols
-        }
+        self._books: dict[str, _Book] = {}
+        for symbol in symbols:
+            rng = np.random.default_rng([seed, zlib.crc32(symbol.encode())])
+            self._books[symbol] = _Book(rng, rng.uniform(20, 500), rng.uniform(1, 10))
 
     @property
     def symbols(self) -> list[str]:
         """The symbols this market quotes."""
         return list(self._books)
 
-    def frame(self, symbol: str, start_ns: int, end_ns: int, events: int) -> Frame:
-        """Return ``events`` events for ``symbol`` spread evenly over ``[start_ns, end_ns)``."""
+    def frame_bytes(self, symbol: str, start_ns: int, end_ns: int, events: int) -> bytes:
+        """A ``Frame`` of ``events`` events for ``symbol`` spread evenly over
+        ``[start_ns, end_ns)``, as the JSON bytes that go on ``market.raw``."""
         book = self._books[symbol]
-        rng = self._rng
+        rng = book.rng
+        mids = book.mid * np.exp(np.cumsum(rng.normal(0.0, self._volatility, events)))
+        if events:
+            book.mid = float(mids[-1])
+        half = np.maximum(0.005, mids * book.spread_bps / 20_000)
+        bid = np.round(mids - half, 2)
+        ask = np.round(np.maximum(mids + half, bid + 0.01), 2)
+        is_trade = (rng.random(events) < self._trade_probability).tolist()
+        price = np.where(rng.random(events) < 0.5, bid, ask).tolist()
+        size = rng.choice(_SIZES, events).tolist()
+        bid_size = (rng.integers(1, 21, events) * 100.0).tolist()
+        ask_size = (rng.integers(1, 21, events) * 100.0).tolist()
         step = max(1, (end_ns - start_ns) // max(events, 1))
-        out: list[Event] = []
-        for i in range(events):
-            ts = start_ns + i * step
-            book.mid *= math.exp(rng.gauss(0.0, self._volatility))
-            half = max(0.005, book.mid * book.spread_bps / 20_000)
-            bid, ask = round(book.mid - half, 2), round(book.mid + half, 2)
-            if ask <= bid:
-                ask = round(bid + 0.01, 2)
-            if rng.random() < self._trade_probability:
-                price = bid if rng.random() < 0.5 else ask
-                size = float(rng.choice((1, 10, 50, 100, 200, 500)))
-                out.append(Trade(symbol=symbol, ts=ts, price=price, size=size, source=SOURCE))
-            else:
-                out.append(
-                    Quote(
-                        symbol=symbol,
-                        ts=ts,
-                        bid=bid,
-                        ask=ask,
-                        bid_size=float(rng.randint(1, 20) * 100),
-                        ask_size=float(rng.randint(1, 20) * 100),
-                        source=SOURCE,
-                    )
-                )
-        return Frame(source=SOURCE, received_ts=end_ns, events=out)
+        stamps = range(start_ns, start_ns + events * step, step)
+        quotes = bid.tolist(), ask.tolist(), bid_size, ask_size
+        rows = zip(stamps, is_trade, price, size, *quotes, strict=True)
+        out: list[dict[str, Any]] = [
+            {"kind": "trade", "symbol": symbol, "ts": ts, "price": p, "size": z, "source": SOURCE}
+            if trade
+            else {
+                "kind": "quote",
+                "symbol": symbol,
+                "ts": ts,
+                "bid": b,
+                "ask": a,
+                "bid_size": bs,
+                "ask_size": asz,
+                "source": SOURCE,
+            }
+            for ts, trade, p, z, b, a, bs, asz in rows
+        ]
+        return orjson.dumps({"source": SOURCE, "received_ts": end_ns, "events": out})
+
+    def frame(self, symbol: str, start_ns: int, end_ns: int, events: int) -> Frame:
+        """The same frame as a model."""
+        return Frame.model_validate_json(self.frame_bytes(symbol, start_ns, end_ns, events))
+
+
+@dataclass(frozen=True)
+class SyntheticRun:
+    """What ``marketpulse source synthetic`` asks for."""
+
+    symbols: list[str]
+    seed: int = 0
+    rate: float | None = 200.0  # events per second over every symbol; None: as fast as possible
+    frame_size: int = 20
+    duration_s: float | None = None  # None: until cancelled (or ``events`` are out)
+    events: int | None = None  # stop after about this many events
+    workers: int = 1
+
+    def shard(self, index: int) -> SyntheticRun:
+        """The part of the run worker ``index`` does: every ``workers``-th symbol."""
+        symbols = self.symbols[index :: self.workers]
+        share = len(symbols) / len(self.symbols)
+        return SyntheticRun(
+            symbols, self.seed, self.rate and self.rate * share, self.frame_size,
+            self.duration_s, self.events and int(self.events * share), 1,
+        )  # fmt: skip
+
+
+async def _publish(
+    settings: Settings, run: SyntheticRun, tally: Tally, report: Callable[[Tally], None]
+) -> None:
+    market = SyntheticMarket(run.symbols, seed=run.seed)
+    per_round = run.frame_size * len(run.symbols)
+    period_s = per_round / run.rate if run.rate else 0.0
+    started = time.monotonic()
+    last = dict.fromkeys(run.symbols, time.time_ns())
+    reported, rounds = started, 0
+    async with Publisher(settings, SOURCE, tally) as out:
+        while run.duration_s is None or time.monotonic() - started < run.duration_s:
+            if run.events is not None and tally.records >= run.events:
+                break
+            delay = started + rounds * period_s - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)  # pacing a live feed, not synchronisation
+            rounds += 1
+            now = time.time_ns()
+            for symbol in run.symbols:
+                body = market.frame_bytes(symbol, last[symbol], now, run.frame_size)
+                last[symbol] = now
+                await out.send(RAW.name, symbol, body, records=run.frame_size)
+            if time.monotonic() - reported >= _REPORT_S:
+                report(tally)
+                reported = time.monotonic()
+    report(tally)
+
+
+def _counts(tally: Tally) -> dict[str, int]:
+    return {symbol: count.records for symbol, count in tally.counts.items()}
+
+
+def _worker(settings: Settings, run: SyntheticRun, reports: multiprocessing.Queue[Any]) -> None:
+    """A worker process: publish one shard, sending the running totals back."""
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_publish(settings, run, Tally(), lambda t: reports.put(_counts(t))))
+
+
+async def run_synthetic(settings: Settings, run: SyntheticRun) -> int:
+    """Publish the synthetic market to ``market.raw`` as one job; return the events published.
+
+    With several workers, each process publishes a shard of the symbols and reports its totals
+    back; this process records them on the job.
+    """
+    async with job_run(settings, run.symbols, "stream:synthetic") as job:
+        if run.workers <= 1:
+            await _publish(settings, run, job.tally, lambda _tally: None)
+            return job.tally.records
+        context = multiprocessing.get_context("spawn")
+        reports: multiprocessing.Queue[Any] = context.Queue()
+        workers = [
+            context.Process(target=_worker, args=(settings, run.shard(i), reports), daemon=True)
+            for i in range(run.workers)
+        ]
+        for process in workers:
+            process.start()
+        totals: dict[str, int] = {}
+        try:
+            while any(p.is_alive() for p in workers) or not reports.empty():
+                with contextlib.suppress(queue.Empty):
+                    totals.update(await asyncio.to_thread(reports.get, True, 0.2))
+                    for symbol, records in totals.items():
+                        job.tally.counts.pop(symbol, None)
+                        job.tally.add(symbol, records=records)
+        finally:
+            for process in workers:
+                process.join(timeout=10)
+        if any(p.exitcode for p in workers):
+            job.tally.fail(UNKNOWN, f"worker exit codes {[p.exitcode for p in workers]}")
+        return job.tally.records

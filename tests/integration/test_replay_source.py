@@ -1,0 +1,47 @@
+"""``marketpulse replay`` of a directory of files for several symbols: every bar on its topic in
+event time, and the run recorded as a job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from uuid import UUID
+
+import asyncpg
+import pandas as pd
+import pytest
+
+from marketpulse.schemas.bars import Bar
+from marketpulse.settings import Settings
+from marketpulse.storage.repositories.jobs import JobRepository
+from marketpulse.streams.sources.replay import replay
+from tests.kafka_helpers import consume_until, unique
+
+pytestmark = [pytest.mark.integration]
+
+
+async def test_a_directory_replays_as_one_job(
+    services: Settings, pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    symbols = sorted(unique("R").upper().replace("-", "")[:9] for _ in range(2))
+    days = pd.date_range("2024-01-01", periods=5, freq="D")
+    for k, symbol in enumerate(symbols):
+        pd.DataFrame(
+            {"timestamp": days[k:].strftime("%Y-%m-%d"), "open": 1.0, "high": 2.0, "low": 0.5,
+             "close": 1.5, "volume": 100}
+        ).to_parquet(tmp_path / f"{symbol.lower()}.parquet")  # fmt: skip
+    settings = services.model_copy(update={"topic_prefix": unique("replay") + "."})
+    summary = await replay(settings, [tmp_path], None, "1d", speed=None)
+    assert summary.startswith("published 9 messages (9 events or bars) of 2 symbols")
+    records = await consume_until(
+        settings, [settings.topic("market.bars.1d")], lambda rs: len(rs) >= 9
+    )
+    bars = [Bar.model_validate_json(r.value) for r in records]
+    assert sorted((b.symbol, b.start) for b in bars) == sorted(
+        (s, int(d.tz_localize("UTC").value)) for k, s in enumerate(symbols) for d in days[k:]
+    )
+    job_id = summary.rsplit("job ", 1)[1]
+    job = await JobRepository(pool).get(UUID(job_id))
+    assert job is not None
+    assert (job.status, job.data_type, job.symbols, job.records_processed) == (
+        "succeeded", "replay:market.bars.1d", symbols, 9,
+    )  # fmt: skip
