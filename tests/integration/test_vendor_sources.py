@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import os
+import sys
 from collections.abc import Callable
 
 import asyncpg
@@ -245,3 +247,33 @@ async def test_news_polling_publishes_each_headline_once_and_survives_a_vendor_e
     assert job.errors_count >= 1
     records = await _read(settings, "market.news", lambda rs: len(rs) >= 20)
     assert len({NewsItem.model_validate_json(r.value).id for r in records}) == len(records) == 20
+
+
+async def test_the_ingest_command_reports_the_job_and_fails_with_it(services: Settings) -> None:
+    def answer(request: web.Request) -> Answer:
+        if request.query.get("symbol") == "NOPE":
+            error = {"Error Message": "Invalid API call. Please retry or visit the documentation"}
+            return Answer(orjson.dumps(error))  # Alpha Vantage's errors come with HTTP 200
+        return Answer(sample(AV_DAILY))
+
+    async with fake_vendor(answer) as vendor:
+        env = {
+            "MARKETPULSE_TOPIC_PREFIX": unique("ingest") + ".",
+            "MARKETPULSE_ALPHAVANTAGE_URL": vendor.url,
+            "MARKETPULSE_ALPHAVANTAGE_API_KEY": "test-key",
+        }
+        argv = ["-m", "marketpulse.cli", "ingest", "--provider", "alphavantage", "--symbols"]
+        dates = ["--from", "2025-07-01", "--to", "2025-07-03"]
+        results = []
+        for symbols in ("aapl", "aapl,nope"):
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, *argv, symbols, *dates, env={**os.environ, **env},
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            _out, err = await asyncio.wait_for(process.communicate(), 120)
+            results.append((process.returncode, err.decode()))
+    (ok, ok_err), (failed, failed_err) = results
+    assert ok == 0, ok_err
+    assert "succeeded: 3 records, 0 errors" in ok_err
+    assert failed == 1
+    assert "failed: 3 records, 1 errors" in failed_err
