@@ -38,6 +38,9 @@ async def test_health_is_503_when_a_dependency_is_down(services: object, api: Ap
 
     async with serve(broken) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
         response = await client.get(f"{V1}/monitoring/health")
+        live = await client.get(f"{V1}/monitoring/live")
+    # the probe endpoint stays up: one store down must not take every replica out of service
+    assert (live.status_code, live.json()["data"]) == (200, {"status": "ok"})
     assert response.status_code == 503
     checks = response.json()["data"]["checks"]
     assert response.json()["data"]["status"] == "degraded"

@@ -35,6 +35,13 @@ async def health(request: Request, stores: StoresDep) -> Response:
     return respond(request, body, status_code=200 if healthy else 503)
 
 
+@router.get("/live", response_model=Envelope[dict[str, str]])
+async def live(request: Request) -> Response:
+    """The process serves requests; no dependency is asked. For liveness and readiness probes:
+    the deep ``/health`` fails for every replica at once when a shared store is down."""
+    return respond(request, {"status": "ok"})
+
+
 @router.get(
     "/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}}
 )
