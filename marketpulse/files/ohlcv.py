@@ -116,7 +116,12 @@ def parse_numbers(path: Path, frame: pd.DataFrame, name: str) -> NDArray[np.floa
 
 def read_ohlcv(path: Path, symbol: str | None = None) -> list[OhlcvSeries]:
     """Read and validate an OHLCV file; one series per symbol, each in file order."""
-    frame = read_table(path)
+    return ohlcv_series(path, read_table(path), symbol)
+
+
+def ohlcv_series(path: Path, frame: pd.DataFrame, symbol: str | None = None) -> list[OhlcvSeries]:
+    """Validate an OHLCV table read from ``path``; one series per symbol, each in file order."""
+    frame = frame.copy()
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:

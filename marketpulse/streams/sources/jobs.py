@@ -36,6 +36,10 @@ class Tally:
         count.records += records
         count.errors += errors
 
+    def set_records(self, symbol: str, records: int) -> None:
+        """Replace ``symbol``'s record count with a running total reported elsewhere."""
+        self.counts.setdefault(symbol, _Count()).records = records
+
     def fail(self, symbol: str, detail: str, errors: int = 1) -> None:
         """``symbol`` could not be fetched at all; the job will end as failed."""
         self.add(symbol, errors=errors)

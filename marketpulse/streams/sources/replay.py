@@ -14,12 +14,13 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import pandas as pd
 from pydantic import BaseModel
 from tqdm import tqdm
 
 from marketpulse.analytics.granularity import parse_granularity
 from marketpulse.files.long_csv import candles
-from marketpulse.files.ohlcv import InputError, read_ohlcv, read_table
+from marketpulse.files.ohlcv import InputError, ohlcv_series, read_table
 from marketpulse.files.ticks import is_tick_file, read_ticks
 from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import Event, Frame
@@ -34,11 +35,15 @@ SUFFIXES = (".csv", ".parquet", ".pq")
 Record = tuple[int, str, BaseModel]  # event time, symbol (the key), record
 
 
-def bar_records(path: Path, symbol: str | None, granularity: str) -> list[Record]:
-    """(event time, symbol, bar) for every row of an OHLCV file."""
+def bar_records(
+    path: Path, symbol: str | None, granularity: str, table: pd.DataFrame | None = None
+) -> list[Record]:
+    """(event time, symbol, bar) for every row of an OHLCV file (``table``: its rows, when
+    already read)."""
     length = parse_granularity(granularity)
     records: list[Record] = []
-    for series in read_ohlcv(path, symbol):
+    rows = read_table(path) if table is None else table
+    for series in ohlcv_series(path, rows, symbol):
         for candle in candles(series):
             bar = Bar(
                 symbol=series.symbol, granularity=granularity, start=candle.ts,
@@ -49,11 +54,13 @@ def bar_records(path: Path, symbol: str | None, granularity: str) -> list[Record
     return records
 
 
-def frame_records(path: Path, symbol: str | None, frame_size: int) -> list[Record]:
-    """(event time, symbol, frame): up to ``frame_size`` consecutive events of one symbol,
-    stamped with (and ordered by) the time of their last event."""
+def frame_records(
+    path: Path, table: pd.DataFrame, symbol: str | None, frame_size: int
+) -> list[Record]:
+    """(event time, symbol, frame) from a tick file's rows: up to ``frame_size`` consecutive
+    events of one symbol, stamped with (and ordered by) the time of their last event."""
     by_symbol: dict[str, list[Event]] = {}
-    for event in read_ticks(path, read_table(path), symbol, SOURCE):
+    for event in read_ticks(path, table, symbol, SOURCE):
         by_symbol.setdefault(event.symbol, []).append(event)
     records: list[Record] = []
     for name, mine in by_symbol.items():
@@ -85,11 +92,11 @@ def load(
     """Read every file (bars or ticks, by its columns); their records in event time."""
     records: list[Record] = []
     for path in files_in(inputs):
-        columns = [str(c).strip().lower() for c in read_table(path).columns]
-        if is_tick_file(columns):
-            records += frame_records(path, symbol, frame_size)
+        table = read_table(path)
+        if is_tick_file([str(c).strip().lower() for c in table.columns]):
+            records += frame_records(path, table, symbol, frame_size)
         else:
-            records += bar_records(path, symbol, granularity)
+            records += bar_records(path, symbol, granularity, table)
     records.sort(key=lambda r: r[0])  # stable: each symbol keeps its file order
     return records
 

@@ -182,14 +182,12 @@ async def run_synthetic(settings: Settings, run: SyntheticRun) -> int:
         ]
         for process in workers:
             process.start()
-        totals: dict[str, int] = {}
         try:
             while any(p.is_alive() for p in workers) or not reports.empty():
                 with contextlib.suppress(queue.Empty):
-                    totals.update(await asyncio.to_thread(reports.get, True, 0.2))
+                    totals = await asyncio.to_thread(reports.get, True, 0.2)
                     for symbol, records in totals.items():
-                        job.tally.counts.pop(symbol, None)
-                        job.tally.add(symbol, records=records)
+                        job.tally.set_records(symbol, records)
         finally:
             for process in workers:
                 process.join(timeout=10)

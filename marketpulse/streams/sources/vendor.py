@@ -136,13 +136,10 @@ async def backfill(settings: Settings, request: Backfill, progress: bool = True)
                     run.tally.fail(symbol, f"{exc.reason}: {exc.detail}", errors=1 - errors)
                     continue
                 await out.reject(rejected, symbol)
-                for record in records:
-                    when = record.start if isinstance(record, Bar) else record.published_ts
-                    if request.covers(when):
-                        if isinstance(record, Bar):
-                            await out.bars([record])
-                        else:
-                            await out.news([record])
+                await out.bars(r for r in records if isinstance(r, Bar) and request.covers(r.start))
+                await out.news(
+                    r for r in records if isinstance(r, NewsItem) and request.covers(r.published_ts)
+                )
                 symbols.set_postfix(records=run.tally.records, errors=run.tally.errors)
     finally:
         await client.close()
