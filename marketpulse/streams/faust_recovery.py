@@ -1,4 +1,6 @@
-"""A fix for a race in Faust's recovery that skips input messages (faust-streaming#596).
+"""Fixes for two ways Faust skips input messages after a (re)assignment.
+
+1. A race in recovery (faust-streaming#596).
 
 When table recovery ends, Faust 0.11-0.15 resumes the stream partitions, seeks them to their
 committed offsets, and only then resumes ``app.flow_control``, which clears every stream
@@ -11,6 +13,14 @@ The fixed order: stop the consumer's flow (nothing reaches the streams), clear t
 (``flow_control.resume``), resume the stream partitions and seek them to their committed
 offsets, and only then resume the flow: nothing can arrive between the clear and the seek.
 Otherwise the method is Faust's own.
+
+2. Seeking "to committed offsets" (after recovery, and whenever records come in while the flow
+is stopped, which drops them) leaves a partition with no committed offset where it is: aiokafka
+seeks only to offsets above 0. Its position is then past records that were fetched and thrown
+away. The worker restart test lost a topic's first bars that way, when the old worker had
+stopped before its first commit on that topic. Such stream partitions now go back to their
+beginning, which is where the app's ``auto_offset_reset`` starts them anyway; records seen
+twice are the redeliveries every agent already skips by offset.
 """
 
 from __future__ import annotations
@@ -18,7 +28,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any, cast
 
+from aiokafka.structs import TopicPartition
 from faust.tables.recovery import Recovery
+from faust.transport.consumer import Consumer
 
 
 async def _on_recovery_completed(self: Recovery, generation_id: int = 0) -> None:
@@ -56,6 +68,22 @@ async def _on_recovery_completed(self: Recovery, generation_id: int = 0) -> None
     self.log.info("Worker ready")
 
 
+_original_perform_seek = Consumer.perform_seek
+
+
+async def _perform_seek(self: Consumer) -> None:
+    await _original_perform_seek(self)
+    changelogs = self.app.tables.changelog_topics  # recovery positions these itself
+    uncommitted = [
+        TopicPartition(tp.topic, tp.partition)
+        for tp in self.assignment()
+        if tp.topic not in changelogs and self._committed_offset.get(tp) is None
+    ]
+    if uncommitted:
+        await cast(Any, self)._thread.seek_to_beginning(*uncommitted)
+
+
 def apply() -> None:
-    """Install the fixed order (idempotent)."""
+    """Install both fixes (idempotent)."""
     Recovery.on_recovery_completed = _on_recovery_completed  # type: ignore[method-assign]
+    Consumer.perform_seek = _perform_seek  # type: ignore[method-assign]
