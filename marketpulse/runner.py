@@ -79,6 +79,7 @@ def run_all(settings: Settings) -> int:
     }
     api = f"http://{settings.api_host}:{settings.api_port}"
     print("\nmarketpulse is running:")
+    print(f"  dashboard {api}/dashboard  (sign in as a user from `marketpulse user add`)")
     print(f"  API       {api}/api/v1  (docs {api}/docs, health {api}/api/v1/monitoring/health)")
     print(f"  broker    {settings.kafka_broker}")
     print(f"  influxdb  {settings.influx_url}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,10 +13,10 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from marketpulse import __version__
-from marketpulse.api import errors
+from marketpulse.api import dashboard, errors
 from marketpulse.api.deps import Stores, rate_limit
 from marketpulse.api.live import Hub, feed
-from marketpulse.api.middleware import EdgeMiddleware
+from marketpulse.api.middleware import EdgeMiddleware, redact_tokens
 from marketpulse.api.ratelimit import RateLimiter
 from marketpulse.api.routes import (
     auth,
@@ -100,6 +101,7 @@ def server_options(settings: Settings) -> dict[str, Any]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the API for ``settings``."""
     settings = settings or get_settings()
+    redact_tokens(logging.getLogger("uvicorn.error"))
     app = FastAPI(
         title="marketpulse",
         version=__version__,
@@ -113,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (auth, market_data, indicators, signals, storage, monitoring, security):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=limited)
     app.include_router(stream.router, prefix=API_PREFIX)
+    dashboard.install(app)
     if settings.api_cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -6,7 +6,7 @@
 * security headers (CSP, nosniff, frame options, referrer policy; HSTS over HTTPS), the rate
   limit headers the limiter left in the request state, ``no-store`` on auth responses;
 * one access log line and latency metric per request. The query string is never logged: it can
-  hold a WebSocket token.
+  hold a WebSocket token (which ``RedactTokens`` masks in uvicorn's own lines too).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from marketpulse.api.envelope import API_VERSION, JSON, error_body
 log = logging.getLogger("marketpulse.api.access")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_TOKEN_IN_QUERY = re.compile(r"([?&](?:access_)?token=)[^&\s\"]+")
 _ACCEPTED_VERSIONS = {"1", "v1", "1.0"}
 _API_CSP = b"default-src 'none'; frame-ancestors 'none'"
 # Swagger UI and ReDoc load their scripts and styles from jsDelivr.
@@ -35,6 +36,11 @@ _DOCS_CSP = (
     b"worker-src blob:; frame-ancestors 'none'"
 )
 _DOCS = ("/docs", "/redoc", "/openapi.json")
+# The dashboard loads only its own files and talks only to this origin (REST and WebSocket).
+_DASHBOARD_CSP = (
+    b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    b"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 _STATIC_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -45,6 +51,33 @@ _STATIC_HEADERS = [
 
 class _TooLarge(Exception):
     pass
+
+
+class RedactTokens(logging.Filter):
+    """Masks tokens in query strings: uvicorn logs a WebSocket's path whole, and the dashboard's
+    socket (like any browser's) can only send its token there."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _TOKEN_IN_QUERY.sub(r"\1***", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
+
+
+def redact_tokens(logger: logging.Logger) -> None:
+    """Install ``RedactTokens`` on ``logger`` once."""
+    if not any(isinstance(f, RedactTokens) for f in logger.filters):
+        logger.addFilter(RedactTokens())
+
+
+def _csp(path: str) -> bytes:
+    if path.startswith(_DOCS):
+        return _DOCS_CSP
+    if path == "/dashboard" or path.startswith("/dashboard/"):
+        return _DASHBOARD_CSP
+    return _API_CSP
 
 
 class EdgeMiddleware:
@@ -101,9 +134,7 @@ class EdgeMiddleware:
                 started_response = True
                 status[0] = message["status"]
                 extra = [(b"x-request-id", rid.encode()), *_STATIC_HEADERS]
-                extra.append(
-                    (b"content-security-policy", _DOCS_CSP if path.startswith(_DOCS) else _API_CSP)
-                )
+                extra.append((b"content-security-policy", _csp(path)))
                 if scope.get("scheme") == "https":
                     extra.append(
                         (b"strict-transport-security", b"max-age=63072000; includeSubDomains")

@@ -159,6 +159,29 @@ class BatchRequest(Request):
     granularity: str = Field("1m", description="for bars and indicators", examples=["1m"])
 
 
+class GranularityInfo(BaseModel):
+    """A bar granularity the pipeline builds."""
+
+    name: str = Field(examples=["1m"])
+    seconds: int = Field(examples=[60])
+
+
+class StreamedIndicator(BaseModel):
+    """An indicator the stream keeps, and how to ask ``/indicators`` for it."""
+
+    spec: str = Field(examples=["bb_20_2"])
+    name: str = Field(examples=["bb"])
+    params: str | None = Field(examples=["20,2"])
+    outputs: list[str] = Field(examples=[["bb_upper_20_2", "bb_middle_20_2", "bb_lower_20_2"]])
+
+
+class Catalog(BaseModel):
+    """What the pipeline serves: its granularities and the indicators it streams."""
+
+    granularities: list[GranularityInfo]
+    indicators: list[StreamedIndicator]
+
+
 class RetentionUpdate(Request):
     """A retention policy's new duration (InfluxQL, e.g. 30d, 52w, INF)."""
 

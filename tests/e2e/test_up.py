@@ -53,6 +53,7 @@ async def test_up_runs_the_pipeline_with_its_default_source_until_interrupted(
     )
     try:
         up.wait_for_log("marketpulse is running")
+        assert f"dashboard http://127.0.0.1:{port}/dashboard" in up.log()
         health = _wait_healthy(f"http://127.0.0.1:{port}/api/v1/monitoring/health", 30)
         assert health.json()["data"]["status"] == "ok"
         async with httpx.AsyncClient(timeout=5) as client:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import logging
 
 import jwt
 import orjson
 import pytest
 
+from marketpulse.api.main import create_app
+from marketpulse.api.middleware import RedactTokens
 from marketpulse.api.security import (
     ACCESS_TTL,
     PERMISSIONS,
@@ -21,6 +24,7 @@ from marketpulse.api.security import (
     verify,
     verify_password,
 )
+from marketpulse.settings import Settings
 
 SECRET = "test-secret-" + "0" * 64
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
@@ -135,3 +139,18 @@ def test_the_permission_matrix(roles: list[str], action: str, expected: bool) ->
 
 def test_every_action_names_a_role() -> None:
     assert set(PERMISSIONS.values()) <= set(Role)
+
+
+def test_tokens_in_query_strings_are_masked_in_uvicorn_lines(settings: Settings) -> None:
+    create_app(settings)  # installs the filter
+    logger = logging.getLogger("uvicorn.error")
+    record = logger.makeRecord(
+        "uvicorn.error", logging.INFO, __file__, 1, '%s - "WebSocket %s" [accepted]',
+        ("127.0.0.1:5000", "/api/v1/stream?symbols=AAPL&token=eyJhbGci.payload.sig&x=1"), None,
+    )  # fmt: skip
+    assert logger.filter(record)
+    assert record.getMessage() == (
+        '127.0.0.1:5000 - "WebSocket /api/v1/stream?symbols=AAPL&token=***&x=1" [accepted]'
+    )
+    create_app(settings)
+    assert sum(isinstance(f, RedactTokens) for f in logger.filters) == 1

@@ -14,6 +14,7 @@ from marketpulse.analytics.indicators import (
     UnknownIndicator,
     build,
 )
+from marketpulse.analytics.indicators.on_demand import request_of, spec_of
 from marketpulse.analytics.indicators.volume import NS_PER_DAY
 from tests.unit.test_indicators_talib import random_walk
 
@@ -136,3 +137,8 @@ def test_vwap_is_empty_until_volume_trades() -> None:
     vwap.update(Candle(1, 10, 12, 9, 12, 100.0))
     assert vwap.values() == {"vwap_session": pytest.approx(11.0)}
     assert np.isfinite(vwap.values()["vwap_session"])
+
+
+@pytest.mark.parametrize("spec", [*DEFAULT_SPECS, "stoch_5_3_3", "macd_5_35_5", "bb_10_1.5"])
+def test_request_of_gives_the_name_and_params_that_ask_for_the_spec(spec: str) -> None:
+    assert spec_of(*request_of(spec)) == spec

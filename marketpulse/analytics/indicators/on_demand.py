@@ -24,6 +24,13 @@ def spec_of(name: str, params: str | None) -> str:
     return "_".join([kind, *values])
 
 
+def request_of(spec: str) -> tuple[str, str | None]:
+    """The name and parameters that ask the API for ``spec`` (``spec_of`` backwards):
+    ``sma_20`` -> ``("sma", "20")``, ``vwap_session`` -> ``("vwap", "session")``."""
+    kind, *values = spec.split("_")
+    return kind, ",".join(values) or None
+
+
 def compute(spec: str, bars: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Each bar's outputs once defined: ``{"ts": start, output: value, ...}``."""
     indicator = build(spec)

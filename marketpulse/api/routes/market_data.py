@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from marketpulse.analytics.granularity import parse_granularity
+from marketpulse.analytics.indicators import build
+from marketpulse.analytics.indicators.on_demand import request_of
 from marketpulse.api.caching import cached
 from marketpulse.api.deps import StoresDep, rate_group, require
 from marketpulse.api.envelope import respond
@@ -23,7 +25,13 @@ from marketpulse.api.params import (
     time_range,
 )
 from marketpulse.errors import StoreError
-from marketpulse.schemas.api import BatchRequest, Envelope
+from marketpulse.schemas.api import (
+    BatchRequest,
+    Catalog,
+    Envelope,
+    GranularityInfo,
+    StreamedIndicator,
+)
 from marketpulse.storage import history
 from marketpulse.storage.repositories.symbols import SymbolInfo, SymbolRepository
 
@@ -68,6 +76,23 @@ async def search(
 ) -> Response:
     """Symbols whose ticker, name, sector or exchange start with the words of ``q``."""
     return respond(request, await SymbolRepository(stores.pool).search(q, limit))
+
+
+@router.get("/catalog", response_model=Envelope[Catalog])
+async def catalog(request: Request, stores: StoresDep) -> Response:
+    """The granularities the pipeline builds and the indicators it streams (what a chart can
+    ask for without computing)."""
+    settings = stores.settings
+    granularities = [
+        GranularityInfo(name=name, seconds=length // 10**9)
+        for name, length in settings.granularity_lengths().items()
+    ]
+    indicators = [
+        StreamedIndicator(spec=spec, name=name, params=params, outputs=list(build(spec).outputs))
+        for spec in settings.indicators
+        for name, params in [request_of(spec)]
+    ]
+    return respond(request, Catalog(granularities=granularities, indicators=indicators))
 
 
 @router.post(

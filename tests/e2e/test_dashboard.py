@@ -1,0 +1,315 @@
+"""The dashboard in a real headless Chromium (Debian's ``chromium``, driven by Playwright), with
+the stack running: worker, sinks and API as processes, the synthetic source publishing.
+
+Bars are 5 s long so that a live bar arrives within the test. Twenty minutes of synthetic
+history go in first, so the chart has candles, indicators and signals when the page opens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import shutil
+import string
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
+
+from marketpulse.analytics.granularity import parse_granularity
+from marketpulse.clock import SystemClock
+from marketpulse.schemas.events import Frame
+from marketpulse.services.apt import ensure_installed
+from marketpulse.settings import Settings
+from marketpulse.storage.influx import InfluxClient
+from marketpulse.storage.postgres import create_pool
+from marketpulse.storage.repositories.symbols import SymbolInfo, SymbolRepository
+from marketpulse.storage.setup import prepare_stores
+from marketpulse.streams.sources.publisher import Publisher
+from marketpulse.streams.sources.synthetic import SyntheticMarket
+from marketpulse.streams.topics import RAW
+from tests.api_helpers import PASSWORD
+from tests.kafka_helpers import unique
+from tests.sink_helpers import eventually
+from tests.workers import REPO, WorkerProcess, free_port
+
+pytestmark = [pytest.mark.e2e]
+
+S = 1_000_000_000
+GRANULARITY = "5s"
+HISTORY_S = 20 * 60
+SEED = 7
+SCREENSHOT = REPO / ".data" / "dashboard.png"
+
+
+@dataclass
+class Stack:
+    url: str
+    symbol: str
+    username: str
+    env: dict[str, str]
+    tmp: Path
+    api: WorkerProcess
+
+    def start_api(self) -> WorkerProcess:
+        self.api = WorkerProcess(["-m", "marketpulse.cli", "api"], self.env, self.tmp / "api.log")
+        _wait_healthy(self.url, self.api)
+        return self.api
+
+
+def _wait_healthy(url: str, process: WorkerProcess, timeout_s: float = 60) -> None:
+    async def probe() -> None:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        async with httpx.AsyncClient(timeout=2) as client:
+            while True:
+                try:
+                    if (await client.get(f"{url}/api/v1/monitoring/live")).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                if process.proc.poll() is not None or asyncio.get_running_loop().time() > deadline:
+                    raise RuntimeError(f"the API did not come up:\n{process.log()[-3000:]}")
+                await asyncio.sleep(0.2)
+
+    asyncio.run(probe())
+
+
+async def _history(settings: Settings, symbol: str) -> None:
+    """Twenty minutes of ticks up to a second ago, one frame per second, from the generator the
+    live source starts (same seed) but laid out backwards in time: the history ends at the
+    price the live source starts from, so the chart has no jump where the two meet."""
+    market = SyntheticMarket([symbol], seed=SEED)
+    frames = [market.frame(symbol, 0, S, 10) for _ in range(HISTORY_S)]
+    end = SystemClock().now_ns() // S * S - S
+    async with Publisher(settings, "synthetic") as out:
+        for i, frame in enumerate(reversed(frames)):
+            start = end - (HISTORY_S - i) * S
+            events = [
+                event.model_copy(update={"ts": start + j * S // 10})
+                for j, event in enumerate(reversed(frame.events))
+            ]
+            frame = Frame(source="synthetic", received_ts=start + S, events=events)
+            await out.send(RAW.name, symbol, frame)
+
+
+async def _stored(settings: Settings, symbol: str) -> None:
+    """Wait until the sinks have stored the history's indicators (they follow its bars)."""
+    want = HISTORY_S * S // parse_granularity(GRANULARITY) - 30  # all but the RSI warm-up
+    async with InfluxClient(settings) as influx:
+        await eventually(
+            lambda: influx.rows(
+                'SELECT count("value") FROM "indicators_5y"."market_indicators" '
+                "WHERE symbol = $s AND granularity = $g AND indicator = 'rsi_14'",
+                {"s": symbol, "g": GRANULARITY},
+            ),
+            lambda rows: bool(rows) and rows[0]["count"] >= want,
+            timeout_s=90,
+            what=f"the history's RSI of {symbol} in InfluxDB",
+        )
+
+
+async def _prepare(settings: Settings, symbol: str, username: str, url: str) -> None:
+    await prepare_stores(settings)
+    pool = await create_pool(settings)
+    try:
+        await SymbolRepository(pool).upsert(
+            [SymbolInfo(symbol=symbol, name="Dashboard Test Corp", exchange="TEST")]
+        )
+    finally:
+        await pool.close()
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        body = {"username": username, "email": f"{username}@example.com", "password": PASSWORD}
+        response = await client.post("/api/v1/auth/register", json=body)
+        assert response.status_code == 201, response.text
+
+
+@pytest.fixture(scope="module")
+def stack(services: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    tmp = tmp_path_factory.mktemp("dashboard")
+    prefix = unique("dash") + "."
+    symbol = "DB" + "".join(secrets.choice(string.ascii_uppercase) for _ in range(4))
+    port = free_port()
+    env = {
+        "MARKETPULSE_TOPIC_PREFIX": prefix,
+        "MARKETPULSE_WORKER_ID": unique("dash"),
+        "MARKETPULSE_GRANULARITIES": f'["{GRANULARITY}", "1m"]',
+        "MARKETPULSE_API_PORT": str(port),
+        "MARKETPULSE_WORKER_METRICS_PORT": "0",
+        "MARKETPULSE_SINK_METRICS_PORT": "0",
+    }
+    settings = services.model_copy(
+        update={"topic_prefix": prefix, "granularities": [GRANULARITY, "1m"]}
+    )
+    url = f"http://127.0.0.1:{port}"
+    processes: list[WorkerProcess] = []
+
+    def start(name: str, *argv: str) -> WorkerProcess:
+        process = WorkerProcess(["-m", "marketpulse.cli", *argv], env, tmp / f"{name}.log")
+        processes.append(process)
+        return process
+
+    try:
+        worker = start("worker", "worker")
+        start("sinks", "sinks")
+        api = start("api", "api")
+        _wait_healthy(url, api)
+        username = unique("viewer").replace("-", "_")
+        asyncio.run(_prepare(settings, symbol, username, url))
+        worker.wait_for_log("[^Worker]: Ready")
+        asyncio.run(_history(settings, symbol))
+        asyncio.run(_stored(settings, symbol))
+        start("source", "source", "synthetic", "--symbols", symbol, "--rate", "50",
+              "--frame-size", "10", "--seed", str(SEED))  # fmt: skip
+        stack = Stack(url, symbol, username, env, tmp, api)
+        yield stack
+        processes.append(stack.api)  # the test may have replaced it
+    finally:
+        for process in processes:
+            if process.proc.poll() is None:
+                process.stop()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """Debian's Chromium, installed when missing (``make test`` runs as root)."""
+    ensure_installed("dashboard tests", "chromium", "chromium", "PATH")
+    binary = Path("/usr/lib/chromium/chromium")  # the browser itself, not Debian's wrapper
+    return str(binary) if binary.exists() else str(shutil.which("chromium"))
+
+
+@pytest.fixture
+async def page(chromium: str) -> AsyncIterator[Page]:
+    async with async_playwright() as playwright:
+        browser: Browser = await playwright.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox"]
+        )
+        context = await browser.new_context(viewport={"width": 1400, "height": 860})
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
+
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type == "error" and "Content Security Policy" in message.text:
+                errors.append(f"CSP: {message.text}")
+
+        page.on("console", on_console)
+        yield page
+        await browser.close()
+        assert not errors, errors
+
+
+async def _sign_in(page: Page, stack: Stack) -> None:
+    await page.goto(f"{stack.url}/dashboard")
+    await page.fill("#username", stack.username)
+    await page.fill("#password", PASSWORD)
+    await page.click("#login-form button[type=submit]")
+    await expect(page.locator("#app")).to_be_visible()
+
+
+async def _int(page: Page, selector: str, attribute: str) -> int:
+    value = await page.get_attribute(selector, attribute)
+    return int(value or 0)
+
+
+async def _chart_until(
+    page: Page, attribute: str, check: Callable[[int], bool], timeout_s: float
+) -> int:
+    """Poll one of the chart's numeric data attributes until ``check`` holds (read from outside
+    the page: its CSP rightly forbids the eval that ``wait_for_function`` needs)."""
+    deadline = time.monotonic() + timeout_s
+    while not check(value := await _int(page, "#chart", attribute)):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"#chart {attribute} is still {value} after {timeout_s} s")
+        await page.wait_for_timeout(200)
+    return value
+
+
+async def test_dashboard_shows_live_candles_indicators_and_signals(
+    stack: Stack, page: Page
+) -> None:
+    await page.goto(f"{stack.url}/dashboard")
+    await expect(page.locator("#login-form")).to_be_visible()
+    await page.fill("#username", stack.username)
+    await page.fill("#password", "not the password")
+    await page.click("#login-form button[type=submit]")
+    await expect(page.locator("#login-error")).to_contain_text("wrong username or password")
+
+    await _sign_in(page, stack)
+    await expect(page.locator("#ws-status")).to_have_attribute("data-state", "live")
+
+    # search as you type, then pick the suggestion
+    await page.select_option("#granularity", GRANULARITY)
+    await page.type("#symbol", stack.symbol[:4].lower(), delay=50)
+    suggestion = page.locator(f'#suggestions li[data-symbol="{stack.symbol}"]')
+    await expect(suggestion).to_be_visible()
+    await suggestion.click()
+
+    chart = page.locator("#chart")
+    await expect(chart).to_have_attribute("data-state", "ready", timeout=60_000)
+    assert await _int(page, "#chart", "data-bars") >= 100  # the history, from InfluxDB
+    await expect(page.locator("#legend li")).to_have_count(6)  # sma, ema, bb, vwap, rsi, macd
+    assert await page.locator("#chart canvas").count() > 0
+
+    # a new bar arrives over the WebSocket, without a reload
+    first = await _int(page, "#chart", "data-last-bar")
+    newer = await _chart_until(page, "data-last-bar", lambda last: last > first, 60)
+    assert newer % 5 == 0
+
+    # pattern and trend signals are drawn as markers, and listed at the side
+    await _chart_until(page, "data-markers", lambda markers: markers > 0, 30)
+    await expect(page.locator("#signals li").first).to_contain_text(stack.symbol)
+    await expect(page.locator("#watched li")).to_contain_text([stack.symbol])
+
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOT))
+    assert SCREENSHOT.stat().st_size > 10_000
+
+
+async def test_dashboard_shows_bad_states_and_reconnects(stack: Stack, page: Page) -> None:
+    await _sign_in(page, stack)
+    await page.select_option("#granularity", GRANULARITY)
+
+    await page.fill("#symbol", "NOSUCH")
+    await page.press("#symbol", "Enter")
+    await expect(page.locator("#chart")).to_have_attribute("data-state", "unknown")
+    await expect(page.locator("#chart-message")).to_have_text("Unknown symbol: NOSUCH")
+
+    await page.fill("#symbol", stack.symbol)
+    await page.press("#symbol", "Enter")
+    await expect(page.locator("#chart")).to_have_attribute("data-state", "ready", timeout=60_000)
+    await expect(page.locator("#ws-status")).to_have_attribute("data-state", "live")
+
+    # the API goes away: the feed drops, the page says so and keeps trying
+    stack.api.stop()  # uvicorn shuts down, then re-raises the SIGTERM
+    assert "Application shutdown complete" in stack.api.log()
+    await expect(page.locator("#ws-status")).to_have_attribute("data-state", "reconnecting")
+    await expect(page.locator("#banner")).to_contain_text("live feed dropped")
+    await page.select_option("#granularity", "1m")  # a request while the API is down
+    await expect(page.locator("#banner")).to_contain_text("API is unreachable")
+
+    # ... and it comes back: the feed reconnects and the view reloads on its own
+    await asyncio.to_thread(stack.start_api)
+    await expect(page.locator("#ws-status")).to_have_attribute("data-state", "live", timeout=60_000)
+    await expect(page.locator("#banner")).to_be_hidden(timeout=30_000)
+    await expect(page.locator("#chart")).to_have_attribute("data-state", "ready", timeout=30_000)
+    assert await page.locator("#title").text_content() == f"{stack.symbol} · 1m"
+
+
+async def test_dashboard_with_no_data_yet_says_so(stack: Stack, page: Page) -> None:
+    await _sign_in(page, stack)
+    await page.select_option("#granularity", GRANULARITY)
+    await page.fill("#symbol", "AAPL")  # a known symbol this stack has no 5 s bars for
+    await page.press("#symbol", "Enter")
+    await expect(page.locator("#chart")).to_have_attribute("data-state", "empty")
+    await expect(page.locator("#chart-message")).to_contain_text("No bars yet for AAPL")
+
+
+def test_screenshot_is_committed_for_the_readme() -> None:
+    committed = REPO / "docs" / "dashboard.png"
+    assert committed.exists()
+    assert committed.stat().st_size > 10_000
+    assert "docs/dashboard.png" in (REPO / "README.md").read_text()
