@@ -65,3 +65,13 @@ VENDOR_LATENCY = Histogram(
 VENDOR_QUOTA_LEFT = Gauge(
     "marketpulse_vendor_quota_left", "Requests left in our own quota", ["provider", "window"]
 )
+CONSUMER_LAG = Gauge(
+    "marketpulse_consumer_lag",
+    "Records a consumer group has yet to process, as of the last scrape or health check",
+    ["group"],
+)
+LAST_EVENT = Gauge(
+    "marketpulse_last_event_timestamp_seconds",
+    "Event time of the newest event received for a symbol (a stale feed stops moving it)",
+    ["symbol"],
+)

@@ -20,7 +20,7 @@ from marketpulse.analytics.frames import Rejection, decode_frame
 from marketpulse.analytics.ingest import SymbolState, step
 from marketpulse.app import app, topics
 from marketpulse.clock import Clock, SystemClock
-from marketpulse.metrics import BARS_OUT, EVENTS_IN, REDELIVERED
+from marketpulse.metrics import BARS_OUT, EVENTS_IN, LAST_EVENT, REDELIVERED
 from marketpulse.schemas.events import Frame
 from marketpulse.settings import get_settings
 from marketpulse.streams.codecs import bytes_table
@@ -121,6 +121,8 @@ async def _process(event: EventT[bytes]) -> None:
         REDELIVERED.labels(agent="bars").inc()
         return
     EVENTS_IN.labels(source=decoded.source).inc(len(decoded.events))
+    if decoded.events:
+        LAST_EVENT.labels(symbol=symbol).set(max(e.ts for e in decoded.events) / 1e9)
     partition.stream_time, out = step(
         state, decoded, symbol, partition.stream_time, clock.now_ns(), GATE.grace_ns
     )

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable
 from typing import Any
 
+from marketpulse import metrics
 from marketpulse.api.deps import Stores
 from marketpulse.services.probes import kafka_api_versions
 from marketpulse.streams.lag import group_lag
 
 _DEADLINE_S = 3.0
+log = logging.getLogger(__name__)
 
 
 async def _timed(check: Awaitable[Any]) -> dict[str, Any]:
@@ -43,8 +46,13 @@ async def _broker(stores: Stores) -> bool:
     return await asyncio.to_thread(kafka_api_versions, host, port)
 
 
-async def _lag(stores: Stores) -> dict[str, int | None]:
-    return await group_lag(stores.settings, stores.settings.consumer_groups())
+async def consumer_lag(stores: Stores) -> dict[str, int | None]:
+    """Each consumer group's lag, also set on the ``marketpulse_consumer_lag`` gauge."""
+    lags = await group_lag(stores.settings, stores.settings.consumer_groups())
+    for group, lag in lags.items():
+        if lag is not None:
+            metrics.CONSUMER_LAG.labels(group=group).set(lag)
+    return lags
 
 
 async def storage_checks(stores: Stores) -> dict[str, dict[str, Any]]:
@@ -59,6 +67,15 @@ async def storage_checks(stores: Stores) -> dict[str, dict[str, Any]]:
 async def deep_checks(stores: Stores) -> dict[str, dict[str, Any]]:
     """The stores, the broker, and the lag of the worker's and sinks' consumer groups."""
     storage, broker, lag = await asyncio.gather(
-        storage_checks(stores), _timed(_broker(stores)), _timed(_lag(stores))
+        storage_checks(stores), _timed(_broker(stores)), _timed(consumer_lag(stores))
     )
     return {**storage, "broker": broker, "consumer_lag": lag}
+
+
+async def refresh_lag(stores: Stores) -> None:
+    """Update the lag gauge before a scrape; a broker that does not answer in time leaves the
+    last values (and the broker's own alerts say why)."""
+    try:
+        await asyncio.wait_for(consumer_lag(stores), _DEADLINE_S)
+    except Exception as exc:
+        log.warning("consumer lag not refreshed: %r", exc)

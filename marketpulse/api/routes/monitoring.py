@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from marketpulse.api.deps import StoresDep, require
 from marketpulse.api.envelope import respond
 from marketpulse.api.errors import not_found
-from marketpulse.api.health import deep_checks
+from marketpulse.api.health import deep_checks, refresh_lag
 from marketpulse.api.params import limit_param
 from marketpulse.api.security import Claims
 from marketpulse.schemas.api import Envelope
@@ -45,8 +45,10 @@ async def live(request: Request) -> Response:
 @router.get(
     "/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}}
 )
-async def metrics() -> Response:
-    """Every Prometheus metric of this process, in the text format."""
+async def metrics(stores: StoresDep) -> Response:
+    """Every Prometheus metric of this process, in the text format, with the consumer groups'
+    lag measured now."""
+    await refresh_lag(stores)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
