@@ -121,11 +121,11 @@ async def _process(event: EventT[bytes]) -> None:
         REDELIVERED.labels(agent="bars").inc()
         return
     EVENTS_IN.labels(source=decoded.source).inc(len(decoded.events))
-    if decoded.events:
-        LAST_EVENT.labels(symbol=symbol).set(max(e.ts for e in decoded.events) / 1e9)
     partition.stream_time, out = step(
         state, decoded, symbol, partition.stream_time, clock.now_ns(), GATE.grace_ns
     )
+    if out.accepted:  # accepted only: a refused future timestamp must not hide a stale feed
+        LAST_EVENT.labels(symbol=symbol).set(max(e.ts for e in out.accepted) / 1e9)
     state.offset, state.partition = message.offset, message.partition
     for rejected, verdict in out.rejected:
         await outbox.dead_letter(event, verdict.reason, verdict.detail, rejected.model_dump_json())

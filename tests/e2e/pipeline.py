@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
+import pandas as pd
+import pytest
 from aiokafka.structs import ConsumerRecord
 
+from marketpulse.schemas.events import Trade
 from marketpulse.settings import Settings
 from tests.kafka_helpers import consume_until, unique
 from tests.workers import WorkerProcess
 
 READY = "[^---Recovery]: Worker ready"
+S = 1_000_000_000
+M = 60 * S
+GRACE = 2 * S  # the default grace_ms
 
 
 class Pipeline:
@@ -59,3 +67,47 @@ class Pipeline:
 def decoded(records: list[ConsumerRecord[bytes, bytes]]) -> list[dict[str, object]]:
     """The JSON values of records."""
     return [orjson.loads(r.value) for r in records]
+
+
+@contextlib.contextmanager
+def one_partition(
+    base: Settings, tmp_path: Path, granularities: str, indicators: str
+) -> Iterator[Pipeline]:
+    """A pipeline whose topics have one partition: every symbol shares the stream time, so which
+    bars have closed follows from the newest event alone."""
+    pipeline = Pipeline(
+        base,
+        tmp_path,
+        MARKETPULSE_TOPIC_PARTITIONS="1",
+        MARKETPULSE_GRANULARITIES=granularities,
+        MARKETPULSE_INDICATORS=indicators,
+    )
+    try:
+        yield pipeline
+    finally:
+        pipeline.stop()
+
+
+def expected_bars(trades: list[Trade], length: int, horizon: int) -> pd.DataFrame:
+    """An independent resample of ``trades``: the bars of ``length`` closed at stream time
+    ``horizon``."""
+    frame = pd.DataFrame([(t.ts, t.price, t.size) for t in trades], columns=["ts", "p", "v"])
+    frame["start"] = frame["ts"] - frame["ts"] % length
+    g = frame.groupby("start")
+    bars = pd.DataFrame(
+        {"open": g["p"].first(), "high": g["p"].max(), "low": g["p"].min(),
+         "close": g["p"].last(), "volume": g["v"].sum(), "trades": g["p"].count()}
+    )  # fmt: skip
+    return bars[bars.index + length + GRACE <= horizon]
+
+
+def assert_bars_equal(bars: list[dict[str, object]], symbol: str, expected: pd.DataFrame) -> None:
+    """``symbol``'s bars among ``bars`` are exactly the ``expected`` rows."""
+    ours = sorted((b for b in bars if b["symbol"] == symbol), key=lambda b: int(str(b["start"])))
+    assert [b["start"] for b in ours] == list(expected.index)
+    for bar, (_, row) in zip(ours, expected.iterrows(), strict=True):
+        assert (bar["open"], bar["high"], bar["low"], bar["close"]) == (
+            row["open"], row["high"], row["low"], row["close"]
+        )  # fmt: skip
+        assert bar["volume"] == pytest.approx(row["volume"])
+        assert bar["trades"] == row["trades"]

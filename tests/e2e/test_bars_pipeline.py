@@ -8,34 +8,30 @@ import math
 from collections.abc import Iterator
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from marketpulse.clock import SystemClock
 from marketpulse.schemas.events import Event, Frame, Quote, Trade
 from marketpulse.settings import Settings
 from marketpulse.streams.sources.replay import Record, publish
-from tests.e2e.pipeline import Pipeline, decoded
+from tests.e2e.pipeline import (
+    M,
+    Pipeline,
+    S,
+    assert_bars_equal,
+    decoded,
+    expected_bars,
+    one_partition,
+)
 
 pytestmark = [pytest.mark.e2e]
-
-S = 1_000_000_000
-M = 60 * S
-GRACE = 2 * S
 
 
 @pytest.fixture
 def pipeline(services: Settings, tmp_path: Path) -> Iterator[Pipeline]:
     # One partition, so that the quiet symbol shares its partition's event time with the busy one.
-    p = Pipeline(
-        services,
-        tmp_path,
-        MARKETPULSE_TOPIC_PARTITIONS="1",
-        MARKETPULSE_GRANULARITIES='["1m", "5m"]',
-        MARKETPULSE_INDICATORS='["sma_3", "ema_3", "obv"]',
-    )
-    yield p
-    p.stop()
+    with one_partition(services, tmp_path, '["1m", "5m"]', '["sma_3", "ema_3", "obv"]') as p:
+        yield p
 
 
 def live_frames(streams: dict[str, list[Event]], slice_ns: int = S) -> list[Record]:
@@ -60,17 +56,6 @@ def live_frames(streams: dict[str, list[Event]], slice_ns: int = S) -> list[Reco
         edge = (slice_index + 1) * slice_ns
         records.append((edge, symbol, Frame(source="test", received_ts=edge, events=chunk)))
     return records
-
-
-def expected_bars(trades: list[Trade], length: int, horizon: int) -> pd.DataFrame:
-    frame = pd.DataFrame([(t.ts, t.price, t.size) for t in trades], columns=["ts", "p", "v"])
-    frame["start"] = frame["ts"] - frame["ts"] % length
-    g = frame.groupby("start")
-    bars = pd.DataFrame(
-        {"open": g["p"].first(), "high": g["p"].max(), "low": g["p"].min(),
-         "close": g["p"].last(), "volume": g["v"].sum(), "trades": g["p"].count()}
-    )  # fmt: skip
-    return bars[bars.index + length + GRACE <= horizon]
 
 
 @pytest.mark.parametrize("restart", [False, True], ids=["one_worker", "restart_midway"])
@@ -130,15 +115,7 @@ async def test_ticks_become_bars_and_bad_ticks_are_dead_lettered(
         bars = decoded(await pipeline.read(f"market.bars.{name}", count))
         assert len(bars) == count
         for symbol in ("BUSY", "QUIET"):
-            ours = sorted((b for b in bars if b["symbol"] == symbol), key=lambda b: b["start"])  # type: ignore[arg-type, return-value]
-            expected = want[(symbol, name)]
-            assert [b["start"] for b in ours] == list(expected.index)
-            for bar, (_, row) in zip(ours, expected.iterrows(), strict=True):
-                assert (bar["open"], bar["high"], bar["low"], bar["close"]) == (
-                    row["open"], row["high"], row["low"], row["close"]
-                )  # fmt: skip
-                assert bar["volume"] == pytest.approx(row["volume"])
-                assert bar["trades"] == row["trades"]
+            assert_bars_equal(bars, symbol, want[(symbol, name)])
 
     # QUIET's two bars closed although QUIET went quiet: BUSY moved the partition's time.
     assert len(want[("QUIET", "1m")]) == 2

@@ -8,6 +8,7 @@ history go in first, so the chart has candles, indicators and signals when the p
 from __future__ import annotations
 
 import asyncio
+import functools
 import secrets
 import shutil
 import string
@@ -96,20 +97,27 @@ async def _history(settings: Settings, symbol: str) -> None:
             await out.send(RAW.name, symbol, frame)
 
 
+_COUNTS = {  # what the sinks have stored of a symbol's history, by kind
+    "bars": 'SELECT count("close") FROM "raw_1y"."market_data" '
+    "WHERE symbol = $s AND granularity = $g",
+    "rsi": 'SELECT count("value") FROM "indicators_5y"."market_indicators" '
+    "WHERE symbol = $s AND granularity = $g AND indicator = 'rsi_14'",
+}
+
+
 async def _stored(settings: Settings, symbol: str) -> None:
-    """Wait until the sinks have stored the history's indicators (they follow its bars)."""
-    want = HISTORY_S * S // parse_granularity(GRANULARITY) - 30  # all but the RSI warm-up
+    """Wait until the sinks have stored the history's bars and indicators (separate sinks, each
+    at its own pace)."""
+    bars = HISTORY_S * S // parse_granularity(GRANULARITY) - 1  # the last one is still open
+    wanted = {"bars": bars, "rsi": bars - 15}  # RSI(14) starts on the 15th bar
     async with InfluxClient(settings) as influx:
-        await eventually(
-            lambda: influx.rows(
-                'SELECT count("value") FROM "indicators_5y"."market_indicators" '
-                "WHERE symbol = $s AND granularity = $g AND indicator = 'rsi_14'",
-                {"s": symbol, "g": GRANULARITY},
-            ),
-            lambda rows: bool(rows) and rows[0]["count"] >= want,
-            timeout_s=90,
-            what=f"the history's RSI of {symbol} in InfluxDB",
-        )
+        for kind, query in _COUNTS.items():
+            await eventually(
+                functools.partial(influx.rows, query, {"s": symbol, "g": GRANULARITY}),
+                lambda rows, want=wanted[kind]: bool(rows) and rows[0]["count"] >= want,
+                timeout_s=90,
+                what=f"the history's {kind} of {symbol} in InfluxDB",
+            )
 
 
 async def _prepare(settings: Settings, symbol: str, username: str, url: str) -> None:
