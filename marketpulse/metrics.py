@@ -75,3 +75,8 @@ LAST_EVENT = Gauge(
     "Event time of the newest event received for a symbol (a stale feed stops moving it)",
     ["symbol"],
 )
+STATE_DISCARDED = Counter(
+    "marketpulse_state_discarded_total",
+    "Tables cleared because the broker lost their changelogs (a memory broker's restart)",
+    ["table"],
+)

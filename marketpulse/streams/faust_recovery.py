@@ -1,4 +1,4 @@
-"""Fixes for two ways Faust skips input messages after a (re)assignment.
+"""Fixes for three ways Faust skips input messages after a (re)assignment.
 
 1. A race in recovery (faust-streaming#596).
 
@@ -21,6 +21,14 @@ away. The worker restart test lost a topic's first bars that way, when the old w
 stopped before its first commit on that topic. Such stream partitions now go back to their
 beginning, which is where the app's ``auto_offset_reset`` starts them anyway; records seen
 twice are the redeliveries every agent already skips by offset.
+
+3. A broker that lost its data (the memory-backed local broker after a restart) comes back with
+empty topics and changelogs, while a running worker still holds its tables in memory. Those
+states remember offsets of logs that no longer exist, so the new records, numbered from 0 again,
+would be skipped as redeliveries. When every changelog partition of a table is empty but the
+table holds keys, nothing can have written them to this log: the table is cleared and counted
+(``marketpulse_state_discarded_total``). In normal operation a table's keys are always in its
+changelog, so this never fires.
 """
 
 from __future__ import annotations
@@ -31,6 +39,8 @@ from typing import Any, cast
 from aiokafka.structs import TopicPartition
 from faust.tables.recovery import Recovery
 from faust.transport.consumer import Consumer
+
+from marketpulse.metrics import STATE_DISCARDED
 
 
 async def _on_recovery_completed(self: Recovery, generation_id: int = 0) -> None:
@@ -48,6 +58,8 @@ async def _on_recovery_completed(self: Recovery, generation_id: int = 0) -> None
     ]
     if callbacks:
         await asyncio.wait(callbacks)
+    for table in self.tables.values():
+        _forget_lost_state(self, table)
     assignment = consumer.assignment()
     if self.app.consumer_generation_id != generation_id:
         self.log.warning("Recovery rebalancing again")
@@ -66,6 +78,20 @@ async def _on_recovery_completed(self: Recovery, generation_id: int = 0) -> None
         self.tables.on_standbys_ready()
     self.app.on_rebalance_end()
     self.log.info("Worker ready")
+
+
+def _forget_lost_state(recovery: Recovery, table: Any) -> None:
+    actives = recovery.actives_for_table[table]
+    highwaters = recovery.active_highwaters  # Faust's: the last offset, -1 for an empty log
+    if actives and len(table.data) and all(highwaters[tp] < 0 for tp in actives):
+        recovery.log.warning(
+            "%s: its changelog is empty but %d keys are held; the broker lost its data, so the "
+            "table starts again from empty",
+            table.name,
+            len(table.data),
+        )
+        table.data.clear()
+        STATE_DISCARDED.labels(table=table.name).inc()
 
 
 _original_perform_seek = Consumer.perform_seek
