@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 # Point MARKETPULSE_KAFKA_BROKER at real Kafka and set this to 0 (it is harmless either way).
 export MARKETPULSE_KAFKA_TANSU_COMPAT ?= 1
 
-.PHONY: install up test lint typecheck check services-up services-down services-status lock clean
+.PHONY: install up test bench lint typecheck check services-up services-down services-status lock clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	python3 -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -26,6 +26,10 @@ up: install
 ## Everything CI runs: lint, types, and the whole suite against the real local services.
 test: install lint typecheck services-up
 	$(BIN)/pytest
+
+## Every benchmark, then one report: docs/bench/REPORT.md (a few minutes).
+bench: install services-up
+	$(BIN)/python bench/report.py
 
 lint: install
 	$(BIN)/ruff check .

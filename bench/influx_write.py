@@ -15,6 +15,9 @@ import asyncio
 import platform
 import time
 
+import httpx
+from results import emit
+
 from marketpulse.schemas.bars import Bar, IndicatorSnapshot
 from marketpulse.settings import Settings
 from marketpulse.sinks.influx import IndicatorSink
@@ -75,10 +78,37 @@ async def run(points: int, batch: int) -> None:
         await client.query('DROP DATABASE "bench_write"')
     stored = rows[0]["count"]
     assert encoded == written == stored == total, (encoded, written, stored, total)
+    raw_s = await raw_write(settings, data, batch)
     print(f"machine: {platform.machine()}, python {platform.python_version()}")
     print(f"points: {total:,} ({len(data):,} snapshots, {batch} per write)")
     print(f"encode only:            {total / encode_s:>10,.0f} points/s")
     print(f"sink write (end to end): {total / write_s:>9,.0f} points/s, all counted back")
+    print(f"raw HTTP write, same lines: {total / raw_s:>6,.0f} points/s")
+    emit(RAW, total / raw_s, "points/s")
+    emit("InfluxDB sink write", total / write_s, "points/s", 200_000, baseline=RAW)
+
+
+RAW = "raw HTTP /write of the same lines (one request per batch)"
+
+
+async def raw_write(settings: Settings, data: list[IndicatorSnapshot], batch: int) -> float:
+    """The baseline: the same lines, encoded beforehand, POSTed with a bare HTTP client."""
+    bodies = [
+        "\n".join(line for s in data[i : i + batch] for line in measurements.indicator_lines(s))
+        for i in range(0, len(data), batch)
+    ]
+    async with InfluxClient(settings) as client:
+        await client.ensure_database()
+    url = f"{settings.influx_url}/write"
+    params = {"db": "bench_write", "rp": "indicators_5y", "precision": "ns"}
+    async with httpx.AsyncClient(timeout=120) as http:
+        started = time.perf_counter()
+        for body in bodies:
+            (await http.post(url, params=params, content=body)).raise_for_status()
+        elapsed = time.perf_counter() - started
+    async with InfluxClient(settings) as client:
+        await client.query('DROP DATABASE "bench_write"')
+    return elapsed
 
 
 def main() -> None:

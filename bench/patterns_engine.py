@@ -14,6 +14,7 @@ import platform
 import time
 
 import numpy as np
+from results import emit
 
 from marketpulse.analytics.indicators import DEFAULT_SPECS, Candle, IndicatorSet
 from marketpulse.analytics.patterns.candlestick import REGISTRY
@@ -43,6 +44,7 @@ def main() -> None:
             engine.update(o, h, l, c)
         runs.append(time.perf_counter() - start)
     elapsed = min(runs)
+    emit("all candlestick patterns, one core", args.bars / elapsed, "bars/s", 20_000)
     print(f"machine: {platform.machine()}, python {platform.python_version()}")
     print(
         f"{len(REGISTRY)} candlestick patterns, {args.bars:,} bars: "
@@ -67,6 +69,7 @@ def main() -> None:
         f"whole detector, {args.bars:,} bars, {signals:,} signals: "
         f"{args.bars / elapsed:,.0f} bars/s ({elapsed / args.bars * 1e6:.0f} µs/bar)"
     )
+    emit("whole signal detector, one core", args.bars / elapsed, "bars/s")
 
 
 if __name__ == "__main__":

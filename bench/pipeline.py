@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from results import emit
 
 from marketpulse.clock import SystemClock
 from marketpulse.settings import Settings
@@ -212,6 +213,12 @@ async def run(args: argparse.Namespace) -> None:
         f"bar -> indicator latency at {args.rate:,} quotes/s: p50 {p50:.0f} ms, "
         f"p99 {p99:.0f} ms ({len(live_lat)} bars)"
     )
+    raw = "raw aiokafka consume of the same frames"
+    emit(raw, raw_rate, "quotes/s")
+    emit("pipeline, one worker, market.raw to indicators", pipeline_rate, "quotes/s", 100_000,
+         baseline=raw)  # fmt: skip
+    emit(f"bar to indicator snapshot p99 at {args.rate:,} quotes/s", float(p99), "ms", 50,
+         lower_is_better=True)  # fmt: skip
 
 
 def main() -> None:
