@@ -49,6 +49,16 @@ async def _messages(settings: Settings, topic: str, expected: int) -> int:
         await consumer.stop()
 
 
+async def _drop_topics(settings: Settings) -> None:
+    """The broker keeps topics in memory: a benchmark must not leave gigabytes behind."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers())
+    await admin.start()
+    try:
+        await admin.delete_topics(topic_names(settings))
+    finally:
+        await admin.close()
+
+
 async def _timed(settings: Settings, run: SyntheticRun) -> tuple[int, float]:
     """Publish ``run``; check every frame arrived and was counted; return (events, seconds)."""
     started = time.perf_counter()
@@ -61,12 +71,7 @@ async def _timed(settings: Settings, run: SyntheticRun) -> tuple[int, float]:
         recorded = next(j for j in jobs if j.symbols == run.symbols)
     finally:
         await pool.close()
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers())
-    await admin.start()
-    try:  # the broker keeps topics in memory: a benchmark must not leave gigabytes behind
-        await admin.delete_topics(topic_names(settings))
-    finally:
-        await admin.close()
+    await _drop_topics(settings)
     assert frames * run.frame_size == published == recorded.records_processed, (
         frames, published, recorded,
     )  # fmt: skip
@@ -126,12 +131,7 @@ async def raw_produce(names: list[str], events: int, frame_size: int) -> float:
         elapsed = time.perf_counter() - started
     finally:
         await producer.stop()
-        admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers())
-        await admin.start()
-        try:
-            await admin.delete_topics(topic_names(settings))
-        finally:
-            await admin.close()
+        await _drop_topics(settings)
     return len(bodies) * frame_size / elapsed
 
 

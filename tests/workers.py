@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -52,6 +54,20 @@ class WorkerProcess:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no {needle!r} in the worker log:\n{self.log()[-3000:]}")
             time.sleep(0.1)
+
+    def wait_for_url(self, url: str, timeout_s: float = 60.0) -> httpx.Response:
+        """Poll ``url`` (served by this process) until it answers 200."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                response = httpx.get(url, timeout=2)
+                if response.status_code == 200:
+                    return response
+            except httpx.TransportError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not answer 200:\n{self.log()[-3000:]}")
+            time.sleep(0.2)
 
     def stop(self, timeout_s: float = 30.0, signum: int = signal.SIGTERM) -> int:
         """Stop gracefully (SIGTERM, or SIGINT as Ctrl-C sends), killing if it does not exit."""

@@ -58,25 +58,8 @@ class Stack:
 
     def start_api(self) -> WorkerProcess:
         self.api = WorkerProcess(["-m", "marketpulse.cli", "api"], self.env, self.tmp / "api.log")
-        _wait_healthy(self.url, self.api)
+        self.api.wait_for_url(f"{self.url}/api/v1/monitoring/live")
         return self.api
-
-
-def _wait_healthy(url: str, process: WorkerProcess, timeout_s: float = 60) -> None:
-    async def probe() -> None:
-        deadline = asyncio.get_running_loop().time() + timeout_s
-        async with httpx.AsyncClient(timeout=2) as client:
-            while True:
-                try:
-                    if (await client.get(f"{url}/api/v1/monitoring/live")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                if process.proc.poll() is not None or asyncio.get_running_loop().time() > deadline:
-                    raise RuntimeError(f"the API did not come up:\n{process.log()[-3000:]}")
-                await asyncio.sleep(0.2)
-
-    asyncio.run(probe())
 
 
 async def _history(settings: Settings, symbol: str) -> None:
@@ -164,7 +147,7 @@ def stack(services: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
         worker = start("worker", "worker")
         start("sinks", "sinks")
         api = start("api", "api")
-        _wait_healthy(url, api)
+        api.wait_for_url(f"{url}/api/v1/monitoring/live")
         username = unique("viewer").replace("-", "_")
         asyncio.run(_prepare(settings, symbol, username, url))
         worker.wait_for_log("[^Worker]: Ready")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import time
 from pathlib import Path
 
 import httpx
@@ -20,20 +19,6 @@ from tests.sink_helpers import eventually
 from tests.workers import WorkerProcess, free_port
 
 pytestmark = [pytest.mark.e2e]
-
-
-def _wait_healthy(url: str, timeout_s: float) -> httpx.Response:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            response = httpx.get(url, timeout=2)
-            if response.status_code == 200:
-                return response
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{url} did not become healthy")
-        time.sleep(0.2)
 
 
 async def test_up_runs_the_pipeline_with_its_default_source_until_interrupted(
@@ -54,7 +39,7 @@ async def test_up_runs_the_pipeline_with_its_default_source_until_interrupted(
     try:
         up.wait_for_log("marketpulse is running")
         assert f"dashboard http://127.0.0.1:{port}/dashboard" in up.log()
-        health = _wait_healthy(f"http://127.0.0.1:{port}/api/v1/monitoring/health", 30)
+        health = up.wait_for_url(f"http://127.0.0.1:{port}/api/v1/monitoring/health", 30)
         assert health.json()["data"]["status"] == "ok"
         async with httpx.AsyncClient(timeout=5) as client:
             docs = await client.get(f"http://127.0.0.1:{port}/docs")
