@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 # Point MARKETPULSE_KAFKA_BROKER at real Kafka and set this to 0 (it is harmless either way).
 export MARKETPULSE_KAFKA_TANSU_COMPAT ?= 1
 
-.PHONY: install up test bench lint typecheck check services-up services-down services-status lock clean
+.PHONY: install up test bench chaos lint typecheck check services-up services-down services-status lock clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	python3 -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -30,6 +30,10 @@ test: install lint typecheck services-up
 ## Every benchmark, then one report: docs/bench/REPORT.md (a few minutes).
 bench: install services-up
 	$(BIN)/python bench/report.py
+
+## The whole stack under synthetic load and scripted faults, then its invariants (about 4 min).
+chaos: install services-up
+	$(BIN)/python -m tests.chaos
 
 lint: install
 	$(BIN)/ruff check .

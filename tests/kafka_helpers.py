@@ -11,6 +11,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
 from marketpulse.settings import Settings
+from marketpulse.streams import kafka_compat
+from marketpulse.streams.admin import partitions_of
 
 
 def unique(prefix: str) -> str:
@@ -59,3 +61,39 @@ async def consume_until(
     finally:
         await consumer.stop()
     return records
+
+
+async def read_to_end(
+    settings: Settings, topics: list[str], timeout_s: float = 120.0
+) -> dict[str, list[ConsumerRecord[bytes, bytes]]]:
+    """Every record on ``topics`` up to their end offsets as of the call, by topic (end offsets
+    as corrected for Tansu when the settings say so)."""
+    kafka_compat.apply(
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms, tansu=settings.kafka_tansu_compat
+    )
+    deadline = time.monotonic() + timeout_s
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers(),
+        group_id=None,
+        fetch_max_wait_ms=50,
+        max_partition_fetch_bytes=4 << 20,
+    )
+    await consumer.start()
+    out: dict[str, list[ConsumerRecord[bytes, bytes]]] = {topic: [] for topic in topics}
+    try:
+        partitions = await partitions_of(consumer, topics)
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        remaining = {tp for tp in partitions if ends[tp] > 0}
+        while remaining:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{sorted(map(str, remaining))} not read to the end")
+            batch = await consumer.getmany(*remaining, timeout_ms=500)
+            for tp, records in batch.items():
+                out[tp.topic].extend(r for r in records if r.offset < ends[tp])
+                if records and records[-1].offset >= ends[tp] - 1:
+                    remaining.discard(tp)
+    finally:
+        await consumer.stop()
+    return out

@@ -17,12 +17,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from marketpulse import metrics
 from marketpulse.settings import Settings
 from marketpulse.streams import kafka_compat
-from marketpulse.streams.admin import ensure_topics
+from marketpulse.streams.admin import ensure_topics, partitions_of
 from marketpulse.streams.topics import INDICATORS, SIGNALS, bars_topic_name
 
 log = logging.getLogger(__name__)
@@ -120,12 +120,7 @@ async def feed(settings: Settings, hub: Hub, ready: asyncio.Event) -> None:
         try:
             await ensure_topics(settings)
             await consumer.start()
-            await consumer.topics()
-            partitions = [
-                TopicPartition(topic, p)
-                for topic in topics
-                for p in sorted(consumer.partitions_for_topic(topic) or ())
-            ]
+            partitions = await partitions_of(consumer, topics)
             consumer.assign(partitions)
             for tp, end in (await consumer.end_offsets(partitions)).items():
                 consumer.seek(tp, end)

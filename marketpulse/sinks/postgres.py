@@ -9,7 +9,7 @@ import asyncpg
 from marketpulse.schemas.signals import Signal
 from marketpulse.settings import Settings
 from marketpulse.sinks.base import Sink
-from marketpulse.storage.postgres import create_pool, store_error
+from marketpulse.storage.postgres import POSTGRES_ERRORS, create_pool, store_error
 from marketpulse.storage.repositories.signals import SignalRepository
 from marketpulse.streams.topics import SIGNALS
 
@@ -38,5 +38,5 @@ class SignalTableSink(Sink[Signal]):
             if self._pool is None:  # made on first use, so a server that is down at start waits
                 self._pool = await create_pool(self.settings, max_size=2)
             return await SignalRepository(self._pool).upsert(items)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        except POSTGRES_ERRORS as exc:
             raise store_error(exc) from exc

@@ -98,6 +98,10 @@ async def create_pool(settings: Settings, max_size: int = 10) -> asyncpg.Pool:
     return pool
 
 
+# What a call may raise when the server is down, restarting or refuses the statement.
+POSTGRES_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+
+
 def store_error(exc: Exception) -> StoreError:
     """Classify a database failure: the data's fault (not retriable), or the server's."""
     refused = isinstance(

@@ -7,6 +7,9 @@ changelog must have as many partitions as the topic that feeds it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from marketpulse.errors import MarketPulseError
@@ -23,6 +26,16 @@ def topic_names(settings: Settings) -> list[str]:
     names = [spec.name for spec in SPECS if spec is not BARS]
     names += [bars_topic_name(g) for g in settings.granularities]
     return [settings.topic(name) for name in names]
+
+
+async def partitions_of(consumer: AIOKafkaConsumer, topics: Iterable[str]) -> list[TopicPartition]:
+    """Every partition of ``topics``, as a started consumer's fresh metadata has them."""
+    await consumer.topics()
+    return [
+        TopicPartition(topic, p)
+        for topic in topics
+        for p in sorted(consumer.partitions_for_topic(topic) or ())
+    ]
 
 
 async def ensure_topics(settings: Settings) -> list[str]:

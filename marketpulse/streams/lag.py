@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from marketpulse.settings import Settings
 from marketpulse.streams import kafka_compat
-from marketpulse.streams.admin import topic_names
+from marketpulse.streams.admin import partitions_of, topic_names
 
 
 async def group_lag(settings: Settings, groups: list[str]) -> dict[str, int | None]:
@@ -26,12 +26,7 @@ async def group_lag(settings: Settings, groups: list[str]) -> dict[str, int | No
     reader = AIOKafkaConsumer(bootstrap_servers=servers, request_timeout_ms=3000)
     await reader.start()
     try:
-        await reader.topics()
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in topic_names(settings)
-            for p in sorted(reader.partitions_for_topic(topic) or ())
-        ]
+        partitions = await partitions_of(reader, topic_names(settings))
         ends = await reader.end_offsets(partitions)
         lags = await asyncio.gather(*(_lag(servers, g, partitions, ends) for g in groups))
         return dict(zip(groups, lags, strict=True))

@@ -93,10 +93,12 @@ def expected_bars(trades: list[Trade], length: int, horizon: int) -> pd.DataFram
     ``horizon``."""
     frame = pd.DataFrame([(t.ts, t.price, t.size) for t in trades], columns=["ts", "p", "v"])
     frame["start"] = frame["ts"] - frame["ts"] % length
+    frame["pv"] = frame["p"] * frame["v"]
     g = frame.groupby("start")
     bars = pd.DataFrame(
         {"open": g["p"].first(), "high": g["p"].max(), "low": g["p"].min(),
-         "close": g["p"].last(), "volume": g["v"].sum(), "trades": g["p"].count()}
+         "close": g["p"].last(), "volume": g["v"].sum(), "trades": g["p"].count(),
+         "vwap": g["pv"].sum() / g["v"].sum()}
     )  # fmt: skip
     return bars[bars.index + length + GRACE <= horizon]
 

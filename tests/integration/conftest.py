@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import shutil
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
+from marketpulse.services.postgres import PostgreSQL
 from marketpulse.settings import Settings
 from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.postgres import create_pool, migrate
 from marketpulse.storage.setup import prepare_stores
 from tests.api_helpers import api_settings, serve
 from tests.kafka_helpers import unique
+from tests.workers import free_port
 
 
 @pytest.fixture
@@ -68,3 +73,18 @@ async def services_api_closed(services: Settings) -> AsyncIterator[str]:
     """An API with registration closed."""
     async with serve(api_settings(services, api_registration_open=False)) as url:
         yield url
+
+
+def own_settings(tmp_path: Path, **values: Any) -> Settings:
+    """Settings for servers of the test's own, under its folder."""
+    return Settings().model_copy(update={"data_dir": tmp_path / "own", **values})
+
+
+@pytest.fixture
+def own_postgres(tmp_path: Path) -> Iterator[PostgreSQL]:
+    """A PostgreSQL of the test's own, which it may stop and start."""
+    server = PostgreSQL(own_settings(tmp_path, postgres_port=free_port()))
+    server.ensure_up()
+    yield server
+    server.stop()
+    shutil.rmtree(server.cluster_dir.resolve(), ignore_errors=True)

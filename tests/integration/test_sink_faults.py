@@ -4,7 +4,6 @@ nothing is lost from the durable stores, and a cache outage holds nothing back."
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +24,7 @@ from marketpulse.storage.cache import LatestCache, connect
 from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.postgres import create_pool, migrate
 from marketpulse.streams.topics import SIGNALS, bars_topic_name
+from tests.integration.conftest import own_settings
 from tests.sink_helpers import eventually, metric, metric_reaches, running, sink_settings
 from tests.workers import free_port
 
@@ -57,10 +57,6 @@ async def produce_paced(settings: Settings, topic: str, values: list[tuple[str, 
         await producer.stop()
 
 
-def own_settings(tmp_path: Path, **values: object) -> Settings:
-    return Settings().model_copy(update={"data_dir": tmp_path / "own", **values})
-
-
 @pytest.fixture
 def own_influx(tmp_path: Path) -> Iterator[InfluxDB]:
     settings = own_settings(
@@ -70,15 +66,6 @@ def own_influx(tmp_path: Path) -> Iterator[InfluxDB]:
     server.ensure_up()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def own_postgres(tmp_path: Path) -> Iterator[PostgreSQL]:
-    server = PostgreSQL(own_settings(tmp_path, postgres_port=free_port()))
-    server.ensure_up()
-    yield server
-    server.stop()
-    shutil.rmtree(server.cluster_dir.resolve(), ignore_errors=True)
 
 
 async def test_influxdb_down_for_ten_seconds_under_load_loses_no_point(

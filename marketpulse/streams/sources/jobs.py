@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from uuid import UUID
 
 from marketpulse.settings import Settings
-from marketpulse.storage.postgres import create_pool
+from marketpulse.storage.postgres import POSTGRES_ERRORS, create_pool
 from marketpulse.storage.repositories.jobs import Job, JobRepository, JobResult, JobStatus
 
+log = logging.getLogger(__name__)
 UNKNOWN = "*"  # the tally's name for what belongs to no one symbol
 
 
@@ -86,9 +88,14 @@ async def _flush(jobs: JobRepository, run: JobRun) -> None:
 
 
 async def _flush_forever(jobs: JobRepository, run: JobRun, period_s: float) -> None:
+    """Store the counts every period; a PostgreSQL outage skips flushes, not the run (the
+    counts are running totals, so the next flush catches up)."""
     while True:
         await asyncio.sleep(period_s)  # a reporting period, not synchronisation
-        await _flush(jobs, run)
+        try:
+            await _flush(jobs, run)
+        except POSTGRES_ERRORS as exc:
+            log.warning("job %s: counts not stored this time: %s", run.job.job_id, exc)
 
 
 async def _finish(jobs: JobRepository, run: JobRun, status: JobStatus) -> None:
