@@ -129,7 +129,9 @@ async def _process(event: EventT[bytes]) -> None:
     state.offset, state.partition = message.offset, message.partition
     for rejected, verdict in out.rejected:
         await outbox.dead_letter(event, verdict.reason, verdict.detail, rejected.model_dump_json())
-    if out.accepted:
+    if out.accepted and not out.rejected:
+        await outbox.send(topics.clean, key, payload)  # the frame as it came: no re-encoding
+    elif out.accepted:
         clean = Frame(source=decoded.source, received_ts=decoded.received_ts, events=out.accepted)
         await outbox.send(topics.clean, key, clean)
     for bar in out.bars:

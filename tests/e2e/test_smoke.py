@@ -34,6 +34,10 @@ async def test_frame_flows_from_raw_to_clean_and_bad_input_is_dead_lettered(
             Trade(symbol=symbol, ts=now, price=10.05, size=100),
         ],
     )
+    # one good event and one crossed quote: only the good one goes on to market.clean
+    good = Quote(symbol=symbol, ts=now + 1_000_000, bid=10.0, ask=10.1)
+    crossed = Quote(symbol=symbol, ts=now + 2_000_000, bid=10.2, ask=10.1)
+    mixed = Frame(source="test", received_ts=now, events=[good, crossed])
     metrics_port = free_port()
     worker = WorkerProcess(
         ["-m", "marketpulse.cli", "worker"],
@@ -49,23 +53,33 @@ async def test_frame_flows_from_raw_to_clean_and_bad_input_is_dead_lettered(
         await produce(
             services,
             prefix + "market.raw",
-            [(key, frame.model_dump_json().encode()), (key, b'{"source": "test", "events": 3')],
+            [
+                (key, frame.model_dump_json().encode()),
+                (key, b'{"source": "test", "events": 3'),
+                (key, mixed.model_dump_json().encode()),
+            ],
         )
 
         def ours(records: list[ConsumerRecord[bytes, bytes]]) -> list[ConsumerRecord[bytes, bytes]]:
             return [r for r in records if r.key == key]
 
         clean = ours(
-            await consume_until(services, [prefix + "market.clean"], lambda rs: bool(ours(rs)))
+            await consume_until(services, [prefix + "market.clean"], lambda rs: len(ours(rs)) >= 2)
         )
-        assert [Frame.model_validate_json(r.value) for r in clean] == [frame]
+        assert [Frame.model_validate_json(r.value) for r in clean] == [
+            frame,
+            Frame(source="test", received_ts=now, events=[good]),
+        ]
 
         dead = ours(
-            await consume_until(services, [prefix + "market.deadletter"], lambda rs: bool(ours(rs)))
+            await consume_until(
+                services, [prefix + "market.deadletter"], lambda rs: len(ours(rs)) >= 2
+            )
         )
         letters = [DeadLetter.model_validate_json(r.value) for r in dead]
         assert [(d.reason, d.topic, d.key) for d in letters] == [
-            ("malformed", prefix + "market.raw", symbol)
+            ("malformed", prefix + "market.raw", symbol),
+            ("crossed_quote", prefix + "market.raw", symbol),
         ]
         assert letters[0].payload == '{"source": "test", "events": 3'
         assert orjson.loads(clean[0].value)["events"][1]["price"] == 10.05
@@ -78,6 +92,6 @@ async def test_frame_flows_from_raw_to_clean_and_bad_input_is_dead_lettered(
             for s in family.samples
         }
         assert samples[("marketpulse_deadletters_total", (("reason", "malformed"),))] == 1
-        assert samples[("marketpulse_events_in_total", (("source", "test"),))] == 2
+        assert samples[("marketpulse_events_in_total", (("source", "test"),))] == 4
     finally:
         worker.stop()
