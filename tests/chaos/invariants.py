@@ -111,15 +111,19 @@ class Reference:
 
 
 def reference(inputs: dict[str, list[Record]]) -> Reference:
-    """Replay the source's frames as the gate sees them, minus what it dead-lettered."""
+    """Replay the source's frames as the gate sees them, minus what it dead-lettered. A dead
+    letter names its frame (partition and offset) and carries the event; within a frame, the
+    gate keeps the first of identical events and refuses the repeats."""
     dead_letters: Counter[str] = Counter()
-    refused: set[tuple[str, int, str]] = set()
+    refused: Counter[tuple[int, int, str, int, str]] = Counter()
     for record in inputs["deadletter"]:
         letter = DeadLetter.model_validate_json(record.value)
         dead_letters[letter.reason] += 1
         try:
             event = orjson.loads(letter.payload)
-            refused.add((event["symbol"], event["ts"], event["kind"]))
+            refused[
+                letter.partition, letter.offset, event["symbol"], event["ts"], event["kind"]
+            ] += 1
         except (orjson.JSONDecodeError, KeyError, TypeError):
             continue  # a whole frame that never decoded: none of its events count anyway
     trades: dict[str, list[Trade]] = defaultdict(list)
@@ -131,8 +135,11 @@ def reference(inputs: dict[str, list[Record]]) -> Reference:
             frame = Frame.model_validate_json(record.value)
         except ValidationError:
             continue
-        for event in frame.events:
-            if (event.symbol, event.ts, event.kind) in refused:
+        ids = [(record.partition, record.offset, e.symbol, e.ts, e.kind) for e in frame.events]
+        total, seen = Counter(ids), Counter[tuple[int, int, str, int, str]]()
+        for event, identity in zip(frame.events, ids, strict=True):
+            seen[identity] += 1
+            if seen[identity] > total[identity] - refused[identity]:
                 continue
             events += 1
             partition_of[event.symbol] = record.partition
@@ -228,7 +235,7 @@ def _reference_values(specs: list[str], bars: Any) -> dict[str, tuple[np.ndarray
     rows = [engine.update(c) for c in candles]
     values: dict[str, tuple[np.ndarray, bool]] = {
         name: (np.array([row.get(name, np.nan) for row in rows]), False)
-        for name in {n for spec in engine.indicators for n in spec.outputs}
+        for name in {n for indicator in engine.indicators for n in indicator.outputs}
     }
     columns = ("open", "high", "low", "close", "volume")
     series = Series(*(bars[c].to_numpy(dtype=float) for c in columns))
