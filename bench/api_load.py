@@ -4,7 +4,7 @@
 
 Starts ``marketpulse api`` (uvicorn, ``--workers`` processes) on the local stores, seeds a
 symbol (a quote in Redis; 500 daily bars and their streamed indicators in a scratch InfluxDB
-database), signs in, and drives each endpoint with wrk (``apt-get install wrk``) for
+database), signs in, and drives each endpoint with wrk (Debian's, installed when missing) for
 ``--seconds``. Every request is authenticated and counted by the rate limiter, as in
 production; the limits are raised so that the benchmark measures the work, not the 429s.
 Targets: p99 <= 25 ms when cached, >= 2,000 req/s on 2 cores.
@@ -17,7 +17,6 @@ import asyncio
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ from marketpulse.analytics.indicators.registry import IndicatorSet
 from marketpulse.api.security import hash_password
 from marketpulse.schemas.bars import Bar, IndicatorSnapshot
 from marketpulse.schemas.events import Quote
+from marketpulse.services.apt import ensure_installed
 from marketpulse.settings import Settings
 from marketpulse.sinks.influx import BarSink, IndicatorSink
 from marketpulse.storage import cache
@@ -111,8 +111,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--port", type=int, default=8099)
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is needed: apt-get install wrk")
+    ensure_installed("api benchmark", "wrk", "wrk", "PATH")  # Debian's wrk, when missing
     os.environ.update(ENV)
     settings = Settings()
     env = {**os.environ, "MARKETPULSE_API_PORT": str(args.port),
