@@ -60,9 +60,10 @@ class ChaosStack:
         }
         self.settings = base.model_copy(update=self.values)
         self.env = {f"MARKETPULSE_{key.upper()}": _env_text(v) for key, v in self.values.items()}
+        self.postgres = PostgreSQL(self.settings)
         self.stores: dict[str, LocalService] = {
             "influxdb": InfluxDB(self.settings),
-            "postgres": PostgreSQL(self.settings),
+            "postgres": self.postgres,
             "redis": Redis(self.settings),
         }
         self.processes: dict[str, WorkerProcess] = {}
@@ -122,9 +123,7 @@ class ChaosStack:
             process.stop()
         for store in self.stores.values():
             store.stop()
-        postgres = self.stores["postgres"]
-        assert isinstance(postgres, PostgreSQL)
-        shutil.rmtree(postgres.cluster_dir.resolve(), ignore_errors=True)
+        shutil.rmtree(self.postgres.cluster_dir.resolve(), ignore_errors=True)
 
 
 def _env_text(value: object) -> str:
