@@ -7,7 +7,7 @@ table as JSON and restored exactly: :meth:`Indicator.state` and :meth:`Indicator
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, cast
 
 
 class Candle:
@@ -47,9 +47,11 @@ class Stateful:
 
     def state(self) -> dict[str, Any]:
         """Return the state as JSON-ready data."""
+        # __getstate__, not vars(): compiled classes have no __dict__
+        attributes = cast("dict[str, Any]", self.__getstate__())
         return {
             key: value.state() if isinstance(value, Stateful) else _copy(value)
-            for key, value in vars(self).items()
+            for key, value in attributes.items()
         }
 
     def load(self, state: dict[str, Any]) -> None:
@@ -58,6 +60,8 @@ class Stateful:
             current = getattr(self, key)
             if isinstance(current, Stateful):
                 current.load(value)
+            elif isinstance(current, tuple):  # JSON has only lists
+                setattr(self, key, tuple(value))
             else:
                 setattr(self, key, _copy(value))
 
@@ -93,9 +97,7 @@ class Indicator(Stateful, ABC):
 
     def reset(self) -> None:
         """Forget everything, as if no bar had been seen."""
-        fresh = type(self).__new__(type(self))
-        fresh.__init__(*self.params())  # type: ignore[misc]
-        self.load(fresh.state())
+        self.load(type(self)(*self.params()).state())
 
     @abstractmethod
     def params(self) -> tuple[Any, ...]:
