@@ -1,9 +1,10 @@
 """The compiled part of the package: pure numeric modules, built to C extensions by mypyc.
 
 Everything else stays interpreted. A module listed here is still plain, typed Python and runs
-as such when its ``.so`` is absent; compiled, the indicator set runs about seven times faster.
-``make install`` rebuilds the extensions whenever one of these sources changes, and
-``tests/unit/test_compiled.py`` fails when an extension is older than its source.
+as such when its ``.so`` is absent; compiled, the indicator set runs about seven times faster
+and a frame's decode and gate about twice as fast. ``make install`` rebuilds the extensions
+whenever one of these sources changes, and ``tests/unit/test_compiled.py`` fails when an
+extension is older than its source.
 """
 
 import os
@@ -12,14 +13,21 @@ from mypyc.build import mypycify
 from setuptools import setup
 
 COMPILED = [
-    f"marketpulse/analytics/indicators/{name}.py"
-    for name in (
-        "base", "windows", "averages", "momentum", "trend", "volatility", "volume", "registry"
-    )
+    *(
+        f"marketpulse/analytics/{name}.py"
+        for name in ("ticks", "frames", "granularity", "quality", "bars", "ingest")
+    ),
+    *(
+        f"marketpulse/analytics/indicators/{name}.py"
+        for name in (
+            "base", "windows", "averages", "momentum", "trend", "volatility", "volume", "registry"
+        )
+    ),
 ]  # fmt: skip
 
 if __name__ == "__main__":
-    # The project's mypy settings load the pydantic plugin, which the build environment lacks
-    # and these modules do not need.
-    options = ["--config-file", os.devnull]
+    # The build environment has mypy but not the project's dependencies (nor the pydantic
+    # plugin the project's mypy settings load): what these modules import from them is Any to
+    # the compiler, as it would be to Python. `make typecheck` checks them with everything.
+    options = ["--config-file", os.devnull, "--ignore-missing-imports"]
     setup(ext_modules=mypycify([*options, *COMPILED], opt_level="3", group_name="marketpulse"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 
+import orjson
 from faust import StreamT
 from faust.types import EventT
 
@@ -21,7 +22,6 @@ from marketpulse.analytics.ingest import SymbolState, step
 from marketpulse.app import app, topics
 from marketpulse.clock import Clock, SystemClock
 from marketpulse.metrics import BARS_OUT, EVENTS_IN, LAST_EVENT, REDELIVERED
-from marketpulse.schemas.events import Frame
 from marketpulse.settings import get_settings
 from marketpulse.streams.codecs import bytes_table
 from marketpulse.tables.live import LiveStates
@@ -128,12 +128,17 @@ async def _process(event: EventT[bytes]) -> None:
         LAST_EVENT.labels(symbol=symbol).set(max(e.ts for e in out.accepted) / 1e9)
     state.offset, state.partition = message.offset, message.partition
     for rejected, verdict in out.rejected:
-        await outbox.dead_letter(event, verdict.reason, verdict.detail, rejected.model_dump_json())
+        original = orjson.dumps(rejected.raw)
+        await outbox.dead_letter(event, verdict.reason, verdict.detail, original)
     if out.accepted and not out.rejected:
         await outbox.send(topics.clean, key, payload)  # the frame as it came: no re-encoding
     elif out.accepted:
-        clean = Frame(source=decoded.source, received_ts=decoded.received_ts, events=out.accepted)
-        await outbox.send(topics.clean, key, clean)
+        clean = {
+            "source": decoded.source,
+            "received_ts": decoded.received_ts,
+            "events": [accepted.raw for accepted in out.accepted],
+        }
+        await outbox.send(topics.clean, key, orjson.dumps(clean))
     for bar in out.bars:
         BARS_OUT.labels(granularity=bar.granularity).inc()
         await outbox.send(topics.bars[bar.granularity], key, bar)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import orjson
 from pydantic import ValidationError
 
+from marketpulse.analytics.ticks import TickFrame, parse_frame, ticks_of
 from marketpulse.schemas.events import Frame
 
 
@@ -17,12 +19,22 @@ class Rejection:
     detail: str
 
 
-def decode_frame(payload: bytes | None) -> Frame | Rejection:
-    """Parse and validate one ``market.raw`` message."""
+def decode_frame(payload: bytes | None) -> TickFrame | Rejection:
+    """Parse and validate one ``market.raw`` message.
+
+    The plain case is parsed by orjson and checked natively; anything else is validated by the
+    schema, which coerces what it may and names what is wrong.
+    """
     if not payload:
         return Rejection("malformed", "empty message")
     try:
-        return Frame.model_validate_json(payload)
+        parsed = parse_frame(orjson.loads(payload))
+    except orjson.JSONDecodeError:
+        parsed = None
+    if parsed is not None:
+        return parsed
+    try:
+        return ticks_of(Frame.model_validate_json(payload))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "frame"

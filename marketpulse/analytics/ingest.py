@@ -13,8 +13,8 @@ import orjson
 
 from marketpulse.analytics.bars import BarBuilder
 from marketpulse.analytics.quality import EventGate, GateConfig, Verdict
+from marketpulse.analytics.ticks import Tick, TickFrame, TradeTick
 from marketpulse.schemas.bars import Bar
-from marketpulse.schemas.events import Event, Frame, Trade
 
 
 @dataclass
@@ -63,14 +63,14 @@ class SymbolState:
 class StepOutput:
     """What one frame produced."""
 
-    accepted: list[Event] = field(default_factory=list)
-    rejected: list[tuple[Event, Verdict]] = field(default_factory=list)
+    accepted: list[Tick] = field(default_factory=list)
+    rejected: list[tuple[Tick, Verdict]] = field(default_factory=list)
     bars: list[Bar] = field(default_factory=list)
 
 
 def step(
     state: SymbolState,
-    frame: Frame,
+    frame: TickFrame,
     symbol: str,
     stream_time: int,
     now_ns: int,
@@ -90,7 +90,7 @@ def step(
         out.accepted.append(event)
         if event.ts > stream_time:
             stream_time = event.ts
-        if isinstance(event, Trade) and event.price is not None:
+        if isinstance(event, TradeTick) and event.price is not None:
             state.bars.add_trade(event.ts, event.price, event.size)
     out.bars = state.bars.close(stream_time, grace_ns)
     state.stream_time = stream_time

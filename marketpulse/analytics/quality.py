@@ -26,13 +26,11 @@ import zlib
 from array import array
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
-
-from typing_extensions import TypeIs
+from typing import Any, TypeGuard
 
 from marketpulse.analytics.granularity import bar_start, parse_granularity
+from marketpulse.analytics.ticks import QuoteTick, Tick, TradeTick
 from marketpulse.schemas.bars import Bar
-from marketpulse.schemas.events import Event, Quote, Trade
 
 
 @dataclass(frozen=True)
@@ -54,7 +52,7 @@ class Verdict:
     detail: str
 
 
-def _good_price(value: float | None) -> TypeIs[float]:
+def _good_price(value: float | None) -> TypeGuard[float]:
     return value is not None and math.isfinite(value) and value > 0.0
 
 
@@ -62,13 +60,13 @@ def _stable(value: int | str) -> int:
     return value if isinstance(value, int) else zlib.crc32(value.encode())
 
 
-def _fingerprint(event: Event) -> int:
+def _fingerprint(event: Tick) -> int:
     """A hash of everything that makes an event, equal across processes.
 
     Python's hash of ints, floats and tuples of them does not depend on PYTHONHASHSEED (only
     str and bytes hashes do), so trade conditions given as text are turned into numbers first.
     """
-    if isinstance(event, Trade):
+    if isinstance(event, TradeTick):
         return hash((1, event.ts, event.price, event.size, *map(_stable, event.conditions)))
     return hash((2, event.ts, event.bid, event.ask, event.bid_size, event.ask_size))
 
@@ -90,10 +88,10 @@ class EventGate:
         self.recent: deque[int] = deque()  # fingerprints, oldest first
         self._recent_set: set[int] = set()
 
-    def check(self, event: Event, stream_time: int, now_ns: int) -> Verdict | None:
+    def check(self, event: Tick, stream_time: int, now_ns: int) -> Verdict | None:
         """Return why ``event`` is refused, or None when it is accepted (and remembered)."""
         config = self.config
-        if isinstance(event, Quote):
+        if isinstance(event, QuoteTick):
             bid, ask = event.bid, event.ask
             if not (_good_price(bid) and _good_price(ask)):
                 return Verdict("bad_price", f"quote bid={bid} ask={ask}")

@@ -2,22 +2,112 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from marketpulse.analytics.frames import Rejection, decode_frame
+from marketpulse.analytics.ticks import QuoteTick, Tick, TickFrame, parse_frame, ticks_of
 from marketpulse.schemas.events import Frame, Quote, Trade
 
 
-def test_valid_frame_round_trips() -> None:
-    frame = Frame(
-        source="synthetic",
-        received_ts=5,
-        events=[
-            Quote(symbol="AAPL", ts=1, bid=1.0, ask=1.1, bid_size=100, ask_size=200),
-            Trade(symbol="AAPL", ts=2, price=1.05, size=10, conditions=[12, "T"]),
-        ],
+def fields(frame: TickFrame) -> list[tuple[object, ...]]:
+    """Everything the gate and the bars read from each tick."""
+    return [(type(t), t.kind, t.symbol, t.ts, *_values(t)) for t in frame.events]
+
+
+def _values(t: Tick) -> tuple[object, ...]:
+    if isinstance(t, QuoteTick):
+        return (t.bid, t.ask, t.bid_size, t.ask_size)
+    return (t.price, t.size, t.conditions)
+
+
+FRAME = Frame(
+    source="synthetic",
+    received_ts=5,
+    events=[
+        Quote(symbol="AAPL", ts=1, bid=1.0, ask=1.1, bid_size=100, ask_size=200),
+        Trade(symbol="AAPL", ts=2, price=1.05, size=10, conditions=[12, "T"]),
+    ],
+)
+
+
+def test_valid_frame_decodes_to_the_schema_values() -> None:
+    decoded = decode_frame(FRAME.model_dump_json().encode())
+    assert isinstance(decoded, TickFrame)
+    assert (decoded.source, decoded.received_ts) == ("synthetic", 5)
+    assert fields(decoded) == fields(ticks_of(FRAME))
+    assert Frame.model_validate({**FRAME.model_dump(), "events": [t.raw for t in decoded.events]})
+
+
+def test_what_the_schema_coerces_is_decoded_through_it() -> None:
+    """Not plainly valid (a numeric string, a whole float as a timestamp): the schema decides."""
+    payload = (
+        b'{"source": "x", "received_ts": 1.0, "events": [{"kind": "trade", "symbol": "A", '
+        b'"ts": 7, "price": "2.5", "size": 1}]}'
     )
-    assert decode_frame(frame.model_dump_json().encode()) == frame
+    assert parse_frame(orjson.loads(payload)) is None
+    decoded = decode_frame(payload)
+    assert isinstance(decoded, TickFrame)
+    assert decoded.received_ts == 1
+    trade = decoded.events[0]
+    assert trade.kind == "trade"
+    assert (trade.price, trade.size) == (2.5, 1.0)
+    assert trade.raw["price"] == 2.5  # the schema's value, not the string
+
+
+NUMBER = st.floats(allow_nan=False)
+EVENT = st.fixed_dictionaries(
+    {
+        "kind": st.sampled_from(["quote", "trade", "bogus"]),
+        "symbol": st.sampled_from(["A", "A B", "", "B.X"]),
+    },
+    optional={
+        "ts": st.one_of(st.integers(-1, 2**63 - 1), st.floats(0, 10), st.booleans()),
+        "bid": st.one_of(st.none(), st.integers(-5, 5), NUMBER, st.text(max_size=2)),
+        "ask": st.one_of(st.none(), NUMBER),
+        "bid_size": st.one_of(st.integers(-5, 5), NUMBER, st.booleans()),
+        "price": st.one_of(st.none(), st.integers(0, 9), NUMBER, st.just("1")),
+        "size": st.one_of(st.integers(-5, 5), NUMBER, st.none()),
+        "conditions": st.one_of(
+            st.lists(st.one_of(st.integers(0, 99), st.text(max_size=2), st.floats(0, 1))),
+            st.just("T"),
+        ),
+        "source": st.one_of(st.text(max_size=3), st.integers(0, 1)),
+        "extra": st.integers(0, 1),
+    },
+)
+FRAMES = st.fixed_dictionaries(
+    {
+        "source": st.text(max_size=3),
+        "received_ts": st.integers(0, 9),
+        "events": st.lists(EVENT, max_size=4),
+    },
+    optional={"extra": st.integers(0, 1)},
+)
+
+
+@settings(max_examples=500)  # about one in thirteen is valid
+@given(FRAMES)
+def test_the_native_check_takes_only_what_the_schema_takes_with_its_values(
+    doc: dict[str, object],
+) -> None:
+    payload = orjson.dumps(doc)
+    native = parse_frame(orjson.loads(payload))
+    try:
+        schema: Frame | None = Frame.model_validate_json(payload)
+    except ValidationError:
+        schema = None
+    if native is None:
+        return
+    assert schema is not None, f"accepted natively, refused by the schema: {doc}"
+    assert fields(native) == fields(ticks_of(schema))
+
+
+def test_plain_frames_take_the_native_path() -> None:
+    assert parse_frame(orjson.loads(FRAME.model_dump_json())) is not None
 
 
 @pytest.mark.parametrize(

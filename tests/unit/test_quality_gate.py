@@ -8,25 +8,24 @@ import orjson
 import pytest
 
 from marketpulse.analytics.quality import EventGate, GateConfig, check_bar
+from marketpulse.analytics.ticks import Tick, tick_of
 from marketpulse.schemas.bars import Bar
-from marketpulse.schemas.events import Event, Quote, Trade
+from marketpulse.schemas.events import Quote, Trade
 
 S = 1_000_000_000
 NOW = 1_700_000_000 * S
 CONFIG = GateConfig(grace_ns=2 * S, max_future_ns=5 * S, spike_bound=0.2, spike_confirmations=3)
 
 
-def quote(
-    ts: int = NOW, bid: float | None = 100.0, ask: float | None = 100.1, **kw: float
-) -> Quote:
-    return Quote(symbol="AAA", ts=ts, bid=bid, ask=ask, **kw)
+def quote(ts: int = NOW, bid: float | None = 100.0, ask: float | None = 100.1, **kw: float) -> Tick:
+    return tick_of(Quote(symbol="AAA", ts=ts, bid=bid, ask=ask, **kw))
 
 
-def trade(ts: int = NOW, price: float | None = 100.0, size: float = 10) -> Trade:
-    return Trade(symbol="AAA", ts=ts, price=price, size=size)
+def trade(ts: int = NOW, price: float | None = 100.0, size: float = 10) -> Tick:
+    return tick_of(Trade(symbol="AAA", ts=ts, price=price, size=size))
 
 
-def verdict(event: Event, gate: EventGate | None = None, stream_time: int = NOW) -> str | None:
+def verdict(event: Tick, gate: EventGate | None = None, stream_time: int = NOW) -> str | None:
     result = (gate or EventGate(CONFIG)).check(event, stream_time, NOW)
     return None if result is None else result.reason
 
@@ -52,7 +51,7 @@ def verdict(event: Event, gate: EventGate | None = None, stream_time: int = NOW)
         (trade(ts=NOW + 4 * S), None),
     ],
 )
-def test_single_event_reasons(event: Event, reason: str | None) -> None:
+def test_single_event_reasons(event: Tick, reason: str | None) -> None:
     assert verdict(event) == reason
 
 
@@ -87,8 +86,8 @@ def test_fingerprints_do_not_depend_on_the_process() -> None:
 
     code = (
         "from marketpulse.analytics.quality import _fingerprint;"
-        "from marketpulse.schemas.events import Trade;"
-        "print(_fingerprint(Trade(symbol='A', ts=1, price=2.0, size=3, conditions=['T', 12])))"
+        "from marketpulse.analytics.ticks import TradeTick;"
+        "print(_fingerprint(TradeTick('A', 1, 2.0, 3.0, ['T', 12], {})))"
     )
     runs = {
         subprocess.run(
