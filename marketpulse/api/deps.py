@@ -20,7 +20,7 @@ from marketpulse.api.errors import ApiError
 from marketpulse.api.ratelimit import RateLimiter, limits_for
 from marketpulse.api.security import AuthError, Claims
 from marketpulse.settings import Settings
-from marketpulse.storage.cache import LatestCache, ResponseCache
+from marketpulse.storage.cache import LatestReader, ResponseCache
 from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.repositories.users import SessionRepository
 
@@ -35,7 +35,7 @@ class Stores:
     pool: asyncpg.Pool
     redis: aioredis.Redis
     influx: InfluxClient
-    latest: LatestCache
+    latest: LatestReader
     responses: ResponseCache
     limiter: RateLimiter
 

@@ -13,9 +13,10 @@ without scanning for keys (they expire on their TTL).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import redis.asyncio as aioredis
@@ -25,6 +26,7 @@ from marketpulse.analytics.granularity import parse_granularity
 from marketpulse.errors import StoreError
 from marketpulse.schemas.bars import Bar, IndicatorSnapshot
 from marketpulse.schemas.events import Quote
+from marketpulse.storage.resp import PipelinedRedis
 
 QUOTE_TTL_S = 300
 MIN_TTL_S, MAX_TTL_S = 300, 3600  # SPEC.md: 5 to 60 minutes
@@ -99,26 +101,27 @@ class LatestCache:
             raise StoreError(f"Redis: {exc}", retriable=True) from exc
         return sum(1 for r in results[: len(newest)] if r == 1)
 
+
+class LatestReader:
+    """The API's side of :class:`LatestCache`: reads, on the pipelined connection."""
+
+    def __init__(self, client: PipelinedRedis) -> None:
+        self.client = client
+
     async def get(self, symbol: str, data_type: str, granularity: str) -> dict[str, Any] | None:
         """The stored record as a dict, or None."""
-        try:
-            data = await self.client.hget(latest_key(symbol, data_type, granularity), "data")
-        except (RedisError, OSError) as exc:
-            raise StoreError(f"Redis: {exc}", retriable=True) from exc
-        return None if data is None else dict(orjson.loads(data))
+        return (await self.get_many([symbol], data_type, granularity))[0]
 
     async def get_many(
         self, symbols: Sequence[str], data_type: str, granularity: str
     ) -> list[dict[str, Any] | None]:
-        """The stored records of several symbols in one round trip, None where missing."""
+        """The stored records of several symbols (pipelined), None where missing."""
+        keys = [latest_key(symbol, data_type, granularity) for symbol in symbols]
         try:
-            async with self.client.pipeline(transaction=False) as pipe:
-                for symbol in symbols:
-                    pipe.hget(latest_key(symbol, data_type, granularity), "data")
-                values = await pipe.execute()
+            values = await asyncio.gather(*(self.client.execute("HGET", k, "data") for k in keys))
         except (RedisError, OSError) as exc:
             raise StoreError(f"Redis: {exc}", retriable=True) from exc
-        return [None if v is None else dict(orjson.loads(v)) for v in values]
+        return [None if v is None else dict(orjson.loads(cast(bytes, v))) for v in values]
 
 
 def _generation_key(symbol: str) -> str:
@@ -143,9 +146,8 @@ class ResponseCache:
     Callers treat a :class:`StoreError` as a miss: the cache must never fail a request.
     """
 
-    def __init__(self, client: aioredis.Redis) -> None:
+    def __init__(self, client: PipelinedRedis) -> None:
         self.client = client
-        self._lookup = client.register_script(_LOOKUP)
 
     async def get(
         self, endpoint: str, params: Mapping[str, Any], symbols: Sequence[str]
@@ -154,15 +156,15 @@ class ResponseCache:
         material = orjson.dumps([endpoint, sorted(params.items()), list(symbols)], default=str)
         keys = [_generation_key(s) for s in symbols]
         try:
-            key, value = await self._lookup(keys=keys, args=[hashlib.sha256(material).hexdigest()])
+            reply = await self.client.run(_LOOKUP, keys, [hashlib.sha256(material).hexdigest()])
         except (RedisError, OSError) as exc:
             raise StoreError(f"Redis: {exc}", retriable=True) from exc
-        key = key.decode() if isinstance(key, bytes) else str(key)
-        return key, value.encode() if isinstance(value, str) else value
+        key, value = cast(list[bytes | None], reply)
+        return (key or b"").decode(), value
 
     async def put(self, key: str, body: bytes, ttl_s: int) -> None:
         """Cache a body under the key :meth:`get` gave, for ``ttl_s`` seconds."""
         try:
-            await self.client.set(key, body, ex=ttl_s)
+            await self.client.execute("SET", key, body, "EX", ttl_s)
         except (RedisError, OSError) as exc:
             raise StoreError(f"Redis: {exc}", retriable=True) from exc

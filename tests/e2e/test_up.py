@@ -12,8 +12,9 @@ from aiokafka.structs import ConsumerRecord
 from marketpulse.clock import SystemClock
 from marketpulse.schemas.events import Frame
 from marketpulse.settings import Settings
-from marketpulse.storage.cache import LatestCache, connect
+from marketpulse.storage.cache import LatestReader
 from marketpulse.storage.influx import InfluxClient
+from marketpulse.storage.resp import PipelinedRedis
 from tests.kafka_helpers import consume_until, unique
 from tests.sink_helpers import eventually
 from tests.workers import WorkerProcess, free_port
@@ -63,7 +64,7 @@ async def test_up_runs_the_pipeline_with_its_default_source_until_interrupted(
                 timeout_s=90,
                 what="quotes of this run in InfluxDB",
             )
-        cache = LatestCache(connect(services.redis_url))
+        cache = LatestReader(PipelinedRedis(services.redis_url))
         try:
             await eventually(
                 lambda: cache.get("AAPL", "quote", "tick"),
@@ -72,7 +73,7 @@ async def test_up_runs_the_pipeline_with_its_default_source_until_interrupted(
                 what="this run's latest AAPL quote in Redis",
             )
         finally:
-            await cache.client.aclose()
+            await cache.client.close()
     finally:
         assert up.stop(timeout_s=60, signum=signal.SIGINT) == 0, up.log()[-3000:]
     log = up.log()

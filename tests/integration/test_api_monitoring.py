@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from marketpulse.metrics import DEADLETTERS
@@ -105,3 +107,13 @@ async def test_storage_health_stats_and_retention(api: ApiStack) -> None:
         f"{V1}/storage/retention/nope", json={"duration": "45d"}, headers=admin.headers
     )
     assert_error(missing, 404)
+
+
+async def test_startup_puts_the_long_lived_objects_out_of_the_collectors_sight(
+    api: ApiStack,
+) -> None:
+    """gc.freeze() after startup: a full collection must not walk the app (tens of ms)."""
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    async with serve(api.settings):
+        assert gc.get_freeze_count() > 10_000

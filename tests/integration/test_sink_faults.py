@@ -20,9 +20,10 @@ from marketpulse.settings import Settings
 from marketpulse.sinks.cache import CacheSink
 from marketpulse.sinks.influx import BarSink
 from marketpulse.sinks.postgres import SignalTableSink
-from marketpulse.storage.cache import LatestCache, connect
+from marketpulse.storage.cache import LatestReader
 from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.postgres import create_pool, migrate
+from marketpulse.storage.resp import PipelinedRedis
 from marketpulse.streams.topics import SIGNALS, bars_topic_name
 from tests.integration.conftest import own_settings
 from tests.sink_helpers import eventually, metric, metric_reaches, running, sink_settings
@@ -144,7 +145,7 @@ async def test_a_redis_outage_holds_nothing_back_and_shows_in_the_metrics(
     first = [bar(i, "MSFT") for i in range(50)]
     later = [bar(i, "MSFT") for i in range(50, 60)]
     server = Redis(own_settings(tmp_path, redis_url=redis_url))
-    cache = LatestCache(connect(redis_url))
+    cache = LatestReader(PipelinedRedis(redis_url))
     try:
         async with running(CacheSink(settings), settings) as sink:
             await produce_paced(settings, topic, [("MSFT", b.model_dump_json().encode())
@@ -169,5 +170,5 @@ async def test_a_redis_outage_holds_nothing_back_and_shows_in_the_metrics(
             )
         assert latest == later[-1].model_dump()
     finally:
-        await cache.client.aclose()
+        await cache.client.close()
         server.stop()

@@ -15,10 +15,11 @@ from marketpulse.settings import Settings
 from marketpulse.sinks.cache import CacheSink
 from marketpulse.sinks.influx import BarSink, IndicatorSink, QuoteSink, SignalSink
 from marketpulse.sinks.postgres import SignalTableSink
-from marketpulse.storage.cache import LatestCache, connect
+from marketpulse.storage.cache import LatestReader
 from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.line_protocol import Point
 from marketpulse.storage.postgres import create_pool, migrate
+from marketpulse.storage.resp import PipelinedRedis
 from marketpulse.streams.topics import CLEAN, DEADLETTER, INDICATORS, SIGNALS, bars_topic_name
 from tests.factories import make_snapshot
 from tests.kafka_helpers import consume_until, produce
@@ -201,7 +202,7 @@ async def test_the_cache_sink_keeps_the_latest_bar_quote_and_indicators(
         settings_, settings_.topic(CLEAN.name), [(b"x", frame.model_dump_json().encode())]
     )
     await produce(settings_, settings_.topic(INDICATORS.name), encoded([snapshot]))
-    cache = LatestCache(connect(settings_.redis_url))
+    cache = LatestReader(PipelinedRedis(settings_.redis_url))
     try:
         async with running(CacheSink(settings_), settings_):
             latest_bar = await eventually(
@@ -220,6 +221,6 @@ async def test_the_cache_sink_keeps_the_latest_bar_quote_and_indicators(
                 what="the quote",
             )
     finally:
-        await cache.client.aclose()
+        await cache.client.close()
     assert latest_bar == bars[-1].model_dump()
     assert latest_quote["bid"] == 14
