@@ -110,7 +110,13 @@ class LatestReader:
 
     async def get(self, symbol: str, data_type: str, granularity: str) -> dict[str, Any] | None:
         """The stored record as a dict, or None."""
-        return (await self.get_many([symbol], data_type, granularity))[0]
+        try:
+            data = await self.client.execute(
+                "HGET", latest_key(symbol, data_type, granularity), "data"
+            )
+        except (RedisError, OSError) as exc:
+            raise StoreError(f"Redis: {exc}", retriable=True) from exc
+        return None if data is None else dict(orjson.loads(cast(bytes, data)))
 
     async def get_many(
         self, symbols: Sequence[str], data_type: str, granularity: str

@@ -35,6 +35,7 @@ class _Protocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.waiting: collections.deque[tuple[float, asyncio.Future[Reply]]] = collections.deque()
         self.buffer = b""
+        self.outgoing: list[bytes] = []
         self.closed = False
         self.why: Exception = RedisConnectionError("Redis connection closed")
 
@@ -73,10 +74,18 @@ class _Protocol(asyncio.Protocol):
         self.buffer = buffer[position:]
 
     def send(self, payload: bytes) -> asyncio.Future[Reply]:
-        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Reply] = loop.create_future()
         self.waiting.append((time.monotonic(), future))
-        cast(asyncio.Transport, self.transport).write(payload)
+        if not self.outgoing:  # one write for everything sent in this turn of the loop
+            loop.call_soon(self._flush)
+        self.outgoing.append(payload)
         return future
+
+    def _flush(self) -> None:
+        payload, self.outgoing = b"".join(self.outgoing), []
+        if not self.closed:
+            cast(asyncio.Transport, self.transport).write(payload)
 
     def abort(self, why: Exception) -> None:
         self.why = why
