@@ -110,24 +110,24 @@ class LatestReader:
 
     async def get(self, symbol: str, data_type: str, granularity: str) -> dict[str, Any] | None:
         """The stored record as a dict, or None."""
-        try:
-            data = await self.client.execute(
-                "HGET", latest_key(symbol, data_type, granularity), "data"
-            )
-        except (RedisError, OSError) as exc:
-            raise StoreError(f"Redis: {exc}", retriable=True) from exc
-        return None if data is None else dict(orjson.loads(cast(bytes, data)))
+        return _record(await self._data(latest_key(symbol, data_type, granularity)))
 
     async def get_many(
         self, symbols: Sequence[str], data_type: str, granularity: str
     ) -> list[dict[str, Any] | None]:
         """The stored records of several symbols (pipelined), None where missing."""
         keys = [latest_key(symbol, data_type, granularity) for symbol in symbols]
+        return [_record(data) for data in await asyncio.gather(*map(self._data, keys))]
+
+    async def _data(self, key: str) -> bytes | None:
         try:
-            values = await asyncio.gather(*(self.client.execute("HGET", k, "data") for k in keys))
+            return cast(bytes | None, await self.client.execute("HGET", key, "data"))
         except (RedisError, OSError) as exc:
             raise StoreError(f"Redis: {exc}", retriable=True) from exc
-        return [None if v is None else dict(orjson.loads(cast(bytes, v))) for v in values]
+
+
+def _record(data: bytes | None) -> dict[str, Any] | None:
+    return None if data is None else dict(orjson.loads(data))
 
 
 def _generation_key(symbol: str) -> str:
