@@ -6,7 +6,9 @@
 2. pipeline: one worker takes the same frames from market.raw through gate, 1s bars and the
    full indicator set to analytics.indicators;
 3. latency: once the worker has caught up, at a steady rate, the time from a bar's publication
-   to its indicator snapshot's (both broker record timestamps), p50 and p99.
+   to its indicator snapshot's (both broker record timestamps), p50 and p99; and, with no
+   target, each frame's time in the worker: its publication to its accepted events' on
+   market.clean, which includes any wait in the worker's input queue.
 
 Targets (issue 3): >= 100k quotes/s per worker, >= 25% of raw; bar-to-indicator p99 <= 50 ms.
 Needs the local services (`make services-up`).
@@ -123,36 +125,54 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 
 
 async def latencies(
-    settings: Settings, since: int, bars_expected: int, timeout_s: float
-) -> list[float]:
-    """Bar-to-snapshot delays of the bars that start at or after ``since``."""
+    settings: Settings, since: int, bars_expected: int, frames_expected: int, timeout_s: float
+) -> tuple[list[float], list[float]]:
+    """For the bars that start at or after ``since``: bar-to-snapshot delays; and for the frames
+    received then, each frame's time in the worker (its publication to its accepted events')."""
     consumer = AIOKafkaConsumer(
+        settings.topic("market.raw"),
+        settings.topic("market.clean"),
         settings.topic("market.bars.1s"),
         settings.topic("analytics.indicators"),
         bootstrap_servers=settings.bootstrap_servers(),
         auto_offset_reset="earliest",
         fetch_max_wait_ms=50,
+        max_partition_fetch_bytes=8 << 20,
     )
     await consumer.start()
-    bars: dict[tuple[bytes, str], int] = {}
-    done: list[float] = []
+    # the topics arrive in no particular order relative to each other: pair up at the end
+    published: dict[str, dict[tuple[bytes, int], int]] = {
+        "market.raw": {},
+        "market.clean": {},
+        "market.bars.1s": {},
+        "analytics.indicators": {},
+    }
+
+    def pairs(first: str, then: str) -> list[float]:
+        a, b = published[first], published[then]
+        return [b[k] - a[k] for k in a.keys() & b.keys()]
+
     deadline = time.monotonic() + timeout_s
     try:
-        while len(done) < bars_expected and time.monotonic() < deadline:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
+        while time.monotonic() < deadline:
+            if (
+                len(pairs("market.bars.1s", "analytics.indicators")) >= bars_expected
+                and len(pairs("market.raw", "market.clean")) >= frames_expected
+            ):
+                break
+            for tp, records in (await consumer.getmany(timeout_ms=500)).items():
+                topic = tp.topic.removeprefix(settings.topic_prefix)
                 for r in records:
                     value = orjson.loads(r.value)
-                    if int(value.get("start", value.get("bar_start", 0))) < since:
-                        continue
-                    if r.topic.endswith("market.bars.1s"):
-                        bars[(r.key, str(value["start"]))] = r.timestamp
-                    else:
-                        published = bars.get((r.key, str(value["bar_start"])))
-                        if published is not None:
-                            done.append(r.timestamp - published)
+                    # a frame by its received time; a bar and its snapshot by the bar's start
+                    at = value.get("received_ts", value.get("start", value.get("bar_start")))
+                    if int(at) > since:
+                        published[topic][(r.key, int(at))] = r.timestamp
     finally:
         await consumer.stop()
-    return done
+    done = pairs("market.bars.1s", "analytics.indicators")
+    worker = pairs("market.raw", "market.clean")
+    return done, worker
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -208,7 +228,9 @@ async def run(args: argparse.Namespace) -> None:
         live_start = (SystemClock().now_ns() // S) * S
         live = frames(market, live_start, args.latency_seconds, max(1, args.rate // args.symbols))
         await produce(settings, live, rate=len(live) / args.latency_seconds)
-        lat = await latencies(settings, live_start, (args.latency_seconds - 3) * args.symbols, 60)
+        lat, in_worker = await latencies(
+            settings, live_start, (args.latency_seconds - 3) * args.symbols, len(live), 60
+        )
     finally:
         worker.terminate()
         worker.wait(30)
@@ -226,12 +248,20 @@ async def run(args: argparse.Namespace) -> None:
         f"bar -> indicator latency at {args.rate:,} quotes/s ({args.symbols} frames/s): "
         f"p50 {p50:.0f} ms, p99 {p99:.0f} ms ({len(live_lat)} bars)"
     )
+    hop = np.array(in_worker) if in_worker else np.array([np.nan])
+    hop50, hop99 = np.percentile(hop, 50), np.percentile(hop, 99)
+    print(
+        f"frame -> its accepted events out (time in the worker): p50 {hop50:.0f} ms, "
+        f"p99 {hop99:.0f} ms ({len(hop)} frames)"
+    )
     raw = "raw aiokafka consume of the same frames"
     emit(raw, raw_rate, "quotes/s")
     emit("pipeline, one worker, market.raw to indicators", pipeline_rate, "quotes/s", 100_000,
          baseline=raw)  # fmt: skip
     emit(f"bar to indicator snapshot p99 at {args.rate:,} quotes/s", float(p99), "ms", 50,
          lower_is_better=True)  # fmt: skip
+    emit(f"frame in to its accepted events out, p99 at {args.rate:,} quotes/s", float(hop99),
+         "ms", lower_is_better=True)  # fmt: skip
 
 
 def main() -> None:

@@ -14,4 +14,4 @@ settings = get_settings()
 app = create_app(settings)
 topics = declare(app, settings)
 
-from marketpulse.agents import bars, indicators, patterns  # noqa: E402, F401 - the agents
+from marketpulse.agents import bars, series  # noqa: E402, F401 - the agents

@@ -1,4 +1,5 @@
-"""``market.raw`` frames -> quality gate -> event-time bars on ``market.bars.<g>``.
+"""``market.raw`` frames -> quality gate -> event-time bars on ``market.bars.<g>``, and each
+bar's indicator snapshot and signals (:mod:`marketpulse.agents.series`) in the same step.
 
 Accepted events go on to ``market.clean``; refused ones to ``market.deadletter`` with a reason.
 Each symbol's gate and bar state is one record in the ``bar-state`` table, written once per
@@ -15,15 +16,19 @@ import orjson
 from faust import StreamT
 from faust.types import EventT
 
+from marketpulse.agents import series
 from marketpulse.agents.loop import process_each
 from marketpulse.agents.outputs import Outbox
 from marketpulse.analytics.frames import Rejection, decode_frame
 from marketpulse.analytics.ingest import SymbolState, step
+from marketpulse.analytics.series import SeriesState
 from marketpulse.app import app, topics
 from marketpulse.clock import Clock, SystemClock
 from marketpulse.metrics import BARS_OUT, EVENTS_IN, LAST_EVENT, REDELIVERED
+from marketpulse.schemas.bars import Bar
 from marketpulse.settings import get_settings
 from marketpulse.streams.codecs import bytes_table
+from marketpulse.streams.topics import BUILT
 from marketpulse.tables.live import LiveStates
 
 settings = get_settings()
@@ -99,7 +104,7 @@ def _load(key: bytes, symbol: str) -> SymbolState:
 @app.agent(topics.raw)
 async def build_bars(stream: StreamT[bytes]) -> None:
     """Gate each frame and fold it into its symbol's bars."""
-    await process_each(stream, _process, states)
+    await process_each(stream, _process, states, series.states)
 
 
 async def _process(event: EventT[bytes]) -> None:
@@ -139,21 +144,41 @@ async def _process(event: EventT[bytes]) -> None:
             "events": [accepted.raw for accepted in out.accepted],
         }
         await outbox.send(topics.clean, key, orjson.dumps(clean))
+    advanced: dict[bytes, SeriesState] = {}
     for bar in out.bars:
-        BARS_OUT.labels(granularity=bar.granularity).inc()
-        await outbox.send(topics.bars[bar.granularity], key, bar)
+        await _publish(outbox, key, bar, advanced)
     quiet = []
     for other in partition.pop_due():
         if other == key:
             continue
         other_state = _load(other, other.decode())
         for bar in other_state.bars.close(partition.stream_time, GATE.grace_ns):
-            BARS_OUT.labels(granularity=bar.granularity).inc()
-            await outbox.send(topics.bars[bar.granularity], other, bar)
+            await _publish(outbox, other, bar, advanced)
         other_state.stream_time = partition.stream_time
         quiet.append((other, other_state))
+    # Series first: a symbol's state, which says the frame was applied, is never written ahead
+    # of the series its bars advanced.
+    for series_key, series_state in advanced.items():
+        series.states.put(series_key, series_state, series_state.to_bytes())
     states.put(key, state, state.to_bytes())
     partition.schedule(key, state.bars.next_close(GATE.grace_ns))
     for other, other_state in quiet:
         states.put(other, other_state, other_state.to_bytes())
         partition.schedule(other, other_state.bars.next_close(GATE.grace_ns))
+
+
+async def _publish(
+    outbox: Outbox, key: bytes, bar: Bar, advanced: dict[bytes, SeriesState]
+) -> None:
+    """Publish a closed bar, then advance its series: snapshot and signals follow at once."""
+    BARS_OUT.labels(granularity=bar.granularity).inc()
+    await outbox.send(topics.bars[bar.granularity], key, bar, headers=dict([BUILT]))
+    series_key = series.series_key(bar)
+    state = series.load(series_key)
+    if state.applied(bar):
+        # The frame is being applied again after a restart that kept the series' state and
+        # lost the symbol's: the snapshot and signals went out the first time.
+        REDELIVERED.labels(agent="series").inc()
+        return
+    await series.advance(outbox, key, state, bar)
+    advanced[series_key] = state

@@ -14,13 +14,14 @@ from marketpulse.tables.live import LiveStates
 async def process_each(
     stream: StreamT[bytes],
     process: Callable[[EventT[bytes]], Awaitable[None]],
-    states: LiveStates[Any],
+    *states: LiveStates[Any],
 ) -> None:
     """Run ``process`` on every event; a failure drops the decoded states before it propagates,
-    so a half-applied step does not outlive it (the table still holds the last whole one)."""
+    so a half-applied step does not outlive it (the tables still hold the last whole ones)."""
     async for event in stream.events():
         try:
             await process(event)
         except BaseException:
-            states.clear()
+            for decoded in states:
+                decoded.clear()
             raise

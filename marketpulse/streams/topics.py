@@ -46,6 +46,10 @@ NEWS = TopicSpec("market.news", NewsItem, "headlines per symbol from news vendor
 
 SPECS = (RAW, CLEAN, BARS, INDICATORS, SIGNALS, DEADLETTER, NEWS)
 
+# The header on the bars the bar agent built: it has already applied them to their series, so
+# the agent reading market.bars.<g> for ready-made bars passes over them.
+BUILT = ("marketpulse-origin", b"bar-agent")
+
 
 def bars_topic_name(granularity: str) -> str:
     """The bars topic of one granularity, e.g. ``market.bars.1m``."""

@@ -1,0 +1,96 @@
+"""Built bars and ready-made bars advance one series: history replayed as bars warms up the
+indicators of the bars built from live ticks, each bar is applied once, and a ready-made bar is
+gated against the bars built before it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from marketpulse.analytics.indicators import Candle, IndicatorSet
+from marketpulse.clock import SystemClock
+from marketpulse.schemas.bars import Bar
+from marketpulse.schemas.events import Frame, Trade
+from marketpulse.settings import Settings
+from marketpulse.streams.sources.replay import Record, publish
+from marketpulse.streams.topics import BUILT
+from tests.e2e.pipeline import M, Pipeline, S, decoded, expected_bars, one_partition
+from tests.kafka_helpers import produce
+
+pytestmark = [pytest.mark.e2e]
+SPECS = ["sma_3", "obv", "rsi_2"]
+
+
+@pytest.fixture
+def pipeline(services: Settings, tmp_path: Path) -> Iterator[Pipeline]:
+    with one_partition(services, tmp_path, '["1m"]', orjson.dumps(SPECS).decode()) as p:
+        yield p
+
+
+def history(t0: int, count: int) -> list[Bar]:
+    """``count`` ready-made 1m bars ending at ``t0``."""
+    bars = []
+    for i in range(count):
+        start = t0 - (count - i) * M
+        close = 100 + (i % 3) - 0.5 * (i % 2)
+        bars.append(Bar(symbol="BUSY", granularity="1m", start=start, end=start + M,
+                        open=close - 0.2, high=close + 0.4, low=close - 0.6, close=close,
+                        volume=1_000 + 10 * i))  # fmt: skip
+    return bars
+
+
+async def test_history_bars_warm_up_the_live_series(pipeline: Pipeline) -> None:
+    t0 = (SystemClock().now_ns() // M - 30) * M
+    past = history(t0, 6)
+    trades = [
+        Trade(symbol="BUSY", ts=t0 + i * 5 * S, price=101 + (i % 5) * 0.25, size=1 + i % 3)
+        for i in range(60)  # five minutes, every five seconds
+    ]
+    frames: list[Record] = [
+        (t.ts, "BUSY", Frame(source="test", received_ts=t.ts, events=[t])) for t in trades
+    ]
+    pipeline.start_worker()
+    await publish(pipeline.settings, [(b.start, b.symbol, b) for b in past])
+    await pipeline.read("analytics.indicators", len(past))
+    await publish(pipeline.settings, frames)
+
+    built = expected_bars(trades, M, trades[-1].ts)
+    assert len(built) == 4  # the fifth minute is still open
+    records = await pipeline.read("market.bars.1m", len(past) + len(built))
+    origin = [dict(r.headers).get(BUILT[0]) for r in records]
+    assert origin == [None] * len(past) + [BUILT[1]] * len(built)
+
+    # One series: the built bars continue the replayed history.
+    reference = IndicatorSet(SPECS)
+    want = {}
+    for bar in past:
+        want[bar.start] = reference.update(
+            Candle(bar.start, bar.open, bar.high, bar.low, bar.close, bar.volume)
+        )
+    for start, row in built.iterrows():
+        want[int(start)] = reference.update(
+            Candle(int(start), row["open"], row["high"], row["low"], row["close"], row["volume"])
+        )
+    snapshots = decoded(await pipeline.read("analytics.indicators", len(want)))
+    got = {int(str(s["bar_start"])): s["values"] for s in snapshots}
+    assert got.keys() == want.keys()
+    for start, values in want.items():
+        assert got[start] == pytest.approx(values, rel=1e-12), start
+    first_live = got[int(built.index[0])]
+    assert isinstance(first_live, dict)
+    assert "sma_3" in first_live  # warm from the replayed history
+
+    # A ready-made bar for the last minute the worker built is a duplicate; then a
+    # malformed one marks the end: every dead letter of market.bars.1m comes before it, so none
+    # but these two means no built bar was applied twice.
+    again = Bar.model_validate(decoded([records[len(past) + len(built) - 1]])[0])
+    await publish(pipeline.settings, [(again.start, "BUSY", again)])
+    await produce(pipeline.settings, pipeline.prefix + "market.bars.1m", [(b"BUSY", b"{")])
+    dead = decoded(await pipeline.read("market.deadletter", 2))
+    assert [(d["reason"], d["topic"]) for d in dead] == [
+        ("duplicate", pipeline.prefix + "market.bars.1m"),
+        ("malformed", pipeline.prefix + "market.bars.1m"),
+    ]
