@@ -42,17 +42,24 @@ def is_zero_or_neg(value: float) -> bool:
     return value < 0.00000001
 
 
+# Each class's attribute names, taken once from __getstate__ (not vars(): compiled classes have
+# no __dict__); a compiled __getstate__ costs more than reading the attributes one by one.
+_ATTRIBUTES: dict[type, tuple[str, ...]] = {}
+
+
 class Stateful:
     """Snapshot and restore every attribute, recursing into stateful children."""
 
     def state(self) -> dict[str, Any]:
         """Return the state as JSON-ready data."""
-        # __getstate__, not vars(): compiled classes have no __dict__
-        attributes = cast("dict[str, Any]", self.__getstate__())
-        return {
-            key: value.state() if isinstance(value, Stateful) else _copy(value)
-            for key, value in attributes.items()
-        }
+        names = _ATTRIBUTES.get(type(self))
+        if names is None:
+            names = _ATTRIBUTES[type(self)] = tuple(cast("dict[str, Any]", self.__getstate__()))
+        out: dict[str, Any] = {}
+        for name in names:
+            value = getattr(self, name)
+            out[name] = value.state() if isinstance(value, Stateful) else _copy(value)
+        return out
 
     def load(self, state: dict[str, Any]) -> None:
         """Restore a state returned by :meth:`state`."""
