@@ -20,6 +20,9 @@ DEFAULT_SOURCE = ["source", "synthetic"]
 
 def run_worker(settings: Settings, loglevel: str) -> int:
     """Run one Faust worker in the foreground (its own signal handling stops it)."""
+    import mode.loop
+
+    mode.loop.use("uvloop")  # before the app and any event loop exist
     from marketpulse.app import app
     from marketpulse.streams.admin import ensure_topics
 
