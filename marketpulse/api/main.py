@@ -118,6 +118,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=_lifespan,
         responses=_ERRORS,
+        # Our metrics are Prometheus. FastAPI's own OpenTelemetry instrumentation, on by
+        # default, asks the global providers on every request whether they are configured.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     errors.install(app)

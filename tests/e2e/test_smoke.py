@@ -50,6 +50,7 @@ async def test_frame_flows_from_raw_to_clean_and_bad_input_is_dead_lettered(
     )
     try:
         worker.wait_for_log("[^Worker]: Ready")
+        assert "+uvloop" in worker.log()  # Faust's banner names the event loop
         await produce(
             services,
             prefix + "market.raw",
