@@ -195,7 +195,7 @@ class Settings(BaseSettings):
         return [self.worker_id, *(self.sink_group(name) for name in self.sinks)]
 
     def detector_config(self) -> DetectorConfig:
-        """The pattern agent's detectors: candlesticks, trend, levels and chart patterns."""
+        """Each series' signal detectors: candlesticks, trend, levels and chart patterns."""
         pairs = tuple((p.split("/")[0], p.split("/")[1]) for p in self.ma_cross_pairs)
         trend = TrendConfig(
             ma_pairs=pairs,

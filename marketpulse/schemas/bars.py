@@ -31,7 +31,7 @@ class Bar(WireModel):
 
 class IndicatorSnapshot(WireModel):
     """Every indicator value after one bar, keyed like the bar it follows, with the bar itself:
-    a subscriber (the pattern agent, a trading platform) gets prices and indicators together,
+    a subscriber (a trading platform, the dashboard) gets prices and indicators together,
     for accepted bars only, in order."""
 
     symbol: Symbol

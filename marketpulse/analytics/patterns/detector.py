@@ -1,4 +1,4 @@
-"""Everything the pattern agent concludes from one bar and its indicator values: candlestick
+"""Everything the signal detectors conclude from one bar and its indicator values: candlestick
 patterns, trend signals, levels and chart patterns, as Signal records. The batch command and
 the stream share it."""
 

@@ -1,4 +1,4 @@
-"""``/signals/{symbol}``: what the pattern agent detected, from PostgreSQL, newest first."""
+"""``/signals/{symbol}``: what the signal detectors found, from PostgreSQL, newest first."""
 
 from __future__ import annotations
 
