@@ -18,6 +18,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock setup.py $(COMPILED_SOURCES
 	test -x $(BIN)/python || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
 	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
+	find marketpulse -name '*.so' -delete  # a module taken off setup.py's list must not stay compiled
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps --reinstall-package marketpulse -e .
 	touch $@
 

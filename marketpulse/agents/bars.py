@@ -22,6 +22,7 @@ from marketpulse.agents.outputs import Outbox
 from marketpulse.analytics.frames import Rejection, decode_frame
 from marketpulse.analytics.ingest import SymbolState, step
 from marketpulse.analytics.series import SeriesState
+from marketpulse.analytics.ticks import originals
 from marketpulse.app import app, topics
 from marketpulse.clock import Clock, SystemClock
 from marketpulse.metrics import BARS_OUT, EVENTS_IN, LAST_EVENT, REDELIVERED
@@ -132,18 +133,20 @@ async def _process(event: EventT[bytes]) -> None:
     if out.accepted:  # accepted only: a refused future timestamp must not hide a stale feed
         LAST_EVENT.labels(symbol=symbol).set(max(e.ts for e in out.accepted) / 1e9)
     state.offset, state.partition = message.offset, message.partition
-    for rejected, verdict in out.rejected:
-        original = orjson.dumps(rejected.raw)
-        await outbox.dead_letter(event, verdict.reason, verdict.detail, original)
-    if out.accepted and not out.rejected:
-        await outbox.send(topics.clean, key, payload)  # the frame as it came: no re-encoding
+    if out.rejected:
+        # Refused and partly accepted frames carry each event's JSON as it came.
+        as_sent = dict(zip(map(id, decoded.events), originals(payload, decoded), strict=True))
+        for rejected, verdict in out.rejected:
+            await outbox.dead_letter(event, verdict.reason, verdict.detail, as_sent[id(rejected)])
+        if out.accepted:
+            clean = {
+                "source": decoded.source,
+                "received_ts": decoded.received_ts,
+                "events": [orjson.Fragment(as_sent[id(accepted)]) for accepted in out.accepted],
+            }
+            await outbox.send(topics.clean, key, orjson.dumps(clean))
     elif out.accepted:
-        clean = {
-            "source": decoded.source,
-            "received_ts": decoded.received_ts,
-            "events": [accepted.raw for accepted in out.accepted],
-        }
-        await outbox.send(topics.clean, key, orjson.dumps(clean))
+        await outbox.send(topics.clean, key, payload)  # the frame as it came: no re-encoding
     advanced: dict[bytes, SeriesState] = {}
     for bar in out.bars:
         await _publish(outbox, key, bar, advanced)

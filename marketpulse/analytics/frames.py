@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import orjson
 from pydantic import ValidationError
 
 from marketpulse.analytics.ticks import TickFrame, parse_frame, ticks_of
@@ -22,15 +21,12 @@ class Rejection:
 def decode_frame(payload: bytes | None) -> TickFrame | Rejection:
     """Parse and validate one ``market.raw`` message.
 
-    The plain case is parsed by orjson and checked natively; anything else is validated by the
+    The plain case is decoded by msgspec into typed ticks; anything else is validated by the
     schema, which coerces what it may and names what is wrong.
     """
     if not payload:
         return Rejection("malformed", "empty message")
-    try:
-        parsed = parse_frame(orjson.loads(payload))
-    except orjson.JSONDecodeError:
-        parsed = None
+    parsed = parse_frame(payload)
     if parsed is not None:
         return parsed
     try:

@@ -41,6 +41,14 @@ def test_every_listed_module_is_loaded_compiled_and_not_stale() -> None:
         )
 
 
+def test_no_module_left_out_of_the_list_is_loaded_compiled() -> None:
+    """An extension left behind by a module taken off the list would shadow its source."""
+    listed = {str(ROOT / source).removesuffix(".py") for source in COMPILED}
+    for extension in (ROOT / "marketpulse").rglob("*.cpython-*.so"):
+        module = str(extension).split(".cpython-")[0]
+        assert module in listed, f"{extension} is not built from setup.py's list: delete it"
+
+
 def test_compiled_and_interpreted_give_identical_outputs_and_state(tmp_path: Path) -> None:
     package = tmp_path / "marketpulse" / "analytics" / "indicators"
     package.mkdir(parents=True)

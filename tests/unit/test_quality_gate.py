@@ -87,7 +87,7 @@ def test_fingerprints_do_not_depend_on_the_process() -> None:
     code = (
         "from marketpulse.analytics.quality import _fingerprint;"
         "from marketpulse.analytics.ticks import TradeTick;"
-        "print(_fingerprint(TradeTick('A', 1, 2.0, 3.0, ['T', 12], {})))"
+        "print(_fingerprint(TradeTick('A', 1, 2.0, 3.0, ['T', 12])))"
     )
     runs = {
         subprocess.run(
