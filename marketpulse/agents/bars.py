@@ -177,7 +177,7 @@ async def _publish(
     BARS_OUT.labels(granularity=bar.granularity).inc()
     await outbox.send(topics.bars[bar.granularity], key, bar, headers=dict([BUILT]))
     series_key = series.series_key(bar)
-    state = series.load(series_key)
+    state = advanced.get(series_key) or series.load(series_key)  # new series: not cached yet
     if state.applied(bar):
         # The frame is being applied again after a restart that kept the series' state and
         # lost the symbol's: the snapshot and signals went out the first time.

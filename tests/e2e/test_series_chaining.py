@@ -94,3 +94,31 @@ async def test_history_bars_warm_up_the_live_series(pipeline: Pipeline) -> None:
         ("duplicate", pipeline.prefix + "market.bars.1m"),
         ("malformed", pipeline.prefix + "market.bars.1m"),
     ]
+
+
+async def test_bars_closed_by_one_frame_advance_one_series(pipeline: Pipeline) -> None:
+    """A new series whose first frame closes several bars at once: each bar follows the last."""
+    t0 = (SystemClock().now_ns() // M - 30) * M
+    trades = [
+        Trade(symbol="GAP", ts=t0 + i * 20 * S, price=50 + (i % 4) * 0.5, size=1 + i % 2)
+        for i in range(12)  # four minutes
+    ]
+    trades.append(Trade(symbol="GAP", ts=t0 + 4 * M + 5 * S, price=51, size=1))  # closes them
+    pipeline.start_worker()
+    await publish(pipeline.settings, [(t0, "GAP", Frame(source="test", received_ts=t0,
+                                                        events=trades))])  # fmt: skip
+    built = expected_bars(trades, M, trades[-1].ts)
+    assert len(built) == 4
+    reference = IndicatorSet(SPECS)
+    want = {
+        int(start): reference.update(
+            Candle(int(start), row["open"], row["high"], row["low"], row["close"], row["volume"])
+        )
+        for start, row in built.iterrows()
+    }
+    snapshots = decoded(await pipeline.read("analytics.indicators", len(want)))
+    got = {int(str(s["bar_start"])): s["values"] for s in snapshots}
+    assert got.keys() == want.keys()
+    for start, values in want.items():
+        assert got[start] == pytest.approx(values, rel=1e-12), start
+    assert "sma_3" in want[max(want)]  # the comparison covers a value that needs three bars
