@@ -1,9 +1,13 @@
-"""What endpoints depend on: the stores, the signed-in user, permissions and rate limits."""
+"""What endpoints depend on: the stores, the signed-in user, permissions and rate limits.
+
+Every route under ``/api/v1`` takes exactly one gate: :data:`Public` (rate limits only) or a
+:class:`SignedIn` (rate limits, token, session and role).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
@@ -11,13 +15,16 @@ from uuid import UUID
 import asyncpg
 import redis.asyncio as aioredis
 from fastapi import Depends, Request
-from fastapi.security import OAuth2PasswordBearer
+from fastapi.openapi.models import OAuth2 as OAuth2Model
+from fastapi.openapi.models import OAuthFlowPassword, OAuthFlows
+from fastapi.security.base import SecurityBase
 from redis.exceptions import RedisError
 
 from marketpulse import metrics
 from marketpulse.api import security
 from marketpulse.api.errors import ApiError
 from marketpulse.api.ratelimit import RateLimiter, limits_for
+from marketpulse.api.routers import API_PREFIX
 from marketpulse.api.security import AuthError, Claims
 from marketpulse.settings import Settings
 from marketpulse.storage.cache import LatestReader, ResponseCache
@@ -42,17 +49,6 @@ class Stores:
     def now(self) -> dt.datetime:
         """The wall clock (token expiry, sessions)."""
         return dt.datetime.now(dt.UTC)
-
-
-async def get_stores(request: Request) -> Stores:
-    """The app's shared clients (async: FastAPI would run a plain function in a thread)."""
-    stores: Stores = request.app.state.stores
-    return stores
-
-
-StoresDep = Annotated[Stores, Depends(get_stores)]
-_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
-BearerToken = Annotated[str | None, Depends(_bearer)]
 
 
 def session_key(session_id: str) -> str:
@@ -90,59 +86,22 @@ _VERIFIED: dict[tuple[str, str], Claims] = {}
 _VERIFIED_MAX = 50_000
 
 
-def _verified(request: Request, stores: Stores, token: str) -> Claims:
-    """Verify an access token once per request (the rate limiter and the route both ask), and
-    remember good tokens: only their expiry needs checking again."""
-    state = request.state
-    cached: Claims | AuthError | None = getattr(state, "claims", None)
-    if cached is None:
-        secret = stores.settings.jwt_secret.get_secret_value()
-        known = _VERIFIED.get((secret, token))
-        if known is not None and known.expires > stores.now():
-            cached = known
-        else:
-            try:
-                cached = security.verify(secret, token, "access", stores.now())
-                if len(_VERIFIED) >= _VERIFIED_MAX:
-                    _VERIFIED.clear()
-                _VERIFIED[(secret, token)] = cached
-            except AuthError as exc:
-                cached = exc
-        state.claims = cached
-    if isinstance(cached, AuthError):
-        raise cached
-    return cached
-
-
-async def current_claims(request: Request, stores: StoresDep, token: BearerToken) -> Claims:
-    """The signed-in user's verified access token; 401 otherwise."""
-    if not token:
-        metrics.API_AUTH_FAILURES.labels("missing").inc()
-        raise AuthError("not authenticated: send Authorization: Bearer <access token>")
-    try:
-        claims = _verified(request, stores, token)
-    except AuthError:
-        metrics.API_AUTH_FAILURES.labels("invalid").inc()
-        raise
-    seen = getattr(request.state, "session_seen", False)
-    if not await session_open(stores, claims.session, known_in_redis=seen):
-        metrics.API_AUTH_FAILURES.labels("revoked").inc()
-        raise AuthError("the session has ended; sign in again")
-    request.state.user_id = claims.subject
+def _verified(stores: Stores, token: str) -> Claims:
+    """Verify an access token, remembering good ones: only their expiry needs checking again."""
+    secret = stores.settings.jwt_secret.get_secret_value()
+    known = _VERIFIED.get((secret, token))
+    if known is not None and known.expires > stores.now():
+        return known
+    claims = security.verify(secret, token, "access", stores.now())
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        _VERIFIED.clear()
+    _VERIFIED[(secret, token)] = claims
     return claims
 
 
-CurrentClaims = Annotated[Claims, Depends(current_claims)]
-
-
-def require(action: str) -> Callable[..., Awaitable[Claims]]:
-    """A dependency that lets through only roles allowed to do ``action``."""
-
-    async def check(claims: CurrentClaims) -> Claims:
-        permit(claims, action)
-        return claims
-
-    return check
+def _bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return (token.strip() or None) if scheme.lower() == "bearer" else None
 
 
 def permit(claims: Claims, action: str, why: str = "", **details: Any) -> None:
@@ -158,32 +117,24 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def rate_limit(request: Request, stores: StoresDep, token: BearerToken) -> None:
-    """Count the request against its IP, user and endpoint limits; 429 when one is used up."""
-    user_id: str | None = None
-    session = ""
-    if token:
-        try:
-            claims = _verified(request, stores, token)
-            user_id, session = claims.subject, session_key(claims.session)
-        except AuthError:
-            user_id = None  # the route's own auth check answers this one
+async def _count(request: Request, stores: Stores, claims: Claims | None) -> bool:
+    """Count the request against its IP, user and endpoint limits; 429 when one is used up.
+    Whether the caller's session key was seen in Redis on the way."""
     route: Any = request.scope.get("route")
     group = (getattr(route, "openapi_extra", None) or {}).get(RATE_GROUP)
     settings = stores.settings
     limits = limits_for(
         client_ip(request),
-        user_id,
+        claims.subject if claims else None,
         group,
         settings.api_rate_ip,
         settings.api_rate_user,
         settings.api_rate_endpoints,
     )
-    decision = await stores.limiter.hit(limits, session)
+    decision = await stores.limiter.hit(limits, session_key(claims.session) if claims else "")
     if decision is None:
-        return
-    request.state.session_seen = decision.session_open
-    request.state.rate_limit_headers = decision.headers()
+        return False
+    request.scope["state"]["rate_limit_headers"] = decision.headers()
     if not decision.allowed:
         metrics.API_RATE_LIMITED.labels(decision.scope).inc()
         raise ApiError(
@@ -192,6 +143,78 @@ async def rate_limit(request: Request, stores: StoresDep, token: BearerToken) ->
             f"per {decision.scope}); retry later",
             details={"scope": decision.scope, "limit": decision.limit},
         )
+    return decision.session_open
+
+
+def _stores(request: Request) -> Stores:
+    stores: Stores = request.app.state.stores
+    return stores
+
+
+async def rate_limited(request: Request) -> Stores:
+    """The gate of a public route: the request counted against its limits (per user too when
+    it carries a good token); the app's shared clients."""
+    stores = _stores(request)
+    token = _bearer_token(request)
+    claims = None
+    if token:
+        with contextlib.suppress(AuthError):
+            claims = _verified(stores, token)
+    await _count(request, stores, claims)
+    return stores
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """A signed-in request let through: the app's shared clients and the caller's token."""
+
+    stores: Stores
+    claims: Claims
+
+
+class SignedIn(SecurityBase):
+    """The gate of a signed-in route: the request counted against its limits, then a valid
+    access token of an open session whose roles allow ``action`` (any signed-in user when
+    None); 429, 401 or 403 otherwise.
+
+    Each route has exactly one gate, and a gate has no dependencies of its own: FastAPI solves
+    every node of a route's dependency tree on every request, at tens of microseconds each. It
+    is a security scheme, so OpenAPI shows the OAuth2 password flow on exactly these routes.
+    """
+
+    def __init__(self, action: str | None = None) -> None:
+        password = OAuthFlowPassword(tokenUrl=f"{API_PREFIX}/auth/login", scopes={})
+        self.model = OAuth2Model(flows=OAuthFlows(password=password))
+        self.scheme_name = "OAuth2PasswordBearer"
+        self.action = action
+
+    async def __call__(self, request: Request) -> Caller:
+        stores = _stores(request)
+        token = _bearer_token(request)
+        claims: Claims | None = None
+        failure: AuthError | None = None
+        if token is None:
+            failure = AuthError("not authenticated: send Authorization: Bearer <access token>")
+        else:
+            try:
+                claims = _verified(stores, token)
+            except AuthError as exc:
+                failure = exc
+        seen = await _count(request, stores, claims)  # a refused request is not checked further
+        if claims is None:
+            metrics.API_AUTH_FAILURES.labels("missing" if token is None else "invalid").inc()
+            raise failure or AuthError("not authenticated")
+        if not await session_open(stores, claims.session, known_in_redis=seen):
+            metrics.API_AUTH_FAILURES.labels("revoked").inc()
+            raise AuthError("the session has ended; sign in again")
+        request.scope["state"]["user_id"] = claims.subject
+        if self.action is not None:
+            permit(claims, self.action)
+        return Caller(stores, claims)
+
+
+Public = Annotated[Stores, Depends(rate_limited)]
+Authenticated = Annotated[Caller, Depends(SignedIn())]
 
 
 def rate_group(group: str) -> dict[str, Any]:

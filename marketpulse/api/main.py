@@ -10,15 +10,16 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from marketpulse import __version__
 from marketpulse.api import dashboard, errors
-from marketpulse.api.deps import Stores, rate_limit
+from marketpulse.api.deps import Stores
 from marketpulse.api.live import Hub, feed
 from marketpulse.api.middleware import EdgeMiddleware, redact_tokens
 from marketpulse.api.ratelimit import RateLimiter
+from marketpulse.api.routers import mount
 from marketpulse.api.routes import (
     auth,
     indicators,
@@ -29,23 +30,11 @@ from marketpulse.api.routes import (
     storage,
     stream,
 )
-from marketpulse.schemas.api import ErrorEnvelope
 from marketpulse.settings import Settings, get_settings
 from marketpulse.storage import cache, postgres
 from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.resp import PipelinedRedis
 
-API_PREFIX = "/api/v1"
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorEnvelope, "description": description}
-    for status, description in (
-        (401, "missing, invalid or expired token"),
-        (403, "the role does not allow it"),
-        (422, "invalid parameters or body"),
-        (429, "rate limit exceeded; see Retry-After"),
-        (503, "a store is unavailable"),
-    )
-}
 _EXPOSED = [
     "X-Request-ID", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
     "Retry-After", "API-Version",
@@ -117,17 +106,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=_lifespan,
-        responses=_ERRORS,
         # Our metrics are Prometheus. FastAPI's own OpenTelemetry instrumentation, on by
         # default, asks the global providers on every request whether they are configured.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     errors.install(app)
-    limited = [Depends(rate_limit)]
-    for module in (auth, market_data, indicators, signals, storage, monitoring, security):
-        app.include_router(module.router, prefix=API_PREFIX, dependencies=limited)
-    app.include_router(stream.router, prefix=API_PREFIX)
+    modules = (market_data, indicators, signals, auth, storage, monitoring, security, stream)
+    mount(app, *(module.router for module in modules))
     dashboard.install(app)
     if settings.api_cors_origins:
         app.add_middleware(

@@ -59,7 +59,7 @@ async def test_metrics_are_prometheus_text(api: ApiStack) -> None:
     assert response.headers["content-type"].startswith("text/plain")
     assert 'marketpulse_deadletters_total{reason="malformed"}' in response.text
     assert (
-        'marketpulse_api_request_seconds_count{method="GET",route="/market-data/{symbol}/quote",status="401"}'
+        'marketpulse_api_request_seconds_count{method="GET",route="/api/v1/market-data/{symbol}/quote",status="401"}'
         in response.text
     )
 

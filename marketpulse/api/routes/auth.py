@@ -9,14 +9,15 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from pydantic import ValidationError
 
 from marketpulse import metrics
 from marketpulse.api import accounts, security, totp
-from marketpulse.api.deps import CurrentClaims, StoresDep, rate_group
+from marketpulse.api.deps import Authenticated, Caller, Public, rate_group
 from marketpulse.api.envelope import respond
 from marketpulse.api.errors import ApiError
+from marketpulse.api.routers import api_router
 from marketpulse.api.security import AuthError
 from marketpulse.schemas.api import (
     CodeRequest,
@@ -32,7 +33,7 @@ from marketpulse.schemas.api import (
 )
 from marketpulse.storage.repositories.users import User, UserRepository
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = api_router("/auth", "auth")
 LIMITED = rate_group("auth")
 
 
@@ -70,7 +71,7 @@ _LOGIN_BODY: dict[str, Any] = {
     openapi_extra=LIMITED,
     responses={409: {"description": "username or email taken"}},
 )
-async def register(request: Request, body: RegisterRequest, stores: StoresDep) -> Response:
+async def register(request: Request, body: RegisterRequest, stores: Public) -> Response:
     """Create an account with the ``user`` role."""
     if not stores.settings.api_registration_open:
         raise ApiError(403, "registration is closed; ask an administrator")
@@ -105,7 +106,7 @@ async def _credentials(request: Request) -> tuple[LoginRequest, bool]:
     openapi_extra={**LIMITED, **_LOGIN_BODY},
     responses={401: {"description": "wrong username or password"}},
 )
-async def login(request: Request, stores: StoresDep) -> Response:
+async def login(request: Request, stores: Public) -> Response:
     """Sign in with a JSON body or an OAuth2 password form. Accounts with TOTP get an
     ``mfa_token`` for /auth/login/2fa instead of tokens. A form login (the OAuth2 password
     grant) also carries ``access_token`` and ``token_type`` at the top level, as RFC 6749 has it."""
@@ -133,7 +134,7 @@ async def login(request: Request, stores: StoresDep) -> Response:
 
 @router.post("/login/2fa", response_model=Envelope[Tokens], openapi_extra=LIMITED)
 async def login_second_factor(
-    request: Request, body: SecondFactorRequest, stores: StoresDep
+    request: Request, body: SecondFactorRequest, stores: Public
 ) -> Response:
     """Finish a login with a TOTP code; each code works once."""
     secret = stores.settings.jwt_secret.get_secret_value()
@@ -153,41 +154,43 @@ async def login_second_factor(
 
 
 @router.post("/refresh", response_model=Envelope[Tokens], openapi_extra=LIMITED)
-async def refresh(request: Request, body: RefreshRequest, stores: StoresDep) -> Response:
+async def refresh(request: Request, body: RefreshRequest, stores: Public) -> Response:
     """New tokens for a refresh token, which is used up: a second use revokes the session."""
     return respond(request, await accounts.rotate(stores, request, body.refresh_token))
 
 
 @router.post("/logout", response_model=Envelope[dict[str, bool]], openapi_extra=LIMITED)
-async def logout(request: Request, claims: CurrentClaims, stores: StoresDep) -> Response:
+async def logout(request: Request, caller: Authenticated) -> Response:
     """End this session: its refresh token and access tokens stop working."""
-    await accounts.close_session(stores, claims.session)
-    await accounts.audit(stores, request, "auth.logout", claims.subject, claims.session)
+    await accounts.close_session(caller.stores, caller.claims.session)
+    await accounts.audit(
+        caller.stores, request, "auth.logout", caller.claims.subject, caller.claims.session
+    )
     return respond(request, {"logged_out": True})
 
 
-async def _me(stores: StoresDep, claims: CurrentClaims) -> User:
-    user = await UserRepository(stores.pool).get(UUID(claims.subject))
+async def _me(caller: Caller) -> User:
+    user = await UserRepository(caller.stores.pool).get(UUID(caller.claims.subject))
     if user is None:
         raise AuthError("the account no longer exists")
     return user
 
 
 @router.get("/me", response_model=Envelope[UserOut])
-async def me(request: Request, claims: CurrentClaims, stores: StoresDep) -> Response:
+async def me(request: Request, caller: Authenticated) -> Response:
     """The signed-in user."""
-    return respond(request, UserOut.of(await _me(stores, claims)))
+    return respond(request, UserOut.of(await _me(caller)))
 
 
 @router.post("/2fa/enroll", response_model=Envelope[TotpEnrolment], openapi_extra=LIMITED)
-async def enroll(request: Request, claims: CurrentClaims, stores: StoresDep) -> Response:
+async def enroll(request: Request, caller: Authenticated) -> Response:
     """Start TOTP enrolment: a new secret, required at login once confirmed."""
-    user = await _me(stores, claims)
+    user = await _me(caller)
     if user.totp_enabled:
         raise ApiError(409, "TOTP is already on for this account")
     secret = totp.new_secret()
-    await UserRepository(stores.pool).set_totp(user.user_id, secret, enabled=False)
-    await accounts.audit(stores, request, "auth.totp_enroll", user.user_id, user.username)
+    await UserRepository(caller.stores.pool).set_totp(user.user_id, secret, enabled=False)
+    await accounts.audit(caller.stores, request, "auth.totp_enroll", user.user_id, user.username)
     enrolment = TotpEnrolment(
         secret=secret, otpauth_uri=totp.provisioning_uri(secret, user.username)
     )
@@ -195,19 +198,17 @@ async def enroll(request: Request, claims: CurrentClaims, stores: StoresDep) -> 
 
 
 @router.post("/2fa/verify", response_model=Envelope[UserOut], openapi_extra=LIMITED)
-async def verify_totp(
-    request: Request, body: CodeRequest, claims: CurrentClaims, stores: StoresDep
-) -> Response:
+async def verify_totp(request: Request, body: CodeRequest, caller: Authenticated) -> Response:
     """Confirm enrolment with a code from the app; from then on login asks for one."""
-    users = UserRepository(stores.pool)
-    user = await _me(stores, claims)
+    users = UserRepository(caller.stores.pool)
+    user = await _me(caller)
     if user.totp_secret is None:
         raise ApiError(409, "start with /auth/2fa/enroll")
-    step = totp.matched_step(user.totp_secret, body.code, stores.now())
+    step = totp.matched_step(user.totp_secret, body.code, caller.stores.now())
     if step is None:
         raise ApiError(400, "wrong code", code="INVALID_CODE")
     await users.set_totp(user.user_id, user.totp_secret, enabled=True)
     await users.use_totp_step(user.user_id, step)
-    await accounts.audit(stores, request, "auth.totp_enabled", user.user_id, user.username)
-    updated = await _me(stores, claims)
+    await accounts.audit(caller.stores, request, "auth.totp_enabled", user.user_id, user.username)
+    updated = await _me(caller)
     return respond(request, UserOut.of(updated))

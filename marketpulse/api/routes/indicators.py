@@ -12,12 +12,12 @@ import asyncio
 from functools import cache
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Depends, Path, Query, Request, Response
 
 from marketpulse.analytics.indicators.on_demand import compute, spec_of
 from marketpulse.analytics.indicators.registry import IndicatorSet, UnknownIndicator, build
 from marketpulse.api.caching import cached
-from marketpulse.api.deps import CurrentClaims, StoresDep, permit, rate_group
+from marketpulse.api.deps import Caller, SignedIn, permit, rate_group
 from marketpulse.api.errors import ApiError
 from marketpulse.api.params import (
     From,
@@ -28,10 +28,12 @@ from marketpulse.api.params import (
     served_granularity,
     time_range,
 )
+from marketpulse.api.routers import api_router
 from marketpulse.schemas.api import Envelope
 from marketpulse.storage import history
 
-router = APIRouter(prefix="/indicators", tags=["indicators"])
+router = api_router("/indicators", "indicators")
+Reader = Annotated[Caller, Depends(SignedIn("indicators:read"))]
 
 
 @cache
@@ -56,8 +58,7 @@ async def indicator(
             examples=["rsi"],
         ),
     ],
-    claims: CurrentClaims,
-    stores: StoresDep,
+    caller: Reader,
     params: Annotated[
         str | None,
         Query(
@@ -74,7 +75,7 @@ async def indicator(
     limit: Annotated[int, limit_param(5000)] = 500,
 ) -> Response:
     """An indicator's values per bar, oldest first: stored, or computed for other parameters."""
-    permit(claims, "indicators:read")
+    stores = caller.stores
     symbol = symbol.upper()
     served_granularity(granularity, stores.settings.granularities)
     begin, finish = time_range(start, end)
@@ -86,7 +87,9 @@ async def indicator(
     stored = set(outputs) <= _streamed(tuple(stores.settings.indicators))
     if not stored:
         why = f"{spec} is not streamed, so it is computed: "
-        permit(claims, "indicators:compute", why, streamed=sorted(stores.settings.indicators))
+        permit(
+            caller.claims, "indicators:compute", why, streamed=sorted(stores.settings.indicators)
+        )
 
     async def produce() -> dict[str, Any]:
         if stored:

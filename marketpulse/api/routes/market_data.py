@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from marketpulse.analytics.granularity import parse_granularity
 from marketpulse.analytics.indicators import build
 from marketpulse.analytics.indicators.on_demand import request_of
 from marketpulse.api.caching import cached
-from marketpulse.api.deps import StoresDep, rate_group, require
+from marketpulse.api.deps import Caller, SignedIn, Stores, rate_group
 from marketpulse.api.envelope import respond
 from marketpulse.api.errors import ApiError
 from marketpulse.api.params import (
@@ -24,6 +24,7 @@ from marketpulse.api.params import (
     served_granularity,
     time_range,
 )
+from marketpulse.api.routers import api_router
 from marketpulse.errors import StoreError
 from marketpulse.schemas.api import (
     BatchRequest,
@@ -35,15 +36,12 @@ from marketpulse.schemas.api import (
 from marketpulse.storage import history
 from marketpulse.storage.repositories.symbols import SymbolInfo, SymbolRepository
 
-router = APIRouter(
-    prefix="/market-data",
-    tags=["market-data"],
-    dependencies=[Depends(require("market_data:read"))],
-)
+router = api_router("/market-data", "market-data")
+Reader = Annotated[Caller, Depends(SignedIn("market_data:read"))]
 _DAY_NS = 86_400 * 10**9
 
 
-async def _quote(stores: StoresDep, symbol: str) -> dict[str, Any] | None:
+async def _quote(stores: Stores, symbol: str) -> dict[str, Any] | None:
     try:
         latest = await stores.latest.get(symbol, "quote", "tick")
     except StoreError:
@@ -53,7 +51,7 @@ async def _quote(stores: StoresDep, symbol: str) -> dict[str, Any] | None:
     return await history.last_quote(stores.influx, symbol)
 
 
-async def _missing(stores: StoresDep, symbol: str, what: str) -> ApiError:
+async def _missing(stores: Stores, symbol: str, what: str) -> ApiError:
     """404: NO_DATA for a listed symbol, UNKNOWN_SYMBOL (with suggestions) otherwise."""
     symbols = SymbolRepository(stores.pool)
     if await symbols.get(symbol) is not None:
@@ -70,19 +68,19 @@ async def _missing(stores: StoresDep, symbol: str, what: str) -> ApiError:
 @router.get("/search", response_model=Envelope[list[SymbolInfo]])
 async def search(
     request: Request,
-    stores: StoresDep,
+    caller: Reader,
     q: Annotated[str, Query(min_length=1, max_length=100, examples=["app"])],
     limit: Annotated[int, limit_param(100)] = 20,
 ) -> Response:
     """Symbols whose ticker, name, sector or exchange start with the words of ``q``."""
-    return respond(request, await SymbolRepository(stores.pool).search(q, limit))
+    return respond(request, await SymbolRepository(caller.stores.pool).search(q, limit))
 
 
 @router.get("/catalog", response_model=Envelope[Catalog])
-async def catalog(request: Request, stores: StoresDep) -> Response:
+async def catalog(request: Request, caller: Reader) -> Response:
     """The granularities the pipeline builds and the indicators it streams (what a chart can
     ask for without computing)."""
-    settings = stores.settings
+    settings = caller.stores.settings
     granularities = [
         GranularityInfo(name=name, seconds=length // 10**9)
         for name, length in settings.granularity_lengths().items()
@@ -100,36 +98,36 @@ async def catalog(request: Request, stores: StoresDep) -> Response:
     response_model=Envelope[dict[str, dict[str, Any] | None]],
     openapi_extra=rate_group("batch"),
 )
-async def batch(request: Request, body: BatchRequest, stores: StoresDep) -> Response:
+async def batch(request: Request, body: BatchRequest, caller: Reader) -> Response:
     """The latest quote, bar or indicators of many symbols (``null`` where there is none)."""
     symbols = list(dict.fromkeys(s.upper() for s in body.symbols))
-    limit = stores.settings.api_batch_max
+    limit = caller.stores.settings.api_batch_max
     if len(symbols) > limit:
         raise ApiError(400, f"at most {limit} symbols per batch", code="BATCH_TOO_LARGE")
     for symbol in symbols:
         if not is_symbol(symbol):
             raise ApiError(400, "not a symbol", code="INVALID_SYMBOL", details={"symbol": symbol})
     if body.type == "quote":
-        found = await asyncio.gather(*(_quote(stores, s) for s in symbols))
+        found = await asyncio.gather(*(_quote(caller.stores, s) for s in symbols))
     else:
-        granularity = served_granularity(body.granularity, stores.settings.granularities)
-        found = await stores.latest.get_many(symbols, body.type, granularity)
+        granularity = served_granularity(body.granularity, caller.stores.settings.granularities)
+        found = await caller.stores.latest.get_many(symbols, body.type, granularity)
     return respond(request, dict(zip(symbols, found, strict=True)))
 
 
 @router.get("/{symbol}/quote", response_model=Envelope[dict[str, Any]])
-async def quote(request: Request, symbol: SymbolPath, stores: StoresDep) -> Response:
+async def quote(request: Request, symbol: SymbolPath, caller: Reader) -> Response:
     """The latest quote: from Redis, or from InfluxDB when Redis has none."""
     symbol = symbol.upper()
-    found = await _quote(stores, symbol)
+    found = await _quote(caller.stores, symbol)
     if found is None:
-        raise await _missing(stores, symbol, "quote")
+        raise await _missing(caller.stores, symbol, "quote")
     return respond(request, found)
 
 
 async def _bars(
     request: Request,
-    stores: StoresDep,
+    stores: Stores,
     symbol: str,
     granularity: str,
     start: int | None,
@@ -150,30 +148,30 @@ async def _bars(
 async def daily(
     request: Request,
     symbol: SymbolPath,
-    stores: StoresDep,
+    caller: Reader,
     start: From = None,
     end: To = None,
     limit: Annotated[int, limit_param(5000)] = 365,
 ) -> Response:
     """Daily bars in ``[from, to)``, oldest first (the newest ``limit`` of them)."""
-    granularity = served_granularity("1d", stores.settings.granularities)
+    granularity = served_granularity("1d", caller.stores.settings.granularities)
     begin, finish = time_range(start, end)
-    return await _bars(request, stores, symbol.upper(), granularity, begin, finish, limit)
+    return await _bars(request, caller.stores, symbol.upper(), granularity, begin, finish, limit)
 
 
 @router.get("/{symbol}/intraday", response_model=Envelope[list[dict[str, Any]]])
 async def intraday(
     request: Request,
     symbol: SymbolPath,
-    stores: StoresDep,
+    caller: Reader,
     granularity: Granularity = "1m",
     start: From = None,
     end: To = None,
     limit: Annotated[int, limit_param(5000)] = 500,
 ) -> Response:
     """Intraday bars (``granularity`` under a day) in ``[from, to)``, oldest first."""
-    served_granularity(granularity, stores.settings.granularities)
+    served_granularity(granularity, caller.stores.settings.granularities)
     if parse_granularity(granularity) >= _DAY_NS:
         raise ApiError(400, "use /daily for daily bars", code="INVALID_GRANULARITY")
     begin, finish = time_range(start, end)
-    return await _bars(request, stores, symbol.upper(), granularity, begin, finish, limit)
+    return await _bars(request, caller.stores, symbol.upper(), granularity, begin, finish, limit)

@@ -5,20 +5,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from marketpulse.api.deps import StoresDep, require
+from marketpulse.api.deps import Caller, Public, SignedIn
 from marketpulse.api.envelope import respond
 from marketpulse.api.errors import not_found
 from marketpulse.api.health import deep_checks, refresh_lag
 from marketpulse.api.params import limit_param
-from marketpulse.api.security import Claims
+from marketpulse.api.routers import api_router
 from marketpulse.schemas.api import Envelope
 from marketpulse.storage.repositories.jobs import Job, JobRepository, JobStatus
 
-router = APIRouter(prefix="/monitoring", tags=["monitoring"])
-JobReader = Annotated[Claims, Depends(require("jobs:read"))]
+router = api_router("/monitoring", "monitoring")
+JobReader = Annotated[Caller, Depends(SignedIn("jobs:read"))]
 
 
 @router.get(
@@ -26,7 +26,7 @@ JobReader = Annotated[Claims, Depends(require("jobs:read"))]
     response_model=Envelope[dict[str, Any]],
     responses={503: {"description": "a dependency is down"}},
 )
-async def health(request: Request, stores: StoresDep) -> Response:
+async def health(request: Request, stores: Public) -> Response:
     """The broker, InfluxDB, PostgreSQL, Redis and consumer lag; 503 when any is down. Open
     to all, for load balancers and orchestrators."""
     checks = await deep_checks(stores)
@@ -36,7 +36,7 @@ async def health(request: Request, stores: StoresDep) -> Response:
 
 
 @router.get("/live", response_model=Envelope[dict[str, str]])
-async def live(request: Request) -> Response:
+async def live(request: Request, _: Public) -> Response:
     """The process serves requests; no dependency is asked. For liveness and readiness probes:
     the deep ``/health`` fails for every replica at once when a shared store is down."""
     return respond(request, {"status": "ok"})
@@ -45,7 +45,7 @@ async def live(request: Request) -> Response:
 @router.get(
     "/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}}
 )
-async def metrics(stores: StoresDep) -> Response:
+async def metrics(stores: Public) -> Response:
     """Every Prometheus metric of this process, in the text format, with the consumer groups'
     lag measured now."""
     await refresh_lag(stores)
@@ -55,19 +55,18 @@ async def metrics(stores: StoresDep) -> Response:
 @router.get("/jobs", response_model=Envelope[list[Job]])
 async def jobs(
     request: Request,
-    stores: StoresDep,
-    _: JobReader,
+    caller: JobReader,
     status: JobStatus | None = None,
     limit: Annotated[int, limit_param(500)] = 50,
 ) -> Response:
     """Recent ingestion jobs, newest first."""
-    return respond(request, await JobRepository(stores.pool).recent(status, limit))
+    return respond(request, await JobRepository(caller.stores.pool).recent(status, limit))
 
 
 @router.get("/jobs/{job_id}", response_model=Envelope[dict[str, Any]])
-async def job(request: Request, job_id: UUID, stores: StoresDep, _: JobReader) -> Response:
+async def job(request: Request, job_id: UUID, caller: JobReader) -> Response:
     """One job with its per-symbol results."""
-    repository = JobRepository(stores.pool)
+    repository = JobRepository(caller.stores.pool)
     found = await repository.get(job_id)
     if found is None:
         raise not_found("job", job_id=str(job_id))

@@ -6,21 +6,21 @@ import datetime as dt
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from marketpulse.api import accounts, security
-from marketpulse.api.deps import StoresDep, require
+from marketpulse.api.deps import Caller, SignedIn
 from marketpulse.api.envelope import respond
 from marketpulse.api.errors import not_found
 from marketpulse.api.params import limit_param
-from marketpulse.api.security import Claims
+from marketpulse.api.routers import api_router
 from marketpulse.schemas.api import Envelope, RolesUpdate, UserOut
 from marketpulse.storage.repositories.audit import AuditEntry, AuditRepository
 from marketpulse.storage.repositories.users import SessionRepository, UserRepository
 
-router = APIRouter(prefix="/security", tags=["security"])
-Admin = Annotated[Claims, Depends(require("security:read"))]
-UserAdmin = Annotated[Claims, Depends(require("users:admin"))]
+router = api_router("/security", "security")
+Admin = Annotated[Caller, Depends(SignedIn("security:read"))]
+UserAdmin = Annotated[Caller, Depends(SignedIn("users:admin"))]
 _SHOWN = (
     "env", "api_trust_proxy", "api_cors_origins", "api_max_body_bytes", "api_rate_window_s",
     "api_rate_ip", "api_rate_user", "api_rate_endpoints", "api_registration_open", "jwt_secret",
@@ -28,24 +28,26 @@ _SHOWN = (
 
 
 @router.get("/status", response_model=Envelope[dict[str, Any]])
-async def status(request: Request, stores: StoresDep, _: Admin) -> Response:
+async def status(request: Request, caller: Admin) -> Response:
     """Users, open sessions, and failed sign-ins over the last hour."""
-    since = stores.now() - dt.timedelta(hours=1)
-    audit = AuditRepository(stores.pool)
+    since = caller.stores.now() - dt.timedelta(hours=1)
+    audit = AuditRepository(caller.stores.pool)
     failed = await audit.recent(action="auth.login_failed", since=since, limit=10_000)
     reused = await audit.recent(action="auth.refresh_reuse", since=since, limit=10_000)
     body = {
-        "users": await UserRepository(stores.pool).counts(),
-        "active_sessions": await SessionRepository(stores.pool).count_active(stores.now()),
+        "users": await UserRepository(caller.stores.pool).counts(),
+        "active_sessions": await SessionRepository(caller.stores.pool).count_active(
+            caller.stores.now()
+        ),
         "last_hour": {"failed_logins": len(failed), "refresh_token_reuse": len(reused)},
     }
     return respond(request, body)
 
 
 @router.get("/config", response_model=Envelope[dict[str, Any]])
-async def config(request: Request, stores: StoresDep, _: Admin) -> Response:
+async def config(request: Request, caller: Admin) -> Response:
     """The security-relevant settings (secrets masked), token lifetimes and the role matrix."""
-    masked = stores.settings.masked()
+    masked = caller.stores.settings.masked()
     body = {
         "settings": {name: masked[name] for name in _SHOWN},
         "tokens": {
@@ -62,8 +64,7 @@ async def config(request: Request, stores: StoresDep, _: Admin) -> Response:
 @router.get("/audit", response_model=Envelope[list[AuditEntry]])
 async def audit(
     request: Request,
-    stores: StoresDep,
-    _: Admin,
+    caller: Admin,
     user_id: UUID | None = None,
     action: Annotated[str | None, Query(max_length=100, pattern=r"^[a-z_.]+$")] = None,
     since: dt.datetime | None = None,
@@ -72,22 +73,22 @@ async def audit(
     """Audit entries, newest first, by user, action and time."""
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=dt.UTC)
-    entries = await AuditRepository(stores.pool).recent(user_id, action, since, limit)
+    entries = await AuditRepository(caller.stores.pool).recent(user_id, action, since, limit)
     return respond(request, entries)
 
 
 @router.put("/users/{user_id}/roles", response_model=Envelope[UserOut])
 async def set_roles(
-    request: Request, user_id: UUID, body: RolesUpdate, stores: StoresDep, claims: UserAdmin
+    request: Request, user_id: UUID, body: RolesUpdate, caller: UserAdmin
 ) -> Response:
     """Give a user roles. Their open sessions are closed, so the new roles apply at once."""
     roles: list[str] = sorted(set(body.roles))
-    user = await UserRepository(stores.pool).update(user_id, roles=roles)
+    user = await UserRepository(caller.stores.pool).update(user_id, roles=roles)
     if user is None:
         raise not_found("user", user_id=str(user_id))
-    for session in await SessionRepository(stores.pool).open_sessions(user_id):
-        await accounts.close_session(stores, str(session))
+    for session in await SessionRepository(caller.stores.pool).open_sessions(user_id):
+        await accounts.close_session(caller.stores, str(session))
     await accounts.audit(
-        stores, request, "security.roles", claims.subject, str(user_id), roles=roles
+        caller.stores, request, "security.roles", caller.claims.subject, str(user_id), roles=roles
     )
     return respond(request, UserOut.of(user))

@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
-from marketpulse.api.deps import StoresDep, require
+from marketpulse.api.deps import Caller, SignedIn
 from marketpulse.api.envelope import respond
 from marketpulse.api.params import From, SymbolPath, To, limit_param, served_granularity, time_range
+from marketpulse.api.routers import api_router
 from marketpulse.schemas.api import Envelope
 from marketpulse.schemas.signals import Signal
 from marketpulse.storage.repositories.signals import SignalRepository
 
-router = APIRouter(
-    prefix="/signals", tags=["signals"], dependencies=[Depends(require("signals:read"))]
-)
+router = api_router("/signals", "signals")
+Reader = Annotated[Caller, Depends(SignedIn("signals:read"))]
 
 
 @router.get("/{symbol}", response_model=Envelope[list[Signal]])
 async def signals(
     request: Request,
     symbol: SymbolPath,
-    stores: StoresDep,
+    caller: Reader,
     granularity: Annotated[str | None, Query(max_length=8, examples=["1m"])] = None,
     kind: Literal["candlestick", "trend", "level", "chart"] | None = None,
     name: Annotated[
@@ -36,12 +36,12 @@ async def signals(
     """Signals of a symbol filtered by granularity, kind, name, direction and bar time."""
     symbol = symbol.upper()
     if granularity is not None:
-        served_granularity(granularity, stores.settings.granularities)
+        served_granularity(granularity, caller.stores.settings.granularities)
     begin, finish = time_range(start, end)
 
     # Not cached: the signals sink writes after the cache sink has raised the symbol's
     # generation for the bar, so a cached answer could miss the newest signals.
-    found = await SignalRepository(stores.pool).query(
+    found = await SignalRepository(caller.stores.pool).query(
         symbol, granularity, begin, finish, kind, limit, name, direction
     )
     return respond(request, found)

@@ -20,7 +20,7 @@ import datetime as dt
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from marketpulse import metrics
@@ -28,9 +28,10 @@ from marketpulse.api import security
 from marketpulse.api.deps import Stores, session_open
 from marketpulse.api.live import CHANNELS, Hub, Subscriber
 from marketpulse.api.params import is_symbol
+from marketpulse.api.routers import api_router
 from marketpulse.api.security import AuthError, Claims
 
-router = APIRouter(tags=["live"])
+router = api_router("", "live")
 POLICY_CLOSE_CODE = 1008
 MAX_SUBSCRIPTIONS = 200
 
