@@ -58,14 +58,11 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _api(_args: argparse.Namespace) -> int:
-    import logging
-
     import uvicorn
 
-    from marketpulse.api.main import server_options
+    from marketpulse.api.main import log_config, server_options
 
     settings = get_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     uvicorn.run(
         "marketpulse.api.main:create_app",
         factory=True,
@@ -74,6 +71,7 @@ def _api(_args: argparse.Namespace) -> int:
         workers=settings.api_workers,
         loop="uvloop",
         http="httptools",
+        log_config=log_config(),
         **server_options(settings),
     )
     return 0

@@ -24,7 +24,7 @@ async def cached(
     produce: Callable[[], Awaitable[Any]],
 ) -> Response:
     """The cached answer for this route and ``params``, or ``produce()``'s, then cached."""
-    route = getattr(request.scope.get("route"), "path", request.url.path)
+    route = request.scope["route"].path
     try:
         key, hit = await stores.responses.get(route, params, symbols)
     except StoreError:

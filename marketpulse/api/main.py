@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import gc
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import uvicorn.config
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -35,6 +37,7 @@ from marketpulse.storage import cache, postgres
 from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.resp import PipelinedRedis
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 _EXPOSED = [
     "X-Request-ID", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
     "Retry-After", "API-Version",
@@ -95,6 +98,25 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "forwarded_allow_ips": "*" if settings.api_trust_proxy else None,
         "server_header": False,
     }
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, plus ours at INFO (the access log among it). uvicorn applies this in
+    every worker process: each is a fresh interpreter, so logging set up in the parent reaches
+    none of them."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["formatters"]["marketpulse"] = {"format": LOG_FORMAT}
+    config["handlers"]["marketpulse"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "marketpulse",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["marketpulse"] = {
+        "handlers": ["marketpulse"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    return config
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

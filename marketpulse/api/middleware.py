@@ -12,9 +12,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -93,7 +93,7 @@ class EdgeMiddleware:
             return
         headers = dict(scope["headers"])
         given = headers.get(b"x-request-id", b"").decode("latin-1")
-        rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        rid = given if _REQUEST_ID.match(given) else os.urandom(16).hex()
         state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = rid
         if scope["type"] == "websocket":

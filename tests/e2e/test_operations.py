@@ -199,3 +199,28 @@ async def test_every_metric_the_rules_and_dashboard_use_is_exported_by_running_p
     finally:
         for process in (worker, sinks):
             process.stop()
+
+
+def test_every_api_worker_process_writes_the_access_log(services: Settings, tmp_path: Path) -> None:
+    """``marketpulse api`` with two workers (as the Kubernetes config runs it): each request is
+    one access line, whichever process served it. Each worker is a fresh interpreter, so logging
+    set up only in the parent would lose them all."""
+    port = free_port()
+    env = {"MARKETPULSE_API_PORT": str(port), "MARKETPULSE_API_WORKERS": "2"}
+    api = WorkerProcess(["-m", "marketpulse.cli", "api"], env, tmp_path / "api.log")
+    try:
+        url = f"http://127.0.0.1:{port}/api/v1/monitoring/live"
+        api.wait_for_url(url)
+        ids = [unique("probe") for _ in range(12)]
+        for rid in ids:  # a new connection each, so both workers get some
+            assert httpx.get(url, headers={"X-Request-ID": rid}).status_code == 200
+        for rid in ids:
+            api.wait_for_log(f"request={rid} ", timeout_s=10)
+        lines = [line for line in api.log().splitlines() if "request=probe" in line]
+        assert len(lines) == len(ids)
+        assert all(
+            " INFO marketpulse.api.access GET /api/v1/monitoring/live 200 " in x for x in lines
+        )
+        assert api.log().count("Started server process") == 2
+    finally:
+        api.stop()
