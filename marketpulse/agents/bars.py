@@ -25,11 +25,10 @@ from marketpulse.analytics.series import SeriesState
 from marketpulse.analytics.ticks import originals
 from marketpulse.app import app, topics
 from marketpulse.clock import Clock, SystemClock
-from marketpulse.metrics import BARS_OUT, EVENTS_IN, LAST_EVENT, REDELIVERED
+from marketpulse.metrics import EVENTS_IN, LAST_EVENT, REDELIVERED
 from marketpulse.schemas.bars import Bar
 from marketpulse.settings import get_settings
 from marketpulse.streams.codecs import bytes_table
-from marketpulse.streams.topics import BUILT
 from marketpulse.tables.live import LiveStates
 
 settings = get_settings()
@@ -174,8 +173,7 @@ async def _publish(
     outbox: Outbox, key: bytes, bar: Bar, advanced: dict[bytes, SeriesState]
 ) -> None:
     """Publish a closed bar, then advance its series: snapshot and signals follow at once."""
-    BARS_OUT.labels(granularity=bar.granularity).inc()
-    await outbox.send(topics.bars[bar.granularity], key, bar, headers=dict([BUILT]))
+    await series.publish_bar(outbox, key, bar)
     series_key = series.series_key(bar)
     state = advanced.get(series_key) or series.load(series_key)  # new series: not cached yet
     if state.applied(bar):

@@ -31,11 +31,10 @@ class Outbox:
         topic: TopicT,
         key: bytes | None,
         record: BaseModel | bytes,
-        headers: dict[str, bytes] | None = None,
     ) -> None:
         """Hand the record to the producer now, ahead of any state written after this."""
         value = record if isinstance(record, bytes) else record.model_dump_json().encode()
-        await topic.send(key=key, value=value, headers=headers, force=True)
+        await topic.send(key=key, value=value, force=True)
 
     async def decode(self, event: EventT[bytes], model: type[Keyed]) -> Keyed | None:
         """The event as ``model`` (a record with a ``symbol`` that is its key), or None after

@@ -4,9 +4,10 @@
 Each (symbol, granularity) keeps one :class:`SeriesState` in the ``series-state`` table. Bars
 built by the bar agent are applied there, in the same step that closes them (operator chaining:
 the bar, its snapshot and its signals leave together, with no broker round trip between). The
-agent here applies the ready-made bars (file replay, vendor aggregates) that arrive on
-``market.bars.<g>``, after the bar gate, and skips the bars the bar agent built, which carry the
-:data:`BUILT` header.
+agent here takes the ready-made bars (file replay, vendor aggregates) from ``market.bars.raw``
+through the bar gate, and publishes each that passes on ``market.bars.<g>`` with its snapshot
+and signals: what reads ``market.bars.<g>`` sees only gated bars, and the worker never reads
+back its own output.
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ from marketpulse.agents.outputs import Outbox
 from marketpulse.analytics.quality import check_bar
 from marketpulse.analytics.series import SeriesState
 from marketpulse.app import app, topics
-from marketpulse.metrics import INDICATOR_SNAPSHOTS, REDELIVERED, SIGNALS_OUT
+from marketpulse.metrics import BARS_OUT, INDICATOR_SNAPSHOTS, REDELIVERED, SIGNALS_OUT
 from marketpulse.schemas.bars import Bar
 from marketpulse.settings import get_settings
 from marketpulse.streams.codecs import bytes_table
-from marketpulse.streams.topics import BUILT, bars_topic_name
 from marketpulse.tables.live import LiveStates
 
 settings = get_settings()
@@ -50,6 +50,12 @@ def load(key: bytes) -> SeriesState:
     return states.get(key) or SeriesState.new(settings.indicators, config)
 
 
+async def publish_bar(outbox: Outbox, key: bytes | None, bar: Bar) -> None:
+    """Send a bar that passed the gate on its granularity's topic."""
+    BARS_OUT.labels(granularity=bar.granularity).inc()
+    await outbox.send(topics.bars[bar.granularity], key, bar)
+
+
 async def advance(outbox: Outbox, key: bytes | None, state: SeriesState, bar: Bar) -> None:
     """Apply an accepted bar to its series and send its snapshot and signals."""
     snapshot, signals = state.advance(bar)
@@ -60,35 +66,33 @@ async def advance(outbox: Outbox, key: bytes | None, state: SeriesState, bar: Ba
         SIGNALS_OUT.labels(kind=signal.kind).inc()
 
 
-@app.agent(topics.all_bars)
+@app.agent(topics.bars_raw)
 async def apply_ready_made_bars(stream: StreamT[bytes]) -> None:
-    """Gate each ready-made bar, then advance its series."""
+    """Gate each ready-made bar, then publish it and advance its series."""
     await process_each(stream, _process, states)
 
 
 async def _process(event: EventT[bytes]) -> None:
-    name, value = BUILT
-    if event.headers.get(name) == value:
-        return  # applied by the bar agent when it built the bar
     outbox = Outbox()
     payload: bytes = event.value
-    message = event.message
     bar = await outbox.decode(event, Bar)
     if bar is None:
         return
-    if message.topic != settings.topic(bars_topic_name(bar.granularity)):
-        detail = f"a {bar.granularity} bar on {message.topic}"
+    if bar.granularity not in topics.bars:
+        built = ", ".join(topics.bars)
+        detail = f"{bar.granularity} bars are not kept here (MARKETPULSE_GRANULARITIES: {built})"
         await outbox.dead_letter(event, "bad_granularity", detail, payload)
         return
     key = series_key(bar)
     state = load(key)
-    if message.offset <= state.offset:
+    if event.message.offset <= state.offset:
         REDELIVERED.labels(agent="series").inc()
         return
     verdict = check_bar(bar, state.last_start)
     if verdict is not None:
         await outbox.dead_letter(event, verdict.reason, verdict.detail, payload)
         return
+    await publish_bar(outbox, event.key, bar)
     await advance(outbox, event.key, state, bar)
-    state.offset = message.offset
+    state.offset = event.message.offset
     states.put(key, state, state.to_bytes())

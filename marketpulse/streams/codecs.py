@@ -11,10 +11,10 @@ from typing import Any
 from faust.types import AppT, TopicT
 
 
-def bytes_topic(app: AppT, *names: str, partitions: int) -> TopicT:
-    """Declare a topic (or several read as one) whose keys and values Faust passes untouched."""
+def bytes_topic(app: AppT, name: str, partitions: int) -> TopicT:
+    """Declare a topic whose keys and values Faust passes untouched."""
     return app.topic(
-        *names,
+        name,
         key_type=bytes,
         value_type=bytes,
         key_serializer="raw",

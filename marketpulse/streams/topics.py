@@ -34,8 +34,15 @@ class TopicSpec:
 
 RAW = TopicSpec("market.raw", Frame, "quotes and trades from sources, many events per message")
 CLEAN = TopicSpec("market.clean", Frame, "the events of each raw frame that passed the gate")
+BARS_RAW = TopicSpec(
+    "market.bars.raw",
+    Bar,
+    "ready-made OHLCV bars (file replay, vendor aggregates), before the gate",
+)
 BARS = TopicSpec(
-    "market.bars.<granularity>", Bar, "closed OHLCV bars, built here or arriving ready-made"
+    "market.bars.<granularity>",
+    Bar,
+    "closed OHLCV bars that passed the gate: built here from ticks, or from market.bars.raw",
 )
 INDICATORS = TopicSpec(
     "analytics.indicators", IndicatorSnapshot, "every indicator value after each bar"
@@ -44,11 +51,7 @@ SIGNALS = TopicSpec("analytics.signals", Signal, "pattern, trend and level signa
 DEADLETTER = TopicSpec("market.deadletter", DeadLetter, "refused input with a reason code")
 NEWS = TopicSpec("market.news", NewsItem, "headlines per symbol from news vendors")
 
-SPECS = (RAW, CLEAN, BARS, INDICATORS, SIGNALS, DEADLETTER, NEWS)
-
-# The header on the bars the bar agent built: it has already applied them to their series, so
-# the agent reading market.bars.<g> for ready-made bars passes over them.
-BUILT = ("marketpulse-origin", b"bar-agent")
+SPECS = (RAW, CLEAN, BARS_RAW, BARS, INDICATORS, SIGNALS, DEADLETTER, NEWS)
 
 
 def bars_topic_name(granularity: str) -> str:
@@ -62,8 +65,8 @@ class Topics:
 
     raw: TopicT
     clean: TopicT
+    bars_raw: TopicT
     bars: dict[str, TopicT]
-    all_bars: TopicT  # every granularity's bars, read as one stream
     indicators: TopicT
     signals: TopicT
     deadletter: TopicT
@@ -75,14 +78,14 @@ def declare(app: AppT, settings: Settings) -> Topics:
 
     partitions = settings.topic_partitions
 
-    def topic(*names: str) -> TopicT:
-        return bytes_topic(app, *map(settings.topic, names), partitions=partitions)
+    def topic(name: str) -> TopicT:
+        return bytes_topic(app, settings.topic(name), partitions=partitions)
 
     return Topics(
         raw=topic(RAW.name),
         clean=topic(CLEAN.name),
+        bars_raw=topic(BARS_RAW.name),
         bars={g: topic(bars_topic_name(g)) for g in settings.granularities},
-        all_bars=topic(*(bars_topic_name(g) for g in settings.granularities)),
         indicators=topic(INDICATORS.name),
         signals=topic(SIGNALS.name),
         deadletter=topic(DEADLETTER.name),

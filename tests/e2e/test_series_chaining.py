@@ -1,6 +1,6 @@
 """Built bars and ready-made bars advance one series: history replayed as bars warms up the
-indicators of the bars built from live ticks, each bar is applied once, and a ready-made bar is
-gated against the bars built before it."""
+indicators of the bars built from live ticks, and a ready-made bar is gated against the bars
+built before it. Only bars that passed the gate reach ``market.bars.<g>``."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import Frame, Trade
 from marketpulse.settings import Settings
 from marketpulse.streams.sources.replay import Record, publish
-from marketpulse.streams.topics import BUILT
 from tests.e2e.pipeline import M, Pipeline, S, decoded, expected_bars, one_partition
 from tests.kafka_helpers import produce
 
@@ -60,8 +59,8 @@ async def test_history_bars_warm_up_the_live_series(pipeline: Pipeline) -> None:
     built = expected_bars(trades, M, trades[-1].ts)
     assert len(built) == 4  # the fifth minute is still open
     records = await pipeline.read("market.bars.1m", len(past) + len(built))
-    origin = [dict(r.headers).get(BUILT[0]) for r in records]
-    assert origin == [None] * len(past) + [BUILT[1]] * len(built)
+    starts = [b.start for b in past] + [int(start) for start in built.index]
+    assert [b["start"] for b in decoded(records)] == starts
 
     # One series: the built bars continue the replayed history.
     reference = IndicatorSet(SPECS)
@@ -83,16 +82,23 @@ async def test_history_bars_warm_up_the_live_series(pipeline: Pipeline) -> None:
     assert isinstance(first_live, dict)
     assert "sma_3" in first_live  # warm from the replayed history
 
-    # A ready-made bar for the last minute the worker built is a duplicate; then a
-    # malformed one marks the end: every dead letter of market.bars.1m comes before it, so none
-    # but these two means no built bar was applied twice.
-    again = Bar.model_validate(decoded([records[len(past) + len(built) - 1]])[0])
-    await publish(pipeline.settings, [(again.start, "BUSY", again)])
-    await produce(pipeline.settings, pipeline.prefix + "market.bars.1m", [(b"BUSY", b"{")])
-    dead = decoded(await pipeline.read("market.deadletter", 2))
-    assert [(d["reason"], d["topic"]) for d in dead] == [
-        ("duplicate", pipeline.prefix + "market.bars.1m"),
-        ("malformed", pipeline.prefix + "market.bars.1m"),
+    # Refused ready-made bars: a copy of the last minute the worker built (a duplicate), a
+    # granularity this pipeline does not keep, and a malformed record. None of them reaches
+    # market.bars.1m, as a good bar of another symbol sent after them shows.
+    again = Bar.model_validate(decoded([records[-1]])[0])
+    five = again.model_copy(update={"granularity": "5m", "start": t0, "end": t0 + 5 * M})
+    calm = Bar(symbol="CALM", granularity="1m", start=t0, end=t0 + M, open=5, high=5, low=5,
+               close=5, volume=1)  # fmt: skip
+    await publish(pipeline.settings, [(again.start, "BUSY", again), (t0, "BUSY", five)])
+    await produce(pipeline.settings, pipeline.prefix + "market.bars.raw", [(b"BUSY", b"{")])
+    await publish(pipeline.settings, [(t0, "CALM", calm)])
+    dead = decoded(await pipeline.read("market.deadletter", 3))
+    raw = pipeline.prefix + "market.bars.raw"
+    reasons = [(d["reason"], d["topic"]) for d in dead]
+    assert reasons == [("duplicate", raw), ("bad_granularity", raw), ("malformed", raw)]
+    bars = decoded(await pipeline.read("market.bars.1m", len(starts) + 1))
+    assert [(b["symbol"], b["start"]) for b in bars] == [("BUSY", s) for s in starts] + [
+        ("CALM", t0)
     ]
 
 

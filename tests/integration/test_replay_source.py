@@ -33,7 +33,7 @@ async def test_a_directory_replays_as_one_job(
     summary = await replay(settings, [tmp_path], None, "1d", speed=None)
     assert summary.startswith("published 9 messages (9 events or bars) of 2 symbols")
     records = await consume_until(
-        settings, [settings.topic("market.bars.1d")], lambda rs: len(rs) >= 9
+        settings, [settings.topic("market.bars.raw")], lambda rs: len(rs) >= 9
     )
     bars = [Bar.model_validate_json(r.value) for r in records]
     assert sorted((b.symbol, b.start) for b in bars) == sorted(
@@ -43,5 +43,5 @@ async def test_a_directory_replays_as_one_job(
     job = await JobRepository(pool).get(UUID(job_id))
     assert job is not None
     assert (job.status, job.data_type, job.symbols, job.records_processed) == (
-        "succeeded", "replay:market.bars.1d", symbols, 9,
+        "succeeded", "replay:market.bars.raw", symbols, 9,
     )  # fmt: skip

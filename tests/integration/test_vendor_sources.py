@@ -85,7 +85,7 @@ async def test_polygon_bars_backfill_publishes_bars_and_fails_only_the_refused_s
     assert results["AAPL"] == (2, 0, None)
     assert results["NOPE"][:2] == (0, 1)
     assert (results["NOPE"][2] or "").startswith("forbidden")
-    records = await _read(settings, "market.bars.1d", lambda rs: len(rs) >= 2)
+    records = await _read(settings, "market.bars.raw", lambda rs: len(rs) >= 2)
     bars = [Bar.model_validate_json(r.value) for r in records]
     assert {(r.key, b.symbol, b.granularity) for r, b in zip(records, bars, strict=True)} == {
         (b"AAPL", "AAPL", "1d")
@@ -129,7 +129,7 @@ async def test_alpha_vantage_backfill_keeps_the_dates_and_dead_letters_a_bad_row
     assert (job.status, job.records_processed, job.errors_count) == (
         "succeeded", len(wanted) - 1, 1,
     )  # fmt: skip
-    records = await _read(settings, "market.bars.1d", lambda rs: len(rs) >= len(wanted) - 1)
+    records = await _read(settings, "market.bars.raw", lambda rs: len(rs) >= len(wanted) - 1)
     days = sorted(
         dt.datetime.fromtimestamp(Bar.model_validate_json(r.value).start / 1e9, dt.UTC)
         .date()
@@ -205,7 +205,7 @@ async def test_polygon_stream_publishes_frames_bars_and_dead_letters_until_cance
         settings = _settings(services, "http://unused", polygon_ws_url=url)
         task = asyncio.create_task(stream_polygon(settings, [symbol], ["T", "Q", "AM"], 10))
         raw = await _read(settings, "market.raw", lambda rs: len(rs) >= 2)
-        bars = await _read(settings, "market.bars.1m", lambda rs: len(rs) >= 1)
+        bars = await _read(settings, "market.bars.raw", lambda rs: len(rs) >= 1)
         letters = await _read(settings, "market.deadletter", lambda rs: len(rs) >= 1)
         await _job_when(pool, [symbol], "running")
         await _cancel(task)

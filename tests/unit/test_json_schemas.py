@@ -57,6 +57,7 @@ SAMPLES = {
         publisher="P", provider="newsapi",
     ),
 }  # fmt: skip
+SAMPLES["market.bars.raw"] = SAMPLES["market.bars.<granularity>"]
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)

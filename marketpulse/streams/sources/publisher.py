@@ -18,7 +18,7 @@ from marketpulse.schemas.news import NewsItem
 from marketpulse.settings import Settings
 from marketpulse.streams.admin import ensure_topics
 from marketpulse.streams.sources.jobs import UNKNOWN, Tally
-from marketpulse.streams.topics import DEADLETTER, NEWS, RAW, bars_topic_name
+from marketpulse.streams.topics import BARS_RAW, DEADLETTER, NEWS, RAW
 from marketpulse.vendors.common import Rejected
 
 # Acknowledgements are awaited in windows this large: delivery errors surface (and fail the run)
@@ -85,9 +85,9 @@ class Publisher:
                 await self.send(RAW.name, symbol, frame, records=len(part))
 
     async def bars(self, bars: Iterable[Bar]) -> None:
-        """Ready-made bars, each on its granularity's topic."""
+        """Ready-made bars, on ``market.bars.raw`` for the worker's bar gate."""
         for bar in bars:
-            await self.send(bars_topic_name(bar.granularity), bar.symbol, bar)
+            await self.send(BARS_RAW.name, bar.symbol, bar)
 
     async def news(self, items: Iterable[NewsItem]) -> None:
         """Headlines on ``market.news``."""

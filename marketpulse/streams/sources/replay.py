@@ -27,7 +27,7 @@ from marketpulse.schemas.events import Event, Frame
 from marketpulse.settings import Settings
 from marketpulse.streams.sources.jobs import Tally, job_run
 from marketpulse.streams.sources.publisher import Publisher
-from marketpulse.streams.topics import RAW, bars_topic_name
+from marketpulse.streams.topics import BARS_RAW, RAW
 
 SOURCE = "replay"
 SUFFIXES = (".csv", ".parquet", ".pq")
@@ -106,7 +106,7 @@ def _destination(record: BaseModel) -> tuple[str, int]:
     if isinstance(record, Frame):
         return RAW.name, len(record.events)
     if isinstance(record, Bar):
-        return bars_topic_name(record.granularity), 1
+        return BARS_RAW.name, 1
     raise TypeError(f"cannot replay a {type(record).__name__}")
 
 
