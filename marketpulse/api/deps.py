@@ -6,7 +6,6 @@ Every route under ``/api/v1`` takes exactly one gate: :data:`Public` (rate limit
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -151,16 +150,27 @@ def _stores(request: Request) -> Stores:
     return stores
 
 
+class MissingToken(AuthError):
+    """No bearer token at all (as against a bad one)."""
+
+
+def _claims(request: Request, stores: Stores) -> Claims | AuthError:
+    """The request's verified access token, or why there is none."""
+    token = _bearer_token(request)
+    if token is None:
+        return MissingToken("not authenticated: send Authorization: Bearer <access token>")
+    try:
+        return _verified(stores, token)
+    except AuthError as exc:
+        return exc
+
+
 async def rate_limited(request: Request) -> Stores:
     """The gate of a public route: the request counted against its limits (per user too when
     it carries a good token); the app's shared clients."""
     stores = _stores(request)
-    token = _bearer_token(request)
-    claims = None
-    if token:
-        with contextlib.suppress(AuthError):
-            claims = _verified(stores, token)
-    await _count(request, stores, claims)
+    found = _claims(request, stores)
+    await _count(request, stores, found if isinstance(found, Claims) else None)
     return stores
 
 
@@ -190,20 +200,13 @@ class SignedIn(SecurityBase):
 
     async def __call__(self, request: Request) -> Caller:
         stores = _stores(request)
-        token = _bearer_token(request)
-        claims: Claims | None = None
-        failure: AuthError | None = None
-        if token is None:
-            failure = AuthError("not authenticated: send Authorization: Bearer <access token>")
-        else:
-            try:
-                claims = _verified(stores, token)
-            except AuthError as exc:
-                failure = exc
-        seen = await _count(request, stores, claims)  # a refused request is not checked further
-        if claims is None:
-            metrics.API_AUTH_FAILURES.labels("missing" if token is None else "invalid").inc()
-            raise failure or AuthError("not authenticated")
+        claims = _claims(request, stores)
+        # counted first: a refused request is not checked further
+        seen = await _count(request, stores, claims if isinstance(claims, Claims) else None)
+        if isinstance(claims, AuthError):
+            missing = isinstance(claims, MissingToken)
+            metrics.API_AUTH_FAILURES.labels("missing" if missing else "invalid").inc()
+            raise claims
         if not await session_open(stores, claims.session, known_in_redis=seen):
             metrics.API_AUTH_FAILURES.labels("revoked").inc()
             raise AuthError("the session has ended; sign in again")
