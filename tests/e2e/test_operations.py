@@ -210,6 +210,7 @@ def test_every_api_worker_process_writes_the_access_log(services: Settings, tmp_
     api = WorkerProcess(["-m", "marketpulse.cli", "api"], env, tmp_path / "api.log")
     try:
         url = f"http://127.0.0.1:{port}/api/v1/monitoring/live"
+        api.wait_for_log("Started server process", count=2)
         api.wait_for_url(url)
         ids = [unique("probe") for _ in range(12)]
         for rid in ids:  # a new connection each, so both workers get some
@@ -221,6 +222,5 @@ def test_every_api_worker_process_writes_the_access_log(services: Settings, tmp_
         assert all(
             " INFO marketpulse.api.access GET /api/v1/monitoring/live 200 " in x for x in lines
         )
-        assert api.log().count("Started server process") == 2
     finally:
         api.stop()
