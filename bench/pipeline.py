@@ -4,7 +4,8 @@
 
 1. raw: a plain aiokafka consumer reads the frames (the ceiling for any consumer);
 2. pipeline: one worker takes the same frames from market.raw through gate, 1s bars and the
-   full indicator set to analytics.indicators;
+   full indicator set to analytics.indicators; and the worker's CPU time per frame (all its
+   threads), which this shared VM's noise moves less than the wall-clock rate;
 3. latency: once the worker has caught up, at a steady rate, the time from a bar's publication
    to its indicator snapshot's (both broker record timestamps), p50 and p99; and, with no
    target, each frame's time in the worker: its publication to its accepted events' on
@@ -105,6 +106,12 @@ def metric(port: int, name: str) -> float:
     return sum(
         float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name + "{")
     )
+
+
+def cpu_seconds(pid: int) -> float:
+    """The process's user and system CPU time so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -209,6 +216,7 @@ async def run(args: argparse.Namespace) -> None:
             now = time.perf_counter()
             if first is None and seen > 0:
                 first = (now, seen)
+                cpu_at_first = cpu_seconds(worker.pid)
             if seen >= quotes:
                 break
             # polling the worker's counter; each scrape costs the worker several ms of CPU, so
@@ -223,6 +231,8 @@ async def run(args: argparse.Namespace) -> None:
                 break
             await asyncio.sleep(0.5)
         pipeline_rate = (quotes - first[1]) / (time.perf_counter() - first[0])
+        frames_done = (quotes - first[1]) / args.frame_size
+        cpu_per_frame = (cpu_seconds(worker.pid) - cpu_at_first) / frames_done
 
         # steady state: current event times, a fixed rate, then the latency of each bar's snapshot
         live_start = (SystemClock().now_ns() // S) * S
@@ -242,6 +252,11 @@ async def run(args: argparse.Namespace) -> None:
     ratio = pipeline_rate / raw_rate
     print(f"pipeline (one worker): {pipeline_rate:,.0f} quotes/s = {ratio:.1%} of raw")
     print(f"  (the bar agent alone took frames in at {intake_rate:,.0f} quotes/s)")
+    per_core = args.frame_size / cpu_per_frame
+    print(
+        f"  worker CPU (all its threads): {cpu_per_frame * 1e6:,.0f} us a frame, so "
+        f"{per_core:,.0f} quotes per CPU-second"
+    )
     live_lat = np.array(lat) if lat else np.array([np.nan])
     p50, p99 = np.percentile(live_lat, 50), np.percentile(live_lat, 99)
     print(
@@ -258,6 +273,8 @@ async def run(args: argparse.Namespace) -> None:
     emit(raw, raw_rate, "quotes/s")
     emit("pipeline, one worker, market.raw to indicators", pipeline_rate, "quotes/s", 100_000,
          baseline=raw)  # fmt: skip
+    emit(f"worker CPU per {args.frame_size}-quote frame", cpu_per_frame * 1e6, "µs",
+         lower_is_better=True)  # fmt: skip
     emit(f"bar to indicator snapshot p99 at {args.rate:,} quotes/s", float(p99), "ms", 50,
          lower_is_better=True)  # fmt: skip
     emit(f"frame in to its accepted events out, p99 at {args.rate:,} quotes/s", float(hop99),

@@ -49,7 +49,11 @@ API_RATE_LIMITED = Counter(
 API_AUTH_FAILURES = Counter(
     "marketpulse_api_auth_failures_total", "Refused credentials, by reason", ["reason"]
 )
-API_CACHE = Counter("marketpulse_api_cache_total", "Response cache lookups", ["result"])
+API_CACHE = Counter(
+    "marketpulse_api_cache_total",
+    "Response cache lookups: hit or miss, via the route or straight by URL",
+    ["result", "via"],
+)
 WS_CLIENTS = Gauge("marketpulse_ws_clients", "Open WebSocket clients")
 WS_DROPPED = Counter(
     "marketpulse_ws_slow_closed_total", "WebSocket clients closed for falling behind"

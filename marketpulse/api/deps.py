@@ -154,7 +154,7 @@ class MissingToken(AuthError):
     """No bearer token at all (as against a bad one)."""
 
 
-def _claims(request: Request, stores: Stores) -> Claims | AuthError:
+def request_claims(request: Request, stores: Stores) -> Claims | AuthError:
     """The request's verified access token, or why there is none."""
     token = _bearer_token(request)
     if token is None:
@@ -169,7 +169,7 @@ async def rate_limited(request: Request) -> Stores:
     """The gate of a public route: the request counted against its limits (per user too when
     it carries a good token); the app's shared clients."""
     stores = _stores(request)
-    found = _claims(request, stores)
+    found = request_claims(request, stores)
     await _count(request, stores, found if isinstance(found, Claims) else None)
     return stores
 
@@ -200,7 +200,7 @@ class SignedIn(SecurityBase):
 
     async def __call__(self, request: Request) -> Caller:
         stores = _stores(request)
-        claims = _claims(request, stores)
+        claims = request_claims(request, stores)
         # counted first: a refused request is not checked further
         seen = await _count(request, stores, claims if isinstance(claims, Claims) else None)
         if isinstance(claims, AuthError):

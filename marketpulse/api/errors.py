@@ -7,14 +7,15 @@ Validation errors never echo the offending input back (it may be a password); st
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, cast
 
 import asyncpg
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from marketpulse.api.envelope import JSON, error_body, request_id
@@ -67,6 +68,18 @@ def error_response(request: Request, error: ApiError) -> Response:
     """The response for an :class:`ApiError`."""
     body = error_body(request_id(request), error.code, error.message, error.details)
     return Response(body, status_code=error.status_code, media_type=JSON, headers=error.headers)
+
+
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def handler_for(app: Starlette, exc: Exception) -> Handler | None:
+    """The handler ``app`` has for ``exc``: for its class or the nearest base, as Starlette
+    looks it up (for answers given in front of the app's own exception middleware)."""
+    for cls in type(exc).__mro__:
+        if cls in app.exception_handlers:
+            return cast(Handler, app.exception_handlers[cls])
+    return None
 
 
 # Starlette calls each handler only with the exception class it was registered for.

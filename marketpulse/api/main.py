@@ -17,6 +17,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from marketpulse import __version__
 from marketpulse.api import dashboard, errors
+from marketpulse.api.caching import CachedByUrl
 from marketpulse.api.deps import Stores
 from marketpulse.api.live import Hub, feed
 from marketpulse.api.middleware import EdgeMiddleware, redact_tokens
@@ -133,10 +134,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
+    app.state.cached_routes = {}
     errors.install(app)
     modules = (market_data, indicators, signals, auth, storage, monitoring, security, stream)
     mount(app, *(module.router for module in modules))
     dashboard.install(app)
+    app.add_middleware(CachedByUrl)  # inside CORS and the edge: their headers apply to it too
     if settings.api_cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -8,7 +8,9 @@ padded, then the bar revision), set by a Lua script only when the new order is n
 redelivered or late record never replaces a newer one. Each symbol has a generation counter
 ``cache_gen:{symbol}``, raised whenever its data changes; response-cache keys include the
 generations of the symbols they cover, so new data makes old responses unreachable at once,
-without scanning for keys (they expire on their TTL).
+without scanning for keys (they expire on their TTL). ``api_url:{hash of a URL}`` links a
+request's URL, once validated, to its response's digest and symbols, so that it can be found
+again without validating the request (``marketpulse.api.caching``).
 """
 
 from __future__ import annotations
@@ -134,6 +136,15 @@ def _generation_key(symbol: str) -> str:
     return f"cache_gen:{symbol}"
 
 
+def _digest(endpoint: str, params: Mapping[str, Any], symbols: Sequence[str]) -> str:
+    material = orjson.dumps([endpoint, sorted(params.items()), list(symbols)], default=str)
+    return hashlib.sha256(material).hexdigest()
+
+
+def _url_key(url: str) -> str:
+    return f"api_url:{hashlib.sha256(url.encode()).hexdigest()}"
+
+
 # One round trip: read the symbols' generations, build the key from them, read the response.
 # (The response key is made inside the script, so this assumes one Redis node, not a cluster.)
 _LOOKUP = """
@@ -142,6 +153,23 @@ for i, key in ipairs(KEYS) do generations[i] = redis.call('GET', key) or '0' end
 local key = 'api_cache:' .. ARGV[1] .. ':' .. table.concat(generations, '.')
 return {key, redis.call('GET', key)}
 """
+
+# The same from a URL's link, "digest also symbol...": {also, body}, or nil on a miss.
+# ARGV[1] is the generation keys' prefix.
+_BY_URL = """
+local link = redis.call('GET', KEYS[1])
+if not link then return nil end
+local words = {}
+for word in string.gmatch(link, '%S+') do words[#words + 1] = word end
+local generations = {}
+for i = 3, #words do
+  generations[#generations + 1] = redis.call('GET', ARGV[1] .. words[i]) or '0'
+end
+local body = redis.call('GET', 'api_cache:' .. words[1] .. ':' .. table.concat(generations, '.'))
+if not body then return nil end
+return {words[2], body}
+"""
+_NOTHING = "-"  # a link's ``also`` when there is none
 
 
 class ResponseCache:
@@ -159,14 +187,43 @@ class ResponseCache:
         self, endpoint: str, params: Mapping[str, Any], symbols: Sequence[str]
     ) -> tuple[str, bytes | None]:
         """The response's key and its cached body (None on a miss); store under that key."""
-        material = orjson.dumps([endpoint, sorted(params.items()), list(symbols)], default=str)
         keys = [_generation_key(s) for s in symbols]
+        digest = _digest(endpoint, params, symbols)
         try:
-            reply = await self.client.run(_LOOKUP, keys, [hashlib.sha256(material).hexdigest()])
+            reply = await self.client.run(_LOOKUP, keys, [digest])
         except (RedisError, OSError) as exc:
             raise StoreError(f"Redis: {exc}", retriable=True) from exc
         key, value = cast(list[bytes | None], reply)
         return (key or b"").decode(), value
+
+    async def link(
+        self,
+        url: str,
+        endpoint: str,
+        params: Mapping[str, Any],
+        symbols: Sequence[str],
+        ttl_s: int,
+        also: str | None = None,
+    ) -> None:
+        """Point a request's URL at the response its validated parameters have (see
+        :meth:`by_url`), for ``ttl_s`` seconds; ``also`` is kept with it (an action name)."""
+        link = " ".join([_digest(endpoint, params, symbols), also or _NOTHING, *symbols])
+        try:
+            await self.client.execute("SET", _url_key(url), link, "EX", ttl_s)
+        except (RedisError, OSError) as exc:
+            raise StoreError(f"Redis: {exc}", retriable=True) from exc
+
+    async def by_url(self, url: str) -> tuple[bytes, str | None] | None:
+        """The cached body a linked URL points at, under its symbols' current generations, and
+        the link's ``also``: None when the URL has no link or the response is gone or outdated."""
+        try:
+            reply = await self.client.run(_BY_URL, [_url_key(url)], [_generation_key("")])
+        except (RedisError, OSError) as exc:
+            raise StoreError(f"Redis: {exc}", retriable=True) from exc
+        if reply is None:
+            return None
+        also, body = cast(list[bytes], reply)
+        return body, (None if also == _NOTHING.encode() else also.decode())
 
     async def put(self, key: str, body: bytes, ttl_s: int) -> None:
         """Cache a body under the key :meth:`get` gave, for ``ttl_s`` seconds."""

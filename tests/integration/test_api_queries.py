@@ -8,9 +8,11 @@ import string
 import time
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 import talib
+from prometheus_client import REGISTRY
 
 from marketpulse.analytics.indicators.base import Candle
 from marketpulse.analytics.indicators.registry import IndicatorSet
@@ -20,7 +22,7 @@ from marketpulse.schemas.signals import Signal
 from marketpulse.sinks.influx import BarSink, IndicatorSink, QuoteSink
 from marketpulse.storage import cache
 from marketpulse.storage.repositories.signals import SignalRepository
-from tests.api_helpers import assert_error, sign_in
+from tests.api_helpers import assert_error, serve, sign_in
 from tests.factories import make_snapshot
 from tests.integration.conftest import ApiStack
 
@@ -156,6 +158,83 @@ async def test_history_is_cached_until_the_symbol_has_new_data(
     await client.aclose()
     third = await api.client.get(url, params=params, headers=reader.headers)
     assert third.json()["metadata"]["cache_used"] is False
+
+
+def _url_hits() -> float:
+    return REGISTRY.get_sample_value(
+        "marketpulse_api_cache_total", {"result": "hit", "via": "url"}
+    ) or 0.0
+
+
+async def test_a_linked_url_is_answered_ahead_of_the_route_after_the_same_gate(
+    api: ApiStack, stored: dict[str, Any], reader: Any
+) -> None:
+    """Once the route has answered a URL, the same URL is answered from the cache in front of
+    the route, still counted by the rate limiter and refused without a token or session."""
+    url, params = f"{MD}/{stored['symbol']}/daily", {"limit": 9}
+    first = await api.client.get(url, params=params, headers=reader.headers)
+    assert first.json()["metadata"]["cache_used"] is False
+    before = _url_hits()
+    second = await api.client.get(url, params=params, headers=reader.headers)
+    assert _url_hits() == before + 1
+    assert second.status_code == 200
+    assert second.json()["data"] == first.json()["data"]
+    assert second.json()["metadata"]["cache_used"] is True
+    assert second.json()["metadata"]["request_id"] == second.headers["x-request-id"]
+    for name in ("content-security-policy", "x-content-type-options", "api-version"):
+        assert second.headers[name] == first.headers[name]
+    remaining = [int(r.headers["x-ratelimit-remaining"]) for r in (first, second)]
+    assert remaining[1] == remaining[0] - 1  # counted like any request
+
+    anonymous = await api.client.get(url, params=params)
+    assert_error(anonymous, 401)
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    forged = await api.client.get(url, params=params, headers={"Authorization": "Bearer x.y.z"})
+    assert_error(forged, 401)
+    other = await sign_in(api.client, api.pool, "user")
+    assert (await api.client.get(url, params=params, headers=other.headers)).status_code == 200
+    logout = await api.client.post("/api/v1/auth/logout", headers=other.headers)
+    assert logout.status_code == 200
+    assert_error(await api.client.get(url, params=params, headers=other.headers), 401)
+    assert _url_hits() == before + 2  # only the signed-in user's request was answered
+
+    for _ in range(2):  # a refused URL is never linked: the route refuses it each time
+        invalid = await api.client.get(url, params={"limit": 0}, headers=reader.headers)
+        assert_error(invalid, 422)
+    assert _url_hits() == before + 2
+
+
+async def test_a_computed_indicator_linked_for_an_analyst_is_still_refused_to_a_user(
+    api: ApiStack, stored: dict[str, Any], reader: Any, analyst: Any
+) -> None:
+    url = f"/api/v1/indicators/{stored['symbol']}/bollinger"
+    params = {"params": "12,2.5", "limit": 4}
+    for _ in range(2):
+        allowed = await api.client.get(url, params=params, headers=analyst.headers)
+        assert allowed.json()["data"]["source"] == "computed"
+    before = _url_hits()
+    refused = assert_error(await api.client.get(url, params=params, headers=reader.headers), 403)
+    assert "is not streamed, so it is computed" in refused["message"]  # the route's own refusal
+    assert _url_hits() == before
+    assert (await api.client.get(url, params=params, headers=analyst.headers)).status_code == 200
+    assert _url_hits() == before + 1
+
+
+async def test_the_rate_limit_holds_for_answers_given_ahead_of_the_route(
+    api: ApiStack, stored: dict[str, Any]
+) -> None:
+    limit = 4
+    settings = api.settings.model_copy(update={"api_rate_user": limit})
+    async with serve(settings) as base, httpx.AsyncClient(base_url=base) as client:
+        caller = await sign_in(client, api.pool, "user")
+        url = f"{MD}/{stored['symbol']}/daily"
+        before = _url_hits()
+        codes = [
+            (await client.get(url, params={"limit": 11}, headers=caller.headers)).status_code
+            for _ in range(limit + 2)
+        ]
+        assert codes == [200] * limit + [429, 429]
+        assert _url_hits() == before + limit - 1  # all but the first, which linked the URL
 
 
 async def test_stored_indicators_match_talib(

@@ -85,11 +85,10 @@ async def indicator(
     except UnknownIndicator as exc:
         raise ApiError(400, str(exc), code="INVALID_INDICATOR") from exc
     stored = set(outputs) <= _streamed(tuple(stores.settings.indicators))
-    if not stored:
+    also = None if stored else "indicators:compute"
+    if also is not None:
         why = f"{spec} is not streamed, so it is computed: "
-        permit(
-            caller.claims, "indicators:compute", why, streamed=sorted(stores.settings.indicators)
-        )
+        permit(caller.claims, also, why, streamed=sorted(stores.settings.indicators))
 
     async def produce() -> dict[str, Any]:
         if stored:
@@ -124,4 +123,4 @@ async def indicator(
         "to": finish,
         "limit": limit,
     }
-    return await cached(request, stores, key, [symbol], produce)
+    return await cached(request, stores, key, [symbol], produce, also)
