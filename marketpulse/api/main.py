@@ -102,13 +102,13 @@ def server_options(settings: Settings) -> dict[str, Any]:
 
 
 def log_config() -> dict[str, Any]:
-    """uvicorn's logging, plus ours at INFO (the access log among it). uvicorn applies this in
-    every worker process: each is a fresh interpreter, so logging set up in the parent reaches
-    none of them."""
+    """uvicorn's logging, plus ours at INFO (the access log among it), written in batches (see
+    :mod:`marketpulse.api.buffered_log`). uvicorn applies this in every worker process: each is
+    a fresh interpreter, so logging set up in the parent reaches none of them."""
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     config["formatters"]["marketpulse"] = {"format": LOG_FORMAT}
     config["handlers"]["marketpulse"] = {
-        "class": "logging.StreamHandler",
+        "class": "marketpulse.api.buffered_log.BufferedStreamHandler",
         "formatter": "marketpulse",
         "stream": "ext://sys.stderr",
     }

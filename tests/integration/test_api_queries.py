@@ -161,9 +161,10 @@ async def test_history_is_cached_until_the_symbol_has_new_data(
 
 
 def _url_hits() -> float:
-    return REGISTRY.get_sample_value(
-        "marketpulse_api_cache_total", {"result": "hit", "via": "url"}
-    ) or 0.0
+    return (
+        REGISTRY.get_sample_value("marketpulse_api_cache_total", {"result": "hit", "via": "url"})
+        or 0.0
+    )
 
 
 async def test_a_linked_url_is_answered_ahead_of_the_route_after_the_same_gate(
