@@ -7,7 +7,7 @@ keeps only its encoded ``data``; the metadata is made fresh for each request.
 
 from __future__ import annotations
 
-import datetime as dt
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,10 +26,22 @@ def request_id(request: Request) -> str:
     return str(request.scope.get("state", {}).get("request_id", ""))
 
 
+_second: list[Any] = [-1, ""]  # the last second formatted, and its text
+
+
+def timestamp() -> str:
+    """Now, as ISO 8601 UTC to the millisecond (``2026-01-02T03:04:05.678Z``). The second's text
+    is made once per second: formatting a datetime was a tenth of a cached answer's CPU."""
+    second, ns = divmod(time.time_ns(), 1_000_000_000)
+    if second != _second[0]:
+        _second[:] = [second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))]
+    return f"{_second[1]}.{ns // 1_000_000:03d}Z"
+
+
 def metadata(request_id: str, cache_used: bool = False) -> dict[str, Any]:
     """The metadata block of a response."""
     return {
-        "timestamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+        "timestamp": timestamp(),
         "version": __version__,
         "api_version": API_VERSION,
         "cache_used": cache_used,

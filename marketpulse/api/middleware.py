@@ -17,6 +17,7 @@ import re
 import time
 from typing import Any
 
+from prometheus_client import Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from marketpulse import metrics
@@ -47,6 +48,10 @@ _STATIC_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"api-version", API_VERSION.encode()),
 ]
+
+
+# Each label set's histogram, found once: ``labels()`` takes a lock and checks its arguments.
+_LATENCIES: dict[tuple[str, str, str], Histogram] = {}
 
 
 class _TooLarge(Exception):
@@ -193,8 +198,11 @@ class EdgeMiddleware:
     def _log(scope: Scope, status: int, started: float) -> None:
         elapsed = time.perf_counter() - started
         route = scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        metrics.API_REQUESTS.labels(scope["method"], template, str(status)).observe(elapsed)
+        labels = (scope["method"], getattr(route, "path", "unmatched"), str(status))
+        latency = _LATENCIES.get(labels)
+        if latency is None:  # few: methods x route templates x statuses
+            latency = _LATENCIES[labels] = metrics.API_REQUESTS.labels(*labels)
+        latency.observe(elapsed)
         if log.isEnabledFor(logging.INFO):
             state = scope.get("state", {})
             log.info(
