@@ -71,9 +71,8 @@ def respond_encoded(
     """A success response around an already encoded payload (``top_level``: extra members
     beside ``data`` and ``metadata``, for protocols that need them there)."""
     meta = orjson.dumps(metadata(request_id(request), cache_used))
-    body = b'{"data":' + data_json + b',"metadata":' + meta + b"}"
-    if top_level:
-        body = body[:-1] + b"," + orjson.dumps(top_level)[1:]
+    extra = b"," + orjson.dumps(top_level)[1:] if top_level else b"}"
+    body = b"".join((b'{"data":', data_json, b',"metadata":', meta, extra))  # one copy of the data
     return Response(body, status_code=status_code, media_type=JSON, headers=headers)
 
 

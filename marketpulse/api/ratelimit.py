@@ -31,21 +31,24 @@ if ARGV[3] ~= '' then session = redis.call('EXISTS', ARGV[3]) end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local window = tonumber(ARGV[1])
-local tightest, remaining, reset = 0, -1, 0
+local function until_free(key)
+  local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  if oldest[2] then return tonumber(oldest[2]) + window - now end
+  return window
+end
+local tightest, remaining = 0, -1
 for i, key in ipairs(KEYS) do
   local limit = tonumber(ARGV[3 + i])
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
   local count = redis.call('ZCARD', key)
-  local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-  local until_free = window
-  if oldest[2] then until_free = tonumber(oldest[2]) + window - now end
   if count >= limit then
-    return {0, i, limit, 0, until_free, session}
+    return {0, i, limit, 0, until_free(key), session}
   end
   if remaining < 0 or limit - count - 1 < remaining then
-    tightest, remaining, reset = i, limit - count - 1, until_free
+    tightest, remaining = i, limit - count - 1
   end
 end
+local reset = until_free(KEYS[tightest])
 for _, key in ipairs(KEYS) do
   redis.call('ZADD', key, now, ARGV[2])
   redis.call('PEXPIRE', key, window)

@@ -207,6 +207,8 @@ async def test_ip_limit_holds_exactly_under_concurrent_load(proxied: Any) -> Non
         int(r.headers["x-ratelimit-remaining"]) for r in responses if r.status_code == 200
     )
     assert remaining == list(range(settings.api_rate_ip))
+    for allowed in (r for r in responses if r.status_code == 200):
+        assert 1 <= int(allowed.headers["x-ratelimit-reset"]) <= settings.api_rate_window_s
     other = await client.get(f"{V1}/monitoring/metrics", headers={"X-Forwarded-For": _ip()})
     assert other.status_code == 200  # another client is not held back
 
