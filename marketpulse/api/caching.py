@@ -51,8 +51,10 @@ def cached_routes(request: Request) -> dict[str, CachedRoute]:
     return found
 
 
-def _url(scope: Scope) -> str:
-    return f"{scope['path']}?{scope['query_string'].decode('latin-1')}"
+def _url(route: APIRoute, scope: Scope) -> str:
+    """The request's URL, with the route that answers it: a link is found only through the
+    route (and so the gate) that made it."""
+    return f"{route.path} {scope['path']}?{scope['query_string'].decode('latin-1')}"
 
 
 async def cached(
@@ -90,7 +92,7 @@ async def cached(
                 await stores.responses.put(key, data, ttl)
     if key is not None:
         with contextlib.suppress(StoreError):
-            url = _url(request.scope)
+            url = _url(route, request.scope)
             await stores.responses.link(url, route.path, params, symbols, ttl, also)
     return respond_encoded(request, data, cache_used=hit is not None)
 
@@ -128,7 +130,7 @@ class CachedByUrl:
         if target is not None:
             stores: Stores = request.app.state.stores
             with contextlib.suppress(StoreError):
-                found = await stores.responses.by_url(_url(scope))
+                found = await stores.responses.by_url(_url(target.route, scope))
         if target is None or found is None or not _allowed(request, stores, found[1]):
             await self.app(scope, receive, send)
             return

@@ -8,7 +8,7 @@ padded, then the bar revision), set by a Lua script only when the new order is n
 redelivered or late record never replaces a newer one. Each symbol has a generation counter
 ``cache_gen:{symbol}``, raised whenever its data changes; response-cache keys include the
 generations of the symbols they cover, so new data makes old responses unreachable at once,
-without scanning for keys (they expire on their TTL). ``api_url:{hash of a URL}`` links a
+without scanning for keys (they expire on their TTL). ``api_url:{hash of a route and URL}`` links a
 request's URL, once validated, to its response's digest and symbols, so that it can be found
 again without validating the request (``marketpulse.api.caching``).
 """
