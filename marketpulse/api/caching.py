@@ -30,7 +30,7 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from marketpulse import metrics
-from marketpulse.api.deps import Stores, request_claims
+from marketpulse.api.deps import Stores, app_stores, request_claims
 from marketpulse.api.envelope import encode_data, respond_encoded
 from marketpulse.api.errors import handler_for
 from marketpulse.api.security import Claims, allowed
@@ -118,23 +118,11 @@ class CachedByUrl:
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
-        target = next(
-            (
-                candidate
-                for candidate in cached_routes(request).values()
-                if candidate.route.path_regex.match(scope["path"])
-            ),
-            None,
-        )
-        found = None
-        if target is not None:
-            stores: Stores = request.app.state.stores
-            with contextlib.suppress(StoreError):
-                found = await stores.responses.by_url(_url(target.route, scope))
-        if target is None or found is None or not _allowed(request, stores, found[1]):
+        found = await self._linked(request)
+        if found is None:
             await self.app(scope, receive, send)
             return
-        body = found[0]
+        target, body = found
         scope["route"] = target.route
         try:
             await target.gate(request)
@@ -147,3 +135,21 @@ class CachedByUrl:
             metrics.API_CACHE.labels("hit", "url").inc()
             response = respond_encoded(request, body, cache_used=True)
         await response(scope, receive, send)
+
+    @staticmethod
+    async def _linked(request: Request) -> tuple[CachedRoute, bytes] | None:
+        """The route and cached body of a GET whose URL has a link this caller may use."""
+        scope = request.scope
+        path = scope["path"]
+        routes = cached_routes(request).values()
+        target = next((r for r in routes if r.route.path_regex.match(path)), None)
+        if target is None:
+            return None
+        stores = app_stores(request)
+        try:
+            found = await stores.responses.by_url(_url(target.route, scope))
+        except StoreError:
+            return None
+        if found is None or not _allowed(request, stores, found[1]):
+            return None
+        return target, found[0]

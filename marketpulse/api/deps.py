@@ -145,7 +145,8 @@ async def _count(request: Request, stores: Stores, claims: Claims | None) -> boo
     return decision.session_open
 
 
-def _stores(request: Request) -> Stores:
+def app_stores(request: Request) -> Stores:
+    """The app's shared clients."""
     stores: Stores = request.app.state.stores
     return stores
 
@@ -168,7 +169,7 @@ def request_claims(request: Request, stores: Stores) -> Claims | AuthError:
 async def rate_limited(request: Request) -> Stores:
     """The gate of a public route: the request counted against its limits (per user too when
     it carries a good token); the app's shared clients."""
-    stores = _stores(request)
+    stores = app_stores(request)
     found = request_claims(request, stores)
     await _count(request, stores, found if isinstance(found, Claims) else None)
     return stores
@@ -199,7 +200,7 @@ class SignedIn(SecurityBase):
         self.action = action
 
     async def __call__(self, request: Request) -> Caller:
-        stores = _stores(request)
+        stores = app_stores(request)
         claims = request_claims(request, stores)
         # counted first: a refused request is not checked further
         seen = await _count(request, stores, claims if isinstance(claims, Claims) else None)
