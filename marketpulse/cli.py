@@ -70,7 +70,6 @@ def _api(_args: argparse.Namespace) -> int:
         port=settings.api_port,
         workers=settings.api_workers,
         loop="uvloop",
-        http="httptools",
         log_config=log_config(),
         **server_options(settings),
     )

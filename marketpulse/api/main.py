@@ -19,6 +19,7 @@ from marketpulse import __version__
 from marketpulse.api import dashboard, errors
 from marketpulse.api.caching import CachedByUrl
 from marketpulse.api.deps import Stores
+from marketpulse.api.http_protocol import HttpProtocol
 from marketpulse.api.live import Hub, feed
 from marketpulse.api.middleware import EdgeMiddleware, redact_tokens
 from marketpulse.api.ratelimit import RateLimiter
@@ -93,6 +94,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def server_options(settings: Settings) -> dict[str, Any]:
     """uvicorn options that follow from the settings."""
     return {
+        "http": HttpProtocol,
         # the edge middleware logs requests without query strings (they may carry tokens)
         "access_log": False,
         "proxy_headers": settings.api_trust_proxy,
