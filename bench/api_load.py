@@ -6,7 +6,9 @@ Starts ``marketpulse api`` (uvicorn, ``--workers`` processes) on the local store
 symbol (a quote in Redis; 500 daily bars and their streamed indicators in a scratch InfluxDB
 database), signs in, and drives each endpoint with wrk (Debian's, installed when missing) for
 ``--seconds``, the endpoints in turn for ``--rounds``; the figures are each one's median run
-(runs on this VM differ by up to half), after a discarded warm-up run of each. Every request is
+(runs on this VM differ by up to half), after a discarded warm-up run of each; with each run,
+the API workers' CPU time per request (from /proc), the figure that shows a change in the work
+a request costs through that noise. Every request is
 authenticated and counted by the rate limiter, as in production; the limits are raised so that
 the benchmark measures the work, not the 429s.
 Targets: p99 <= 25 ms when cached, >= 2,000 req/s on 2 cores.
@@ -26,6 +28,7 @@ import time
 from pathlib import Path
 
 import httpx
+from proc import children, cpu_seconds
 from results import emit
 
 from marketpulse.analytics.indicators.base import Candle
@@ -108,8 +111,9 @@ def wrk(url: str, token: str, connections: int, seconds: int) -> dict[str, float
 
 
 def _row(name: str, result: dict[str, float]) -> None:
-    print(f"{name:26} {result['rate']:8.0f} {result['p50_ms']:8.2f} {result['p95_ms']:8.2f} "
-          f"{result['p99_ms']:8.2f} {int(result['errors']):7d}")  # fmt: skip
+    figures = [f"{result[k]:8.2f}" for k in ("p50_ms", "p95_ms", "p99_ms")]
+    print(f"{name:26} {result['rate']:8.0f} {' '.join(figures)} {result['cpu_us']:8.0f} "
+          f"{int(result['errors']):7d}")  # fmt: skip
 
 
 def main() -> None:
@@ -151,15 +155,19 @@ def main() -> None:
             f"on the same machine; {args.rounds} rounds over the endpoints in turn"
         )
         header = (
-            f"{'endpoint':26} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}"
+            f"{'endpoint':26} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+            f"{'CPU µs':>8} {'errors':>7}"
         )
         print(header)
         for path in ENDPOINTS.values():  # a new server's first seconds are slower
             wrk(base + path, token, args.connections, 3)
+        workers = children(server.pid)
         runs: dict[str, list[dict[str, float]]] = {name: [] for name in ENDPOINTS}
         for _ in range(args.rounds):
             for name, path in ENDPOINTS.items():
+                cpu = sum(map(cpu_seconds, workers))
                 result = wrk(base + path, token, args.connections, args.seconds)
+                result["cpu_us"] = (sum(map(cpu_seconds, workers)) - cpu) / result["requests"] * 1e6
                 result["rate"] = result["requests"] / result["seconds"]
                 runs[name].append(result)
                 _row(name, result)
@@ -171,6 +179,8 @@ def main() -> None:
                  "req/s", 2_000)  # fmt: skip
             cached = 25 if "cached" in name else None  # the target is for cached answers
             emit(f"API {name} p99", median["p99_ms"], "ms", cached, lower_is_better=True)
+            emit(f"API {name}, workers' CPU per request", median["cpu_us"], "µs",
+                 lower_is_better=True)  # fmt: skip
     finally:
         server.terminate()
         server.wait(30)

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from proc import cpu_seconds
 from results import emit
 
 from marketpulse.clock import SystemClock
@@ -106,12 +107,6 @@ def metric(port: int, name: str) -> float:
     return sum(
         float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name + "{")
     )
-
-
-def cpu_seconds(pid: int) -> float:
-    """The process's user and system CPU time so far (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
