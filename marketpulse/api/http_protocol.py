@@ -33,13 +33,16 @@ class HeldWrites:
             self._loop.call_soon(self._flush)
         else:
             self._held = None
-            self._transport.writelines((held, data))
+            if not self._transport.is_closing():
+                self._transport.writelines((held, data))
 
     def _flush(self) -> None:
+        # The connection may have gone since the write (uvloop raises on a closed transport)
         held = self._held
         if held is not None:
             self._held = None
-            self._transport.write(held)
+            if not self._transport.is_closing():
+                self._transport.write(held)
 
     def get_write_buffer_size(self) -> int:
         return self._transport.get_write_buffer_size() + len(self._held or b"")

@@ -92,6 +92,17 @@ async def test_close_sends_what_is_held_first() -> None:
     peer.close()
 
 
+async def test_what_is_held_is_dropped_when_the_connection_is_gone() -> None:
+    held, recording, peer = await _pair()
+    held.write(b"never sent")
+    recording.transport.abort()  # the peer went away before the end of the loop's pass
+    await asyncio.sleep(0)
+    held.write(b"nor this")
+    held.write(b"nor that")
+    assert recording.sends == []
+    peer.close()
+
+
 def _app() -> FastAPI:
     app = FastAPI()
 
