@@ -11,13 +11,16 @@ pass, as with Node's ``socket.cork()`` and ``uncork()`` on ``process.nextTick``.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 
 class HeldWrites:
-    """A transport whose writes are sent in pairs, or alone at the end of the loop's pass."""
+    """A transport whose writes are sent in pairs, or alone at the end of the loop's pass; what
+    ends the stream (``write_eof``, ``close``) sends what is held first. The rest is the real
+    transport's."""
 
     __slots__ = ("_held", "_loop", "_transport")
 
@@ -43,6 +46,13 @@ class HeldWrites:
             self._held = None
             if not self._transport.is_closing():
                 self._transport.write(held)
+
+    def writelines(self, parts: Iterable[bytes]) -> None:
+        self.write(b"".join(parts))
+
+    def write_eof(self) -> None:
+        self._flush()
+        self._transport.write_eof()
 
     def get_write_buffer_size(self) -> int:
         return self._transport.get_write_buffer_size() + len(self._held or b"")

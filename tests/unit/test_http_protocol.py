@@ -92,6 +92,20 @@ async def test_close_sends_what_is_held_first() -> None:
     peer.close()
 
 
+async def test_writelines_and_write_eof_keep_the_order() -> None:
+    held, recording, peer = await _pair()
+    held.write(b"close frame")
+    held.writelines([b", then", b" more"])
+    held.write(b"; last")
+    held.write_eof()  # as websockets half-closes after its close frame
+    assert recording.sends == [b"close frame, then more", b"; last"]
+    assert await _read(peer, 28) == b"close frame, then more; last"
+    loop = asyncio.get_running_loop()
+    assert await asyncio.wait_for(loop.sock_recv(peer, 10), 5) == b""  # then the EOF
+    held.close()
+    peer.close()
+
+
 async def test_what_is_held_is_dropped_when_the_connection_is_gone() -> None:
     held, recording, peer = await _pair()
     held.write(b"never sent")
