@@ -79,6 +79,17 @@ LAST_EVENT = Gauge(
     "Event time of the newest event received for a symbol (a stale feed stops moving it)",
     ["symbol"],
 )
+STATE_RECORDS = Counter(
+    "marketpulse_state_records_total",
+    "State records written to table changelogs (each key's last state, once per commit)",
+    ["table"],
+)
+STATE_UNFLUSHED = Counter(
+    "marketpulse_state_unflushed_total",
+    "States not written because the worker had lost its group membership (a newer owner "
+    "replays their input)",
+    ["table"],
+)
 STATE_DISCARDED = Counter(
     "marketpulse_state_discarded_total",
     "Tables cleared because the broker lost their changelogs (a memory broker's restart)",

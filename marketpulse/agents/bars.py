@@ -2,9 +2,10 @@
 bar's indicator snapshot and signals (:mod:`marketpulse.agents.series`) in the same step.
 
 Accepted events go on to ``market.clean``; refused ones to ``market.deadletter`` with a reason.
-Each symbol's gate and bar state is one record in the ``bar-state`` table, written once per
-frame after the frame's outputs are acknowledged. Bars of quiet symbols close when the
-partition's stream time passes their end plus grace (an event-time timer, kept per partition).
+Each symbol's gate and bar state is one record in the ``bar-state`` table, put after each frame
+once the frame's outputs are with the producer, and written to the changelog when the consumer
+commits (:mod:`marketpulse.tables.live`). Bars of quiet symbols close when the partition's
+stream time passes their end plus grace (an event-time timer, kept per partition).
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ states: LiveStates[SymbolState] = LiveStates(
 @app.on_partitions_assigned.connect
 async def _forget_partitions(*_args: object, **_kwargs: object) -> None:
     _partitions.clear()  # rebuilt from the table on each partition's next frame
-    states.clear()
+    states.reset()
 
 
 def _partition_time(partition: int) -> PartitionTime:
@@ -86,10 +87,7 @@ def _partition_time(partition: int) -> PartitionTime:
     if found is not None:
         return found
     found = PartitionTime()
-    for key, value in bar_state.items():
-        if value is None:
-            continue
-        state = SymbolState.from_bytes(value, GATE, GRANULARITIES)
+    for key, state in states.stored():
         if state.partition == partition:
             found.stream_time = max(found.stream_time, state.stream_time)
             found.schedule(key, state.bars.next_close(GATE.grace_ns))
@@ -158,14 +156,12 @@ async def _process(event: EventT[bytes]) -> None:
             await _publish(outbox, other, bar, advanced)
         other_state.stream_time = partition.stream_time
         quiet.append((other, other_state))
-    # Series first: a symbol's state, which says the frame was applied, is never written ahead
-    # of the series its bars advanced.
     for series_key, series_state in advanced.items():
-        series.states.put(series_key, series_state, series_state.to_bytes())
-    states.put(key, state, state.to_bytes())
+        series.states.put(series_key, series_state, series_state.to_bytes(), message.partition)
+    states.put(key, state, state.to_bytes(), message.partition)
     partition.schedule(key, state.bars.next_close(GATE.grace_ns))
     for other, other_state in quiet:
-        states.put(other, other_state, other_state.to_bytes())
+        states.put(other, other_state, other_state.to_bytes(), message.partition)
         partition.schedule(other, other_state.bars.next_close(GATE.grace_ns))
 
 

@@ -17,11 +17,11 @@ async def process_each(
     *states: LiveStates[Any],
 ) -> None:
     """Run ``process`` on every event; a failure drops the decoded states before it propagates,
-    so a half-applied step does not outlive it (the tables still hold the last whole ones)."""
+    so a half-applied step does not outlive it (the last whole ones remain)."""
     async for event in stream.events():
         try:
             await process(event)
         except BaseException:
             for decoded in states:
-                decoded.clear()
+                decoded.drop_decoded()
             raise

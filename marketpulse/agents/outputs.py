@@ -1,12 +1,13 @@
 """Sending from agents: outputs go to the producer before the state record that implies them.
 
 Outputs are sent directly (not as Faust attachments, which are published only when the event is
-acknowledged), so they enter aiokafka's accumulator before the table's changelog record, which
-Faust buffers and sends after. The producer sends batches in the order they became ready, so a
-state record never reaches the broker in an earlier request than the outputs it implies, and
-Faust flushes the producer before it commits offsets. A crash can therefore repeat outputs
-(identical: the step is deterministic, and records carry deterministic keys) but not lose them.
-Waiting for each acknowledgement instead serialised every message behind a broker round trip.
+acknowledged), so they enter aiokafka's accumulator before the step's states are even put; those
+reach the changelog when the consumer next commits (:mod:`marketpulse.tables.flush`). The
+producer sends batches in the order they became ready, so a state record never reaches the
+broker in an earlier request than the outputs it implies, and Faust flushes the producer before
+it commits offsets. A crash can therefore repeat outputs (identical: the step is deterministic,
+and records carry deterministic keys) but not lose them. Waiting for each acknowledgement
+instead serialised every message behind a broker round trip.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ states: LiveStates[SeriesState] = LiveStates(series_table, partial(SeriesState.f
 
 @app.on_partitions_assigned.connect
 async def _forget_states(*_args: object, **_kwargs: object) -> None:
-    states.clear()
+    states.reset()
 
 
 def series_key(bar: Bar) -> bytes:
@@ -95,4 +95,4 @@ async def _process(event: EventT[bytes]) -> None:
     await publish_bar(outbox, event.key, bar)
     await advance(outbox, event.key, state, bar)
     state.offset = event.message.offset
-    states.put(key, state, state.to_bytes())
+    states.put(key, state, state.to_bytes(), event.message.partition)

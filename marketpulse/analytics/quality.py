@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from marketpulse.analytics.granularity import bar_start, parse_granularity
-from marketpulse.analytics.ticks import QuoteTick, Tick, TradeTick
+from marketpulse.analytics.ticks import QuoteTick, Tick
 from marketpulse.schemas.bars import Bar
 
 
@@ -65,10 +65,17 @@ def _fingerprint(event: Tick) -> int:
 
     Python's hash of ints, floats and tuples of them does not depend on PYTHONHASHSEED (only
     str and bytes hashes do), so trade conditions given as text are turned into numbers first.
+    The fields are read untyped: compiled code would otherwise unbox each one and box it again
+    for the tuple, which made this five times slower than the interpreter.
     """
-    if isinstance(event, TradeTick):
-        return hash((1, event.ts, event.price, event.size, *map(_stable, event.conditions)))
-    return hash((2, event.ts, event.bid, event.ask, event.bid_size, event.ask_size))
+    fields: Any = event
+    if isinstance(event, QuoteTick):  # the common case first: an exact type matches fastest
+        return hash((2, fields.ts, fields.bid, fields.ask, fields.bid_size, fields.ask_size))
+    conditions = event.conditions
+    if conditions:
+        stable = tuple(map(_stable, conditions))
+        return hash((1, fields.ts, fields.price, fields.size, *stable))
+    return hash((1, fields.ts, fields.price, fields.size))
 
 
 class EventGate:

@@ -1,0 +1,56 @@
+"""The changelog record format that makes a flush of many keys all-or-nothing per partition.
+
+A flush writes every changed key of a partition, then the partition's marker, which holds the
+number of the last whole flush. A crash can land only part of a flush: some keys new, some old.
+Replaying from there would mix states from two points of the stream (one key's frames skipped as
+applied, another's applied again under a different partition stream time), so each key's record
+carries its previous state as well. A record newer than its partition's marker is from a flush
+that did not finish, and reads as its previous state. So every key reads as of the same flush.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Final
+
+_HEADER: Final = struct.Struct(">qiI")  # flush number, partition, length of the current state
+_MARKER: Final = b"\x00flushed\x00"  # keys are symbols and series names: never a NUL
+
+
+def pack(flush: int, partition: int, current: bytes, previous: bytes | None) -> bytes:
+    """A key's record for flush number ``flush``."""
+    return _HEADER.pack(flush, partition, len(current)) + current + (previous or b"")
+
+
+def partition_of(record: bytes) -> int:
+    """The partition whose marker decides the record."""
+    return int(_HEADER.unpack_from(record)[1])
+
+
+def resolve(record: bytes, flushed: int) -> bytes | None:
+    """The state a record stands for when its partition's last whole flush is ``flushed``:
+    its current state, or its previous one (None: there was none) if its flush did not finish."""
+    flush, _partition, length = _HEADER.unpack_from(record)
+    if flush <= flushed:
+        return record[_HEADER.size : _HEADER.size + length]
+    return record[_HEADER.size + length :] or None
+
+
+def marker_key(partition: int) -> bytes:
+    """The key of a partition's marker (in the table, and so in that changelog partition)."""
+    return _MARKER + str(partition).encode()
+
+
+def is_marker(key: bytes) -> bool:
+    """Whether ``key`` is a marker, not a state."""
+    return key.startswith(_MARKER)
+
+
+def marker(flush: int) -> bytes:
+    """A marker's value."""
+    return str(flush).encode()
+
+
+def flushed(value: bytes | None) -> int:
+    """The last whole flush a marker's value names (0: none yet)."""
+    return int(value) if value else 0

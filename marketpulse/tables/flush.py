@@ -1,0 +1,47 @@
+"""Write the agents' pending states when the consumer commits, before the offsets they imply.
+
+Faust commits on a timer, on a rebalance and at shutdown, and every commit starts with its
+sensors' ``on_commit_initiated``. The offsets it then commits are those of events already
+acknowledged, and an agent acknowledges an event only after its step has put the states; Faust
+flushes the producer before it commits. So the states reach the changelog ahead of the offsets.
+
+A worker that has lost its group membership (a stall past the session timeout, or a broker that
+restarted and forgot the group) must not write: another worker may own its partitions by now,
+and its offsets will not be committed. Its pending states are dropped, and the next owner replays
+their input from the last committed offsets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiokafka.consumer.group_coordinator import OffsetCommitRequest
+from faust import Sensor
+from faust.types import ConsumerT
+
+from marketpulse.metrics import STATE_UNFLUSHED
+from marketpulse.tables.live import LiveStates
+
+
+class FlushOnCommit(Sensor):
+    """Flush each of ``states`` in order (a state that implies another goes after it)."""
+
+    def __init__(self, *states: LiveStates[Any]) -> None:
+        super().__init__()
+        self.states = states
+
+    def on_commit_initiated(self, consumer: ConsumerT) -> Any:
+        if _member(consumer):
+            for states in self.states:
+                states.flush()
+        else:
+            for states in self.states:
+                STATE_UNFLUSHED.labels(table=states.name).inc(states.reset())
+        return None
+
+
+def _member(consumer: ConsumerT) -> bool:
+    """Whether the consumer is in a group generation (aiokafka resets it when the coordinator
+    does not know the member any more)."""
+    coordinator = consumer._thread._ensure_consumer()._coordinator  # type: ignore[attr-defined]
+    return bool(coordinator.generation != OffsetCommitRequest.DEFAULT_GENERATION_ID)
