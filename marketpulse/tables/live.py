@@ -65,12 +65,20 @@ class LiveStates(Generic[T]):
         by_partition: dict[int, list[tuple[bytes, bytes]]] = {}
         for key, (partition, encoded) in self._dirty.items():
             by_partition.setdefault(partition, []).append((key, encoded))
+        table, data = self._table, self._table.data
         for partition, changed in by_partition.items():
             flush = self._last_flush(partition) + 1
             for key, encoded in changed:
-                record = checkpoints.pack(flush, partition, encoded, self._flushed_state(key))
-                self._write(partition, key, record)
-            self._write(partition, checkpoints.marker_key(partition), checkpoints.marker(flush))
+                previous = self._flushed_state(key)
+                table.send_changelog(
+                    partition, key, checkpoints.pack(flush, partition, encoded, previous)
+                )
+                # the previous state is for a reader after a crash; the copy kept here is read
+                # while this flush's marker stands, so it does without (half the memory)
+                data[key] = checkpoints.pack(flush, partition, encoded, None)
+            marker_key, marker = checkpoints.marker_key(partition), checkpoints.marker(flush)
+            table.send_changelog(partition, marker_key, marker)
+            data[marker_key] = marker
         written = len(self._dirty)
         self._dirty.clear()
         STATE_RECORDS.labels(table=self.name).inc(written)
@@ -102,7 +110,3 @@ class LiveStates(Generic[T]):
 
     def _last_flush(self, partition: int) -> int:
         return checkpoints.flushed(self._table.data.get(checkpoints.marker_key(partition)))
-
-    def _write(self, partition: int, key: bytes, value: bytes) -> None:
-        self._table.data[key] = value
-        self._table.send_changelog(partition, key, value)

@@ -15,7 +15,7 @@ from marketpulse.settings import Settings
 from marketpulse.streams.sources.replay import publish
 from marketpulse.tables import checkpoints
 from tests.e2e.pipeline import Pipeline, S, assert_bars_equal, decoded, expected_bars, one_partition
-from tests.kafka_helpers import produce, read_to_end
+from tests.kafka_helpers import consume_until, produce, read_to_end
 
 pytestmark = [pytest.mark.e2e]
 
@@ -40,23 +40,28 @@ async def test_a_flush_cut_short_reads_as_the_one_before(pipeline: Pipeline) -> 
         for i in range(120)
     ]
     first, second = trades[:60], trades[60:]
+    changelog = f"{pipeline.env['MARKETPULSE_WORKER_ID']}-bar-state-changelog"
     worker = pipeline.start_worker()
-    await publish(pipeline.settings, _frames(first))
+    await publish(pipeline.settings, _frames(first[:30]))
+    await consume_until(
+        pipeline.settings, [changelog], lambda rs: any(r.key == SYMBOL.encode() for r in rs)
+    )  # a commit has flushed the symbol's state once
+    await publish(pipeline.settings, _frames(first[30:]))
     await pipeline.read("market.bars.5s", len(expected_bars(first, BAR, first[-1].ts)))
     assert worker.stop() == 0  # a clean stop commits, so the last states are flushed
 
-    changelog = f"{pipeline.env['MARKETPULSE_WORKER_ID']}-bar-state-changelog"
     records = (await read_to_end(pipeline.settings, [changelog]))[changelog]
-    ours = [r for r in records if r.key == SYMBOL.encode()]
+    ours = [r.value for r in records if r.key == SYMBOL.encode() and r.value]
     markers = [r for r in records if r.key == checkpoints.marker_key(0)]
     # 60 frames, each of which used to write the symbol's state: now one write per commit
-    assert 1 <= len(ours) < 10
+    assert 2 <= len(ours) < 10
     assert len(markers) >= len(ours)
     flushed = checkpoints.flushed(markers[-1].value)
-    assert ours[-1].value is not None
-    state = checkpoints.resolve(ours[-1].value, flushed)
+    state = checkpoints.resolve(ours[-1], flushed)
     assert state is not None
     assert orjson.loads(state)["offset"] == len(first) - 1  # every frame is in it
+    # each record carries the state its key had at the flush before (0: a flush before any)
+    assert checkpoints.resolve(ours[-1], 0) == checkpoints.resolve(ours[-2], flushed)
 
     # A crash after this key's record landed and before its partition's marker: the record's
     # current state must not be used. This one would skip every frame still to come.
