@@ -28,6 +28,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
+from msgspec.structs import astuple
+
 from marketpulse.analytics.granularity import bar_start, parse_granularity
 from marketpulse.analytics.ticks import QuoteTick, Tick
 from marketpulse.schemas.bars import Bar
@@ -60,22 +62,22 @@ def _stable(value: int | str) -> int:
     return value if isinstance(value, int) else zlib.crc32(value.encode())
 
 
-def _fingerprint(event: Tick) -> int:
-    """A hash of everything that makes an event, equal across processes.
+def _fingerprint(fields: tuple[Any, ...], quote: bool) -> int:
+    """A hash of everything that makes an event (``fields``, its ``astuple``), equal across
+    processes.
 
     Python's hash of ints, floats and tuples of them does not depend on PYTHONHASHSEED (only
     str and bytes hashes do), so trade conditions given as text are turned into numbers first.
-    The fields are read untyped: compiled code would otherwise unbox each one and box it again
-    for the tuple, which made this five times slower than the interpreter.
+    The fields stay untyped: compiled code would otherwise unbox each one and box it again for
+    the tuple, which made this five times slower than the interpreter.
     """
-    fields: Any = event
-    if isinstance(event, QuoteTick):  # the common case first: an exact type matches fastest
-        return hash((2, fields.ts, fields.bid, fields.ask, fields.bid_size, fields.ask_size))
-    conditions = event.conditions
+    ts, first, second = fields[1], fields[2], fields[3]
+    if quote:  # symbol, ts, bid, ask, bid_size, ask_size, source
+        return hash((2, ts, first, second, fields[4], fields[5]))
+    conditions = fields[4]  # symbol, ts, price, size, conditions, source
     if conditions:
-        stable = tuple(map(_stable, conditions))
-        return hash((1, fields.ts, fields.price, fields.size, *stable))
-    return hash((1, fields.ts, fields.price, fields.size))
+        return hash((1, ts, first, second, *tuple(map(_stable, conditions))))
+    return hash((1, ts, first, second))
 
 
 class EventGate:
@@ -98,32 +100,40 @@ class EventGate:
     def check(self, event: Tick, stream_time: int, now_ns: int) -> Verdict | None:
         """Return why ``event`` is refused, or None when it is accepted (and remembered)."""
         config = self.config
-        if isinstance(event, QuoteTick):
-            bid, ask = event.bid, event.ask
+        # every slot in one call: compiled code reads a msgspec struct's attributes through the
+        # generic lookup, which was the largest part of the gate's time
+        fields = astuple(event)
+        quote = isinstance(event, QuoteTick)
+        if quote:  # symbol, ts, bid, ask, bid_size, ask_size, source
+            bid: float | None = fields[2]
+            ask: float | None = fields[3]
             if not (_good_price(bid) and _good_price(ask)):
                 return Verdict("bad_price", f"quote bid={bid} ask={ask}")
-            if event.bid_size < 0 or event.ask_size < 0:
-                sizes = f"bid_size={event.bid_size} ask_size={event.ask_size}"
-                return Verdict("negative_size", sizes)
+            bid_size: float = fields[4]
+            ask_size: float = fields[5]
+            if bid_size < 0 or ask_size < 0:
+                return Verdict("negative_size", f"bid_size={bid_size} ask_size={ask_size}")
             if bid > ask:
                 return Verdict("crossed_quote", f"bid {bid} > ask {ask}")
             price = (bid + ask) / 2
-        else:
-            trade_price = event.price
+        else:  # symbol, ts, price, size, conditions, source
+            trade_price: float | None = fields[2]
             if not _good_price(trade_price):
                 return Verdict("bad_price", f"trade price={trade_price}")
-            if event.size < 0:
-                return Verdict("negative_size", f"trade size={event.size}")
+            size: float = fields[3]
+            if size < 0:
+                return Verdict("negative_size", f"trade size={size}")
             price = trade_price
-        if event.ts > now_ns + config.max_future_ns:
-            ahead = (event.ts - now_ns) / 1e9
-            return Verdict("future_timestamp", f"ts {event.ts} is {ahead:.3f} s ahead of the clock")
-        if event.ts < stream_time - config.grace_ns:
-            behind = (stream_time - event.ts) / 1e9
-            return Verdict("late", f"ts {event.ts} is {behind:.3f} s behind stream time")
-        fingerprint = _fingerprint(event)
+        ts: int = fields[1]
+        if ts > now_ns + config.max_future_ns:
+            ahead = (ts - now_ns) / 1e9
+            return Verdict("future_timestamp", f"ts {ts} is {ahead:.3f} s ahead of the clock")
+        if ts < stream_time - config.grace_ns:
+            behind = (stream_time - ts) / 1e9
+            return Verdict("late", f"ts {ts} is {behind:.3f} s behind stream time")
+        fingerprint = _fingerprint(fields, quote)
         if fingerprint in self._recent_set:
-            return Verdict("duplicate", f"{event.kind} at ts {event.ts} already accepted")
+            return Verdict("duplicate", f"{event.kind} at ts {ts} already accepted")
         spike = self._spike(price)
         if spike is not None:
             return spike

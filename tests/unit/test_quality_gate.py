@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from marketpulse.analytics.quality import EventGate, GateConfig, check_bar
-from marketpulse.analytics.ticks import Tick, tick_of
+from marketpulse.analytics.ticks import QuoteTick, Tick, TradeTick, tick_of
 from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import Quote, Trade
 
@@ -85,9 +85,10 @@ def test_fingerprints_do_not_depend_on_the_process() -> None:
     import sys
 
     code = (
+        "from msgspec.structs import astuple;"
         "from marketpulse.analytics.quality import _fingerprint;"
         "from marketpulse.analytics.ticks import TradeTick;"
-        "print(_fingerprint(TradeTick('A', 1, 2.0, 3.0, ['T', 12])))"
+        "print(_fingerprint(astuple(TradeTick('A', 1, 2.0, 3.0, ['T', 12])), False))"
     )
     runs = {
         subprocess.run(
@@ -155,3 +156,12 @@ def bar(**changes: object) -> Bar:
 def test_ready_made_bars(candidate: Bar, last_start: int | None, reason: str | None) -> None:
     result = check_bar(candidate, last_start)
     assert (None if result is None else result.reason) == reason
+
+
+def test_the_gate_reads_tick_fields_in_their_declared_order() -> None:
+    """The gate reads a tick's fields by position (msgspec's astuple), for speed: a reordered
+    struct must fail here, not pass the wrong values to the checks."""
+    assert QuoteTick.__struct_fields__ == (
+        "symbol", "ts", "bid", "ask", "bid_size", "ask_size", "source"
+    )  # fmt: skip
+    assert TradeTick.__struct_fields__ == ("symbol", "ts", "price", "size", "conditions", "source")
