@@ -76,7 +76,7 @@ def _fingerprint(fields: tuple[Any, ...], quote: bool) -> int:
         return hash((2, ts, first, second, fields[4], fields[5]))
     conditions = fields[4]  # symbol, ts, price, size, conditions, source
     if conditions:
-        return hash((1, ts, first, second, *tuple(map(_stable, conditions))))
+        return hash((1, ts, first, second, *map(_stable, conditions)))
     return hash((1, ts, first, second))
 
 

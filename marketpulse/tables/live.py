@@ -59,9 +59,8 @@ class LiveStates(Generic[T]):
             if encoded is not None:
                 yield key, self._decode(encoded)
 
-    def flush(self) -> int:
-        """Write each changed key's last state, then each partition's marker; return how many
-        states were written."""
+    def flush(self) -> None:
+        """Write each changed key's last state, then each partition's marker."""
         by_partition: dict[int, list[tuple[bytes, bytes]]] = {}
         for key, (partition, encoded) in self._dirty.items():
             by_partition.setdefault(partition, []).append((key, encoded))
@@ -79,10 +78,8 @@ class LiveStates(Generic[T]):
             marker_key, marker = checkpoints.marker_key(partition), checkpoints.marker(flush)
             table.send_changelog(partition, marker_key, marker)
             data[marker_key] = marker
-        written = len(self._dirty)
+        STATE_RECORDS.labels(table=self.name).inc(len(self._dirty))
         self._dirty.clear()
-        STATE_RECORDS.labels(table=self.name).inc(written)
-        return written
 
     def drop_decoded(self) -> None:
         """Forget the states in use (a step failed half-way); the last whole ones remain."""
