@@ -25,7 +25,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from results import emit
 
 from marketpulse.settings import Settings
-from marketpulse.storage.postgres import create_pool
+from marketpulse.storage.postgres import create_pool, migrate
 from marketpulse.storage.repositories.jobs import JobRepository
 from marketpulse.streams.admin import ensure_topics, topic_names
 from marketpulse.streams.sources.synthetic import SyntheticMarket, SyntheticRun, run_synthetic
@@ -79,6 +79,7 @@ async def _timed(settings: Settings, run: SyntheticRun) -> tuple[int, float]:
 
 
 async def run(events: int, symbols: int, frame_size: int, workers: int) -> None:
+    await migrate(Settings())  # the run is recorded as a job: a fresh database needs the schema
     names = [f"SYN{i:03d}" for i in range(symbols)]
     results = []
     for budget in (events // 10, events):  # the difference takes out process start and setup

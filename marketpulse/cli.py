@@ -340,6 +340,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MarketPulseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        if not _schema_missing(exc):
+            raise
+        hint = "the database has no schema yet; run `marketpulse migrate` first (`up` does it)"
+        print(f"error: PostgreSQL: {exc}: {hint}", file=sys.stderr)
+        return 2
+
+
+def _schema_missing(exc: Exception) -> bool:
+    """Whether a command met a database that was never migrated (asyncpg only loaded then)."""
+    import asyncpg
+
+    return isinstance(exc, asyncpg.UndefinedTableError)
 
 
 if __name__ == "__main__":

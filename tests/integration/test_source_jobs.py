@@ -8,7 +8,9 @@ import logging
 
 import pytest
 
+from marketpulse.cli import main
 from marketpulse.services.postgres import PostgreSQL
+from marketpulse.settings import Settings
 from marketpulse.storage.postgres import create_pool, migrate
 from marketpulse.storage.repositories.jobs import JobRepository
 from marketpulse.streams.sources.jobs import job_run
@@ -43,3 +45,20 @@ async def test_a_running_job_rides_out_a_postgresql_outage(
     assert job is not None
     assert job.status == "succeeded"
     assert [(r.symbol, r.records) for r in results] == [("AAPL", 15)]
+
+
+def test_a_job_on_a_database_never_migrated_says_to_migrate(
+    services: Settings,
+    own_postgres: PostgreSQL,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = services.model_copy(
+        update={"postgres_port": own_postgres.settings.postgres_port, "topic_prefix": "nomigr."}
+    )
+    monkeypatch.setattr("marketpulse.cli.get_settings", lambda: settings)
+    argv = ["source", "synthetic", "--symbols", "AAPL", "--events", "20", "--rate", "max"]
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert "data_ingestion_jobs" in error
+    assert "run `marketpulse migrate` first" in error
