@@ -6,7 +6,11 @@
 2. pipeline: one worker takes the same frames from market.raw through gate, 1s bars and the
    full indicator set to analytics.indicators; and the worker's CPU time per frame (all its
    threads), which this shared VM's noise moves less than the wall-clock rate;
-3. latency: once the worker has caught up, at a steady rate, the time from a bar's publication
+3. the work alone: the same frames decoded, gated, folded into 1s bars, each bar's series
+   advanced and every output and state encoded, in this process with no broker at all. No
+   consumer of the topic can beat this rate while doing that work in Python on one core, so it
+   bounds the ratio to raw any worker can reach;
+4. latency: once the worker has caught up, at a steady rate, the time from a bar's publication
    to its indicator snapshot's (both broker record timestamps), p50 and p99; and, with no
    target, each frame's time in the worker: its publication to its accepted events' on
    market.clean, which includes any wait in the worker's input queue.
@@ -35,6 +39,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from proc import cpu_seconds
 from results import emit
 
+from marketpulse.analytics.frames import Rejection, decode_frame
+from marketpulse.analytics.ingest import SymbolState, step
+from marketpulse.analytics.series import SeriesState
 from marketpulse.clock import SystemClock
 from marketpulse.settings import Settings
 from marketpulse.streams.admin import ensure_topics
@@ -43,6 +50,31 @@ from marketpulse.streams.sources.synthetic import SyntheticMarket
 
 S = 1_000_000_000
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def work_alone(settings: Settings, backlog: list[tuple[bytes, bytes]]) -> float:
+    """Seconds a frame of ``backlog`` takes through the worker's own code, without Kafka."""
+    gate, lengths = settings.gate_config(), settings.granularity_lengths()
+    states: dict[bytes, SymbolState] = {}
+    series: dict[str, SeriesState] = {}
+    detector, stream_time, now = settings.detector_config(), 0, SystemClock().now_ns()
+    started = time.process_time()
+    for key, payload in backlog:
+        decoded = decode_frame(payload)
+        assert not isinstance(decoded, Rejection)
+        symbol = key.decode()
+        state = states.get(key) or SymbolState.new(symbol, gate, lengths)
+        stream_time, out = step(state, decoded, symbol, stream_time, now, gate.grace_ns)
+        for bar in out.bars:
+            bar.model_dump_json()
+            applied = series.setdefault(symbol, SeriesState.new(settings.indicators, detector))
+            snapshot, signals = applied.advance(bar)
+            for record in (snapshot, *signals):
+                record.model_dump_json()
+            applied.to_bytes()
+        states[key] = state
+        state.to_bytes()
+    return (time.process_time() - started) / len(backlog)
 
 
 def frames(
@@ -194,6 +226,7 @@ async def run(args: argparse.Namespace) -> None:
 
     raw_s = await raw_consume(settings, len(backlog))
     raw_rate = quotes / raw_s
+    alone_rate = args.frame_size / work_alone(settings, backlog)
 
     port = 9390
     env = {
@@ -247,6 +280,10 @@ async def run(args: argparse.Namespace) -> None:
     ratio = pipeline_rate / raw_rate
     print(f"pipeline (one worker): {pipeline_rate:,.0f} quotes/s = {ratio:.1%} of raw")
     print(f"  (the bar agent alone took frames in at {intake_rate:,.0f} quotes/s)")
+    print(
+        f"the work alone, in process, no broker: {alone_rate:,.0f} quotes/s = "
+        f"{alone_rate / raw_rate:.1%} of raw (a bound on any worker's ratio)"
+    )
     per_core = args.frame_size / cpu_per_frame
     print(
         f"  worker CPU (all its threads): {cpu_per_frame * 1e6:,.0f} us a frame, so "
@@ -268,6 +305,7 @@ async def run(args: argparse.Namespace) -> None:
     emit(raw, raw_rate, "quotes/s")
     emit("pipeline, one worker, market.raw to indicators", pipeline_rate, "quotes/s", 100_000,
          baseline=raw)  # fmt: skip
+    emit("the work alone, in process, no broker", alone_rate, "quotes/s", baseline=raw)
     emit(f"worker CPU per {args.frame_size}-quote frame", cpu_per_frame * 1e6, "µs",
          lower_is_better=True)  # fmt: skip
     emit(f"bar to indicator snapshot p99 at {args.rate:,} quotes/s", float(p99), "ms", 50,

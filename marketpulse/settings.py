@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     )
     kafka_fetch_max_wait_ms: int = Field(50, ge=1, le=5000)
     kafka_session_timeout_s: float = Field(10.0, gt=0)
+    kafka_max_message_bytes: int = Field(
+        1 << 20,
+        ge=64 << 10,
+        description="largest record a source sends or a worker takes; larger input is "
+        "dead-lettered as too_large",
+    )
     topic_partitions: int = Field(4, ge=1)
     topic_prefix: str = Field("", description="namespace for every topic, e.g. backfill-")
     worker_id: str = Field("marketpulse", description="Faust app id (consumer group)")

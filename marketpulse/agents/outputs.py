@@ -20,8 +20,10 @@ from pydantic import BaseModel, ValidationError
 from marketpulse.app import topics
 from marketpulse.metrics import DEADLETTERS
 from marketpulse.schemas.events import DeadLetter
+from marketpulse.settings import get_settings
 
 Keyed = TypeVar("Keyed", bound=BaseModel)
+MAX_BYTES = get_settings().kafka_max_message_bytes
 
 
 class Outbox:
@@ -59,14 +61,6 @@ class Outbox:
         """Refuse input with a reason, keeping the original and where it came from."""
         DEADLETTERS.labels(reason=reason).inc()
         message = event.message
-        text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else payload
-        record = DeadLetter(
-            reason=reason,
-            detail=detail,
-            payload=text,
-            topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
-            key=event.key.decode("utf-8", errors="replace") if event.key else None,
-        )
+        where = (message.topic, message.partition, message.offset)
+        record = DeadLetter.of(reason, detail, payload, where, event.key or None, MAX_BYTES)
         await self.send(topics.deadletter, event.key, record)

@@ -67,3 +67,35 @@ class DeadLetter(WireModel):
     partition: int
     offset: int
     key: str | None = None
+    truncated: bool = Field(
+        False, description="payload holds only the original's start (the whole stays at offset)"
+    )
+
+    @classmethod
+    def of(
+        cls,
+        reason: str,
+        detail: str,
+        payload: bytes | str,
+        where: tuple[str, int, int],
+        key: bytes | str | None,
+        max_bytes: int,
+    ) -> DeadLetter:
+        """The letter for ``payload`` refused at ``where`` (topic, partition, offset), cut so
+        that it fits in a record of ``max_bytes``: quoting can make text six times longer."""
+        text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else payload
+        topic, partition, offset = where
+        letter = cls(
+            reason=reason,
+            detail=detail,
+            payload=text,
+            topic=topic,
+            partition=partition,
+            offset=offset,
+            key=key.decode("utf-8", errors="replace") if isinstance(key, bytes) else key,
+        )
+        if len(letter.model_dump_json().encode()) <= max_bytes:
+            return letter
+        kept = text[: max_bytes // 8]  # at most 4 bytes a character, 6 quoted
+        detail += f" (payload cut to its first {len(kept):,} of {len(text):,} characters)"
+        return letter.model_copy(update={"payload": kept, "detail": detail, "truncated": True})

@@ -79,7 +79,9 @@ class SinkRunner(Generic[T]):
             metadata_max_age_ms=5000,
         )
         producer = self._producer = AIOKafkaProducer(
-            bootstrap_servers=s.bootstrap_servers(), acks="all"
+            bootstrap_servers=s.bootstrap_servers(),
+            acks="all",
+            max_request_size=s.kafka_max_message_bytes,
         )
         await self.sink.start()
         try:
@@ -192,14 +194,14 @@ class SinkRunner(Generic[T]):
         if self._producer is None:
             raise RuntimeError("the runner is not running")
         DEADLETTERS.labels(reason=reason).inc()
-        letter = DeadLetter(
-            reason=reason,
-            detail=detail,
-            payload=(record.value or b"").decode("utf-8", errors="replace"),
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            key=record.key.decode("utf-8", errors="replace") if record.key else None,
+        where = (record.topic, record.partition, record.offset)
+        letter = DeadLetter.of(
+            reason,
+            detail,
+            record.value or b"",
+            where,
+            record.key,
+            self.settings.kafka_max_message_bytes,
         )
         await self._producer.send_and_wait(
             self.settings.topic(DEADLETTER.name),

@@ -37,7 +37,7 @@ class Publisher:
             bootstrap_servers=settings.bootstrap_servers(),
             linger_ms=5,
             max_batch_size=1 << 20,
-            max_request_size=8 << 20,
+            max_request_size=settings.kafka_max_message_bytes,
         )
         self._pending: list[asyncio.Future[object]] = []
 
@@ -99,9 +99,8 @@ class Publisher:
         ``symbol`` when the row's symbol is known)."""
         for row in rows:
             DEADLETTERS.labels(reason=row.reason).inc()
-            letter = DeadLetter(
-                reason=row.reason, detail=row.detail, payload=row.row,
-                topic=f"vendor:{self.source}", partition=-1, offset=-1, key=symbol,
-            )  # fmt: skip
+            where = (f"vendor:{self.source}", -1, -1)
+            limit = self.settings.kafka_max_message_bytes
+            letter = DeadLetter.of(row.reason, row.detail, row.row, where, symbol, limit)
             await self.send(DEADLETTER.name, symbol, letter, records=0)
             self.tally.add(symbol or UNKNOWN, errors=1)
