@@ -15,8 +15,12 @@ app = create_app(settings)
 topics = declare(app, settings)
 
 from marketpulse.agents import bars, series  # noqa: E402 - the agents
+from marketpulse.streams import delivery  # noqa: E402
 from marketpulse.tables.flush import FlushOnCommit  # noqa: E402
 
 # series first: a symbol's state, which says its frames were applied, never lands ahead of the
 # series their bars advanced
 app.sensors.add(FlushOnCommit(series.states, bars.states))
+guard = delivery.DeliveryGuard()
+app.sensors.add(guard)
+delivery.apply(guard)

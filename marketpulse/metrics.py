@@ -95,3 +95,7 @@ STATE_DISCARDED = Counter(
     "Tables cleared because the broker lost their changelogs (a memory broker's restart)",
     ["table"],
 )
+SEND_FAILURES = Counter(
+    "marketpulse_send_failures_total",
+    "Records the worker's producer failed to deliver (the worker then stops without committing)",
+)

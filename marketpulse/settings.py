@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     )
     kafka_fetch_max_wait_ms: int = Field(50, ge=1, le=5000)
     kafka_session_timeout_s: float = Field(10.0, gt=0)
+    kafka_producer_timeout_s: float = Field(
+        1200.0, gt=0, description="how long a worker's send may wait for the broker before it fails"
+    )
     kafka_max_message_bytes: int = Field(
         1 << 20,
         ge=64 << 10,

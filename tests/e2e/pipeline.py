@@ -52,8 +52,7 @@ class Pipeline:
 
     def stop(self) -> None:
         for worker in self.workers:
-            if worker.proc.poll() is None:
-                worker.stop()
+            worker.stop()  # one that exited by itself still has its log to close
 
     async def read(
         self, topic: str, count: int, timeout_s: float = 90

@@ -58,7 +58,7 @@ def _panel_exprs() -> list[str]:
 
 
 def test_alert_rules_pass_promtool_and_their_unit_tests(promtool: str) -> None:
-    assert "SUCCESS: 10 rules found" in _run(
+    assert "SUCCESS: 11 rules found" in _run(
         promtool, "check", "rules", "deploy/prometheus/alerts.yml"
     )
     assert "SUCCESS" in _run(promtool, "test", "rules", "deploy/prometheus/alerts.test.yml")
@@ -78,7 +78,7 @@ def test_alert_rules_pass_promtool_and_their_unit_tests(promtool: str) -> None:
         assert rule["annotations"]["description"]
     covered = " ".join(rule["expr"] for rule in _rules())
     for topic in ("consumer_lag", "deadletters", "sink_errors", "status=~\"5..\"",
-                  "request_seconds_bucket", "last_event_timestamp"):  # fmt: skip
+                  "request_seconds_bucket", "last_event_timestamp", "send_failures"):  # fmt: skip
         assert topic in covered, topic
 
 

@@ -1,0 +1,60 @@
+"""Offsets are committed only while every record the worker sent was delivered.
+
+Agents hand their outputs to the producer without waiting for them (:mod:`marketpulse.agents.
+outputs`), and Faust flushes the producer before it commits offsets. But that flush waits for
+the sends without failing on one that failed: Faust logs the error, tells the sensors
+(``Topic._on_published``), and then commits the offsets of the steps whose records were lost.
+A record the broker refuses, or a batch that expires while the broker is away for longer than
+``MARKETPULSE_KAFKA_PRODUCER_TIMEOUT_S``, would be lost that way, at-least-once broken.
+
+The guard notes every failed send (``marketpulse_send_failures_total``). Once one has failed,
+the consumer commits nothing more: it crashes instead, so the worker stops, and whoever takes
+its partitions replays them from the last commit, whose records had all been delivered.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from faust import Sensor
+from faust.transport.consumer import ThreadDelegateConsumer
+from faust.transport.drivers.aiokafka import Consumer
+from faust.types import TP, ProducerT
+
+from marketpulse.errors import MarketPulseError
+from marketpulse.metrics import SEND_FAILURES
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryFailed(MarketPulseError):
+    """A record the worker sent was not delivered: its offsets must not be committed."""
+
+
+class DeliveryGuard(Sensor):
+    """Remembers the first failed send of the worker's producer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failure: BaseException | None = None
+
+    def on_send_error(self, producer: ProducerT, exc: BaseException, state: Any) -> None:
+        SEND_FAILURES.inc()
+        if self.failure is None:
+            log.error("a record was not delivered, so no offset is committed from now: %r", exc)
+            self.failure = exc
+
+
+def apply(guard: DeliveryGuard) -> None:
+    """Make the consumer refuse to commit once ``guard`` has seen a failed send."""
+    commit = Consumer._commit
+
+    async def _commit(self: ThreadDelegateConsumer, offsets: Mapping[TP, int]) -> bool:
+        if guard.failure is not None:
+            await self.crash(DeliveryFailed(f"a record was not delivered: {guard.failure!r}"))
+            return False
+        return await commit(self, offsets)
+
+    Consumer._commit = _commit  # type: ignore[method-assign]

@@ -1,0 +1,106 @@
+"""A record the worker fails to deliver stops the worker before it commits the offsets of the
+input behind it, so the next worker replays that input and nothing is lost.
+
+The test's own broker is paused (SIGSTOP) while the worker is sending, and kept paused until the
+worker's producer reports sends that expired (``MARKETPULSE_KAFKA_PRODUCER_TIMEOUT_S``); then
+it resumes. Faust alone would log those failures and commit past them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from marketpulse.clock import SystemClock
+from marketpulse.services.tansu import Tansu
+from marketpulse.settings import Settings
+from marketpulse.streams.sources.synthetic import SyntheticMarket
+from tests.e2e.pipeline import Pipeline, S
+from tests.kafka_helpers import consume_until, produce
+from tests.workers import free_port
+
+pytestmark = [pytest.mark.e2e]
+
+FRAMES = 1500
+SYMBOLS = ["DLA", "DLB", "DLC"]
+
+
+@pytest.fixture
+def broker(settings: Settings, tmp_path: Path) -> Iterator[Tansu]:
+    """A broker of the test's own, which it may pause."""
+    own = settings.model_copy(
+        update={"data_dir": tmp_path / "own", "kafka_broker": f"kafka://127.0.0.1:{free_port()}"}
+    )
+    server = Tansu(own)
+    server.ensure_up()
+    yield server
+    pid = server.process.pid()
+    if pid is not None:
+        os.kill(pid, signal.SIGCONT)
+    server.stop()
+
+
+def _frames() -> list[tuple[bytes, bytes]]:
+    market = SyntheticMarket(SYMBOLS, seed=7)
+    start = (SystemClock().now_ns() // S - 3600) * S
+    out = []
+    for i in range(FRAMES):
+        symbol = SYMBOLS[i % len(SYMBOLS)]
+        frame = market.frame(symbol, start + i * S, start + (i + 1) * S, 200)
+        out.append(
+            (
+                symbol.encode(),
+                frame.model_copy(update={"received_ts": i}).model_dump_json().encode(),
+            )
+        )
+    return out
+
+
+def _wait(condition: object, what: str, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise TimeoutError(what)
+        time.sleep(0.05)
+
+
+async def test_an_undelivered_record_is_never_committed_past(broker: Tansu, tmp_path: Path) -> None:
+    pipeline = Pipeline(
+        broker.settings,
+        tmp_path,
+        MARKETPULSE_KAFKA_BROKER=broker.settings.kafka_broker,
+        MARKETPULSE_KAFKA_PRODUCER_TIMEOUT_S="2",
+        MARKETPULSE_TOPIC_PARTITIONS="1",
+        MARKETPULSE_GRANULARITIES='["1m"]',
+        MARKETPULSE_INDICATORS='["sma_3"]',
+    )
+    try:
+        first = pipeline.start_worker()
+        await produce(pipeline.settings, pipeline.prefix + "market.raw", _frames())
+        await pipeline.read("market.clean", 1)
+        pid = broker.process.pid()
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            _wait(lambda: "was not delivered" in first.log(), "no failed send reported")
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        _wait(lambda: first.proc.poll() is not None, "the worker did not stop", 90)
+        assert first.proc.returncode != 0
+
+        pipeline.start_worker()
+        records = await consume_until(
+            pipeline.settings,
+            [pipeline.prefix + "market.clean"],
+            lambda rs: len({orjson.loads(r.value)["received_ts"] for r in rs}) >= FRAMES,
+            timeout_s=120,
+        )
+        assert {orjson.loads(r.value)["received_ts"] for r in records} == set(range(FRAMES))
+    finally:
+        pipeline.stop()
