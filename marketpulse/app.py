@@ -21,6 +21,5 @@ from marketpulse.tables.flush import FlushOnCommit  # noqa: E402
 # series first: a symbol's state, which says its frames were applied, never lands ahead of the
 # series their bars advanced
 app.sensors.add(FlushOnCommit(series.states, bars.states))
-guard = delivery.DeliveryGuard()
-app.sensors.add(guard)
-delivery.apply(guard)
+app.sensors.add(delivery.guard)
+delivery.apply()

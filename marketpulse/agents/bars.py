@@ -67,7 +67,14 @@ class PartitionTime:
         return keys
 
 
-_partitions: dict[int, PartitionTime] = {}
+class PartitionTimes(dict[int, PartitionTime]):
+    """The partitions' times; a failed step may have moved one, so then all are rebuilt."""
+
+    def drop_decoded(self) -> None:
+        self.clear()
+
+
+_partitions = PartitionTimes()
 
 
 states: LiveStates[SymbolState] = LiveStates(
@@ -102,7 +109,7 @@ def _load(key: bytes, symbol: str) -> SymbolState:
 @app.agent(topics.raw)
 async def build_bars(stream: StreamT[bytes]) -> None:
     """Gate each frame and fold it into its symbol's bars."""
-    await process_each(stream, _process, states, series.states)
+    await process_each(stream, _process, states, series.states, _partitions)
 
 
 async def _process(event: EventT[bytes]) -> None:

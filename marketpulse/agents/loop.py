@@ -1,28 +1,45 @@
-"""The loop every stateful agent runs."""
+"""The loop every stateful agent runs, and what happens when a step fails."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Protocol
 
+from aiokafka.errors import KafkaError
 from faust import StreamT
+from faust.exceptions import ProducerSendError
 from faust.types import EventT
 
 from marketpulse.agents.outputs import MAX_BYTES, Outbox
-from marketpulse.tables.live import LiveStates
+from marketpulse.streams.delivery import guard
+
+log = logging.getLogger(__name__)
+
+
+class Decoded(Protocol):
+    """What a step works on in memory, rebuilt from what was last stored when forgotten."""
+
+    def drop_decoded(self) -> None: ...
 
 
 async def process_each(
     stream: StreamT[bytes],
     process: Callable[[EventT[bytes]], Awaitable[None]],
-    *states: LiveStates[Any],
+    *states: Decoded,
 ) -> None:
-    """Run ``process`` on every event; a failure drops the decoded states before it propagates,
-    so a half-applied step does not outlive it (the last whole ones remain).
+    """Run ``process`` on every event.
 
-    An event over the record size limit is dead-lettered as ``too_large`` first: what a step
-    sends of it (the frame on ``market.clean``) could not be sent, and the agent would fail on
-    it every time it came back.
+    - An event over the record size limit is dead-lettered as ``too_large`` first: what a step
+      sends of it (the frame on ``market.clean``) could not be sent.
+    - A step that fails drops the decoded states first, so a half-applied step does not outlive
+      it (the last whole ones remain).
+    - If the broker failed it (a send refused or timed out), the worker commits nothing more
+      (:mod:`marketpulse.streams.delivery`) and the error propagates: the input is replayed.
+    - Any other failure is our code's on this input: the event is dead-lettered as
+      ``processing_error``, logged with its traceback, and the agent goes on. Faust would
+      otherwise acknowledge it as it restarted the agent, and it would be skipped unseen.
+      What the step had already sent stays sent.
     """
     async for event in stream.events():
         payload: bytes = event.value
@@ -32,7 +49,18 @@ async def process_each(
             continue
         try:
             await process(event)
-        except BaseException:
+        except BaseException as exc:
             for decoded in states:
                 decoded.drop_decoded()
-            raise
+            if not isinstance(exc, Exception):
+                raise
+            if isinstance(exc, ProducerSendError | KafkaError):
+                guard.fail(exc)
+                raise
+            message = event.message
+            log.exception(
+                "step failed on %s[%d]@%d: dead-lettered as processing_error",
+                message.topic, message.partition, message.offset,
+            )  # fmt: skip
+            detail = f"{type(exc).__name__}: {exc}"[:1000]
+            await Outbox().dead_letter(event, "processing_error", detail, payload)

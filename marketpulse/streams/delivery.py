@@ -41,13 +41,20 @@ class DeliveryGuard(Sensor):
         self.failure: BaseException | None = None
 
     def on_send_error(self, producer: ProducerT, exc: BaseException, state: Any) -> None:
+        self.fail(exc)
+
+    def fail(self, exc: BaseException) -> None:
+        """Note a send that failed, whether its future said so or the send itself raised."""
         SEND_FAILURES.inc()
         if self.failure is None:
             log.error("a record was not delivered, so no offset is committed from now: %r", exc)
             self.failure = exc
 
 
-def apply(guard: DeliveryGuard) -> None:
+guard = DeliveryGuard()
+
+
+def apply() -> None:
     """Make the consumer refuse to commit once ``guard`` has seen a failed send."""
     commit = Consumer._commit
 

@@ -10,6 +10,7 @@ flush that a crash cuts short reads back as the one before it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
@@ -17,6 +18,7 @@ from marketpulse.metrics import STATE_RECORDS
 from marketpulse.tables import checkpoints
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class LiveStates(Generic[T]):
@@ -52,12 +54,17 @@ class LiveStates(Generic[T]):
         self._dirty[key] = (partition, encoded)
 
     def stored(self) -> Iterator[tuple[bytes, T]]:
-        """Every key's last whole state, decoded afresh (for rebuilding what derives from them)."""
+        """Every key's last whole state, decoded afresh (for rebuilding what derives from them).
+        One that does not decode is logged and left out: its key's own steps fail on it."""
         keys = {key for key in self._table.data.keys() if not checkpoints.is_marker(key)}
         for key in keys | self._dirty.keys():
             encoded = self._encoded(key)
-            if encoded is not None:
+            if encoded is None:
+                continue
+            try:
                 yield key, self._decode(encoded)
+            except (ValueError, KeyError, TypeError):
+                log.exception("%s: the state of %r does not decode", self.name, key)
 
     def flush(self) -> None:
         """Write each changed key's last state, then each partition's marker."""

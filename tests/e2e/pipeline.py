@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from aiokafka.structs import ConsumerRecord
 
-from marketpulse.schemas.events import Trade
+from marketpulse.schemas.events import Frame, Trade
 from marketpulse.settings import Settings
 from tests.kafka_helpers import consume_until, unique
 from tests.workers import WorkerProcess
@@ -85,6 +85,11 @@ def one_partition(
         yield pipeline
     finally:
         pipeline.stop()
+
+
+def one_trade_frames(trades: list[Trade]) -> list[tuple[int, str, Frame]]:
+    """Each trade as a frame of its own, received at its event time, for ``replay.publish``."""
+    return [(t.ts, t.symbol, Frame(source="test", received_ts=t.ts, events=[t])) for t in trades]
 
 
 def expected_bars(trades: list[Trade], length: int, horizon: int) -> pd.DataFrame:

@@ -1,5 +1,9 @@
 """State reaches the changelog once per commit, and a flush that a crash cut short reads back as
-the one before it (marketpulse.tables.checkpoints), through Faust's own changelog recovery."""
+the one before it (marketpulse.tables.checkpoints), through Faust's own changelog recovery.
+
+A state that cannot be read (as after an upgrade that changed the format) makes its symbol's
+steps fail: each of its frames is dead-lettered as ``processing_error``, and the other symbols'
+bars come out exact; nothing is acknowledged unseen."""
 
 from __future__ import annotations
 
@@ -10,11 +14,19 @@ import orjson
 import pytest
 
 from marketpulse.clock import SystemClock
-from marketpulse.schemas.events import Frame, Trade
+from marketpulse.schemas.events import Trade
 from marketpulse.settings import Settings
 from marketpulse.streams.sources.replay import publish
 from marketpulse.tables import checkpoints
-from tests.e2e.pipeline import Pipeline, S, assert_bars_equal, decoded, expected_bars, one_partition
+from tests.e2e.pipeline import (
+    Pipeline,
+    S,
+    assert_bars_equal,
+    decoded,
+    expected_bars,
+    one_partition,
+    one_trade_frames,
+)
 from tests.kafka_helpers import consume_until, produce, read_to_end
 
 pytestmark = [pytest.mark.e2e]
@@ -29,10 +41,6 @@ def pipeline(services: Settings, tmp_path: Path) -> Iterator[Pipeline]:
         yield p
 
 
-def _frames(trades: list[Trade]) -> list[tuple[int, str, Frame]]:
-    return [(t.ts, SYMBOL, Frame(source="test", received_ts=t.ts, events=[t])) for t in trades]
-
-
 async def test_a_flush_cut_short_reads_as_the_one_before(pipeline: Pipeline) -> None:
     start = (SystemClock().now_ns() // (60 * S) - 30) * 60 * S
     trades = [
@@ -42,11 +50,11 @@ async def test_a_flush_cut_short_reads_as_the_one_before(pipeline: Pipeline) -> 
     first, second = trades[:60], trades[60:]
     changelog = f"{pipeline.env['MARKETPULSE_WORKER_ID']}-bar-state-changelog"
     worker = pipeline.start_worker()
-    await publish(pipeline.settings, _frames(first[:30]))
+    await publish(pipeline.settings, one_trade_frames(first[:30]))
     await consume_until(
         pipeline.settings, [changelog], lambda rs: any(r.key == SYMBOL.encode() for r in rs)
     )  # a commit has flushed the symbol's state once
-    await publish(pipeline.settings, _frames(first[30:]))
+    await publish(pipeline.settings, one_trade_frames(first[30:]))
     await pipeline.read("market.bars.5s", len(expected_bars(first, BAR, first[-1].ts)))
     assert worker.stop() == 0  # a clean stop commits, so the last states are flushed
 
@@ -70,7 +78,43 @@ async def test_a_flush_cut_short_reads_as_the_one_before(pipeline: Pipeline) -> 
     await produce(pipeline.settings, changelog, [(SYMBOL.encode(), cut_short)])
 
     pipeline.start_worker()
-    await publish(pipeline.settings, _frames(second))
+    await publish(pipeline.settings, one_trade_frames(second))
     want = expected_bars(trades, BAR, trades[-1].ts)
     bars = decoded(await pipeline.read("market.bars.5s", len(want)))
     assert_bars_equal(bars, SYMBOL, want)
+
+
+async def test_a_failing_step_dead_letters_its_input_and_the_rest_goes_on(
+    pipeline: Pipeline,
+) -> None:
+    start = (SystemClock().now_ns() // (60 * S) - 30) * 60 * S
+    warmup = [Trade(symbol="OKA", ts=start, price=100, size=1)]
+    worker = pipeline.start_worker()
+    await publish(pipeline.settings, one_trade_frames(warmup))
+    await pipeline.read("market.clean", 1)
+    assert worker.stop() == 0
+
+    # a state for BAD that this version cannot read, flushed as a whole (its marker follows)
+    changelog = f"{pipeline.env['MARKETPULSE_WORKER_ID']}-bar-state-changelog"
+    unreadable = checkpoints.pack(10**6, 0, b'{"format": "from another version"}', None)
+    marker = (checkpoints.marker_key(0), checkpoints.marker(10**6))
+    await produce(pipeline.settings, changelog, [(b"BAD", unreadable), marker])
+
+    trades = [
+        Trade(symbol=symbol, ts=start + S + i * S, price=100 + (i * 7) % 11, size=1 + i % 3)
+        for i in range(40)
+        for symbol in ("OKA", "BAD")
+    ]
+    pipeline.start_worker()
+    await publish(pipeline.settings, one_trade_frames(trades))
+
+    ok = warmup + [t for t in trades if t.symbol == "OKA"]
+    want = expected_bars(ok, BAR, ok[-1].ts)
+    bars = decoded(await pipeline.read("market.bars.5s", len(want)))
+    assert_bars_equal(bars, "OKA", want)
+    assert not [b for b in bars if b["symbol"] == "BAD"]
+    letters = decoded(await pipeline.read("market.deadletter", 40))
+    assert {(d["key"], d["reason"]) for d in letters} == {("BAD", "processing_error")}
+    assert len({d["offset"] for d in letters}) == 40  # each of BAD's frames, none skipped
+    assert all(str(d["detail"]).startswith("KeyError") for d in letters)
+    assert pipeline.workers[-1].proc.poll() is None
