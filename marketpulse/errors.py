@@ -21,6 +21,10 @@ class ServiceError(MarketPulseError):
         super().__init__(text)
 
 
+class RecordTooLarge(MarketPulseError):
+    """A record over ``MARKETPULSE_KAFKA_MAX_MESSAGE_BYTES``: no broker or worker would take it."""
+
+
 class StoreError(MarketPulseError):
     """A store refused a write (``retriable`` False: the data is at fault) or failed to take it."""
 

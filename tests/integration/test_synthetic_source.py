@@ -7,6 +7,7 @@ import asyncpg
 import pytest
 from aiokafka.structs import ConsumerRecord
 
+from marketpulse.errors import RecordTooLarge
 from marketpulse.schemas.events import Frame
 from marketpulse.settings import Settings
 from marketpulse.storage.repositories.jobs import JobRepository
@@ -82,3 +83,17 @@ async def test_worker_processes_share_the_symbols_and_report_to_one_job(
     alone = SyntheticMarket([symbols[0]], seed=3)
     expected = alone.frame(symbols[0], sent.events[0].ts, sent.received_ts, 50)
     assert expected.events == sent.events
+
+
+async def test_frames_over_the_record_limit_stop_the_run_with_a_clear_error(
+    services: Settings, pool: asyncpg.Pool
+) -> None:
+    symbols = _symbols(1)
+    settings = services.model_copy(
+        update={"topic_prefix": unique("syn") + ".", "kafka_max_message_bytes": 64 << 10}
+    )
+    run = SyntheticRun(symbols, seed=3, rate=None, frame_size=2000, events=2000)
+    with pytest.raises(RecordTooLarge, match=r"--frame-size"):
+        await run_synthetic(settings, run)
+    status, total, _ = await _job_of(pool, symbols)
+    assert (status, total) == ("failed", 0)

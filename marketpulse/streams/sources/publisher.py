@@ -11,6 +11,7 @@ from types import TracebackType
 from aiokafka import AIOKafkaProducer
 from pydantic import BaseModel
 
+from marketpulse.errors import RecordTooLarge
 from marketpulse.metrics import DEADLETTERS
 from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import DeadLetter, Event, Frame
@@ -63,6 +64,12 @@ class Publisher:
     ) -> None:
         """Produce one message to topic ``name`` (before the prefix), keyed by ``symbol``."""
         body = value if isinstance(value, bytes) else value.model_dump_json().encode()
+        limit = self.settings.kafka_max_message_bytes
+        if len(body) > limit:
+            raise RecordTooLarge(
+                f"a {name} record of {records} events is {len(body):,} bytes, over "
+                f"MARKETPULSE_KAFKA_MAX_MESSAGE_BYTES ({limit:,}): use a smaller --frame-size"
+            )
         key = symbol.encode() if symbol else None
         self._pending.append(await self._producer.send(self.settings.topic(name), body, key))
         self.tally.add(symbol or UNKNOWN, records=records)
