@@ -34,33 +34,43 @@ async def process_each(
       sends of it (the frame on ``market.clean``) could not be sent.
     - A step that fails drops the decoded states first, so a half-applied step does not outlive
       it (the last whole ones remain).
-    - If the broker failed it (a send refused or timed out), the worker commits nothing more
-      (:mod:`marketpulse.streams.delivery`) and the error propagates: the input is replayed.
+    - If the broker failed it, or a dead letter for it (a send refused or timed out), the worker
+      commits nothing more (:mod:`marketpulse.streams.delivery`) and the error propagates: the
+      input is replayed.
     - Any other failure is our code's on this input: the event is dead-lettered as
       ``processing_error``, logged with its traceback, and the agent goes on. Faust would
       otherwise acknowledge it as it restarted the agent, and it would be skipped unseen.
       What the step had already sent stays sent.
     """
     async for event in stream.events():
-        payload: bytes = event.value
-        if len(payload) > MAX_BYTES:
-            detail = f"{len(payload):,} bytes, over MARKETPULSE_KAFKA_MAX_MESSAGE_BYTES"
-            await Outbox().dead_letter(event, "too_large", f"{detail} ({MAX_BYTES:,})", payload)
-            continue
         try:
-            await process(event)
-        except BaseException as exc:
-            for decoded in states:
-                decoded.drop_decoded()
-            if not isinstance(exc, Exception):
-                raise
-            if isinstance(exc, ProducerSendError | KafkaError):
-                guard.fail(exc)
-                raise
-            message = event.message
-            log.exception(
-                "step failed on %s[%d]@%d: dead-lettered as processing_error",
-                message.topic, message.partition, message.offset,
-            )  # fmt: skip
-            detail = f"{type(exc).__name__}: {exc}"[:1000]
-            await Outbox().dead_letter(event, "processing_error", detail, payload)
+            await _step(event, process, states)
+        except (ProducerSendError, KafkaError) as exc:
+            guard.fail(exc)
+            raise
+
+
+async def _step(
+    event: EventT[bytes],
+    process: Callable[[EventT[bytes]], Awaitable[None]],
+    states: tuple[Decoded, ...],
+) -> None:
+    payload: bytes = event.value
+    if len(payload) > MAX_BYTES:
+        detail = f"{len(payload):,} bytes, over MARKETPULSE_KAFKA_MAX_MESSAGE_BYTES"
+        await Outbox().dead_letter(event, "too_large", f"{detail} ({MAX_BYTES:,})", payload)
+        return
+    try:
+        await process(event)
+    except BaseException as exc:
+        for decoded in states:
+            decoded.drop_decoded()
+        if not isinstance(exc, Exception) or isinstance(exc, ProducerSendError | KafkaError):
+            raise
+        message = event.message
+        log.exception(
+            "step failed on %s[%d]@%d: dead-lettered as processing_error",
+            message.topic, message.partition, message.offset,
+        )  # fmt: skip
+        detail = f"{type(exc).__name__}: {exc}"[:1000]
+        await Outbox().dead_letter(event, "processing_error", detail, payload)
