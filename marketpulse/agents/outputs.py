@@ -1,13 +1,16 @@
 """Sending from agents: outputs go to the producer before the state record that implies them.
 
-Outputs are sent directly (not as Faust attachments, which are published only when the event is
-acknowledged), so they enter aiokafka's accumulator before the step's states are even put; those
-reach the changelog when the consumer next commits (:mod:`marketpulse.tables.flush`). The
-producer sends batches in the order they became ready, so a state record never reaches the
-broker in an earlier request than the outputs it implies, and Faust flushes the producer before
-it commits offsets. A crash can therefore repeat outputs (identical: the step is deterministic,
-and records carry deterministic keys) but not lose them. Waiting for each acknowledgement
-instead serialised every message behind a broker round trip.
+Outputs go straight to Faust's producer, neither as Faust attachments (published only when the
+event is acknowledged) nor through ``topic.send``, whose channel machinery (a FutureMessage, a
+pending message, sensors, its callback) cost about a quarter of the worker's CPU per frame.
+They enter aiokafka's accumulator before the step's states are even put; those reach the
+changelog when the consumer next commits (:mod:`marketpulse.tables.flush`). The producer sends
+batches in the order they became ready, so a state record never reaches the broker in an
+earlier request than the outputs it implies, and Faust flushes the producer before it commits
+offsets. A crash can therefore repeat outputs (identical: the step is deterministic, and
+records carry deterministic keys) but not lose them; a send that fails stops all commits
+(:mod:`marketpulse.streams.delivery`). Waiting for each acknowledgement instead serialised every
+message behind a broker round trip.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ from typing import TypeVar
 from faust.types import EventT, TopicT
 from pydantic import BaseModel, ValidationError
 
-from marketpulse.app import topics
+from marketpulse.app import app, topics
 from marketpulse.metrics import DEADLETTERS
 from marketpulse.schemas.events import DeadLetter
 from marketpulse.settings import get_settings
+from marketpulse.streams.delivery import guard
 
 Keyed = TypeVar("Keyed", bound=BaseModel)
 MAX_BYTES = get_settings().kafka_max_message_bytes
@@ -37,7 +41,7 @@ class Outbox:
     ) -> None:
         """Hand the record to the producer now, ahead of any state written after this."""
         value = record if isinstance(record, bytes) else record.model_dump_json().encode()
-        await topic.send(key=key, value=value, force=True)
+        guard.watch(await app.producer.send(topic.get_topic_name(), key, value, None, None, None))
 
     async def decode(self, event: EventT[bytes], model: type[Keyed]) -> Keyed | None:
         """The event as ``model`` (a record with a ``symbol`` that is its key), or None after

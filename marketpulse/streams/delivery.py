@@ -2,21 +2,25 @@
 
 Agents hand their outputs to the producer without waiting for them (:mod:`marketpulse.agents.
 outputs`), and Faust flushes the producer before it commits offsets. But that flush waits for
-the sends without failing on one that failed: Faust logs the error, tells the sensors
-(``Topic._on_published``), and then commits the offsets of the steps whose records were lost.
+the sends without failing on one that failed: for its own sends (the tables' changelogs) Faust
+logs the error and tells the sensors (``Topic._on_published``), and nothing at all watches a
+send made straight to the producer. Then it commits the offsets of the steps whose records were
+lost.
 A record the broker refuses, or a batch that expires while the broker is away for longer than
 ``MARKETPULSE_KAFKA_PRODUCER_TIMEOUT_S``, would be lost that way, at-least-once broken.
 
-The guard notes every failed send (``marketpulse_send_failures_total``). Once one has failed,
+The guard notes every failed send (``marketpulse_send_failures_total``): as a sensor for
+Faust's, through :meth:`DeliveryGuard.watch` for the agents'. Once one has failed,
 the consumer commits nothing more: it crashes instead, so the worker stops, and whoever takes
 its partitions replays them from the last commit, whose records had all been delivered.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Mapping
+from typing import Any, cast
 
 from faust import Sensor
 from faust.transport.consumer import ThreadDelegateConsumer
@@ -42,6 +46,14 @@ class DeliveryGuard(Sensor):
 
     def on_send_error(self, producer: ProducerT, exc: BaseException, state: Any) -> None:
         self.fail(exc)
+
+    def watch(self, sent: Awaitable[Any]) -> None:
+        """Note the send if its future fails (a send made past Faust's topics)."""
+        cast("asyncio.Future[Any]", sent).add_done_callback(self._done)
+
+    def _done(self, sent: asyncio.Future[Any]) -> None:
+        if not sent.cancelled() and (exc := sent.exception()) is not None:
+            self.fail(exc)
 
     def fail(self, exc: BaseException) -> None:
         """Note a send that failed, whether its future said so or the send itself raised."""

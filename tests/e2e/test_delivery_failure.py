@@ -16,13 +16,18 @@ from pathlib import Path
 
 import orjson
 import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
 
 from marketpulse.clock import SystemClock
 from marketpulse.services.tansu import Tansu
 from marketpulse.settings import Settings
+from marketpulse.streams.delivery import DeliveryGuard
 from marketpulse.streams.sources.synthetic import SyntheticMarket
 from tests.e2e.pipeline import Pipeline, S
-from tests.kafka_helpers import consume_until, produce
+from tests.kafka_helpers import consume_until, produce, unique
+from tests.sink_helpers import eventually
 from tests.workers import free_port
 
 pytestmark = [pytest.mark.e2e]
@@ -104,3 +109,36 @@ async def test_an_undelivered_record_is_never_committed_past(broker: Tansu, tmp_
         assert {orjson.loads(r.value)["received_ts"] for r in records} == set(range(FRAMES))
     finally:
         pipeline.stop()
+
+
+async def test_the_guard_notes_a_send_whose_future_fails(broker: Tansu) -> None:
+    """The path the agents' own sends take: accepted by the producer, failed later."""
+    servers, topic = broker.settings.bootstrap_servers(), unique("guard")
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, 1, 1)])
+    finally:
+        await admin.close()
+    producer = AIOKafkaProducer(bootstrap_servers=servers, request_timeout_ms=1000)
+    await producer.start()
+    guard = DeliveryGuard()
+    pid = broker.process.pid()
+    assert pid is not None
+    try:
+        await (await producer.send(topic, b"delivered", key=b"k"))
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            sent = await producer.send(topic, b"lost", key=b"k")  # taken, not yet delivered
+            assert guard.failure is None
+            guard.watch(sent)
+
+            async def failure() -> BaseException | None:
+                return guard.failure
+
+            await eventually(failure, lambda exc: exc is not None, what="the failed send noted")
+        finally:
+            os.kill(pid, signal.SIGCONT)
+    finally:
+        await producer.stop()
+    assert isinstance(guard.failure, KafkaError)
