@@ -6,13 +6,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from aiokafka.errors import KafkaError
 from faust import StreamT
-from faust.exceptions import ProducerSendError
 from faust.types import EventT
 
 from marketpulse.agents.outputs import MAX_BYTES, Outbox
-from marketpulse.streams.delivery import guard
+from marketpulse.streams.delivery import SEND_ERRORS, guard
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +43,7 @@ async def process_each(
     async for event in stream.events():
         try:
             await _step(event, process, states)
-        except (ProducerSendError, KafkaError) as exc:
+        except SEND_ERRORS as exc:
             guard.fail(exc)
             raise
 
@@ -65,7 +63,7 @@ async def _step(
     except BaseException as exc:
         for decoded in states:
             decoded.drop_decoded()
-        if not isinstance(exc, Exception) or isinstance(exc, ProducerSendError | KafkaError):
+        if not isinstance(exc, Exception) or isinstance(exc, SEND_ERRORS):
             raise
         message = event.message
         log.exception(

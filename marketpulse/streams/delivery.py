@@ -22,7 +22,9 @@ import logging
 from collections.abc import Awaitable, Mapping
 from typing import Any, cast
 
+from aiokafka.errors import KafkaError
 from faust import Sensor
+from faust.exceptions import ProducerSendError
 from faust.transport.consumer import ThreadDelegateConsumer
 from faust.transport.drivers.aiokafka import Consumer
 from faust.types import TP, ProducerT
@@ -31,6 +33,9 @@ from marketpulse.errors import MarketPulseError
 from marketpulse.metrics import SEND_FAILURES
 
 log = logging.getLogger(__name__)
+
+# what a send that the broker refused or never answered raises
+SEND_ERRORS = (ProducerSendError, KafkaError)
 
 
 class DeliveryFailed(MarketPulseError):
