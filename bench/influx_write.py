@@ -4,7 +4,7 @@
 
 Feeds indicator snapshots (20 values each, 100 symbols) through ``IndicatorSink.write``, the
 exact call the sink runner makes per batch, into a scratch database on the configured
-InfluxDB; counts the points back and drops the database. SPEC.md's ``market_indicators`` has
+InfluxDB; counts the points back and drops the database. The ``market_indicators`` measurement has
 one point per value, so this is the busiest measurement. Target (issue 5): 200,000 points/s.
 """
 

@@ -1,5 +1,6 @@
-"""A local HTTP server standing in for a vendor: it serves the recorded payloads in
-``../shared/vendor-samples/`` (read at run time, never copied here) so the real clients run."""
+"""A local HTTP or WebSocket server standing in for a vendor, answering with the fixtures in
+``tests/fixtures/vendors/`` (the vendors' documented formats; see the README there), so the
+real clients run against real sockets."""
 
 from __future__ import annotations
 
@@ -9,20 +10,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
 from aiohttp import web
 from websockets.asyncio.server import ServerConnection, serve
 
 from tests.workers import REPO, free_port
 
-SAMPLES = REPO.parent / "shared" / "vendor-samples"
-POLYGON = "polygon"
+FIXTURES = REPO / "tests" / "fixtures" / "vendors"
 WsHandler = Callable[[ServerConnection, int], Coroutine[Any, Any, None]]
 
 
-def sample(path: str) -> bytes:
-    """One recorded payload's bytes."""
-    return (SAMPLES / path).read_bytes()
+def fixture(path: str) -> bytes:
+    """One fixture's bytes, ``vendor/name``."""
+    return (FIXTURES / path).read_bytes()
 
 
 @dataclass
@@ -67,14 +66,9 @@ async def fake_vendor(answer: Callable[[web.Request], Answer]) -> AsyncIterator[
         await runner.cleanup()
 
 
-def samples_in(folder: str) -> list[Path]:
-    """Every sample file of a vendor folder."""
-    return sorted((SAMPLES / folder).iterdir())
-
-
-def ws_array(name: str) -> bytes:
-    """A spec example is one event; on the wire events come in arrays."""
-    return orjson.dumps([orjson.loads(sample(f"{POLYGON}/{name}"))])
+def fixtures_of(vendor: str) -> list[Path]:
+    """Every fixture file of a vendor."""
+    return sorted((FIXTURES / vendor).iterdir())
 
 
 @contextlib.asynccontextmanager
@@ -86,8 +80,7 @@ async def ws_vendor(handler: WsHandler) -> AsyncIterator[tuple[str, list[str]]]:
 
     async def session(ws: ServerConnection) -> None:
         count[0] += 1
-        connected = sample(f"{POLYGON}/ws_status_connected__client-python_mock_server.json")
-        await ws.send(connected.decode())
+        await ws.send(fixture("polygon/ws_connected.json").decode())
         received.append(str(await ws.recv()))  # auth
         await handler(ws, count[0])
 
@@ -97,7 +90,6 @@ async def ws_vendor(handler: WsHandler) -> AsyncIterator[tuple[str, list[str]]]:
 
 
 async def ws_authenticated(ws: ServerConnection, received: list[str]) -> None:
-    """Answer the client's auth with the recorded success; keep its subscribe message."""
-    success = sample(f"{POLYGON}/ws_status_auth_success__client-python_mock_server.json")
-    await ws.send(success.decode())
+    """Answer the client's auth with success; keep its subscribe message."""
+    await ws.send(fixture("polygon/ws_auth_success.json").decode())
     received.append(str(await ws.recv()))  # subscribe

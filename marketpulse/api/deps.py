@@ -51,7 +51,7 @@ class Stores:
 
 
 def session_key(session_id: str) -> str:
-    """SPEC.md's ``session:{session_id}``: present while the session is open."""
+    """``session:{session_id}``: present while the session is open."""
     return f"session:{session_id}"
 
 

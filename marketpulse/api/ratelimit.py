@@ -1,8 +1,8 @@
 """Sliding-window rate limits in Redis: per client IP, per user and per endpoint group.
 
-Each limit is a sorted set of request times (``rate_limit:{scope}:{id}[:{group}]``, SPEC.md's
-``rate_limit:{ip}:{endpoint}`` family). One Lua script checks every limit that applies to a
-request and, only if all allow it, records the request in each: the check is atomic, so
+Each limit is a sorted set of request times (``rate_limit:{scope}:{id}[:{group}]``, the key
+family of docs/architecture.md). One Lua script checks every limit that applies to a request
+and, only if all allow it, records the request in each: the check is atomic, so
 concurrent requests cannot overshoot, and a refused request does not use up the window. Times
 come from the Redis server's clock, so several API processes agree. The same call also says
 whether the caller's session key exists, so a signed-in request costs one round trip for both.

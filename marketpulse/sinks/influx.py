@@ -1,4 +1,5 @@
-"""Sinks into InfluxDB: quotes, bars, indicators and signals, as SPEC.md's measurements."""
+"""Sinks into InfluxDB: quotes, bars, indicators and signals, as the measurements in
+docs/architecture.md."""
 
 from __future__ import annotations
 

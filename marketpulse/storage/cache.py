@@ -1,7 +1,8 @@
 """Redis: the latest quote, bar and indicators per symbol, and the API's response cache.
 
-Keys follow SPEC.md: ``market_data:{symbol}:{data_type}:{granularity}`` (data_type ``quote``,
-``bar`` or ``indicators``; quotes use granularity ``tick``) and ``api_cache:{hash}``.
+Keys follow docs/architecture.md: ``market_data:{symbol}:{data_type}:{granularity}``
+(data_type ``quote``, ``bar`` or ``indicators``; quotes use granularity ``tick``) and
+``api_cache:{hash}``.
 
 A latest value is a hash with ``data`` (the record's JSON) and ``order`` (its event time, zero
 padded, then the bar revision), set by a Lua script only when the new order is not older: a
@@ -31,7 +32,7 @@ from marketpulse.schemas.events import Quote
 from marketpulse.storage.resp import PipelinedRedis
 
 QUOTE_TTL_S = 300
-MIN_TTL_S, MAX_TTL_S = 300, 3600  # SPEC.md: 5 to 60 minutes
+MIN_TTL_S, MAX_TTL_S = 300, 3600  # the contract: 5 to 60 minutes
 GENERATION_TTL_S = 7 * 86_400
 
 _SET_IF_NEWER = """

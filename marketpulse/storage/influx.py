@@ -1,5 +1,5 @@
 """InfluxDB through its v1 HTTP API (/write, /query, /ping): served by InfluxDB 1.x, and by 2.x
-and 3.x through their v1 compatibility endpoints. See ARCHITECTURE.md, decision 2."""
+and 3.x through their v1 compatibility endpoints (docs/architecture.md says why)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ class InfluxError(StoreError):
 
 @dataclass(frozen=True)
 class RetentionPolicy:
-    """How long a family of measurements is kept (SPEC.md's database design)."""
+    """How long a family of measurements is kept (the retention of docs/architecture.md)."""
 
     name: str
     duration: str

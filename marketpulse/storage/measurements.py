@@ -1,4 +1,5 @@
-"""What each record becomes in InfluxDB: SPEC.md's measurements, and their retention policies.
+"""What each record becomes in InfluxDB: the measurements of docs/architecture.md, and their
+retention.
 
 A point's identity is measurement, tags and timestamp, so every record maps to points whose
 identity comes from the record's own deterministic key (symbol, granularity, bar start, name):
@@ -85,7 +86,7 @@ _indicator_heads: dict[tuple[str, str, str], str] = {}
 
 
 def indicator_lines(snapshot: IndicatorSnapshot) -> Iterator[str]:
-    """``market_indicators``: one point per defined output, tagged ``indicator`` as in SPEC.md.
+    """``market_indicators``: one point per defined output, tagged ``indicator``.
 
     Encoded here rather than through Point objects: this is the busiest measurement (every
     value of every bar), and a line per value with a cached series head is several times

@@ -1,7 +1,7 @@
 """How payloads travel: raw bytes on the wire, validated by our pydantic schemas on decode.
 
 Faust's own json codec is bypassed; decoding frames with orjson/pydantic directly was about 30%
-faster and gives validation one home (ARCHITECTURE.md).
+faster and gives validation one home (docs/architecture.md).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Adjustments to aiokafka and Faust, applied once, before the app starts.
 
 Two kinds live here, both measured against Tansu 0.6.0 with aiokafka 0.14 and faust 0.15
-(see ARCHITECTURE.md, decision 1):
+(docs/architecture.md):
 
 * Always: the consumer's fetch wait. Faust hard-codes ``fetch_max_wait_ms=1500`` where it builds
   the aiokafka consumer, which sets quote-to-bar latency; we make it a setting.

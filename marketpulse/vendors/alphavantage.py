@@ -1,13 +1,13 @@
 """Alpha Vantage: GLOBAL_QUOTE, TIME_SERIES_INTRADAY, TIME_SERIES_DAILY (and _ADJUSTED),
-SYMBOL_SEARCH. Quirks handled (see ../shared/vendor-samples/SOURCES.md):
+SYMBOL_SEARCH. Quirks handled (docs/vendors.md):
 
 * errors and limits come as HTTP 200 with ``Note``, ``Information`` or ``Error Message``;
 * every number is a string, some with ``%``;
 * numbered keys whose numbers change meaning (``5.`` is volume in one function, adjusted close
   in another), so fields are matched on the text after the number;
 * series keyed by naive US/Eastern times, newest first. Intraday keys label the bar's end (the
-  2021 5-minute sample ends at 20:00, the post-market close); daily keys are exchange dates and
-  become our UTC-aligned ``1d`` bars of that date.
+  2021-era 5-minute responses end at 20:00, the post-market close); daily keys are exchange
+  dates and become our UTC-aligned ``1d`` bars of that date.
 """
 
 from __future__ import annotations

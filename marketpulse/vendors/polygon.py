@@ -1,5 +1,5 @@
 """Polygon (Massive) REST: aggregates, last quote (NBBO), last trade, tickers. Quirks handled
-(see ../shared/vendor-samples/SOURCES.md):
+(docs/vendors.md):
 
 * aggregate ``t`` is the bar start in ms; a day bar starts at midnight US/Eastern, and becomes
   our UTC-aligned ``1d`` bar of that trading date;

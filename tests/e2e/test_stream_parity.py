@@ -18,7 +18,7 @@ from marketpulse.schemas.bars import Bar
 from marketpulse.settings import Settings
 from marketpulse.streams.sources.replay import bar_records, publish
 from tests.e2e.pipeline import Pipeline, decoded
-from tests.unit.test_indicators_command import aapl_frame
+from tests.market_data import daily_frame
 
 pytestmark = [pytest.mark.e2e]
 DAY = 86_400 * 10**9
@@ -34,7 +34,7 @@ def pipeline(services: Settings, tmp_path: Path) -> Iterator[Pipeline]:
 def batch_rows(tmp_path: Path, source: Path) -> list[tuple[str, str, str, str]]:
     out = tmp_path / "batch.csv"
     assert (
-        main(["indicators", "--input", str(source), "--output", str(out), "--symbol", "AAPL"]) == 0
+        main(["indicators", "--input", str(source), "--output", str(out), "--symbol", "GOOG"]) == 0
     )
     with out.open() as handle:
         return [tuple(row) for row in csv.reader(handle)][1:]  # type: ignore[misc]
@@ -54,18 +54,18 @@ def batch_signals(source: Path, settings: Settings) -> dict[str, dict[str, objec
     """Every signal of the file by the batch engines: candlesticks as `marketpulse patterns`
     finds them (checked against the command's non-zero rows), trend rules over the file's
     indicator values."""
-    series = read_ohlcv(source, "AAPL")[0]
+    series = read_ohlcv(source, "GOOG")[0]
     indicators = IndicatorSet(settings.indicators)
     detector = SignalDetector.new(settings.detector_config())
     signals = {}
     for candle in candles(series):
-        bar = Bar(symbol="AAPL", granularity="1d", start=candle.ts, end=candle.ts + DAY,
+        bar = Bar(symbol="GOOG", granularity="1d", start=candle.ts, end=candle.ts + DAY,
                   open=candle.open, high=candle.high, low=candle.low, close=candle.close,
                   volume=candle.volume)  # fmt: skip
         for signal in detector.update(bar, indicators.update(candle)):
             signals[signal.key()] = signal.model_dump()
     out = source.parent / "patterns.csv"
-    assert main(["patterns", "--input", str(source), "--output", str(out), "--symbol", "AAPL"]) == 0
+    assert main(["patterns", "--input", str(source), "--output", str(out), "--symbol", "GOOG"]) == 0
     with out.open() as handle:
         found = {(r["timestamp"], r["pattern"], int(r["value"])) for r in csv.DictReader(handle)
                  if r["value"] != "0"}  # fmt: skip
@@ -91,15 +91,15 @@ def by_key(signals: list[dict[str, object]]) -> dict[str, dict[str, object]]:
     return out
 
 
-def aapl_csv(tmp_path: Path) -> Path:
-    source = tmp_path / "aapl.csv"
-    aapl_frame().to_csv(source, index=False)
+def daily_csv(tmp_path: Path) -> Path:
+    source = tmp_path / "goog.csv"
+    daily_frame().to_csv(source, index=False)
     return source
 
 
 async def test_replayed_file_gives_the_batch_values(pipeline: Pipeline, tmp_path: Path) -> None:
-    source = aapl_csv(tmp_path)
-    records = bar_records(source, "AAPL", "1d")
+    source = daily_csv(tmp_path)
+    records = bar_records(source, "GOOG", "1d")
     pipeline.start_worker()
     await publish(pipeline.settings, records)
     snapshots = decoded(await pipeline.read("analytics.indicators", len(records)))
@@ -118,8 +118,8 @@ async def test_replayed_file_gives_the_batch_values(pipeline: Pipeline, tmp_path
 async def test_restart_mid_replay_gives_identical_output(
     pipeline: Pipeline, tmp_path: Path
 ) -> None:
-    source = aapl_csv(tmp_path)
-    records = bar_records(source, "AAPL", "1d")
+    source = daily_csv(tmp_path)
+    records = bar_records(source, "GOOG", "1d")
     first = pipeline.start_worker()
     await publish(pipeline.settings, records[:40])
     await pipeline.read("analytics.indicators", 40)

@@ -1,4 +1,4 @@
-"""News clients against a local server serving the recorded NewsAPI and Polygon news."""
+"""News clients against a local server answering in NewsAPI's and Polygon's news formats."""
 
 from __future__ import annotations
 
@@ -11,14 +11,10 @@ from marketpulse.policy import Backoff, CircuitBreaker, TokenBucket
 from marketpulse.vendors.http import Policy, VendorError
 from marketpulse.vendors.news import NewsApi
 from marketpulse.vendors.polygon import Polygon
-from tests.vendor_helpers import Answer, fake_vendor, sample
+from tests.vendor_helpers import Answer, fake_vendor, fixture
 
-NEWSAPI = "news/newsapi_everything__wasabeef_flutter_architecture_blueprints.json"
-POLYGON_NEWS = (
-    "polygon/rest_v2_reference_news__client-python_mock__massive_rebrand.json",
-    "polygon/rest_v2_reference_news__client-python_mock__pre_rebrand.json",
-    "polygon/spec_example_rest_v2_reference_news.json",
-)
+NEWSAPI = "newsapi/everything.json"
+POLYGON_NEWS = ("polygon/reference_news.json", "polygon/reference_news_insights.json")
 
 
 def _policy() -> Policy:
@@ -35,32 +31,33 @@ async def _no_wait(_seconds: float) -> None:
 
 
 async def test_newsapi_articles_become_records_for_the_symbol() -> None:
-    async with fake_vendor(lambda _r: Answer(sample(NEWSAPI))) as vendor:
+    async with fake_vendor(lambda _r: Answer(fixture(NEWSAPI))) as vendor:
         client = NewsApi("k", vendor.url, policy=_policy(), sleep=_no_wait)
         items, rejected = await client.headlines("BTC", "bitcoin")
         await client.close()
-    articles = orjson.loads(sample(NEWSAPI))["articles"]
+    articles = orjson.loads(fixture(NEWSAPI))["articles"]
     assert vendor.requests[0].query["q"] == "bitcoin"
     assert (len(items), rejected) == (len(articles), [])
     first = items[0]
     assert first.symbol == "BTC"
-    assert first.publisher == "Cdr.cz"
-    assert first.author == "Jáchym Flídr"  # non-ASCII kept
-    assert first.published_ts == int(dt.datetime(2020, 8, 9, 7, tzinfo=dt.UTC).timestamp()) * 10**9
+    assert first.publisher == "Heise Online"  # its source.id is null
+    assert first.author == "Jürgen Schröder"  # non-ASCII kept
+    assert first.published_ts == int(dt.datetime(2023, 3, 3, 7, tzinfo=dt.UTC).timestamp()) * 10**9
     assert len({i.id for i in items}) == len({a["url"] for a in articles})
+    assert {i.author for i in items if i.publisher == "The Verge"} == {None}  # author null
 
 
 @pytest.mark.parametrize(
-    ("status", "code", "reason", "retried"),
+    ("status", "name", "reason", "retried"),
     [
-        (401, "apiKeyInvalid", "unauthorized", False),
-        (429, "rateLimited", "rate_limited", True),
-        (200, "rateLimited", "rate_limited", True),
-        (200, "parameterInvalid", "bad_request", False),
+        (401, "error_api_key_invalid.json", "unauthorized", False),
+        (429, "error_rate_limited.json", "rate_limited", True),
+        (200, "error_rate_limited.json", "rate_limited", True),
+        (200, "error_parameter_invalid.json", "bad_request", False),
     ],
 )
-async def test_newsapi_errors(status: int, code: str, reason: str, retried: bool) -> None:
-    body = orjson.dumps({"status": "error", "code": code, "message": "documented error shape"})
+async def test_newsapi_errors(status: int, name: str, reason: str, retried: bool) -> None:
+    body = fixture(f"newsapi/{name}")
     async with fake_vendor(lambda _r: Answer(body, status)) as vendor:
         client = NewsApi("k", vendor.url, policy=_policy(), sleep=_no_wait)
         with pytest.raises(VendorError) as caught:
@@ -72,8 +69,8 @@ async def test_newsapi_errors(status: int, code: str, reason: str, retried: bool
 
 @pytest.mark.parametrize("name", POLYGON_NEWS)
 async def test_polygon_news_gives_one_record_per_ticker(name: str) -> None:
-    body = orjson.loads(sample(name))
-    async with fake_vendor(lambda _r: Answer(sample(name))) as vendor:
+    body = orjson.loads(fixture(name))
+    async with fake_vendor(lambda _r: Answer(fixture(name))) as vendor:
         client = Polygon("k", vendor.url, policy=_policy(), sleep=_no_wait)
         items, rejected = await client.news("MSFT")
         await client.close()

@@ -1,5 +1,5 @@
-"""The Polygon WebSocket client against a local WebSocket server that speaks the recorded
-status frames and events, and drops the connection mid-stream."""
+"""The Polygon WebSocket client against a local WebSocket server that speaks Polygon's status
+frames and events, and drops the connection mid-stream."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from marketpulse.policy import Backoff
 from marketpulse.schemas.events import Quote, Trade
 from marketpulse.vendors.http import VendorError
 from marketpulse.vendors.polygon_ws import Batch, PolygonStream
-from tests.vendor_helpers import sample, ws_array, ws_authenticated, ws_vendor
+from tests.vendor_helpers import fixture, ws_authenticated, ws_vendor
 
 PG = "polygon"
 
@@ -42,24 +42,22 @@ async def test_a_dropped_stream_reconnects_resubscribes_and_loses_nothing_after(
     async def handler(ws: ServerConnection, n: int) -> None:
         await ws_authenticated(ws, received)
         if n == 1:
-            await ws.send(
-                sample(f"{PG}/ws_stocks_T_array_single__client-python_mock_server.json").decode()
-            )
+            await ws.send(fixture(f"{PG}/ws_trades_one.json").decode())
             ws.transport.abort()  # dropped mid-stream, no close frame
             return
-        for name in ("ws_stocks_T_array_two_events__client-python_mock_server.json",):
-            await ws.send(sample(f"{PG}/{name}").decode())
+        await ws.send(fixture(f"{PG}/ws_subscribed.json").decode())
         for name in (
-            "spec_example_ws_stocks_Q.json",
-            "spec_example_ws_stocks_AM.json",
-            "spec_example_ws_stocks_A.json",
+            "ws_trades_two_one_without_conditions.json",
+            "ws_quote.json",
+            "ws_minute_agg.json",
+            "ws_second_agg.json",
         ):
-            await ws.send(ws_array(name).decode())
+            await ws.send(fixture(f"{PG}/{name}").decode())
         await ws.wait_closed()
 
     async with ws_vendor(handler) as (url, auths):
         stream = PolygonStream(
-            "test-key", ["T.*", "Q.MSFT", "AM.GTE"], url, Backoff(0.0, 0.0), _no_wait
+            "test-key", ["T.*", "Q.MSFT", "AM.MSFT"], url, Backoff(0.0, 0.0), _no_wait
         )
         batches = await _collect(stream, lambda got: len(got) == 5)
     events = [e for b in batches for e in b.events]
@@ -71,30 +69,32 @@ async def test_a_dropped_stream_reconnects_resubscribes_and_loses_nothing_after(
         "subscribe",
         "subscribe",
     ]
-    assert orjson.loads(received[-1])["params"] == "T.*,Q.MSFT,AM.GTE"
+    assert orjson.loads(received[-1])["params"] == "T.*,Q.MSFT,AM.MSFT"
     trades = [e for e in events if isinstance(e, Trade)]
     assert [(t.symbol, t.size, t.conditions) for t in trades] == [
         ("AAPL", 300.0, [14, 41]),
-        ("AMZN", 1.0, [14, 37, 41]),
-        ("AMZN", 100.0, []),
+        ("MSFT", 1.0, [14, 37, 41]),
+        ("MSFT", 100.0, []),  # "c" absent: a regular trade
     ]
-    assert trades[0].ts == 1651684192462 * 1_000_000
+    first = orjson.loads(fixture(f"{PG}/ws_trades_one.json"))[0]
+    assert trades[0].ts == first["t"] * 1_000_000  # milliseconds on the stream
     quote = next(e for e in events if isinstance(e, Quote))
     assert (quote.bid, quote.ask, quote.bid_size, quote.ask_size) == (
-        114.125,
-        114.128,
-        10_000.0,
-        16_000.0,
+        250.17,
+        250.19,
+        200.0,  # sizes come in round lots of 100 shares
+        300.0,
     )
     minute = next(b for b in bars if b.granularity == "1m")
-    assert (minute.start, minute.end) == (1610144640000 * 1_000_000, 1610144700000 * 1_000_000)
-    assert (minute.vwap, minute.volume) == (0.4488, 4110.0)
+    agg = orjson.loads(fixture(f"{PG}/ws_minute_agg.json"))[0]
+    assert (minute.start, minute.end) == (agg["s"] * 1_000_000, agg["e"] * 1_000_000)
+    assert (minute.vwap, minute.volume) == (250.1137, 41830.0)  # "z" is a trade size, not a tape
     assert {b.granularity for b in bars} == {"1m", "1s"}
 
 
 async def test_a_wrong_key_is_not_retried() -> None:
     async def handler(ws: ServerConnection, _n: int) -> None:
-        await ws.send(sample(f"{PG}/ws_status_auth_failed__client-php_issue17.json").decode())
+        await ws.send(fixture(f"{PG}/ws_auth_failed.json").decode())
         await ws.wait_closed()
 
     async with ws_vendor(handler) as (url, _auths):
@@ -114,9 +114,7 @@ async def test_bad_frames_are_rejected_and_the_stream_goes_on() -> None:
                 [{"ev": "XQ", "sym": "AAPL"}, {"ev": "T", "sym": "AAPL", "p": 1.0}]
             ).decode()
         )
-        await ws.send(
-            sample(f"{PG}/ws_stocks_T_array_single__client-python_mock_server.json").decode()
-        )
+        await ws.send(fixture(f"{PG}/ws_trades_one.json").decode())
         await ws.wait_closed()
 
     async with ws_vendor(handler) as (url, _auths):

@@ -1,6 +1,6 @@
 """Vendor data onto the real broker, every run a job in the real PostgreSQL: backfills of bars
 and news, the Polygon WebSocket and news polling, each against a local server answering with
-the recorded payloads."""
+Polygon's, Alpha Vantage's and NewsAPI's formats."""
 
 from __future__ import annotations
 
@@ -29,8 +29,7 @@ from tests.kafka_helpers import consume_until, unique
 from tests.vendor_helpers import (
     Answer,
     fake_vendor,
-    sample,
-    ws_array,
+    fixture,
     ws_authenticated,
     ws_vendor,
 )
@@ -38,9 +37,9 @@ from tests.vendor_helpers import (
 pytestmark = [pytest.mark.integration]
 
 Records = list[ConsumerRecord[bytes, bytes]]
-AV_DAILY = "alphavantage/time_series_daily__tylerg21566_AAPL.json"
-POLYGON_AGGS = "polygon/rest_aggs_range_1_day__client-python_mock.json"
-NEWSAPI = "news/newsapi_everything__wasabeef_flutter_architecture_blueprints.json"
+AV_DAILY = "alphavantage/time_series_daily.json"
+POLYGON_AGGS = "polygon/aggs_range_1_day.json"
+NEWSAPI = "newsapi/everything.json"
 
 
 def _settings(services: Settings, url: str, **keys: str) -> Settings:
@@ -66,17 +65,17 @@ async def test_polygon_bars_backfill_publishes_bars_and_fails_only_the_refused_s
 ) -> None:
     def answer(request: web.Request) -> Answer:
         if "/NOPE/" in request.path:
-            return Answer(sample("polygon/rest_error_403_not_authorized__OpenBB_issue_4747.json"),
+            return Answer(fixture("polygon/error_not_authorized.json"),
                           status=403)  # fmt: skip
-        return Answer(sample(POLYGON_AGGS))
+        return Answer(fixture(POLYGON_AGGS))
 
     async with fake_vendor(answer) as vendor:
         settings = _settings(services, vendor.url)
-        request = Backfill("polygon", ["AAPL", "NOPE"], dt.date(2005, 4, 1), dt.date(2005, 4, 4))
+        request = Backfill("polygon", ["AAPL", "NOPE"], dt.date(2023, 3, 3), dt.date(2023, 3, 6))
         job = await backfill(settings, request, progress=False)
     assert [r.path for r in vendor.requests] == [
-        "/v2/aggs/ticker/AAPL/range/1/day/2005-04-01/2005-04-04",
-        "/v2/aggs/ticker/NOPE/range/1/day/2005-04-01/2005-04-04",
+        "/v2/aggs/ticker/AAPL/range/1/day/2023-03-03/2023-03-06",
+        "/v2/aggs/ticker/NOPE/range/1/day/2023-03-03/2023-03-06",
     ]
     assert (job.status, job.data_type, job.records_processed, job.errors_count) == (
         "failed", "bars:1d", 2, 1,
@@ -90,17 +89,17 @@ async def test_polygon_bars_backfill_publishes_bars_and_fails_only_the_refused_s
     assert {(r.key, b.symbol, b.granularity) for r, b in zip(records, bars, strict=True)} == {
         (b"AAPL", "AAPL", "1d")
     }
-    closes = [r["c"] for r in orjson.loads(sample(POLYGON_AGGS))["results"]]
+    closes = [r["c"] for r in orjson.loads(fixture(POLYGON_AGGS))["results"]]
     assert sorted(b.close for b in bars) == sorted(closes)
 
 
 async def test_a_malformed_vendor_body_is_dead_lettered_whole(
     services: Settings, pool: asyncpg.Pool
 ) -> None:
-    broken = sample(POLYGON_AGGS)[:-40]  # cut off mid-document, as a dropped response is
+    broken = fixture(POLYGON_AGGS)[:-40]  # cut off mid-document, as a dropped response is
     async with fake_vendor(lambda _request: Answer(broken)) as vendor:
         settings = _settings(services, vendor.url)
-        request = Backfill("polygon", ["AAPL"], dt.date(2005, 4, 1), dt.date(2005, 4, 4))
+        request = Backfill("polygon", ["AAPL"], dt.date(2023, 3, 3), dt.date(2023, 3, 6))
         job = await backfill(settings, request, progress=False)
     assert (job.status, job.records_processed, job.errors_count) == ("failed", 0, 1)
     assert ((await _results(pool, job))["AAPL"][2] or "").startswith("malformed: not JSON")
@@ -113,7 +112,7 @@ async def test_a_malformed_vendor_body_is_dead_lettered_whole(
 async def test_alpha_vantage_backfill_keeps_the_dates_and_dead_letters_a_bad_row(
     services: Settings, pool: asyncpg.Pool
 ) -> None:
-    body = orjson.loads(sample(AV_DAILY))
+    body = orjson.loads(fixture(AV_DAILY))
     series = body["Time Series (Daily)"]
     series["2025-07-01"]["4. close"] = "n/a"
     wanted = sorted(day for day in series if "2025-07-01" <= day <= "2025-07-10")
@@ -147,16 +146,17 @@ async def test_alpha_vantage_backfill_keeps_the_dates_and_dead_letters_a_bad_row
 async def test_newsapi_backfill_sends_the_dates_and_publishes_headlines(
     services: Settings, pool: asyncpg.Pool
 ) -> None:
-    articles = orjson.loads(sample(NEWSAPI))["articles"]
-    on_the_day = [a for a in articles if a["publishedAt"].startswith("2020-08-09")]
-    async with fake_vendor(lambda _request: Answer(sample(NEWSAPI))) as vendor:
+    articles = orjson.loads(fixture(NEWSAPI))["articles"]
+    on_the_day = [a for a in articles if a["publishedAt"].startswith("2023-03-03")]
+    assert 0 < len(on_the_day) < len(articles)  # the page also has the day before
+    async with fake_vendor(lambda _request: Answer(fixture(NEWSAPI))) as vendor:
         settings = _settings(services, vendor.url)
         request = Backfill(
-            "newsapi", ["AAPL"], dt.date(2020, 8, 9), dt.date(2020, 8, 9), data="news"
+            "newsapi", ["AAPL"], dt.date(2023, 3, 3), dt.date(2023, 3, 3), data="news"
         )
         job = await backfill(settings, request, progress=False)
     query = vendor.requests[0].query
-    assert (query["q"], query["from"], query["to"]) == ("AAPL", "2020-08-09", "2020-08-09")
+    assert (query["q"], query["from"], query["to"]) == ("AAPL", "2023-03-03", "2023-03-03")
     assert (job.status, job.data_type, job.records_processed) == (
         "succeeded", "news", len(on_the_day),
     )  # fmt: skip
@@ -191,13 +191,13 @@ async def test_polygon_stream_publishes_frames_bars_and_dead_letters_until_cance
     symbol = unique("P").upper().replace("-", "")[:10]
 
     def ours(name: str) -> bytes:
-        return orjson.dumps([dict(e, sym=symbol) for e in orjson.loads(ws_array(name))])
+        return orjson.dumps([dict(e, sym=symbol) for e in orjson.loads(fixture(f"polygon/{name}"))])
 
     async def handler(ws: ServerConnection, _n: int) -> None:
         await ws_authenticated(ws, [])
-        await ws.send(ours("spec_example_ws_stocks_T.json").decode())
-        await ws.send(ours("spec_example_ws_stocks_Q.json").decode())
-        await ws.send(ours("spec_example_ws_stocks_AM.json").decode())
+        await ws.send(ours("ws_trades_one.json").decode())
+        await ws.send(ours("ws_quote.json").decode())
+        await ws.send(ours("ws_minute_agg.json").decode())
         await ws.send(orjson.dumps([{"ev": "XQ", "sym": symbol}]).decode())
         await ws.wait_closed()
 
@@ -233,7 +233,7 @@ async def test_news_polling_publishes_each_headline_once_and_survives_a_vendor_e
             # NewsAPI's documented error shape; a refused key is not retried
             error = {"status": "error", "code": "apiKeyInvalid", "message": "Your key is invalid"}
             return Answer(orjson.dumps(error), status=401)
-        return Answer(sample(NEWSAPI))
+        return Answer(fixture(NEWSAPI))
 
     async with fake_vendor(answer) as vendor:
         settings = _settings(services, vendor.url)
@@ -254,7 +254,7 @@ async def test_the_ingest_command_reports_the_job_and_fails_with_it(services: Se
         if request.query.get("symbol") == "NOPE":
             error = {"Error Message": "Invalid API call. Please retry or visit the documentation"}
             return Answer(orjson.dumps(error))  # Alpha Vantage's errors come with HTTP 200
-        return Answer(sample(AV_DAILY))
+        return Answer(fixture(AV_DAILY))
 
     async with fake_vendor(answer) as vendor:
         env = {

@@ -1,4 +1,4 @@
-"""Redis keys, order strings and TTLs follow SPEC.md's patterns."""
+"""Redis keys, order strings and TTLs follow the key patterns of docs/architecture.md."""
 
 from __future__ import annotations
 

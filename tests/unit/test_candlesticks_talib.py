@@ -10,8 +10,8 @@ from talib import abstract
 
 from marketpulse.analytics.patterns.candlestick import REGISTRY
 from marketpulse.analytics.patterns.engine import CandlestickSet
+from tests.market_data import SERIES as PUBLISHED_AND_WALKS
 from tests.oracles import Series
-from tests.unit.test_indicators_talib import SERIES as VENDOR_AND_WALKS
 
 
 def candles(n: int, seed: int) -> Series:
@@ -86,7 +86,7 @@ SERIES = {
     "shapes-1": lambda: candles(3000, 1),
     "shapes-2": lambda: candles(3000, 2),
     **{name: (lambda bars=bars: constructed(bars)) for name, (_, bars) in CONSTRUCTED.items()},
-    **VENDOR_AND_WALKS,
+    **PUBLISHED_AND_WALKS,
 }
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import orjson
 
 from marketpulse.analytics.indicators import DEFAULT_SPECS, Candle, IndicatorSet
-from tests.unit.test_indicators_talib import random_walk, with_flats_and_gaps
+from tests.market_data import random_walk, with_flats_and_gaps
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPILED: list[str] = runpy.run_path(str(ROOT / "setup.py"), run_name="setup")["COMPILED"]

@@ -16,7 +16,7 @@ from marketpulse.analytics.indicators import (
 )
 from marketpulse.analytics.indicators.on_demand import request_of, spec_of
 from marketpulse.analytics.indicators.volume import NS_PER_DAY
-from tests.unit.test_indicators_talib import random_walk
+from tests.market_data import random_walk
 
 SERIES = random_walk(200, 5)
 CANDLES = [

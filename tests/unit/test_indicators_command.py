@@ -11,20 +11,7 @@ import pytest
 import talib
 
 from marketpulse.cli import main
-from tests.unit.test_indicators_talib import alpha_vantage_daily
-
-AAPL = "time_series_daily_adjusted__rinebob_visvol_AAPL.json"
-
-
-def aapl_frame() -> pd.DataFrame:
-    s = alpha_vantage_daily(AAPL)
-    days = pd.date_range("2021-03-01", periods=len(s), freq="B")
-    return pd.DataFrame(
-        {
-            "timestamp": days.strftime("%Y-%m-%d"),
-            "open": s.open, "high": s.high, "low": s.low, "close": s.close, "volume": s.volume,
-        }
-    )  # fmt: skip
+from tests.market_data import daily_frame
 
 
 def run(
@@ -46,11 +33,11 @@ def series_of(rows: list[dict[str, str]], name: str) -> list[float]:
 
 
 def test_output_is_long_csv_equal_to_talib(tmp_path: Path) -> None:
-    frame = aapl_frame()
-    rows = run(tmp_path, frame, "in.csv", "--symbol", "AAPL")
+    frame = daily_frame()
+    rows = run(tmp_path, frame, "in.csv", "--symbol", "GOOG")
     assert list(rows[0]) == ["timestamp", "symbol", "indicator", "value"]
-    assert {r["symbol"] for r in rows} == {"AAPL"}
-    assert rows[0]["timestamp"] == "2021-03-01T00:00:00Z"
+    assert {r["symbol"] for r in rows} == {"GOOG"}
+    assert rows[0]["timestamp"] == "2004-08-19T00:00:00Z"  # the series' first day
     close = frame["close"].to_numpy(dtype=float)
     for name, expected in {
         "sma_20": talib.SMA(close, 20),
@@ -73,24 +60,24 @@ def test_output_is_long_csv_equal_to_talib(tmp_path: Path) -> None:
     ],
 )
 def test_timestamp_forms_give_the_same_values(tmp_path: Path, convert) -> None:  # type: ignore[no-untyped-def]
-    frame = aapl_frame()
-    iso = run(tmp_path, frame, "a.csv", "--symbol", "AAPL")
+    frame = daily_frame()
+    iso = run(tmp_path, frame, "a.csv", "--symbol", "GOOG")
     other = frame.copy()
     other["timestamp"] = convert(pd.to_datetime(frame["timestamp"]))
-    converted = run(tmp_path, other, "b.csv", "--symbol", "AAPL")
+    converted = run(tmp_path, other, "b.csv", "--symbol", "GOOG")
     assert [(r["indicator"], r["value"]) for r in converted] == [
         (r["indicator"], r["value"]) for r in iso
     ]
 
 
 def test_parquet_and_symbol_column(tmp_path: Path) -> None:
-    frame = aapl_frame()
-    two = pd.concat([frame.assign(symbol="AAPL"), frame.assign(symbol="COPY")])
-    from_csv = run(tmp_path, frame, "a.csv", "--symbol", "AAPL", "--indicators", "ema_12,obv")
-    from_parquet = run(tmp_path, two, "b.parquet", "--symbol", "AAPL", "--indicators", "ema_12,obv")
+    frame = daily_frame()
+    two = pd.concat([frame.assign(symbol="GOOG"), frame.assign(symbol="COPY")])
+    from_csv = run(tmp_path, frame, "a.csv", "--symbol", "GOOG", "--indicators", "ema_12,obv")
+    from_parquet = run(tmp_path, two, "b.parquet", "--symbol", "GOOG", "--indicators", "ema_12,obv")
     assert from_parquet == from_csv
     both = run(tmp_path, two, "c.parquet", "--indicators", "obv")
-    assert {r["symbol"] for r in both} == {"AAPL", "COPY"}
+    assert {r["symbol"] for r in both} == {"GOOG", "COPY"}
 
 
 @pytest.mark.parametrize(
@@ -124,7 +111,7 @@ def test_bad_input_names_row_and_column(
     message: str,  # type: ignore[no-untyped-def]
 ) -> None:
     source = tmp_path / "bad.csv"
-    edit(aapl_frame()).to_csv(source, index=False)
+    edit(daily_frame()).to_csv(source, index=False)
     code = main(["indicators", "--input", str(source), "--output", str(tmp_path / "o.csv")])
     assert code != 0
     assert message in capsys.readouterr().err

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from marketpulse.analytics.indicators import Candle, build
+from tests.market_data import SERIES
 from tests.oracles import TALIB, Series, assert_equal_to_talib
-
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "vendor-samples"
 
 
 def run(spec: str, series: Series) -> dict[str, list[float]]:
@@ -36,57 +32,6 @@ def run(spec: str, series: Series) -> dict[str, list[float]]:
         for name in indicator.outputs:
             out[name].append(values.get(name, float("nan")))
     return out
-
-
-def random_walk(n: int, seed: int, volatility: float = 0.01) -> Series:
-    rng = np.random.default_rng(seed)
-    close = 100 * np.exp(np.cumsum(rng.normal(0, volatility, n)))
-    high = close * (1 + rng.uniform(0, volatility, n))
-    low = close * (1 - rng.uniform(0, volatility, n))
-    open_ = low + (high - low) * rng.uniform(0, 1, n)
-    volume = rng.integers(0, 10_000, n).astype(float)
-    return Series(open_, high, low, close, volume)
-
-
-def with_flats_and_gaps(seed: int) -> Series:
-    s = random_walk(300, seed)
-    close, high, low, volume = s.close.copy(), s.high.copy(), s.low.copy(), s.volume.copy()
-    close[40:70] = close[39]  # a dead market: no range, no change
-    high[40:70] = close[39]
-    low[40:70] = close[39]
-    volume[40:70] = 0.0
-    close[120:] *= 1.25  # an overnight gap
-    high[120:] *= 1.25
-    low[120:] *= 1.25
-    close[200:205] = close[199]  # flat closes inside a moving range
-    return Series(s.open, high, low, close, volume)
-
-
-def alpha_vantage_daily(name: str) -> Series:
-    payload = orjson.loads((SHARED / "alphavantage" / name).read_bytes())
-    rows = sorted(payload["Time Series (Daily)"].items())
-    column = {key.split(". ", 1)[1]: i for i, key in enumerate(rows[0][1])}
-    data = np.array([[float(v) for v in values.values()] for _, values in rows])
-    return Series(
-        data[:, column["open"]],
-        data[:, column["high"]],
-        data[:, column["low"]],
-        data[:, column["close"]],
-        data[:, column["volume"]],
-    )
-
-
-SERIES = {
-    "random_walk": lambda: random_walk(500, 1),
-    "volatile": lambda: random_walk(500, 2, volatility=0.05),
-    "flats_and_gaps": lambda: with_flats_and_gaps(3),
-    "aapl_daily": lambda: alpha_vantage_daily(
-        "time_series_daily_adjusted__rinebob_visvol_AAPL.json"
-    ),
-    "tsla_daily": lambda: alpha_vantage_daily(
-        "time_series_daily_adjusted__rinebob_visvol_TSLA.json"
-    ),
-}
 
 
 @pytest.mark.parametrize("series_name", list(SERIES))

@@ -1,4 +1,5 @@
-"""Records as InfluxDB points: SPEC.md's measurements, identities from the records' keys."""
+"""Records as InfluxDB points: the measurements of docs/architecture.md, identities from the
+records' keys."""
 
 from __future__ import annotations
 

@@ -11,11 +11,11 @@ import talib
 
 from marketpulse.analytics.patterns.candlestick import REGISTRY
 from marketpulse.cli import main
-from tests.unit.test_indicators_command import aapl_frame
+from tests.market_data import daily_frame
 
 
 def run(tmp_path: Path, *extra: str) -> list[dict[str, str]]:
-    frame = aapl_frame()
+    frame = daily_frame()
     source = tmp_path / "in.csv"
     frame.to_csv(source, index=False)
     out = tmp_path / "out.csv"
@@ -25,11 +25,11 @@ def run(tmp_path: Path, *extra: str) -> list[dict[str, str]]:
 
 
 def test_every_pattern_on_every_bar_equals_talib(tmp_path: Path) -> None:
-    rows = run(tmp_path, "--symbol", "AAPL")
-    frame = aapl_frame()
+    rows = run(tmp_path, "--symbol", "GOOG")
+    frame = daily_frame()
     assert list(rows[0]) == ["timestamp", "symbol", "pattern", "value"]
     assert len(rows) == len(frame) * len(REGISTRY)  # zeros included
-    assert rows[0]["timestamp"] == "2021-03-01T00:00:00Z"
+    assert rows[0]["timestamp"] == "2004-08-19T00:00:00Z"
     o, h, l, c = (frame[k].to_numpy(dtype=float) for k in ("open", "high", "low", "close"))  # noqa: E741
     for name in REGISTRY:
         got = [int(r["value"]) for r in rows if r["pattern"] == name]
@@ -40,7 +40,7 @@ def test_every_pattern_on_every_bar_equals_talib(tmp_path: Path) -> None:
 def test_a_chosen_subset_and_an_unknown_name(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rows = run(tmp_path, "--symbol", "AAPL", "--patterns", "cdldoji,cdlengulfing")
+    rows = run(tmp_path, "--symbol", "GOOG", "--patterns", "cdldoji,cdlengulfing")
     assert {r["pattern"] for r in rows} == {"cdldoji", "cdlengulfing"}
     values = np.array([int(r["value"]) for r in rows])
     assert set(values) <= {0, 100, -100, 80, -80}

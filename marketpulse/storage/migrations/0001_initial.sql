@@ -1,4 +1,4 @@
--- SPEC.md's relational schema, plus signals (queried by the API) and job results.
+-- The relational schema of docs/architecture.md, plus signals (queried by the API) and job results.
 CREATE TABLE users (
     user_id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
     username VARCHAR(50) UNIQUE NOT NULL,

@@ -1,0 +1,79 @@
+"""Price series for the oracle tests: seeded random walks with the shapes that break indicators
+(flat stretches, gaps, zero volume), and published market data that a test dependency ships.
+
+The published series are the OHLCV files inside the ``backtesting`` package (daily NASDAQ:GOOG,
+2004-2013; hourly EUR/USD, 2017-2018). They are read from the installed distribution by path, so
+the package is never imported and nothing outside this repository's dependencies is needed.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from tests.oracles import Series
+
+PUBLISHED = {"goog_daily": "GOOG.csv", "eurusd_hourly": "EURUSD.csv"}
+
+
+def random_walk(n: int, seed: int, volatility: float = 0.01) -> Series:
+    """A geometric random walk with bars around it; some bars have zero volume."""
+    rng = np.random.default_rng(seed)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, volatility, n)))
+    high = close * (1 + rng.uniform(0, volatility, n))
+    low = close * (1 - rng.uniform(0, volatility, n))
+    open_ = low + (high - low) * rng.uniform(0, 1, n)
+    volume = rng.integers(0, 10_000, n).astype(float)
+    return Series(open_, high, low, close, volume)
+
+
+def with_flats_and_gaps(seed: int) -> Series:
+    """A walk with a dead market (no range, no change, no volume), an overnight gap, and flat
+    closes inside a moving range."""
+    s = random_walk(300, seed)
+    close, high, low, volume = s.close.copy(), s.high.copy(), s.low.copy(), s.volume.copy()
+    close[40:70] = close[39]
+    high[40:70] = close[39]
+    low[40:70] = close[39]
+    volume[40:70] = 0.0
+    close[120:] *= 1.25
+    high[120:] *= 1.25
+    low[120:] *= 1.25
+    close[200:205] = close[199]
+    return Series(s.open, high, low, close, volume)
+
+
+def published_frame(name: str) -> pd.DataFrame:
+    """A published series as the batch commands read files: ``timestamp`` and lower-case OHLCV
+    columns, oldest first."""
+    path = importlib.metadata.distribution("backtesting").locate_file(
+        f"backtesting/test/{PUBLISHED[name]}"
+    )
+    raw = pd.read_csv(str(path), index_col=0)
+    frame = raw.rename(columns=str.lower).rename_axis("timestamp").reset_index()
+    return frame[["timestamp", "open", "high", "low", "close", "volume"]]
+
+
+def published(name: str) -> Series:
+    """A published series as oracle input."""
+    frame = published_frame(name)
+    columns = ("open", "high", "low", "close", "volume")
+    return Series(*(frame[k].to_numpy(dtype=float) for k in columns))
+
+
+def daily_frame(rows: int = 250) -> pd.DataFrame:
+    """The first ``rows`` days of the published daily series, with their dates (a year of
+    trading days by default: enough for every indicator's warm-up, small enough for e2e)."""
+    return published_frame("goog_daily").head(rows).reset_index(drop=True)
+
+
+SERIES: dict[str, Callable[[], Series]] = {
+    "random_walk": lambda: random_walk(500, 1),
+    "volatile": lambda: random_walk(500, 2, volatility=0.05),
+    "flats_and_gaps": lambda: with_flats_and_gaps(3),
+    "goog_daily": lambda: published("goog_daily"),
+    "eurusd_hourly": lambda: published("eurusd_hourly"),
+}
