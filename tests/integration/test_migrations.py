@@ -56,6 +56,37 @@ async def test_a_changed_migration_is_refused(services: Settings, tmp_path: Path
             await connection.close()
 
 
+async def test_a_migration_reworded_in_its_comments_only_is_accepted_and_recorded_anew(
+    services: Settings, tmp_path: Path
+) -> None:
+    version = 9000 + secrets.randbelow(900)
+    path = tmp_path / f"{version}_probe.sql"
+    path.write_text("-- the first wording\nSELECT 1;")
+    first = load_migrations(tmp_path)[0].checksum
+    try:
+        assert await migrate(services, tmp_path) == [f"{version}_probe"]
+        path.write_text("-- the second wording\nSELECT 1;")
+        second = load_migrations(tmp_path)[0].checksum
+        with pytest.raises(MigrationError, match="changed after it was applied"):
+            await migrate(services, tmp_path)  # not listed as reworded: refused
+        assert await migrate(services, tmp_path, {version: frozenset({first})}) == []
+        connection = await connect(services)
+        try:
+            recorded = await connection.fetchval(
+                "SELECT checksum FROM schema_migrations WHERE version = $1", version
+            )
+        finally:
+            await connection.close()
+        assert recorded == second
+        assert await migrate(services, tmp_path) == []  # the new wording is now the record
+    finally:
+        connection = await connect(services)
+        try:
+            await connection.execute("DELETE FROM schema_migrations WHERE version = $1", version)
+        finally:
+            await connection.close()
+
+
 def test_badly_named_files_are_refused(tmp_path: Path) -> None:
     (tmp_path / "initial.sql").write_text("SELECT 1;")
     with pytest.raises(MigrationError, match=r"NNNN_name\.sql"):
