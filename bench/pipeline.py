@@ -39,9 +39,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from proc import cpu_seconds
 from results import emit
 
-from marketpulse.analytics.frames import Rejection, decode_frame
-from marketpulse.analytics.ingest import SymbolState, step
-from marketpulse.analytics.series import SeriesState
+from marketpulse.analytics.partition_time import PartitionTime
+from marketpulse.analytics.step_io import MemoryStore, Message
+from marketpulse.analytics.steps import apply_frame
 from marketpulse.clock import SystemClock
 from marketpulse.settings import Settings
 from marketpulse.streams.admin import ensure_topics
@@ -53,27 +53,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def work_alone(settings: Settings, backlog: list[tuple[bytes, bytes]]) -> float:
-    """Seconds a frame of ``backlog`` takes through the worker's own code, without Kafka."""
-    gate, lengths = settings.gate_config(), settings.granularity_lengths()
-    states: dict[bytes, SymbolState] = {}
-    series: dict[str, SeriesState] = {}
-    detector, stream_time, now = settings.detector_config(), 0, SystemClock().now_ns()
+    """Seconds a frame of ``backlog`` takes through the worker's own step, without Kafka: the
+    same pure step, every record and state encoded as the worker encodes them."""
+    config, store, time_ = settings.step_config(), MemoryStore(), PartitionTime()
+    now = SystemClock().now_ns()
     started = time.process_time()
-    for key, payload in backlog:
-        decoded = decode_frame(payload)
-        assert not isinstance(decoded, Rejection)
-        symbol = key.decode()
-        state = states.get(key) or SymbolState.new(symbol, gate, lengths)
-        stream_time, out = step(state, decoded, symbol, stream_time, now, gate.grace_ns)
-        for bar in out.bars:
-            bar.model_dump_json()
-            applied = series.setdefault(symbol, SeriesState.new(settings.indicators, detector))
-            snapshot, signals = applied.advance(bar)
-            for record in (snapshot, *signals):
-                record.model_dump_json()
-            applied.to_bytes()
-        states[key] = state
-        state.to_bytes()
+    for offset, (key, payload) in enumerate(backlog):
+        message = Message("market.raw", 0, offset, key, payload)
+        outputs = apply_frame(store, time_, message, now, config)
+        for out in outputs.sends:
+            if not isinstance(out.record, bytes):
+                out.record.model_dump_json()
+        for state in (*outputs.series.values(), *outputs.symbols.values()):
+            state.to_bytes()
+        store.write(outputs)
     return (time.process_time() - started) / len(backlog)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -18,6 +18,9 @@ from marketpulse.analytics.patterns.detector import DetectorConfig
 from marketpulse.analytics.patterns.levels import LevelConfig
 from marketpulse.analytics.patterns.trend import TrendConfig
 from marketpulse.analytics.quality import GateConfig
+
+if TYPE_CHECKING:
+    from marketpulse.analytics.step_io import StepConfig
 
 # Role and database names are spliced into DDL when `services up` creates them, so keep them plain.
 _SQL_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
@@ -232,6 +235,19 @@ class Settings(BaseSettings):
             spike_bound=self.spike_bound,
             spike_confirmations=self.spike_confirmations,
             dedup_window=self.dedup_window,
+        )
+
+    def step_config(self) -> StepConfig:
+        """What the agents' pure steps decide by."""
+        # imported here: step_io names the topics, and the topics module imports these settings
+        from marketpulse.analytics.step_io import StepConfig
+
+        return StepConfig(
+            gate=self.gate_config(),
+            granularities=self.granularity_lengths(),
+            indicators=tuple(self.indicators),
+            detector=self.detector_config(),
+            max_message_bytes=self.kafka_max_message_bytes,
         )
 
     @model_validator(mode="after")

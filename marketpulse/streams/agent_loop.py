@@ -9,8 +9,8 @@ from typing import Protocol
 from faust import StreamT
 from faust.types import EventT
 
-from marketpulse.agents.outputs import MAX_BYTES, Outbox
 from marketpulse.streams.delivery import SEND_ERRORS, guard
+from marketpulse.streams.outbox import MAX_BYTES, dead_letter
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ async def _step(
     payload: bytes = event.value
     if len(payload) > MAX_BYTES:
         detail = f"{len(payload):,} bytes, over MARKETPULSE_KAFKA_MAX_MESSAGE_BYTES"
-        await Outbox().dead_letter(event, "too_large", f"{detail} ({MAX_BYTES:,})", payload)
+        await dead_letter(event, "too_large", f"{detail} ({MAX_BYTES:,})", payload)
         return
     try:
         await process(event)
@@ -71,4 +71,4 @@ async def _step(
             message.topic, message.partition, message.offset,
         )  # fmt: skip
         detail = f"{type(exc).__name__}: {exc}"[:1000]
-        await Outbox().dead_letter(event, "processing_error", detail, payload)
+        await dead_letter(event, "processing_error", detail, payload)

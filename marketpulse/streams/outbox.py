@@ -15,56 +15,68 @@ message behind a broker round trip.
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 from faust.types import EventT, TopicT
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
+from marketpulse.analytics.step_io import StepOutputs
 from marketpulse.app import app, topics
-from marketpulse.metrics import DEADLETTERS
+from marketpulse.metrics import (
+    BARS_OUT,
+    DEADLETTERS,
+    EVENTS_IN,
+    INDICATOR_SNAPSHOTS,
+    LAST_EVENT,
+    REDELIVERED,
+    SIGNALS_OUT,
+)
+from marketpulse.schemas.bars import Bar, IndicatorSnapshot
 from marketpulse.schemas.events import DeadLetter
+from marketpulse.schemas.signals import Signal
 from marketpulse.settings import get_settings
 from marketpulse.streams.delivery import guard
+from marketpulse.streams.topics import CLEAN, DEADLETTER, INDICATORS, SIGNALS, bars_topic_name
 
-Keyed = TypeVar("Keyed", bound=BaseModel)
 MAX_BYTES = get_settings().kafka_max_message_bytes
+BY_NAME: dict[str, TopicT] = {
+    CLEAN.name: topics.clean,
+    DEADLETTER.name: topics.deadletter,
+    INDICATORS.name: topics.indicators,
+    SIGNALS.name: topics.signals,
+    **{bars_topic_name(g): topic for g, topic in topics.bars.items()},
+}
 
 
-class Outbox:
-    """The sends of one step."""
+async def send(topic: TopicT, key: bytes | None, record: BaseModel | bytes) -> None:
+    """Hand the record to the producer now, ahead of any state written after this."""
+    value = record if isinstance(record, bytes) else record.model_dump_json().encode()
+    guard.watch(await app.producer.send(topic.get_topic_name(), key, value, None, None, None))
 
-    async def send(
-        self,
-        topic: TopicT,
-        key: bytes | None,
-        record: BaseModel | bytes,
-    ) -> None:
-        """Hand the record to the producer now, ahead of any state written after this."""
-        value = record if isinstance(record, bytes) else record.model_dump_json().encode()
-        guard.watch(await app.producer.send(topic.get_topic_name(), key, value, None, None, None))
 
-    async def decode(self, event: EventT[bytes], model: type[Keyed]) -> Keyed | None:
-        """The event as ``model`` (a record with a ``symbol`` that is its key), or None after
-        dead-lettering it: ``malformed``, or ``symbol_mismatch`` when keyed otherwise."""
-        payload: bytes = event.value
-        try:
-            record = model.model_validate_json(payload)
-        except ValidationError as exc:
-            await self.dead_letter(event, "malformed", str(exc.errors()[0]["msg"]), payload)
-            return None
-        symbol: str = getattr(record, "symbol")  # noqa: B009 - every keyed record has one
-        if event.key != symbol.encode():
-            detail = f"{model.__name__} for {symbol} keyed {event.key!r}"
-            await self.dead_letter(event, "symbol_mismatch", detail, payload)
-            return None
-        return record
+async def send_all(outputs: StepOutputs) -> None:
+    """Send a step's records in order, and count what it did."""
+    for out in outputs.sends:
+        record = out.record
+        await send(BY_NAME[out.topic], out.key, record)
+        if isinstance(record, IndicatorSnapshot):
+            INDICATOR_SNAPSHOTS.labels(granularity=record.granularity).inc()
+        elif isinstance(record, Signal):
+            SIGNALS_OUT.labels(kind=record.kind).inc()
+        elif isinstance(record, Bar):
+            BARS_OUT.labels(granularity=record.granularity).inc()
+        elif isinstance(record, DeadLetter):
+            DEADLETTERS.labels(reason=record.reason).inc()
+    for agent in outputs.redelivered:
+        REDELIVERED.labels(agent=agent).inc()
+    if outputs.events is not None:
+        EVENTS_IN.labels(source=outputs.events[0]).inc(outputs.events[1])
+    if outputs.last_event is not None:
+        LAST_EVENT.labels(symbol=outputs.last_event[0]).set(outputs.last_event[1] / 1e9)
 
-    async def dead_letter(
-        self, event: EventT[bytes], reason: str, detail: str, payload: bytes | str
-    ) -> None:
-        """Refuse input with a reason, keeping the original and where it came from."""
-        DEADLETTERS.labels(reason=reason).inc()
-        message = event.message
-        where = (message.topic, message.partition, message.offset)
-        record = DeadLetter.of(reason, detail, payload, where, event.key or None, MAX_BYTES)
-        await self.send(topics.deadletter, event.key, record)
+
+async def dead_letter(event: EventT[bytes], reason: str, detail: str, payload: bytes) -> None:
+    """Refuse an input that no step could take, keeping the original and where it came from."""
+    DEADLETTERS.labels(reason=reason).inc()
+    message = event.message
+    where = (message.topic, message.partition, message.offset)
+    record = DeadLetter.of(reason, detail, payload, where, event.key or None, MAX_BYTES)
+    await send(topics.deadletter, event.key, record)

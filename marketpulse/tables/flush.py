@@ -20,7 +20,7 @@ from faust import Sensor
 from faust.types import ConsumerT
 
 from marketpulse.metrics import STATE_UNFLUSHED
-from marketpulse.tables.live import LiveStates
+from marketpulse.tables.live_states import LiveStates
 
 
 class FlushOnCommit(Sensor):

@@ -1,0 +1,65 @@
+"""The agent on ``market.raw``: each frame through :func:`marketpulse.analytics.steps.apply_frame`
+(gate, event-time bars, and each closed bar's snapshot and signals), its outputs sent, its states
+put (written to the changelog when the consumer commits: :mod:`marketpulse.tables.live_states`).
+"""
+
+from __future__ import annotations
+
+from faust import StreamT
+from faust.types import EventT
+
+from marketpulse.analytics.partition_time import PartitionTime
+from marketpulse.analytics.step_io import Message
+from marketpulse.analytics.steps import apply_frame
+from marketpulse.app import app, topics
+from marketpulse.clock import Clock, SystemClock
+from marketpulse.settings import get_settings
+from marketpulse.streams.agent_loop import process_each
+from marketpulse.streams.outbox import send_all
+from marketpulse.tables import agent_states
+from marketpulse.tables.agent_states import store
+
+CONFIG = get_settings().step_config()
+clock: Clock = SystemClock()  # only the gate's future-timestamp check reads it
+
+
+class PartitionTimes(dict[int, PartitionTime]):
+    """The partitions' times; a failed step may have moved one, so then all are rebuilt."""
+
+    def drop_decoded(self) -> None:
+        self.clear()
+
+
+_partitions = PartitionTimes()
+
+
+@app.on_partitions_assigned.connect
+async def _forget_partitions(*_args: object, **_kwargs: object) -> None:
+    _partitions.clear()  # rebuilt from the table on each partition's next frame
+
+
+def _partition_time(partition: int) -> PartitionTime:
+    found = _partitions.get(partition)
+    if found is None:
+        stored = agent_states.symbols.stored()
+        found = _partitions[partition] = PartitionTime.rebuild(
+            partition, stored, CONFIG.gate.grace_ns
+        )
+    return found
+
+
+@app.agent(topics.raw)
+async def build_bars(stream: StreamT[bytes]) -> None:
+    """Gate each frame and fold it into its symbol's bars."""
+    await process_each(stream, _process, agent_states.symbols, agent_states.series, _partitions)
+
+
+async def _process(event: EventT[bytes]) -> None:
+    m = event.message
+    message = Message(m.topic, m.partition, m.offset, event.key, event.value)
+    outputs = apply_frame(store, _partition_time(m.partition), message, clock.now_ns(), CONFIG)
+    await send_all(outputs)
+    for key, series in outputs.series.items():
+        agent_states.series.put(key, series, series.to_bytes(), m.partition)
+    for key, state in outputs.symbols.items():
+        agent_states.symbols.put(key, state, state.to_bytes(), m.partition)

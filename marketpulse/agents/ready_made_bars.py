@@ -1,0 +1,37 @@
+"""The agent on ``market.bars.raw``: each ready-made bar (file replay, vendor aggregates) through
+:func:`marketpulse.analytics.steps.apply_ready_made_bar` (the bar gate, then the series'
+snapshot and signals), its outputs sent, its series' state put. What reads ``market.bars.<g>``
+sees only gated bars, and the worker never reads back its own output.
+"""
+
+from __future__ import annotations
+
+from faust import StreamT
+from faust.types import EventT
+
+from marketpulse.analytics.step_io import Message
+from marketpulse.analytics.steps import apply_ready_made_bar
+from marketpulse.app import app, topics
+from marketpulse.settings import get_settings
+from marketpulse.streams.agent_loop import process_each
+from marketpulse.streams.outbox import send_all
+from marketpulse.tables import agent_states
+from marketpulse.tables.agent_states import store
+
+CONFIG = get_settings().step_config()
+
+
+@app.agent(topics.bars_raw)
+async def apply_ready_made_bars(stream: StreamT[bytes]) -> None:
+    """Gate each ready-made bar, then publish it and advance its series."""
+    await process_each(stream, _process, agent_states.series)
+
+
+async def _process(event: EventT[bytes]) -> None:
+    m = event.message
+    outputs = apply_ready_made_bar(
+        store, Message(m.topic, m.partition, m.offset, event.key, event.value), CONFIG
+    )
+    await send_all(outputs)
+    for key, series in outputs.series.items():
+        agent_states.series.put(key, series, series.to_bytes(), m.partition)

@@ -1,0 +1,149 @@
+"""The agents' steps, pure: one input message in, every output and every state to write out.
+
+``apply_frame`` is the whole path of a ``market.raw`` frame: decode, the quality gate, the
+symbol's event-time bars, the bars of quiet symbols that are now due, and for each closed bar
+its series (indicators, then signal detectors). ``apply_ready_made_bar`` is the path of a bar
+that arrives whole on ``market.bars.raw``: the bar gate, then the same series step. Neither
+touches Faust, a broker or a clock; the agents send what they return, in order, and write the
+states. So a unit test can follow a frame all the way to its signals.
+"""
+
+from __future__ import annotations
+
+import orjson
+from pydantic import ValidationError
+
+from marketpulse.analytics.frames import Rejection, decode_frame
+from marketpulse.analytics.ingest import SymbolState, step
+from marketpulse.analytics.partition_time import PartitionTime
+from marketpulse.analytics.quality import check_bar
+from marketpulse.analytics.step_io import (
+    Message,
+    Send,
+    StateStore,
+    StepConfig,
+    StepOutputs,
+    new_series,
+    series_key,
+)
+from marketpulse.analytics.ticks import originals
+from marketpulse.schemas.bars import Bar
+from marketpulse.streams.topics import CLEAN
+
+
+def apply_frame(
+    store: StateStore, time: PartitionTime, message: Message, now_ns: int, config: StepConfig
+) -> StepOutputs:
+    """Apply one ``market.raw`` message to its symbol and its partition's time.
+
+    ``now_ns`` is the wall clock, read by the gate's future-timestamp check only. ``time`` and
+    the states ``store`` hands out are updated in place; the ones to write are returned.
+    """
+    out = StepOutputs()
+    limit = config.max_message_bytes
+    decoded = decode_frame(message.value)
+    if isinstance(decoded, Rejection):
+        out.refuse(message, decoded.reason, decoded.detail, message.value, limit)
+        return out
+    key = message.key
+    if not key:
+        out.refuse(message, "malformed", "frames must be keyed by symbol", message.value, limit)
+        return out
+    symbol = key.decode("utf-8", errors="replace")
+    state = _symbol(store, key, config)
+    if message.offset <= state.offset:
+        out.redelivered.append("bars")
+        return out
+    out.events = (decoded.source, len(decoded.events))
+    grace = config.gate.grace_ns
+    time.stream_time, stepped = step(state, decoded, symbol, time.stream_time, now_ns, grace)
+    if stepped.accepted:  # accepted only: a refused future timestamp must not hide a stale feed
+        out.last_event = (symbol, max(e.ts for e in stepped.accepted))
+    state.offset, state.partition = message.offset, message.partition
+    if stepped.rejected:
+        # Refused and partly accepted frames carry each event's JSON as it came.
+        as_sent = dict(zip(map(id, decoded.events), originals(message.value, decoded), strict=True))
+        for rejected, verdict in stepped.rejected:
+            out.refuse(message, verdict.reason, verdict.detail, as_sent[id(rejected)], limit)
+        if stepped.accepted:
+            clean = {
+                "source": decoded.source,
+                "received_ts": decoded.received_ts,
+                "events": [orjson.Fragment(as_sent[id(event)]) for event in stepped.accepted],
+            }
+            out.sends.append(Send(CLEAN.name, key, orjson.dumps(clean)))
+    elif stepped.accepted:
+        out.sends.append(Send(CLEAN.name, key, message.value))  # the frame as it came
+    for bar in stepped.bars:
+        _publish(out, store, key, bar, config)
+    quiet = []
+    for other in time.pop_due():
+        if other == key:
+            continue
+        other_state = _symbol(store, other, config)
+        for bar in other_state.bars.close(time.stream_time, grace):
+            _publish(out, store, other, bar, config)
+        other_state.stream_time = time.stream_time
+        quiet.append((other, other_state))
+    out.symbols[key] = state
+    time.schedule(key, state.bars.next_close(grace))
+    for other, other_state in quiet:
+        out.symbols[other] = other_state
+        time.schedule(other, other_state.bars.next_close(grace))
+    return out
+
+
+def apply_ready_made_bar(store: StateStore, message: Message, config: StepConfig) -> StepOutputs:
+    """Gate one ``market.bars.raw`` message against its series; publish and apply it if it
+    passes."""
+    out = StepOutputs()
+    limit = config.max_message_bytes
+    try:
+        bar = Bar.model_validate_json(message.value)
+    except ValidationError as exc:
+        out.refuse(message, "malformed", str(exc.errors()[0]["msg"]), message.value, limit)
+        return out
+    if message.key != bar.symbol.encode():
+        detail = f"Bar for {bar.symbol} keyed {message.key!r}"
+        out.refuse(message, "symbol_mismatch", detail, message.value, limit)
+        return out
+    if bar.granularity not in config.granularities:
+        kept = ", ".join(config.granularities)
+        detail = f"{bar.granularity} bars are not kept here (MARKETPULSE_GRANULARITIES: {kept})"
+        out.refuse(message, "bad_granularity", detail, message.value, limit)
+        return out
+    key = series_key(bar)
+    series = store.series(key) or new_series(config)
+    if message.offset <= series.offset:
+        out.redelivered.append("series")
+        return out
+    verdict = check_bar(bar, series.last_start)
+    if verdict is not None:
+        out.refuse(message, verdict.reason, verdict.detail, message.value, limit)
+        return out
+    out.publish(message.key, bar)
+    out.advance(message.key, bar, series)
+    series.offset = message.offset
+    out.series[key] = series
+    return out
+
+
+def _symbol(store: StateStore, key: bytes, config: StepConfig) -> SymbolState:
+    found = store.symbol(key)
+    if found is not None:
+        return found
+    return SymbolState.new(key.decode("utf-8", errors="replace"), config.gate, config.granularities)
+
+
+def _publish(out: StepOutputs, store: StateStore, key: bytes, bar: Bar, config: StepConfig) -> None:
+    """Publish a bar built here and advance its series, unless the series already has it: the
+    frame is being applied again after a restart that kept the series' state and lost the
+    symbol's, and the snapshot and signals went out the first time."""
+    out.publish(key, bar)
+    skey = series_key(bar)
+    series = out.series.get(skey) or store.series(skey) or new_series(config)
+    if series.applied(bar):
+        out.redelivered.append("series")
+        return
+    out.advance(key, bar, series)
+    out.series[skey] = series

@@ -1,0 +1,52 @@
+"""The tables the agents keep, and the live states in front of them.
+
+- ``bar-state``: one record per symbol, its quality gate's memory and its open bars
+  (:class:`~marketpulse.analytics.ingest.SymbolState`);
+- ``series-state``: one record per (symbol, granularity), its indicators and signal detectors
+  (:class:`~marketpulse.analytics.series.SeriesState`), whichever agent advances it.
+
+Both are keyed like the topics that feed them, so each key lives in its symbol's partition.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from marketpulse.analytics.ingest import SymbolState
+from marketpulse.analytics.series import SeriesState
+from marketpulse.app import app
+from marketpulse.settings import get_settings
+from marketpulse.streams.codecs import bytes_table
+from marketpulse.tables.live_states import LiveStates
+
+settings = get_settings()
+_gate, _granularities = settings.gate_config(), settings.granularity_lengths()
+
+symbols: LiveStates[SymbolState] = LiveStates(
+    bytes_table(app, "bar-state", settings.topic_partitions),
+    lambda data: SymbolState.from_bytes(data, _gate, _granularities),
+)
+series: LiveStates[SeriesState] = LiveStates(
+    bytes_table(app, "series-state", settings.topic_partitions),
+    partial(SeriesState.from_bytes, settings.detector_config()),
+)
+
+
+class LiveStore:
+    """The states as the pure steps read them."""
+
+    def symbol(self, key: bytes) -> SymbolState | None:
+        return symbols.get(key)
+
+    def series(self, key: bytes) -> SeriesState | None:
+        return series.get(key)
+
+
+store = LiveStore()
+
+
+@app.on_partitions_assigned.connect
+async def _forget_states(*_args: object, **_kwargs: object) -> None:
+    """On a (re)assignment the tables are the truth."""
+    symbols.reset()
+    series.reset()
