@@ -165,3 +165,112 @@ def test_the_gate_reads_tick_fields_in_their_declared_order() -> None:
         "symbol", "ts", "bid", "ask", "bid_size", "ask_size", "source"
     )  # fmt: skip
     assert TradeTick.__struct_fields__ == ("symbol", "ts", "price", "size", "conditions", "source")
+
+
+def detail(event: Tick, gate: EventGate | None = None, stream_time: int = NOW) -> str:
+    result = (gate or EventGate(CONFIG)).check(event, stream_time, NOW)
+    assert result is not None
+    return result.detail
+
+
+@pytest.mark.parametrize(
+    ("event", "stream_time", "expected"),
+    [
+        (quote(bid=None), NOW, "quote bid=None ask=100.1"),
+        (quote(bid_size=-1), NOW, "bid_size=-1.0 ask_size=0.0"),
+        (quote(bid=100.2, ask=100.1), NOW, "bid 100.2 > ask 100.1"),
+        (trade(price=-1.0), NOW, "trade price=-1.0"),
+        (trade(size=-5), NOW, "trade size=-5.0"),
+        (trade(ts=NOW + 6 * S), NOW, f"ts {NOW + 6 * S} is 6.000 s ahead of the clock"),
+        (trade(ts=NOW - 3 * S), NOW, f"ts {NOW - 3 * S} is 3.000 s behind stream time"),
+    ],
+)
+def test_each_refusal_says_what_was_wrong(event: Tick, stream_time: int, expected: str) -> None:
+    assert detail(event, stream_time=stream_time) == expected
+
+
+def test_a_duplicate_and_a_spike_say_which_and_how_far() -> None:
+    gate = EventGate(CONFIG)
+    assert verdict(trade(price=100.0), gate) is None
+    assert detail(trade(price=100.0), gate) == f"trade at ts {NOW} already accepted"
+    assert detail(trade(ts=NOW + 1, price=150.0), gate) == "150.0 is 50.0% from 100.0"
+
+
+def test_the_bounds_themselves_pass() -> None:
+    assert verdict(trade(ts=NOW + 5 * S)) is None  # exactly max_future ahead
+    assert verdict(trade(price=0.5)) is None  # any positive price, however small
+    gate = EventGate(GateConfig(spike_bound=0.25))
+    assert verdict(trade(price=100.0), gate) is None
+    assert verdict(trade(ts=NOW + 1, price=125.0), gate) is None  # exactly the bound away
+
+
+def test_events_alike_but_for_one_field_are_not_duplicates() -> None:
+    gate = EventGate(CONFIG)
+    base = Quote(symbol="AAA", ts=NOW, bid=100.0, ask=100.1, bid_size=1, ask_size=2)
+    for changed in (
+        {},
+        {"bid_size": 3},  # each size counts, separately
+        {"ask_size": 3},
+        {"bid": 100.05},
+        {"ask": 100.2},
+    ):
+        assert verdict(tick_of(base.model_copy(update=changed)), gate) is None, changed
+    plain = Trade(symbol="AAA", ts=NOW, price=100.0, size=10)
+    for conditions in ([], [14], [14, 41], ["T"], ["T", 12], [41, 14]):
+        event = tick_of(plain.model_copy(update={"conditions": conditions}))
+        assert verdict(event, gate) is None, conditions
+    # a trade whose numbers equal a quote's is still a trade of its own
+    assert verdict(tick_of(Trade(symbol="AAA", ts=NOW, price=100.0, size=100.1,
+                                 conditions=[1, 2])), gate) is None  # fmt: skip
+    assert verdict(tick_of(Quote(symbol="AAA", ts=NOW, bid=100.0, ask=100.1, bid_size=1,
+                                 ask_size=2)), gate) == "duplicate"  # fmt: skip
+
+
+def test_a_new_level_confirmed_becomes_the_reference() -> None:
+    gate = EventGate(GateConfig(spike_bound=0.25, spike_confirmations=3))
+    assert verdict(trade(ts=NOW, price=100.0), gate) is None
+    assert verdict(trade(ts=NOW + 1, price=200.0), gate) == "price_spike"
+    # 250 is exactly the bound from the pending 200: the same new level, the second sighting
+    assert verdict(trade(ts=NOW + 2, price=250.0), gate) == "price_spike"
+    assert verdict(trade(ts=NOW + 3, price=250.0, size=11), gate) is None  # third: confirmed
+    assert verdict(trade(ts=NOW + 4, price=100.0), gate) == "price_spike"  # 100 is now the jump
+
+
+def test_a_fresh_gate_stores_no_pending_level() -> None:
+    assert EventGate(CONFIG).state() == {
+        "last_price": None, "pending_price": None, "pending_count": 0, "recent": "",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("candidate", "last_start", "expected"),
+    [
+        (bar(low=0.0), None, "bar prices (10.0, 11.0, 0.0, 10.5)"),
+        (bar(high=10.2), None, "o=10.0 h=10.2 l=9.0 c=10.5"),
+        (bar(volume=-1.0), None, "bar volume -1.0"),
+        (bar(granularity="7x"), None, "7x"),
+        (bar(end=START + 2 * M), None, f"[{START}, {START + 2 * M}) is not one 1m"),
+        (bar(), START, f"bar AAA|1m|{START} already accepted"),
+        (bar(), START + M, f"bar AAA|1m|{START} starts before {START + M}"),
+    ],
+)
+def test_each_bar_refusal_says_what_was_wrong(
+    candidate: Bar, last_start: int | None, expected: str
+) -> None:
+    result = check_bar(candidate, last_start)
+    assert result is not None
+    assert expected in result.detail
+
+
+@pytest.mark.parametrize(
+    "candidate",
+    [
+        bar(open=9.0, low=9.0),  # the low is the open
+        bar(close=11.0, high=11.0),  # the high is the close
+        bar(open=10.0, high=10.0, low=10.0, close=10.0),  # no range at all
+        bar(volume=0.0),
+        bar(volume=0.5),
+    ],
+)
+def test_bars_at_the_bounds_pass(candidate: Bar) -> None:
+    assert check_bar(candidate, START - M) is None

@@ -128,7 +128,9 @@ def test_refused_events_are_dead_lettered_as_they_came_and_the_rest_goes_on() ->
     good = trade("AAPL", T0 + S, 100.0)
     bad = {"kind": "trade", "symbol": "AAPL", "ts": T0 + 2 * S, "price": -1.0, "size": 5}
     other = trade("MSFT", T0 + 3 * S, 50.0)
-    out = partition.frame(b"AAPL", frame(good, bad, other))
+    quote = {"kind": "quote", "symbol": "AAPL", "ts": T0 + 4 * S, "bid": 99.9, "ask": 100.1}
+    later = trade("AAPL", T0 + 5 * S, 100.2)
+    out = partition.frame(b"AAPL", frame(good, bad, other, quote, later))
     letters = records(out, "market.deadletter")
     assert [(d.reason, orjson.loads(d.payload)) for d in letters] == [  # type: ignore[attr-defined]
         ("bad_price", bad),
@@ -138,14 +140,21 @@ def test_refused_events_are_dead_lettered_as_they_came_and_the_rest_goes_on() ->
     assert isinstance(letter, DeadLetter)
     assert (letter.topic, letter.partition, letter.offset, letter.key) == (RAW, 0, 1, "AAPL")
     (clean,) = records(out, "market.clean")
-    assert orjson.loads(clean) == {"source": "test", "received_ts": T0, "events": [good]}  # type: ignore[arg-type]
+    accepted = [good, quote, later]  # what follows a refused event still counts
+    assert orjson.loads(clean) == {"source": "test", "received_ts": T0, "events": accepted}  # type: ignore[arg-type]
+    assert out.last_event == ("AAPL", T0 + 5 * S)
+    assert partition.time.stream_time == T0 + 5 * S
+    # quotes advance time but make no bars: the open minute holds the two good trades
+    (bar,) = partition.store.symbols[b"AAPL"].bars.close(T0 + 10 * M, 0)
+    assert (bar.open, bar.close, bar.volume, bar.trades) == (100.0, 100.2, 200.0, 2)
 
 
 @pytest.mark.parametrize(
     ("key", "value", "detail"),
     [
-        (b"AAPL", b"not json", "frame"),
+        (b"AAPL", b"not json", "frame: Invalid JSON"),
         (b"AAPL", b"", "empty message"),
+        (b"AAPL", b'{"source": "x", "received_ts": 1}', "events: Field required"),
         (None, frame(trade("AAPL", T0, 1.0)), "frames must be keyed by symbol"),
     ],
 )
@@ -157,7 +166,7 @@ def test_a_message_that_is_not_a_keyed_frame_is_dead_lettered_whole(
     (letter,) = [send.record for send in out.sends]
     assert isinstance(letter, DeadLetter)
     assert (letter.reason, letter.payload) == ("malformed", value.decode())
-    assert detail in letter.detail
+    assert letter.detail.startswith(detail)
     assert (out.symbols, out.series, out.events) == ({}, {}, None)
 
 

@@ -1,0 +1,86 @@
+"""The delivery guard: a failed send is noted once, counted always, and stops every commit after
+it (the whole path, on a paused broker, is in tests/e2e/test_delivery_failure.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, Mapping
+
+import pytest
+from faust.transport.drivers.aiokafka import Consumer
+from faust.types import TP
+
+from marketpulse import metrics
+from marketpulse.streams import delivery
+from marketpulse.streams.delivery import DeliveryFailed, DeliveryGuard
+
+
+def failures() -> float:
+    return float(metrics.SEND_FAILURES._value.get())
+
+
+def test_the_first_failure_is_kept_and_every_one_is_counted() -> None:
+    guard, before = DeliveryGuard(), failures()
+    first, second = RuntimeError("refused"), RuntimeError("expired")
+    guard.fail(first)
+    guard.on_send_error(None, second, None)  # type: ignore[arg-type]
+    assert guard.failure is first
+    assert failures() == before + 2
+
+
+async def test_a_watched_send_that_fails_is_noted_and_others_are_not() -> None:
+    guard = DeliveryGuard()
+    loop = asyncio.get_running_loop()
+    delivered, cancelled, failed = loop.create_future(), loop.create_future(), loop.create_future()
+    for sent in (delivered, cancelled, failed):
+        guard.watch(sent)
+    delivered.set_result(None)
+    cancelled.cancel()
+    await asyncio.sleep(0)  # the done callbacks run on the next turn of the loop
+    assert guard.failure is None
+    error = TimeoutError("the batch expired")
+    failed.set_exception(error)
+    await asyncio.sleep(0)
+    assert guard.failure is error
+    failed.exception()  # retrieved, so the loop does not warn about it
+
+
+class CommittingConsumer:
+    """Just what the patched commit touches: where a crash goes."""
+
+    def __init__(self) -> None:
+        self.crashed: list[BaseException] = []
+
+    async def crash(self, exc: BaseException) -> None:
+        self.crashed.append(exc)
+
+
+@pytest.fixture
+def patched_commit() -> Iterator[list[Mapping[TP, int]]]:
+    """Consumer._commit wrapped by the guard, over a stand-in for aiokafka's commit."""
+    original, committed = Consumer._commit, []
+
+    async def commit(_self: object, offsets: Mapping[TP, int]) -> bool:
+        committed.append(offsets)
+        return True
+
+    Consumer._commit = commit  # type: ignore[method-assign]
+    delivery.apply()
+    try:
+        yield committed
+    finally:
+        Consumer._commit = original  # type: ignore[method-assign]
+        delivery.guard.failure = None
+
+
+async def test_commits_go_through_until_a_send_fails(patched_commit: list[object]) -> None:
+    consumer = CommittingConsumer()
+    offsets = {TP("market.raw", 0): 41}
+    assert await Consumer._commit(consumer, offsets) is True  # type: ignore[arg-type]
+    assert patched_commit == [offsets]
+    delivery.guard.failure = RuntimeError("refused")
+    assert await Consumer._commit(consumer, {TP("market.raw", 0): 42}) is False  # type: ignore[arg-type]
+    assert patched_commit == [offsets]  # nothing committed past the lost record
+    (crash,) = consumer.crashed
+    assert isinstance(crash, DeliveryFailed)
+    assert "refused" in str(crash)
