@@ -5,8 +5,9 @@ Agents hand their outputs to the producer without waiting for them
 But that flush waits for the sends without failing on one that failed: for its own sends (the
 tables' changelogs) Faust logs the error and tells the sensors (``Topic._on_published``), and
 nothing at all watches a send made straight to the producer. Then it commits the offsets of the
-steps whose records were lost. A record the broker refuses, or a batch that expires while the broker is away for longer than
-``MARKETPULSE_KAFKA_PRODUCER_TIMEOUT_S``, would be lost that way, at-least-once broken.
+steps whose records were lost. A record the broker refuses, or a batch that expires while the
+broker is away for longer than ``MARKETPULSE_KAFKA_PRODUCER_TIMEOUT_S``, would be lost that way,
+at-least-once broken.
 
 The guard notes every failed send (``marketpulse_send_failures_total``): as a sensor for
 Faust's, through :meth:`DeliveryGuard.watch` for the agents'. Once one has failed,
