@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 # Point MARKETPULSE_KAFKA_BROKER at real Kafka and set this to 0 (it is harmless either way).
 export MARKETPULSE_KAFKA_TANSU_COMPAT ?= 1
 
-.PHONY: install up test bench chaos lint typecheck check services-up services-down services-status lock clean
+.PHONY: install up test mutate bench chaos lint typecheck check services-up services-down services-status lock clean
 
 # What setup.py compiles with mypyc, or more: an edit there rebuilds the extensions (about 20 s).
 COMPILED_SOURCES := $(wildcard marketpulse/analytics/*.py marketpulse/analytics/indicators/*.py)
@@ -31,6 +31,10 @@ up: install
 ## Everything CI runs: lint, types, and the whole suite against the real local services.
 test: install lint typecheck services-up
 	$(BIN)/pytest
+
+## Mutation testing of every guarded module; the report goes to docs/mutation/REPORT.md.
+mutate: install services-up
+	$(BIN)/python -m tests.mutation --report docs/mutation/REPORT.md
 
 ## Every benchmark, then one report: docs/bench/REPORT.md (a few minutes).
 bench: install services-up

@@ -18,8 +18,13 @@ if TYPE_CHECKING:
 DEFAULT_SYMBOLS = "AAPL,MSFT,AMZN,GOOGL,TSLA"
 
 
-def _config_show(_args: argparse.Namespace) -> int:
-    print(orjson.dumps(get_settings().masked(), option=orjson.OPT_INDENT_2).decode())
+def _config(args: argparse.Namespace) -> int:
+    if args.action == "docs":
+        from marketpulse.settings_reference import reference
+
+        print(reference(), end="")
+    else:
+        print(orjson.dumps(get_settings().masked(), option=orjson.OPT_INDENT_2).decode())
     return 0
 
 
@@ -165,7 +170,7 @@ def _patterns(args: argparse.Namespace) -> int:
     unknown = sorted(set(names or []) - set(REGISTRY))
     if unknown:
         print(f"error: unknown patterns: {', '.join(unknown)}; known: cdl* names, e.g. "
-              "cdlengulfing (see the README)", file=sys.stderr)  # fmt: skip
+              "cdlengulfing (see docs/pipeline.md)", file=sys.stderr)  # fmt: skip
         return 2
     return _batch(args, "pattern", len(REGISTRY), lambda series: pattern_rows(series, names))
 
@@ -237,9 +242,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="marketpulse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    config = sub.add_parser("config", help="show the effective settings")
-    config.add_argument("action", choices=["show"])
-    config.set_defaults(func=_config_show)
+    config = sub.add_parser(
+        "config", help="show the effective settings, or print the configuration reference"
+    )
+    config.add_argument("action", choices=["show", "docs"])
+    config.set_defaults(func=_config)
 
     schemas = sub.add_parser("schemas", help="write the JSON Schema of every topic")
     schemas.add_argument("action", choices=["export"])

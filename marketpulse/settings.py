@@ -39,15 +39,20 @@ class Settings(BaseSettings):
         frozen=True,
     )
 
-    env: Literal["development", "test", "production"] = "development"
+    env: Literal["development", "test", "production"] = Field(
+        "development",
+        description="development, test or production (production refuses placeholder secrets)",
+    )
     data_dir: Path = Field(Path(".data"), description="local state: services, logs, pid files")
 
     kafka_broker: str = Field("kafka://127.0.0.1:9092", description="Faust broker URL")
     kafka_tansu_compat: bool = Field(
         False, description="work around Tansu's ListOffsets and InitProducerId gaps"
     )
-    kafka_fetch_max_wait_ms: int = Field(50, ge=1, le=5000)
-    kafka_session_timeout_s: float = Field(10.0, gt=0)
+    kafka_fetch_max_wait_ms: int = Field(
+        50, ge=1, le=5000, description="consumer fetch wait: it sets the end-to-end latency"
+    )
+    kafka_session_timeout_s: float = Field(10.0, gt=0, description="consumer-group session timeout")
     kafka_producer_timeout_s: float = Field(
         1200.0, gt=0, description="how long a worker's send may wait for the broker before it fails"
     )
@@ -57,10 +62,12 @@ class Settings(BaseSettings):
         description="largest record a source sends or a worker takes; larger input is "
         "dead-lettered as too_large",
     )
-    topic_partitions: int = Field(4, ge=1)
+    topic_partitions: int = Field(4, ge=1, description="partitions of every topic and table")
     topic_prefix: str = Field("", description="namespace for every topic, e.g. backfill-")
     worker_id: str = Field("marketpulse", description="Faust app id (consumer group)")
-    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_host: str = Field(
+        "127.0.0.1", description="where the worker serves Prometheus /metrics"
+    )
     worker_metrics_port: int = Field(9100, ge=0, description="worker /metrics; 0 turns it off")
 
     granularities: list[str] = Field(["1m", "5m", "1h", "1d"], description="bar granularities")
@@ -77,8 +84,8 @@ class Settings(BaseSettings):
     ma_cross_pairs: list[str] = Field(
         ["sma_20/sma_50", "ema_12/ema_26"], description="fast/slow outputs for golden/death crosses"
     )
-    rsi_overbought: float = Field(70.0, gt=0, lt=100)
-    rsi_oversold: float = Field(30.0, gt=0, lt=100)
+    rsi_overbought: float = Field(70.0, gt=0, lt=100, description="RSI above: overbought")
+    rsi_oversold: float = Field(30.0, gt=0, lt=100, description="RSI below: oversold")
     adx_trending: float = Field(25.0, gt=0, description="ADX at or above: a trend starts")
     adx_ranging: float = Field(20.0, gt=0, description="ADX below: the trend ends")
     squeeze_lookback: int = Field(120, ge=2, description="bars a Bollinger squeeze is judged over")
@@ -90,22 +97,30 @@ class Settings(BaseSettings):
     chart_head_margin: float = Field(0.02, gt=0, description="how far the head exceeds shoulders")
     chart_max_wait: int = Field(30, ge=1, description="bars a shape waits for its neckline break")
 
-    influx_url: str = "http://127.0.0.1:8086"
-    influx_rpc_port: int = 8088
-    influx_database: str = "marketpulse"
-    influx_username: str | None = None
-    influx_password: SecretStr | None = None
-    influx_token: SecretStr | None = None
+    influx_url: str = Field("http://127.0.0.1:8086", description="the InfluxDB v1 HTTP API")
+    influx_rpc_port: int = Field(8088, description="the RPC port of the local InfluxDB (loopback)")
+    influx_database: str = Field("marketpulse", description="InfluxDB database")
+    influx_username: str | None = Field(None, description="InfluxDB Basic auth user")
+    influx_password: SecretStr | None = Field(None, description="InfluxDB Basic auth password")
+    influx_token: SecretStr | None = Field(
+        None, description="Authorization: Token, for the v1 endpoints of InfluxDB 2.x and 3.x"
+    )
     influx_write_chunk: int = Field(10000, ge=1, description="lines per InfluxDB write request")
     influx_write_concurrency: int = Field(4, ge=1, description="write requests in flight")
 
-    postgres_host: str = "127.0.0.1"
-    postgres_port: int = 5432
-    postgres_user: str = Field("marketpulse", pattern=_SQL_NAME)
-    postgres_password: SecretStr = SecretStr("marketpulse")
-    postgres_database: str = Field("marketpulse", pattern=_SQL_NAME)
+    postgres_host: str = Field("127.0.0.1", description="PostgreSQL host")
+    postgres_port: int = Field(5432, description="PostgreSQL port")
+    postgres_user: str = Field(
+        "marketpulse", pattern=_SQL_NAME, description="PostgreSQL user (a plain SQL identifier)"
+    )
+    postgres_password: SecretStr = Field(
+        SecretStr("marketpulse"), description="PostgreSQL password"
+    )
+    postgres_database: str = Field(
+        "marketpulse", pattern=_SQL_NAME, description="PostgreSQL database (a plain SQL identifier)"
+    )
 
-    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL")
 
     sinks: list[Literal["quotes", "bars", "indicators", "signals", "signals_pg", "cache"]] = Field(
         ["quotes", "bars", "indicators", "signals", "signals_pg", "cache"],
@@ -123,20 +138,27 @@ class Settings(BaseSettings):
     sink_breaker_cooldown_ms: int = Field(5000, ge=0, description="open breaker's pause")
     sink_metrics_port: int = Field(9101, ge=0, description="sinks' /metrics; 0 turns it off")
 
-    alphavantage_api_key: SecretStr | None = None
-    alphavantage_url: str = "https://www.alphavantage.co"
+    alphavantage_api_key: SecretStr | None = Field(None, description="Alpha Vantage API key")
+    alphavantage_url: str = Field(
+        "https://www.alphavantage.co", description="Alpha Vantage base URL"
+    )
     alphavantage_per_minute: int = Field(5, ge=1, description="our quota (free tier: 5)")
     alphavantage_per_day: int = Field(25, ge=1, description="our quota (free tier: 25)")
-    polygon_api_key: SecretStr | None = None
-    polygon_url: str = "https://api.polygon.io"
-    polygon_ws_url: str = "wss://socket.polygon.io/stocks"
+    polygon_api_key: SecretStr | None = Field(None, description="Polygon (Massive) API key")
+    polygon_url: str = Field(
+        "https://api.polygon.io", description="Polygon base URL (https://api.massive.com works too)"
+    )
+    polygon_ws_url: str = Field(
+        "wss://socket.polygon.io/stocks",
+        description="the stocks WebSocket (wss://delayed.polygon.io/stocks: the delayed feed)",
+    )
     polygon_per_minute: int = Field(5, ge=1, description="our quota (free tier: 5)")
-    newsapi_api_key: SecretStr | None = None
-    newsapi_url: str = "https://newsapi.org"
+    newsapi_api_key: SecretStr | None = Field(None, description="NewsAPI.org API key")
+    newsapi_url: str = Field("https://newsapi.org", description="NewsAPI base URL")
     newsapi_per_day: int = Field(100, ge=1, description="our quota (developer plan: 100)")
 
-    api_host: str = "127.0.0.1"
-    api_port: int = 8000
+    api_host: str = Field("127.0.0.1", description="API bind address")
+    api_port: int = Field(8000, description="API port")
     api_workers: int = Field(1, ge=1, description="uvicorn worker processes")
     api_trust_proxy: bool = Field(
         False, description="take client IP and scheme from X-Forwarded-* (behind a proxy only)"
@@ -159,7 +181,10 @@ class Settings(BaseSettings):
     ws_queue_size: int = Field(
         1000, ge=200, description="messages queued per WebSocket client before it is closed"
     )
-    jwt_secret: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    jwt_secret: SecretStr = Field(
+        SecretStr(PLACEHOLDER_SECRET),
+        description="JWT signing key (in production: set it, at least 32 bytes)",
+    )
     bcrypt_rounds: int = Field(12, ge=4, le=16, description="bcrypt cost of new password hashes")
 
     @field_validator("granularities")

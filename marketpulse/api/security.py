@@ -7,7 +7,7 @@
   session and a fresh id (``jti``) per issue, so the server can rotate it and spot reuse. A token
   of one type is never accepted as the other. A password login of a user with TOTP on gets only
   a short ``typ: mfa`` token (5 minutes), good for nothing but the second step.
-* Roles: user < analyst < admin; :data:`PERMISSIONS` is the matrix the README documents.
+* Roles: user < analyst < admin; :data:`PERMISSIONS` is the matrix docs/api.md documents.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from marketpulse.services.probes import kafka_api_versions
 
 
 class Tansu(LocalService):
-    """A memory-backed broker on loopback: a restart empties it (see the README)."""
+    """A memory-backed broker on loopback: a restart empties it (see docs/operations.md)."""
 
     name = "kafka"
     env_hint = "MARKETPULSE_KAFKA_BROKER"

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class TopicSpec:
-    """A topic's name, its record schema and what it carries (the README's topic table)."""
+    """A topic's name, its record schema and what it carries (docs/pipeline.md's table)."""
 
     name: str
     schema: type[BaseModel]

@@ -1,6 +1,6 @@
 """The local broker restarts: Tansu keeps everything in memory, so every topic, offset and
 changelog is gone. The worker must reconnect and carry on with the data that comes after.
-(A durable Kafka keeps its logs and committed offsets on disk: see the README.)"""
+(A durable Kafka keeps its logs and committed offsets on disk: see docs/operations.md.)"""
 
 from __future__ import annotations
 

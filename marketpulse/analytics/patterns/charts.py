@@ -1,5 +1,5 @@
 """Chart patterns on swing points: double tops and bottoms, head and shoulders and its inverse.
-The tolerances are settings (:class:`ChartConfig`); the rules are in the README (Signals).
+The tolerances are settings (:class:`ChartConfig`); the rules are in docs/pipeline.md (Signals).
 
 Confirmed swings (see :mod:`levels`) are kept as a zigzag: highs and lows alternating, a second
 high in a row replacing the first when it is higher (lows likewise). When a swing completes a

@@ -1,5 +1,5 @@
 """Support and resistance, bar by bar: swing points, the levels they cluster into, classic
-daily pivot points, and the closes that cross them. The rules are in the README (Signals).
+daily pivot points, and the closes that cross them. The rules are in docs/pipeline.md (Signals).
 
 * A **swing high** (fractal) is a bar whose high is above the highs of the ``left`` bars before
   and the ``right`` bars after it (a swing low likewise with lows); it is known ``right`` bars

@@ -1,5 +1,5 @@
 """Trend and momentum signals from indicator values, bar by bar. Each rule is documented in the
-README (Signals); the thresholds are settings (:class:`TrendConfig`).
+docs/pipeline.md (Signals); the thresholds are settings (:class:`TrendConfig`).
 
 A rule fires on the bar where its condition *becomes* true (a cross), never again while it
 stays true, so a signal marks an event, not a state. Indicators that are not defined yet (before

@@ -1,0 +1,355 @@
+"""Plant small bugs in the guarded modules, one at a time, and see whether the tests catch each.
+
+    .venv/bin/python -m tests.mutation                 # every guarded module (make mutate)
+    .venv/bin/python -m tests.mutation --changed       # those changed since the last tag or the
+                                                       # previous commit, within a time budget,
+                                                       # failing below the target (make test)
+
+The engine is mutmut 3: it rewrites each function into its variants once and, after one traced
+run of the tests, runs for each mutant only the tests that reach the function it mutates, in a
+forked process. Each group below is mutated in its own copy of the repository under
+``.mutation/<group>/`` (no compiled extensions there, so every mutant runs as Python) with the
+fastest test tier that reaches its modules; mutmut keeps its results there, and a later run
+re-tests only the functions that changed. The report lists per module the mutants killed (a
+test failed or timed out), survived, declared equivalent (``equivalent.toml``, with the reason)
+and not reached by any test, and every survivor's diff.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+WORK = REPO / ".mutation"
+BIN = Path(sys.executable).parent
+EQUIVALENT = Path(__file__).with_name("equivalent.toml")
+FLOORS = Path(__file__).with_name("floors.toml")
+TARGET = 0.90
+
+
+@dataclass(frozen=True)
+class Group:
+    """Modules mutated together, and the tests that guard them."""
+
+    name: str
+    modules: tuple[str, ...]
+    tests: tuple[str, ...]
+
+
+GROUPS = (
+    Group(
+        "unit",
+        (
+            "marketpulse/analytics/*",
+            "marketpulse/api/security.py",
+            "marketpulse/storage/line_protocol.py",
+            "marketpulse/streams/delivery.py",
+        ),
+        ("tests/unit",),
+    ),
+    Group(
+        "integration",
+        ("marketpulse/api/ratelimit.py", "marketpulse/sinks/runner.py"),
+        (
+            "tests/integration/test_api_edge.py",
+            "tests/integration/test_api_queries.py",
+            "tests/integration/test_sinks.py",
+            "tests/integration/test_sink_faults.py",
+        ),
+    ),
+)
+
+# no cache written into the copy; mutmut 3.7's attribute under pytest 9 (see pytest_compat)
+PYTEST_PLUGINS = ("-p", "no:cacheprovider", "-p", "tests.mutation.pytest_compat")
+# tests of the checkout itself (its compiled extensions, its tracked files), not of behaviour
+ABOUT_THE_CHECKOUT = ("tests/unit/test_compiled.py", "tests/unit/test_standalone.py")
+KILLED = {1, 3, 36, 24, -24, 152, 255, 37}  # a test failed, pytest broke, or it timed out
+SURVIVED, NO_TESTS = {0}, {5, 33}
+
+
+@dataclass
+class ModuleResult:
+    """What became of one module's mutants."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    survivors: list[tuple[str, str]] = field(default_factory=list)  # (name, diff)
+    equivalent: list[tuple[str, str, str]] = field(default_factory=list)  # (name, diff, why)
+
+    @property
+    def score(self) -> float | None:
+        """Killed among the mutants that are not equivalent and were run."""
+        judged = self.counts["killed"] + self.counts["survived"] + self.counts["no tests"]
+        return self.counts["killed"] / judged if judged else None
+
+
+def tracked_files() -> list[str]:
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return [name for name in listed.splitlines() if (REPO / name).is_file()]
+
+
+def sync(tree: Path) -> None:
+    """Copy the repository's files into ``tree``, leaving unchanged files (and their times,
+    which mutmut reads) alone; compiled extensions are never copied."""
+    wanted = set()
+    for name in tracked_files():
+        if name.endswith(".so"):
+            continue
+        wanted.add(name)
+        source, target = REPO / name, tree / name
+        if not target.exists() or target.read_bytes() != source.read_bytes():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    for folder in ("marketpulse", "tests"):
+        for path in (tree / folder).rglob("*.py"):
+            if str(path.relative_to(tree)) not in wanted:
+                path.unlink()
+
+
+def configure(tree: Path, group: Group, modules: list[str]) -> None:
+    """The copy's pyproject.toml: the project's, with the mutmut settings of this run."""
+    settings = {
+        "source_paths": ["marketpulse"],
+        "only_mutate": modules,
+        "pytest_add_cli_args_test_selection": list(group.tests),
+        # the copy has no compiled extensions and no git history: leave out the tests of those
+        "pytest_add_cli_args": [
+            *PYTEST_PLUGINS,
+            "-q",
+            *(f"--ignore={test}" for test in ABOUT_THE_CHECKOUT),
+        ],
+        "use_git_change_detection": False,
+        # mutmut runs the tests in mutants/, with the sources and tests; some tests read the
+        # rest of the checkout (the README, docs, deployment files)
+        "also_copy": sorted({name.split("/")[0] for name in tracked_files()} - {"marketpulse"}),
+    }
+    lines = ["", "[tool.mutmut]"] + [f"{k} = {json.dumps(v)}" for k, v in settings.items()]
+    text = (REPO / "pyproject.toml").read_text() + "\n".join(lines) + "\n"
+    (tree / "pyproject.toml").write_text(text)
+
+
+def run_mutmut(tree: Path, budget_s: float | None) -> bool:
+    """Run mutmut in ``tree``; False when the budget ran out first (results so far are kept)."""
+    log = (tree / "mutmut.log").open("w")
+    process = subprocess.Popen(
+        [str(BIN / "mutmut"), "run", "--max-children", str(os.cpu_count() or 2)],
+        cwd=tree, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        code = process.wait(timeout=budget_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait()
+        return False
+    finally:
+        log.close()
+    if code != 0:
+        tail = (tree / "mutmut.log").read_text(errors="replace")[-3000:]
+        raise SystemExit(f"mutmut failed in {tree} (exit {code}):\n{tail}")
+    return True
+
+
+def results(tree: Path, modules: list[str]) -> dict[str, ModuleResult]:
+    """Each mutated module's outcome, read from mutmut's records, with survivors' diffs."""
+    equivalent = load_equivalent()
+    by_module: dict[str, ModuleResult] = {}
+    survivors: list[tuple[str, str]] = []
+    for meta in sorted((tree / "mutants").rglob("*.py.meta")):
+        module = str(meta.relative_to(tree / "mutants"))[: -len(".meta")]
+        if not any(fnmatch.fnmatch(module, pattern) for pattern in modules):
+            continue
+        outcome = by_module.setdefault(module, ModuleResult())
+        for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+            if code in KILLED:
+                outcome.counts["killed"] += 1
+            elif code in SURVIVED or code in NO_TESTS:
+                survivors.append((module, name))
+            else:
+                outcome.counts["not run"] += 1
+    for (module, name), diff in zip(survivors, diffs(tree, [n for _, n in survivors]), strict=True):
+        outcome = by_module[module]
+        why = equivalent.get((module, changed_lines(diff)))
+        if why is not None:
+            outcome.counts["equivalent"] += 1
+            outcome.equivalent.append((name, diff, why))
+            continue
+        no_tests = "no tests" if diff.startswith("#no-tests") else "survived"
+        outcome.counts[no_tests] += 1
+        outcome.survivors.append((name, diff.removeprefix("#no-tests\n")))
+    return by_module
+
+
+_DIFFS = """
+import json, sys
+from mutmut.__main__ import find_mutant, get_diff_for_mutant, status_by_exit_code
+for name in json.load(sys.stdin):
+    m = find_mutant(name)
+    status = status_by_exit_code[m.exit_code_by_key[name]]
+    prefix = "#no-tests\\n" if status == "no tests" else ""
+    print(json.dumps(prefix + get_diff_for_mutant(name, path=m.path)))
+"""
+
+
+def diffs(tree: Path, names: list[str]) -> list[str]:
+    """Each mutant's diff against the original, as mutmut shows it."""
+    if not names:
+        return []
+    out = subprocess.run(
+        [sys.executable, "-c", _DIFFS], cwd=tree, input=json.dumps(names),
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return [json.loads(line) for line in out.splitlines() if line.startswith('"')]
+
+
+def changed_lines(diff: str) -> tuple[str, ...]:
+    """What a mutant changes, independent of its number and line position."""
+    return tuple(
+        line[0] + line[1:].strip()
+        for line in diff.splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    )
+
+
+def load_equivalent() -> dict[tuple[str, tuple[str, ...]], str]:
+    """Mutants that change no behaviour, each with its reason (``equivalent.toml``)."""
+    found = {}
+    for entry in tomllib.loads(EQUIVALENT.read_text()).get("mutant", []):
+        lines = (f"-{entry['original'].strip()}", f"+{entry['mutant'].strip()}")
+        found[(entry["module"], lines)] = entry["why"]
+    return found
+
+
+def floor_of(module: str) -> float:
+    """The score a module must keep: the target, or, for a module not there yet, the score it
+    had when last measured (``floors.toml``), so that it can only rise."""
+    floors: dict[str, float] = tomllib.loads(FLOORS.read_text()).get("floors", {})
+    return min(TARGET, floors.get(module, TARGET))
+
+
+def write_floors(outcomes: dict[str, ModuleResult]) -> None:
+    """Record each module below the target at its score, less a point for the mutants whose
+    verdict can vary (timeouts on a loaded machine)."""
+    lines = [
+        "# Modules below the mutation target, at their last measured score less one point:",
+        "# `make test` fails when a changed module falls below its floor (or below the target",
+        "# once it has reached it). Written by `python -m tests.mutation --update-floors`.",
+        "[floors]",
+    ]
+    for module, outcome in sorted(outcomes.items()):
+        if outcome.score is not None and outcome.score < TARGET:
+            floor = max(0.0, int(outcome.score * 100) / 100 - 0.01)
+            lines.append(f'"{module}" = {floor:.2f}')
+    FLOORS.write_text("\n".join(lines) + "\n")
+
+
+def changed_modules(patterns: tuple[str, ...]) -> list[str]:
+    """Guarded modules changed since the last tag, or else since the previous commit."""
+    tag = subprocess.run(
+        ["git", "describe", "--tags", "--abbrev=0"], cwd=REPO, capture_output=True, text=True
+    )
+    base = tag.stdout.strip() if tag.returncode == 0 else "HEAD~1"
+    listed = subprocess.run(
+        ["git", "diff", "--name-only", base, "--"], cwd=REPO, capture_output=True, text=True
+    )
+    if listed.returncode != 0:  # a clone with one commit: nothing to compare with
+        return []
+    return sorted(
+        name
+        for name in listed.stdout.split()
+        if name.endswith(".py")
+        and (REPO / name).exists()
+        and any(fnmatch.fnmatch(name, p) for p in patterns)
+    )
+
+
+def report(outcomes: dict[str, ModuleResult], note: str) -> str:
+    """The report in Markdown: a table of modules, then every survivor's diff."""
+    lines = [
+        "# Mutation testing report",
+        "",
+        note,
+        "",
+        "| module | mutants | killed | survived | no tests | equivalent | not run | score |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for module, outcome in sorted(outcomes.items()):
+        c = outcome.counts
+        score = "n/a" if outcome.score is None else f"{outcome.score:.1%}"
+        total = sum(c.values())
+        lines.append(
+            f"| `{module}` | {total} | {c['killed']} | {c['survived']} | {c['no tests']} | "
+            f"{c['equivalent']} | {c['not run']} | {score} |"
+        )
+    for module, outcome in sorted(outcomes.items()):
+        if not outcome.survivors:
+            continue
+        lines += ["", f"## `{module}`: survivors", ""]
+        for name, diff in outcome.survivors:
+            lines += [f"`{name}`", "", "```diff", diff.strip(), "```", ""]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--changed", action="store_true", help="only the changed modules")
+    parser.add_argument("--budget", type=float, default=None, help="seconds per group")
+    parser.add_argument("--report", type=Path, default=None, help="where to write the report")
+    parser.add_argument(
+        "--update-floors", action="store_true", help="record the modules below the target"
+    )
+    args = parser.parse_args()
+    outcomes: dict[str, ModuleResult] = {}
+    notes = []
+    for group in GROUPS:
+        modules = changed_modules(group.modules) if args.changed else list(group.modules)
+        if not modules:
+            continue
+        tree = WORK / group.name
+        tree.mkdir(parents=True, exist_ok=True)
+        sync(tree)
+        configure(tree, group, modules)
+        started = time.monotonic()
+        finished = run_mutmut(tree, args.budget)
+        spent = time.monotonic() - started
+        notes.append(
+            f"{group.name}: {', '.join(modules)} against {', '.join(group.tests)}, "
+            f"{spent:.0f} s{'' if finished else ' (budget reached: the mutants run so far)'}"
+        )
+        outcomes.update(results(tree, modules))
+    if not outcomes:
+        print("mutation: no guarded module changed")
+        return 0
+    text = report(outcomes, "\n".join(f"- {n}" for n in notes))
+    if args.report is not None:
+        args.report.write_text(text)
+    if args.update_floors:
+        write_floors(outcomes)
+    below = []
+    for module, outcome in sorted(outcomes.items()):
+        score, floor = outcome.score, floor_of(module)
+        shown = "n/a" if score is None else f"{score:.1%}"
+        print(f"mutation {shown:>6} (floor {floor:.0%})  {module}  {dict(outcome.counts)}")
+        if score is not None and score < floor:
+            below.append(module)
+    if below:
+        print(f"mutation: below the floor: {', '.join(below)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
