@@ -144,3 +144,41 @@ def test_bars_equal_a_pandas_resample(steps: list[tuple[int, float, float]]) -> 
             assert b.volume == pytest.approx(row.volume, rel=1e-12, abs=1e-9)
             assert b.trades == row.trades
             assert b.end - b.start == length
+
+
+def test_multi_day_granularities_are_whole_days() -> None:
+    assert parse_granularity("2d") == 2 * 1440 * M
+    with pytest.raises(ValueError, match="granularity"):
+        parse_granularity("36h")
+
+
+def test_prints_at_one_time_keep_arrival_order_for_open_and_close() -> None:
+    builder = BarBuilder("X", {"1m": M})
+    for price in (10.0, 11.0, 9.0, 10.5):
+        builder.add_trade(T0 + S, price, 1.0)
+    (bar,) = builder.close(T0 + M + GRACE, GRACE)
+    assert (bar.open, bar.high, bar.low, bar.close) == (10.0, 11.0, 9.0, 10.5)
+
+
+def test_bars_closing_together_come_oldest_first_whatever_order_they_opened_in() -> None:
+    builder = BarBuilder("X", {"1m": M})
+    builder.add_trade(T0 + M + 1 * S, 10.0, 1.0)  # the second minute's bar opens first
+    builder.add_trade(T0 + 59 * S, 9.0, 1.0)  # a late print opens the first minute's bar
+    closed = builder.close(T0 + 3 * M, GRACE)
+    assert [b.start for b in closed] == [T0, T0 + M]
+
+
+def test_each_granularity_closes_on_its_own() -> None:
+    builder = BarBuilder("X", {"5m": 5 * M, "1m": M})  # the coarse one first: nothing due
+    five = bar_start(T0, 5 * M) + 5 * M  # a five-minute boundary
+    builder.add_trade(five + 10 * S, 10.0, 1.0)
+    closed = builder.close(five + M + GRACE, GRACE)
+    assert [(b.granularity, b.start) for b in closed] == [("1m", five)]
+
+
+def test_a_fractional_volume_has_a_vwap() -> None:
+    builder = BarBuilder("X", {"1m": M})
+    builder.add_trade(T0, 100.0, 0.25)
+    builder.add_trade(T0 + S, 104.0, 0.25)
+    (bar,) = builder.close(T0 + M + GRACE, GRACE)
+    assert (bar.volume, bar.vwap) == (0.5, 102.0)

@@ -268,3 +268,84 @@ def test_a_ready_made_bar_passes_the_gate_then_advances_its_series() -> None:
     assert reason(apply(6, b'{"symbol": "AAPL"}')) == "malformed"
     again = apply(2, second.model_dump_json().encode())
     assert (again.sends, again.redelivered) == ([], ["series"])
+
+
+def test_every_record_is_keyed_by_its_symbol() -> None:
+    partition = Partition(config())
+    outputs = [partition.frame(b"AAPL", frame(*trades)) for trades in minute_walk(5)]
+    outputs.append(partition.frame(b"MSFT", frame(trade("MSFT", T0 + 9 * M, 50.0))))
+    bad = frame(trade("AAPL", T0 + 9 * M + S, -1.0), trade("AAPL", T0 + 9 * M + 2 * S, 1.0))
+    outputs.append(partition.frame(b"AAPL", bad))
+    sends = [send for out in outputs for send in out.sends]
+    for send in sends:
+        record = send.record
+        symbol = getattr(record, "symbol", None) or getattr(record, "key", None) or "AAPL"
+        if send.topic == "market.clean" and send in outputs[-2].sends:
+            symbol = "MSFT"
+        assert send.key == symbol.encode(), send
+    assert {send.topic for send in sends} >= {
+        "market.clean", "market.bars.1m", "analytics.indicators", "market.deadletter",
+    }  # fmt: skip
+    msft_step = [(send.topic, send.key) for send in outputs[-2].sends]
+    assert ("market.bars.1m", b"AAPL") in msft_step  # MSFT's frame closed AAPL's last bar
+
+
+def test_a_key_that_is_not_utf8_refuses_its_events_and_nothing_breaks() -> None:
+    partition = Partition(config())
+    out = partition.frame(b"\xffAAPL", frame(trade("AAPL", T0, 1.0)))
+    (letter,) = records(out, "market.deadletter")
+    assert isinstance(letter, DeadLetter)
+    assert letter.reason == "symbol_mismatch"
+    assert letter.detail == "event for AAPL in a frame keyed \ufffdAAPL"
+
+
+def test_quiet_symbols_close_even_when_the_sender_is_due_too() -> None:
+    partition = Partition(config())
+    partition.frame(b"QUIET", frame(trade("QUIET", T0 + S, 10.0)))
+    partition.frame(b"K", frame(trade("K", T0 + 2 * S, 20.0)))
+    # K is due first (same close time, smaller key): it must not stop the others closing
+    out = partition.frame(b"K", frame(trade("K", T0 + M + 5 * S, 21.0)))
+    closed = sorted((send.key, send.record.start) for send in out.sends  # type: ignore[union-attr]
+                    if send.topic == "market.bars.1m")  # fmt: skip
+    assert closed == [(b"K", T0), (b"QUIET", T0)]
+
+
+def test_a_quiet_symbol_keeps_its_coarser_bar_scheduled() -> None:
+    cfg = Settings(granularities=["1m", "5m"]).step_config()
+    partition = Partition(cfg)
+    five = T0 - T0 % (5 * M) + 5 * M
+    partition.frame(b"QUIET", frame(trade("QUIET", five + S, 10.0)))
+    partition.frame(b"BUSY", frame(trade("BUSY", five + M + 3 * S, 20.0)))  # QUIET's 1m closes
+    out = partition.frame(b"BUSY", frame(trade("BUSY", five + 5 * M + 3 * S, 21.0)))
+    quiet = [send.record for send in out.sends
+             if send.key == b"QUIET" and send.topic.startswith("market.bars.")]  # fmt: skip
+    assert [(b.granularity, b.start) for b in quiet] == [("5m", five)]  # type: ignore[attr-defined]
+
+
+def test_one_frame_that_closes_two_bars_of_a_new_series_applies_both_to_it() -> None:
+    partition = Partition(config(indicators=["sma_2"]))
+    trades = [trade("AAPL", T0 + i * M + S, 10.0 + i) for i in range(4)]
+    out = partition.frame(b"AAPL", frame(*trades))
+    snapshots = records(out, "analytics.indicators")
+    assert [s.values for s in snapshots] == [{}, {"sma_2": 10.5}]  # type: ignore[attr-defined]
+
+
+def test_ready_made_refusals_say_what_was_wrong() -> None:
+    cfg = Settings(granularities=["1m", "5m"]).step_config()
+    partial = ready_made(T0).model_dump()
+    del partial["close"]
+
+    def detail(value: bytes) -> str:
+        out = apply_ready_made_bar(MemoryStore(), Message("bars", 0, 1, b"AAPL", value), cfg)
+        (letter,) = [send.record for send in out.sends]
+        assert isinstance(letter, DeadLetter)
+        return letter.detail
+
+    assert detail(orjson.dumps(partial)) == "Field required"
+    hourly = Bar(**{**ready_made(T0).model_dump(), "granularity": "1h", "end": T0 + 60 * M})
+    assert detail(hourly.model_dump_json().encode()) == (
+        "1h bars are not kept here (MARKETPULSE_GRANULARITIES: 1m, 5m)"
+    )
+    bar = ready_made(T0).model_dump_json().encode()
+    out = apply_ready_made_bar(MemoryStore(), Message("bars", 0, 1, b"AAPL", bar), cfg)
+    assert {send.key for send in out.sends} == {b"AAPL"}
