@@ -7,15 +7,19 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 from prometheus_client import start_http_server
 
+from marketpulse.cli import DEFAULT_SYMBOLS
 from marketpulse.services import stack
 from marketpulse.settings import Settings
 from marketpulse.storage.setup import prepare_stores
+from marketpulse.up_screen import Status, first_start_account, screen
 
 # The default source of `marketpulse up`: a synthetic market, so there is data from the start.
-DEFAULT_SOURCE = ["source", "synthetic"]
+DEFAULT_RATE = 200
+DEFAULT_SOURCE = ["source", "synthetic", "--rate", str(DEFAULT_RATE)]
 
 
 def run_worker(settings: Settings, loglevel: str) -> int:
@@ -66,35 +70,40 @@ def run_sinks_process(settings: Settings) -> int:
 def run_all(settings: Settings) -> int:
     """Start the services, worker, API and default source; stop what was started on Ctrl-C."""
     started = stack.up(settings)
-    for line in asyncio.run(prepare_stores(settings)):
-        print(line)
+    asyncio.run(prepare_stores(settings))
+    account = asyncio.run(first_start_account(settings))
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    children = {
-        name: subprocess.Popen([sys.executable, "-m", "marketpulse.cli", *argv])  # noqa: S603
-        for name, argv in (
-            ("worker", ["worker"]),
-            ("sinks", ["sinks"]),
-            ("api", ["api"]),
-            ("source", DEFAULT_SOURCE),
-        )
-    }
-    api = f"http://{settings.api_host}:{settings.api_port}"
-    print("\nmarketpulse is running:")
-    print(f"  dashboard {api}/dashboard  (sign in as a user from `marketpulse user add`)")
-    print(f"  API       {api}/api/v1  (docs {api}/docs, health {api}/api/v1/monitoring/health)")
-    print(f"  broker    {settings.kafka_broker}")
-    print(f"  influxdb  {settings.influx_url}")
-    print(f"  postgres  {settings.postgres_host}:{settings.postgres_port}")
-    print(f"  redis     {settings.redis_url}")
-    print("Press Ctrl-C to stop (data is kept under .data/).", flush=True)
+    logs = settings.data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    children = {}
+    for name, argv in (
+        ("worker", ["worker"]),
+        ("sinks", ["sinks"]),
+        ("api", ["api"]),
+        ("source", DEFAULT_SOURCE),
+    ):
+        # each process logs to a file of its own: the terminal keeps the one screen below
+        with (logs / f"{name}.log").open("ab") as log:
+            children[name] = subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", "marketpulse.cli", *argv], stdout=log, stderr=log
+            )
+    source = f"synthetic {DEFAULT_SYMBOLS}, {DEFAULT_RATE} events/s (`marketpulse source`)"
+    for line in screen(settings, account, source, f"{logs}/{{worker,sinks,api,source}}.log"):
+        print(line)
+    status, live = Status(), sys.stdout.isatty()
+    next_status = time.monotonic() + 2
     try:
         while not stop.is_set():
             for name, child in children.items():
                 if child.poll() is not None:
-                    print(f"{name} exited with status {child.returncode}", file=sys.stderr)
+                    print(f"\n{name} exited with status {child.returncode}: see {logs}/{name}.log")
                     return child.returncode or 1
+            if time.monotonic() >= next_status:
+                line = status.line(settings, time.monotonic())
+                print(f"\r{line:<78}" if live else line, end="" if live else "\n", flush=True)
+                next_status = time.monotonic() + (2 if live else 30)
             stop.wait(0.5)
         return 0
     finally:
@@ -107,4 +116,4 @@ def run_all(settings: Settings) -> int:
             except subprocess.TimeoutExpired:
                 child.kill()
         stack.down(settings, only=set(started))
-        print("stopped: " + (", ".join(started) if started else "nothing else was started here"))
+        print("\nstopped: " + (", ".join(started) if started else "nothing else was started here"))

@@ -39,7 +39,11 @@ async def test_up_runs_the_pipeline_with_its_default_source_until_interrupted(
     )
     try:
         up.wait_for_log("marketpulse is running")
-        assert f"dashboard http://127.0.0.1:{port}/dashboard" in up.log()
+        screen = up.log()
+        assert f"dashboard http://127.0.0.1:{port}/dashboard" in screen
+        assert "sign in" in screen
+        logs = services.data_dir / "logs"
+        assert f"logs      {logs}/" in screen
         health = up.wait_for_url(f"http://127.0.0.1:{port}/api/v1/monitoring/health", 30)
         assert health.json()["data"]["status"] == "ok"
         async with httpx.AsyncClient(timeout=5) as client:
@@ -74,6 +78,12 @@ async def test_up_runs_the_pipeline_with_its_default_source_until_interrupted(
             )
         finally:
             await cache.client.close()
+        # the live line counts this run's events; the processes' own output went to their logs
+        up.wait_for_log("events/s, ", timeout_s=60)
+        assert "live: " in up.log()
+        assert "faust" in (logs / "worker.log").read_text(errors="replace").lower()
+        assert "Uvicorn running" in (logs / "api.log").read_text(errors="replace")
+        assert "Uvicorn running" not in up.log()
     finally:
         assert up.stop(timeout_s=60, signum=signal.SIGINT) == 0, up.log()[-3000:]
     log = up.log()
