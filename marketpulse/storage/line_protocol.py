@@ -90,11 +90,14 @@ def _field_value(name: str, value: FieldValue) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise LineProtocolError(f"field {name!r} is {value}: line protocol has no NaN or inf")
-        return repr(value)
+        return repr(float(value))  # a float subclass (numpy's float64) would repr as itself
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
         return f"{value}i"
+    if not isinstance(value, str):
+        kind = type(value).__name__
+        raise LineProtocolError(f"field {name!r} is a {kind}: line protocol takes numbers and text")
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
 

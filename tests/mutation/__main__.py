@@ -62,12 +62,10 @@ GROUPS = (
     Group(
         "integration",
         ("marketpulse/api/ratelimit.py", "marketpulse/sinks/runner.py"),
-        (
-            "tests/integration/test_api_edge.py",
-            "tests/integration/test_api_queries.py",
-            "tests/integration/test_sinks.py",
-            "tests/integration/test_sink_faults.py",
-        ),
+        # in-process tests only: mutmut reaps every child of its process, so a test that runs
+        # a process of its own (the API tests' servers, the sink-fault tests' own stores) makes
+        # it fail
+        ("tests/integration/test_ratelimit.py", "tests/integration/test_sinks.py"),
     ),
 )
 
@@ -142,11 +140,23 @@ def configure(tree: Path, group: Group, modules: list[str]) -> None:
     (tree / "pyproject.toml").write_text(text)
 
 
-def run_mutmut(tree: Path, budget_s: float | None) -> bool:
-    """Run mutmut in ``tree``; False when the budget ran out first (results so far are kept)."""
+def survivors(tree: Path, modules: list[str]) -> list[str]:
+    """The names of the mutants of ``modules`` that survived (or reached no test) last time."""
+    names = []
+    for meta in sorted((tree / "mutants").rglob("*.py.meta")):
+        module = str(meta.relative_to(tree / "mutants"))[: -len(".meta")]
+        if any(fnmatch.fnmatch(module, pattern) for pattern in modules):
+            codes = json.loads(meta.read_text())["exit_code_by_key"]
+            names += [name for name, code in codes.items() if code in SURVIVED | NO_TESTS]
+    return names
+
+
+def run_mutmut(tree: Path, budget_s: float | None, names: list[str] | None = None) -> bool:
+    """Run mutmut in ``tree`` (only ``names``, when given, whatever their last verdict); False
+    when the budget ran out first (results so far are kept)."""
     log = (tree / "mutmut.log").open("w")
     process = subprocess.Popen(
-        [str(BIN / "mutmut"), "run", "--max-children", str(os.cpu_count() or 2)],
+        [str(BIN / "mutmut"), "run", "--max-children", str(os.cpu_count() or 2), *(names or [])],
         cwd=tree, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:
@@ -256,12 +266,16 @@ def write_floors(outcomes: dict[str, ModuleResult]) -> None:
     FLOORS.write_text("\n".join(lines) + "\n")
 
 
-def changed_modules(patterns: tuple[str, ...]) -> list[str]:
-    """Guarded modules changed since the last tag, or else since the previous commit."""
+def default_base() -> str:
+    """The last tag, or else the previous commit."""
     tag = subprocess.run(
         ["git", "describe", "--tags", "--abbrev=0"], cwd=REPO, capture_output=True, text=True
     )
-    base = tag.stdout.strip() if tag.returncode == 0 else "HEAD~1"
+    return tag.stdout.strip() if tag.returncode == 0 else "HEAD~1"
+
+
+def changed_modules(patterns: tuple[str, ...], base: str) -> list[str]:
+    """Guarded modules changed since ``base``."""
     listed = subprocess.run(
         ["git", "diff", "--name-only", base, "--"], cwd=REPO, capture_output=True, text=True
     )
@@ -306,16 +320,31 @@ def report(outcomes: dict[str, ModuleResult], note: str) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--changed", action="store_true", help="only the changed modules")
+    parser.add_argument("--base", default=None, help="changed since (default: last tag, HEAD~1)")
     parser.add_argument("--budget", type=float, default=None, help="seconds per group")
     parser.add_argument("--report", type=Path, default=None, help="where to write the report")
     parser.add_argument(
         "--update-floors", action="store_true", help="record the modules below the target"
     )
+    parser.add_argument(
+        "--retest", action="store_true", help="run the last survivors again (after new tests)"
+    )
+    parser.add_argument("--group", choices=[g.name for g in GROUPS], help="only this group")
+    parser.add_argument("--only", nargs="+", help="only these modules (globs) of the groups")
     args = parser.parse_args()
     outcomes: dict[str, ModuleResult] = {}
     notes = []
     for group in GROUPS:
-        modules = changed_modules(group.modules) if args.changed else list(group.modules)
+        if args.group not in (None, group.name):
+            continue
+        base = args.base or default_base()
+        modules = changed_modules(group.modules, base) if args.changed else list(group.modules)
+        if args.only:
+            modules = [
+                name
+                for name in args.only
+                if any(fnmatch.fnmatch(name, pattern) for pattern in group.modules)
+            ]
         if not modules:
             continue
         tree = WORK / group.name
@@ -323,7 +352,11 @@ def main() -> int:
         sync(tree)
         configure(tree, group, modules)
         started = time.monotonic()
-        finished = run_mutmut(tree, args.budget)
+        names = survivors(tree, modules) if args.retest else None
+        if names == []:
+            outcomes.update(results(tree, modules))
+            continue
+        finished = run_mutmut(tree, args.budget, names)
         spent = time.monotonic() - started
         notes.append(
             f"{group.name}: {', '.join(modules)} against {', '.join(group.tests)}, "

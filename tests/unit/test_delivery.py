@@ -19,13 +19,19 @@ def failures() -> float:
     return float(metrics.SEND_FAILURES._value.get())
 
 
-def test_the_first_failure_is_kept_and_every_one_is_counted() -> None:
+def test_the_first_failure_is_kept_and_every_one_is_counted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     guard, before = DeliveryGuard(), failures()
     first, second = RuntimeError("refused"), RuntimeError("expired")
-    guard.fail(first)
-    guard.on_send_error(None, second, None)  # type: ignore[arg-type]
+    guard.on_send_error(None, first, None)  # type: ignore[arg-type]  # Faust's own send
+    guard.fail(second)
     assert guard.failure is first
     assert failures() == before + 2
+    (logged,) = [r.getMessage() for r in caplog.records if r.name == delivery.__name__]
+    assert logged == (
+        "a record was not delivered, so no offset is committed from now: RuntimeError('refused')"
+    )
 
 
 async def test_a_watched_send_that_fails_is_noted_and_others_are_not() -> None:
@@ -60,7 +66,8 @@ def patched_commit() -> Iterator[list[Mapping[TP, int]]]:
     """Consumer._commit wrapped by the guard, over a stand-in for aiokafka's commit."""
     original, committed = Consumer._commit, []
 
-    async def commit(_self: object, offsets: Mapping[TP, int]) -> bool:
+    async def commit(consumer: object, offsets: Mapping[TP, int]) -> bool:
+        assert isinstance(consumer, CommittingConsumer)  # the consumer is passed on
         committed.append(offsets)
         return True
 

@@ -55,15 +55,17 @@ def test_what_the_schema_coerces_is_decoded_through_it() -> None:
     """Not plainly valid (a numeric string, a whole float as a timestamp): the schema decides."""
     payload = (
         b'{"source": "x", "received_ts": 1.0, "events": [{"kind": "trade", "symbol": "A", '
-        b'"ts": 7, "price": "2.5", "size": 1}]}'
+        b'"ts": 7, "price": "2.5", "size": 1, "source": "v1"}, {"kind": "quote", '
+        b'"symbol": "A", "ts": 8, "bid": "1", "ask": 2, "source": "v2"}]}'
     )
     assert parse_frame(payload) is None
     decoded = decode_frame(payload)
     assert isinstance(decoded, TickFrame)
-    assert decoded.received_ts == 1
-    trade = decoded.events[0]
+    assert (decoded.source, decoded.received_ts) == ("x", 1)
+    trade, quote = decoded.events
     assert trade.kind == "trade"
-    assert (trade.price, trade.size) == (2.5, 1.0)
+    assert (trade.price, trade.size, trade.source) == (2.5, 1.0, "v1")
+    assert (quote.kind, quote.bid, quote.source) == ("quote", 1.0, "v2")  # type: ignore[union-attr]
     assert orjson.loads(originals(payload, decoded)[0])["price"] == "2.5"  # as it came
 
 

@@ -274,7 +274,8 @@ def test_every_record_is_keyed_by_its_symbol() -> None:
     partition = Partition(config())
     outputs = [partition.frame(b"AAPL", frame(*trades)) for trades in minute_walk(5)]
     outputs.append(partition.frame(b"MSFT", frame(trade("MSFT", T0 + 9 * M, 50.0))))
-    bad = frame(trade("AAPL", T0 + 9 * M + S, -1.0), trade("AAPL", T0 + 9 * M + 2 * S, 1.0))
+    last_price = float(minute_walk(5)[-1][-1]["price"])  # type: ignore[arg-type]
+    bad = frame(trade("AAPL", T0 + 9 * M + S, -1.0), trade("AAPL", T0 + 9 * M + 2 * S, last_price))
     outputs.append(partition.frame(b"AAPL", bad))
     sends = [send for out in outputs for send in out.sends]
     for send in sends:
