@@ -331,6 +331,9 @@ def main() -> int:
     )
     parser.add_argument("--group", choices=[g.name for g in GROUPS], help="only this group")
     parser.add_argument("--only", nargs="+", help="only these modules (globs) of the groups")
+    parser.add_argument(
+        "--no-run", action="store_true", help="report the results kept, without running mutmut"
+    )
     args = parser.parse_args()
     outcomes: dict[str, ModuleResult] = {}
     notes = []
@@ -345,14 +348,30 @@ def main() -> int:
                 for name in args.only
                 if any(fnmatch.fnmatch(name, pattern) for pattern in group.modules)
             ]
+        # mutmut rewrites the mutated copy of every module outside its configured set as plain
+        # source: the full tree is always configured with the whole group (a selection runs by
+        # mutant names), and a run on the changed modules has a tree of its own
+        tree = WORK / (f"{group.name}-changed" if args.changed else group.name)
+        configured = modules if args.changed else list(group.modules)
         if not modules:
             continue
-        tree = WORK / group.name
+        if args.no_run:
+            configure(tree, group, configured)  # mutmut finds mutants by the configured modules
+            notes.append(
+                f"{group.name}: the results of the last runs, against {', '.join(group.tests)}"
+            )
+            outcomes.update(results(tree, modules))
+            continue
         tree.mkdir(parents=True, exist_ok=True)
         sync(tree)
-        configure(tree, group, modules)
+        configure(tree, group, configured)
         started = time.monotonic()
-        names = survivors(tree, modules) if args.retest else None
+        if args.retest:
+            names: list[str] | None = survivors(tree, modules)
+        elif args.only:
+            names = [f"{m.removesuffix('.py').replace('/', '.')}.*" for m in modules]
+        else:
+            names = None
         if names == []:
             outcomes.update(results(tree, modules))
             continue
