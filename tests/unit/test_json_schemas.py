@@ -10,7 +10,14 @@ import pytest
 
 from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import DeadLetter, Frame, Quote, Trade
-from marketpulse.schemas.export import JSON_DIR, export, file_name, schema_document
+from marketpulse.schemas.export import (
+    ASYNCAPI,
+    JSON_DIR,
+    asyncapi_document,
+    export,
+    file_name,
+    schema_document,
+)
 from marketpulse.schemas.news import NewsItem
 from marketpulse.schemas.signals import Signal
 from marketpulse.streams.topics import SPECS, TopicSpec
@@ -26,9 +33,35 @@ def test_committed_schema_is_current(spec: TopicSpec) -> None:
     )
 
 
-def test_export_writes_one_file_per_topic(tmp_path: Path) -> None:
-    written = export(tmp_path)
-    assert sorted(p.name for p in written) == sorted(file_name(s) for s in SPECS)
+def test_export_writes_one_file_per_topic_and_the_asyncapi_document(tmp_path: Path) -> None:
+    written = export(tmp_path, tmp_path / "asyncapi.json")
+    assert sorted(p.name for p in written) == sorted(
+        [*(file_name(s) for s in SPECS), "asyncapi.json"]
+    )
+
+
+def test_the_committed_asyncapi_document_is_current() -> None:
+    assert ASYNCAPI.read_bytes() == asyncapi_document(), (
+        "asyncapi.json is stale: run `marketpulse schemas export` and commit the result"
+    )
+
+
+def test_the_asyncapi_document_has_every_topic_with_its_schema() -> None:
+    document = orjson.loads(asyncapi_document())
+    assert document["asyncapi"] == "3.0.0"
+    channels = document["channels"]
+    assert sorted(c["address"] for c in channels.values()) == sorted(
+        spec.name.replace("<granularity>", "{granularity}") for spec in SPECS
+    )
+    for name, channel in channels.items():
+        (ref,) = [m["$ref"] for m in channel["messages"].values()]
+        message = document["components"]["messages"][ref.rsplit("/", 1)[1]]
+        spec = next(s for s in SPECS if s.name.replace("<granularity>", "{granularity}")
+                    == channel["address"])  # fmt: skip
+        assert message["payload"]["schema"] == orjson.loads(schema_document(spec))
+        assert document["operations"][f"receive_{name}"]["channel"] == {
+            "$ref": f"#/channels/{name}"
+        }
 
 
 SAMPLES = {
