@@ -28,9 +28,11 @@ install: $(VENV)/.installed
 up: install
 	$(BIN)/marketpulse up
 
-## Everything CI runs: lint, types, and the whole suite against the real local services.
+## Everything CI runs: lint, types, the whole suite against the real local services, and
+## mutation testing of the guarded modules changed since the last tag or commit (a few minutes).
 test: install lint typecheck services-up
 	$(BIN)/pytest
+	$(BIN)/python -m tests.mutation --changed --budget 180
 
 ## Mutation testing of every guarded module; the report goes to docs/mutation/REPORT.md.
 mutate: install services-up
