@@ -86,12 +86,18 @@ async def test_the_session_key_is_looked_up_in_the_same_call(redis: PipelinedRed
     assert (found.session_open, missing.session_open) == (True, False)
 
 
-async def test_with_redis_away_the_limiter_lets_requests_through() -> None:
-    client = PipelinedRedis(f"redis://127.0.0.1:{free_port()}/0", timeout_s=0.5)
+async def test_with_redis_away_the_limiter_lets_requests_through_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    port = free_port()
+    client = PipelinedRedis(f"redis://127.0.0.1:{port}/0", timeout_s=0.5)
     try:
         assert await RateLimiter(client, 60).hit([Limit("ip", "rate_limit:ip:x", 1)]) is None
     finally:
         await client.close()
+    (warning,) = [r.getMessage() for r in caplog.records if r.name == "marketpulse.api.ratelimit"]
+    assert warning.startswith("rate limits not enforced, Redis failed: ")
+    assert str(port) in warning  # the error itself, naming where Redis was looked for
 
 
 @pytest.mark.parametrize(("reset_ms", "seconds"), [(0, "1"), (999, "1"), (1000, "1"), (1001, "2")])

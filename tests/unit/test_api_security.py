@@ -154,3 +154,29 @@ def test_tokens_in_query_strings_are_masked_in_uvicorn_lines(settings: Settings)
     )
     create_app(settings)
     assert sum(isinstance(f, RedactTokens) for f in logger.filters) == 1
+
+
+def test_bcrypt_takes_exactly_72_bytes() -> None:
+    longest = "a" * 72
+    hashed = hash_password(longest, rounds=4)
+    assert verify_password(longest, hashed)
+    with pytest.raises(ValueError, match=r"^passwords are limited to 72 bytes \(bcrypt's input\)$"):
+        hash_password(longest + "a", rounds=4)
+    # bcrypt itself would ignore the 73rd byte: such a password must not match
+    assert not verify_password(longest + "a", hashed)
+
+
+def test_the_refusal_says_why_and_the_claims_carry_the_token_id() -> None:
+    token = access()
+    with pytest.raises(AuthError, match=r"^token expired$"):
+        verify(SECRET, token, "access", NOW + ACCESS_TTL)
+    claims = verify(SECRET, token, "access", NOW)
+    payload = jwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_exp": False})
+    assert claims.token_id == payload["jti"]
+
+
+def test_a_token_without_roles_has_none() -> None:
+    claims = {"sub": "u", "sid": "s", "typ": "access", "jti": "j",
+              "exp": NOW + dt.timedelta(minutes=5)}  # fmt: skip
+    token = jwt.encode(claims, SECRET, algorithm="HS256")
+    assert verify(SECRET, token, "access", NOW).roles == []
