@@ -12,8 +12,11 @@ from marketpulse.analytics.indicators import (
     Candle,
     IndicatorSet,
     UnknownIndicator,
+    base,
     build,
 )
+from marketpulse.analytics.indicators.averages import SMA
+from marketpulse.analytics.indicators.base import is_zero, is_zero_or_neg
 from marketpulse.analytics.indicators.on_demand import request_of, spec_of
 from marketpulse.analytics.indicators.volume import NS_PER_DAY
 from tests.market_data import random_walk
@@ -142,3 +145,33 @@ def test_vwap_is_empty_until_volume_trades() -> None:
 @pytest.mark.parametrize("spec", [*DEFAULT_SPECS, "stoch_5_3_3", "macd_5_35_5", "bb_10_1.5"])
 def test_request_of_gives_the_name_and_params_that_ask_for_the_spec(spec: str) -> None:
     assert spec_of(*request_of(spec)) == spec
+
+
+def test_a_period_of_one_is_allowed_and_zero_is_not() -> None:
+    assert build("sma_1").outputs == ("sma_1",)
+    assert build("rsi_1").outputs == ("rsi_1",)
+    with pytest.raises(ValueError, match=r"^sma period must be at least 1, got 0$"):
+        SMA(0)
+
+
+def test_optional_parameters_may_be_left_out() -> None:
+    assert build("bb_20").outputs == ("bb_upper_20_2", "bb_middle_20_2", "bb_lower_20_2")
+
+
+def test_ta_libs_zero_tests_exclude_their_bounds() -> None:
+    assert (is_zero(1e-8), is_zero(-1e-8), is_zero(0.99e-8), is_zero(-0.99e-8)) == (
+        False, False, True, True,
+    )  # fmt: skip
+    assert (is_zero_or_neg(1e-8), is_zero_or_neg(0.99e-8)) == (False, True)
+
+
+def test_state_is_complete_on_a_cold_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The attribute names of each class are cached: the first state of a class must be whole
+    too (a forked or fresh process starts cold)."""
+    warm = IndicatorSet(["sma_3", "bb_5", "macd_3_5_2"])
+    for i in range(10):
+        warm.update(Candle(i, 10.0 + i, 11.0 + i, 9.0 + i, 10.5 + i, 100.0))
+    expected = warm.state()
+    monkeypatch.setattr(base, "_ATTRIBUTES", {})
+    assert warm.state() == expected
+    assert base._ATTRIBUTES  # and it filled the cache again

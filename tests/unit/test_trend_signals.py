@@ -27,6 +27,12 @@ def test_moving_average_crosses_fire_on_the_crossing_bar_only() -> None:
     assert run(rows, pairs) == [[]] * 5  # only the configured pairs
 
 
+def test_a_touch_is_not_a_cross_but_leaving_it_is() -> None:
+    # down to a touch: nothing; from the touch on down: a death cross
+    rows = [{"sma_20": a, "sma_50": b} for a, b in [(11, 10), (10, 10), (9, 10)]]
+    assert run(rows) == [[], [], ["death_cross_sma_20_sma_50:bearish"]]
+
+
 def test_macd_signal_line_crosses() -> None:
     rows = [
         {"macd_12_26_9": m, "macdsignal_12_26_9": s} for m, s in [(-1, 0), (1, 0), (2, 1), (0, 1)]
