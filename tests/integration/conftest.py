@@ -16,10 +16,19 @@ from marketpulse.services.postgres import PostgreSQL
 from marketpulse.settings import Settings
 from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.postgres import create_pool, migrate
+from marketpulse.storage.resp import PipelinedRedis
 from marketpulse.storage.setup import prepare_stores
 from tests.api_helpers import api_settings, serve
 from tests.kafka_helpers import unique
 from tests.workers import free_port
+
+
+@pytest.fixture
+async def redis(services: Settings) -> AsyncIterator[PipelinedRedis]:
+    """The pipelined connection the API and the rate limiter use, on the local Redis."""
+    client = PipelinedRedis(services.redis_url)
+    yield client
+    await client.close()
 
 
 @pytest.fixture

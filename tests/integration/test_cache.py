@@ -28,23 +28,15 @@ async def client(services: Settings) -> AsyncIterator[aioredis.Redis]:
     await client.aclose()
 
 
-@pytest.fixture
-async def pipelined(services: Settings) -> AsyncIterator[PipelinedRedis]:
-    """The API's connection, which reads."""
-    client = PipelinedRedis(services.redis_url)
-    yield client
-    await client.close()
-
-
 def bar(symbol: str, start: int, close: float, revision: int = 0) -> Bar:
     return Bar(symbol=symbol, granularity="1m", start=start, end=start + 60, open=1, high=9,
                low=0.5, close=close, volume=10, revision=revision)  # fmt: skip
 
 
 async def test_the_newest_record_wins_whatever_order_they_arrive_in(
-    client: aioredis.Redis, pipelined: PipelinedRedis
+    client: aioredis.Redis, redis: PipelinedRedis
 ) -> None:
-    cache, reader = LatestCache(client), LatestReader(pipelined)
+    cache, reader = LatestCache(client), LatestReader(redis)
     symbol = unique("L").upper().replace("-", "")
     assert await cache.put([bar(symbol, T0 + 60, 2.0)]) == 1
     assert await cache.put([bar(symbol, T0, 1.0)]) == 0  # an older bar, redelivered
@@ -69,9 +61,9 @@ async def test_the_newest_record_wins_whatever_order_they_arrive_in(
 
 
 async def test_new_data_invalidates_the_responses_that_cover_its_symbol(
-    client: aioredis.Redis, pipelined: PipelinedRedis
+    client: aioredis.Redis, redis: PipelinedRedis
 ) -> None:
-    latest, responses = LatestCache(client), ResponseCache(pipelined)
+    latest, responses = LatestCache(client), ResponseCache(redis)
     a, b = (unique(x).upper().replace("-", "") for x in "AB")
     for symbol, body in ((a, b"body-a"), (b, b"body-b")):
         key, missing = await responses.get("/bars", {"limit": 10}, [symbol])
@@ -86,14 +78,14 @@ async def test_new_data_invalidates_the_responses_that_cover_its_symbol(
 
 async def test_a_redis_that_is_down_raises_a_retriable_store_error_quickly() -> None:
     url = f"redis://127.0.0.1:{free_port()}/0"
-    client, pipelined = connect(url), PipelinedRedis(url)
+    client, redis = connect(url), PipelinedRedis(url)
     try:
         with pytest.raises(StoreError) as caught:
             await LatestCache(client).put([bar("AAPL", T0, 1.0)])
         assert caught.value.retriable
         for read in (
-            ResponseCache(pipelined).get("/x", {}, ["AAPL"]),
-            LatestReader(pipelined).get("AAPL", "quote", "tick"),
+            ResponseCache(redis).get("/x", {}, ["AAPL"]),
+            LatestReader(redis).get("AAPL", "quote", "tick"),
         ):
             with pytest.raises(StoreError) as caught:
                 await read

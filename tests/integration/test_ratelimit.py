@@ -3,24 +3,14 @@ counts against, the tightest limit, refusal, the session look-up, and Redis bein
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from marketpulse.api.ratelimit import Decision, Limit, RateLimiter, limits_for
-from marketpulse.settings import Settings
 from marketpulse.storage.resp import PipelinedRedis
 from tests.kafka_helpers import unique
 from tests.workers import free_port
 
 pytestmark = [pytest.mark.integration]
-
-
-@pytest.fixture
-async def redis(services: Settings) -> AsyncIterator[PipelinedRedis]:
-    client = PipelinedRedis(services.redis_url)
-    yield client
-    await client.close()
 
 
 def test_a_request_counts_against_its_ip_its_user_and_its_endpoint_group() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
 from urllib.parse import urlparse
 
 import pytest
@@ -15,13 +14,6 @@ from marketpulse.settings import Settings
 from marketpulse.storage.cache import connect
 from marketpulse.storage.resp import PipelinedRedis
 from tests.workers import free_port
-
-
-@pytest.fixture
-async def redis(services: Settings) -> AsyncIterator[PipelinedRedis]:
-    client = PipelinedRedis(services.redis_url)
-    yield client
-    await client.close()
 
 
 def key() -> str:

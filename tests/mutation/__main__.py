@@ -28,6 +28,7 @@ import sys
 import time
 import tomllib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,15 +141,22 @@ def configure(tree: Path, group: Group, modules: list[str]) -> None:
     (tree / "pyproject.toml").write_text(text)
 
 
-def survivors(tree: Path, modules: list[str]) -> list[str]:
-    """The names of the mutants of ``modules`` that survived (or reached no test) last time."""
-    names = []
+def verdicts(tree: Path, modules: list[str]) -> Iterator[tuple[str, dict[str, int | None]]]:
+    """Each mutated module among ``modules`` and its mutants' last exit codes (mutmut's records)."""
     for meta in sorted((tree / "mutants").rglob("*.py.meta")):
         module = str(meta.relative_to(tree / "mutants"))[: -len(".meta")]
         if any(fnmatch.fnmatch(module, pattern) for pattern in modules):
-            codes = json.loads(meta.read_text())["exit_code_by_key"]
-            names += [name for name, code in codes.items() if code in SURVIVED | NO_TESTS]
-    return names
+            yield module, json.loads(meta.read_text())["exit_code_by_key"]
+
+
+def survivors(tree: Path, modules: list[str]) -> list[str]:
+    """The names of the mutants of ``modules`` that survived (or reached no test) last time."""
+    return [
+        name
+        for _module, codes in verdicts(tree, modules)
+        for name, code in codes.items()
+        if code in SURVIVED | NO_TESTS
+    ]
 
 
 def run_mutmut(tree: Path, budget_s: float | None, names: list[str] | None = None) -> bool:
@@ -178,12 +186,9 @@ def results(tree: Path, modules: list[str]) -> dict[str, ModuleResult]:
     equivalent = load_equivalent()
     by_module: dict[str, ModuleResult] = {}
     survivors: list[tuple[str, str]] = []
-    for meta in sorted((tree / "mutants").rglob("*.py.meta")):
-        module = str(meta.relative_to(tree / "mutants"))[: -len(".meta")]
-        if not any(fnmatch.fnmatch(module, pattern) for pattern in modules):
-            continue
+    for module, codes in verdicts(tree, modules):
         outcome = by_module.setdefault(module, ModuleResult())
-        for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+        for name, code in codes.items():
             if code in KILLED:
                 outcome.counts["killed"] += 1
             elif code in SURVIVED or code in NO_TESTS:
