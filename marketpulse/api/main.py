@@ -33,6 +33,7 @@ from marketpulse.api.routes import (
     signals,
     storage,
     stream,
+    watchlist,
 )
 from marketpulse.settings import Settings, get_settings
 from marketpulse.storage import cache, postgres
@@ -138,7 +139,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.cached_routes = {}
     errors.install(app)
-    modules = (market_data, indicators, signals, auth, storage, monitoring, security, stream)
+    modules = (
+        market_data, indicators, signals, auth, watchlist, storage, monitoring, security, stream,
+    )  # fmt: skip
     mount(app, *(module.router for module in modules))
     dashboard.install(app)
     app.add_middleware(CachedByUrl)  # inside CORS and the edge: their headers apply to it too

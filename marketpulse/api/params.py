@@ -10,8 +10,9 @@ from fastapi import Path, Query
 
 from marketpulse.analytics.granularity import parse_granularity
 from marketpulse.api.errors import ApiError
+from marketpulse.schemas.api import TICKER
 
-_SYMBOL = re.compile(r"^[A-Za-z0-9.:_^-]{1,32}$")
+_SYMBOL = re.compile(TICKER)
 
 
 def is_symbol(text: str) -> bool:
@@ -24,7 +25,7 @@ SymbolPath = Annotated[
     Path(
         min_length=1,
         max_length=32,
-        pattern=r"^[A-Za-z0-9.:_^-]+$",
+        pattern=TICKER,
         description="ticker, case-insensitive",
         examples=["AAPL"],
     ),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -12,6 +12,8 @@ from marketpulse.storage.repositories.users import User
 
 T = TypeVar("T")
 
+TICKER = r"^[A-Za-z0-9.:_^-]{1,32}$"  # a symbol as the API takes it, in a path or a body
+WATCHLIST_MAX = 50
 Username = Field(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$", examples=["alice"])
 Password = Field(min_length=8, max_length=72, examples=["correct horse battery"])
 TotpCode = Field(pattern=r"^[0-9]{6}$", examples=["123456"])
@@ -180,6 +182,27 @@ class Catalog(BaseModel):
 
     granularities: list[GranularityInfo]
     indicators: list[StreamedIndicator]
+
+
+class LiveSource(BaseModel):
+    """A streaming source running now, and the symbols it publishes."""
+
+    source: str = Field(examples=["synthetic"])
+    symbols: list[str] = Field(examples=[["AAPL", "MSFT"]])
+    since: datetime | None = Field(description="when it started")
+
+
+class Watchlist(Request):
+    """A user's watch list, in the user's order."""
+
+    symbols: list[Annotated[str, Field(pattern=TICKER)]] = Field(
+        max_length=WATCHLIST_MAX, examples=[["AAPL", "MSFT"]]
+    )
+
+    @field_validator("symbols")
+    @classmethod
+    def _upper_once_each(cls, symbols: list[str]) -> list[str]:
+        return list(dict.fromkeys(s.upper() for s in symbols))
 
 
 class RetentionUpdate(Request):

@@ -9,17 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 import secrets
 import shutil
 import string
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
+from playwright.async_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Response,
+    async_playwright,
+    expect,
+)
 
 from marketpulse.analytics.granularity import parse_granularity
 from marketpulse.clock import SystemClock
@@ -112,10 +120,15 @@ async def _prepare(settings: Settings, symbol: str, username: str, url: str) -> 
         )
     finally:
         await pool.close()
+    await _register(url, username)
+
+
+async def _register(url: str, username: str) -> str:
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         body = {"username": username, "email": f"{username}@example.com", "password": PASSWORD}
         response = await client.post("/api/v1/auth/register", json=body)
         assert response.status_code == 201, response.text
+    return username
 
 
 @pytest.fixture(scope="module")
@@ -234,6 +247,7 @@ async def test_dashboard_shows_live_candles_indicators_and_signals(
 
     # search as you type, then pick the suggestion
     await page.select_option("#granularity", GRANULARITY)
+    await page.fill("#symbol", "")  # it holds the symbol the page opened on
     await page.type("#symbol", stack.symbol[:4].lower(), delay=50)
     suggestion = page.locator(f'#suggestions li[data-symbol="{stack.symbol}"]')
     await expect(suggestion).to_be_visible()
@@ -297,6 +311,61 @@ async def test_dashboard_with_no_data_yet_says_so(stack: Stack, page: Page) -> N
     await page.press("#symbol", "Enter")
     await expect(page.locator("#chart")).to_have_attribute("data-state", "empty")
     await expect(page.locator("#chart-message")).to_contain_text("No bars yet for AAPL")
+
+
+async def test_dashboard_opens_on_a_live_symbol_and_keeps_each_users_watch_list(
+    stack: Stack, page: Page
+) -> None:
+    newcomer = await _register(stack.url, unique("newcomer").replace("-", "_"))
+    other = await _register(stack.url, unique("other").replace("-", "_"))
+    await _sign_in(page, replace(stack, username=newcomer))
+
+    # nothing watched, no view left from before: the running source's symbols are listed and
+    # the first of them is on the chart, shown but not added to the watch list
+    live = page.locator("#live li")
+    await expect(page.locator("#live")).to_have_attribute("data-state", "listed")
+    assert stack.symbol in [await item.get_attribute("data-symbol") for item in await live.all()]
+    first = await live.first.get_attribute("data-symbol")
+    await expect(page.locator("#title")).to_have_text(re.compile(rf"^{re.escape(str(first))} · "))
+    await expect(page.locator("#watched")).to_have_attribute("data-state", "empty")
+
+    # a symbol the user opens is watched, and the list is the user's: a new browser (no local
+    # storage) shows it and opens on it
+    async with page.expect_response(_saved_watchlist):
+        await page.locator(f'#live li[data-symbol="{stack.symbol}"] a').click()
+    await expect(page.locator("#chart")).to_have_attribute("data-state", "ready", timeout=60_000)
+    browser = page.context.browser
+    assert browser is not None
+
+    async def fresh_page(username: str) -> Page:
+        context = await browser.new_context(viewport={"width": 1400, "height": 860})
+        fresh = await context.new_page()
+        await _sign_in(fresh, replace(stack, username=username))
+        return fresh
+
+    again = await fresh_page(newcomer)
+    await expect(again.locator(f'#watched li[data-symbol="{stack.symbol}"]')).to_be_visible()
+    await expect(again.locator("#title")).to_have_text(f"{stack.symbol} · {GRANULARITY}")
+
+    # another user's list is not this one's
+    someone = await fresh_page(other)
+    await expect(someone.locator("#live")).to_have_attribute("data-state", "listed")
+    await expect(someone.locator("#watched")).to_have_attribute("data-state", "empty")
+
+    # and a symbol removed stays removed
+    async with again.expect_response(_saved_watchlist):
+        await again.locator(f'#watched li[data-symbol="{stack.symbol}"] button').click()
+    third = await fresh_page(newcomer)
+    await expect(third.locator("#live")).to_have_attribute("data-state", "listed")
+    await expect(third.locator("#watched")).to_have_attribute("data-state", "empty")
+
+
+def _saved_watchlist(response: Response) -> bool:
+    return (
+        response.url.endswith("/api/v1/watchlist")
+        and response.request.method == "PUT"
+        and response.ok
+    )
 
 
 def test_screenshot_is_committed_for_the_readme() -> None:

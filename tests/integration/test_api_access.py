@@ -25,6 +25,7 @@ PROTECTED: list[tuple[str, str, dict[str, Any] | None, str]] = [
     ("GET", "/api/v1/market-data/AAPL/quote", None, "market_data:read"),
     ("GET", "/api/v1/market-data/AAPL/daily", None, "market_data:read"),
     ("GET", "/api/v1/market-data/search?q=apple", None, "market_data:read"),
+    ("GET", "/api/v1/market-data/live", None, "market_data:read"),
     ("POST", "/api/v1/market-data/batch", {"symbols": ["AAPL"]}, "market_data:read"),
     ("GET", "/api/v1/signals/AAPL", None, "signals:read"),
     ("GET", "/api/v1/indicators/AAPL/rsi", None, "indicators:read"),

@@ -1,4 +1,5 @@
-"""``/market-data``: the latest quote, daily and intraday bars, batches and symbol search."""
+"""``/market-data``: the latest quote, daily and intraday bars, batches, symbol search and the
+symbols the running sources publish."""
 
 from __future__ import annotations
 
@@ -31,9 +32,11 @@ from marketpulse.schemas.api import (
     Catalog,
     Envelope,
     GranularityInfo,
+    LiveSource,
     StreamedIndicator,
 )
 from marketpulse.storage import history
+from marketpulse.storage.repositories.jobs import LIVE_WITHIN_S, STREAMING, JobRepository
 from marketpulse.storage.repositories.symbols import SymbolInfo, SymbolRepository
 
 router = api_router("/market-data", "market-data")
@@ -91,6 +94,19 @@ async def catalog(request: Request, caller: Reader) -> Response:
         for name, params in [request_of(spec)]
     ]
     return respond(request, Catalog(granularities=granularities, indicators=indicators))
+
+
+@router.get("/live", response_model=Envelope[list[LiveSource]])
+async def live(request: Request, caller: Reader) -> Response:
+    """The streaming sources running now and the symbols each publishes, the newest first
+    (a source counts as running while it reports in; one killed drops out within a minute)."""
+    jobs = await JobRepository(caller.stores.pool).live_streams(LIVE_WITHIN_S)
+    sources = [
+        LiveSource(source=job.data_type.removeprefix(STREAMING), symbols=job.symbols,
+                   since=job.started_at)
+        for job in jobs
+    ]  # fmt: skip
+    return respond(request, sources)
 
 
 @router.post(

@@ -15,6 +15,9 @@ JobStatus = Literal["pending", "running", "succeeded", "failed", "cancelled"]
 _COLUMNS = (
     "job_id, symbols, data_type, status, started_at, completed_at, records_processed, errors_count"
 )
+STREAMING = "stream:"  # the data_type prefix of a source that runs until stopped
+BEAT_S = 5.0  # how often a running job stores its counts and stamps itself as seen
+LIVE_WITHIN_S = 6 * BEAT_S  # a running job not seen for this long has died unannounced
 _RESULT_COLUMNS = ("job_id", "symbol", "records", "errors", "detail")
 
 
@@ -66,6 +69,7 @@ class JobRepository:
         row = await self.pool.fetchrow(
             f"""UPDATE data_ingestion_jobs SET status = $2::text,
                     started_at = CASE WHEN $2::text = 'running' THEN now() ELSE started_at END,
+                    seen_at = now(),
                     completed_at = CASE WHEN $2::text IN ('succeeded', 'failed', 'cancelled')
                                         THEN now() ELSE completed_at END
                 WHERE job_id = $1 RETURNING {_COLUMNS}""",
@@ -89,6 +93,25 @@ class JobRepository:
                    WHERE j.job_id = t.job_id""",
                 list({r.job_id for r in results}),
             )
+
+    async def beat(self, job_id: UUID) -> None:
+        """Stamp a running job as seen now (its runner is alive)."""
+        await self.pool.execute(
+            "UPDATE data_ingestion_jobs SET seen_at = now() WHERE job_id = $1", job_id
+        )
+
+    async def live_streams(self, seen_within_s: float) -> list[Job]:
+        """The streaming jobs still running and seen within the last ``seen_within_s`` seconds,
+        the newest first: the sources publishing now."""
+        rows = await self.pool.fetch(
+            f"""SELECT {_COLUMNS} FROM data_ingestion_jobs
+                WHERE status = 'running' AND starts_with(data_type, $1)
+                  AND seen_at > now() - make_interval(secs => $2)
+                ORDER BY started_at DESC""",
+            STREAMING,
+            seen_within_s,
+        )
+        return [Job.model_validate(dict(row)) for row in rows]
 
     async def get(self, job_id: UUID) -> Job | None:
         """One job, or None."""

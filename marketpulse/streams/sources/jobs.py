@@ -12,7 +12,13 @@ from uuid import UUID
 
 from marketpulse.settings import Settings
 from marketpulse.storage.postgres import POSTGRES_ERRORS, create_pool
-from marketpulse.storage.repositories.jobs import Job, JobRepository, JobResult, JobStatus
+from marketpulse.storage.repositories.jobs import (
+    BEAT_S,
+    Job,
+    JobRepository,
+    JobResult,
+    JobStatus,
+)
 
 log = logging.getLogger(__name__)
 UNKNOWN = "*"  # the tally's name for what belongs to no one symbol
@@ -85,6 +91,7 @@ async def _flush(jobs: JobRepository, run: JobRun) -> None:
     results = run.tally.results(run.job.job_id)
     if results:
         await jobs.record_results(results)
+    await jobs.beat(run.job.job_id)
 
 
 async def _flush_forever(jobs: JobRepository, run: JobRun, period_s: float) -> None:
@@ -105,7 +112,7 @@ async def _finish(jobs: JobRepository, run: JobRun, status: JobStatus) -> None:
 
 @contextlib.asynccontextmanager
 async def job_run(
-    settings: Settings, symbols: list[str], data_type: str, flush_s: float = 5.0
+    settings: Settings, symbols: list[str], data_type: str, flush_s: float = BEAT_S
 ) -> AsyncIterator[JobRun]:
     """``async with job_run(settings, symbols, "bars:1d") as run:`` records the run as a job.
 

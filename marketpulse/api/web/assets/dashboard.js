@@ -273,7 +273,7 @@
     return `/market-data/${symbol}/intraday?granularity=${granularity}&limit=${BARS}`;
   }
 
-  async function load(symbol, granularity) {
+  async function load(symbol, granularity, keep = true) {
     const seq = ++loadSeq;
     clearChart();
     view = { symbol, granularity, lastTime: null, times: new Map(), count: 0,
@@ -296,7 +296,7 @@
       return;
     }
     if (seq !== loadSeq) return;
-    watch(symbol);
+    if (keep) watch(symbol);
     const [rows, signals] = await Promise.all([
       indicatorRows(symbol, granularity),
       request(`/signals/${symbol}?granularity=${granularity}&limit=500`).catch(() => []),
@@ -449,9 +449,10 @@
     showSignals();
   }
 
-  // ---- watched symbols ------------------------------------------------------------------
+  // ---- watched and live symbols ---------------------------------------------------------
 
-  let watched = JSON.parse(localStorage.getItem("mp.watched") || "[]");
+  // The watch list is the user's, kept by the API, so it follows the user between browsers.
+  let watched = [];
 
   function watch(symbol) {
     if (!watched.includes(symbol)) {
@@ -471,21 +472,51 @@
   }
 
   function saveWatched() {
-    localStorage.setItem("mp.watched", JSON.stringify(watched));
+    showWatched();
+    request("/watchlist", {
+      method: "PUT", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ symbols: watched }),
+    }).then(() => problem("watchlist", null),
+      () => problem("watchlist", "The watch list could not be saved."));
+  }
+
+  function showWatched() {
     live.sync();
+    $("watched").dataset.state = watched.length ? "listed" : "empty";
     $("watched").replaceChildren(...watched.map((symbol) => {
       const item = document.createElement("li");
-      const open = document.createElement("a");
-      open.textContent = symbol;
-      open.addEventListener("click", () => choose(symbol));
+      item.dataset.symbol = symbol;
       const remove = document.createElement("button");
       remove.type = "button";
       remove.textContent = "×";
       remove.title = `Stop watching ${symbol}`;
       remove.addEventListener("click", () => unwatch(symbol));
-      item.append(open, remove);
+      item.append(symbolLink(symbol), remove);
       return item;
     }));
+  }
+
+  function symbolLink(symbol) {
+    const open = document.createElement("a");
+    open.textContent = symbol;
+    open.addEventListener("click", () => choose(symbol));
+    return open;
+  }
+
+  // The symbols the running sources publish, newest source first, each symbol once.
+  function showLive(sources) {
+    const symbols = [...new Set(sources.flatMap((s) => s.symbols))];
+    const from = new Map(sources.flatMap((s) => s.symbols.map((x) => [x, s.source])).reverse());
+    $("live").dataset.state = symbols.length ? "listed" : "empty";
+    $("live").replaceChildren(...symbols.map((symbol) => {
+      const item = document.createElement("li");
+      item.dataset.symbol = symbol;
+      const source = document.createElement("span");
+      source.textContent = from.get(symbol);
+      item.append(symbolLink(symbol), source);
+      return item;
+    }));
+    return symbols;
   }
 
   // ---- the live feed --------------------------------------------------------------------
@@ -609,12 +640,14 @@
   let suggestTimer = null;
   let suggestSeq = 0;
 
-  function choose(symbol) {
+  // Show ``symbol``; ``keep`` adds it to the watch list (what the user picks, not what the page
+  // opens on by itself).
+  function choose(symbol, keep = true) {
     const wanted = symbol.trim().toUpperCase();
     hideSuggestions();
     if (!wanted) return;
     $("symbol").value = wanted;
-    load(wanted, $("granularity").value);
+    load(wanted, $("granularity").value, keep);
   }
 
   function hideSuggestions() {
@@ -696,15 +729,23 @@
     select.replaceChildren(...catalog.granularities.map((g) => new Option(g.name, g.name)));
     if (!chart) buildChart();
     setUpPlots();
-    saveWatched();
+    const [saved, sources] = await Promise.all([
+      request("/watchlist").then((list) => list.symbols, () => []),
+      request("/market-data/live").catch(() => []),
+    ]);
+    watched = saved;
+    showWatched();
+    const running = showLive(sources);
     live.start();
     loadLatestSignals();
+    // the view the user left, else the first watched symbol, else the first one published now
     const [symbol, granularity] = (location.hash || localStorage.getItem("mp.last") || "")
       .replace(/^#/, "").split("/");
     if (catalog.granularities.some((g) => g.name === granularity)) select.value = granularity;
-    if (symbol) choose(symbol);
-    else if (watched.length) choose(watched[0]);
-    else chartState("idle", "Search for a symbol above.");
+    const mine = symbol || watched[0];
+    if (mine) choose(mine);
+    else if (running.length) choose(running[0], false);
+    else chartState("idle", "No source is running: search for a symbol above.");
   }
 
   function init() {
