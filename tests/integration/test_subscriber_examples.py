@@ -1,6 +1,6 @@
-"""The subscriber example in examples/, run as a subscriber would run it, against the real
-broker: every record reaches the application once, through a crash and a duplicate delivery,
-and a record that fails its schema is reported, not applied."""
+"""The subscriber examples in examples/ (aiokafka and confluent-kafka), each run as a subscriber
+would run it, against the real broker: every record reaches the application once, through a
+crash and a duplicate delivery, and a record that fails its schema is reported, not applied."""
 
 from __future__ import annotations
 
@@ -22,12 +22,15 @@ M = 60 * 10**9
 T0 = 1_700_000_040 * 10**9
 
 
+CLIENTS = ["subscribe_aiokafka.py", "subscribe_confluent.py"]
+
+
 def run(
-    settings: Settings, prefix: str, tmp_path: Path, *extra: str
+    example: str, settings: Settings, prefix: str, tmp_path: Path, *extra: str
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
-            sys.executable, str(REPO / "examples" / "subscribe_aiokafka.py"),
+            sys.executable, str(REPO / "examples" / example),
             "--bootstrap", settings.bootstrap_servers(), "--prefix", prefix,
             "--group", f"{prefix}subscriber", "--state", str(tmp_path / "state.sqlite"),
             "--out", str(tmp_path / "out.jsonl"), *extra,
@@ -36,7 +39,10 @@ def run(
     )  # fmt: skip
 
 
-async def test_each_record_reaches_the_application_once(services: Settings, tmp_path: Path) -> None:
+@pytest.mark.parametrize("example", CLIENTS)
+async def test_each_record_reaches_the_application_once(
+    example: str, services: Settings, tmp_path: Path
+) -> None:
     prefix = unique("subscriber") + "."
     snapshots = [make_snapshot("AAPL", "1m", T0 + i * M, {"sma_20": 100.0 + i}) for i in range(8)]
     signals = [
@@ -54,9 +60,9 @@ async def test_each_record_reaches_the_application_once(services: Settings, tmp_
         [(b"AAPL", s.model_dump_json().encode()) for s in signals],
     )
 
-    crashed = run(services, prefix, tmp_path, "--crash-after", "5")
+    crashed = run(example, services, prefix, tmp_path, "--crash-after", "5")
     assert crashed.returncode == 3, crashed.stderr  # stored five, committed nothing
-    finished = run(services, prefix, tmp_path, "--exit-when-idle", "8")
+    finished = run(example, services, prefix, tmp_path, "--exit-when-idle", "8")
     assert finished.returncode == 0, finished.stderr
 
     applied = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
