@@ -3,8 +3,8 @@
 Everything else stays interpreted. A module listed here is still plain, typed Python and runs
 as such when its ``.so`` is absent; compiled, the indicator set runs about seven times faster
 and a frame's decode and gate about twice as fast. ``make install`` rebuilds the extensions
-whenever one of these sources changes, and ``tests/unit/test_compiled.py`` fails when an
-extension is older than its source.
+whenever one of these sources changes, and ``tests/unit/analytics/indicators/test_compiled.py``
+fails when an extension is older than its source.
 """
 
 import os

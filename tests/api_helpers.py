@@ -66,6 +66,15 @@ async def serve(settings: Settings, app: FastAPI | None = None) -> AsyncIterator
 
 
 @dataclass
+class ApiStack:
+    """A served API, its settings, a client on it and a pool on its database."""
+
+    settings: Settings
+    client: httpx.AsyncClient
+    pool: asyncpg.Pool
+
+
+@dataclass
 class Account:
     """A user and the tokens of a session."""
 

@@ -9,8 +9,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
+
+from marketpulse.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -86,3 +89,8 @@ class WorkerProcess:
         self.proc.kill()
         self.proc.wait()
         self._log.close()
+
+
+def own_settings(tmp_path: Path, **values: Any) -> Settings:
+    """Settings for servers of the test's own, under its folder."""
+    return Settings().model_copy(update={"data_dir": tmp_path / "own", **values})

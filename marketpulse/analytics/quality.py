@@ -101,7 +101,7 @@ class EventGate:
         """Return why ``event`` is refused, or None when it is accepted (and remembered)."""
         config = self.config
         # every slot in one call: compiled code reads a msgspec struct's attributes through the
-        # generic lookup, which was the largest part of the gate's time
+        # generic lookup, which would be the largest part of the gate's time
         fields = astuple(event)
         quote = isinstance(event, QuoteTick)
         if quote:  # symbol, ts, bid, ask, bid_size, ask_size, source

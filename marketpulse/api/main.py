@@ -75,8 +75,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.feed_ready = asyncio.Event()
     feeder = asyncio.create_task(feed(settings, app.state.hub, app.state.feed_ready))
     # Everything made so far (the app, its routes and schemas, the clients) lives as long as the
-    # process: out of the collector's sight, a full collection no longer walks it. That walk
-    # was a pause of tens of milliseconds, most of the API's p99 under load. Collect first, so
+    # process: out of the collector's sight, a full collection does not walk it. That walk
+    # is a pause of tens of milliseconds, most of the API's p99 under load. Collect first, so
     # that no garbage is kept for good.
     gc.collect()
     gc.freeze()

@@ -4,7 +4,7 @@ Each module builds its :func:`api_router` with its full path under :data:`API_PR
 :func:`mount` hands the app those routes as they are, rather than through ``include_router``.
 FastAPI 0.165 keeps an included router as a node that, on every request, walks every route of
 every router before it and walks the matching one twice (fastapi/fastapi#16159): with our eight
-routers that was about 200 µs of a 700 µs quote. Flat, the app tests each route's regex once.
+routers that is about 200 µs of a 700 µs quote. Flat, the app tests each route's regex once.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ class Point(NamedTuple):
 
 
 # Escaped series heads and field keys, cached: a stream repeats the same few thousand series,
-# and escaping each name of each point was most of the encoding time.
+# and escaping each name of each point would be most of the encoding time.
 _CACHE_LIMIT = 100_000
 _heads: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
 _field_keys: dict[str, str] = {}

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import httpx
@@ -18,9 +16,9 @@ from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.postgres import create_pool, migrate
 from marketpulse.storage.resp import PipelinedRedis
 from marketpulse.storage.setup import prepare_stores
-from tests.api_helpers import api_settings, serve
+from tests.api_helpers import ApiStack, api_settings, serve
 from tests.kafka_helpers import unique
-from tests.workers import free_port
+from tests.workers import free_port, own_settings
 
 
 @pytest.fixture
@@ -51,15 +49,6 @@ async def pool(services: Settings) -> AsyncIterator[asyncpg.Pool]:
     await pool.close()
 
 
-@dataclass
-class ApiStack:
-    """A served API, its settings, a client on it and a pool on its database."""
-
-    settings: Settings
-    client: httpx.AsyncClient
-    pool: asyncpg.Pool
-
-
 @pytest.fixture(scope="module")
 async def api(services: Settings) -> AsyncIterator[ApiStack]:
     """The API served for the module, with its own topics and InfluxDB database."""
@@ -82,11 +71,6 @@ async def services_api_closed(services: Settings) -> AsyncIterator[str]:
     """An API with registration closed."""
     async with serve(api_settings(services, api_registration_open=False)) as url:
         yield url
-
-
-def own_settings(tmp_path: Path, **values: Any) -> Settings:
-    """Settings for servers of the test's own, under its folder."""
-    return Settings().model_copy(update={"data_dir": tmp_path / "own", **values})
 
 
 @pytest.fixture

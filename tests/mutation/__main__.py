@@ -66,14 +66,17 @@ GROUPS = (
         # in-process tests only: mutmut reaps every child of its process, so a test that runs
         # a process of its own (the API tests' servers, the sink-fault tests' own stores) makes
         # it fail
-        ("tests/integration/test_ratelimit.py", "tests/integration/test_sinks.py"),
+        ("tests/integration/api/test_ratelimit.py", "tests/integration/sinks/test_runner.py"),
     ),
 )
 
 # no cache written into the copy; mutmut 3.7's attribute under pytest 9 (see pytest_compat)
 PYTEST_PLUGINS = ("-p", "no:cacheprovider", "-p", "tests.mutation.pytest_compat")
 # tests of the checkout itself (its compiled extensions, its tracked files), not of behaviour
-ABOUT_THE_CHECKOUT = ("tests/unit/test_compiled.py", "tests/unit/test_standalone.py")
+ABOUT_THE_CHECKOUT = (
+    "tests/unit/analytics/indicators/test_compiled.py",
+    "tests/unit/test_standalone.py",
+)
 KILLED = {1, 3, 36, 24, -24, 152, 255, 37}  # a test failed, pytest broke, or it timed out
 SURVIVED, NO_TESTS = {0}, {5, 33}
 

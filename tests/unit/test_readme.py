@@ -3,13 +3,11 @@ documented."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from marketpulse.settings import Settings
 from marketpulse.settings_reference import reference
+from tests.workers import REPO
 
-ROOT = Path(__file__).resolve().parents[2]
-README = (ROOT / "README.md").read_text()
+README = (REPO / "README.md").read_text()
 
 
 def test_readme_opens_with_the_two_commands() -> None:
@@ -20,13 +18,13 @@ def test_readme_opens_with_the_two_commands() -> None:
 def test_the_configuration_reference_is_current() -> None:
     """docs/configuration.md is generated from the settings class: regenerate it with
     `marketpulse config docs > docs/configuration.md`."""
-    assert (ROOT / "docs" / "configuration.md").read_text() == reference()
+    assert (REPO / "docs" / "configuration.md").read_text() == reference()
     assert all(field.description for field in Settings.model_fields.values())
 
 
 def test_every_topic_is_in_the_topic_table() -> None:
     from marketpulse.streams.topics import SPECS
 
-    pipeline = (ROOT / "docs" / "pipeline.md").read_text()
+    pipeline = (REPO / "docs" / "pipeline.md").read_text()
     for spec in SPECS:
         assert f"| `{spec.name}` |" in pipeline, spec.name

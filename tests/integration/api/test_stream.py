@@ -22,9 +22,8 @@ from websockets.uri import parse_uri
 from marketpulse import metrics
 from marketpulse.api.main import create_app
 from marketpulse.streams.topics import INDICATORS, bars_topic_name
-from tests.api_helpers import SECRET, Account, api_settings, serve, sign_in
+from tests.api_helpers import SECRET, Account, ApiStack, api_settings, serve, sign_in
 from tests.factories import make_bar, make_snapshot
-from tests.integration.conftest import ApiStack
 from tests.kafka_helpers import produce
 
 pytestmark = [pytest.mark.integration]

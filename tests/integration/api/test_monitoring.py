@@ -9,8 +9,7 @@ import pytest
 from marketpulse.metrics import DEADLETTERS
 from marketpulse.storage.repositories.audit import AuditRepository
 from marketpulse.storage.repositories.jobs import JobRepository, JobResult
-from tests.api_helpers import api_settings, assert_error, serve, sign_in
-from tests.integration.conftest import ApiStack
+from tests.api_helpers import ApiStack, api_settings, assert_error, serve, sign_in
 
 pytestmark = [pytest.mark.integration]
 V1 = "/api/v1"

@@ -1,5 +1,5 @@
 """Line protocol as InfluxDB's specification writes it: escaping, field types, refusals (the
-round trip through a real InfluxDB is in tests/integration/test_influx.py)."""
+round trip through a real InfluxDB is in tests/integration/storage/test_influx.py)."""
 
 from __future__ import annotations
 

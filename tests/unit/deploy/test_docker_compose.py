@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,13 +10,12 @@ import yaml
 
 from marketpulse.cli import build_parser
 from marketpulse.settings import Settings
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.workers import REPO
 
 
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
-    loaded = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    loaded = yaml.safe_load((REPO / "docker-compose.yml").read_text())
     assert isinstance(loaded, dict)
     return loaded
 
@@ -82,10 +80,10 @@ def test_secrets_are_required_never_literal(compose: dict[str, Any]) -> None:
 
 def test_commands_are_marketpulse_subcommands(compose: dict[str, Any]) -> None:
     parser = build_parser()
-    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
+    dockerfile = (REPO / "deploy" / "Dockerfile").read_text()
     assert 'ENTRYPOINT ["marketpulse"]' in dockerfile
     for name, service in _services(compose).items():
         if "build" in service:
-            assert (ROOT / service["build"]["dockerfile"]).exists()
+            assert (REPO / service["build"]["dockerfile"]).exists()
             parser.parse_args(service["command"])  # exits (fails the test) if unknown
             assert name in {"worker", "api", "source"}

@@ -10,8 +10,7 @@ import pytest
 from marketpulse.schemas.api import WATCHLIST_MAX
 from marketpulse.storage.repositories.jobs import LIVE_WITHIN_S, JobRepository
 from marketpulse.streams.sources.jobs import job_run
-from tests.api_helpers import PASSWORD, assert_error, sign_in
-from tests.integration.conftest import ApiStack
+from tests.api_helpers import PASSWORD, ApiStack, assert_error, sign_in
 from tests.kafka_helpers import unique
 
 pytestmark = [pytest.mark.integration]

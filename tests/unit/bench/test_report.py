@@ -9,7 +9,9 @@ from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
+from tests.workers import REPO
+
+BENCH = REPO / "bench"
 
 
 def _report() -> ModuleType:

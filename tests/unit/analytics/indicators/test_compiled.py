@@ -13,9 +13,9 @@ import orjson
 
 from marketpulse.analytics.indicators import DEFAULT_SPECS, Candle, IndicatorSet
 from tests.market_data import random_walk, with_flats_and_gaps
+from tests.workers import REPO
 
-ROOT = Path(__file__).resolve().parents[2]
-COMPILED: list[str] = runpy.run_path(str(ROOT / "setup.py"), run_name="setup")["COMPILED"]
+COMPILED: list[str] = runpy.run_path(str(REPO / "setup.py"), run_name="setup")["COMPILED"]
 
 # Runs the indicator set on the series given on stdin and prints every output and the final state.
 SCRIPT = """
@@ -36,15 +36,15 @@ def test_every_listed_module_is_loaded_compiled_and_not_stale() -> None:
         module = importlib.import_module(source.removesuffix(".py").replace("/", "."))
         extension = Path(module.__file__ or "")
         assert extension.suffix == ".so", f"{source} runs interpreted: run `make install`"
-        assert extension.stat().st_mtime >= (ROOT / source).stat().st_mtime, (
+        assert extension.stat().st_mtime >= (REPO / source).stat().st_mtime, (
             f"{extension.name} is older than {source}: run `make install`"
         )
 
 
 def test_no_module_left_out_of_the_list_is_loaded_compiled() -> None:
     """An extension left behind by a module taken off the list would shadow its source."""
-    listed = {str(ROOT / source).removesuffix(".py") for source in COMPILED}
-    for extension in (ROOT / "marketpulse").rglob("*.cpython-*.so"):
+    listed = {str(REPO / source).removesuffix(".py") for source in COMPILED}
+    for extension in (REPO / "marketpulse").rglob("*.cpython-*.so"):
         module = str(extension).split(".cpython-")[0]
         assert module in listed, f"{extension} is not built from setup.py's list: delete it"
 
@@ -53,8 +53,8 @@ def test_compiled_and_interpreted_give_identical_outputs_and_state(tmp_path: Pat
     package = tmp_path / "marketpulse" / "analytics" / "indicators"
     package.mkdir(parents=True)
     for init in ("marketpulse/__init__.py", "marketpulse/analytics/__init__.py"):
-        shutil.copy(ROOT / init, tmp_path / init)
-    for source in (ROOT / "marketpulse" / "analytics" / "indicators").glob("*.py"):
+        shutil.copy(REPO / init, tmp_path / init)
+    for source in (REPO / "marketpulse" / "analytics" / "indicators").glob("*.py"):
         shutil.copy(source, package / source.name)
     rows = []
     for series in (random_walk(400, 11), with_flats_and_gaps(3)):

@@ -6,11 +6,11 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from marketpulse.api.dashboard import WEB
+from tests.workers import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 VENDOR = WEB / "assets" / "vendor"
 
 

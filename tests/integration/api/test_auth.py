@@ -13,8 +13,7 @@ from marketpulse.api.deps import session_key
 from marketpulse.storage import cache
 from marketpulse.storage.repositories.audit import AuditRepository
 from marketpulse.storage.repositories.users import SessionRepository
-from tests.api_helpers import PASSWORD, assert_error, make_user, sign_in
-from tests.integration.conftest import ApiStack
+from tests.api_helpers import PASSWORD, ApiStack, assert_error, make_user, sign_in
 from tests.kafka_helpers import unique
 
 pytestmark = [pytest.mark.integration]

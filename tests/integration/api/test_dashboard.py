@@ -9,8 +9,7 @@ import pytest
 
 from marketpulse.analytics.granularity import parse_granularity
 from marketpulse.analytics.indicators import build
-from tests.api_helpers import assert_error, sign_in
-from tests.integration.conftest import ApiStack
+from tests.api_helpers import ApiStack, assert_error, sign_in
 
 pytestmark = [pytest.mark.integration]
 

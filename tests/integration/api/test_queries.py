@@ -22,9 +22,8 @@ from marketpulse.schemas.signals import Signal
 from marketpulse.sinks.influx import BarSink, IndicatorSink, QuoteSink
 from marketpulse.storage import cache
 from marketpulse.storage.repositories.signals import SignalRepository
-from tests.api_helpers import assert_error, serve, sign_in
+from tests.api_helpers import ApiStack, assert_error, serve, sign_in
 from tests.factories import make_snapshot
-from tests.integration.conftest import ApiStack
 
 pytestmark = [pytest.mark.integration]
 MD = "/api/v1/market-data"

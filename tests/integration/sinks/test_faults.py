@@ -25,9 +25,8 @@ from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.postgres import create_pool, migrate
 from marketpulse.storage.resp import PipelinedRedis
 from marketpulse.streams.topics import SIGNALS, bars_topic_name
-from tests.integration.conftest import own_settings
 from tests.sink_helpers import eventually, metric, metric_reaches, running, sink_settings
-from tests.workers import free_port
+from tests.workers import free_port, own_settings
 
 pytestmark = [pytest.mark.integration]
 S = 1_000_000_000

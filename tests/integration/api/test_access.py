@@ -14,8 +14,7 @@ import pytest
 
 from marketpulse.api import security
 from marketpulse.api.security import PERMISSIONS, Role, allowed
-from tests.api_helpers import SECRET, Account, assert_error, sign_in
-from tests.integration.conftest import ApiStack
+from tests.api_helpers import SECRET, Account, ApiStack, assert_error, sign_in
 
 pytestmark = [pytest.mark.integration]
 ME = "/api/v1/auth/me"

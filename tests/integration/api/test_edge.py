@@ -16,8 +16,7 @@ import pytest
 from marketpulse.api.main import create_app
 from marketpulse.settings import Settings
 from marketpulse.storage.cache import connect
-from tests.api_helpers import PASSWORD, api_settings, assert_error, serve, sign_in
-from tests.integration.conftest import ApiStack
+from tests.api_helpers import PASSWORD, ApiStack, api_settings, assert_error, serve, sign_in
 
 pytestmark = [pytest.mark.integration]
 V1 = "/api/v1"

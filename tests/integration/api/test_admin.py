@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api_helpers import PASSWORD, assert_error, sign_in
-from tests.integration.conftest import ApiStack
+from tests.api_helpers import PASSWORD, ApiStack, assert_error, sign_in
 
 pytestmark = [pytest.mark.integration]
 SEC = "/api/v1/security"
