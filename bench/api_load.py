@@ -38,7 +38,7 @@ from marketpulse.schemas.bars import Bar, IndicatorSnapshot
 from marketpulse.schemas.events import Quote
 from marketpulse.services.apt import ensure_installed
 from marketpulse.settings import Settings
-from marketpulse.sinks.influx import BarSink, IndicatorSink
+from marketpulse.sinks.influx_sink import BarSink, IndicatorSink
 from marketpulse.storage import cache
 from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.postgres import create_pool

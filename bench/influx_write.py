@@ -20,7 +20,7 @@ from results import emit
 
 from marketpulse.schemas.bars import Bar, IndicatorSnapshot
 from marketpulse.settings import Settings
-from marketpulse.sinks.influx import IndicatorSink
+from marketpulse.sinks.influx_sink import IndicatorSink
 from marketpulse.storage import measurements
 from marketpulse.storage.influx import InfluxClient
 

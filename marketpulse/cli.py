@@ -57,7 +57,7 @@ def _services(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from marketpulse.runner import run_worker
+    from marketpulse.launch import run_worker
 
     return run_worker(get_settings(), args.loglevel)
 
@@ -226,13 +226,13 @@ def _migrate(_args: argparse.Namespace) -> int:
 
 
 def _sinks(_args: argparse.Namespace) -> int:
-    from marketpulse.runner import run_sinks_process
+    from marketpulse.launch import run_sinks_process
 
     return run_sinks_process(get_settings())
 
 
 def _up(_args: argparse.Namespace) -> int:
-    from marketpulse.runner import run_all
+    from marketpulse.launch import run_all
 
     return run_all(get_settings())
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from marketpulse.services.base import LocalService, Status
-from marketpulse.services.influxdb import InfluxDB
-from marketpulse.services.postgres import PostgreSQL
-from marketpulse.services.redis import Redis
-from marketpulse.services.tansu import Tansu
+from marketpulse.services.influxdb_server import InfluxDB
+from marketpulse.services.postgres_server import PostgreSQL
+from marketpulse.services.redis_server import Redis
+from marketpulse.services.tansu_server import Tansu
 from marketpulse.settings import Settings
 
 

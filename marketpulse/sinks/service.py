@@ -7,9 +7,9 @@ from typing import Any
 
 from marketpulse.settings import Settings
 from marketpulse.sinks.base import Sink
-from marketpulse.sinks.cache import CacheSink
-from marketpulse.sinks.influx import BarSink, IndicatorSink, QuoteSink, SignalSink
-from marketpulse.sinks.postgres import SignalTableSink
+from marketpulse.sinks.cache_sink import CacheSink
+from marketpulse.sinks.influx_sink import BarSink, IndicatorSink, QuoteSink, SignalSink
+from marketpulse.sinks.postgres_sink import SignalTableSink
 from marketpulse.sinks.runner import SinkRunner
 from marketpulse.streams.admin import ensure_topics
 

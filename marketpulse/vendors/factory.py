@@ -6,7 +6,7 @@ from marketpulse.errors import MarketPulseError
 from marketpulse.settings import Settings
 from marketpulse.vendors.alphavantage import AlphaVantage
 from marketpulse.vendors.http import VendorClient
-from marketpulse.vendors.news import NewsApi
+from marketpulse.vendors.news_feeds import NewsApi
 from marketpulse.vendors.polygon import Polygon
 
 PROVIDERS = ("alphavantage", "polygon", "newsapi")

@@ -24,7 +24,7 @@ from marketpulse.schemas.events import Quote, Trade
 from marketpulse.schemas.news import NewsItem
 from marketpulse.vendors.common import DAY_NS, EASTERN, Rejected, day_start_ns
 from marketpulse.vendors.http import Policy, VendorClient, VendorError
-from marketpulse.vendors.news import parse_polygon_news
+from marketpulse.vendors.news_feeds import parse_polygon_news
 
 PROVIDER = "polygon"
 SOURCE = "polygon"

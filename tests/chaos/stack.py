@@ -15,9 +15,9 @@ from pydantic import SecretStr
 
 from marketpulse.api.security import hash_password
 from marketpulse.services.base import LocalService
-from marketpulse.services.influxdb import InfluxDB
-from marketpulse.services.postgres import PostgreSQL
-from marketpulse.services.redis import Redis
+from marketpulse.services.influxdb_server import InfluxDB
+from marketpulse.services.postgres_server import PostgreSQL
+from marketpulse.services.redis_server import Redis
 from marketpulse.settings import Settings
 from marketpulse.storage.postgres import create_pool
 from marketpulse.storage.repositories.users import UserRepository

@@ -13,7 +13,7 @@ from aiokafka.structs import ConsumerRecord
 
 from marketpulse.clock import SystemClock
 from marketpulse.schemas.events import Frame, Trade
-from marketpulse.services.tansu import Tansu
+from marketpulse.services.tansu_server import Tansu
 from marketpulse.settings import Settings
 from marketpulse.streams.sources.replay import publish
 from tests.e2e.pipeline import Pipeline, S, decoded, one_partition

@@ -20,7 +20,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
 from marketpulse.clock import SystemClock
-from marketpulse.services.tansu import Tansu
+from marketpulse.services.tansu_server import Tansu
 from marketpulse.settings import Settings
 from marketpulse.streams.delivery import DeliveryGuard
 from marketpulse.streams.sources.synthetic import SyntheticMarket

@@ -10,7 +10,7 @@ import asyncpg
 import httpx
 import pytest
 
-from marketpulse.services.postgres import PostgreSQL
+from marketpulse.services.postgres_server import PostgreSQL
 from marketpulse.settings import Settings
 from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.postgres import create_pool, migrate

@@ -18,7 +18,7 @@ from marketpulse.schemas.events import DeadLetter, Event, Frame
 from marketpulse.schemas.news import NewsItem
 from marketpulse.settings import Settings
 from marketpulse.streams.admin import ensure_topics
-from marketpulse.streams.sources.jobs import UNKNOWN, Tally
+from marketpulse.streams.sources.job_runs import UNKNOWN, Tally
 from marketpulse.streams.topics import BARS_RAW, DEADLETTER, NEWS, RAW
 from marketpulse.vendors.common import Rejected
 

@@ -25,7 +25,7 @@ from marketpulse.files.ticks import is_tick_file, read_ticks
 from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import Event, Frame
 from marketpulse.settings import Settings
-from marketpulse.streams.sources.jobs import Tally, job_run
+from marketpulse.streams.sources.job_runs import Tally, job_run
 from marketpulse.streams.sources.publisher import Publisher
 from marketpulse.streams.topics import BARS_RAW, RAW
 

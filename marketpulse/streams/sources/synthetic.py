@@ -24,7 +24,7 @@ import orjson
 
 from marketpulse.schemas.events import Frame
 from marketpulse.settings import Settings
-from marketpulse.streams.sources.jobs import UNKNOWN, Tally, job_run
+from marketpulse.streams.sources.job_runs import UNKNOWN, Tally, job_run
 from marketpulse.streams.sources.publisher import Publisher
 from marketpulse.streams.topics import RAW
 

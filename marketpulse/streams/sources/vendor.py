@@ -19,13 +19,13 @@ from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.news import NewsItem
 from marketpulse.settings import Settings
 from marketpulse.storage.repositories.jobs import Job
-from marketpulse.streams.sources.jobs import job_run
+from marketpulse.streams.sources.job_runs import job_run
 from marketpulse.streams.sources.publisher import Publisher
 from marketpulse.vendors.alphavantage import INTERVALS, AlphaVantage
 from marketpulse.vendors.common import DAY_NS, Rejected, day_start_ns
 from marketpulse.vendors.factory import ProviderError, make_client
 from marketpulse.vendors.http import VendorClient, VendorError
-from marketpulse.vendors.news import NewsApi
+from marketpulse.vendors.news_feeds import NewsApi
 from marketpulse.vendors.polygon import Polygon, aggregate_size
 from marketpulse.vendors.polygon_ws import PolygonStream
 

@@ -19,7 +19,7 @@ from marketpulse.analytics.indicators.registry import IndicatorSet
 from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import Quote
 from marketpulse.schemas.signals import Signal
-from marketpulse.sinks.influx import BarSink, IndicatorSink, QuoteSink
+from marketpulse.sinks.influx_sink import BarSink, IndicatorSink, QuoteSink
 from marketpulse.storage import cache
 from marketpulse.storage.repositories.signals import SignalRepository
 from tests.api_helpers import ApiStack, assert_error, serve, sign_in

@@ -9,7 +9,7 @@ import pytest
 
 from marketpulse.schemas.api import WATCHLIST_MAX
 from marketpulse.storage.repositories.jobs import LIVE_WITHIN_S, JobRepository
-from marketpulse.streams.sources.jobs import job_run
+from marketpulse.streams.sources.job_runs import job_run
 from tests.api_helpers import PASSWORD, ApiStack, assert_error, sign_in
 from tests.kafka_helpers import unique
 

@@ -11,7 +11,7 @@ import pytest
 from marketpulse.cli import main
 from marketpulse.errors import ServiceError
 from marketpulse.services import apt, stack
-from marketpulse.services.redis import Redis
+from marketpulse.services.redis_server import Redis
 from marketpulse.settings import Settings, get_settings
 from tests.workers import free_port
 

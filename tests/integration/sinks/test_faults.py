@@ -13,13 +13,13 @@ from aiokafka import AIOKafkaProducer
 
 from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.signals import Signal
-from marketpulse.services.influxdb import InfluxDB
-from marketpulse.services.postgres import PostgreSQL
-from marketpulse.services.redis import Redis
+from marketpulse.services.influxdb_server import InfluxDB
+from marketpulse.services.postgres_server import PostgreSQL
+from marketpulse.services.redis_server import Redis
 from marketpulse.settings import Settings
-from marketpulse.sinks.cache import CacheSink
-from marketpulse.sinks.influx import BarSink
-from marketpulse.sinks.postgres import SignalTableSink
+from marketpulse.sinks.cache_sink import CacheSink
+from marketpulse.sinks.influx_sink import BarSink
+from marketpulse.sinks.postgres_sink import SignalTableSink
 from marketpulse.storage.cache import LatestReader
 from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.postgres import create_pool, migrate

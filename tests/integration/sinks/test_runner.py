@@ -12,9 +12,9 @@ from marketpulse.schemas.bars import Bar, IndicatorSnapshot
 from marketpulse.schemas.events import Frame, Quote, Trade
 from marketpulse.schemas.signals import Signal
 from marketpulse.settings import Settings
-from marketpulse.sinks.cache import CacheSink
-from marketpulse.sinks.influx import BarSink, IndicatorSink, QuoteSink, SignalSink
-from marketpulse.sinks.postgres import SignalTableSink
+from marketpulse.sinks.cache_sink import CacheSink
+from marketpulse.sinks.influx_sink import BarSink, IndicatorSink, QuoteSink, SignalSink
+from marketpulse.sinks.postgres_sink import SignalTableSink
 from marketpulse.storage.cache import LatestReader
 from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.line_protocol import Point

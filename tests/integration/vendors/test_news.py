@@ -9,7 +9,7 @@ import pytest
 
 from marketpulse.policy import Backoff, CircuitBreaker, TokenBucket
 from marketpulse.vendors.http import Policy, VendorError
-from marketpulse.vendors.news import NewsApi
+from marketpulse.vendors.news_feeds import NewsApi
 from marketpulse.vendors.polygon import Polygon
 from tests.vendor_helpers import Answer, fake_vendor, fixture
 

@@ -9,11 +9,11 @@ import logging
 import pytest
 
 from marketpulse.cli import main
-from marketpulse.services.postgres import PostgreSQL
+from marketpulse.services.postgres_server import PostgreSQL
 from marketpulse.settings import Settings
 from marketpulse.storage.postgres import create_pool, migrate
 from marketpulse.storage.repositories.jobs import JobRepository
-from marketpulse.streams.sources.jobs import job_run
+from marketpulse.streams.sources.job_runs import job_run
 from tests.sink_helpers import eventually
 
 pytestmark = [pytest.mark.integration]
@@ -24,7 +24,7 @@ async def test_a_running_job_rides_out_a_postgresql_outage(
 ) -> None:
     settings = own_postgres.settings
     await migrate(settings)
-    caplog.set_level(logging.WARNING, "marketpulse.streams.sources.jobs")
+    caplog.set_level(logging.WARNING, "marketpulse.streams.sources.job_runs")
 
     async def skipped() -> int:
         return sum("counts not stored" in r.getMessage() for r in caplog.records)
