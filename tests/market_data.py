@@ -70,8 +70,20 @@ def daily_frame(rows: int = 250) -> pd.DataFrame:
     return published_frame("goog_daily").head(rows).reset_index(drop=True)
 
 
+def scaled(series: Series, factor: float) -> Series:
+    """The same bars at another price scale (volumes kept): a token quoted in millionths of a
+    dollar, or an index in the millions, moves by amounts far from 1."""
+    return Series(
+        series.open * factor, series.high * factor, series.low * factor,
+        series.close * factor, series.volume,
+    )  # fmt: skip
+
+
 SERIES: dict[str, Callable[[], Series]] = {
     "random_walk": lambda: random_walk(500, 1),
+    "quiet_fx_minutes": lambda: random_walk(500, 4, volatility=0.00002),
+    "micro_prices": lambda: scaled(random_walk(500, 5), 1e-7),
+    "huge_prices": lambda: scaled(random_walk(500, 6), 1e5),
     "volatile": lambda: random_walk(500, 2, volatility=0.05),
     "flats_and_gaps": lambda: with_flats_and_gaps(3),
     "goog_daily": lambda: published("goog_daily"),

@@ -79,6 +79,7 @@ ABOUT_THE_CHECKOUT = (
 )
 KILLED = {1, 3, 36, 24, -24, 152, 255, 37}  # a test failed, pytest broke, or it timed out
 SURVIVED, NO_TESTS = {0}, {5, 33}
+FRESH_TIMEOUT_S = 300
 
 
 @dataclass
@@ -120,6 +121,14 @@ def sync(tree: Path) -> None:
         for path in (tree / folder).rglob("*.py"):
             if str(path.relative_to(tree)) not in wanted:
                 path.unlink()
+    # mutmut copies the rest of the checkout into mutants/ on every run, over what is there: a
+    # file removed or moved since would stay behind (a test module twice, under two paths)
+    for name in {name.split("/")[0] for name in wanted} - {"marketpulse"}:
+        copied = tree / "mutants" / name
+        if copied.is_dir():
+            shutil.rmtree(copied)
+        elif copied.exists():
+            copied.unlink()
 
 
 def configure(tree: Path, group: Group, modules: list[str]) -> None:
@@ -182,6 +191,87 @@ def run_mutmut(tree: Path, budget_s: float | None, names: list[str] | None = Non
         tail = (tree / "mutmut.log").read_text(errors="replace")[-3000:]
         raise SystemExit(f"mutmut failed in {tree} (exit {code}):\n{tail}")
     return True
+
+
+_IMPORTED = """
+import importlib, json, sys
+import mutmut
+mutmut._stats = set()
+for module in json.load(sys.stdin):
+    importlib.import_module(module)
+print(json.dumps(sorted(mutmut._stats)))
+"""
+
+
+def dotted(module: str) -> str:
+    """``marketpulse/a/b.py`` as ``marketpulse.a.b``."""
+    return module.removesuffix(".py").replace("/", ".")
+
+
+def function_of(mutant: str) -> str:
+    """The mangled function a mutant belongs to, as mutmut's records name it."""
+    return mutant.rsplit("__mutmut_", 1)[0]
+
+
+def run_at_import(tree: Path, modules: list[str]) -> set[str]:
+    """The functions of ``modules`` that run while the modules are imported (a registry's
+    decorators, rules built at module level). mutmut forks its test runs after the import, so
+    their mutants never run there."""
+    names = [dotted(m) for m in modules]
+    out = subprocess.run(
+        [sys.executable, "-c", _IMPORTED], cwd=tree / "mutants", input=json.dumps(names),
+        env={**os.environ, "MUTANT_UNDER_TEST": "stats"}, capture_output=True, text=True,
+        check=True,
+    ).stdout  # fmt: skip
+    return set(json.loads(out.splitlines()[-1]))
+
+
+def tests_of(tree: Path, module: str, skip: set[str]) -> list[str]:
+    """The tests mutmut traced through ``module``'s functions other than ``skip``."""
+    traced = json.loads((tree / "mutants" / "mutmut-stats.json").read_text())
+    prefix = dotted(module) + "."
+    return sorted(
+        {
+            test
+            for function, tests in traced["tests_by_mangled_function_name"].items()
+            if function.startswith(prefix) and function not in skip
+            for test in tests
+        }
+    )
+
+
+def rerun_at_import(tree: Path, group: Group, modules: list[str], deadline: float) -> int:
+    """Run again, each in a fresh interpreter with the mutant chosen before the import, the
+    surviving mutants of functions that run at import; record their verdicts where mutmut
+    keeps its own. Returns how many were run."""
+    chosen = [module for module, _codes in verdicts(tree, modules)]
+    at_import = run_at_import(tree, chosen)
+    done = 0
+    for module in chosen:
+        meta = tree / "mutants" / f"{module}.meta"
+        record = json.loads(meta.read_text())
+        codes = record["exit_code_by_key"]
+        pending = [
+            name
+            for name, code in codes.items()
+            if code in SURVIVED | NO_TESTS and function_of(name) in at_import
+        ]
+        tests = tests_of(tree, module, at_import) or list(group.tests)
+        for name in pending:
+            if time.monotonic() > deadline:
+                break
+            try:
+                ran = subprocess.run(
+                    [sys.executable, "-m", "pytest", *PYTEST_PLUGINS, "-x", "-q", *tests],
+                    cwd=tree / "mutants", env={**os.environ, "MUTANT_UNDER_TEST": name},
+                    capture_output=True, timeout=FRESH_TIMEOUT_S, check=False,
+                )  # fmt: skip
+                codes[name] = ran.returncode
+            except subprocess.TimeoutExpired:
+                codes[name] = 24  # mutmut's code for a timeout
+            done += 1
+        meta.write_text(json.dumps(record))
+    return done
 
 
 def results(tree: Path, modules: list[str]) -> dict[str, ModuleResult]:
@@ -384,10 +474,14 @@ def main() -> int:
             outcomes.update(results(tree, modules))
             continue
         finished = run_mutmut(tree, args.budget, names)
+        deadline = started + (args.budget if args.budget is not None else float("inf"))
+        fresh = rerun_at_import(tree, group, modules, deadline) if finished else 0
+        finished = finished and time.monotonic() <= deadline
         spent = time.monotonic() - started
         notes.append(
             f"{group.name}: {', '.join(modules)} against {', '.join(group.tests)}, "
-            f"{spent:.0f} s{'' if finished else ' (budget reached: the mutants run so far)'}"
+            f"{spent:.0f} s, {fresh} run again from a fresh import"
+            f"{'' if finished else ' (budget reached: the mutants run so far)'}"
         )
         outcomes.update(results(tree, modules))
     if not outcomes:

@@ -32,14 +32,18 @@ class Candle:
         )
 
 
+TA_EPSILON = 0.00000000000001  # TA-Lib's zero band (1e-14)
+
+
 def is_zero(value: float) -> bool:
-    """TA-Lib's TA_IS_ZERO: inside (-1e-8, 1e-8)."""
-    return -0.00000001 < value < 0.00000001
+    """TA-Lib's TA_IS_ZERO: inside (-1e-14, 1e-14)."""
+    return -TA_EPSILON < value < TA_EPSILON
 
 
-def is_zero_or_neg(value: float) -> bool:
-    """TA-Lib's TA_IS_ZERO_OR_NEG."""
-    return value < 0.00000001
+def is_zero_scaled(value: float, scale: float) -> bool:
+    """TA-Lib's TA_IS_ZERO_SCALED: within 1e-14 of ``scale`` (the size of the operands whose
+    difference ``value`` is), so that a tie is a tie at any price level."""
+    return abs(value) <= TA_EPSILON * scale
 
 
 # Each class's attribute names, taken once from __getstate__ (not vars(): compiled classes have

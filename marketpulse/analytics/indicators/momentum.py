@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from marketpulse.analytics.indicators.averages import EMA, SMA
-from marketpulse.analytics.indicators.base import Candle, Indicator, Periodic, is_zero
+from marketpulse.analytics.indicators.base import Candle, Indicator, Periodic, is_zero_scaled
 from marketpulse.analytics.indicators.windows import HighLow, Ring
 
 
@@ -207,8 +207,10 @@ class CCI(Periodic):
         for item in items:
             deviation += abs(item - average)
         distance = typical - average
-        if not is_zero(distance) and not is_zero(deviation):
-            self.value = distance / (0.015 * (deviation / n))
+        deviation /= n
+        scale = abs(average)
+        if not is_zero_scaled(distance, scale) and not is_zero_scaled(deviation, scale):
+            self.value = distance / (0.015 * deviation)
         else:
             self.value = 0.0
 

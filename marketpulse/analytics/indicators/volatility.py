@@ -11,7 +11,6 @@ from marketpulse.analytics.indicators.base import (
     Indicator,
     Periodic,
     SingleOutput,
-    is_zero_or_neg,
 )
 from marketpulse.analytics.indicators.windows import Ring
 
@@ -31,10 +30,11 @@ def true_range(high: float, low: float, prev_close: float) -> float:
 class BBANDS(Indicator):
     """SMA ± k population standard deviations.
 
-    The variance comes from running sums of the closes shifted by the first close, as TA-Lib now
-    computes it: E[(x-K)^2] - E[x-K]^2 keeps far fewer digits cancelled than E[x^2] - E[x]^2,
-    and a result below 1e-8 is taken as zero. A window of identical closes has no deviation
-    at all, whatever rounding residue the sums hold (TA-Lib handles it the same way).
+    The variance comes from running sums of the closes shifted by the first close, as TA-Lib
+    computes it: E[(x-K)^2] - E[x-K]^2 keeps far fewer digits cancelled than E[x^2] - E[x]^2.
+    Any positive variance counts, however small (an instrument quoted in millionths moves by
+    that little); a window of identical closes has no deviation at all, whatever rounding
+    residue the sums hold (TA-Lib handles both the same way).
     """
 
     def __init__(self, period: int = 20, devup: float = 2.0, devdn: float | None = None) -> None:
@@ -77,7 +77,7 @@ class BBANDS(Indicator):
             return
         shifted_mean = self.total / self.period
         variance = self.square_total / self.period - shifted_mean * shifted_mean
-        self.deviation = math.sqrt(variance) if not is_zero_or_neg(variance) else 0.0
+        self.deviation = math.sqrt(variance) if variance > 0.0 else 0.0
 
     @property
     def initialized(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from marketpulse.analytics.patterns.candles import (
     BODY_DOJI,
@@ -32,32 +33,52 @@ Rule = Callable[[History, Sequence[float]], int]
 @dataclass(frozen=True)
 class Candlestick:
     """One pattern: ``make()`` gives its rule, called as ``rule(history, averages)`` with
-    ``averages[n]`` for ``uses[n]``. A stateful rule (hikkake) already runs ``warmup`` bars
-    before its first output, as TA-Lib's does, to pick up patterns that started before."""
+    ``averages[n]`` for ``uses[n]``, over ``span`` candles. A stateful rule (hikkake) already
+    runs ``warmup`` bars before its first output, as TA-Lib's does, to pick up patterns that
+    started before. ``first`` overrides the lookback TA-Lib's rule gives (see
+    :func:`lookback`)."""
 
     name: str
-    lookback: int
     uses: tuple[tuple[CandleSetting, int], ...]
     make: Callable[[], Rule]
+    span: int = 1
+    first: int | None = None
     warmup: int = 0
 
 
 REGISTRY: dict[str, Candlestick] = {}
 
 
-def candlestick(
-    name: str, *uses: tuple[CandleSetting, int], span: int = 1, lookback: int | None = None
-) -> Callable[[Rule], Rule]:
-    """Register a stateless pattern of ``span`` candles; its lookback is TA-Lib's: the
-    longest averaging period of its settings plus the candles before the last, unless given."""
+def lookback(pattern: Candlestick) -> int:
+    """The pattern's first output bar, TA-Lib's lookback: the longest averaging period of its
+    settings plus the candles before the last, unless the pattern gives its own."""
+    if pattern.first is not None:
+        return pattern.first
+    return max((s.period for s, _ in pattern.uses), default=0) + pattern.span - 1
 
-    def register(rule: Rule) -> Rule:
-        longest = max((s.period for s, _ in uses), default=0)
-        first = lookback if lookback is not None else longest + span - 1
-        REGISTRY[name] = Candlestick(name, first, tuple(uses), lambda: rule)
+
+def register(
+    name: str,
+    make: Callable[[], Rule],
+    *uses: tuple[CandleSetting, int],
+    span: int = 1,
+    first: int | None = None,
+) -> None:
+    """Register a stateless pattern whose rule ``make()`` builds (when an engine is made, not
+    at import, so a parameterised rule is made where the tests can see it)."""
+    REGISTRY[name] = Candlestick(name, tuple(uses), make, span, first)
+
+
+def candlestick(
+    name: str, *uses: tuple[CandleSetting, int], span: int = 1, first: int | None = None
+) -> Callable[[Rule], Rule]:
+    """Register the decorated rule as the pattern ``name`` (see :func:`register`)."""
+
+    def add(rule: Rule) -> Rule:
+        register(name, lambda: rule, *uses, span=span, first=first)
         return rule
 
-    return register
+    return add
 
 
 # --- one candle -------------------------------------------------------------------------
@@ -176,7 +197,7 @@ def _shooting_star(h: History, a: Sequence[float]) -> int:
     return -100 if shape and h.body_gap_up(0, 1) else 0
 
 
-@candlestick("cdlengulfing", lookback=2)
+@candlestick("cdlengulfing", first=2)
 def _engulfing(h: History, a: Sequence[float]) -> int:
     o, c = h.o, h.c
     bullish = (
@@ -260,7 +281,7 @@ def dark_cloud_cover(penetration: float = 0.5) -> Rule:
     return rule
 
 
-candlestick("cdldarkcloudcover", (BODY_LONG, 1), span=2)(dark_cloud_cover())
+register("cdldarkcloudcover", dark_cloud_cover, (BODY_LONG, 1), span=2)
 
 
 @candlestick("cdlkicking", (SHADOW_VERY_SHORT, 1), (SHADOW_VERY_SHORT, 0), (BODY_LONG, 1),
@@ -318,18 +339,14 @@ def _star(penetration: float, bullish: bool) -> Rule:
     return morning if bullish else evening
 
 
-candlestick("cdlmorningstar", (BODY_LONG, 2), (BODY_SHORT, 1), (BODY_SHORT, 0), span=3)(
-    _star(0.3, bullish=True)
-)
-candlestick("cdleveningstar", (BODY_LONG, 2), (BODY_SHORT, 1), (BODY_SHORT, 0), span=3)(
-    _star(0.3, bullish=False)
-)
-candlestick("cdlmorningdojistar", (BODY_LONG, 2), (BODY_DOJI, 1), (BODY_SHORT, 0), span=3)(
-    _star(0.3, bullish=True)
-)
-candlestick("cdleveningdojistar", (BODY_LONG, 2), (BODY_DOJI, 1), (BODY_SHORT, 0), span=3)(
-    _star(0.3, bullish=False)
-)
+register("cdlmorningstar", partial(_star, 0.3, bullish=True),
+         (BODY_LONG, 2), (BODY_SHORT, 1), (BODY_SHORT, 0), span=3)  # fmt: skip
+register("cdleveningstar", partial(_star, 0.3, bullish=False),
+         (BODY_LONG, 2), (BODY_SHORT, 1), (BODY_SHORT, 0), span=3)  # fmt: skip
+register("cdlmorningdojistar", partial(_star, 0.3, bullish=True),
+         (BODY_LONG, 2), (BODY_DOJI, 1), (BODY_SHORT, 0), span=3)  # fmt: skip
+register("cdleveningdojistar", partial(_star, 0.3, bullish=False),
+         (BODY_LONG, 2), (BODY_DOJI, 1), (BODY_SHORT, 0), span=3)  # fmt: skip
 
 
 @candlestick("cdlabandonedbaby", (BODY_LONG, 2), (BODY_DOJI, 1), (BODY_SHORT, 0), span=3)
@@ -370,7 +387,7 @@ def _three_inside(h: History, a: Sequence[float]) -> int:
     return 0
 
 
-@candlestick("cdl3outside", span=3, lookback=3)
+@candlestick("cdl3outside", span=3, first=3)
 def _three_outside(h: History, a: Sequence[float]) -> int:
     o, c = h.o, h.c
     if h.color(1) == 1 and h.color(2) == -1 and c[-2] > o[-3] and o[-2] < c[-3] and c[-1] > c[-2]:
@@ -666,7 +683,7 @@ def _three_line_strike(h: History, a: Sequence[float]) -> int:
     return trend * 100 if rising or falling else 0
 
 
-@candlestick("cdlxsidegap3methods", span=3, lookback=2)
+@candlestick("cdlxsidegap3methods", span=3, first=2)
 def _gap_three_methods(h: History, a: Sequence[float]) -> int:
     c = h.c
     first = h.color(2)
@@ -847,8 +864,8 @@ def mat_hold(penetration: float = 0.5) -> Rule:
     return rule
 
 
-candlestick("cdlmathold", (BODY_LONG, 4), (BODY_SHORT, 3), (BODY_SHORT, 2), (BODY_SHORT, 1),
-            span=5)(mat_hold())  # fmt: skip
+register("cdlmathold", mat_hold, (BODY_LONG, 4), (BODY_SHORT, 3), (BODY_SHORT, 2), (BODY_SHORT, 1),
+         span=5)  # fmt: skip
 
 
 @candlestick("cdlrisefall3methods", (BODY_LONG, 4), (BODY_SHORT, 3), (BODY_SHORT, 2),
@@ -920,7 +937,7 @@ class Hikkake:
         return 0
 
 
-REGISTRY["cdlhikkake"] = Candlestick("cdlhikkake", 5, (), lambda: Hikkake(False), warmup=3)
+REGISTRY["cdlhikkake"] = Candlestick("cdlhikkake", (), lambda: Hikkake(False), first=5, warmup=3)
 REGISTRY["cdlhikkakemod"] = Candlestick(
-    "cdlhikkakemod", 10, ((NEAR, 2),), lambda: Hikkake(True), warmup=3
+    "cdlhikkakemod", ((NEAR, 2),), lambda: Hikkake(True), first=10, warmup=3
 )

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from marketpulse.analytics.patterns.candles import History, RangeType
-from marketpulse.analytics.patterns.candlestick import REGISTRY, Hikkake, Rule
+from marketpulse.analytics.patterns.candlestick import REGISTRY, Hikkake, Rule, lookback
 
 _Key = tuple[str, int, int]  # setting name, candle offset, first bar
 
@@ -31,7 +31,8 @@ class CandlestickSet:
         self.totals: list[float] = []
         self._rules: list[tuple[Rule, _Averages, int, int]] = []
         for pattern in (REGISTRY[n] for n in chosen):
-            first = pattern.lookback - pattern.warmup
+            first_output = lookback(pattern)
+            first = first_output - pattern.warmup
             slots = []
             for setting, offset in pattern.uses:
                 key = (setting.name, offset, first)
@@ -45,7 +46,7 @@ class CandlestickSet:
                     self.totals.append(0.0)
                 slots.append(keys[key])
             view = _Averages(self._specs, self.totals, tuple(slots))
-            self._rules.append((pattern.make(), view, first, pattern.lookback))
+            self._rules.append((pattern.make(), view, first, first_output))
         self._last_start = max((spec[5] for spec in self._specs), default=-1)
         self._windows = [
             (i, values, end, end - period, first)
@@ -63,8 +64,8 @@ class CandlestickSet:
         if bar <= self._last_start:
             self._start_totals(bar)
         out: list[int] = []
-        for rule, averages, first, lookback in self._rules:
-            if bar >= lookback:
+        for rule, averages, first, first_output in self._rules:
+            if bar >= first_output:
                 out.append(rule(history, averages))
             else:
                 if bar >= first:

@@ -16,7 +16,7 @@ from marketpulse.analytics.indicators import (
     build,
 )
 from marketpulse.analytics.indicators.averages import SMA
-from marketpulse.analytics.indicators.base import is_zero, is_zero_or_neg
+from marketpulse.analytics.indicators.base import is_zero, is_zero_scaled
 from marketpulse.analytics.indicators.on_demand import request_of, spec_of
 from marketpulse.analytics.indicators.volume import NS_PER_DAY
 from tests.market_data import random_walk
@@ -158,11 +158,14 @@ def test_optional_parameters_may_be_left_out() -> None:
     assert build("bb_20").outputs == ("bb_upper_20_2", "bb_middle_20_2", "bb_lower_20_2")
 
 
-def test_ta_libs_zero_tests_exclude_their_bounds() -> None:
-    assert (is_zero(1e-8), is_zero(-1e-8), is_zero(0.99e-8), is_zero(-0.99e-8)) == (
+def test_ta_libs_zero_tests_and_their_bounds() -> None:
+    assert (is_zero(1e-14), is_zero(-1e-14), is_zero(0.99e-14), is_zero(-0.99e-14)) == (
         False, False, True, True,
     )  # fmt: skip
-    assert (is_zero_or_neg(1e-8), is_zero_or_neg(0.99e-8)) == (False, True)
+    # scaled: within 1e-14 of the operands, bound included, either sign
+    assert (is_zero_scaled(2e-14, 2.0), is_zero_scaled(-2e-14, 2.0)) == (True, True)
+    assert (is_zero_scaled(2.01e-14, 2.0), is_zero_scaled(-2.01e-14, 2.0)) == (False, False)
+    assert is_zero_scaled(0.0, 0.0)
 
 
 def test_state_is_complete_on_a_cold_start(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,7 @@ import pytest
 import talib
 from talib import abstract
 
-from marketpulse.analytics.patterns.candlestick import REGISTRY
+from marketpulse.analytics.patterns.candlestick import REGISTRY, lookback
 from marketpulse.analytics.patterns.engine import CandlestickSet
 from tests.market_data import SERIES as PUBLISHED_AND_WALKS
 from tests.oracles import Series
@@ -107,7 +107,7 @@ def test_every_pattern_equals_talib_on_every_bar(series_name: str) -> None:
 
 def test_lookbacks_are_talibs() -> None:
     for name, pattern in REGISTRY.items():
-        assert pattern.lookback == abstract.Function(name.upper()).lookback, name
+        assert lookback(pattern) == abstract.Function(name.upper()).lookback, name
 
 
 def test_the_test_series_exercise_every_pattern() -> None:
