@@ -21,9 +21,10 @@ def unique(prefix: str) -> str:
 
 
 async def produce(
-    settings: Settings, topic: str, messages: Iterable[tuple[bytes | None, bytes]]
+    settings: Settings, topic: str, messages: Iterable[tuple[bytes | None, bytes | None]]
 ) -> None:
-    """Send every (key, value) and wait until the broker has acknowledged them all."""
+    """Send every (key, value) and wait until the broker has acknowledged them all (a value
+    of None is a tombstone, a key of None a record without a key)."""
     producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers(), linger_ms=5)
     await producer.start()
     try:

@@ -28,8 +28,9 @@ async def process_each(
 ) -> None:
     """Run ``process`` on every event.
 
-    - An event over the record size limit is dead-lettered as ``too_large`` first: what a step
-      sends of it (the frame on ``market.clean``) could not be sent.
+    - A record with no value (a tombstone) is dead-lettered as ``malformed``, and one over the
+      record size limit as ``too_large``, before any step: what a step sends of it (the frame
+      on ``market.clean``) could not be sent.
     - A step that fails drops the decoded states first, so a half-applied step does not outlive
       it (the last whole ones remain).
     - If the broker failed it, or a dead letter for it (a send refused or timed out), the worker
@@ -53,7 +54,10 @@ async def _step(
     process: Callable[[EventT[bytes]], Awaitable[None]],
     states: tuple[Decoded, ...],
 ) -> None:
-    payload: bytes = event.value
+    payload: bytes | None = event.value
+    if payload is None:  # a tombstone: a compacting producer's delete, or anyone's mistake
+        await dead_letter(event, "malformed", "a record with no value (a tombstone)", b"")
+        return
     if len(payload) > MAX_BYTES:
         detail = f"{len(payload):,} bytes, over MARKETPULSE_KAFKA_MAX_MESSAGE_BYTES"
         await dead_letter(event, "too_large", f"{detail} ({MAX_BYTES:,})", payload)

@@ -36,7 +36,7 @@ SYMBOLS = ["FZA", "FZB", "FZC"]
 MINUTES = 20
 HOSTILE = 10_000
 
-Message = tuple[bytes | None, bytes]
+Message = tuple[bytes | None, bytes | None]
 Builder = Callable[[str, Event, int], Message]
 
 
@@ -90,6 +90,7 @@ KINDS: dict[str, tuple[str, Builder]] = {
     "huge_symbol": ("malformed", lambda s, e, n: _frame(s, _trade("S" * 5000, e.ts))),
     "deep_nesting": ("malformed", lambda s, e, n: (s.encode(), b"[" * 5000 + b"]" * 5000)),
     "no_key": ("malformed", lambda s, e, n: (None, _valid_body(s, e.ts))),
+    "tombstone": ("malformed", lambda s, e, n: (s.encode(), None)),
     "zero_price": ("bad_price", lambda s, e, n: _frame(s, _trade(s, e.ts, price=0.0))),
     "negative_price": ("bad_price", lambda s, e, n: _frame(s, _trade(s, e.ts, price=-3.5))),
     "negative_size": ("negative_size", lambda s, e, n: _frame(s, _trade(s, e.ts, size=-1.0))),

@@ -149,11 +149,11 @@ async def test_malformed_records_and_refused_points_are_dead_lettered_the_rest_s
                          old.start + 1)  # fmt: skip
         await influx.write([conflict], retention_policy="raw_1y")
         messages = [*encoded(good[:10]), (b"AAPL", b"{not json"), *encoded([old]),
-                    *encoded(good[10:])]  # fmt: skip
+                    (b"AAPL", None), *encoded(good[10:])]  # fmt: skip
         await produce(settings_, settings_.topic(bars_topic_name("1m")), messages)
         async with running(BarSink(settings_), settings_):
             letters = await consume_until(
-                settings_, [settings_.topic(DEADLETTER.name)], lambda records: len(records) >= 2
+                settings_, [settings_.topic(DEADLETTER.name)], lambda records: len(records) >= 3
             )
             await eventually(
                 lambda: count(influx, "market_data", "raw_1y", "WHERE symbol = 'AAPL'"),
@@ -162,7 +162,8 @@ async def test_malformed_records_and_refused_points_are_dead_lettered_the_rest_s
             )
     reasons = sorted((orjson.loads(r.value)["reason"], orjson.loads(r.value)["payload"][:9])
                      for r in letters)  # fmt: skip
-    assert reasons == [("malformed", "{not json"), ("sink_refused", '{"symbol"')]
+    # the tombstone (a record with no value) too: it is no bar
+    assert reasons == [("malformed", ""), ("malformed", "{not json"), ("sink_refused", '{"symbol"')]
     refused = next(orjson.loads(r.value) for r in letters if b"sink_refused" in r.value)
     assert "field type conflict" in refused["detail"]
     assert Bar.model_validate_json(refused["payload"]) == old
