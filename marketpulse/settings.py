@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -24,8 +26,32 @@ if TYPE_CHECKING:
 
 # Role and database names are spliced into DDL when `services up` creates them, so keep them plain.
 _SQL_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
-# A marker refused in production; long enough for HS256 so development raises no key warnings.
-PLACEHOLDER_SECRET = "change-me-development-only-jwt-secret"  # noqa: S105
+JWT_SECRET_FILE = "jwt_secret"  # noqa: S105 - a file name under data_dir, not a secret
+
+
+def local_secret(path: Path) -> str:
+    """The signing key kept at ``path``, made on first use: random, readable by its owner only,
+    and the same for every process that shares the data directory."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: theirs is the key
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secret)
+    return secret
+
+
+def _jwt_secret(data: dict[str, Any]) -> SecretStr:
+    # production must be given its key: replicas have to share it, and none may invent one
+    if data["env"] == "production":
+        return SecretStr("")
+    return SecretStr(local_secret(data["data_dir"] / JWT_SECRET_FILE))
 
 
 class Settings(BaseSettings):
@@ -41,7 +67,7 @@ class Settings(BaseSettings):
 
     env: Literal["development", "test", "production"] = Field(
         "development",
-        description="development, test or production (production refuses placeholder secrets)",
+        description="development, test or production (production must be given its secrets)",
     )
     data_dir: Path = Field(Path(".data"), description="local state: services, logs, pid files")
 
@@ -182,8 +208,9 @@ class Settings(BaseSettings):
         1000, ge=200, description="messages queued per WebSocket client before it is closed"
     )
     jwt_secret: SecretStr = Field(
-        SecretStr(PLACEHOLDER_SECRET),
-        description="JWT signing key (in production: set it, at least 32 bytes)",
+        default_factory=_jwt_secret,
+        description="JWT signing key, at least 32 bytes; required in production. Unset "
+        "elsewhere, a random key is made once and kept in `<data_dir>/jwt_secret` (mode 0600)",
     )
     bcrypt_rounds: int = Field(12, ge=4, le=16, description="bcrypt cost of new password hashes")
 
@@ -276,14 +303,13 @@ class Settings(BaseSettings):
         )
 
     @model_validator(mode="after")
-    def _refuse_placeholder_secrets(self) -> Settings:
+    def _refuse_weak_secrets(self) -> Settings:
         secret = self.jwt_secret.get_secret_value()
-        if self.env == "production" and secret == PLACEHOLDER_SECRET:
+        if self.env == "production" and not secret:
             raise ValueError(
-                "MARKETPULSE_JWT_SECRET still holds the placeholder; "
-                "set a real secret in production"
+                "set MARKETPULSE_JWT_SECRET in production (every API replica shares it)"
             )
-        if self.env == "production" and len(secret.encode()) < 32:
+        if len(secret.encode()) < 32:
             raise ValueError("MARKETPULSE_JWT_SECRET must be at least 32 bytes (HS256's key size)")
         return self
 

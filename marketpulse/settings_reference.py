@@ -16,8 +16,8 @@ HEADER = """# Configuration
 Every setting is an environment variable `MARKETPULSE_<NAME>` (or a line in `.env`), read by one
 pydantic-settings class, `marketpulse/settings.py`; `marketpulse config show` prints the
 effective values with secrets hidden. Lists and maps are JSON
-(`MARKETPULSE_GRANULARITIES='["1m","1h"]'`). Secrets are hidden in every log and answer; the
-placeholder JWT secret is refused when `MARKETPULSE_ENV=production`. `make` sets
+(`MARKETPULSE_GRANULARITIES='["1m","1h"]'`). Secrets are hidden in every log and answer; with
+`MARKETPULSE_ENV=production` the JWT secret must be given. `make` sets
 `MARKETPULSE_KAFKA_TANSU_COMPAT=1` for the local broker (docs/operations.md).
 
 This page is generated: `marketpulse config docs > docs/configuration.md` (a test fails when it
@@ -32,7 +32,7 @@ def _default(value: Any) -> str:
     if value is None or value is PydanticUndefined:
         return "(none)"
     if isinstance(value, SecretStr):
-        return "(a development placeholder)"
+        return "(the local services' own)"
     if isinstance(value, list | dict):
         text = json.dumps(value, separators=(",", ":"))
         return f"`{text}`" if len(text) <= 60 else f"{len(value)} entries (see the code)"
@@ -44,7 +44,9 @@ def _default(value: Any) -> str:
 def reference() -> str:
     """The Markdown page."""
     rows = [
-        f"| `MARKETPULSE_{name.upper()}` | {_default(field.default)} | {field.description} |"
+        f"| `MARKETPULSE_{name.upper()}` | "
+        f"{'(made on first start)' if field.default_factory else _default(field.default)} | "
+        f"{field.description} |"
         for name, field in Settings.model_fields.items()
     ]
     return HEADER + "\n".join(rows) + "\n"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
@@ -133,7 +134,11 @@ def verify(secret: str, token: str, expected: TokenType, now: dt.datetime) -> Cl
         )
     except jwt.PyJWTError as exc:
         raise AuthError(f"invalid token: {exc}") from exc
-    expires = dt.datetime.fromtimestamp(claims["exp"], dt.UTC)
+    _check_claim_types(claims)
+    try:
+        expires = dt.datetime.fromtimestamp(claims["exp"], dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        raise AuthError("invalid token: exp is not a time") from None
     if expires <= now:
         raise AuthError("token expired")
     if claims["typ"] != expected:
@@ -146,3 +151,22 @@ def verify(secret: str, token: str, expected: TokenType, now: dt.datetime) -> Cl
         token_id=claims["jti"],
         expires=expires,
     )
+
+
+def _check_claim_types(claims: dict[str, Any]) -> None:
+    """A well-signed token can still carry claims of the wrong type (signed by a key that
+    leaked, or by a buggy issuer): refuse them as invalid rather than fail on them later."""
+    # an mfa token belongs to no session yet: its sid is empty
+    for name in ("sub", "sid") if claims["sid"] != "" else ("sub",):
+        try:
+            uuid.UUID(claims[name])
+        except (TypeError, ValueError, AttributeError):
+            raise AuthError(f"invalid token: {name} is not a UUID") from None
+    if not isinstance(claims["typ"], str):  # PyJWT checks sub's and jti's types itself
+        raise AuthError("invalid token: typ is not a string")
+    exp = claims["exp"]
+    if isinstance(exp, bool) or not isinstance(exp, int | float) or not math.isfinite(exp):
+        raise AuthError("invalid token: exp is not a time")
+    roles = claims.get("roles", [])
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise AuthError("invalid token: roles is not a list of names")

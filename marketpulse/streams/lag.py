@@ -24,8 +24,8 @@ async def group_lag(settings: Settings, groups: list[str]) -> dict[str, int | No
     )
     servers = settings.bootstrap_servers()
     reader = AIOKafkaConsumer(bootstrap_servers=servers, request_timeout_ms=3000)
-    await reader.start()
-    try:
+    try:  # start inside: a caller's deadline can cancel it half-connected
+        await reader.start()
         partitions = await partitions_of(reader, topic_names(settings))
         ends = await reader.end_offsets(partitions)
         lags = await asyncio.gather(*(_lag(servers, g, partitions, ends) for g in groups))
@@ -40,8 +40,8 @@ async def _lag(
     member = AIOKafkaConsumer(
         bootstrap_servers=servers, group_id=group, enable_auto_commit=False, request_timeout_ms=3000
     )
-    await member.start()
     try:
+        await member.start()
         committed = await asyncio.gather(*(member.committed(tp) for tp in partitions))
     finally:
         await member.stop()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
+import jwt
 import orjson
 import pytest
 from pydantic import ValidationError
 
 from marketpulse.cli import main
-from marketpulse.settings import Settings
+from marketpulse.settings import Settings, local_secret
 
 
 def test_environment_variables_override_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -27,7 +29,7 @@ def test_dotenv_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_secrets_are_masked() -> None:
-    settings = Settings(postgres_password="hunter2", jwt_secret="s3cret", env="test")
+    settings = Settings(postgres_password="hunter2", jwt_secret="s3cret" * 6, env="test")
     shown = settings.masked()
     assert shown["postgres_password"] == "**********"
     assert shown["jwt_secret"] == "**********"
@@ -51,12 +53,33 @@ def test_config_show_prints_masked_settings(
     assert orjson.loads(out)["postgres_password"] == "**********"
 
 
-def test_placeholder_secret_is_refused_in_production() -> None:
-    with pytest.raises(ValidationError, match="placeholder"):
-        Settings(env="production")
-    with pytest.raises(ValidationError, match="at least 32 bytes"):
-        Settings(env="production", jwt_secret="a-real-but-short-secret")
+def test_production_must_be_given_a_long_enough_jwt_secret(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="set MARKETPULSE_JWT_SECRET in production"):
+        Settings(env="production", data_dir=tmp_path)
+    assert not (tmp_path / "jwt_secret").exists()  # production invents no key
+    for env in ("production", "development"):
+        with pytest.raises(ValidationError, match="at least 32 bytes"):
+            Settings(env=env, jwt_secret="a-real-but-short-secret")
     assert Settings(env="production", jwt_secret="a-real-secret-" + "x" * 20).env == "production"
+
+
+def test_without_a_jwt_secret_one_is_made_once_and_kept_private(tmp_path: Path) -> None:
+    first = Settings(data_dir=tmp_path / "a").jwt_secret.get_secret_value()
+    kept = tmp_path / "a" / "jwt_secret"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert len(first) >= 32
+    assert kept.read_text() == first
+    assert Settings(data_dir=tmp_path / "a").jwt_secret.get_secret_value() == first
+    assert Settings(data_dir=tmp_path / "b").jwt_secret.get_secret_value() != first
+    # the key once published as the development default signs nothing that this one accepts
+    public = jwt.encode({"sub": "x"}, "change-me-development-only-jwt-secret", "HS256")
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(public, first, algorithms=["HS256"])
+
+
+def test_a_key_made_by_another_process_first_is_the_one_used(tmp_path: Path) -> None:
+    (tmp_path / "jwt_secret").write_text("theirs-" + "k" * 40 + "\n")
+    assert local_secret(tmp_path / "jwt_secret") == "theirs-" + "k" * 40
 
 
 def test_sql_names_are_plain_identifiers() -> None:

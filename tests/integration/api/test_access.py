@@ -105,6 +105,9 @@ async def test_forged_and_misused_tokens_are_refused(api: ApiStack) -> None:
         ),
         "unknown session": jwt.encode(_claims(account, sid=str(uuid.uuid4())), SECRET, "HS256"),
         "tampered payload": _tamper(account.access),
+        "subject not a user id": jwt.encode(_claims(account, sub="admin"), SECRET, "HS256"),
+        "expiry not a time": jwt.encode(_claims(account, exp="tomorrow"), SECRET, "HS256"),
+        "roles not a list": jwt.encode(_claims(account, roles="admin"), SECRET, "HS256"),
         "garbage": "not.a.token",
     }
     for name, token in forged.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
+import re
 
 import jwt
 import orjson
@@ -28,10 +29,12 @@ from marketpulse.settings import Settings
 
 SECRET = "test-secret-" + "0" * 64
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+USER = "2f1c6a52-9c3e-4f47-a7a1-0c1f8f4e2d11"
+SESSION = "8b0e1d7a-3f52-4c61-9d0a-6e2b7c4f5a90"
 
 
 def access() -> str:
-    return issue(SECRET, "user-1", "session-1", "access", ["analyst"], NOW)
+    return issue(SECRET, USER, SESSION, "access", ["analyst"], NOW)
 
 
 def test_passwords_hash_and_verify() -> None:
@@ -48,7 +51,7 @@ def test_passwords_hash_and_verify() -> None:
 def test_a_valid_access_token_verifies_with_its_claims() -> None:
     claims = verify(SECRET, access(), "access", NOW + dt.timedelta(minutes=1))
     assert (claims.subject, claims.session, claims.type, claims.roles) == (
-        "user-1", "session-1", "access", ["analyst"]
+        USER, SESSION, "access", ["analyst"]
     )  # fmt: skip
     assert claims.expires == NOW + ACCESS_TTL
 
@@ -59,7 +62,7 @@ def test_an_expired_token_is_refused() -> None:
 
 
 def test_a_token_signed_with_another_key_is_refused() -> None:
-    forged = issue("another-secret-" + "1" * 64, "user-1", "s", "access",
+    forged = issue("another-secret-" + "1" * 64, USER, SESSION, "access",
                    ["admin"], NOW)  # fmt: skip
     with pytest.raises(AuthError, match="Signature verification failed"):
         verify(SECRET, forged, "access", NOW)
@@ -93,12 +96,12 @@ def test_a_tampered_payload_is_refused() -> None:
 
 
 def test_a_refresh_token_is_not_an_access_token_and_back() -> None:
-    refresh = issue(SECRET, "user-1", "session-1", "refresh", [], NOW)
+    refresh = issue(SECRET, USER, SESSION, "refresh", [], NOW)
     with pytest.raises(AuthError, match="refresh token given where access token"):
         verify(SECRET, refresh, "access", NOW)
     with pytest.raises(AuthError, match="access token given where refresh token"):
         verify(SECRET, access(), "refresh", NOW)
-    assert verify(SECRET, refresh, "refresh", NOW + dt.timedelta(days=6)).session == "session-1"
+    assert verify(SECRET, refresh, "refresh", NOW + dt.timedelta(days=6)).session == SESSION
 
 
 def test_tokens_without_the_required_claims_are_refused() -> None:
@@ -110,8 +113,8 @@ def test_tokens_without_the_required_claims_are_refused() -> None:
 
 
 def test_each_refresh_token_is_unique_and_stored_only_as_a_digest() -> None:
-    a = issue(SECRET, "u", "s", "refresh", [], NOW)
-    b = issue(SECRET, "u", "s", "refresh", [], NOW)
+    a = issue(SECRET, USER, SESSION, "refresh", [], NOW)
+    b = issue(SECRET, USER, SESSION, "refresh", [], NOW)
     assert a != b
     assert token_digest(a) != token_digest(b)
     assert len(token_digest(a)) == 64
@@ -176,7 +179,33 @@ def test_the_refusal_says_why_and_the_claims_carry_the_token_id() -> None:
 
 
 def test_a_token_without_roles_has_none() -> None:
-    claims = {"sub": "u", "sid": "s", "typ": "access", "jti": "j",
+    claims = {"sub": USER, "sid": SESSION, "typ": "access", "jti": "j",
               "exp": NOW + dt.timedelta(minutes=5)}  # fmt: skip
     token = jwt.encode(claims, SECRET, algorithm="HS256")
     assert verify(SECRET, token, "access", NOW).roles == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "why"),
+    [
+        ({"sub": "admin"}, "sub is not a UUID"),
+        ({"sub": 7}, "Subject must be a string"),  # PyJWT's own check
+        ({"sid": ["x"]}, "sid is not a UUID"),
+        ({"typ": 1}, "typ is not a string"),
+        ({"jti": None}, 'Token is missing the "jti" claim'),  # PyJWT's own check
+        ({"jti": 5}, "JWT ID must be a string"),
+        ({"exp": "tomorrow"}, "exp is not a time"),
+        ({"exp": True}, "exp is not a time"),
+        ({"exp": 1e300}, "exp is not a time"),
+        ({"roles": "admin"}, "roles is not a list of names"),
+        ({"roles": [1]}, "roles is not a list of names"),
+    ],
+)
+def test_well_signed_claims_of_the_wrong_type_are_refused(
+    changes: dict[str, object], why: str
+) -> None:
+    claims = {"sub": USER, "sid": SESSION, "typ": "access", "jti": "j", "roles": [],
+              "exp": int((NOW + dt.timedelta(minutes=5)).timestamp()), **changes}  # fmt: skip
+    token = jwt.encode(claims, SECRET, algorithm="HS256")
+    with pytest.raises(AuthError, match=rf"^invalid token: {re.escape(why)}$"):
+        verify(SECRET, token, "access", NOW)
