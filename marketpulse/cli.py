@@ -14,6 +14,7 @@ from marketpulse.settings import get_settings
 
 if TYPE_CHECKING:
     from marketpulse.files.ohlcv import OhlcvSeries
+    from marketpulse.storage.repositories.users import UserRepository
 
 DEFAULT_SYMBOLS = "AAPL,MSFT,AMZN,GOOGL,TSLA"
 
@@ -83,31 +84,50 @@ def _api(_args: argparse.Namespace) -> int:
 
 def _user(args: argparse.Namespace) -> int:
     import asyncio
+
+    from marketpulse.storage.postgres import create_pool
+    from marketpulse.storage.repositories.users import LastAdmin, UserRepository
+
+    roles = sorted(set(args.role))
+
+    async def run() -> tuple[int, str]:
+        pool = await create_pool(get_settings(), max_size=1)
+        try:
+            users = UserRepository(pool)
+            if args.action == "add":
+                return 0, await _add_user(users, args.username, args.email, roles)
+            found = await users.by_username(args.username)
+            if found is None:
+                return 1, f"no user {args.username}"
+            try:
+                changed = await users.set_roles(found.user_id, roles)
+            except LastAdmin as exc:
+                return 1, f"refused: {exc}"
+            assert changed is not None  # noqa: S101 - found just above, users are not deleted
+            return 0, f"{changed.username} now has roles {', '.join(changed.roles)}"
+        finally:
+            await pool.close()
+
+    code, message = asyncio.run(run())
+    print(message, file=sys.stdout if code == 0 else sys.stderr)
+    return code
+
+
+async def _add_user(
+    users: UserRepository, username: str, email: str | None, roles: list[str]
+) -> str:
     import getpass
     import os
 
     from marketpulse.api.security import hash_password
-    from marketpulse.storage.postgres import create_pool
-    from marketpulse.storage.repositories.users import UserRepository
 
+    if email is None:
+        raise SystemExit("user add needs --email")
     password = os.environ.get("MARKETPULSE_NEW_USER_PASSWORD") or getpass.getpass("password: ")
-
-    async def create() -> str:
-        pool = await create_pool(get_settings(), max_size=1)
-        try:
-            repository = UserRepository(pool)
-            user = await repository.create(
-                args.username,
-                args.email,
-                hash_password(password, get_settings().bcrypt_rounds),
-                sorted(set(args.role)),
-            )
-            return f"created {user.username} ({user.user_id}) with roles {', '.join(user.roles)}"
-        finally:
-            await pool.close()
-
-    print(asyncio.run(create()))
-    return 0
+    user = await users.create(
+        username, email, hash_password(password, get_settings().bcrypt_rounds), roles
+    )
+    return f"created {user.username} ({user.user_id}) with roles {', '.join(user.roles)}"
 
 
 def _symbols(text: str) -> list[str]:
@@ -265,11 +285,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     user = sub.add_parser(
         "user",
-        help="add an API user (password from MARKETPULSE_NEW_USER_PASSWORD or a prompt)",
+        help="add an API user (password from MARKETPULSE_NEW_USER_PASSWORD or a prompt), or "
+        "set a user's roles (the recovery when no admin can sign in)",
     )
-    user.add_argument("action", choices=["add"])
+    user.add_argument("action", choices=["add", "roles"])
     user.add_argument("username")
-    user.add_argument("--email", required=True)
+    user.add_argument("--email", help="for add")
     user.add_argument(
         "--role", action="append", choices=["user", "analyst", "admin"], default=[], required=True
     )

@@ -11,12 +11,12 @@ from fastapi import Depends, Query, Request, Response
 from marketpulse.api import accounts, security
 from marketpulse.api.deps import Caller, SignedIn
 from marketpulse.api.envelope import respond
-from marketpulse.api.errors import not_found
+from marketpulse.api.errors import ApiError, not_found
 from marketpulse.api.params import limit_param
 from marketpulse.api.routers import api_router
 from marketpulse.schemas.api import Envelope, RolesUpdate, UserOut
 from marketpulse.storage.repositories.audit import AuditEntry, AuditRepository
-from marketpulse.storage.repositories.users import SessionRepository, UserRepository
+from marketpulse.storage.repositories.users import LastAdmin, SessionRepository, UserRepository
 
 router = api_router("/security", "security")
 Admin = Annotated[Caller, Depends(SignedIn("security:read"))]
@@ -81,9 +81,17 @@ async def audit(
 async def set_roles(
     request: Request, user_id: UUID, body: RolesUpdate, caller: UserAdmin
 ) -> Response:
-    """Give a user roles. Their open sessions are closed, so the new roles apply at once."""
+    """Give a user roles. Their open sessions are closed, so the new roles apply at once. An
+    admin cannot take their own admin role (another admin can), and the last active admin
+    keeps it: either would leave the system without anyone to manage it (409)."""
     roles: list[str] = sorted(set(body.roles))
-    user = await UserRepository(caller.stores.pool).update(user_id, roles=roles)
+    if str(user_id) == caller.claims.subject and "admin" not in roles:
+        raise ApiError(409, "an admin cannot take their own admin role; ask another admin",
+                       code="OWN_ADMIN_ROLE")  # fmt: skip
+    try:
+        user = await UserRepository(caller.stores.pool).set_roles(user_id, roles)
+    except LastAdmin as exc:
+        raise ApiError(409, str(exc), code="LAST_ADMIN") from None
     if user is None:
         raise not_found("user", user_id=str(user_id))
     for session in await SessionRepository(caller.stores.pool).open_sessions(user_id):

@@ -46,6 +46,10 @@ class UserSession(BaseModel):
     created_at: datetime
 
 
+class LastAdmin(Exception):
+    """The change would leave no active admin."""
+
+
 class UserRepository:
     """The ``users`` table."""
 
@@ -98,6 +102,28 @@ class UserRepository:
             roles,
             is_active,
         )
+        return None if row is None else User.model_validate(dict(row))
+
+    async def set_roles(self, user_id: UUID, roles: list[str]) -> User | None:
+        """Give a user ``roles``; None when there is no such user. Raises :class:`LastAdmin`
+        when it would take the admin role from the last active admin (changes are serialised,
+        so two admins demoting each other at once cannot both succeed)."""
+        async with self.pool.acquire() as connection, connection.transaction():
+            await connection.execute("SELECT pg_advisory_xact_lock(hashtext('users.admins'))")
+            if "admin" not in roles:
+                others = await connection.fetchval(
+                    """SELECT count(*) FROM users
+                       WHERE user_id <> $1 AND is_active AND 'admin' = ANY(roles)""",
+                    user_id,
+                )
+                if others == 0:
+                    raise LastAdmin("the last active admin keeps the admin role")
+            row = await connection.fetchrow(
+                f"""UPDATE users SET roles = $2, updated_at = now()
+                    WHERE user_id = $1 RETURNING {_USER_COLUMNS}""",
+                user_id,
+                roles,
+            )
         return None if row is None else User.model_validate(dict(row))
 
     async def set_totp(self, user_id: UUID, secret: str | None, enabled: bool) -> None:

@@ -69,3 +69,15 @@ async def test_role_changes_apply_at_once_and_are_audited(api: ApiStack) -> None
         f"{SEC}/users/{member.user.user_id}/roles", json={"roles": ["root"]}, headers=admin.headers
     )
     assert_error(bad, 422)
+
+
+async def test_an_admin_cannot_take_their_own_admin_role(api: ApiStack) -> None:
+    admin = await sign_in(api.client, api.pool, "admin")
+    response = await api.client.put(
+        f"{SEC}/users/{admin.user.user_id}/roles", json={"roles": ["analyst"]},
+        headers=admin.headers,
+    )  # fmt: skip
+    assert_error(response, 409, "OWN_ADMIN_ROLE")
+    me = await api.client.get("/api/v1/auth/me", headers=admin.headers)
+    assert me.status_code == 200  # the session was not closed
+    assert me.json()["data"]["roles"] == ["admin"]
