@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 
 from marketpulse import metrics
 from marketpulse.api import security
-from marketpulse.api.deps import Stores, client_ip, session_key
+from marketpulse.api.deps import Stores, client_ip, session_entry, session_key
 from marketpulse.api.envelope import request_id
 from marketpulse.api.security import AuthError
 from marketpulse.schemas.api import Tokens
@@ -55,10 +55,12 @@ def _issue_pair(stores: Stores, user: User, session: str) -> tuple[Tokens, str]:
     return Tokens(access_token=access, refresh_token=refresh, expires_in=expires_in), refresh
 
 
-async def _cache_session(stores: Stores, session: str, user_id: UUID) -> None:
+async def _cache_session(stores: Stores, session: str, user: User) -> None:
     try:
         ttl = int(security.REFRESH_TTL.total_seconds())
-        await stores.redis.set(session_key(session), str(user_id), ex=ttl)
+        await stores.redis.set(
+            session_key(session), session_entry(user.user_id, user.roles), ex=ttl
+        )
     except (RedisError, OSError):
         pass  # checks fall back to PostgreSQL
 
@@ -71,7 +73,7 @@ async def open_session(stores: Stores, user: User) -> Tokens:
     await SessionRepository(stores.pool).create(
         session, user.user_id, security.token_digest(refresh), expires
     )
-    await _cache_session(stores, str(session), user.user_id)
+    await _cache_session(stores, str(session), user)
     return tokens
 
 

@@ -30,7 +30,7 @@ from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from marketpulse import metrics
-from marketpulse.api.deps import Stores, app_stores, request_claims
+from marketpulse.api.deps import Stores, app_stores, permit, request_claims
 from marketpulse.api.envelope import encode_data, respond_encoded
 from marketpulse.api.errors import handler_for
 from marketpulse.api.security import Claims, allowed
@@ -98,8 +98,9 @@ async def cached(
 
 
 def _allowed(request: Request, stores: Stores, also: str | None) -> bool:
-    """Whether the request's token allows the link's ``also`` (checked before the gate counts
-    the request, so that the route can refuse it with its own reason, counted once)."""
+    """Whether the request's token claims the roles for the link's ``also`` (checked before the
+    gate counts the request, so that the route can refuse it with its own reason, counted once;
+    the gate's answer, with the session's own roles, has the last word)."""
     if also is None:
         return True
     claims = request_claims(request, stores)
@@ -122,10 +123,12 @@ class CachedByUrl:
         if found is None:
             await self.app(scope, receive, send)
             return
-        target, body = found
+        target, body, also = found
         scope["route"] = target.route
         try:
-            await target.gate(request)
+            caller = await target.gate(request)
+            if also is not None:
+                permit(caller.claims, also)
         except Exception as exc:
             handler = handler_for(request.app, exc)
             if handler is None:
@@ -137,7 +140,7 @@ class CachedByUrl:
         await response(scope, receive, send)
 
     @staticmethod
-    async def _linked(request: Request) -> tuple[CachedRoute, bytes] | None:
+    async def _linked(request: Request) -> tuple[CachedRoute, bytes, str | None] | None:
         """The route and cached body of a GET whose URL has a link this caller may use."""
         scope = request.scope
         path = scope["path"]
@@ -152,4 +155,4 @@ class CachedByUrl:
             return None
         if found is None or not _allowed(request, stores, found[1]):
             return None
-        return target, found[0]
+        return target, found[0], found[1]

@@ -7,7 +7,7 @@ Every route under ``/api/v1`` takes exactly one gate: :data:`Public` (rate limit
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -28,7 +28,7 @@ from marketpulse.api.security import AuthError, Claims
 from marketpulse.settings import Settings
 from marketpulse.storage.cache import LatestReader, ResponseCache
 from marketpulse.storage.influx import InfluxClient
-from marketpulse.storage.repositories.users import SessionRepository
+from marketpulse.storage.repositories.users import SessionRepository, UserRepository
 
 RATE_GROUP = "x-rate-limit-group"  # a route's openapi_extra key naming its endpoint limit
 
@@ -51,33 +51,50 @@ class Stores:
 
 
 def session_key(session_id: str) -> str:
-    """``session:{session_id}``: present while the session is open."""
+    """``session:{session_id}``: present while the session is open (see :func:`session_entry`)."""
     return f"session:{session_id}"
 
 
-async def session_open(stores: Stores, session_id: str, known_in_redis: bool = False) -> bool:
-    """Whether a session is still open: Redis first (unless the caller has just seen its key
-    there), PostgreSQL (the record) when Redis has no entry, which is then restored."""
-    if known_in_redis:
-        return True
-    try:
-        if await stores.redis.exists(session_key(session_id)):
-            return True
-    except (RedisError, OSError):
-        pass
-    try:
-        sid = UUID(session_id)
-    except ValueError:
-        return False
-    session = await SessionRepository(stores.pool).active(sid, stores.now())
-    if session is None or session.expires_at is None:
-        return False
+def session_entry(user_id: UUID | str, roles: list[str]) -> str:
+    """What ``session:{id}`` holds: the session's user and that user's roles, so that each
+    request learns both from the key it reads anyway."""
+    return f"{user_id}|{','.join(roles)}"
+
+
+async def session_roles(
+    stores: Stores, claims: Claims, entry: str | None = None
+) -> list[str] | None:
+    """The roles of the token's session, from the server's records, not from the token: None
+    when the session has ended or belongs to another user than the token's subject.
+
+    ``entry`` is the session key as the caller has just read it (the rate limiter reads it in
+    the same round trip); otherwise Redis is asked. Without a usable entry (Redis lost it, or is
+    down), PostgreSQL decides, and the entry is restored."""
+    if entry is None:
+        try:
+            found = await stores.redis.get(session_key(claims.session))
+        except (RedisError, OSError):
+            found = None
+        entry = found.decode() if isinstance(found, bytes) else (found or "")
+    owner, bar, roles = entry.partition("|")
+    if bar:
+        if owner != claims.subject:
+            return None
+        return roles.split(",") if roles else []
+    session = await SessionRepository(stores.pool).active(UUID(claims.session), stores.now())
+    if session is None or session.expires_at is None or str(session.user_id) != claims.subject:
+        return None
+    user = await UserRepository(stores.pool).get(session.user_id)
+    if user is None or not user.is_active:
+        return None
     ttl = int((session.expires_at - stores.now()).total_seconds())
     try:
-        await stores.redis.set(session_key(session_id), str(session.user_id), ex=max(1, ttl))
+        await stores.redis.set(
+            session_key(claims.session), session_entry(user.user_id, user.roles), ex=max(1, ttl)
+        )
     except (RedisError, OSError):
         pass
-    return True
+    return user.roles
 
 
 # (secret, token) -> its claims: a signature check costs ~100 us
@@ -116,9 +133,9 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def _count(request: Request, stores: Stores, claims: Claims | None) -> bool:
+async def _count(request: Request, stores: Stores, claims: Claims | None) -> str | None:
     """Count the request against its IP, user and endpoint limits; 429 when one is used up.
-    Whether the caller's session key was seen in Redis on the way."""
+    The caller's session entry as read on the way (None when Redis could not be asked)."""
     route: Any = request.scope.get("route")
     group = (getattr(route, "openapi_extra", None) or {}).get(RATE_GROUP)
     settings = stores.settings
@@ -132,7 +149,7 @@ async def _count(request: Request, stores: Stores, claims: Claims | None) -> boo
     )
     decision = await stores.limiter.hit(limits, session_key(claims.session) if claims else "")
     if decision is None:
-        return False
+        return None
     request.scope["state"]["rate_limit_headers"] = decision.headers()
     if not decision.allowed:
         metrics.API_RATE_LIMITED.labels(decision.scope).inc()
@@ -142,7 +159,7 @@ async def _count(request: Request, stores: Stores, claims: Claims | None) -> boo
             f"per {decision.scope}); retry later",
             details={"scope": decision.scope, "limit": decision.limit},
         )
-    return decision.session_open
+    return decision.session
 
 
 def app_stores(request: Request) -> Stores:
@@ -208,9 +225,11 @@ class SignedIn(SecurityBase):
             missing = isinstance(claims, MissingToken)
             metrics.API_AUTH_FAILURES.labels("missing" if missing else "invalid").inc()
             raise claims
-        if not await session_open(stores, claims.session, known_in_redis=seen):
+        roles = await session_roles(stores, claims, seen)
+        if roles is None:
             metrics.API_AUTH_FAILURES.labels("revoked").inc()
             raise AuthError("the session has ended; sign in again")
+        claims = replace(claims, roles=roles)  # the server's, whatever the token says
         request.scope["state"]["user_id"] = claims.subject
         if self.action is not None:
             permit(claims, self.action)

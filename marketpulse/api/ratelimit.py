@@ -5,7 +5,8 @@ family of docs/architecture.md). One Lua script checks every limit that applies 
 and, only if all allow it, records the request in each: the check is atomic, so
 concurrent requests cannot overshoot, and a refused request does not use up the window. Times
 come from the Redis server's clock, so several API processes agree. The same call also says
-whether the caller's session key exists, so a signed-in request costs one round trip for both.
+the caller's session entry (its user and roles), so a signed-in request costs one round trip
+for both.
 
 When Redis is unreachable the limiter lets requests through (and logs it): a cache outage must
 not take the API down.
@@ -17,7 +18,7 @@ import itertools
 import logging
 import secrets
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from redis.exceptions import RedisError
 
@@ -26,8 +27,8 @@ from marketpulse.storage.resp import PipelinedRedis
 log = logging.getLogger(__name__)
 
 _SLIDING_WINDOW = """
-local session = 0
-if ARGV[3] ~= '' then session = redis.call('EXISTS', ARGV[3]) end
+local session = ''
+if ARGV[3] ~= '' then session = redis.call('GET', ARGV[3]) or '' end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local window = tonumber(ARGV[1])
@@ -75,7 +76,7 @@ class Decision:
     limit: int
     remaining: int
     reset_ms: int
-    session_open: bool = False
+    session: str = ""  # the session entry, empty when Redis has none
 
     def headers(self) -> list[tuple[str, str]]:
         """``X-RateLimit-*``, and ``Retry-After`` when refused."""
@@ -103,7 +104,7 @@ class RateLimiter:
         self._requests = itertools.count()
 
     async def hit(self, limits: list[Limit], session_key: str = "") -> Decision | None:
-        """Count one request against every limit, unless one of them is used up, and look up
+        """Count one request against every limit, unless one of them is used up, and read
         ``session_key``. None when Redis cannot be asked."""
         keys = [limit.key for limit in limits]
         member = f"{self._prefix}{next(self._requests)}"
@@ -111,12 +112,13 @@ class RateLimiter:
         args += [x.limit for x in limits]
         try:
             answer = await self._client.run(_SLIDING_WINDOW, keys, args)
-            allowed, index, limit, remaining, reset, session = cast(list[int], answer)
+            allowed, index, limit, remaining, reset, session = cast(list[Any], answer)
         except (RedisError, OSError) as exc:
             log.warning("rate limits not enforced, Redis failed: %s", exc)
             return None
         scope = limits[int(index) - 1].scope if index else limits[0].scope
-        return Decision(bool(allowed), scope, int(limit), int(remaining), int(reset), bool(session))
+        entry = session.decode() if isinstance(session, bytes) else str(session)
+        return Decision(bool(allowed), scope, int(limit), int(remaining), int(reset), entry)
 
 
 def limits_for(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -25,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from marketpulse import metrics
 from marketpulse.api import security
-from marketpulse.api.deps import Stores, session_open
+from marketpulse.api.deps import Stores, session_roles
 from marketpulse.api.live import CHANNELS, Hub, Subscriber
 from marketpulse.api.params import is_symbol
 from marketpulse.api.routers import api_router
@@ -52,8 +53,10 @@ async def _authenticate(stores: Stores, token: str | None) -> Claims:
         raise AuthError("send an access token: ?token=... or Authorization: Bearer ...")
     secret = stores.settings.jwt_secret.get_secret_value()
     claims = security.verify(secret, token, "access", stores.now())
-    if not await session_open(stores, claims.session):
+    roles = await session_roles(stores, claims)
+    if roles is None:
         raise AuthError("the session has ended")
+    claims = replace(claims, roles=roles)
     if not security.allowed(claims.roles, "market_data:read"):
         raise AuthError("not allowed to read market data")
     return claims

@@ -118,6 +118,27 @@ async def test_forged_and_misused_tokens_are_refused(api: ApiStack) -> None:
     assert (await api.client.get(ME, headers=account.headers)).status_code == 200
 
 
+async def test_a_session_is_its_users_and_its_roles_are_the_servers(api: ApiStack) -> None:
+    account = await sign_in(api.client, api.pool, "user")
+    other = await sign_in(api.client, api.pool, "admin")
+    others_session = jwt.decode(other.access, SECRET, algorithms=["HS256"])["sid"]
+    # well signed (a leaked key, or a bug in an issuer), but the session is someone else's
+    borrowed = jwt.encode(_claims(account, sid=others_session), SECRET, "HS256")
+    response = await api.client.get(ME, headers={"Authorization": f"Bearer {borrowed}"})
+    assert_error(response, 401, "UNAUTHORIZED")
+    # the user's own session, but the token claims admin: the session's roles decide
+    promoted = jwt.encode(_claims(account, roles=["admin"]), SECRET, "HS256")
+    headers = {"Authorization": f"Bearer {promoted}"}
+    assert (await api.client.get(ME, headers=headers)).status_code == 200
+    error = assert_error(await api.client.get("/api/v1/security/status", headers=headers), 403)
+    assert error["details"]["roles"] == ["user"]
+    # and the same on the cached path: an answer linked for an analyst is not served to it
+    analyst = await sign_in(api.client, api.pool, "analyst")
+    computed = "/api/v1/indicators/AAPL/rsi?params=9"
+    await api.client.get(computed, headers=analyst.headers)
+    assert_error(await api.client.get(computed, headers=headers), 403)
+
+
 async def test_an_access_token_is_no_refresh_token(api: ApiStack) -> None:
     account = await sign_in(api.client, api.pool, "user")
     response = await api.client.post("/api/v1/auth/refresh", json={"refresh_token": account.access})

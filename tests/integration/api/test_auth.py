@@ -130,7 +130,12 @@ async def test_sessions_are_restored_from_postgres_when_redis_forgets_them(
     client = cache.connect(api.settings.redis_url)
     await client.delete(session_key(session))
     assert (await api.client.get(f"{AUTH}/me", headers=account.headers)).status_code == 200
-    assert await client.exists(session_key(session)) == 1
+    # restored with the session's user and that user's roles
+    assert await client.get(session_key(session)) == f"{account.user.user_id}|user".encode()
+    # an entry in an older form (the user alone) is rebuilt the same way
+    await client.set(session_key(session), str(account.user.user_id))
+    assert (await api.client.get(f"{AUTH}/me", headers=account.headers)).status_code == 200
+    assert await client.get(session_key(session)) == f"{account.user.user_id}|user".encode()
     await api.client.post(f"{AUTH}/logout", headers=account.headers)
     assert await client.exists(session_key(session)) == 0
     assert await SessionRepository(api.pool).open_sessions(account.user.user_id) == []

@@ -1,5 +1,5 @@
 """The sliding-window rate limiter against the real Redis, in this process: which keys a request
-counts against, the tightest limit, refusal, the session look-up, and Redis being away."""
+counts against, the tightest limit, refusal, the session entry read, and Redis being away."""
 
 from __future__ import annotations
 
@@ -65,15 +65,20 @@ async def test_two_limiters_share_the_window_and_members_do_not_collide(
     assert (last.allowed, last.scope) == (False, "user")
 
 
-async def test_the_session_key_is_looked_up_in_the_same_call(redis: PipelinedRedis) -> None:
+async def test_the_session_entry_is_read_in_the_same_call(redis: PipelinedRedis) -> None:
     key = unique("rl")
-    await redis.run("return redis.call('SET', KEYS[1], '1', 'EX', 60)", [f"{key}:session"], [])
+    await redis.run(
+        "return redis.call('SET', KEYS[1], 'user-7|analyst,user', 'EX', 60)", [f"{key}:session"], []
+    )
     limiter = RateLimiter(redis, 60)
     found = await limiter.hit([Limit("ip", f"{key}:ip", 5)], f"{key}:session")
     missing = await limiter.hit([Limit("ip", f"{key}:ip", 5)], f"{key}:gone")
     assert found is not None
     assert missing is not None
-    assert (found.session_open, missing.session_open) == (True, False)
+    assert (found.session, missing.session) == ("user-7|analyst,user", "")
+    refused = await limiter.hit([Limit("ip", f"{key}:ip", 2)], f"{key}:session")
+    assert refused is not None
+    assert (refused.allowed, refused.session) == (False, "user-7|analyst,user")  # read anyway
 
 
 async def test_with_redis_away_the_limiter_lets_requests_through_and_says_so(
