@@ -349,18 +349,21 @@ def floor_of(module: str) -> float:
 
 
 def write_floors(outcomes: dict[str, ModuleResult]) -> None:
-    """Record each module below the target at its score, less a point for the mutants whose
-    verdict can vary (timeouts on a loaded machine)."""
+    """Record each measured module below the target at its score, less a point for the mutants
+    whose verdict can vary (timeouts on a loaded machine); a module measured at the target
+    loses its floor, and the floors of modules not measured now are kept."""
+    floors: dict[str, float] = tomllib.loads(FLOORS.read_text()).get("floors", {})
+    for module, outcome in outcomes.items():
+        floors.pop(module, None)
+        if outcome.score is not None and outcome.score < TARGET:
+            floors[module] = max(0.0, int(outcome.score * 100) / 100 - 0.01)
     lines = [
         "# Modules below the mutation target, at their last measured score less one point:",
         "# `make test` fails when a changed module falls below its floor (or below the target",
         "# once it has reached it). Written by `python -m tests.mutation --update-floors`.",
         "[floors]",
+        *(f'"{module}" = {floor:.2f}' for module, floor in sorted(floors.items())),
     ]
-    for module, outcome in sorted(outcomes.items()):
-        if outcome.score is not None and outcome.score < TARGET:
-            floor = max(0.0, int(outcome.score * 100) / 100 - 0.01)
-            lines.append(f'"{module}" = {floor:.2f}')
     FLOORS.write_text("\n".join(lines) + "\n")
 
 

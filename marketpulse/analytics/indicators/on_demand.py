@@ -16,8 +16,6 @@ def spec_of(name: str, params: str | None) -> str:
     """The engine's spec for an indicator name and comma-separated parameters:
     ``("sma", "20")`` -> ``sma_20``, ``("bollinger", "20,2")`` -> ``bb_20_2``."""
     kind = ALIASES.get(name.lower(), name.lower())
-    if kind == "vwap" and params == "session":
-        return "vwap_session"
     values = [p.strip() for p in params.split(",")] if params else []
     if any(not v for v in values):
         raise UnknownIndicator(f"empty parameter in {params!r}")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import orjson
 import pandas as pd
 import pytest
+import talib
 
 from marketpulse.analytics.indicators import (
     DEFAULT_SPECS,
@@ -17,6 +20,7 @@ from marketpulse.analytics.indicators import (
 )
 from marketpulse.analytics.indicators.averages import SMA
 from marketpulse.analytics.indicators.base import is_zero, is_zero_scaled
+from marketpulse.analytics.indicators.momentum import CCI, MACD, MFI, ROC, RSI, STOCH, STOCHF, WILLR
 from marketpulse.analytics.indicators.on_demand import request_of, spec_of
 from marketpulse.analytics.indicators.volume import NS_PER_DAY
 from tests.market_data import random_walk
@@ -178,3 +182,37 @@ def test_state_is_complete_on_a_cold_start(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(base, "_ATTRIBUTES", {})
     assert warm.state() == expected
     assert base._ATTRIBUTES  # and it filled the cache again
+
+
+def test_each_indicator_without_arguments_has_ta_libs_defaults() -> None:
+    defaults = {
+        RSI: ("rsi_14",), MACD: ("macd_12_26_9", "macdsignal_12_26_9", "macdhist_12_26_9"),
+        STOCH: ("stoch_slowk_14_3_3", "stoch_slowd_14_3_3"),
+        STOCHF: ("stochf_fastk_14", "stochf_fastd_14_3"), WILLR: ("willr_14",),
+        ROC: ("roc_10",), CCI: ("cci_20",), MFI: ("mfi_14",),
+    }  # fmt: skip
+    for kind, outputs in defaults.items():
+        assert kind().outputs == outputs, kind.__name__
+    assert (MACD().name, STOCH().name, STOCHF().name) == (
+        "macd_12_26_9", "stoch_14_3_3", "stochf_14_3",
+    )  # fmt: skip
+
+
+def test_a_rate_of_change_from_zero_is_zero_as_in_talib() -> None:
+    roc = ROC(1)
+    out = []
+    for i, close in enumerate((0.0, 5.0, 6.0)):
+        roc.update(Candle(i, close, close, close, close, 1.0))
+        out.append(roc.values().get("roc_1"))
+    assert out == [None, 0.0, pytest.approx(20.0)]
+
+
+def test_a_typical_price_a_rounding_away_from_its_average_is_on_it() -> None:
+    # typical prices 1, 3 and the float after 2: the distance to the average is 4.4e-16, a tie
+    # at this price (TA-Lib's scaled zero test), so the CCI is 0 as TA-Lib's is, not 1e-14
+    closes = [1.0, 3.0, math.nextafter(2.0, 3.0)]
+    cci = CCI(3)
+    for i, close in enumerate(closes):
+        cci.update(Candle(i, close, close, close, close, 1.0))
+    series = np.array(closes)
+    assert cci.values() == {"cci_3": 0.0} == {"cci_3": talib.CCI(series, series, series, 3)[-1]}

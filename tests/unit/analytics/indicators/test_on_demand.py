@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import talib
 
-from marketpulse.analytics.indicators.on_demand import compute, spec_of
+from marketpulse.analytics.indicators.on_demand import compute, request_of, spec_of
 from marketpulse.analytics.indicators.registry import UnknownIndicator
 from tests.market_data import random_walk
 
@@ -92,3 +92,23 @@ def test_an_unknown_spec_is_refused_before_any_bar() -> None:
     with pytest.raises(UnknownIndicator):
         compute("nosuch_3", bars())
     assert compute("sma_5", []) == []
+
+
+@pytest.mark.parametrize(
+    ("spec", "asked"),
+    [("bb_20_2", ("bb", "20,2")), ("sma_20", ("sma", "20")), ("obv", ("obv", None)),
+     ("vwap_session", ("vwap", "session"))],
+)  # fmt: skip
+def test_a_spec_gives_the_name_and_parameters_that_ask_for_it(
+    spec: str, asked: tuple[str, str | None]
+) -> None:
+    assert request_of(spec) == asked
+
+
+def test_a_session_vwap_restarts_with_each_utc_day_of_the_bars() -> None:
+    day = 86_400 * 10**9
+    rows = [
+        {"start": start, "open": 1.0, "high": price, "low": price, "close": price, "volume": 1.0}
+        for start, price in ((5 * day - H, 10.0), (5 * day, 20.0), (5 * day + H, 40.0))
+    ]
+    assert [r["vwap_session"] for r in compute("vwap_session", rows)] == [10.0, 20.0, 30.0]

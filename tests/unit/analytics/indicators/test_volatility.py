@@ -55,3 +55,11 @@ def test_however_small_a_variance_it_is_a_deviation() -> None:
     assert (last["bb_upper_4_2"], last["bb_middle_4_2"], last["bb_lower_4_2"]) == pytest.approx(
         (upper[-1], middle[-1], lower[-1]), rel=1e-12
     )
+
+
+def test_a_variance_that_underflows_to_zero_is_no_deviation() -> None:
+    # closes 1e-170 apart: their squares underflow, the variance is exactly zero although the
+    # closes differ; TA-Lib's bands close on the mean too
+    closes = [0.0, 1e-170] * 10
+    last = run(BBANDS(4, 2.0), closes)[-1]
+    assert last["bb_upper_4_2"] == last["bb_middle_4_2"] == last["bb_lower_4_2"] == 5e-171
