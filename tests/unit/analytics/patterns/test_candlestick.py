@@ -82,10 +82,56 @@ def ours(series: Series, names: list[str]) -> dict[str, list[int]]:
     return out
 
 
+# Rough shapes of more patterns, for near misses only (whether each fires, TA-Lib says).
+SHAPES: dict[str, list[Bar]] = {
+    # a long black, a small body gapping down, a long white closing well into the first
+    "morning-star": [(106, 106.25, 102.75, 103), (102, 102.5, 101.5, 102.25),
+                     (102.5, 105.75, 102.25, 105.5)],
+    # a long white, a small body gapping up, a long black closing well into the first
+    "evening-star": [(100, 103.25, 99.75, 103), (104, 104.5, 103.5, 103.75),
+                     (103.5, 103.75, 100.25, 100.5)],
+    # a long white, a black opening above its high and closing below its midpoint
+    "dark-cloud": [(100, 103.25, 99.75, 103), (103.5, 103.75, 101, 101.25)],
+    # a long black, a white opening below its low and closing near its close (in/on neck)
+    "neck": [(105, 105.25, 101.75, 102), (101.25, 102.25, 101, 102)],
+}  # fmt: skip
+QUIET: Bar = (100.0, 100.75, 99.75, 100.5)  # on the quarter grid: every difference exact
+
+
+def near_misses(bars: list[Bar], count: int, seed: int) -> Series:
+    """``count`` variants of a pattern, each after quiet bars, on a grid of quarters so that
+    differences are exact and ties happen: one to three of its prices moved by a quarter or a
+    half, or made equal to another of its prices, highs and lows then widened to hold the body.
+    They sit on both sides of each of the pattern's comparisons, where a rule's ``<`` and
+    ``<=`` differ."""
+    rng = np.random.default_rng(seed)
+    rows: list[Bar] = []
+    for _ in range(count):
+        pattern = [[round(v * 4) / 4 for v in bar] for bar in bars]
+        for _ in range(int(rng.integers(1, 4))):
+            i, j = int(rng.integers(len(pattern))), int(rng.integers(4))
+            if rng.random() < 0.5:
+                pattern[i][j] += float(rng.choice([-0.5, -0.25, 0.25, 0.5]))
+            else:
+                pattern[i][j] = pattern[int(rng.integers(len(pattern)))][int(rng.integers(4))]
+        for bar in pattern:
+            bar[1] = max(bar)
+            bar[2] = min(bar[0], bar[2], bar[3])
+        rows += [QUIET] * 12 + [(o, h, l, c) for o, h, l, c in pattern]  # noqa: E741
+    o, h, l, c = (np.array(column, dtype=float) for column in zip(*rows, strict=True))  # noqa: E741
+    return Series(o, h, l, c, np.ones(len(o)))
+
+
 SERIES = {
     "shapes-1": lambda: candles(3000, 1),
     "shapes-2": lambda: candles(3000, 2),
     **{name: (lambda bars=bars: constructed(bars)) for name, (_, bars) in CONSTRUCTED.items()},
+    **{
+        f"{name}-near-misses": (lambda bars=bars, seed=seed: near_misses(bars, 400, seed))
+        for seed, (name, bars) in enumerate(
+            [*((n, b) for n, (_, b) in CONSTRUCTED.items()), *SHAPES.items()]
+        )
+    },
     **PUBLISHED_AND_WALKS,
 }
 
