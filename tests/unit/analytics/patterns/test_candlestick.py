@@ -94,6 +94,10 @@ SHAPES: dict[str, list[Bar]] = {
     "dark-cloud": [(100, 103.25, 99.75, 103), (103.5, 103.75, 101, 101.25)],
     # a long black, a white opening below its low and closing near its close (in/on neck)
     "neck": [(105, 105.25, 101.75, 102), (101.25, 102.25, 101, 102)],
+    # a bar, an inside bar, a bar breaking lower, then a close above the inside bar's high
+    # (hikkake, confirmed); the inside bar closes near its low for the modified form
+    "hikkake": [(100, 102, 98, 101), (100.5, 101.5, 99, 99.25), (99.5, 101, 98.5, 99),
+                (99, 100.5, 98.75, 100), (100.25, 102.25, 100, 102)],
 }  # fmt: skip
 QUIET: Bar = (100.0, 100.75, 99.75, 100.5)  # on the quarter grid: every difference exact
 
