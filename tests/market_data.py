@@ -30,6 +30,27 @@ def random_walk(n: int, seed: int, volatility: float = 0.01) -> Series:
     return Series(open_, high, low, close, volume)
 
 
+def candles(n: int, seed: int) -> Series:
+    """Bars of every shape: dojis, long bodies, long and missing shadows, gaps, equal prices
+    (rounded to cents, so ties happen as they do in real data)."""
+    rng = np.random.default_rng(seed)
+    close = np.empty(n)
+    open_ = np.empty(n)
+    level, body = 100.0, 0.0
+    for i in range(n):
+        gap = rng.choice([0.0, 0.0, 1.0, -1.0]) * rng.uniform(0.5, 3)
+        inside = rng.random() < 0.3  # open within the last body, as crows and soldiers do
+        open_[i] = level - 0.4 * body if inside else level + gap
+        body = rng.choice([0.0, 0.05, 0.3, 1.0, 2.5]) * rng.choice([1, -1])
+        close[i] = open_[i] + body
+        level = close[i]
+    upper = rng.choice([0.0, 0.02, 0.3, 1.5], n) * rng.uniform(0.5, 1.5, n)
+    lower = rng.choice([0.0, 0.02, 0.3, 1.5], n) * rng.uniform(0.5, 1.5, n)
+    high = np.round(np.maximum(open_, close) + upper, 2)
+    low = np.round(np.minimum(open_, close) - lower, 2)
+    return Series(np.round(open_, 2), high, low, np.round(close, 2), np.ones(n))
+
+
 def with_flats_and_gaps(seed: int) -> Series:
     """A walk with a dead market (no range, no change, no volume), an overnight gap, and flat
     closes inside a moving range."""

@@ -9,6 +9,8 @@ import numpy as np
 import talib
 from numpy.typing import NDArray
 
+from marketpulse.analytics.patterns.engine import CandlestickSet
+
 Array = NDArray[np.float64]
 
 
@@ -110,3 +112,14 @@ def assert_equal_to_talib(ours: dict[str, list[float]], theirs: dict[str, Array]
 def _first(values: Array) -> int | None:
     defined = np.flatnonzero(~np.isnan(values))
     return int(defined[0]) if defined.size else None
+
+
+def candlestick_outputs(series: Series, names: list[str]) -> dict[str, list[int]]:
+    """Our engine's value of each pattern on every bar of ``series``."""
+    engine = CandlestickSet(names)
+    out: dict[str, list[int]] = {n: [] for n in names}
+    for o, h, l, c in zip(series.open, series.high, series.low, series.close, strict=True):  # noqa: E741
+        values = engine.update(float(o), float(h), float(l), float(c))
+        for name, value in zip(engine.names, values, strict=True):
+            out[name].append(value)
+    return out

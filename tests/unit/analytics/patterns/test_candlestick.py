@@ -11,29 +11,9 @@ from talib import abstract
 from marketpulse.analytics.patterns.candlestick import REGISTRY, lookback
 from marketpulse.analytics.patterns.engine import CandlestickSet
 from tests.market_data import SERIES as PUBLISHED_AND_WALKS
+from tests.market_data import candles
 from tests.oracles import Series
-
-
-def candles(n: int, seed: int) -> Series:
-    """Bars of every shape: dojis, long bodies, long and missing shadows, gaps, equal prices
-    (rounded to cents, so ties happen as they do in real data)."""
-    rng = np.random.default_rng(seed)
-    close = np.empty(n)
-    open_ = np.empty(n)
-    level, body = 100.0, 0.0
-    for i in range(n):
-        gap = rng.choice([0.0, 0.0, 1.0, -1.0]) * rng.uniform(0.5, 3)
-        inside = rng.random() < 0.3  # open within the last body, as crows and soldiers do
-        open_[i] = level - 0.4 * body if inside else level + gap
-        body = rng.choice([0.0, 0.05, 0.3, 1.0, 2.5]) * rng.choice([1, -1])
-        close[i] = open_[i] + body
-        level = close[i]
-    upper = rng.choice([0.0, 0.02, 0.3, 1.5], n) * rng.uniform(0.5, 1.5, n)
-    lower = rng.choice([0.0, 0.02, 0.3, 1.5], n) * rng.uniform(0.5, 1.5, n)
-    high = np.round(np.maximum(open_, close) + upper, 2)
-    low = np.round(np.minimum(open_, close) - lower, 2)
-    return Series(np.round(open_, 2), high, low, np.round(close, 2), np.ones(n))
-
+from tests.oracles import candlestick_outputs as ours
 
 Bar = tuple[float, float, float, float]
 
@@ -70,16 +50,6 @@ CONSTRUCTED: dict[str, tuple[int, list[Bar]]] = {
     "cdl3starsinsouth": (100, [(110, 110.2, 101, 106), (107, 107.1, 103, 105),
                                (104.5, 104.55, 103.95, 104.0)]),
 }  # fmt: skip
-
-
-def ours(series: Series, names: list[str]) -> dict[str, list[int]]:
-    engine = CandlestickSet(names)
-    out: dict[str, list[int]] = {n: [] for n in names}
-    for o, h, l, c in zip(series.open, series.high, series.low, series.close, strict=True):  # noqa: E741
-        values = engine.update(float(o), float(h), float(l), float(c))
-        for name, value in zip(engine.names, values, strict=True):
-            out[name].append(value)
-    return out
 
 
 # Rough shapes of more patterns, for near misses only (whether each fires, TA-Lib says).

@@ -1,0 +1,59 @@
+"""The candlestick engine's own duties: which patterns it runs, a restart from its state, and
+the warm-up of a stateful pattern from the first bar, each against TA-Lib."""
+
+from __future__ import annotations
+
+import numpy as np
+import orjson
+import pytest
+import talib
+
+from marketpulse.analytics.patterns.engine import CandlestickSet
+from tests.market_data import candles
+from tests.oracles import candlestick_outputs
+
+
+def test_unknown_patterns_are_named_in_the_refusal() -> None:
+    with pytest.raises(ValueError, match=r"^unknown candlestick patterns: nosuch, cdlother$"):
+        CandlestickSet(["cdldoji", "nosuch", "cdlother"])
+
+
+def test_patterns_without_averages_run_alone() -> None:
+    series = candles(600, 8)
+    names = ["cdlengulfing", "cdlhikkake", "cdl3outside"]
+    got = candlestick_outputs(series, names)
+    for name in names:
+        expected = getattr(talib, name.upper())(series.open, series.high, series.low, series.close)
+        assert got[name] == list(expected), name
+
+
+def test_a_hikkake_from_the_first_bars_is_found_as_talib_finds_it() -> None:
+    # the pattern (bars 2-4) comes before the first output bar (5) and is confirmed after it:
+    # the rule must warm up from bar 2, as TA-Lib's does
+    bars = [(100, 100.5, 99.5, 100)] * 2 + [
+        (100, 102, 98, 101), (100.5, 101.5, 99, 99.25),  # a bar, and one inside it
+        (99.5, 101, 98.5, 99),  # lower high, lower low: a bullish hikkake on bar 4
+        (99, 99.5, 98.25, 99.25), (99.5, 102, 99.25, 101.75),  # closes above 101.5 on bar 6
+        (102, 102.5, 101.5, 102), (102, 102.5, 101.5, 102),
+    ]  # fmt: skip
+    o, h, l, c = (np.array(column, dtype=float) for column in zip(*bars, strict=True))  # noqa: E741
+    for names in (["cdlhikkake"], None):
+        engine = CandlestickSet(names)
+        got = [engine.update(*bar) for bar in bars]
+        column = engine.names.index("cdlhikkake")
+        assert [row[column] for row in got] == list(talib.CDLHIKKAKE(o, h, l, c))
+    assert list(talib.CDLHIKKAKE(o, h, l, c)).count(200) == 1  # confirmed, on an output bar
+
+
+@pytest.mark.parametrize("bars", [0, 2, 50])
+def test_a_chosen_set_restarts_from_its_state_with_the_same_patterns(bars: int) -> None:
+    series = candles(120, 9)
+    rows = list(zip(series.open, series.high, series.low, series.close, strict=True))
+    names = ["cdldoji", "cdlhammer", "cdlhikkake"]
+    whole, first = CandlestickSet(names), CandlestickSet(names)
+    expected = [whole.update(*map(float, row)) for row in rows]
+    for row in rows[:bars]:
+        first.update(*map(float, row))
+    resumed = CandlestickSet.from_state(orjson.loads(orjson.dumps(first.state())))
+    assert resumed.names == names
+    assert [resumed.update(*map(float, row)) for row in rows[bars:]] == expected[bars:]
