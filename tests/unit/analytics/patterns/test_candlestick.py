@@ -75,7 +75,8 @@ QUIET: Bar = (100.0, 100.75, 99.75, 100.5)  # on the quarter grid: every differe
 def near_misses(bars: list[Bar], count: int, seed: int) -> Series:
     """``count`` variants of a pattern, each after quiet bars, on a grid of quarters so that
     differences are exact and ties happen: one to three of its prices moved by a quarter or a
-    half, or made equal to another of its prices, highs and lows then widened to hold the body.
+    half, or made equal to another of its prices (most often the same price of another bar),
+    highs and lows then widened to hold the body.
     They sit on both sides of each of the pattern's comparisons, where a rule's ``<`` and
     ``<=`` differ."""
     rng = np.random.default_rng(seed)
@@ -86,8 +87,9 @@ def near_misses(bars: list[Bar], count: int, seed: int) -> Series:
             i, j = int(rng.integers(len(pattern))), int(rng.integers(4))
             if rng.random() < 0.5:
                 pattern[i][j] += float(rng.choice([-0.5, -0.25, 0.25, 0.5]))
-            else:
-                pattern[i][j] = pattern[int(rng.integers(len(pattern)))][int(rng.integers(4))]
+            else:  # a tie, most often with the same price of another bar (low with low, ...)
+                k = j if rng.random() < 0.6 else int(rng.integers(4))
+                pattern[i][j] = pattern[int(rng.integers(len(pattern)))][k]
         for bar in pattern:
             bar[1] = max(bar)
             bar[2] = min(bar[0], bar[2], bar[3])
