@@ -351,11 +351,13 @@ def floor_of(module: str) -> float:
 def write_floors(outcomes: dict[str, ModuleResult]) -> None:
     """Record each measured module below the target at its score, less a point for the mutants
     whose verdict can vary (timeouts on a loaded machine); a module measured at the target
-    loses its floor, and the floors of modules not measured now are kept."""
+    loses its floor, and the floors of modules not measured (or with nothing judged) stand."""
     floors: dict[str, float] = tomllib.loads(FLOORS.read_text()).get("floors", {})
     for module, outcome in outcomes.items():
+        if outcome.score is None:  # nothing judged: what was known stands
+            continue
         floors.pop(module, None)
-        if outcome.score is not None and outcome.score < TARGET:
+        if outcome.score < TARGET:
             floors[module] = max(0.0, int(outcome.score * 100) / 100 - 0.01)
     lines = [
         "# Modules below the mutation target, at their last measured score less one point:",

@@ -36,6 +36,20 @@ def test_a_hikkake_from_the_first_bars_is_found_as_talib_finds_it() -> None:
         (99, 99.5, 98.25, 99.25), (99.5, 102, 99.25, 101.75),  # closes above 101.5 on bar 6
         (102, 102.5, 101.5, 102), (102, 102.5, 101.5, 102),
     ]  # fmt: skip
+    _same_as_talib(bars)
+
+
+def test_a_hikkake_on_the_first_bar_the_rule_runs_is_confirmed_later() -> None:
+    # found on bar 2, the first bar the rule runs (its lookback 5 less its warm-up 3), and
+    # confirmed on bar 5, the first output bar: a rule started one bar late would miss it
+    bars = [
+        (100, 102, 98, 101), (100.5, 101.5, 99, 99.25), (99.5, 101, 98.5, 99),
+        (99, 99.5, 98.25, 99.25), (99.25, 100, 98.75, 99.5), (99.5, 102, 99.25, 101.75),
+    ]  # fmt: skip
+    _same_as_talib(bars)
+
+
+def _same_as_talib(bars: list[tuple[float, float, float, float]]) -> None:
     o, h, l, c = (np.array(column, dtype=float) for column in zip(*bars, strict=True))  # noqa: E741
     for names in (["cdlhikkake"], None):
         engine = CandlestickSet(names)
