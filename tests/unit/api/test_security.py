@@ -209,3 +209,16 @@ def test_well_signed_claims_of_the_wrong_type_are_refused(
     token = jwt.encode(claims, SECRET, algorithm="HS256")
     with pytest.raises(AuthError, match=rf"^invalid token: {re.escape(why)}$"):
         verify(SECRET, token, "access", NOW)
+
+
+def test_an_mfa_token_belongs_to_no_session_yet_and_verifies() -> None:
+    token = issue(SECRET, USER, "", "mfa", [], NOW)
+    claims = verify(SECRET, token, "mfa", NOW)
+    assert (claims.subject, claims.session, claims.type) == (USER, "", "mfa")
+    forged = jwt.encode(
+        {"sub": "not-a-user", "sid": "", "typ": "mfa", "jti": "j",
+         "exp": int((NOW + dt.timedelta(minutes=1)).timestamp())},
+        SECRET, algorithm="HS256",
+    )  # fmt: skip
+    with pytest.raises(AuthError, match=r"^invalid token: sub is not a UUID$"):
+        verify(SECRET, forged, "mfa", NOW)
