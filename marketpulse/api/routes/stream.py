@@ -33,6 +33,7 @@ from marketpulse.api.routers import api_router
 from marketpulse.api.security import AuthError, Claims
 
 router = api_router("", "live")
+UNSUPPORTED_DATA = 1003  # RFC 6455: a kind of data the endpoint cannot accept
 POLICY_CLOSE_CODE = 1008
 MAX_SUBSCRIPTIONS = 200
 
@@ -105,9 +106,15 @@ async def stream(websocket: WebSocket) -> None:
         while True:
             remaining = (claims.expires - stores.now()).total_seconds()
             try:
-                raw = await asyncio.wait_for(websocket.receive_text(), max(remaining, 0.001))
+                message = await asyncio.wait_for(websocket.receive(), max(remaining, 0.001))
             except TimeoutError:
                 await close(POLICY_CLOSE_CODE, "token expired; reconnect with a new one")
+                return
+            if message["type"] == "websocket.disconnect":
+                return
+            raw = message.get("text")
+            if raw is None:  # a binary frame: the protocol is JSON text
+                await close(UNSUPPORTED_DATA, "send commands as text frames of JSON")
                 return
             claims = await _handle(stores, hub, subscriber, claims, raw)
     except (WebSocketDisconnect, RuntimeError):  # the client left

@@ -66,6 +66,24 @@ async def test_a_bad_token_is_closed_with_1008(api: ApiStack, live: str) -> None
         assert closed.value.rcvd.code == 1008
 
 
+async def test_a_binary_frame_is_closed_with_1003_and_others_go_on(
+    api: ApiStack, live: str
+) -> None:
+    account = await sign_in(api.client, api.pool, "user")
+    async with (
+        connect(f"{live}?token={account.access}") as ws,
+        connect(f"{live}?token={account.access}") as other,
+    ):
+        await ws.send(b'{"action": "ping"}')
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 30)
+        await other.send(orjson.dumps({"action": "ping"}).decode())
+        assert (await _reply(other, "pong"))["type"] == "pong"
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1003
+    assert "text frames" in closed.value.rcvd.reason
+
+
 async def test_the_connection_ends_when_its_token_expires(api: ApiStack, live: str) -> None:
     account: Account = await sign_in(api.client, api.pool, "user")
     claims = jwt.decode(account.access, SECRET, algorithms=["HS256"])
