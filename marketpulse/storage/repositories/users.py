@@ -90,17 +90,14 @@ class UserRepository:
         )
         return None if row is None else User.model_validate(dict(row))
 
-    async def update(
-        self, user_id: UUID, roles: list[str] | None = None, is_active: bool | None = None
-    ) -> User | None:
-        """Change roles or the active flag; None when there is no such user."""
+    async def set_active(self, user_id: UUID, active: bool) -> User | None:
+        """Enable or disable an account; None when there is no such user. Roles change only
+        through :meth:`set_roles`, which keeps an admin."""
         row = await self.pool.fetchrow(
-            f"""UPDATE users SET roles = coalesce($2, roles),
-                                 is_active = coalesce($3, is_active), updated_at = now()
+            f"""UPDATE users SET is_active = $2, updated_at = now()
                 WHERE user_id = $1 RETURNING {_USER_COLUMNS}""",
             user_id,
-            roles,
-            is_active,
+            active,
         )
         return None if row is None else User.model_validate(dict(row))
 

@@ -45,7 +45,7 @@ async def test_the_last_admin_keeps_the_role_and_the_cli_restores_one(
 
         # an inactive admin is no admin: deactivated, the remaining one is the last again
         survivor = first if "admin" in (await users.get(first.user_id)).roles else second  # type: ignore[union-attr]
-        await users.update(survivor.user_id, is_active=False)
+        await users.set_active(survivor.user_id, False)
         other = second if survivor is first else first
 
         # the recovery: the command line, which needs no token

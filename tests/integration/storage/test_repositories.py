@@ -102,9 +102,10 @@ async def test_users_and_sessions(pool: asyncpg.Pool) -> None:
     assert await users.get(user.user_id) == user
     with pytest.raises(asyncpg.UniqueViolationError):
         await users.create(name, f"other-{name}@example.com", "hash", ["user"])
-    changed = await users.update(user.user_id, roles=["admin"], is_active=False)
+    changed = await users.set_active(user.user_id, False)
     assert changed is not None
-    assert (changed.roles, changed.is_active) == (["admin"], False)
+    assert (changed.roles, changed.is_active) == (["analyst"], False)
+    assert await users.set_active(uuid4(), False) is None
     now = datetime.now(UTC)
     live = await sessions.create(uuid4(), user.user_id, "h1", now + timedelta(days=7))
     old = await sessions.create(uuid4(), user.user_id, "h2", now - timedelta(seconds=1))
