@@ -4,8 +4,36 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+OTHER = "other"
+
+
+class BoundedLabel:
+    """The values one label may take when they come from input (a frame's source, a symbol).
+
+    Each label value is a series kept for the life of the process, so a feed must not be able
+    to create them at will: the first ``limit`` distinct values get their own, later ones are
+    counted under ``other``. The limit is a setting, sized to what the deployment trades.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._seen: set[str] = set()
+
+    def __call__(self, value: str) -> str:
+        """``value`` itself while there is room for it, else ``other``."""
+        seen = self._seen
+        if value in seen:
+            return value
+        if len(seen) < self.limit:
+            seen.add(value)
+            return value
+        return OTHER
+
+
 EVENTS_IN = Counter(
-    "marketpulse_events_in_total", "Events received on market.raw, by source", ["source"]
+    "marketpulse_events_in_total",
+    "Events received on market.raw, by source (beyond the configured number: other)",
+    ["source"],
 )
 DEADLETTERS = Counter(
     "marketpulse_deadletters_total", "Messages or events dead-lettered, by reason", ["reason"]
@@ -76,7 +104,8 @@ CONSUMER_LAG = Gauge(
 )
 LAST_EVENT = Gauge(
     "marketpulse_last_event_timestamp_seconds",
-    "Event time of the newest event received for a symbol (a stale feed stops moving it)",
+    "Event time of the newest event received for a symbol (a stale feed stops moving it); "
+    "symbols beyond the configured number share other",
     ["symbol"],
 )
 STATE_RECORDS = Counter(

@@ -95,10 +95,25 @@ class Settings(BaseSettings):
         "127.0.0.1", description="where the worker serves Prometheus /metrics"
     )
     worker_metrics_port: int = Field(9100, ge=0, description="worker /metrics; 0 turns it off")
+    metrics_max_sources: int = Field(
+        32, ge=1, description="sources with their own metric series; later ones count as other"
+    )
+    metrics_max_symbols: int = Field(
+        5000, ge=1, description="symbols with their own metric series; later ones count as other"
+    )
 
     granularities: list[str] = Field(["1m", "5m", "1h", "1d"], description="bar granularities")
     grace_ms: int = Field(2000, ge=0, description="how long a bar waits for late events")
     max_future_ms: int = Field(5000, ge=0, description="how far ahead of the clock events may be")
+    max_price: float = Field(
+        1e12, gt=0, le=1e100, description="higher prices are refused as out_of_range"
+    )
+    max_size: float = Field(
+        1e15,
+        gt=0,
+        le=1e100,
+        description="larger trade or quote sizes, and bar volumes, are refused as out_of_range",
+    )
     spike_bound: float = Field(0.2, gt=0, description="relative move refused as a price spike")
     spike_confirmations: int = Field(3, ge=1, description="events that confirm a new level")
     dedup_window: int = Field(256, ge=1, description="recent events remembered per symbol")
@@ -287,6 +302,8 @@ class Settings(BaseSettings):
             spike_bound=self.spike_bound,
             spike_confirmations=self.spike_confirmations,
             dedup_window=self.dedup_window,
+            max_price=self.max_price,
+            max_size=self.max_size,
         )
 
     def step_config(self) -> StepConfig:

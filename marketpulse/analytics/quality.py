@@ -7,6 +7,10 @@ Reason codes (also the ``reason`` label of ``marketpulse_deadletters_total``):
                      symbol's partition state)
 ``bad_price``        a price is missing, NaN, infinite, zero or negative
 ``negative_size``    a size or volume is negative
+``non_finite``       a bar built here would hold a value that is not a finite number (only with
+                     bounds set near the float limit)
+``out_of_range``     a price above ``max_price``, or a size or volume above ``max_size`` (or not
+                     a number): bounded inputs keep every sum, VWAP and indicator finite
 ``crossed_quote``    bid > ask (a locked quote, bid == ask, passes)
 ``future_timestamp`` the event is more than ``max_future_ns`` ahead of the clock
 ``duplicate``        the same event (or bar) was already accepted
@@ -44,6 +48,9 @@ class GateConfig:
     spike_bound: float = 0.2
     spike_confirmations: int = 3
     dedup_window: int = 256  # fingerprints remembered per symbol
+    # price x size must stay far from the float limit (1.8e308) after summing a bar's trades
+    max_price: float = 1e12
+    max_size: float = 1e15
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,11 @@ class EventGate:
             ask_size: float = fields[5]
             if bid_size < 0 or ask_size < 0:
                 return Verdict("negative_size", f"bid_size={bid_size} ask_size={ask_size}")
+            limit = config.max_size
+            if not (bid_size <= limit and ask_size <= limit):
+                return Verdict("out_of_range", f"bid_size={bid_size} ask_size={ask_size} > {limit}")
+            if ask > config.max_price:
+                return Verdict("out_of_range", f"ask {ask} > {config.max_price}")
             if bid > ask:
                 return Verdict("crossed_quote", f"bid {bid} > ask {ask}")
             price = (bid + ask) / 2
@@ -123,6 +135,10 @@ class EventGate:
             size: float = fields[3]
             if size < 0:
                 return Verdict("negative_size", f"trade size={size}")
+            if not size <= config.max_size:
+                return Verdict("out_of_range", f"trade size={size} > {config.max_size}")
+            if trade_price > config.max_price:
+                return Verdict("out_of_range", f"trade price={trade_price} > {config.max_price}")
             price = trade_price
         ts: int = fields[1]
         if ts > now_ns + config.max_future_ns:
@@ -186,15 +202,20 @@ class EventGate:
         return gate
 
 
-def check_bar(bar: Bar, last_start: int | None) -> Verdict | None:
-    """Check a ready-made bar against OHLC invariants, its granularity and its series order."""
+def check_bar(bar: Bar, last_start: int | None, config: GateConfig) -> Verdict | None:
+    """Check a ready-made bar against OHLC invariants, the gate's bounds, its granularity and
+    its series order."""
     prices = (bar.open, bar.high, bar.low, bar.close)
     if not all(_good_price(p) for p in prices):
         return Verdict("bad_price", f"bar prices {prices}")
     if not (bar.low <= min(bar.open, bar.close) and max(bar.open, bar.close) <= bar.high):
         return Verdict("bad_ohlc", f"o={bar.open} h={bar.high} l={bar.low} c={bar.close}")
-    if bar.volume < 0 or not math.isfinite(bar.volume):
+    if bar.high > config.max_price:
+        return Verdict("out_of_range", f"bar high {bar.high} > {config.max_price}")
+    if bar.volume < 0:
         return Verdict("negative_size", f"bar volume {bar.volume}")
+    if not bar.volume <= config.max_size:
+        return Verdict("out_of_range", f"bar volume {bar.volume} > {config.max_size}")
     try:
         length = parse_granularity(bar.granularity)
     except ValueError as exc:
@@ -206,3 +227,13 @@ def check_bar(bar: Bar, last_start: int | None) -> Verdict | None:
     if last_start is not None and bar.start < last_start:
         return Verdict("out_of_order", f"bar {bar.key()} starts before {last_start}")
     return None
+
+
+def check_built_bar(bar: Bar) -> Verdict | None:
+    """Refuse a bar built here whose values are not all finite numbers: JSON has none to carry
+    them, and a subscriber would read ``null`` for a price."""
+    values = (bar.open, bar.high, bar.low, bar.close, bar.volume, bar.vwap or 0.0)
+    if all(map(math.isfinite, values)):
+        return None
+    return Verdict("non_finite", f"bar {bar.key()} o={bar.open} h={bar.high} l={bar.low} "
+                                 f"c={bar.close} v={bar.volume} vwap={bar.vwap}")  # fmt: skip

@@ -3,6 +3,7 @@ together by each accepted bar, whichever agent applies it (built bars or ready-m
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -38,6 +39,9 @@ class SeriesState:
         values = self.indicators.update(
             Candle(bar.start, bar.open, bar.high, bar.low, bar.close, bar.volume)
         )
+        if not all(map(math.isfinite, values.values())):
+            # an output that overflowed is not defined: JSON would carry it as null
+            values = {name: value for name, value in values.items() if math.isfinite(value)}
         snapshot = IndicatorSnapshot(
             symbol=bar.symbol,
             granularity=bar.granularity,

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from marketpulse.analytics.frames import Rejection, decode_frame
 from marketpulse.analytics.ingest import SymbolState, step
 from marketpulse.analytics.partition_time import PartitionTime
-from marketpulse.analytics.quality import check_bar
+from marketpulse.analytics.quality import check_bar, check_built_bar
 from marketpulse.analytics.step_io import (
     Message,
     Send,
@@ -75,14 +75,14 @@ def apply_frame(
     elif stepped.accepted:
         out.sends.append(Send(CLEAN.name, key, message.value))  # the frame as it came
     for bar in stepped.bars:
-        _publish(out, store, key, bar, config)
+        _publish(out, store, key, bar, config, message)
     quiet = []
     for other in time.pop_due():
         if other == key:
             continue
         other_state = _symbol(store, other, config)
         for bar in other_state.bars.close(time.stream_time, grace):
-            _publish(out, store, other, bar, config)
+            _publish(out, store, other, bar, config, message)
         other_state.stream_time = time.stream_time
         quiet.append((other, other_state))
     out.symbols[key] = state
@@ -117,7 +117,7 @@ def apply_ready_made_bar(store: StateStore, message: Message, config: StepConfig
     if message.offset <= series.offset:
         out.redelivered.append("series")
         return out
-    verdict = check_bar(bar, series.last_start)
+    verdict = check_bar(bar, series.last_start, config.gate)
     if verdict is not None:
         out.refuse(message, verdict.reason, verdict.detail, message.value, limit)
         return out
@@ -135,10 +135,18 @@ def _symbol(store: StateStore, key: bytes, config: StepConfig) -> SymbolState:
     return SymbolState.new(key.decode("utf-8", errors="replace"), config.gate, config.granularities)
 
 
-def _publish(out: StepOutputs, store: StateStore, key: bytes, bar: Bar, config: StepConfig) -> None:
+def _publish(
+    out: StepOutputs, store: StateStore, key: bytes, bar: Bar, config: StepConfig, cause: Message
+) -> None:
     """Publish a bar built here and advance its series, unless the series already has it: the
     frame is being applied again after a restart that kept the series' state and lost the
-    symbol's, and the snapshot and signals went out the first time."""
+    symbol's, and the snapshot and signals went out the first time. A bar that cannot be
+    published is dead-lettered where the message that closed it (``cause``) was read."""
+    verdict = check_built_bar(bar)
+    if verdict is not None:
+        payload = bar.model_dump_json().encode()
+        out.refuse(cause, verdict.reason, verdict.detail, payload, config.max_message_bytes)
+        return
     out.publish(key, bar)
     skey = series_key(bar)
     series = out.series.get(skey) or store.series(skey) or new_series(config)

@@ -19,6 +19,7 @@ from marketpulse.schemas.events import Frame, Quote, Trade
 
 _SYMBOL: Final = re.compile(r"[A-Za-z0-9.:\-_/^]{1,32}")  # schemas.events.Symbol
 _Timestamp = Annotated[int, msgspec.Meta(ge=0)]
+_Source = Annotated[str, msgspec.Meta(max_length=64, pattern=r"^[A-Za-z0-9._:\-]*\Z")]  # Source
 
 
 class QuoteTick(msgspec.Struct, tag_field="kind", tag="quote", forbid_unknown_fields=True):
@@ -31,7 +32,7 @@ class QuoteTick(msgspec.Struct, tag_field="kind", tag="quote", forbid_unknown_fi
     ask: float | None
     bid_size: float = 0.0
     ask_size: float = 0.0
-    source: str = ""
+    source: _Source = ""
 
 
 class TradeTick(msgspec.Struct, tag_field="kind", tag="trade", forbid_unknown_fields=True):
@@ -43,7 +44,7 @@ class TradeTick(msgspec.Struct, tag_field="kind", tag="trade", forbid_unknown_fi
     price: float | None
     size: float
     conditions: list[int | str] = msgspec.field(default_factory=list)
-    source: str = ""
+    source: _Source = ""
 
 
 Tick = QuoteTick | TradeTick
@@ -52,7 +53,7 @@ Tick = QuoteTick | TradeTick
 class TickFrame(msgspec.Struct, forbid_unknown_fields=True):
     """A decoded ``market.raw`` frame."""
 
-    source: str
+    source: _Source
     received_ts: _Timestamp
     events: list[Tick]
 

@@ -12,6 +12,14 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Symbol = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9.:\-_/^]+$")]
+Source = Annotated[
+    str,
+    Field(
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._:\-]*$",
+        description="the feed's short identifier (it names a metric series)",
+    ),
+]
 TimestampNs = Annotated[int, Field(ge=0, description="nanoseconds since the epoch, UTC")]
 
 
@@ -31,7 +39,7 @@ class Quote(WireModel):
     ask: float | None
     bid_size: float = 0.0
     ask_size: float = 0.0
-    source: str = ""
+    source: Source = ""
 
 
 class Trade(WireModel):
@@ -43,7 +51,7 @@ class Trade(WireModel):
     price: float | None
     size: float
     conditions: list[int | str] = Field(default_factory=list)
-    source: str = ""
+    source: Source = ""
 
 
 Event = Annotated[Quote | Trade, Field(discriminator="kind")]
@@ -52,7 +60,7 @@ Event = Annotated[Quote | Trade, Field(discriminator="kind")]
 class Frame(WireModel):
     """Many events for one symbol (or a few), produced as one message keyed by symbol."""
 
-    source: str
+    source: Source
     received_ts: TimestampNs
     events: list[Event]
 

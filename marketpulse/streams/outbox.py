@@ -28,6 +28,7 @@ from marketpulse.metrics import (
     LAST_EVENT,
     REDELIVERED,
     SIGNALS_OUT,
+    BoundedLabel,
 )
 from marketpulse.schemas.bars import Bar, IndicatorSnapshot
 from marketpulse.schemas.events import DeadLetter
@@ -36,7 +37,10 @@ from marketpulse.settings import get_settings
 from marketpulse.streams.delivery import guard
 from marketpulse.streams.topics import CLEAN, DEADLETTER, INDICATORS, SIGNALS, bars_topic_name
 
-MAX_BYTES = get_settings().kafka_max_message_bytes
+_settings = get_settings()
+MAX_BYTES = _settings.kafka_max_message_bytes
+SOURCE_LABEL = BoundedLabel(_settings.metrics_max_sources)
+SYMBOL_LABEL = BoundedLabel(_settings.metrics_max_symbols)
 BY_NAME: dict[str, TopicT] = {
     CLEAN.name: topics.clean,
     DEADLETTER.name: topics.deadletter,
@@ -68,9 +72,11 @@ async def send_all(outputs: StepOutputs) -> None:
     for agent in outputs.redelivered:
         REDELIVERED.labels(agent=agent).inc()
     if outputs.events is not None:
-        EVENTS_IN.labels(source=outputs.events[0]).inc(outputs.events[1])
+        EVENTS_IN.labels(source=SOURCE_LABEL(outputs.events[0])).inc(outputs.events[1])
     if outputs.last_event is not None:
-        LAST_EVENT.labels(symbol=outputs.last_event[0]).set(outputs.last_event[1] / 1e9)
+        LAST_EVENT.labels(symbol=SYMBOL_LABEL(outputs.last_event[0])).set(
+            outputs.last_event[1] / 1e9
+        )
 
 
 async def dead_letter(event: EventT[bytes], reason: str, detail: str, payload: bytes) -> None:

@@ -70,7 +70,7 @@ def decoded(records: list[ConsumerRecord[bytes, bytes]]) -> list[dict[str, objec
 
 @contextlib.contextmanager
 def one_partition(
-    base: Settings, tmp_path: Path, granularities: str, indicators: str
+    base: Settings, tmp_path: Path, granularities: str, indicators: str, **env: str
 ) -> Iterator[Pipeline]:
     """A pipeline whose topics have one partition: every symbol shares the stream time, so which
     bars have closed follows from the newest event alone."""
@@ -80,6 +80,7 @@ def one_partition(
         MARKETPULSE_TOPIC_PARTITIONS="1",
         MARKETPULSE_GRANULARITIES=granularities,
         MARKETPULSE_INDICATORS=indicators,
+        **env,
     )
     try:
         yield pipeline

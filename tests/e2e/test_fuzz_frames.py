@@ -1,6 +1,7 @@
 """Ten thousand malformed or hostile frames mixed into valid traffic, through the real broker and
 worker: each one is dead-lettered with its reason, the worker keeps running, and the bars of the
 valid traffic equal an independent resample of it, as if the hostile frames had never been sent.
+The worker's metrics stay bounded however many sources and symbols the feed invents.
 
 Each hostile frame carries exactly one fault (a broken message, or one bad event), so each must
 give exactly one dead letter, found by its offset on ``market.raw``.
@@ -12,6 +13,7 @@ import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import orjson
 import pytest
 
@@ -29,6 +31,7 @@ from tests.e2e.pipeline import (
     one_partition,
 )
 from tests.kafka_helpers import produce
+from tests.workers import free_port
 
 pytestmark = [pytest.mark.e2e]
 
@@ -40,14 +43,28 @@ Message = tuple[bytes | None, bytes | None]
 Builder = Callable[[str, Event, int], Message]
 
 
+MAX_SOURCES = 4
+MAX_SYMBOLS = 8
+NEW_SYMBOLS = 40  # valid quotes of symbols never seen before, to mint metric series
+METRICS_PORT = free_port()
+
+
 @pytest.fixture
 def pipeline(services: Settings, tmp_path: Path) -> Iterator[Pipeline]:
-    with one_partition(services, tmp_path, '["1m"]', '["sma_3"]') as p:
+    with one_partition(
+        services,
+        tmp_path,
+        '["1m"]',
+        '["sma_3"]',
+        MARKETPULSE_WORKER_METRICS_PORT=str(METRICS_PORT),
+        MARKETPULSE_METRICS_MAX_SOURCES=str(MAX_SOURCES),
+        MARKETPULSE_METRICS_MAX_SYMBOLS=str(MAX_SYMBOLS),
+    ) as p:
         yield p
 
 
-def _frame(symbol: str, *events: dict[str, object]) -> Message:
-    body = {"source": "fuzz", "received_ts": 1, "events": list(events)}
+def _frame(symbol: str, *events: dict[str, object], source: str = "fuzz") -> Message:
+    body = {"source": source, "received_ts": 1, "events": list(events)}
     return symbol.encode(), orjson.dumps(body)
 
 
@@ -91,6 +108,22 @@ KINDS: dict[str, tuple[str, Builder]] = {
     "deep_nesting": ("malformed", lambda s, e, n: (s.encode(), b"[" * 5000 + b"]" * 5000)),
     "no_key": ("malformed", lambda s, e, n: (None, _valid_body(s, e.ts))),
     "tombstone": ("malformed", lambda s, e, n: (s.encode(), None)),
+    "huge_source": (
+        "malformed", lambda s, e, n: _frame(s, _trade(s, e.ts), source="x" * 100_000)
+    ),
+    "source_not_an_identifier": (
+        "malformed", lambda s, e, n: _frame(s, _trade(s, e.ts), source="a source\n{}")
+    ),
+    "fresh_source": (  # counted by source before the gate, then refused
+        "bad_price", lambda s, e, n: _frame(s, _trade(s, e.ts, price=0.0), source=f"src-{n}")
+    ),
+    "overflow": (
+        "out_of_range", lambda s, e, n: _frame(s, _trade(s, e.ts, price=1e308, size=1e308))
+    ),
+    "huge_size": ("out_of_range", lambda s, e, n: _frame(s, _trade(s, e.ts, size=1e300))),
+    "huge_quote": (
+        "out_of_range", lambda s, e, n: _frame(s, _quote(s, e.ts, bid=1e300, ask=1e301))
+    ),
     "zero_price": ("bad_price", lambda s, e, n: _frame(s, _trade(s, e.ts, price=0.0))),
     "negative_price": ("bad_price", lambda s, e, n: _frame(s, _trade(s, e.ts, price=-3.5))),
     "negative_size": ("negative_size", lambda s, e, n: _frame(s, _trade(s, e.ts, size=-1.0))),
@@ -118,12 +151,17 @@ def _traffic(t0: int, now: int) -> tuple[list[tuple[Message, str | None]], dict[
     kinds = list(KINDS)
     messages: list[tuple[Message, str | None]] = []
     cursor = 0
+    every = len(valid) // NEW_SYMBOLS
     for index, (symbol, frame) in enumerate(valid):
         messages.append(((symbol.encode(), frame.model_dump_json().encode()), None))
         while cursor < len(after) and after[cursor] == index:
             reason, build = KINDS[kinds[cursor % len(kinds)]]
-            messages.append((build(symbol, frame.events[-1], now), reason))
+            # each build gets its own time: fresh sources are named by it
+            messages.append((build(symbol, frame.events[-1], now + cursor), reason))
             cursor += 1
+        if index % every == 0:  # a quote advances no bar: the valid bars stay as they are
+            new = f"NEW{index // every}"
+            messages.append((_frame(new, _quote(new, frame.events[-1].ts)), None))
     trades = {
         s: [e for sym, f in valid if sym == s for e in f.events if isinstance(e, Trade)]
         for s in SYMBOLS
@@ -161,3 +199,27 @@ async def test_hostile_frames_are_dead_lettered_and_valid_output_is_unchanged(
     assert len(bars) == sum(len(w) for w in want.values())
     for symbol, expected_rows in want.items():
         assert_bars_equal(bars, symbol, expected_rows)
+
+    # hundreds of sources and dozens of symbols, but only as many series as configured
+    async with httpx.AsyncClient() as client:
+        metrics = (await client.get(f"http://127.0.0.1:{METRICS_PORT}/metrics")).text
+    sources = _label_values(metrics, "marketpulse_events_in_total", "source")
+    assert len(sources) == MAX_SOURCES + 1, sources
+    assert {"synthetic", "fuzz", "other"} <= sources
+    symbols = _label_values(metrics, "marketpulse_last_event_timestamp_seconds", "symbol")
+    assert len(symbols) == MAX_SYMBOLS + 1, symbols
+    assert {*SYMBOLS, "other"} <= symbols
+    assert len(metrics) < 100_000  # no 100 kB source became a label
+
+
+def _label_values(metrics: str, name: str, label: str) -> set[str]:
+    """The values ``label`` takes in the samples of metric ``name``."""
+    found = set()
+    for line in metrics.splitlines():
+        if line.startswith(name + "{"):
+            labels = line[len(name) + 1 : line.index("}")]
+            for pair in labels.split(","):
+                key, _, value = pair.partition("=")
+                if key == label:
+                    found.add(value.strip('"'))
+    return found

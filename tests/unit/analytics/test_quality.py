@@ -7,14 +7,21 @@ import math
 import orjson
 import pytest
 
-from marketpulse.analytics.quality import EventGate, GateConfig, check_bar
+from marketpulse.analytics.quality import EventGate, GateConfig, check_bar, check_built_bar
 from marketpulse.analytics.ticks import QuoteTick, Tick, TradeTick, tick_of
 from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import Quote, Trade
 
 S = 1_000_000_000
 NOW = 1_700_000_000 * S
-CONFIG = GateConfig(grace_ns=2 * S, max_future_ns=5 * S, spike_bound=0.2, spike_confirmations=3)
+CONFIG = GateConfig(
+    grace_ns=2 * S,
+    max_future_ns=5 * S,
+    spike_bound=0.2,
+    spike_confirmations=3,
+    max_price=1e6,
+    max_size=1e9,
+)
 
 
 def quote(ts: int = NOW, bid: float | None = 100.0, ask: float | None = 100.1, **kw: float) -> Tick:
@@ -46,6 +53,17 @@ def verdict(event: Tick, gate: EventGate | None = None, stream_time: int = NOW) 
         (trade(price=math.nan), "bad_price"),
         (trade(size=-5), "negative_size"),
         (quote(bid_size=-1), "negative_size"),
+        (trade(price=1e6), None),  # at the bounds
+        (trade(size=1e9), None),
+        (quote(bid=1e6, ask=1e6, bid_size=1e9, ask_size=1e9), None),
+        (trade(price=1.000001e6), "out_of_range"),
+        (trade(price=1e308, size=1e308), "out_of_range"),
+        (trade(size=1.000001e9), "out_of_range"),
+        (trade(size=math.inf), "out_of_range"),
+        (trade(size=math.nan), "out_of_range"),
+        (quote(bid=1e6, ask=1.000001e6), "out_of_range"),
+        (quote(ask_size=2e9), "out_of_range"),
+        (quote(bid_size=math.nan), "out_of_range"),
         (quote(bid=100.2, ask=100.1), "crossed_quote"),
         (trade(ts=NOW + 6 * S), "future_timestamp"),
         (trade(ts=NOW + 4 * S), None),
@@ -146,6 +164,9 @@ def bar(**changes: object) -> Bar:
         (bar(low=0.0), None, "bad_price"),
         (bar(close=math.nan), None, "bad_price"),
         (bar(volume=-1.0), None, "negative_size"),
+        (bar(volume=math.inf), None, "out_of_range"),
+        (bar(volume=1.000001e9), None, "out_of_range"),
+        (bar(high=1.000001e6), None, "out_of_range"),
         (bar(granularity="7x"), None, "bad_granularity"),
         (bar(start=START + 1, end=START + M + 1), None, "bad_granularity"),
         (bar(end=START + 2 * M), None, "bad_granularity"),
@@ -154,7 +175,7 @@ def bar(**changes: object) -> Bar:
     ],
 )
 def test_ready_made_bars(candidate: Bar, last_start: int | None, reason: str | None) -> None:
-    result = check_bar(candidate, last_start)
+    result = check_bar(candidate, last_start, CONFIG)
     assert (None if result is None else result.reason) == reason
 
 
@@ -260,7 +281,7 @@ def test_a_fresh_gate_stores_no_pending_level() -> None:
 def test_each_bar_refusal_says_what_was_wrong(
     candidate: Bar, last_start: int | None, expected: str
 ) -> None:
-    result = check_bar(candidate, last_start)
+    result = check_bar(candidate, last_start, CONFIG)
     assert result is not None
     assert expected in result.detail
 
@@ -273,7 +294,27 @@ def test_each_bar_refusal_says_what_was_wrong(
         bar(open=10.0, high=10.0, low=10.0, close=10.0),  # no range at all
         bar(volume=0.0),
         bar(volume=0.5),
+        bar(volume=1e9),
+        bar(high=1e6),
     ],
 )
 def test_bars_at_the_bounds_pass(candidate: Bar) -> None:
-    assert check_bar(candidate, START - M) is None
+    assert check_bar(candidate, START - M, CONFIG) is None
+
+
+@pytest.mark.parametrize(
+    ("candidate", "reason"),
+    [
+        (bar(), None),
+        (bar(vwap=None), None),
+        (bar(volume=math.inf), "non_finite"),
+        (bar(vwap=math.nan), "non_finite"),
+        (bar(high=math.inf), "non_finite"),
+        (bar(close=math.nan), "non_finite"),
+    ],
+)
+def test_a_built_bar_must_be_finite(candidate: Bar, reason: str | None) -> None:
+    result = check_built_bar(candidate)
+    assert (None if result is None else result.reason) == reason
+    if result is not None:
+        assert candidate.key() in result.detail

@@ -9,6 +9,8 @@ written.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import orjson
 import pytest
@@ -156,6 +158,16 @@ def test_refused_events_are_dead_lettered_as_they_came_and_the_rest_goes_on() ->
         (b"AAPL", b"", "empty message"),
         (b"AAPL", b'{"source": "x", "received_ts": 1}', "events: Field required"),
         (None, frame(trade("AAPL", T0, 1.0)), "frames must be keyed by symbol"),
+        (
+            b"AAPL",
+            frame(trade("AAPL", T0, 1.0)).replace(b'"test"', b'"' + b"s" * 65 + b'"'),
+            "source: String should have at most 64 characters",
+        ),
+        (
+            b"AAPL",
+            frame(trade("AAPL", T0, 1.0)).replace(b'"test"', b'"a b"'),
+            "source: String should match pattern",
+        ),
     ],
 )
 def test_a_message_that_is_not_a_keyed_frame_is_dead_lettered_whole(
@@ -168,6 +180,23 @@ def test_a_message_that_is_not_a_keyed_frame_is_dead_lettered_whole(
     assert (letter.reason, letter.payload) == ("malformed", value.decode())
     assert letter.detail.startswith(detail)
     assert (out.symbols, out.series, out.events) == ({}, {}, None)
+
+
+def test_a_bar_that_would_not_be_finite_is_dead_lettered_instead_of_published() -> None:
+    """With the gate's bounds set near the float limit, a bar's VWAP overflows: the bar is not
+    published (JSON would carry null) and its series does not advance."""
+    cfg = config()
+    loose = replace(cfg, gate=replace(cfg.gate, max_price=1e300, max_size=1e300))
+    partition = Partition(loose)
+    partition.frame(b"AAPL", frame(trade("AAPL", T0 + S, 1e300, 1e300)))
+    out = partition.frame(b"AAPL", frame(trade("AAPL", T0 + M + 3 * S, 1e300, 1e300)))
+    (letter,) = records(out, "market.deadletter")
+    assert isinstance(letter, DeadLetter)
+    assert (letter.reason, letter.offset) == ("non_finite", 2)
+    assert f"AAPL|1m|{T0}" in letter.detail
+    assert orjson.loads(letter.payload)["start"] == T0
+    assert records(out, "market.bars.1m") == records(out, "analytics.indicators") == []
+    assert out.series == {}
 
 
 def test_a_redelivered_frame_changes_nothing() -> None:
