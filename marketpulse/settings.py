@@ -210,14 +210,22 @@ class Settings(BaseSettings):
     api_rate_ip: int = Field(1200, ge=1, description="requests per window per client IP")
     api_rate_user: int = Field(600, ge=1, description="requests per window per user")
     api_rate_endpoints: dict[str, int] = Field(
-        {"auth": 20, "indicators": 300, "batch": 120},
-        description="requests per window per client and endpoint group",
+        {"auth": 20, "register": 5, "indicators": 300, "batch": 120},
+        description="requests per window per client and endpoint group (auth, register: per "
+        "address)",
     )
     api_cache_ttl_s: int = Field(60, ge=1, description="how long history responses are cached")
     api_batch_max: int = Field(50, ge=1, description="symbols per batch request")
     api_compute_max_bars: int = Field(
         20000, ge=100, description="stored bars read to compute an indicator on demand"
     )
+    api_login_lock_failures: int = Field(
+        5, ge=1, description="failed sign-ins for one username that lock it (from any address)"
+    )
+    api_login_lock_window_s: int = Field(
+        900, ge=1, description="how long failed sign-ins are counted towards the lock"
+    )
+    api_login_lock_s: int = Field(900, ge=1, description="how long a locked username stays locked")
     api_registration_open: bool = Field(True, description="whether anyone may register")
     ws_queue_size: int = Field(
         1000, ge=200, description="messages queued per WebSocket client before it is closed"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -27,6 +28,12 @@ PASSWORD = "a long enough password"
 SECRET = "test-secret-of-at-least-thirty-two-bytes!"
 
 
+def client_address() -> str:
+    """A client address of its own, for requests through a trusted proxy (X-Forwarded-For):
+    the rate limits' windows outlive a test in Redis, so counts must not mix."""
+    return f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"  # noqa: S311
+
+
 def api_settings(base: Settings, **overrides: Any) -> Settings:
     """Settings for a test API: a real secret, cheap bcrypt, limits out of the way."""
     values: dict[str, Any] = {
@@ -34,7 +41,13 @@ def api_settings(base: Settings, **overrides: Any) -> Settings:
         "bcrypt_rounds": 4,
         "api_rate_ip": 100_000,
         "api_rate_user": 100_000,
-        "api_rate_endpoints": {"auth": 100_000, "indicators": 100_000, "batch": 100_000},
+        "api_rate_endpoints": {
+            "auth": 100_000,
+            "register": 100_000,
+            "indicators": 100_000,
+            "batch": 100_000,
+        },
+        "api_login_lock_failures": 100_000,
     }
     values.update(overrides)
     return base.model_copy(update=values)

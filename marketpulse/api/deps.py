@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 from marketpulse import metrics
 from marketpulse.api import security
 from marketpulse.api.errors import ApiError
+from marketpulse.api.lockout import Lockout
 from marketpulse.api.ratelimit import RateLimiter, limits_for
 from marketpulse.api.routers import API_PREFIX
 from marketpulse.api.security import AuthError, Claims
@@ -44,6 +45,7 @@ class Stores:
     latest: LatestReader
     responses: ResponseCache
     limiter: RateLimiter
+    lockout: Lockout
 
     def now(self) -> dt.datetime:
         """The wall clock (token expiry, sessions)."""
@@ -184,11 +186,11 @@ def request_claims(request: Request, stores: Stores) -> Claims | AuthError:
 
 
 async def rate_limited(request: Request) -> Stores:
-    """The gate of a public route: the request counted against its limits (per user too when
-    it carries a good token); the app's shared clients."""
+    """The gate of a public route: the request counted against its address's limits, whatever
+    token it carries (one would otherwise move a sign-in to another user's budget); the app's
+    shared clients."""
     stores = app_stores(request)
-    found = request_claims(request, stores)
-    await _count(request, stores, found if isinstance(found, Claims) else None)
+    await _count(request, stores, None)
     return stores
 
 

@@ -21,6 +21,7 @@ from marketpulse.api.caching import CachedByUrl
 from marketpulse.api.deps import Stores
 from marketpulse.api.http_protocol import HttpProtocol
 from marketpulse.api.live import Hub, feed
+from marketpulse.api.lockout import Lockout
 from marketpulse.api.middleware import EdgeMiddleware, redact_tokens
 from marketpulse.api.ratelimit import RateLimiter
 from marketpulse.api.routers import mount
@@ -70,6 +71,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         latest=cache.LatestReader(per_request),
         responses=cache.ResponseCache(per_request),
         limiter=RateLimiter(per_request, settings.api_rate_window_s),
+        lockout=Lockout(
+            redis,
+            settings.api_login_lock_failures,
+            settings.api_login_lock_window_s,
+            settings.api_login_lock_s,
+        ),
     )
     app.state.hub = Hub()
     app.state.feed_ready = asyncio.Event()

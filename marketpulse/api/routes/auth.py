@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from marketpulse import metrics
 from marketpulse.api import accounts, security, totp
-from marketpulse.api.deps import Authenticated, Caller, Public, rate_group
+from marketpulse.api.deps import Authenticated, Caller, Public, Stores, rate_group
 from marketpulse.api.envelope import respond
 from marketpulse.api.errors import ApiError
 from marketpulse.api.routers import api_router
@@ -68,7 +68,7 @@ _LOGIN_BODY: dict[str, Any] = {
     "/register",
     status_code=201,
     response_model=Envelope[UserOut],
-    openapi_extra=LIMITED,
+    openapi_extra=rate_group("register"),
     responses={409: {"description": "username or email taken"}},
 )
 async def register(request: Request, body: RegisterRequest, stores: Public) -> Response:
@@ -82,6 +82,7 @@ async def register(request: Request, body: RegisterRequest, stores: Public) -> R
     try:
         user = await users.create(body.username, body.email, hashed, ["user"], body.full_name)
     except asyncpg.UniqueViolationError as exc:
+        await accounts.audit(stores, request, "auth.register_refused", None, body.username)
         raise ApiError(409, "username or email is already registered") from exc
     await accounts.audit(stores, request, "auth.register", user.user_id, user.username)
     return respond(request, UserOut.of(user), status_code=201)
@@ -100,6 +101,29 @@ async def _credentials(request: Request) -> tuple[LoginRequest, bool]:
         raise ApiError(422, "the request is not valid", details={"errors": problems}) from exc
 
 
+async def _refuse_if_locked(stores: Stores, username: str) -> None:
+    """429 ``ACCOUNT_LOCKED`` while the name is locked (see :mod:`marketpulse.api.lockout`)."""
+    left = await stores.lockout.locked_for(username)
+    if left:
+        metrics.API_AUTH_FAILURES.labels("locked").inc()
+        raise ApiError(
+            429,
+            f"too many failed sign-ins for this account; try again in {left} s",
+            code="ACCOUNT_LOCKED",
+            details={"retry_after_s": left},
+            headers={"Retry-After": str(left)},
+        )
+
+
+async def _count_failure(
+    stores: Stores, request: Request, username: str, user_id: UUID | None
+) -> None:
+    """Count a failed sign-in against the name; audit the lock it may start."""
+    if await stores.lockout.failed(username):
+        seconds = stores.settings.api_login_lock_s
+        await accounts.audit(stores, request, "auth.locked", user_id, username, seconds=seconds)
+
+
 @router.post(
     "/login",
     response_model=Envelope[Tokens | MfaChallenge],
@@ -111,16 +135,18 @@ async def login(request: Request, stores: Public) -> Response:
     ``mfa_token`` for /auth/login/2fa instead of tokens. A form login (the OAuth2 password
     grant) also carries ``access_token`` and ``token_type`` at the top level, as RFC 6749 has it."""
     body, form = await _credentials(request)
+    await _refuse_if_locked(stores, body.username)
     user = await UserRepository(stores.pool).by_username(body.username)
     rounds = stores.settings.bcrypt_rounds
     stored = user.password_hash if user else await asyncio.to_thread(_dummy_hash, rounds)
     valid = await asyncio.to_thread(security.verify_password, body.password, stored)
     if user is None or not valid or not user.is_active:
         metrics.API_AUTH_FAILURES.labels("password").inc()
-        await accounts.audit(
-            stores, request, "auth.login_failed", user.user_id if user else None, body.username
-        )
+        user_id = user.user_id if user else None
+        await accounts.audit(stores, request, "auth.login_failed", user_id, body.username)
+        await _count_failure(stores, request, body.username, user_id)
         raise AuthError("wrong username or password")
+    await stores.lockout.succeeded(body.username)
     if user.totp_enabled:
         secret = stores.settings.jwt_secret.get_secret_value()
         token = security.issue(secret, str(user.user_id), "", "mfa", [], stores.now())
@@ -143,11 +169,14 @@ async def login_second_factor(
     user = await users.get(UUID(claims.subject))
     if user is None or not user.is_active or not user.totp_enabled or not user.totp_secret:
         raise AuthError("second factor not available for this account")
+    await _refuse_if_locked(stores, user.username)
     step = totp.matched_step(user.totp_secret, body.code, stores.now())
     if step is None or not await users.use_totp_step(user.user_id, step):
         metrics.API_AUTH_FAILURES.labels("totp").inc()
         await accounts.audit(stores, request, "auth.totp_failed", user.user_id, user.username)
+        await _count_failure(stores, request, user.username, user.user_id)
         raise AuthError("wrong or already used code")
+    await stores.lockout.succeeded(user.username)
     tokens = await accounts.open_session(stores, user)
     await accounts.audit(stores, request, "auth.login", user.user_id, user.username, mfa=True)
     return respond(request, tokens)

@@ -4,7 +4,6 @@ versioning, CORS, body limits, hostile strings, and rate limits under concurrent
 from __future__ import annotations
 
 import asyncio
-import random
 from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
@@ -16,7 +15,15 @@ import pytest
 from marketpulse.api.main import create_app
 from marketpulse.settings import Settings
 from marketpulse.storage.cache import connect
-from tests.api_helpers import PASSWORD, ApiStack, api_settings, assert_error, serve, sign_in
+from tests.api_helpers import (
+    PASSWORD,
+    ApiStack,
+    api_settings,
+    assert_error,
+    client_address,
+    serve,
+    sign_in,
+)
 
 pytestmark = [pytest.mark.integration]
 V1 = "/api/v1"
@@ -34,10 +41,6 @@ INJECTIONS = [
     "ÅÄÖ" * 20,
     "a" * 300,
 ]
-
-
-def _ip() -> str:
-    return f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"  # noqa: S311
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +63,7 @@ async def proxied(api: ApiStack) -> AsyncIterator[tuple[Settings, httpx.AsyncCli
         raise RuntimeError("a bug")
 
     async def fresh_ip(request: httpx.Request) -> None:
-        request.headers.setdefault("X-Forwarded-For", _ip())
+        request.headers.setdefault("X-Forwarded-For", client_address())
 
     hooks = {"request": [fresh_ip]}
     async with (
@@ -129,7 +132,9 @@ async def test_cors_allows_only_the_configured_origins(proxied: Any) -> None:
 async def test_oversized_bodies_get_413(proxied: Any) -> None:
     settings, client = proxied
     big = {"username": "x" * settings.api_max_body_bytes, "password": "y"}
-    declared = await client.post(f"{V1}/auth/login", json=big, headers={"X-Forwarded-For": _ip()})
+    declared = await client.post(
+        f"{V1}/auth/login", json=big, headers={"X-Forwarded-For": client_address()}
+    )
     assert_error(declared, 413, "PAYLOAD_TOO_LARGE")
 
     async def chunks() -> AsyncIterator[bytes]:
@@ -139,7 +144,7 @@ async def test_oversized_bodies_get_413(proxied: Any) -> None:
     streamed = await client.post(
         f"{V1}/auth/login",
         content=chunks(),
-        headers={"content-type": "application/json", "X-Forwarded-For": _ip()},
+        headers={"content-type": "application/json", "X-Forwarded-For": client_address()},
     )
     assert_error(streamed, 413, "PAYLOAD_TOO_LARGE")
 
@@ -188,7 +193,7 @@ async def test_hostile_strings_in_every_string_parameter(api: ApiStack) -> None:
 
 async def test_ip_limit_holds_exactly_under_concurrent_load(proxied: Any) -> None:
     settings, client = proxied
-    ip = _ip()
+    ip = client_address()
     responses = await asyncio.gather(
         *(
             client.get(f"{V1}/monitoring/metrics", headers={"X-Forwarded-For": ip})
@@ -208,7 +213,9 @@ async def test_ip_limit_holds_exactly_under_concurrent_load(proxied: Any) -> Non
     assert remaining == list(range(settings.api_rate_ip))
     for allowed in (r for r in responses if r.status_code == 200):
         assert 1 <= int(allowed.headers["x-ratelimit-reset"]) <= settings.api_rate_window_s
-    other = await client.get(f"{V1}/monitoring/metrics", headers={"X-Forwarded-For": _ip()})
+    other = await client.get(
+        f"{V1}/monitoring/metrics", headers={"X-Forwarded-For": client_address()}
+    )
     assert other.status_code == 200  # another client is not held back
 
 
@@ -220,7 +227,7 @@ async def test_the_limiter_loads_its_script_again_when_redis_forgot_it(proxied: 
         await redis.script_flush()
     finally:
         await redis.aclose()
-    ip = _ip()
+    ip = client_address()
     codes = [
         (await client.get(f"{V1}/monitoring/metrics", headers={"X-Forwarded-For": ip})).status_code
         for _ in range(settings.api_rate_ip + 1)
@@ -233,7 +240,9 @@ async def test_user_and_endpoint_limits(api: ApiStack, proxied: Any) -> None:
     account = await sign_in(api.client, api.pool, "user")
     per_user = await asyncio.gather(
         *(
-            client.get(f"{V1}/auth/me", headers={**account.headers, "X-Forwarded-For": _ip()})
+            client.get(
+                f"{V1}/auth/me", headers={**account.headers, "X-Forwarded-For": client_address()}
+            )
             for _ in range(9)
         )
     )
@@ -243,7 +252,7 @@ async def test_user_and_endpoint_limits(api: ApiStack, proxied: Any) -> None:
         "user"
     }
 
-    ip = _ip()
+    ip = client_address()
     logins = [
         await client.post(
             f"{V1}/auth/login",
