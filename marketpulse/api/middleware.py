@@ -2,7 +2,9 @@
 
 * a request id (a sane ``X-Request-ID`` from the client, or a new one), echoed back;
 * the ``API-Version`` header: absent or ``1`` is served, anything else is a 400;
-* bodies over ``api_max_body_bytes`` get a 413, by ``Content-Length`` or while streaming;
+* bodies over ``api_max_body_bytes`` get a 413, by ``Content-Length``, or for a chunked body
+  by reading it whole before the app (whose parsers would answer 400); the limit also holds
+  while a body streams;
 * security headers (CSP, nosniff, frame options, referrer policy; HSTS over HTTPS), the rate
   limit headers the limiter left in the request state, ``no-store`` on auth responses;
 * one access log line and latency metric per request. The query string is never logged: it can
@@ -56,6 +58,16 @@ _LATENCIES: dict[tuple[str, str, str], Histogram] = {}
 
 class _TooLarge(Exception):
     pass
+
+
+def _replay(whole: Message, receive: Receive) -> Receive:
+    """A receive that gives ``whole`` first, then what ``receive`` gives (a disconnect)."""
+    pending = [whole]
+
+    async def replayed() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replayed
 
 
 class RedactTokens(logging.Filter):
@@ -121,6 +133,16 @@ class EdgeMiddleware:
             self._log(scope, 413, started)
             return
 
+        if length is None and b"transfer-encoding" in headers:
+            # A body of unknown length is read whole first: the 413 must come before a route
+            # parses it (FastAPI answers any failure while reading a JSON body with a 400).
+            whole = await self._read_limited(receive)
+            if whole is None:
+                await self._reject(send, rid, 413, "PAYLOAD_TOO_LARGE", self._too_large_text())
+                self._log(scope, 413, started)
+                return
+            receive = _replay(whole, receive)
+
         received = 0
         started_response = False
 
@@ -170,6 +192,23 @@ class EdgeMiddleware:
             status[0] = 500
         finally:
             self._log(scope, status[0], started)
+
+    async def _read_limited(self, receive: Receive) -> Message | None:
+        """The request's whole body as one message, or None once it passes the limit (or the
+        client leaves: there is nobody to answer)."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
     def _too_large_text(self) -> str:
         return f"request bodies are limited to {self.max_body} bytes"
