@@ -206,6 +206,24 @@ class Settings(BaseSettings):
     )
     api_cors_origins: list[str] = Field([], description="origins allowed by CORS")
     api_max_body_bytes: int = Field(65536, ge=1024, description="larger request bodies get 413")
+    api_header_timeout_s: float = Field(
+        10.0, gt=0, description="a request's headers must arrive within this, else 408"
+    )
+    api_body_timeout_s: float = Field(
+        30.0, gt=0, description="a request's body must arrive within this of its headers, else 408"
+    )
+    api_max_connections: int = Field(
+        1000, ge=1, description="connections and requests in flight per API process; past it 503"
+    )
+    ws_session_check_s: float = Field(
+        5.0, gt=0, description="how often open WebSockets' sessions are re-checked"
+    )
+    ws_max_per_user: int = Field(
+        10, ge=1, description="open WebSocket connections per user, per API process"
+    )
+    ws_max_per_address: int = Field(
+        50, ge=1, description="open WebSocket connections per client address, per API process"
+    )
     api_rate_window_s: int = Field(60, ge=1, description="the sliding rate-limit window")
     api_rate_ip: int = Field(1200, ge=1, description="requests per window per client IP")
     api_rate_user: int = Field(600, ge=1, description="requests per window per user")

@@ -13,9 +13,12 @@ from typing import Any
 
 import asyncpg
 import httpx
+import orjson
 import uvicorn
 from fastapi import FastAPI
 from pydantic import SecretStr
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
 from marketpulse.api.main import create_app, server_options
 from marketpulse.api.security import hash_password
@@ -131,3 +134,26 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
         assert body["error"]["code"] == code
     error: dict[str, Any] = body["error"]
     return error
+
+
+async def ws_reply(ws: ClientConnection, kind: str) -> dict[str, Any]:
+    """The next message of type ``kind`` on the live feed, skipping others."""
+    while True:
+        message = orjson.loads(await asyncio.wait_for(ws.recv(), 30))
+        if message["type"] == kind:
+            return dict(message)
+
+
+async def ws_closed(ws: ClientConnection) -> tuple[int, str]:
+    """The code and reason the server closes ``ws`` with (skipping what arrives first)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            await asyncio.wait_for(ws.recv(), 30)
+        except ConnectionClosed as closed:
+            frame = closed.rcvd
+            break
+    else:
+        raise AssertionError("the server did not close the connection")
+    assert frame is not None, "closed without a close frame"
+    return frame.code, frame.reason

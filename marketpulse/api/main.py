@@ -19,7 +19,7 @@ from marketpulse import __version__
 from marketpulse.api import dashboard, errors
 from marketpulse.api.caching import CachedByUrl
 from marketpulse.api.deps import Stores
-from marketpulse.api.http_protocol import HttpProtocol
+from marketpulse.api.http_protocol import HTTP_TIMEOUTS, HttpProtocol
 from marketpulse.api.live import Hub, feed
 from marketpulse.api.lockout import Lockout
 from marketpulse.api.middleware import EdgeMiddleware, redact_tokens
@@ -36,6 +36,7 @@ from marketpulse.api.routes import (
     stream,
     watchlist,
 )
+from marketpulse.api.sockets import Sockets, watch
 from marketpulse.settings import Settings, get_settings
 from marketpulse.storage import cache, postgres
 from marketpulse.storage.influx import InfluxClient
@@ -57,7 +58,7 @@ DESCRIPTION = """Market data, indicators and signals from the marketpulse pipeli
 
 
 @contextlib.asynccontextmanager
-async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+async def _lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     settings: Settings = app.state.settings
     pool = await postgres.create_pool(settings, max_size=20)
     redis = cache.connect(settings.redis_url)
@@ -81,6 +82,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.hub = Hub()
     app.state.feed_ready = asyncio.Event()
     feeder = asyncio.create_task(feed(settings, app.state.hub, app.state.feed_ready))
+    app.state.sockets = Sockets(settings.ws_max_per_user, settings.ws_max_per_address)
+    watcher = asyncio.create_task(
+        watch(app.state.stores, app.state.sockets, settings.ws_session_check_s)
+    )
     # Everything made so far (the app, its routes and schemas, the clients) lives as long as the
     # process: out of the collector's sight, a full collection does not walk it. That walk
     # is a pause of tens of milliseconds, most of the API's p99 under load. Collect first, so
@@ -88,11 +93,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.collect()
     gc.freeze()
     try:
-        yield
+        # uvicorn hands the lifespan's state to every connection's protocol
+        yield {HTTP_TIMEOUTS: (settings.api_header_timeout_s, settings.api_body_timeout_s)}
     finally:
-        feeder.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await feeder
+        for task in (feeder, watcher):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await influx.close()
         await redis.aclose()
         await per_request.close()
@@ -108,6 +115,8 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "proxy_headers": settings.api_trust_proxy,
         "forwarded_allow_ips": "*" if settings.api_trust_proxy else None,
         "server_header": False,
+        # past this many connections and requests in flight, requests get 503
+        "limit_concurrency": settings.api_max_connections,
     }
 
 

@@ -9,7 +9,9 @@ Authenticate with ``?token=<access token>`` or an ``Authorization: Bearer`` head
 
 and receive ``{"type": "bars", "symbol": "AAPL", "data": {...}}`` per record, plus
 ``subscribed``, ``unsubscribed``, ``pong`` and ``error`` replies. Close codes: 1008 for a bad or
-expired token, 1013 when the client reads too slowly to keep up.
+expired token, an ended session (logout, a role change, expiry: see
+:mod:`marketpulse.api.sockets`) or one connection too many for the user or address; 1003 for a
+binary frame; 1013 when the client reads too slowly to keep up.
 """
 
 from __future__ import annotations
@@ -31,10 +33,10 @@ from marketpulse.api.live import CHANNELS, Hub, Subscriber
 from marketpulse.api.params import is_symbol
 from marketpulse.api.routers import api_router
 from marketpulse.api.security import AuthError, Claims
+from marketpulse.api.sockets import FEED_ACTION, POLICY_CLOSE_CODE, Socket, Sockets
 
 router = api_router("", "live")
 UNSUPPORTED_DATA = 1003  # RFC 6455: a kind of data the endpoint cannot accept
-POLICY_CLOSE_CODE = 1008
 MAX_SUBSCRIPTIONS = 200
 
 
@@ -58,7 +60,7 @@ async def _authenticate(stores: Stores, token: str | None) -> Claims:
     if roles is None:
         raise AuthError("the session has ended")
     claims = replace(claims, roles=roles)
-    if not security.allowed(claims.roles, "market_data:read"):
+    if not security.allowed(claims.roles, FEED_ACTION):
         raise AuthError("not allowed to read market data")
     return claims
 
@@ -79,6 +81,7 @@ async def stream(websocket: WebSocket) -> None:
     """The live feed (see the module docstring for the protocol)."""
     stores: Stores = websocket.app.state.stores
     hub: Hub = websocket.app.state.hub
+    sockets: Sockets = websocket.app.state.sockets
     await websocket.accept()
     try:
         claims = await _authenticate(stores, _token(websocket))
@@ -94,6 +97,12 @@ async def stream(websocket: WebSocket) -> None:
         with contextlib.suppress(Exception):
             await websocket.close(code, reason)
 
+    address = websocket.client.host if websocket.client else "unknown"
+    socket = Socket(address, claims, close)
+    refused = sockets.admit(socket)
+    if refused is not None:
+        await websocket.close(POLICY_CLOSE_CODE, refused)
+        return
     subscriber = Subscriber(stores.settings.ws_queue_size, close)
 
     async def send_loop() -> None:
@@ -116,11 +125,12 @@ async def stream(websocket: WebSocket) -> None:
             if raw is None:  # a binary frame: the protocol is JSON text
                 await close(UNSUPPORTED_DATA, "send commands as text frames of JSON")
                 return
-            claims = await _handle(stores, hub, subscriber, claims, raw)
+            claims = socket.claims = await _handle(stores, hub, subscriber, claims, raw)
     except (WebSocketDisconnect, RuntimeError):  # the client left
         pass
     finally:
         metrics.WS_CLIENTS.dec()
+        sockets.remove(socket)
         hub.remove(subscriber)
         sender.cancel()
 
@@ -137,10 +147,16 @@ async def _handle(
         subscriber.offer(_reply("pong", ts=dt.datetime.now(dt.UTC).isoformat()))
     elif command.action == "auth":
         try:
-            claims = await _authenticate(stores, command.token)
-            subscriber.offer(_reply("authenticated", expires=claims.expires.isoformat()))
+            renewed = await _authenticate(stores, command.token)
         except AuthError as exc:
             subscriber.offer(_reply("error", code="UNAUTHORIZED", message=str(exc)))
+            return claims
+        if renewed.subject != claims.subject:
+            message = "a connection stays with the user who opened it"
+            subscriber.offer(_reply("error", code="UNAUTHORIZED", message=message))
+            return claims
+        subscriber.offer(_reply("authenticated", expires=renewed.expires.isoformat()))
+        return renewed
     else:
         unknown = sorted(set(command.channels) - set(CHANNELS))
         symbols = [s.upper() for s in command.symbols]

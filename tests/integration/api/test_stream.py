@@ -7,7 +7,6 @@ import asyncio
 import socket
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import jwt
 import orjson
@@ -22,7 +21,15 @@ from websockets.uri import parse_uri
 from marketpulse import metrics
 from marketpulse.api.main import create_app
 from marketpulse.streams.topics import INDICATORS, bars_topic_name
-from tests.api_helpers import SECRET, Account, ApiStack, api_settings, serve, sign_in
+from tests.api_helpers import (
+    SECRET,
+    Account,
+    ApiStack,
+    api_settings,
+    serve,
+    sign_in,
+    ws_reply,
+)
 from tests.factories import make_bar, make_snapshot
 from tests.kafka_helpers import produce
 
@@ -43,18 +50,11 @@ async def live(api: ApiStack) -> AsyncIterator[str]:
         yield url.replace("http://", "ws://") + "/api/v1/stream"
 
 
-async def _reply(ws: ClientConnection, kind: str) -> dict[str, Any]:
-    while True:
-        message = orjson.loads(await asyncio.wait_for(ws.recv(), 30))
-        if message["type"] == kind:
-            return dict(message)
-
-
 async def _subscribe(ws: ClientConnection, channels: list[str], symbols: list[str]) -> None:
     await ws.send(
         orjson.dumps({"action": "subscribe", "channels": channels, "symbols": symbols}).decode()
     )
-    await _reply(ws, "subscribed")
+    await ws_reply(ws, "subscribed")
 
 
 async def test_a_bad_token_is_closed_with_1008(api: ApiStack, live: str) -> None:
@@ -78,7 +78,7 @@ async def test_a_binary_frame_is_closed_with_1003_and_others_go_on(
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), 30)
         await other.send(orjson.dumps({"action": "ping"}).decode())
-        assert (await _reply(other, "pong"))["type"] == "pong"
+        assert (await ws_reply(other, "pong"))["type"] == "pong"
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1003
     assert "text frames" in closed.value.rcvd.reason
@@ -103,12 +103,12 @@ async def test_subscribers_get_their_records_only(api: ApiStack, live: str) -> N
     account: Account = await sign_in(api.client, api.pool, "user")
     async with connect(live, additional_headers=account.headers) as ws:
         await ws.send('{"action": "subscribe", "channels": ["trades"], "symbols": ["AAPL"]}')
-        assert (await _reply(ws, "error"))["code"] == "INVALID_SUBSCRIPTION"
+        assert (await ws_reply(ws, "error"))["code"] == "INVALID_SUBSCRIPTION"
         await ws.send("not json")
-        assert (await _reply(ws, "error"))["code"] == "INVALID_MESSAGE"
+        assert (await ws_reply(ws, "error"))["code"] == "INVALID_MESSAGE"
         await _subscribe(ws, ["bars"], ["wsa"])
         await ws.send('{"action": "ping"}')
-        await _reply(ws, "pong")
+        await ws_reply(ws, "pong")
         topic = api.settings.topic(bars_topic_name("1m"))
         other = make_bar("WSB", "1m", START)
         mine = [make_bar("WSA", "1m", START + i * 60 * 10**9, 100 + i) for i in range(3)]
@@ -117,11 +117,11 @@ async def test_subscribers_get_their_records_only(api: ApiStack, live: str) -> N
             topic,
             [(b.symbol.encode(), b.model_dump_json().encode()) for b in [other, *mine]],
         )
-        got = [await _reply(ws, "bars") for _ in mine]
+        got = [await ws_reply(ws, "bars") for _ in mine]
         assert [m["data"]["start"] for m in got] == [b.start for b in mine]
         assert {m["symbol"] for m in got} == {"WSA"}
         await ws.send('{"action": "unsubscribe", "channels": ["bars"], "symbols": ["WSA"]}')
-        assert (await _reply(ws, "unsubscribed"))["subscriptions"] == []
+        assert (await ws_reply(ws, "unsubscribed"))["subscriptions"] == []
 
 
 class StalledClient:
@@ -191,7 +191,7 @@ async def test_a_slow_client_is_closed_and_others_keep_up(api: ApiStack, live: s
             api.settings.topic(INDICATORS.name),
             [(b"WSS", s.model_dump_json().encode()) for s in snapshots],
         )
-        received = [await _reply(fast, "indicators") for _ in range(count)]
+        received = [await ws_reply(fast, "indicators") for _ in range(count)]
         assert [m["data"]["bar_start"] for m in received] == [s.bar_start for s in snapshots]
     await slow.read_until_closed()
     assert slow.protocol.close_rcvd is not None
