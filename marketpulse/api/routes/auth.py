@@ -17,7 +17,7 @@ from marketpulse.api import accounts, security, totp
 from marketpulse.api.deps import Authenticated, Caller, Public, Stores, rate_group
 from marketpulse.api.envelope import respond
 from marketpulse.api.errors import ApiError
-from marketpulse.api.routers import api_router
+from marketpulse.api.routers import api_router, conflict
 from marketpulse.api.security import AuthError
 from marketpulse.schemas.api import (
     CodeRequest,
@@ -69,7 +69,7 @@ _LOGIN_BODY: dict[str, Any] = {
     status_code=201,
     response_model=Envelope[UserOut],
     openapi_extra=rate_group("register"),
-    responses={409: {"description": "username or email taken"}},
+    responses=conflict("the username or the email is taken (which is not said)"),
 )
 async def register(request: Request, body: RegisterRequest, stores: Public) -> Response:
     """Create an account with the ``user`` role."""
@@ -211,7 +211,12 @@ async def me(request: Request, caller: Authenticated) -> Response:
     return respond(request, UserOut.of(await _me(caller)))
 
 
-@router.post("/2fa/enroll", response_model=Envelope[TotpEnrolment], openapi_extra=LIMITED)
+@router.post(
+    "/2fa/enroll",
+    response_model=Envelope[TotpEnrolment],
+    openapi_extra=LIMITED,
+    responses=conflict("TOTP is already on"),
+)
 async def enroll(request: Request, caller: Authenticated) -> Response:
     """Start TOTP enrolment: a new secret, required at login once confirmed."""
     user = await _me(caller)
@@ -226,7 +231,12 @@ async def enroll(request: Request, caller: Authenticated) -> Response:
     return respond(request, enrolment)
 
 
-@router.post("/2fa/verify", response_model=Envelope[UserOut], openapi_extra=LIMITED)
+@router.post(
+    "/2fa/verify",
+    response_model=Envelope[UserOut],
+    openapi_extra=LIMITED,
+    responses=conflict("no enrolment started"),
+)
 async def verify_totp(request: Request, body: CodeRequest, caller: Authenticated) -> Response:
     """Confirm enrolment with a code from the app; from then on login asks for one."""
     users = UserRepository(caller.stores.pool)

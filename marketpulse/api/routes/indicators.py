@@ -28,7 +28,7 @@ from marketpulse.api.params import (
     served_granularity,
     time_range,
 )
-from marketpulse.api.routers import api_router
+from marketpulse.api.routers import NOT_FOUND, api_router
 from marketpulse.schemas.api import Envelope
 from marketpulse.storage import history
 
@@ -45,6 +45,7 @@ def _streamed(specs: tuple[str, ...]) -> frozenset[str]:
     "/{symbol}/{name}",
     response_model=Envelope[dict[str, Any]],
     openapi_extra=rate_group("indicators"),
+    responses=NOT_FOUND,
 )
 async def indicator(
     request: Request,

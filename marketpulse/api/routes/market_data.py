@@ -25,7 +25,7 @@ from marketpulse.api.params import (
     served_granularity,
     time_range,
 )
-from marketpulse.api.routers import api_router
+from marketpulse.api.routers import NOT_FOUND, api_router
 from marketpulse.errors import StoreError
 from marketpulse.schemas.api import (
     BatchRequest,
@@ -131,7 +131,7 @@ async def batch(request: Request, body: BatchRequest, caller: Reader) -> Respons
     return respond(request, dict(zip(symbols, found, strict=True)))
 
 
-@router.get("/{symbol}/quote", response_model=Envelope[dict[str, Any]])
+@router.get("/{symbol}/quote", response_model=Envelope[dict[str, Any]], responses=NOT_FOUND)
 async def quote(request: Request, symbol: SymbolPath, caller: Reader) -> Response:
     """The latest quote: from Redis, or from InfluxDB when Redis has none."""
     symbol = symbol.upper()
@@ -160,7 +160,7 @@ async def _bars(
     return await cached(request, stores, {"symbol": symbol, **params}, [symbol], produce)
 
 
-@router.get("/{symbol}/daily", response_model=Envelope[list[dict[str, Any]]])
+@router.get("/{symbol}/daily", response_model=Envelope[list[dict[str, Any]]], responses=NOT_FOUND)
 async def daily(
     request: Request,
     symbol: SymbolPath,
@@ -175,7 +175,9 @@ async def daily(
     return await _bars(request, caller.stores, symbol.upper(), granularity, begin, finish, limit)
 
 
-@router.get("/{symbol}/intraday", response_model=Envelope[list[dict[str, Any]]])
+@router.get(
+    "/{symbol}/intraday", response_model=Envelope[list[dict[str, Any]]], responses=NOT_FOUND
+)
 async def intraday(
     request: Request,
     symbol: SymbolPath,

@@ -13,7 +13,7 @@ from marketpulse.api.envelope import respond
 from marketpulse.api.errors import not_found
 from marketpulse.api.health import deep_checks, refresh_lag
 from marketpulse.api.params import limit_param
-from marketpulse.api.routers import api_router
+from marketpulse.api.routers import NOT_FOUND, api_router
 from marketpulse.schemas.api import Envelope
 from marketpulse.storage.repositories.jobs import Job, JobRepository, JobStatus
 
@@ -63,7 +63,7 @@ async def jobs(
     return respond(request, await JobRepository(caller.stores.pool).recent(status, limit))
 
 
-@router.get("/jobs/{job_id}", response_model=Envelope[dict[str, Any]])
+@router.get("/jobs/{job_id}", response_model=Envelope[dict[str, Any]], responses=NOT_FOUND)
 async def job(request: Request, job_id: UUID, caller: JobReader) -> Response:
     """One job with its per-symbol results."""
     repository = JobRepository(caller.stores.pool)

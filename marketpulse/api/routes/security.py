@@ -13,7 +13,7 @@ from marketpulse.api.deps import Caller, SignedIn
 from marketpulse.api.envelope import respond
 from marketpulse.api.errors import ApiError, not_found
 from marketpulse.api.params import limit_param
-from marketpulse.api.routers import api_router
+from marketpulse.api.routers import NOT_FOUND, api_router, conflict
 from marketpulse.schemas.api import Envelope, RolesUpdate, UserOut
 from marketpulse.storage.repositories.audit import AuditEntry, AuditRepository
 from marketpulse.storage.repositories.users import LastAdmin, SessionRepository, UserRepository
@@ -77,7 +77,17 @@ async def audit(
     return respond(request, entries)
 
 
-@router.put("/users/{user_id}/roles", response_model=Envelope[UserOut])
+@router.put(
+    "/users/{user_id}/roles",
+    response_model=Envelope[UserOut],
+    responses={
+        **NOT_FOUND,
+        **conflict(
+            "OWN_ADMIN_ROLE: an admin dropping their own admin role; LAST_ADMIN: the last "
+            "active admin losing it"
+        ),
+    },
+)
 async def set_roles(
     request: Request, user_id: UUID, body: RolesUpdate, caller: UserAdmin
 ) -> Response:

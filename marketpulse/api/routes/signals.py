@@ -9,7 +9,7 @@ from fastapi import Depends, Query, Request, Response
 from marketpulse.api.deps import Caller, SignedIn
 from marketpulse.api.envelope import respond
 from marketpulse.api.params import From, SymbolPath, To, limit_param, served_granularity, time_range
-from marketpulse.api.routers import api_router
+from marketpulse.api.routers import NOT_FOUND, api_router
 from marketpulse.schemas.api import Envelope
 from marketpulse.schemas.signals import Signal
 from marketpulse.storage.repositories.signals import SignalRepository
@@ -18,7 +18,7 @@ router = api_router("/signals", "signals")
 Reader = Annotated[Caller, Depends(SignedIn("signals:read"))]
 
 
-@router.get("/{symbol}", response_model=Envelope[list[Signal]])
+@router.get("/{symbol}", response_model=Envelope[list[Signal]], responses=NOT_FOUND)
 async def signals(
     request: Request,
     symbol: SymbolPath,

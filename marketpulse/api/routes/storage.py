@@ -11,7 +11,7 @@ from marketpulse.api.deps import Caller, SignedIn
 from marketpulse.api.envelope import respond
 from marketpulse.api.errors import ApiError
 from marketpulse.api.health import storage_checks
-from marketpulse.api.routers import api_router
+from marketpulse.api.routers import NOT_FOUND, api_router
 from marketpulse.schemas.api import Envelope, RetentionUpdate
 from marketpulse.storage import stats
 
@@ -48,7 +48,7 @@ async def retention(request: Request, caller: Reader) -> Response:
     return respond(request, await stats.retention_policies(caller.stores.influx))
 
 
-@router.put("/retention/{policy}", response_model=Envelope[dict[str, Any]])
+@router.put("/retention/{policy}", response_model=Envelope[dict[str, Any]], responses=NOT_FOUND)
 async def set_retention(
     request: Request,
     policy: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_]+$")],

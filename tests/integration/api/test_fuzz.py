@@ -14,7 +14,12 @@ import pytest
 import schemathesis
 import uvicorn
 from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from marketpulse.api.main import create_app, server_options
 from marketpulse.settings import Settings
@@ -69,6 +74,12 @@ def fuzzed(services: Settings) -> Iterator[tuple[str, dict[str, str]]]:
     thread.join(30)
 
 
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    response_schema_conformance,
+    content_type_conformance,
+]
 # logout would end the admin's session and leave the rest to 401s
 SKIPPED = {"POST /api/v1/auth/logout"}
 
@@ -98,7 +109,7 @@ def test_no_operation_answers_5xx(fuzzed: tuple[str, dict[str, str]]) -> None:
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         )
         def call(case: Any) -> None:
-            case.call_and_validate(base_url=url, headers=headers, checks=[not_a_server_error])
+            case.call_and_validate(base_url=url, headers=headers, checks=CHECKS)
 
         call()
         tested.append(operation.label)

@@ -64,3 +64,23 @@ def test_openapi_marks_exactly_the_signed_in_operations() -> None:
 def test_the_stream_is_routed_flat_with_the_rest() -> None:
     sockets = [r.path for r in _app().routes if isinstance(r, APIWebSocketRoute)]
     assert sockets == ["/api/v1/stream"]
+
+
+def test_openapi_lists_every_status_an_operation_can_answer() -> None:
+    """What the edge and the gates answer applies to every operation; 404 and 409 to those that
+    give them (schemathesis checks the rest against the running API)."""
+    paths = _app().openapi()["paths"]
+    for operations in paths.values():
+        for operation in operations.values():
+            assert {"400", "401", "403", "413", "422", "429", "503"} <= set(operation["responses"])
+    for path, method in [
+        ("/api/v1/market-data/{symbol}/quote", "get"),
+        ("/api/v1/market-data/{symbol}/daily", "get"),
+        ("/api/v1/indicators/{symbol}/{name}", "get"),
+        ("/api/v1/monitoring/jobs/{job_id}", "get"),
+    ]:
+        assert "404" in paths[path][method]["responses"], path
+    for path in ["/api/v1/auth/register", "/api/v1/auth/2fa/verify", "/api/v1/auth/2fa/enroll"]:
+        assert "409" in paths[path]["post"]["responses"], path
+    roles = paths["/api/v1/security/users/{user_id}/roles"]["put"]["responses"]
+    assert "LAST_ADMIN" in roles["409"]["description"]
