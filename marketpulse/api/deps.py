@@ -6,6 +6,7 @@ Every route under ``/api/v1`` takes exactly one gate: :data:`Public` (rate limit
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
@@ -46,6 +47,7 @@ class Stores:
     responses: ResponseCache
     limiter: RateLimiter
     lockout: Lockout
+    lag_measurement: asyncio.Task[dict[str, int | None]] | None = None  # see api.health
 
     def now(self) -> dt.datetime:
         """The wall clock (token expiry, sessions)."""

@@ -64,18 +64,41 @@ async def storage_checks(stores: Stores) -> dict[str, dict[str, Any]]:
     return dict(zip(names, results, strict=True))
 
 
+def _lag_measurement(stores: Stores) -> asyncio.Task[dict[str, int | None]]:
+    """The lag measurement in progress, or a new one. Callers wait for it with a deadline but
+    never cancel it: cancelled half-way, its Kafka clients would leave connections open, and
+    each scrape of a slow broker would leave more. Its own request timeouts end it."""
+    task = stores.lag_measurement
+    if task is None or task.done():
+        task = stores.lag_measurement = asyncio.create_task(consumer_lag(stores))
+        task.add_done_callback(_retrieve)
+    return task
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    """Take a finished measurement's error, which a caller past its deadline will not."""
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("consumer lag not measured: %r", task.exception())
+
+
 async def deep_checks(stores: Stores) -> dict[str, dict[str, Any]]:
     """The stores, the broker, and the lag of the worker's and sinks' consumer groups."""
-    storage, broker, lag = await asyncio.gather(
-        storage_checks(stores), _timed(_broker(stores)), _timed(consumer_lag(stores))
+    lag = asyncio.shield(_lag_measurement(stores))
+    storage, broker, lagged = await asyncio.gather(
+        storage_checks(stores), _timed(_broker(stores)), _timed(lag)
     )
-    return {**storage, "broker": broker, "consumer_lag": lag}
+    return {**storage, "broker": broker, "consumer_lag": lagged}
 
 
 async def refresh_lag(stores: Stores) -> None:
     """Update the lag gauge before a scrape; a broker that does not answer in time leaves the
     last values (and the broker's own alerts say why)."""
-    try:
-        await asyncio.wait_for(consumer_lag(stores), _DEADLINE_S)
-    except Exception as exc:
-        log.warning("consumer lag not refreshed: %r", exc)
+    await asyncio.wait({_lag_measurement(stores)}, timeout=_DEADLINE_S)
+
+
+async def finish_lag_measurement(stores: Stores) -> None:
+    """Let a measurement in progress end by itself (at shutdown)."""
+    task = stores.lag_measurement
+    if task is not None and not task.done():
+        await asyncio.wait({task}, timeout=2 * _DEADLINE_S)
+        task.cancel()

@@ -19,6 +19,7 @@ from marketpulse import __version__
 from marketpulse.api import dashboard, errors
 from marketpulse.api.caching import CachedByUrl
 from marketpulse.api.deps import Stores
+from marketpulse.api.health import finish_lag_measurement
 from marketpulse.api.http_protocol import HTTP_TIMEOUTS, HttpProtocol
 from marketpulse.api.live import Hub, feed
 from marketpulse.api.lockout import Lockout
@@ -100,6 +101,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await finish_lag_measurement(app.state.stores)
         await influx.close()
         await redis.aclose()
         await per_request.close()

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import time
+from types import SimpleNamespace
+from typing import cast
 
+import httpx
 import pytest
 
+from marketpulse.api.deps import Stores
+from marketpulse.api.health import refresh_lag
 from marketpulse.metrics import DEADLETTERS
 from marketpulse.storage.repositories.audit import AuditRepository
 from marketpulse.storage.repositories.jobs import JobRepository, JobResult
@@ -35,7 +42,6 @@ async def test_health_reports_every_dependency_and_consumer_lag(api: ApiStack) -
 
 async def test_health_is_503_when_a_dependency_is_down(services: object, api: ApiStack) -> None:
     broken = api_settings(api.settings, redis_url="redis://127.0.0.1:1/0")
-    import httpx
 
     async with serve(broken) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
         response = await client.get(f"{V1}/monitoring/health")
@@ -116,3 +122,34 @@ async def test_startup_puts_the_long_lived_objects_out_of_the_collectors_sight(
     assert gc.get_freeze_count() == 0
     async with serve(api.settings):
         assert gc.get_freeze_count() > 10_000
+
+
+async def test_scrapes_share_one_lag_measurement_and_leave_no_connection_open(
+    api: ApiStack,
+) -> None:
+    """A broker that accepts connections and never answers: five scrapes at once each wait
+    their deadline for one shared measurement, which ends by its own timeouts and closes what
+    it opened (a measurement cut short by a scrape's deadline would leave its connections)."""
+    opened: list[asyncio.StreamReader] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        opened.append(reader)
+        await reader.read()  # until the client closes
+        writer.close()
+
+    broker = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = broker.sockets[0].getsockname()[1]
+    settings = api_settings(api.settings, kafka_broker=f"kafka://127.0.0.1:{port}")
+    # what the lag measurement reads of the API's stores: its settings, and the one in progress
+    stores = cast(Stores, SimpleNamespace(settings=settings, lag_measurement=None))
+    async with broker:
+        started = time.monotonic()
+        await asyncio.gather(*(refresh_lag(stores) for _ in range(5)))
+        assert time.monotonic() - started < 10  # each waited its deadline, no longer
+        measurement = stores.lag_measurement
+        assert measurement is not None
+        deadline = time.monotonic() + 30
+        while not (measurement.done() and opened and all(r.at_eof() for r in opened)):
+            assert time.monotonic() < deadline, f"{len(opened)} connections, some left open"
+            await asyncio.sleep(0.05)
+    assert len(opened) == 1  # five scrapes, one measurement
