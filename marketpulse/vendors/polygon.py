@@ -1,8 +1,11 @@
 """Polygon (Massive) REST: aggregates, last quote (NBBO), last trade, tickers. Quirks handled
 (docs/vendors.md):
 
-* aggregate ``t`` is the bar start in ms; a day bar starts at midnight US/Eastern, and becomes
-  our UTC-aligned ``1d`` bar of that trading date;
+* aggregate ``t`` is the bar start in ms; a day bar starts at the midnight of its market's day,
+  which depends on the asset class (:func:`day_zone`: New York for stocks, options and indices,
+  UTC for crypto and forex), and becomes our UTC-aligned ``1d`` bar of that date;
+* index aggregates (``I:``) carry no ``v``, ``vw`` or ``n``: an index has no volume, so its bars
+  have volume 0 and no VWAP;
 * last trade and last quote stamp in ns (beyond 2**53: kept as integers, never floats);
 * ``results`` is absent, not empty, when there is no data; ``next_url`` pages need the key again;
 * error envelopes carry ``status`` ERROR / NOT_AUTHORIZED / NOT_FOUND with the text under
@@ -16,6 +19,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from marketpulse.analytics.granularity import parse_granularity
 from marketpulse.policy import TokenBucket
@@ -74,8 +78,22 @@ def aggregate_size(granularity: str) -> tuple[int, str]:
     return int(granularity[:-1]), unit
 
 
+# Each asset class's day, by ticker prefix: a daily aggregate's ``t`` is that day's midnight.
+DAY_ZONES: dict[str, ZoneInfo] = {"X:": ZoneInfo("UTC"), "C:": ZoneInfo("UTC")}
+INDEX_PREFIX = "I:"
+
+
+def day_zone(symbol: str) -> ZoneInfo:
+    """The zone whose midnight starts ``symbol``'s daily aggregates: UTC for crypto (``X:``)
+    and forex (``C:``), which trade around the clock; New York for everything else (stocks,
+    options ``O:``, indices ``I:``), whose day is the US trading date."""
+    return DAY_ZONES.get(symbol[:2], EASTERN)
+
+
 def agg_bar(row: dict[str, Any], symbol: str, granularity: str, start: int, length: int) -> Bar:
-    """A Polygon aggregate (REST or WebSocket: the same ``o h l c v vw n`` keys) as a bar."""
+    """A Polygon aggregate (REST or WebSocket: the same ``o h l c v vw n`` keys) as a bar. An
+    index's has no volume keys: its bar has volume 0, no VWAP and no trade count."""
+    volume = row.get("v", 0.0) if symbol.startswith(INDEX_PREFIX) else row["v"]
     return Bar(
         symbol=symbol,
         granularity=granularity,
@@ -85,7 +103,7 @@ def agg_bar(row: dict[str, Any], symbol: str, granularity: str, start: int, leng
         high=float(row["h"]),
         low=float(row["l"]),
         close=float(row["c"]),
-        volume=float(row["v"]),
+        volume=float(volume),
         vwap=float(row["vw"]) if row.get("vw") is not None else None,
         trades=int(row.get("n") or 0),
     )
@@ -96,11 +114,12 @@ def parse_aggs(
 ) -> tuple[list[Bar], list[Rejected]]:
     """Aggregates as bars, oldest first, and the rows that could not be bars."""
     length = parse_granularity(granularity)
+    zone = day_zone(symbol)
     bars, rejected = [], []
     for row in body.get("results") or []:
         try:
             if length >= DAY_NS:
-                day = dt.datetime.fromtimestamp(row["t"] / 1000, EASTERN).date()
+                day = dt.datetime.fromtimestamp(row["t"] / 1000, zone).date()
                 start = day_start_ns(day)
             else:
                 start = int(row["t"]) * 1_000_000

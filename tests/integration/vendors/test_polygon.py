@@ -58,6 +58,56 @@ async def test_day_aggregates_become_utc_day_bars() -> None:
     assert (first.volume, first.vwap, first.trades) == (70732297.0, 149.8582, 556432)
 
 
+def _utc_day(year: int, month: int, day: int) -> int:
+    return int(dt.datetime(year, month, day, tzinfo=dt.UTC).timestamp()) * 10**9
+
+
+@pytest.mark.parametrize(
+    ("symbol", "name", "days"),
+    [
+        # stocks and indices: t is midnight New York of the trading date
+        ("AAPL", "aggs_range_1_day.json", [_utc_day(2023, 3, 3), _utc_day(2023, 3, 6)]),
+        ("I:SPX", "aggs_index_1_day.json", [_utc_day(2023, 3, 3), _utc_day(2023, 3, 6)]),
+        # crypto and forex: t is midnight UTC, and a Saturday is a day like any other
+        ("X:BTCUSD", "aggs_crypto_1_day.json", [_utc_day(2023, 3, 3), _utc_day(2023, 3, 4)]),
+        ("C:EURUSD", "aggs_forex_1_day.json", [_utc_day(2023, 3, 3)]),
+    ],
+)
+async def test_each_asset_class_s_daily_bar_lands_on_its_own_day(
+    symbol: str, name: str, days: list[int]
+) -> None:
+    async with fake_vendor(lambda _r: Answer(fixture(f"{PG}/{name}"))) as vendor:
+        client = _client(vendor.url)
+        bars, rejected = await client.aggs(
+            symbol, 1, "day", dt.date(2023, 3, 3), dt.date(2023, 3, 6)
+        )
+        await client.close()
+    assert rejected == []
+    assert [b.start for b in bars] == days
+    assert {b.symbol for b in bars} == {symbol}
+
+
+async def test_an_index_bar_has_no_volume_and_a_stock_bar_must_have_one() -> None:
+    index = fixture(f"{PG}/aggs_index_1_day.json")
+    async with fake_vendor(lambda _r: Answer(index)) as vendor:
+        client = _client(vendor.url)
+        bars, rejected = await client.aggs(
+            "I:SPX", 1, "day", dt.date(2023, 3, 3), dt.date(2023, 3, 6)
+        )
+        # the same rows as a stock's: a bar without volume is malformed there
+        stock_bars, stock_rejected = await client.aggs(
+            "SPY", 1, "day", dt.date(2023, 3, 3), dt.date(2023, 3, 6)
+        )
+        await client.close()
+    assert rejected == []
+    assert [(b.open, b.close, b.volume, b.vwap, b.trades) for b in bars] == [
+        (3998.02, 4045.64, 0.0, None, 0),
+        (4055.15, 4048.42, 0.0, None, 0),
+    ]
+    assert stock_bars == []
+    assert [r.reason for r in stock_rejected] == ["malformed", "malformed"]
+
+
 async def test_pages_are_followed_with_the_key_added_again() -> None:
     page = orjson.loads(fixture(f"{PG}/aggs_range_1_minute_page.json"))
     pages: list[bytes] = []
