@@ -91,6 +91,12 @@ VENDOR_REQUESTS = Counter(
     "Vendor requests by outcome: ok, retried, refused (4xx or an error body), failed",
     ["provider", "outcome"],
 )
+VENDOR_WS_REFUSED = Counter(
+    "marketpulse_vendor_ws_refused_total",
+    "Vendor WebSocket sessions refused or ended by a status message (max_connections, "
+    "disconnected, auth_timeout, other)",
+    ["provider", "status"],
+)
 VENDOR_LATENCY = Histogram(
     "marketpulse_vendor_request_seconds", "Vendor request latency", ["provider"]
 )

@@ -9,6 +9,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+_MAX_DOUBLINGS = 64  # 2**64 times any base of a nanosecond or more is past any sensible cap
+
 
 @dataclass
 class Backoff:
@@ -20,8 +22,10 @@ class Backoff:
     attempts: int = 0
 
     def next_delay(self) -> float:
-        """The delay before the next attempt (and count this one)."""
-        ceiling = min(self.max_s, self.base_s * 2**self.attempts)
+        """The delay before the next attempt (and count this one). The exponent stops growing:
+        2**attempts as a float overflows after about a thousand attempts, some hours into an
+        outage."""
+        ceiling = min(self.max_s, self.base_s * 2.0 ** min(self.attempts, _MAX_DOUBLINGS))
         self.attempts += 1
         return float(ceiling / 2 + self.rng.uniform(0, ceiling / 2))
 

@@ -193,6 +193,12 @@ class Settings(BaseSettings):
         "wss://socket.polygon.io/stocks",
         description="the stocks WebSocket (wss://delayed.polygon.io/stocks: the delayed feed)",
     )
+    polygon_ws_max_refusals: int = Field(
+        10,
+        ge=1,
+        description="sessions in a row the Polygon WebSocket may refuse (max_connections, "
+        "disconnected) before the stream stops with an error",
+    )
     polygon_per_minute: int = Field(5, ge=1, description="our quota (free tier: 5)")
     newsapi_api_key: SecretStr | None = Field(None, description="NewsAPI.org API key")
     newsapi_url: str = Field("https://newsapi.org", description="NewsAPI base URL")

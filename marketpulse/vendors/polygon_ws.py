@@ -4,7 +4,14 @@ aggregates (``A``, ``AM``).
 The session: the server says ``connected``; we send ``auth``; it says ``auth_success`` (or
 ``auth_failed``: no retrying a wrong key); we subscribe. Every frame is a JSON array that may mix
 events and symbols. A dropped connection is reopened after a backoff, authenticated and
-subscribed again. Field quirks: ``T`` and ``Q`` times are ms; ``Q`` sizes are round lots (x100);
+subscribed again.
+
+The server may also refuse or end a session with a status: ``max_connections`` (the account's
+connections are all in use, or a newer one took this one's place), ``disconnected``,
+``auth_timeout``. Each is logged and counted, and the session is tried again after the backoff;
+after ``max_refusals`` refusals in a row (no data in between) the stream stops with an error
+that quotes the vendor, since another process holding the account's connection will not go
+away by itself. Field quirks: ``T`` and ``Q`` times are ms; ``Q`` sizes are round lots (x100);
 ``A``/``AM`` ``s``/``e`` are the bar's start and end in ms (``z`` there is the average trade
 size, not the tape).
 """
@@ -21,6 +28,7 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from marketpulse import metrics
 from marketpulse.policy import Backoff
 from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import Quote, Trade
@@ -30,6 +38,8 @@ from marketpulse.vendors.polygon import PROVIDER, SOURCE, agg_bar
 
 log = logging.getLogger(__name__)
 _MS = 1_000_000
+_GOOD = {"connected", "auth_success", "success"}  # "success" answered auth on older servers
+REFUSALS = ("max_connections", "disconnected", "auth_timeout")  # and any other unknown status
 _AGGREGATES = {"A": ("1s", 1_000 * _MS), "AM": ("1m", 60_000 * _MS)}
 
 
@@ -93,6 +103,22 @@ def parse_frame(frame: Any) -> Batch:
     return batch
 
 
+class _Refused(Exception):
+    """The server refused or ended the session with a status."""
+
+    def __init__(self, status: str, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+
+
+def _refusal(statuses: list[dict[str, Any]]) -> _Refused | None:
+    for status in statuses:
+        name = str(status.get("status"))
+        if name not in _GOOD and name != "auth_failed":
+            return _Refused(name, str(status.get("message", "")))
+    return None
+
+
 class PolygonStream:
     """A subscription that survives dropped connections."""
 
@@ -103,17 +129,23 @@ class PolygonStream:
         url: str = "wss://socket.polygon.io/stocks",
         backoff: Backoff | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        max_refusals: int = 10,
     ) -> None:
         self._key = api_key
         self.subscriptions = subscriptions  # e.g. ["T.AAPL", "Q.AAPL", "AM.AAPL"]
         self.url = url
         self.backoff = backoff or Backoff(0.5, 30.0)
         self._sleep = sleep
+        self.max_refusals = max_refusals
         self.connections = 0
+        self.refusals = 0  # in a row: data in between starts the count again
 
     async def _statuses(self, ws: ClientConnection) -> list[dict[str, Any]]:
-        frame = orjson.loads(await ws.recv())
-        return [e for e in frame if isinstance(e, dict) and e.get("ev") == "status"]
+        statuses = _status_events(orjson.loads(await ws.recv()))
+        refused = _refusal(statuses)
+        if refused is not None:
+            raise refused
+        return statuses
 
     async def _open(self, ws: ClientConnection) -> None:
         """Authenticate and subscribe."""
@@ -133,7 +165,6 @@ class PolygonStream:
                 async with connect(self.url) as ws:
                     self.connections += 1
                     await self._open(ws)
-                    self.backoff.reset()
                     async for message in ws:
                         try:
                             frame = orjson.loads(message)
@@ -141,12 +172,37 @@ class PolygonStream:
                             text = str(message)[:500]
                             yield Batch(rejected=[Rejected("malformed", "not JSON", text)])
                             continue
+                        refused = _refusal(_status_events(frame))
+                        if refused is not None:
+                            raise refused
                         batch = parse_frame(frame)
+                        if batch.events or batch.bars:
+                            self.refusals = 0
+                            self.backoff.reset()
                         if batch.events or batch.bars or batch.rejected:
                             yield batch
                 reason = "closed by the server"
+            except _Refused as exc:
+                self._refused(exc)
+                reason = str(exc)
             except (ConnectionClosed, InvalidHandshake, OSError) as exc:
                 reason = str(exc) or type(exc).__name__
             delay = self.backoff.next_delay()
             log.warning("polygon stream ended (%s); reconnecting in %.1f s", reason, delay)
             await self._sleep(delay)
+
+    def _refused(self, refused: _Refused) -> None:
+        """Count a refusal; give up after ``max_refusals`` in a row."""
+        self.refusals += 1
+        label = refused.status if refused.status in REFUSALS else "other"
+        metrics.VENDOR_WS_REFUSED.labels(PROVIDER, label).inc()
+        log.warning("polygon refused the session (%s), %d in a row", refused, self.refusals)
+        if self.refusals >= self.max_refusals:
+            detail = f"{refused} ({self.refusals} refusals in a row; is another process using "
+            detail += "the account's connection?)"
+            raise VendorError(PROVIDER, "refused", detail, False) from refused
+
+
+def _status_events(frame: Any) -> list[dict[str, Any]]:
+    items = frame if isinstance(frame, list) else [frame]
+    return [e for e in items if isinstance(e, dict) and e.get("ev") == "status"]

@@ -19,6 +19,15 @@ def test_backoff_doubles_up_to_the_cap_with_jitter_in_the_upper_half() -> None:
     assert backoff.next_delay() <= 0.1
 
 
+def test_backoff_stays_at_its_cap_however_long_the_outage() -> None:
+    """A reconnect loop every 30 s for days: thousands of attempts, each still within the cap
+    (2**attempts as a float overflows past about a thousand)."""
+    backoff = Backoff(base_s=0.5, max_s=30.0, rng=random.Random(3))  # noqa: S311 - jitter, not secrets
+    delays = [backoff.next_delay() for _ in range(20_000)]
+    assert all(15.0 <= d <= 30.0 for d in delays[10:])
+    assert backoff.attempts == 20_000
+
+
 def test_breaker_opens_at_the_threshold_and_lets_one_trial_through_after_the_cooldown() -> None:
     breaker = CircuitBreaker(threshold=3, cooldown_s=5.0)
     for now in (0.0, 1.0):

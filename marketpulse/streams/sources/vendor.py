@@ -155,7 +155,12 @@ async def stream_polygon(
     if key is None:
         raise ProviderError("set MARKETPULSE_POLYGON_API_KEY to use polygon")
     subscriptions = [f"{channel}.{symbol}" for channel in channels for symbol in symbols]
-    stream = PolygonStream(key.get_secret_value(), subscriptions, settings.polygon_ws_url)
+    stream = PolygonStream(
+        key.get_secret_value(),
+        subscriptions,
+        settings.polygon_ws_url,
+        max_refusals=settings.polygon_ws_max_refusals,
+    )
     async with (
         job_run(settings, symbols, "stream:polygon") as run,
         Publisher(settings, "polygon", run.tally) as out,

@@ -4,12 +4,14 @@ frames and events, and drops the connection mid-stream."""
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Callable
 
 import orjson
 import pytest
 from websockets.asyncio.server import ServerConnection
 
+from marketpulse import metrics
 from marketpulse.policy import Backoff
 from marketpulse.schemas.events import Quote, Trade
 from marketpulse.vendors.http import VendorError
@@ -123,3 +125,66 @@ async def test_bad_frames_are_rejected_and_the_stream_goes_on() -> None:
     reasons = [r.reason for b in batches for r in b.rejected]
     assert reasons == ["malformed", "unknown_event", "malformed"]
     assert [e.symbol for e in batches[2].events] == ["AAPL"]
+
+
+@pytest.mark.parametrize("name", ["ws_max_connections.json", "ws_disconnected.json"])
+async def test_a_refused_session_backs_off_and_gives_up_with_the_vendor_s_words(
+    name: str,
+) -> None:
+    refusal = orjson.loads(fixture(f"{PG}/{name}"))[0]
+
+    async def handler(ws: ServerConnection, _n: int) -> None:
+        await ws.send(fixture(f"{PG}/{name}").decode())  # the answer to auth
+        await ws.close()
+
+    waits: list[float] = []
+
+    async def wait(seconds: float) -> None:
+        waits.append(seconds)
+
+    before = metrics.VENDOR_WS_REFUSED.labels("polygon", refusal["status"])._value.get()
+    async with ws_vendor(handler) as (url, _auths):
+        stream = PolygonStream(
+            "k",
+            ["T.AAPL"],
+            url,
+            Backoff(1.0, 4.0, random.Random(1)),  # noqa: S311 - jitter, not secrets
+            wait,
+            max_refusals=4,
+        )
+        with pytest.raises(VendorError) as caught:
+            await _collect(stream, lambda got: True)
+    assert caught.value.reason == "refused"
+    assert refusal["message"] in caught.value.detail
+    assert "4 refusals in a row" in caught.value.detail
+    assert stream.connections == 4
+    # three waits between four attempts, each within its doubling ceiling: 1, 2, 4 s
+    assert len(waits) == 3
+    assert all(c / 2 <= w <= c for w, c in zip(waits, [1.0, 2.0, 4.0], strict=True))
+    after = metrics.VENDOR_WS_REFUSED.labels("polygon", refusal["status"])._value.get()
+    assert after - before == 4
+
+
+async def test_data_between_refusals_starts_the_count_again() -> None:
+    """Refused at auth, then served and evicted mid-stream by a newer connection, then served:
+    three refusals' worth of trouble, but never two in a row, the stream's limit."""
+
+    async def handler(ws: ServerConnection, n: int) -> None:
+        if n == 1:
+            await ws.send(fixture(f"{PG}/ws_auth_timeout.json").decode())
+            await ws.close()
+            return
+        await ws_authenticated(ws, [])
+        await ws.send(fixture(f"{PG}/ws_trades_one.json").decode())
+        if n == 2:
+            await ws.send(fixture(f"{PG}/ws_max_connections.json").decode())
+            await ws.close()
+            return
+        await ws.wait_closed()
+
+    async with ws_vendor(handler) as (url, _auths):
+        stream = PolygonStream("k", ["T.AAPL"], url, Backoff(0.0, 0.0), _no_wait, max_refusals=2)
+        batches = await _collect(stream, lambda got: len(got) == 2)
+    assert [e.symbol for b in batches for e in b.events] == ["AAPL", "AAPL"]
+    assert stream.connections == 3
+    assert stream.refusals == 0
