@@ -97,6 +97,11 @@ VENDOR_WS_REFUSED = Counter(
     "disconnected, auth_timeout, other)",
     ["provider", "status"],
 )
+VENDOR_DROPPED = Counter(
+    "marketpulse_vendor_dropped_total",
+    "Vendor records dropped as placeholders, not data (NewsAPI's [Removed] articles)",
+    ["provider", "reason"],
+)
 VENDOR_LATENCY = Histogram(
     "marketpulse_vendor_request_seconds", "Vendor request latency", ["provider"]
 )

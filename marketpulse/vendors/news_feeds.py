@@ -1,8 +1,11 @@
 """News: NewsAPI.org articles and Polygon's ticker news, as ``market.news`` records.
 
 NewsAPI's ``source.id``, ``author``, ``urlToImage`` and ``content`` are often null; an article
-has no id of its own, so ours is a hash of its URL. Polygon's articles carry an id and the list
-of tickers they concern: one record per ticker. Both stamp ``published`` as RFC 3339 UTC.
+has no id of its own, so ours is a hash of its URL. An article its publisher took down stays in
+results as a placeholder (title ``[Removed]``, URL ``https://removed.com``, dated 1970): those
+are dropped and counted (``marketpulse_vendor_dropped_total``), not published. Polygon's
+articles carry an id and the list of tickers they concern: one record per ticker. Both stamp
+``published`` as RFC 3339 UTC.
 """
 
 from __future__ import annotations
@@ -13,12 +16,15 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from marketpulse import metrics
 from marketpulse.policy import TokenBucket
 from marketpulse.schemas.news import NewsItem
 from marketpulse.vendors.common import Rejected
 from marketpulse.vendors.http import Policy, VendorClient, VendorError
 
 PROVIDER = "newsapi"
+REMOVED = "[Removed]"
+REMOVED_URL = "https://removed.com"
 _CODES = {
     "apiKeyInvalid": "unauthorized",
     "apiKeyMissing": "unauthorized",
@@ -46,10 +52,20 @@ def check_body(body: Any) -> None:
         raise VendorError(PROVIDER, reason, str(body.get("message")), reason == "rate_limited")
 
 
+def _removed(article: Any) -> bool:
+    """Whether a NewsAPI article is the placeholder of one taken down."""
+    return isinstance(article, dict) and (
+        article.get("title") == REMOVED or article.get("url") == REMOVED_URL
+    )
+
+
 def parse_newsapi(body: dict[str, Any], symbol: str) -> tuple[list[NewsItem], list[Rejected]]:
     """``/v2/everything`` or ``/v2/top-headlines`` articles as records for ``symbol``."""
     items, rejected = [], []
     for article in body.get("articles") or []:
+        if _removed(article):
+            metrics.VENDOR_DROPPED.labels(PROVIDER, "removed").inc()
+            continue
         try:
             url = str(article["url"])
             items.append(

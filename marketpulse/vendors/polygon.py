@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -202,6 +202,16 @@ class Polygon(VendorClient):
         )
         return body
 
+    async def _pages(self, path: str, **params: str) -> AsyncIterator[dict[str, Any]]:
+        """The first page, then each one its ``next_url`` names (that URL lacks the key)."""
+        body = await self._get(path, **params)
+        while True:
+            yield body
+            next_url = body.get("next_url")
+            if not next_url:
+                return
+            body = await self._get(str(next_url))
+
     async def aggs(
         self, symbol: str, multiplier: int, timespan: str, start: dt.date, end: dt.date
     ) -> tuple[list[Bar], list[Rejected]]:
@@ -210,15 +220,11 @@ class Polygon(VendorClient):
         path = f"/v2/aggs/ticker/{symbol}/range/{multiplier}/{timespan}/{start}/{end}"
         bars: list[Bar] = []
         rejected: list[Rejected] = []
-        body = await self._get(path, adjusted="true", sort="asc", limit="50000")
-        while True:
+        async for body in self._pages(path, adjusted="true", sort="asc", limit="50000"):
             page, bad = parse_aggs(body, symbol, granularity)
             bars += page
             rejected += bad
-            next_url = body.get("next_url")
-            if not next_url:
-                return bars, rejected
-            body = await self._get(str(next_url))
+        return bars, rejected
 
     async def last_quote(self, symbol: str) -> Quote:
         """The national best bid and offer."""
@@ -235,14 +241,24 @@ class Polygon(VendorClient):
         start: dt.date | None = None,
         end: dt.date | None = None,
     ) -> tuple[list[NewsItem], list[Rejected]]:
-        """The newest articles about ``symbol`` (published from ``start`` to ``end``, dates
-        inclusive, when given), one record per ticker each concerns."""
+        """The articles about ``symbol``, one record per ticker each concerns. Published from
+        ``start`` to ``end`` (dates, inclusive): every page, ``next_url`` followed as for
+        aggregates. Without ``start``: the newest page only (a poller asks again soon; following
+        the pages would read the symbol's whole history each time)."""
         params = {"ticker": symbol, "limit": str(limit), "order": "desc"}
         if start:
             params["published_utc.gte"] = start.isoformat()
         if end:
             params["published_utc.lte"] = (end + dt.timedelta(days=1)).isoformat()
-        return parse_polygon_news(await self._get("/v2/reference/news", **params))
+        items: list[NewsItem] = []
+        rejected: list[Rejected] = []
+        async for body in self._pages("/v2/reference/news", **params):
+            page, bad = parse_polygon_news(body)
+            items += page
+            rejected += bad
+            if start is None:
+                break
+        return items, rejected
 
     async def tickers(self, search: str | None = None, limit: int = 100) -> list[Ticker]:
         """Reference tickers, optionally matching ``search``."""
