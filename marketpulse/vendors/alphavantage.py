@@ -1,12 +1,14 @@
 """Alpha Vantage: GLOBAL_QUOTE, TIME_SERIES_INTRADAY, TIME_SERIES_DAILY (and _ADJUSTED),
 SYMBOL_SEARCH. Quirks handled (docs/vendors.md):
 
-* errors and limits come as HTTP 200 with ``Note``, ``Information`` or ``Error Message``;
+* errors and limits come as HTTP 200 with ``Note``, ``Information`` or ``Error Message``, told
+  apart by their words (:data:`NOTICES`): a burst throttle is waited out, a demo or invalid key
+  fails at once saying to set the key;
 * every number is a string, some with ``%``;
 * numbered keys whose numbers change meaning (``5.`` is volume in one function, adjusted close
   in another), so fields are matched on the text after the number;
-* series keyed by naive US/Eastern times, newest first. Intraday keys label the bar's end (the
-  2021-era 5-minute responses end at 20:00, the post-market close); daily keys are exchange
+* series keyed by naive US/Eastern times, newest first. Intraday keys are bar starts in current
+  responses and were bar ends in older ones (:func:`keys_are_starts`); daily keys are exchange
   dates and become our UTC-aligned ``1d`` bars of that date.
 """
 
@@ -72,23 +74,61 @@ def number(text: Any) -> float:
     return float(text.strip().rstrip("%"))
 
 
+@dataclass(frozen=True)
+class Notice:
+    """What a notice means: the error's reason, whether to try again, and after how long."""
+
+    reason: str
+    retriable: bool
+    retry_after: float | None = None
+    advice: str = ""
+
+
+_SET_KEY = (
+    "set MARKETPULSE_ALPHAVANTAGE_API_KEY to your own key (free at "
+    "https://www.alphavantage.co/support/#api-key)"
+)
+# A notice's meaning, by its words; the first match wins. Order matters: the current burst
+# notice also names the daily limit and premium endpoints, and the old per-minute one the daily
+# allowance.
+NOTICES: tuple[tuple[tuple[str, ...], Notice], ...] = (
+    (("demo",), Notice("missing_key", False, advice=_SET_KEY)),
+    (("apikey is invalid", "apikey is missing", "invalid api key"),
+     Notice("unauthorized", False, advice=_SET_KEY)),
+    # one request a second: a short wait clears it
+    (("spreading out", "per second", "burst"), Notice("rate_limited", True, 1.5)),
+    (("per minute",), Notice("rate_limited", True, 60.0)),
+    # the daily cap lasts until tomorrow: not worth waiting for within a request
+    (("per day",), Notice("daily_limit", False)),
+    (("premium endpoint",), Notice("premium_endpoint", False)),
+)  # fmt: skip
+UNKNOWN_NOTICE = Notice("vendor_notice", False)
+
+
+def notice_of(text: str) -> Notice:
+    """The meaning of a ``Note`` or ``Information`` text (``vendor_notice`` when unknown)."""
+    lowered = text.lower()
+    for words, notice in NOTICES:
+        if any(word in lowered for word in words):
+            return notice
+    return UNKNOWN_NOTICE
+
+
 def check_body(body: Any) -> None:
     """Raise for the errors Alpha Vantage sends with status 200."""
     if not isinstance(body, dict):
         raise VendorError(
             PROVIDER, "unexpected_payload", f"not an object: {str(body)[:200]}", False
         )
-    if "Error Message" in body:
-        raise VendorError(PROVIDER, "invalid_call", str(body["Error Message"]), False)
-    if "Note" in body:  # the per-minute throttle (its text also names the daily allowance)
-        raise VendorError(PROVIDER, "rate_limited", str(body["Note"]), True, 60.0)
-    if "Information" in body:
-        text = str(body["Information"])
-        if "premium endpoint" in text.lower():
-            raise VendorError(PROVIDER, "premium_endpoint", text, False)
-        # the daily cap lasts until tomorrow: not worth waiting for within a request
-        daily = "per day" in text.lower()
-        raise VendorError(PROVIDER, "rate_limited", text, not daily, None if daily else 60.0)
+    for key in ("Error Message", "Note", "Information"):
+        if key not in body:
+            continue
+        text = str(body[key])
+        notice = notice_of(text)
+        if key == "Error Message" and notice.reason != "unauthorized":
+            raise VendorError(PROVIDER, "invalid_call", text, False)
+        detail = f"{notice.advice} (Alpha Vantage said: {text})" if notice.advice else text
+        raise VendorError(PROVIDER, notice.reason, detail, notice.retriable, notice.retry_after)
 
 
 def _expect(body: dict[str, Any], key: str) -> Any:
@@ -151,6 +191,27 @@ def _utc_ns(moment: dt.datetime) -> int:
     return int(moment.replace(tzinfo=EASTERN).timestamp()) * 10**9
 
 
+def keys_are_starts(body: dict[str, Any], stamps: list[str]) -> bool:
+    """Whether an intraday response keys each bar by its start (current responses: the last
+    extended-hours 5-minute bar is ``19:55``) or by its end (responses until about 2021: the
+    last is ``20:00``). The vendor does not document it, so the keys decide where they can:
+    trading runs from 04:00 to 20:00, so a key at 20:00 can only be an end and one at 04:00
+    only a start; in a regular-hours-only series, a key at 16:00 can only be an end. Otherwise
+    the response's era decides: the oldest ones describe themselves as "prices and volumes",
+    without naming open, high, low and close, and were end-keyed; all else is read as current.
+    """
+    times = {stamp[11:19] for stamp in stamps}
+    if "20:00:00" in times:
+        return False
+    if "04:00:00" in times:
+        return True
+    regular_only = all("09:30:00" <= t <= "16:00:00" for t in times)
+    if regular_only and "16:00:00" in times:
+        return False
+    described = str(fields(body.get("Meta Data") or {}).get("information", "")).lower()
+    return not (described and "open, high, low, close" not in described)
+
+
 def parse_series(
     body: dict[str, Any], symbol: str, granularity: str, adjusted: bool = False
 ) -> tuple[list[Bar], list[Rejected]]:
@@ -158,14 +219,16 @@ def parse_series(
     series: dict[str, Any] = body[_series_key(body)]
     length = parse_granularity(granularity)
     daily = length >= 86_400 * 10**9
+    stamps = sorted(series)
+    back = 0 if daily or keys_are_starts(body, stamps) else length  # from an end to the start
     bars, rejected = [], []
-    for stamp in sorted(series):
+    for stamp in stamps:
         row = fields(series[stamp])
         try:
             if daily:
                 start = day_start_ns(dt.date.fromisoformat(stamp[:10]))
             else:
-                start = _utc_ns(dt.datetime.fromisoformat(stamp)) - length
+                start = _utc_ns(dt.datetime.fromisoformat(stamp)) - back
             o, h, low, c = (number(row[k]) for k in ("open", "high", "low", "close"))
             volume = number(row["volume"])
             if adjusted:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import orjson
 import pytest
@@ -26,7 +26,10 @@ BY_FUNCTION = {
 # every error fixture, and what the client must make of it: (reason, retriable)
 ERRORS = {
     "error_note_per_minute_limit.json": ("rate_limited", True),
-    "error_information_daily_limit.json": ("rate_limited", False),
+    "error_information_daily_limit.json": ("daily_limit", False),
+    "error_information_burst.json": ("rate_limited", True),
+    "error_information_demo_key.json": ("missing_key", False),
+    "error_message_apikey_invalid.json": ("unauthorized", False),
     "error_information_premium_endpoint.json": ("premium_endpoint", False),
     "error_message_invalid_call_intraday.json": ("invalid_call", False),
     "error_message_invalid_call_daily.json": ("invalid_call", False),
@@ -35,6 +38,7 @@ ERRORS = {
 }
 OTHER_SERIES = {
     "time_series_intraday_1min_2017.json": lambda c: c.intraday("IBM", "1min"),
+    "time_series_intraday_5min_2025.json": lambda c: c.intraday("IBM", "5min"),
     "time_series_daily_adjusted_split.json": lambda c: c.daily("TSLA", True),
 }
 
@@ -43,14 +47,19 @@ async def _no_wait(_seconds: float) -> None:
     return None
 
 
-def _client(url: str, retries: int = 2, breaker: int = 5) -> AlphaVantage:
+def _client(
+    url: str,
+    retries: int = 2,
+    breaker: int = 5,
+    sleep: Callable[[float], Awaitable[None]] = _no_wait,
+) -> AlphaVantage:
     policy = Policy(
         quotas={"minute": TokenBucket(1000, 60.0)},
         retries=retries,
         backoff=Backoff(0.0, 0.0),
         breaker=CircuitBreaker(breaker, 60.0),
     )
-    return AlphaVantage("test-key", url, policy=policy, sleep=_no_wait)
+    return AlphaVantage("test-key", url, policy=policy, sleep=sleep)
 
 
 def _by_function(request: web.Request) -> Answer:
@@ -156,6 +165,52 @@ async def test_the_other_series_parse_whole(name: str) -> None:
     series = next(v for k, v in orjson.loads(body).items() if "Time Series" in k)
     assert (len(bars), rejected) == (len(series), [])
     assert [b.start for b in bars] == sorted(b.start for b in bars)
+
+
+async def test_current_intraday_keys_are_bar_starts() -> None:
+    """Current responses key each bar by its start: the last extended-hours bar is keyed 19:55,
+    and the bar keyed 16:00 holds the closing auction, so it closes at the day's close."""
+    intraday = fixture(f"{AV}/time_series_intraday_5min_2025.json")
+    daily = orjson.loads(fixture(BY_FUNCTION["TIME_SERIES_DAILY"]))["Time Series (Daily)"]
+    async with fake_vendor(lambda _r: Answer(intraday)) as vendor:
+        client = _client(vendor.url)
+        bars, rejected = await client.intraday("IBM", "5min")
+        await client.close()
+    assert rejected == []
+    # "2025-07-18 19:55:00" EDT starts the last bar, which ends at 20:00 EDT, 00:00 UTC
+    assert (
+        bars[-1].start == int(dt.datetime(2025, 7, 18, 23, 55, tzinfo=dt.UTC).timestamp()) * 10**9
+    )
+    assert bars[-1].end == int(dt.datetime(2025, 7, 19, tzinfo=dt.UTC).timestamp()) * 10**9
+    closing = next(b for b in bars if b.start == int(
+        dt.datetime(2025, 7, 18, 20, 0, tzinfo=dt.UTC).timestamp()) * 10**9)  # fmt: skip
+    assert closing.close == float(daily["2025-07-18"]["4. close"])
+
+
+async def test_a_notice_to_slow_down_is_waited_out_and_a_demo_key_fails_at_once() -> None:
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    answers = [Answer(fixture(f"{AV}/error_information_burst.json")),
+               Answer(fixture(BY_FUNCTION["TIME_SERIES_DAILY"]))]  # fmt: skip
+    async with fake_vendor(lambda _r: answers.pop(0)) as vendor:
+        client = _client(vendor.url, sleep=record)
+        bars, _ = await client.daily("IBM")
+        await client.close()
+    assert len(bars) == 100
+    assert waits == [1.5]  # one request a second: a short wait, not a minute
+
+    demo = fixture(f"{AV}/error_information_demo_key.json")
+    async with fake_vendor(lambda _r: Answer(demo)) as vendor:
+        client = _client(vendor.url, retries=3)
+        with pytest.raises(VendorError) as caught:
+            await client.daily("IBM")
+        await client.close()
+    assert len(vendor.requests) == 1
+    assert caught.value.detail.startswith("set MARKETPULSE_ALPHAVANTAGE_API_KEY to your own key")
+    assert "demo purposes only" in caught.value.detail  # the vendor's words, kept
 
 
 async def test_a_winter_key_is_eastern_standard_time() -> None:
