@@ -201,13 +201,18 @@ def _batch(
     per_bar: int,
     rows_of: Callable[[OhlcvSeries], Iterable[list[str]]],
 ) -> int:
-    """Read an OHLCV file, write ``timestamp,symbol,<column>,value`` long CSV."""
+    """Read an OHLCV file, write ``timestamp,symbol,<column>,value`` long CSV. A bad row is
+    reported on stderr and skipped (exit status 1 when any was), or with ``--strict`` stops the
+    command (status 2, as for any input error)."""
     from pathlib import Path
 
     from marketpulse.files.long_csv import progress, write_long_csv
     from marketpulse.files.ohlcv import read_ohlcv
 
-    series_list = read_ohlcv(Path(args.input), args.symbol)
+    refused: list[str] | None = None if args.strict else []
+    series_list = read_ohlcv(Path(args.input), args.symbol, refused)
+    for problem in refused or []:
+        print(f"skipped: {problem}", file=sys.stderr)
     bars = sum(len(s) for s in series_list)
     rows = (row for series in series_list for row in rows_of(series))
     output = Path(args.output) if args.output != "-" else None
@@ -216,8 +221,9 @@ def _batch(
         ["timestamp", "symbol", column, "value"],
         progress(rows, bars * per_bar, f"{column}s"),
     )
-    print(f"{bars} bars, {count} values -> {args.output}", file=sys.stderr)
-    return 0
+    skipped = f", {len(refused)} rows skipped" if refused else ""
+    print(f"{bars} bars, {count} values -> {args.output}{skipped}", file=sys.stderr)
+    return 1 if refused else 0
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -328,6 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
     indicators.add_argument("--output", required=True, help="long CSV to write ('-': stdout)")
     indicators.add_argument("--symbol", help="the file's symbol, or the one to pick from it")
     indicators.add_argument("--indicators", help="comma-separated specs (default: the setting)")
+    indicators.add_argument(
+        "--strict", action="store_true", help="stop at the first bad row instead of skipping it"
+    )
     indicators.set_defaults(func=_indicators)
 
     patterns = sub.add_parser("patterns", help="find candlestick patterns in an OHLCV file")
@@ -335,6 +344,9 @@ def build_parser() -> argparse.ArgumentParser:
     patterns.add_argument("--output", required=True, help="long CSV to write ('-': stdout)")
     patterns.add_argument("--symbol", help="the file's symbol, or the one to pick from it")
     patterns.add_argument("--patterns", help="comma-separated names, e.g. cdldoji (default: all)")
+    patterns.add_argument(
+        "--strict", action="store_true", help="stop at the first bad row instead of skipping it"
+    )
     patterns.set_defaults(func=_patterns)
 
     replay = sub.add_parser("replay", help="publish a file of bars or ticks to the pipeline")

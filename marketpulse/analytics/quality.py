@@ -17,7 +17,7 @@ Reason codes (also the ``reason`` label of ``marketpulse_deadletters_total``):
 ``price_spike``      the price is further than ``spike_bound`` (relative) from the last good one,
                      until ``spike_confirmations`` events in a row confirm the new level
 ``late``             the event is more than the grace period behind the partition's stream time
-``bad_ohlc``         a ready-made bar breaks low <= open, close <= high
+``bad_ohlc``         a ready-made bar breaks low <= open, close <= high by more than float noise
 ``bad_granularity``  a ready-made bar's start/end do not match its granularity
 ``out_of_order``     a ready-made bar starts before the last one accepted for its series
 """
@@ -202,13 +202,37 @@ class EventGate:
         return gate
 
 
+# Adjusted prices are computed (raw price x factor), and decimal text read into binary floats is
+# rounded: either can leave a close a few ulps outside its bar's range, which is noise, not a
+# bad bar. A real inconsistency is at least one price tick, over a millionth of the price for
+# anything traded. A relative 1e-12 (thousands of ulps, a million times less than a tick) keeps
+# the two apart at any price level.
+OHLC_TOLERANCE = 1e-12
+
+
+def range_holds(bar: Bar) -> bool:
+    """Whether the bar's low and high hold its open and close, float noise aside."""
+    return bar.low <= min(bar.open, bar.close) * (1 + OHLC_TOLERANCE) and bar.high >= max(
+        bar.open, bar.close
+    ) * (1 - OHLC_TOLERANCE)
+
+
+def widened(bar: Bar) -> Bar:
+    """The bar with its low and high widened to hold its open and close (for a bar whose range
+    holds them up to float noise), so that no later step sees a negative shadow."""
+    low, high = min(bar.low, bar.open, bar.close), max(bar.high, bar.open, bar.close)
+    if low == bar.low and high == bar.high:
+        return bar
+    return bar.model_copy(update={"low": low, "high": high})
+
+
 def check_bar(bar: Bar, last_start: int | None, config: GateConfig) -> Verdict | None:
     """Check a ready-made bar against OHLC invariants, the gate's bounds, its granularity and
     its series order."""
     prices = (bar.open, bar.high, bar.low, bar.close)
     if not all(_good_price(p) for p in prices):
         return Verdict("bad_price", f"bar prices {prices}")
-    if not (bar.low <= min(bar.open, bar.close) and max(bar.open, bar.close) <= bar.high):
+    if not range_holds(bar):
         return Verdict("bad_ohlc", f"o={bar.open} h={bar.high} l={bar.low} c={bar.close}")
     if bar.high > config.max_price:
         return Verdict("out_of_range", f"bar high {bar.high} > {config.max_price}")

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from marketpulse.analytics.frames import Rejection, decode_frame
 from marketpulse.analytics.ingest import SymbolState, step
 from marketpulse.analytics.partition_time import PartitionTime
-from marketpulse.analytics.quality import check_bar, check_built_bar
+from marketpulse.analytics.quality import check_bar, check_built_bar, widened
 from marketpulse.analytics.step_io import (
     Message,
     Send,
@@ -121,6 +121,7 @@ def apply_ready_made_bar(store: StateStore, message: Message, config: StepConfig
     if verdict is not None:
         out.refuse(message, verdict.reason, verdict.detail, message.value, limit)
         return out
+    bar = widened(bar)
     out.publish(message.key, bar)
     out.advance(message.key, bar, series)
     series.offset = message.offset

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from marketpulse.analytics.quality import OHLC_TOLERANCE
 from marketpulse.errors import MarketPulseError
 
 COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
@@ -97,30 +98,39 @@ def _epoch_to_ns(path: Path, numeric: pd.Series) -> NDArray[np.int64]:
     return np.asarray(np.round(values * scale), dtype=np.int64)
 
 
-def parse_numbers(path: Path, frame: pd.DataFrame, name: str) -> NDArray[np.float64]:
-    """A price or volume column as floats; raise InputError naming the first bad row."""
+def _bad_numbers(frame: pd.DataFrame, name: str) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """A price or volume column as floats, and which rows are not positive (non-negative, for
+    volume) finite numbers."""
     values = np.asarray(pd.to_numeric(frame[name], errors="coerce"), dtype=np.float64)
-    bad = ~np.isfinite(values)
-    if name == "volume":
-        bad |= values < 0
-    else:
-        bad |= values <= 0
-    if bad.any():
-        index = int(np.flatnonzero(bad)[0])
-        raise InputError(
-            f"{_where(path, index)}, column {name}: {frame[name].iloc[index]!r} is not a "
-            f"{'non-negative' if name == 'volume' else 'positive'} finite number"
-        )
-    return np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(values) | (values < 0 if name == "volume" else values <= 0)
+    return values, bad
 
 
-def read_ohlcv(path: Path, symbol: str | None = None) -> list[OhlcvSeries]:
-    """Read and validate an OHLCV file; one series per symbol, each in file order."""
-    return ohlcv_series(path, read_table(path), symbol)
+def _number_problem(frame: pd.DataFrame, name: str, index: int) -> str:
+    kind = "non-negative" if name == "volume" else "positive"
+    return f"column {name}: {frame[name].iloc[index]!r} is not a {kind} finite number"
 
 
-def ohlcv_series(path: Path, frame: pd.DataFrame, symbol: str | None = None) -> list[OhlcvSeries]:
-    """Validate an OHLCV table read from ``path``; one series per symbol, each in file order."""
+def read_ohlcv(
+    path: Path, symbol: str | None = None, refused: list[str] | None = None
+) -> list[OhlcvSeries]:
+    """Read and validate an OHLCV file; one series per symbol, each in file order (see
+    :func:`ohlcv_series` for ``refused``)."""
+    return ohlcv_series(path, read_table(path), symbol, refused)
+
+
+def ohlcv_series(
+    path: Path, frame: pd.DataFrame, symbol: str | None = None, refused: list[str] | None = None
+) -> list[OhlcvSeries]:
+    """Validate an OHLCV table read from ``path``; one series per symbol, each in file order.
+
+    A bad row (a price that is not a positive number, a negative volume, a range that excludes
+    the open or close, a time not after the previous row of its symbol) raises InputError naming
+    it; or, when ``refused`` is a list, is left out and described there, row by row. A range
+    that misses the open or close by float noise only (:data:`OHLC_TOLERANCE`) is not bad: it
+    is widened to hold them.
+    """
     frame = frame.copy()
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in COLUMNS if c not in frame.columns]
@@ -140,31 +150,47 @@ def ohlcv_series(path: Path, frame: pd.DataFrame, symbol: str | None = None) -> 
     if frame.empty:
         raise InputError(f"{path}: no rows")
     ts = parse_timestamps(path, frame["timestamp"])
-    columns = {name: parse_numbers(path, frame, name) for name in PRICES}
-    low, high = columns["low"], columns["high"]
-    inverted = (low > np.minimum(columns["open"], columns["close"])) | (
-        high < np.maximum(columns["open"], columns["close"])
-    )
-    if inverted.any():
-        index = int(np.flatnonzero(inverted)[0])
-        raise InputError(
-            f"{_where(path, index)}, column high/low: the bar's range excludes its open or close"
+    problems: dict[int, str] = {}  # row -> its first problem
+    columns = {}
+    for name in PRICES:
+        columns[name], bad = _bad_numbers(frame, name)
+        for index in np.flatnonzero(bad).tolist():
+            problems.setdefault(index, _number_problem(frame, name, index))
+    body_low = np.minimum(columns["open"], columns["close"])
+    body_high = np.maximum(columns["open"], columns["close"])
+    with np.errstate(invalid="ignore"):
+        outside = (columns["low"] > body_low * (1 + OHLC_TOLERANCE)) | (
+            columns["high"] < body_high * (1 - OHLC_TOLERANCE)
         )
-    out = []
+    for index in np.flatnonzero(outside).tolist():
+        problems.setdefault(index, "column high/low: the bar's range excludes its open or close")
+    columns["low"] = np.minimum(columns["low"], body_low)  # float noise only, by now
+    columns["high"] = np.maximum(columns["high"], body_high)
+    kept = np.ones(len(frame), dtype=bool)
+    kept[list(problems)] = False
     for name in dict.fromkeys(symbols):
-        rows = np.flatnonzero(symbols == name)
+        rows = np.flatnonzero((symbols == name) & kept)
         series_ts = ts[rows]
-        backwards = np.flatnonzero(np.diff(series_ts) <= 0)
-        if backwards.size:
-            index = int(rows[backwards[0] + 1])
-            raise InputError(
-                f"{_where(path, index)}, column timestamp: not after the previous {name} row "
-                "(rows must be in increasing time order per symbol)"
-            )
+        if len(rows) > 1:  # a row not after every earlier one of its symbol
+            earlier = np.maximum.accumulate(series_ts)[:-1]
+            for offset in np.flatnonzero(series_ts[1:] <= earlier).tolist():
+                problems[int(rows[offset + 1])] = (
+                    f"column timestamp: not after the previous {name} row (rows must be in "
+                    "increasing time order per symbol)"
+                )
+    if problems and refused is None:
+        first = min(problems)
+        raise InputError(f"{_where(path, first)}, {problems[first]}")
+    if refused is not None:
+        refused.extend(f"{_where(path, index)}, {problems[index]}" for index in sorted(problems))
+    kept[list(problems)] = False
+    out = []
+    for name in dict.fromkeys(symbols[kept]):
+        rows = np.flatnonzero((symbols == name) & kept)
         out.append(
             OhlcvSeries(
                 str(name),
-                series_ts,
+                ts[rows],
                 *(columns[c][rows] for c in ("open", "high", "low", "close", "volume")),
             )
         )

@@ -115,3 +115,52 @@ def test_bad_input_names_row_and_column(
     code = main(["indicators", "--input", str(source), "--output", str(tmp_path / "o.csv")])
     assert code != 0
     assert message in capsys.readouterr().err
+
+
+def _noisy(frame: pd.DataFrame) -> pd.DataFrame:
+    """The series as adjusted data ships: some closes an ulp or a few outside their range."""
+    noisy = frame.copy()
+    for column in ("open", "high", "low", "close", "volume"):
+        noisy[column] = noisy[column].astype(float)
+    noisy.loc[5, "close"] = np.nextafter(noisy.loc[5, "low"], 0.0)  # one ulp below the low
+    noisy.loc[9, "close"] = noisy.loc[9, "high"] * (1 + 4e-16)  # a few ulps above the high
+    noisy.loc[12, "open"] = noisy.loc[12, "low"] * (1 - 3e-16)
+    return noisy
+
+
+def test_float_noise_outside_the_range_is_not_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    frame = _noisy(daily_frame())
+    rows = run(tmp_path, frame)  # exit status 0
+    assert "skipped" not in capsys.readouterr().err
+    expected = talib.SMA(frame["close"].to_numpy(dtype=float), 20)
+    assert series_of(rows, "sma_20") == pytest.approx(list(expected[~np.isnan(expected)]))
+
+
+def test_a_really_inconsistent_bar_is_reported_and_skipped_or_stops_with_strict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    frame = _noisy(daily_frame())
+    frame.loc[30, "high"] = frame.loc[30, "close"] * 0.99  # a cent in the dollar: a real fault
+    frame.loc[40, "volume"] = -5.0
+    source = tmp_path / "in.csv"
+    frame.to_csv(source, index=False)
+    out = tmp_path / "out.csv"
+    assert main(["indicators", "--input", str(source), "--output", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "skipped: " + str(source) + ": row 31 (line 32), column high/low" in err
+    assert "skipped: " + str(source) + ": row 41 (line 42), column volume" in err
+    assert f"{len(frame) - 2} bars" in err
+    assert "2 rows skipped" in err
+    with out.open() as handle:
+        written = list(csv.DictReader(handle))
+    kept = frame.drop(index=[30, 40])["close"].to_numpy(dtype=float)
+    expected = talib.SMA(kept, 20)
+    assert series_of(written, "sma_20") == pytest.approx(list(expected[~np.isnan(expected)]))
+
+    strict = tmp_path / "strict.csv"
+    code = main(["indicators", "--input", str(source), "--output", str(strict), "--strict"])
+    assert code == 2
+    assert "row 31 (line 32), column high/low" in capsys.readouterr().err
+    assert not strict.exists()

@@ -48,3 +48,21 @@ def test_a_chosen_subset_and_an_unknown_name(
     args = ["patterns", "--input", str(source), "--output", "-", "--patterns", "cdlnope,cdldoji"]
     assert main(args) == 2
     assert "unknown patterns: cdlnope;" in capsys.readouterr().err
+
+
+def test_a_bad_row_is_skipped_or_with_strict_stops_the_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    frame = daily_frame()
+    frame.loc[3, "low"] = float(frame.loc[3, "close"]) * 1.5  # the low above the close
+    source = tmp_path / "in.csv"
+    frame.to_csv(source, index=False)
+    out = tmp_path / "out.csv"
+    assert main(["patterns", "--input", str(source), "--output", str(out)]) == 1
+    assert "skipped: " in capsys.readouterr().err
+    with out.open() as handle:
+        days = {row["timestamp"] for row in csv.DictReader(handle)}
+    assert len(days) == len(frame) - 1
+    strict = ["patterns", "--input", str(source), "--output", str(out), "--strict"]
+    assert main(strict) == 2
+    assert "row 4 (line 5), column high/low" in capsys.readouterr().err

@@ -7,7 +7,13 @@ import math
 import orjson
 import pytest
 
-from marketpulse.analytics.quality import EventGate, GateConfig, check_bar, check_built_bar
+from marketpulse.analytics.quality import (
+    EventGate,
+    GateConfig,
+    check_bar,
+    check_built_bar,
+    widened,
+)
 from marketpulse.analytics.ticks import QuoteTick, Tick, TradeTick, tick_of
 from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import Quote, Trade
@@ -161,6 +167,8 @@ def bar(**changes: object) -> Bar:
         (bar(), START - M, None),
         (bar(high=10.2), None, "bad_ohlc"),
         (bar(low=10.6), None, "bad_ohlc"),
+        (bar(close=8.99999, low=9.0), None, "bad_ohlc"),  # a thousandth of a cent: a fault
+        (bar(close=9.0 * (1 - 1e-11), low=9.0), None, "bad_ohlc"),
         (bar(low=0.0), None, "bad_price"),
         (bar(close=math.nan), None, "bad_price"),
         (bar(volume=-1.0), None, "negative_size"),
@@ -296,6 +304,8 @@ def test_each_bar_refusal_says_what_was_wrong(
         bar(volume=0.5),
         bar(volume=1e9),
         bar(high=1e6),
+        bar(close=math.nextafter(9.0, 0.0), low=9.0),  # an ulp below the low: float noise
+        bar(close=11.0 * (1 + 4e-16), high=11.0),  # a few ulps above the high
     ],
 )
 def test_bars_at_the_bounds_pass(candidate: Bar) -> None:
@@ -318,3 +328,11 @@ def test_a_built_bar_must_be_finite(candidate: Bar, reason: str | None) -> None:
     assert (None if result is None else result.reason) == reason
     if result is not None:
         assert candidate.key() in result.detail
+
+
+def test_a_bar_outside_its_range_by_noise_is_widened_to_hold_it() -> None:
+    noisy = bar(close=math.nextafter(9.0, 0.0), low=9.0, open=11.0 * (1 + 4e-16), high=11.0)
+    fixed = widened(noisy)
+    assert (fixed.low, fixed.high) == (noisy.close, noisy.open)
+    assert (fixed.open, fixed.close, fixed.volume) == (noisy.open, noisy.close, noisy.volume)
+    assert widened(bar()) == bar()

@@ -9,6 +9,7 @@ written.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -262,6 +263,27 @@ def ready_made(
 ) -> Bar:
     return Bar(symbol=symbol, granularity=granularity, start=start, end=start + M, open=close,
                high=close + 1, low=close - 1, close=close, volume=5.0)  # fmt: skip
+
+
+def test_a_ready_made_bar_outside_its_range_by_float_noise_goes_out_widened() -> None:
+    """Adjusted data: the close an ulp under the low is noise, so the bar is published (with
+    the low at the close) and its series advances; a cent under it is a fault."""
+    cfg = config()
+    noisy = ready_made(T0).model_copy(update={"close": math.nextafter(9.0, 0.0), "low": 9.0})
+    out = apply_ready_made_bar(
+        MemoryStore(), Message("bars", 0, 1, b"AAPL", noisy.model_dump_json().encode()), cfg
+    )
+    (published,) = records(out, "market.bars.1m")
+    assert isinstance(published, Bar)
+    assert (published.low, published.close) == (noisy.close, noisy.close)
+    (snapshot,) = records(out, "analytics.indicators")
+    assert isinstance(snapshot, IndicatorSnapshot)
+    assert snapshot.bar == published
+    faulty = noisy.model_copy(update={"close": 8.99})
+    refused = apply_ready_made_bar(
+        MemoryStore(), Message("bars", 0, 1, b"AAPL", faulty.model_dump_json().encode()), cfg
+    )
+    assert [r.reason for r in records(refused, "market.deadletter")] == ["bad_ohlc"]  # type: ignore[attr-defined]
 
 
 def test_a_ready_made_bar_passes_the_gate_then_advances_its_series() -> None:
