@@ -88,3 +88,71 @@ async def metric_reaches(
 def metric(name: str, **labels: str) -> float:
     """A Prometheus sample of this process, 0 when it has not been set."""
     return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+class Outage:
+    """A TCP proxy in this process in front of a real store, which a test can cut and mend: the
+    store's clients see refused and dropped connections, as in an outage, and nothing else.
+
+    In-process, unlike stopping a store's own server: the mutation tests run these tests under
+    a tool that reaps every child process of its own.
+    """
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.up = True
+        self._server: asyncio.Server | None = None
+        self._links: set[asyncio.StreamWriter] = set()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """Where the proxy listens."""
+        assert self._server is not None
+        host, port = self._server.sockets[0].getsockname()[:2]
+        return str(host), int(port)
+
+    async def __aenter__(self) -> Outage:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        self.cut()
+        await self._server.wait_closed()
+
+    def cut(self) -> None:
+        """Drop every open connection; refuse new ones until :meth:`mend`."""
+        self.up = False
+        for writer in list(self._links):
+            writer.transport.abort()
+        self._links.clear()
+
+    def mend(self) -> None:
+        """Forward again."""
+        self.up = True
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not self.up:
+            writer.transport.abort()
+            return
+        try:
+            store_reader, store_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self._links |= {writer, store_writer}
+        await asyncio.gather(
+            self._pipe(reader, store_writer), self._pipe(store_reader, writer),
+            return_exceptions=True,
+        )  # fmt: skip
+        self._links -= {writer, store_writer}
+
+    @staticmethod
+    async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        try:
+            while data := await source.read(65536):
+                sink.write(data)
+                await sink.drain()
+        finally:
+            sink.transport.abort()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator
 
@@ -20,10 +21,11 @@ from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.line_protocol import Point
 from marketpulse.storage.postgres import create_pool, migrate
 from marketpulse.storage.resp import PipelinedRedis
+from marketpulse.streams.lag import group_lag
 from marketpulse.streams.topics import CLEAN, DEADLETTER, INDICATORS, SIGNALS, bars_topic_name
 from tests.factories import make_snapshot
-from tests.kafka_helpers import consume_until, produce
-from tests.sink_helpers import eventually, running, sink_settings
+from tests.kafka_helpers import produce, read_to_end
+from tests.sink_helpers import Outage, eventually, metric, metric_reaches, running, sink_settings
 
 pytestmark = [pytest.mark.integration]
 S = 1_000_000_000
@@ -151,15 +153,26 @@ async def test_malformed_records_and_refused_points_are_dead_lettered_the_rest_s
         messages = [*encoded(good[:10]), (b"AAPL", b"{not json"), *encoded([old]),
                     (b"AAPL", None), *encoded(good[10:])]  # fmt: skip
         await produce(settings_, settings_.topic(bars_topic_name("1m")), messages)
+        refused_before = metric("marketpulse_deadletters_total", reason="sink_refused")
         async with running(BarSink(settings_), settings_):
-            letters = await consume_until(
-                settings_, [settings_.topic(DEADLETTER.name)], lambda records: len(records) >= 3
-            )
             await eventually(
                 lambda: count(influx, "market_data", "raw_1y", "WHERE symbol = 'AAPL'"),
                 lambda n: n == 20,
                 what="every good bar",
             )
+            # letters go out before their batch is committed: once all is, all are there
+            await eventually(lambda: _lag(settings_, "bars"), lambda lag: lag == 0,
+                             what="every record committed")  # fmt: skip
+        topic = settings_.topic(DEADLETTER.name)
+        letters = (await read_to_end(settings_, [topic]))[topic]
+    refused_after = metric("marketpulse_deadletters_total", reason="sink_refused")
+    assert refused_after - refused_before == 1
+    bars_topic = settings_.topic(bars_topic_name("1m"))
+    # each letter keyed as its record, and says where that record is (one partition: AAPL's)
+    assert {r.key for r in letters} == {b"AAPL"}
+    places = sorted((orjson.loads(r.value)["topic"], orjson.loads(r.value)["offset"],
+                     orjson.loads(r.value)["key"]) for r in letters)  # fmt: skip
+    assert places == [(bars_topic, 10, "AAPL"), (bars_topic, 11, "AAPL"), (bars_topic, 12, "AAPL")]
     reasons = sorted((orjson.loads(r.value)["reason"], orjson.loads(r.value)["payload"][:9])
                      for r in letters)  # fmt: skip
     # the tombstone (a record with no value) too: it is no bar
@@ -225,3 +238,82 @@ async def test_the_cache_sink_keeps_the_latest_bar_quote_and_indicators(
         await cache.client.close()
     assert latest_bar == bars[-1].model_dump()
     assert latest_quote["bid"] == 14
+
+
+async def _lag(settings: Settings, sink: str) -> int | None:
+    """Records the sink's group has yet to commit, over the pipeline's topics (None: none
+    committed)."""
+    group = settings.sink_group(sink)
+    return (await group_lag(settings, [group]))[group]
+
+
+async def test_an_outage_is_retried_behind_the_breaker_and_committed_only_once_stored(
+    settings_: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="marketpulse.sinks.runner")
+    records = [bar("AAPL", i) for i in range(40)]
+    await produce(settings_, settings_.topic(bars_topic_name("1m")), encoded(records))
+    before = {
+        name: metric(name, sink="bars", **extra)
+        for name, extra in (
+            ("marketpulse_sink_errors_total", {"kind": "retriable"}),
+            ("marketpulse_sink_points_total", {}),
+            ("marketpulse_sink_records_total", {}),
+        )
+    }
+    async with Outage(settings_.influx_address) as outage, InfluxClient(settings_) as influx:
+        outage.cut()
+        host, port = outage.address
+        proxied = settings_.model_copy(update={"influx_url": f"http://{host}:{port}"})
+        async with running(BarSink(proxied), proxied):
+            # three failed writes in a row open the circuit (sink_breaker_failures)
+            await metric_reaches("marketpulse_sink_circuit_open", lambda v: v == 1,
+                                 "the circuit open", sink="bars")  # fmt: skip
+            failed = metric("marketpulse_sink_errors_total", sink="bars", kind="retriable")
+            assert failed - before["marketpulse_sink_errors_total"] >= 3
+            assert await _lag(proxied, "bars") is None  # nothing stored, nothing committed
+            outage.mend()
+            await eventually(lambda: count(influx, "market_data", "raw_1y"), lambda n: n == 40,
+                             what="every bar, once the store is back")  # fmt: skip
+            await metric_reaches("marketpulse_sink_circuit_open", lambda v: v == 0,
+                                 "the circuit closed", sink="bars")  # fmt: skip
+            await eventually(lambda: _lag(proxied, "bars"), lambda lag: lag == 0,
+                             what="every record committed, and not one more")  # fmt: skip
+    points = metric("marketpulse_sink_points_total", sink="bars")
+    stored = metric("marketpulse_sink_records_total", sink="bars")
+    assert points - before["marketpulse_sink_points_total"] == 40
+    assert stored - before["marketpulse_sink_records_total"] == 40
+    assert "sink bars: write failed (retriable): " in caplog.text
+    assert "sink bars: store is back" in caplog.text
+
+
+async def test_a_best_effort_sink_skips_what_it_cannot_write_and_goes_on(
+    settings_: Settings,
+) -> None:
+    symbol = settings_.worker_id[-8:].upper()
+    skipped_before = metric("marketpulse_sink_errors_total", sink="cache", kind="skipped")
+    cache = LatestReader(PipelinedRedis(settings_.redis_url))
+    try:
+        async with Outage(settings_.redis_address) as outage:
+            outage.cut()
+            host, port = outage.address
+            proxied = settings_.model_copy(update={"redis_url": f"redis://{host}:{port}/0"})
+            async with running(CacheSink(proxied), proxied):
+                topic = proxied.topic(bars_topic_name("1m"))
+                await produce(proxied, topic, encoded([bar(symbol, 0)]))
+                await metric_reaches("marketpulse_sink_errors_total",
+                                     lambda v: v > skipped_before, "a skipped write",
+                                     sink="cache", kind="skipped")  # fmt: skip
+                # skipped, not retried: committed at once, the stream moves on
+                await eventually(lambda: _lag(proxied, "cache"), lambda lag: lag == 0,
+                                 what="the skipped record committed")  # fmt: skip
+                outage.mend()
+                await produce(proxied, topic, encoded([bar(symbol, 1)]))
+                latest = await eventually(
+                    lambda: cache.get(symbol, "bar", "1m"),
+                    lambda value: value is not None,
+                    what="the next bar, once Redis is back",
+                )
+    finally:
+        await cache.client.close()
+    assert latest == bar(symbol, 1).model_dump()  # the skipped one never arrived
