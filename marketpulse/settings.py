@@ -22,6 +22,7 @@ from marketpulse.analytics.patterns.trend import TrendConfig
 from marketpulse.analytics.quality import GateConfig
 
 if TYPE_CHECKING:
+    from marketpulse.analytics.sessions import BarCuts
     from marketpulse.analytics.step_io import StepConfig
 
 # Role and database names are spliced into DDL when `services up` creates them, so keep them plain.
@@ -52,6 +53,9 @@ def _jwt_secret(data: dict[str, Any]) -> SecretStr:
     if data["env"] == "production":
         return SecretStr("")
     return SecretStr(local_secret(data["data_dir"] / JWT_SECRET_FILE))
+
+
+UTC_CALENDAR = "utc"  # the calendars setting's name for UTC clock boundaries
 
 
 class Settings(BaseSettings):
@@ -102,7 +106,20 @@ class Settings(BaseSettings):
         5000, ge=1, description="symbols with their own metric series; later ones count as other"
     )
 
-    granularities: list[str] = Field(["1m", "5m", "1h", "1d"], description="bar granularities")
+    granularities: list[str] = Field(
+        ["1m", "5m", "1h", "1d"],
+        description="bar granularities: s, m, h, d multiples (e.g. 5m), 1w, 1mo",
+    )
+    calendars: dict[str, str] = Field(
+        {},
+        description='symbol pattern -> exchange calendar (e.g. {"AAPL": "NYSE", "*.AX": '
+        '"XASX", "X:*": "utc"}); the first match decides, utc or no match: UTC bars',
+    )
+    bar_hours: Literal["regular", "extended"] = Field(
+        "regular", description="calendar bars from regular hours only, or extended hours too"
+    )
+    calendar_first_year: int = Field(1990, ge=1900, description="calendar sessions from")
+    calendar_last_year: int = Field(2035, le=2200, description="calendar sessions through")
     grace_ms: int = Field(2000, ge=0, description="how long a bar waits for late events")
     max_future_ms: int = Field(5000, ge=0, description="how far ahead of the clock events may be")
     max_price: float = Field(
@@ -268,6 +285,18 @@ class Settings(BaseSettings):
             parse_granularity(name)
         return value
 
+    @field_validator("calendars")
+    @classmethod
+    def _known_calendars(cls, value: dict[str, str]) -> dict[str, str]:
+        # imported here: the calendar library takes a second to import, and most processes
+        # (the API, the sinks, the CLI) never need it
+        from marketpulse.calendars import check_calendar
+
+        for name in value.values():
+            if name != UTC_CALENDAR:
+                check_calendar(name)
+        return value
+
     @field_validator("candlestick_patterns")
     @classmethod
     def _known_patterns(cls, value: list[str]) -> list[str]:
@@ -322,6 +351,22 @@ class Settings(BaseSettings):
         )
         return DetectorConfig(tuple(self.candlestick_patterns), trend, levels, charts)
 
+    def bar_cuts(self) -> BarCuts:
+        """How each symbol's bars are cut: by its calendar's sessions, or in UTC."""
+        from marketpulse.analytics.sessions import BarCuts, SessionTable
+
+        calendars: list[tuple[str, SessionTable | None]] = []
+        if self.calendars:  # the library is imported only when a calendar is used
+            from marketpulse.calendars import session_table
+
+            first, last = self.calendar_first_year, self.calendar_last_year
+            calendars = [
+                (pattern, None if name == UTC_CALENDAR
+                 else session_table(name, self.bar_hours, first, last))
+                for pattern, name in self.calendars.items()
+            ]  # fmt: skip
+        return BarCuts(self.granularities, calendars)
+
     def granularity_lengths(self) -> dict[str, int]:
         """Each configured granularity and its length in ns."""
         return {name: parse_granularity(name) for name in self.granularities}
@@ -346,6 +391,7 @@ class Settings(BaseSettings):
         return StepConfig(
             gate=self.gate_config(),
             granularities=self.granularity_lengths(),
+            cuts=self.bar_cuts(),
             indicators=tuple(self.indicators),
             detector=self.detector_config(),
             max_message_bytes=self.kafka_max_message_bytes,

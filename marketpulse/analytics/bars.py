@@ -1,38 +1,66 @@
 """Event-time OHLCV bars from trades, for every granularity at once.
 
-A bar ``[start, end)`` stays open until the partition's stream time (the largest event time
-accepted on the partition) reaches ``end + grace``: until then, late trades inside the grace
-period still amend it. A trade more than ``grace`` behind stream time is refused as ``late`` by
-the gate (it could only belong to a bar that is already closed), so a closed bar never changes
-and each bar is published exactly once, final, with revision 0. Bars come from trades; quotes
-advance stream time but do not make bars. An interval without trades makes no bar.
+Each granularity's :class:`~marketpulse.analytics.sessions.Cut` says which bar ``[start, end)``
+a trade belongs to: UTC clock boundaries, or the sessions of the symbol's exchange calendar
+(intraday bars anchored at the session open and cut at its close, a session, a week or month of
+sessions). A bar stays open until the partition's stream time (the largest event time accepted
+on the partition) reaches ``end + grace``: until then, late trades inside the grace period still
+amend it. A trade more than ``grace`` behind stream time is refused as ``late`` by the gate (it
+could only belong to a bar that is already closed), so a closed bar never changes and each bar
+is published exactly once, final, with revision 0. Bars come from trades; quotes advance stream
+time but do not make bars. An interval without trades makes no bar.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from marketpulse.analytics.granularity import bar_start
+from marketpulse.analytics.sessions import Cut, UtcCut
 from marketpulse.schemas.bars import Bar
 
 # An open bar as a list, so that state is compact JSON: start, o, h, l, c, volume,
-# price x size, trade count, and the times of its latest and earliest trades (a late trade
-# inside the grace period may be older than the bar's open or newer than nothing).
-START, OPEN, HIGH, LOW, CLOSE, VOLUME, PV, TRADES, LAST_TS, FIRST_TS = range(10)
+# price x size, trade count, the times of its latest and earliest trades (a late trade inside
+# the grace period may be older than the bar's open or newer than nothing), and its end (last:
+# states written before bars had ends get theirs from the cut on restore).
+START, OPEN, HIGH, LOW, CLOSE, VOLUME, PV, TRADES, LAST_TS, FIRST_TS, END = range(11)
 
 
 class BarBuilder:
     """The open bars of one symbol, one list per granularity (at most a couple each)."""
 
-    def __init__(self, symbol: str, granularities: dict[str, int]) -> None:
+    def __init__(self, symbol: str, granularities: Mapping[str, int | Cut]) -> None:
+        """``granularities``: each one's cut, or its length for UTC clock boundaries."""
         self.symbol = symbol
-        self.granularities = granularities
-        self.open: dict[str, list[list[Any]]] = {name: [] for name in granularities}
+        self.cuts: dict[str, Cut] = {
+            name: UtcCut(cut) if isinstance(cut, int) else cut
+            for name, cut in granularities.items()
+        }
+        self.open: dict[str, list[list[Any]]] = {name: [] for name in self.cuts}
+        self.sessioned = any(cut.session_table is not None for cut in self.cuts.values())
+
+    def in_session(self, ts: int) -> bool:
+        """Whether every granularity has a bar for ``ts`` (a calendar's cut has none outside
+        its sessions)."""
+        if not self.sessioned:
+            return True
+        for cut in self.cuts.values():
+            if not cut.utc_length and cut.bounds(ts) is None:
+                return False
+        return True
 
     def add_trade(self, ts: int, price: float, size: float) -> None:
         """Fold one accepted trade into the bar of each granularity that holds ``ts``."""
-        for name, length in self.granularities.items():
-            start = bar_start(ts, length)
+        for name, cut in self.cuts.items():
+            length = cut.utc_length
+            if length:
+                start = ts - ts % length
+                end = start + length
+            else:
+                bounds = cut.bounds(ts)
+                if bounds is None:
+                    continue
+                start, end = bounds
             bars = self.open[name]
             for bar in bars:
                 if bar[START] == start:
@@ -51,38 +79,35 @@ class BarBuilder:
                     bar[TRADES] += 1
                     break
             else:
-                bars.append([start, price, price, price, price, size, price * size, 1, ts, ts])
+                bars.append([start, price, price, price, price, size, price * size, 1, ts, ts, end])
 
     def close(self, stream_time: int, grace_ns: int) -> list[Bar]:
         """Remove and return every bar whose end + grace has been reached, oldest first."""
         closed: list[Bar] = []
         horizon = stream_time - grace_ns
-        for name, length in self.granularities.items():
-            bars = self.open[name]
-            done = [bar for bar in bars if bar[START] + length <= horizon]
+        for name, bars in self.open.items():
+            done = [bar for bar in bars if bar[END] <= horizon]
             if not done:
                 continue
-            self.open[name] = [bar for bar in bars if bar[START] + length > horizon]
+            self.open[name] = [bar for bar in bars if bar[END] > horizon]
             for bar in sorted(done, key=lambda b: b[START]):
-                closed.append(self._publish(name, length, bar))
+                closed.append(self._publish(name, bar))
         return closed
 
     def next_close(self, grace_ns: int) -> int | None:
         """The stream time at which the next bar will close, or None when none is open."""
-        ends = [
-            bar[START] + self.granularities[name] + grace_ns
-            for name, bars in self.open.items()
-            for bar in bars
-        ]
+        ends = [bar[END] + grace_ns for bars in self.open.values() for bar in bars]
         return min(ends) if ends else None
 
-    def _publish(self, name: str, length: int, bar: list[Any]) -> Bar:
+    def _publish(self, name: str, bar: list[Any]) -> Bar:
         volume = bar[VOLUME]
+        cut = self.cuts[name]
+        table = cut.session_table
         return Bar(
             symbol=self.symbol,
             granularity=name,
             start=bar[START],
-            end=bar[START] + length,
+            end=bar[END],
             open=bar[OPEN],
             high=bar[HIGH],
             low=bar[LOW],
@@ -90,6 +115,8 @@ class BarBuilder:
             volume=volume,
             vwap=bar[PV] / volume if volume > 0 else None,
             trades=bar[TRADES],
+            calendar=None if table is None else table.calendar,
+            session=cut.session_date(bar[START]),
         )
 
     def state(self) -> dict[str, Any]:
@@ -97,10 +124,23 @@ class BarBuilder:
         return {"symbol": self.symbol, "open": self.open}
 
     @classmethod
-    def from_state(cls, granularities: dict[str, int], state: dict[str, Any]) -> BarBuilder:
-        """Rebuild a builder from :meth:`state`; granularities no longer configured are dropped."""
+    def from_state(
+        cls, granularities: Mapping[str, int | Cut], state: dict[str, Any]
+    ) -> BarBuilder:
+        """Rebuild a builder from :meth:`state`; granularities no longer configured are
+        dropped, and so is a bar its granularity's cut no longer has."""
         builder = cls(state["symbol"], granularities)
+        cuts = builder.cuts
         for name, bars in state["open"].items():
-            if name in builder.open:
-                builder.open[name] = [list(bar) for bar in bars]
+            if name not in builder.open:
+                continue
+            kept = []
+            for bar in bars:
+                if len(bar) == END:  # written before bars had ends
+                    bounds = cuts[name].bounds(bar[START])
+                    if bounds is None:
+                        continue
+                    bar = [*bar, bounds[1]]
+                kept.append(list(bar))
+            builder.open[name] = kept
         return builder

@@ -6,6 +6,7 @@ without a broker and the stream and batch paths run the same code.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,7 @@ import orjson
 
 from marketpulse.analytics.bars import BarBuilder
 from marketpulse.analytics.quality import EventGate, GateConfig, Verdict
+from marketpulse.analytics.sessions import BarCuts, Cut
 from marketpulse.analytics.ticks import Tick, TickFrame, TradeTick
 from marketpulse.schemas.bars import Bar
 
@@ -28,8 +30,11 @@ class SymbolState:
     partition: int = -1
 
     @classmethod
-    def new(cls, symbol: str, config: GateConfig, granularities: dict[str, int]) -> SymbolState:
-        """A state for a symbol seen for the first time."""
+    def new(
+        cls, symbol: str, config: GateConfig, granularities: Mapping[str, int | Cut]
+    ) -> SymbolState:
+        """A state for a symbol seen for the first time (``granularities``: each one's cut, or
+        its length for UTC clock boundaries)."""
         return cls(EventGate(config), BarBuilder(symbol, granularities))
 
     def to_bytes(self) -> bytes:
@@ -46,13 +51,17 @@ class SymbolState:
 
     @classmethod
     def from_bytes(
-        cls, data: bytes, config: GateConfig, granularities: dict[str, int]
+        cls, data: bytes, config: GateConfig, granularities: Mapping[str, int | Cut] | BarCuts
     ) -> SymbolState:
-        """Decode from the table."""
+        """Decode from the table (``granularities``: as for :meth:`new`, or every symbol's
+        cuts)."""
         raw: dict[str, Any] = orjson.loads(data)
+        bars = raw["bars"]
+        if isinstance(granularities, BarCuts):
+            granularities = granularities.of(bars["symbol"])
         return cls(
             EventGate.from_state(config, raw["gate"]),
-            BarBuilder.from_state(granularities, raw["bars"]),
+            BarBuilder.from_state(granularities, bars),
             raw["stream_time"],
             raw["offset"],
             raw["partition"],
@@ -82,6 +91,11 @@ def step(
         if event.symbol != symbol:
             detail = f"event for {event.symbol} in a frame keyed {symbol}"
             out.rejected.append((event, Verdict("symbol_mismatch", detail)))
+            continue
+        trade = isinstance(event, TradeTick)
+        if trade and not state.bars.in_session(event.ts):
+            detail = f"trade at ts {event.ts} is outside every session of the symbol's calendar"
+            out.rejected.append((event, Verdict("outside_session", detail)))
             continue
         verdict = state.gate.check(event, stream_time, now_ns)
         if verdict is not None:

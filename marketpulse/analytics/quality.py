@@ -19,6 +19,8 @@ Reason codes (also the ``reason`` label of ``marketpulse_deadletters_total``):
 ``late``             the event is more than the grace period behind the partition's stream time
 ``bad_ohlc``         a ready-made bar breaks low <= open, close <= high by more than float noise
 ``bad_granularity``  a ready-made bar's start/end do not match its granularity
+``outside_session``  a trade, or a ready-made bar's start, outside every session of the symbol's
+                     calendar (extended hours included when bars take them)
 ``out_of_order``     a ready-made bar starts before the last one accepted for its series
 """
 
@@ -34,7 +36,7 @@ from typing import Any, TypeGuard
 
 from msgspec.structs import astuple
 
-from marketpulse.analytics.granularity import bar_start, parse_granularity
+from marketpulse.analytics.sessions import Cut, cut_for
 from marketpulse.analytics.ticks import QuoteTick, Tick
 from marketpulse.schemas.bars import Bar
 
@@ -226,9 +228,11 @@ def widened(bar: Bar) -> Bar:
     return bar.model_copy(update={"low": low, "high": high})
 
 
-def check_bar(bar: Bar, last_start: int | None, config: GateConfig) -> Verdict | None:
-    """Check a ready-made bar against OHLC invariants, the gate's bounds, its granularity and
-    its series order."""
+def check_bar(
+    bar: Bar, last_start: int | None, config: GateConfig, cut: Cut | None = None
+) -> Verdict | None:
+    """Check a ready-made bar against OHLC invariants, the gate's bounds, its granularity (the
+    bounds ``cut`` gives, UTC's by default) and its series order."""
     prices = (bar.open, bar.high, bar.low, bar.close)
     if not all(_good_price(p) for p in prices):
         return Verdict("bad_price", f"bar prices {prices}")
@@ -241,10 +245,12 @@ def check_bar(bar: Bar, last_start: int | None, config: GateConfig) -> Verdict |
     if not bar.volume <= config.max_size:
         return Verdict("out_of_range", f"bar volume {bar.volume} > {config.max_size}")
     try:
-        length = parse_granularity(bar.granularity)
+        bounds = (cut or cut_for(bar.granularity, None)).bounds(bar.start)
     except ValueError as exc:
         return Verdict("bad_granularity", str(exc))
-    if bar_start(bar.start, length) != bar.start or bar.end != bar.start + length:
+    if bounds is None:
+        return Verdict("outside_session", f"bar {bar.key()} starts outside every session")
+    if bounds != (bar.start, bar.end):
         return Verdict("bad_granularity", f"[{bar.start}, {bar.end}) is not one {bar.granularity}")
     if last_start is not None and bar.start == last_start:
         return Verdict("duplicate", f"bar {bar.key()} already accepted")

@@ -12,6 +12,7 @@ from marketpulse.analytics.ingest import SymbolState
 from marketpulse.analytics.patterns.detector import DetectorConfig
 from marketpulse.analytics.quality import GateConfig
 from marketpulse.analytics.series import SeriesState
+from marketpulse.analytics.sessions import BarCuts
 from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import DeadLetter
 from marketpulse.streams.topics import DEADLETTER, INDICATORS, SIGNALS, bars_topic_name
@@ -34,6 +35,7 @@ class StepConfig:
 
     gate: GateConfig
     granularities: dict[str, int]
+    cuts: BarCuts  # each symbol's cut of each granularity
     indicators: tuple[str, ...]
     detector: DetectorConfig
     max_message_bytes: int

@@ -117,7 +117,8 @@ def apply_ready_made_bar(store: StateStore, message: Message, config: StepConfig
     if message.offset <= series.offset:
         out.redelivered.append("series")
         return out
-    verdict = check_bar(bar, series.last_start, config.gate)
+    cut = config.cuts.of(bar.symbol)[bar.granularity]
+    verdict = check_bar(bar, series.last_start, config.gate, cut)
     if verdict is not None:
         out.refuse(message, verdict.reason, verdict.detail, message.value, limit)
         return out
@@ -133,7 +134,8 @@ def _symbol(store: StateStore, key: bytes, config: StepConfig) -> SymbolState:
     found = store.symbol(key)
     if found is not None:
         return found
-    return SymbolState.new(key.decode("utf-8", errors="replace"), config.gate, config.granularities)
+    symbol = key.decode("utf-8", errors="replace")
+    return SymbolState.new(symbol, config.gate, config.cuts.of(symbol))
 
 
 def _publish(

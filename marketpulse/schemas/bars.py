@@ -9,7 +9,8 @@ from marketpulse.schemas.events import Symbol, TimestampNs, WireModel
 
 
 class Bar(WireModel):
-    """One event-time bar: ``[start, end)`` in integer ns UTC, aligned to the granularity."""
+    """One event-time bar: ``[start, end)`` in integer ns UTC, aligned to the granularity (on
+    UTC clock boundaries, or to the sessions of its calendar)."""
 
     symbol: Symbol
     granularity: str = Field(description="e.g. 1m, 5m, 1h, 1d")
@@ -23,6 +24,12 @@ class Bar(WireModel):
     vwap: float | None = Field(None, description="volume-weighted price; None without volume")
     trades: int = Field(0, ge=0, description="number of trades in the bar")
     revision: int = Field(0, ge=0, description="0 when first published; higher restates it")
+    calendar: str | None = Field(
+        None, description="the exchange calendar the bar follows; none: UTC clock boundaries"
+    )
+    session: str | None = Field(
+        None, description="the date (ISO) of the calendar session the bar belongs to"
+    )
 
     def key(self) -> str:
         """The deterministic record key: symbol, granularity and bar start."""

@@ -20,11 +20,11 @@ from marketpulse.streams.codecs import bytes_table
 from marketpulse.tables.live_states import LiveStates
 
 settings = get_settings()
-_gate, _granularities = settings.gate_config(), settings.granularity_lengths()
+_gate, _cuts = settings.gate_config(), settings.bar_cuts()
 
 symbols: LiveStates[SymbolState] = LiveStates(
     bytes_table(app, "bar-state", settings.topic_partitions),
-    lambda data: SymbolState.from_bytes(data, _gate, _granularities),
+    lambda data: SymbolState.from_bytes(data, _gate, _cuts),
 )
 series: LiveStates[SeriesState] = LiveStates(
     bytes_table(app, "series-state", settings.topic_partitions),

@@ -34,7 +34,7 @@ def test_granularities_parse_and_align() -> None:
     assert parse_granularity("1m") == M
     assert parse_granularity("1d") == 1440 * M
     assert bar_start(T0 + 59 * S, M) == T0
-    for bad in ("", "0m", "1w", "7m", "m", "1.5h"):
+    for bad in ("", "0m", "2w", "3mo", "7m", "m", "1.5h"):
         with pytest.raises(ValueError, match="granularity"):
             parse_granularity(bad)
 

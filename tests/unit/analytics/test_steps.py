@@ -9,8 +9,10 @@ written.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import replace
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import orjson
@@ -36,7 +38,7 @@ RAW = "test.market.raw"
 
 
 def config(**changes: object) -> StepConfig:
-    return Settings(granularities=["1m"], **changes).step_config()  # type: ignore[arg-type]
+    return Settings(**{"granularities": ["1m"], **changes}).step_config()  # type: ignore[arg-type]
 
 
 def trade(symbol: str, ts: int, price: float, size: float = 100.0) -> dict[str, object]:
@@ -401,3 +403,32 @@ def test_ready_made_refusals_say_what_was_wrong() -> None:
     bar = ready_made(T0).model_dump_json().encode()
     out = apply_ready_made_bar(MemoryStore(), Message("bars", 0, 1, b"AAPL", bar), cfg)
     assert {send.key for send in out.sends} == {b"AAPL"}
+
+
+def _ny_ns(*parts: int) -> int:
+    return int(dt.datetime(*parts, tzinfo=ZoneInfo("America/New_York")).timestamp()) * S
+
+
+def test_a_calendar_symbol_s_trades_outside_its_sessions_are_dead_lettered() -> None:
+    cfg = config(granularities=["1h"], calendars={"AAPL": "NYSE"})
+    partition = Partition(cfg)
+    saturday = trade("AAPL", _ny_ns(2023, 11, 18, 11), 100.0)
+    early = trade("AAPL", _ny_ns(2023, 11, 17, 9, 29), 100.0)
+    inside = trade("AAPL", _ny_ns(2023, 11, 17, 9, 30), 101.0)
+    out = partition.frame(b"AAPL", frame(early, inside, saturday))
+    letters = records(out, "market.deadletter")
+    assert [(d.reason, orjson.loads(d.payload)["ts"]) for d in letters] == [  # type: ignore[attr-defined]
+        ("outside_session", early["ts"]),
+        ("outside_session", saturday["ts"]),
+    ]
+    # the session's last bar closes at the close plus grace, on another symbol's time
+    late = partition.frame(b"AAPL", frame(trade("AAPL", _ny_ns(2023, 11, 17, 15, 45), 102.0)))
+    assert records(late, "market.bars.1h") != []  # 09:30's bar, closed by the 15:45 trade
+    quiet = partition.frame(b"MSFT", frame(trade("MSFT", _ny_ns(2023, 11, 17, 16, 0, 3), 50.0)))
+    (last,) = [b for b in records(quiet, "market.bars.1h") if b.symbol == "AAPL"]  # type: ignore[attr-defined]
+    assert isinstance(last, Bar)
+    assert (last.start, last.end) == (_ny_ns(2023, 11, 17, 15, 30), _ny_ns(2023, 11, 17, 16))
+    assert (last.calendar, last.session) == ("NYSE", "2023-11-17")
+    # a state written and read back goes on with the symbol's calendar
+    state = partition.store.symbols[b"MSFT"].to_bytes()
+    assert SymbolState.from_bytes(state, cfg.gate, cfg.cuts).bars.cuts["1h"].session_table is None
