@@ -82,4 +82,5 @@ def session_table(name: str, hours: str, first_year: int, last_year: int) -> Ses
         segment_opens=segment_opens,
         segment_closes=segment_closes,
         segment_session=segment_session,
+        zone=str(calendar.tz),
     )

@@ -226,6 +226,42 @@ def _batch(
     return 1 if refused else 0
 
 
+def _bars(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from marketpulse.analytics.granularity import parse_granularity
+    from marketpulse.analytics.sessions import SessionTable
+    from marketpulse.files.bar_files import HEADER, bar_rows
+    from marketpulse.files.long_csv import progress, write_long_csv
+    from marketpulse.files.ohlcv import InputError, read_table
+
+    try:  # a bad granularity or calendar stops here, named
+        parse_granularity(args.granularity)
+        if args.calendar is not None:
+            from marketpulse.calendars import check_calendar, session_table
+
+            check_calendar(args.calendar)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+
+    def table_of(first: int, last: int) -> SessionTable | None:
+        if args.calendar is None:
+            return None
+        return session_table(args.calendar, args.hours, first, last)
+
+    source = Path(args.input)
+    frame = read_table(source)
+    refused: list[str] = []
+    rows = bar_rows(source, frame, args.granularity, args.symbol, table_of, refused)
+    output = Path(args.output) if args.output != "-" else None
+    count = write_long_csv(output, HEADER, progress(rows, len(frame), "bars"))
+    for problem in refused:
+        print(f"skipped: {problem}", file=sys.stderr)
+    skipped = f", {len(refused)} rows skipped" if refused else ""
+    print(f"{len(frame)} rows, {count} bars -> {args.output}{skipped}", file=sys.stderr)
+    return 1 if refused else 0
+
+
 def _replay(args: argparse.Namespace) -> int:
     import asyncio
     from pathlib import Path
@@ -348,6 +384,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="stop at the first bad row instead of skipping it"
     )
     patterns.set_defaults(func=_patterns)
+
+    bars = sub.add_parser("bars", help="build bars from a file of trades or of smaller bars")
+    bars.add_argument("--input", required=True, help="CSV or Parquet: trades or OHLCV bars")
+    bars.add_argument("--output", required=True, help="CSV to write ('-': stdout)")
+    bars.add_argument("--granularity", required=True, help="e.g. 5m, 1h, 1d, 1w, 1mo")
+    bars.add_argument("--symbol", help="the file's symbol, or the one to pick from it")
+    bars.add_argument("--calendar", help="exchange calendar, e.g. NYSE (default: UTC bars)")
+    bars.add_argument(
+        "--hours", choices=("regular", "extended"), default="regular", help="with --calendar"
+    )
+    bars.set_defaults(func=_bars)
 
     replay = sub.add_parser("replay", help="publish a file of bars or ticks to the pipeline")
     replay.add_argument(

@@ -81,6 +81,35 @@ class BarBuilder:
             else:
                 bars.append([start, price, price, price, price, size, price * size, 1, ts, ts, end])
 
+    def add_bar(self, bar: Bar) -> None:
+        """Fold a finer bar into the bar of each granularity that holds all of it (one that
+        straddles a bar's boundary folds into none of that granularity)."""
+        volume = bar.volume
+        pv = (bar.vwap if bar.vwap is not None else bar.close) * volume
+        for name, cut in self.cuts.items():
+            bounds = cut.bounds(bar.start)
+            if bounds is None or bar.end > bounds[1]:
+                continue
+            start, end = bounds
+            bars = self.open[name]
+            for open_bar in bars:
+                if open_bar[START] == start:
+                    open_bar[HIGH] = max(open_bar[HIGH], bar.high)
+                    open_bar[LOW] = min(open_bar[LOW], bar.low)
+                    if bar.start >= open_bar[LAST_TS]:
+                        open_bar[CLOSE] = bar.close
+                        open_bar[LAST_TS] = bar.start
+                    if bar.start < open_bar[FIRST_TS]:
+                        open_bar[OPEN] = bar.open
+                        open_bar[FIRST_TS] = bar.start
+                    open_bar[VOLUME] += volume
+                    open_bar[PV] += pv
+                    open_bar[TRADES] += bar.trades
+                    break
+            else:
+                bars.append([start, bar.open, bar.high, bar.low, bar.close, volume, pv,
+                             bar.trades, bar.start, bar.start, end])  # fmt: skip
+
     def close(self, stream_time: int, grace_ns: int) -> list[Bar]:
         """Remove and return every bar whose end + grace has been reached, oldest first."""
         closed: list[Bar] = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -18,12 +19,15 @@ from marketpulse.schemas.signals import Signal
 @dataclass
 class SeriesState:
     """The indicator set, the detectors, the last bar start applied, and the last bars-topic
-    offset applied (ready-made bars; built bars are applied where they are built)."""
+    offset applied (ready-made bars; built bars are applied where they are built). A series of
+    ready-made bars also keeps the open bars of the coarser granularities it rolls up into
+    (:meth:`~marketpulse.analytics.bars.BarBuilder.state`, None when there are none)."""
 
     indicators: IndicatorSet
     detector: SignalDetector
     last_start: int | None = None
     offset: int = -1
+    rollup: dict[str, Any] | None = None
 
     @classmethod
     def new(cls, specs: Iterable[str], config: DetectorConfig) -> SeriesState:
@@ -61,6 +65,7 @@ class SeriesState:
                 "detector": self.detector.state(),
                 "last_start": self.last_start,
                 "offset": self.offset,
+                "rollup": self.rollup,
             }
         )
 
@@ -73,4 +78,5 @@ class SeriesState:
             SignalDetector.from_state(config, raw["detector"]),
             raw["last_start"],
             raw["offset"],
+            raw.get("rollup"),  # states written before roll-ups have none
         )

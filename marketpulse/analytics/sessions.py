@@ -40,6 +40,7 @@ class SessionTable:
     segment_opens: list[int]  # trading segments: a session, or its parts around a break
     segment_closes: list[int]
     segment_session: list[int]  # the session each segment belongs to
+    zone: str = "UTC"  # the exchange's time zone
     _periods: dict[str, tuple[list[int], list[int]]] = field(default_factory=dict, repr=False)
 
     def segment(self, ts: int) -> int:

@@ -13,10 +13,12 @@ from __future__ import annotations
 import orjson
 from pydantic import ValidationError
 
+from marketpulse.analytics.bars import BarBuilder
 from marketpulse.analytics.frames import Rejection, decode_frame
 from marketpulse.analytics.ingest import SymbolState, step
 from marketpulse.analytics.partition_time import PartitionTime
 from marketpulse.analytics.quality import check_bar, check_built_bar, widened
+from marketpulse.analytics.series import SeriesState
 from marketpulse.analytics.step_io import (
     Message,
     Send,
@@ -127,7 +129,40 @@ def apply_ready_made_bar(store: StateStore, message: Message, config: StepConfig
     out.advance(message.key, bar, series)
     series.offset = message.offset
     out.series[key] = series
+    _roll_up(out, store, message, bar, series, config)
     return out
+
+
+def _roll_up(
+    out: StepOutputs,
+    store: StateStore,
+    message: Message,
+    bar: Bar,
+    series: SeriesState,
+    config: StepConfig,
+) -> None:
+    """Fold a ready-made bar into the coarser configured granularities of its symbol (1m into
+    5m, 1h and the session's 1d, say), kept with its series, and publish each coarser bar it
+    completes: a bar is complete once a finer bar reaches its end (ready-made bars of a series
+    come in order, so nothing later can amend it)."""
+    length = config.granularities[bar.granularity]
+    coarser = {
+        name: cut
+        for name, cut in config.cuts.of(bar.symbol).items()
+        if config.granularities[name] > length
+    }
+    if not coarser:
+        return
+    builder = (
+        BarBuilder(bar.symbol, coarser)
+        if series.rollup is None
+        else BarBuilder.from_state(coarser, series.rollup)
+    )
+    builder.add_bar(bar)
+    key = message.key or bar.symbol.encode()
+    for done in builder.close(bar.end, 0):
+        _publish(out, store, key, done, config, message)
+    series.rollup = builder.state() if any(builder.open.values()) else None
 
 
 def _symbol(store: StateStore, key: bytes, config: StepConfig) -> SymbolState:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import orjson
+import pandas as pd
 import pytest
 
 from marketpulse.analytics.indicators import Candle, IndicatorSet
@@ -432,3 +434,79 @@ def test_a_calendar_symbol_s_trades_outside_its_sessions_are_dead_lettered() -> 
     # a state written and read back goes on with the symbol's calendar
     state = partition.store.symbols[b"MSFT"].to_bytes()
     assert SymbolState.from_bytes(state, cfg.gate, cfg.cuts).bars.cuts["1h"].session_table is None
+
+
+def _minute_bars(symbol: str, first: int, count: int, seed: int) -> list[Bar]:
+    rng = np.random.default_rng(seed)
+    out, price = [], 100.0
+    for i in range(count):
+        start = first + i * M
+        o = price
+        c = round(o * float(np.exp(rng.normal(0, 0.002))), 4)
+        h, low = round(max(o, c) * 1.001, 4), round(min(o, c) * 0.999, 4)
+        volume = float(rng.integers(1, 100) * 100)
+        out.append(Bar(symbol=symbol, granularity="1m", start=start, end=start + M, open=o,
+                       high=h, low=low, close=c, volume=volume, vwap=round((h + low + c) / 3, 4),
+                       trades=int(rng.integers(1, 20))))  # fmt: skip
+        price = c
+    return out
+
+
+def _roll_up_all(cfg: StepConfig, bars: list[Bar]) -> list[Bar]:
+    store = MemoryStore()
+    published = []
+    for offset, bar in enumerate(bars):
+        message = Message("bars", 0, offset, bar.symbol.encode(), bar.model_dump_json().encode())
+        out = apply_ready_made_bar(store, message, cfg)
+        store.write(out)
+        published += [
+            r for s in out.sends if isinstance(r := s.record, Bar) and r.granularity != "1m"
+        ]
+    return published
+
+
+def _resampled(bars: list[Bar], key: Callable[[Bar], int]) -> list[tuple[float, ...]]:
+    """OHLCV, trades and VWAP of ``bars`` grouped by ``key`` (a coarser bar's start), in pandas."""
+    frame = pd.DataFrame([b.model_dump() for b in bars]).assign(
+        group=[key(b) for b in bars],
+        pv=[b.vwap * b.volume for b in bars],  # type: ignore[operator]
+    )
+    g = frame.groupby("group", sort=True)
+    agg = pd.DataFrame({"open": g["open"].first(), "high": g["high"].max(), "low": g["low"].min(),
+                        "close": g["close"].last(), "volume": g["volume"].sum(),
+                        "trades": g["trades"].sum(), "pv": g["pv"].sum()})  # fmt: skip
+    return [(int(start), r.open, r.high, r.low, r.close, r.volume, int(r.trades),
+             r.pv / r.volume) for start, r in agg.iterrows()]  # fmt: skip
+
+
+def test_ready_made_minute_bars_roll_up_into_every_coarser_utc_granularity() -> None:
+    cfg = config(granularities=["1m", "5m", "1h"])
+    minutes = _minute_bars("AAPL", T0, 130, 1)  # two hours and ten minutes
+    rolled = _roll_up_all(cfg, minutes)
+    for name, length in (("5m", 5 * M), ("1h", 60 * M)):
+        got = [(b.start, b.open, b.high, b.low, b.close, b.volume, b.trades, b.vwap)
+               for b in rolled if b.granularity == name]  # fmt: skip
+        complete = [b for b in minutes if b.start - b.start % length + length <= minutes[-1].end]
+        want = _resampled(complete, lambda b, n=length: b.start - b.start % n)  # type: ignore[misc]
+        assert len(got) == len(want), name
+        assert [v for row in got for v in row] == pytest.approx([v for row in want for v in row])
+
+
+def test_ready_made_minute_bars_roll_up_into_the_session_s_hours_and_day() -> None:
+    cfg = config(granularities=["1m", "1h", "1d"], calendars={"AAPL": "NYSE"})
+    opened = _ny_ns(2023, 11, 17, 9, 30)
+    minutes = _minute_bars("AAPL", opened, 390, 2)  # 09:30 to 16:00
+    rolled = _roll_up_all(cfg, minutes)
+    hours = [b for b in rolled if b.granularity == "1h"]
+    assert [b.start for b in hours] == [opened + i * 60 * M for i in range(7)]
+    assert hours[-1].end - hours[-1].start == 30 * M  # the 15:30 bar ends at the close
+    want = _resampled(minutes, lambda b: opened + (b.start - opened) // (60 * M) * 60 * M)
+    got = [(b.start, b.open, b.high, b.low, b.close, b.volume, b.trades, b.vwap) for b in hours]
+    assert [v for row in got for v in row] == pytest.approx([v for row in want for v in row])
+    (day,) = [b for b in rolled if b.granularity == "1d"]
+    assert (day.start, day.end, day.session, day.calendar) == (
+        opened, _ny_ns(2023, 11, 17, 16), "2023-11-17", "NYSE"
+    )  # complete at the last minute bar: the session's close  # fmt: skip
+    assert (day.open, day.close, day.volume) == (
+        minutes[0].open, minutes[-1].close, sum(b.volume for b in minutes)
+    )  # fmt: skip

@@ -1,0 +1,116 @@
+"""`marketpulse bars`: a file of trades or of smaller bars in, the stream's bars out, on UTC
+boundaries or an exchange calendar's sessions, checked against pandas."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from marketpulse.cli import main
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def _trades(start: dt.datetime, minutes: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    times = pd.date_range(start, periods=minutes * 2, freq="30s", tz="UTC")
+    prices = np.round(100 * np.exp(np.cumsum(rng.normal(0, 0.001, len(times)))), 4)
+    return pd.DataFrame({"timestamp": times.strftime("%Y-%m-%dT%H:%M:%SZ"), "price": prices,
+                         "size": rng.integers(1, 50, len(times)) * 100})  # fmt: skip
+
+
+def _run(tmp_path: Path, frame: pd.DataFrame, *args: str, expect: int = 0) -> pd.DataFrame:
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    frame.to_csv(source, index=False)
+    assert main(["bars", "--input", str(source), "--output", str(out), *args]) == expect
+    with out.open() as handle:
+        rows = list(csv.DictReader(handle))
+    return pd.DataFrame(rows).astype(
+        {"open": float, "high": float, "low": float, "close": float, "volume": float}
+    )
+
+
+def _ohlcv(frame: pd.DataFrame, key: pd.Series) -> pd.DataFrame:
+    grouped = frame.groupby(key, sort=True)
+    price = "price" if "price" in frame else None
+    return pd.DataFrame({
+        "open": grouped[price or "open"].first(), "high": grouped[price or "high"].max(),
+        "low": grouped[price or "low"].min(), "close": grouped[price or "close"].last(),
+        "volume": grouped["size" if price else "volume"].sum().astype(float),
+    })  # fmt: skip
+
+
+def test_utc_bars_from_trades_equal_a_pandas_resample(tmp_path: Path) -> None:
+    trades = _trades(dt.datetime(2025, 3, 8, tzinfo=dt.UTC), 120, 1)  # a Saturday: UTC
+    got = _run(tmp_path, trades, "--granularity", "5m", "--symbol", "X:BTCUSD")
+    times = pd.to_datetime(trades["timestamp"])
+    want = _ohlcv(trades, times.dt.floor("5min"))
+    assert list(got["timestamp"]) == [t.isoformat() for t in want.index]  # +00:00
+    assert set(got["symbol"]) == {"X:BTCUSD"}
+    assert set(got["granularity"]) == {"5m"}
+    pd.testing.assert_frame_equal(
+        got[["open", "high", "low", "close", "volume"]].reset_index(drop=True),
+        want.reset_index(drop=True),
+    )
+
+
+def test_session_hours_from_trades_across_a_dst_change(tmp_path: Path) -> None:
+    """Friday 7 and Monday 10 March 2025 in New York: EST, then EDT; the hours start at the
+    open, 09:30 local, whatever the offset, and the trades outside the session are reported."""
+    trades = pd.concat([_trades(dt.datetime(2025, 3, 7, 14, tzinfo=dt.UTC), 480, 2),
+                        _trades(dt.datetime(2025, 3, 10, 13, tzinfo=dt.UTC), 480, 3)],
+                       ignore_index=True)  # fmt: skip
+    got = _run(tmp_path, trades, "--granularity", "1h", "--calendar", "NYSE", expect=1)
+    stamps = list(got["timestamp"])
+    assert stamps[0] == "2025-03-07T09:30:00-05:00"
+    assert stamps[6] == "2025-03-07T15:30:00-05:00"  # the short last hour
+    assert stamps[7] == "2025-03-10T09:30:00-04:00"  # the clocks moved: still 09:30
+    times = pd.to_datetime(trades["timestamp"]).dt.tz_convert(NEW_YORK)
+    session = trades[
+        (times.dt.strftime("%H:%M") >= "09:30") & (times.dt.strftime("%H:%M") < "16:00")
+    ]
+    local = times[session.index]
+    opened = local.dt.normalize() + pd.Timedelta(minutes=570)
+    key = opened + ((local - opened) // pd.Timedelta(hours=1)) * pd.Timedelta(hours=1)
+    want = _ohlcv(session.reset_index(drop=True), key.reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        got[["open", "high", "low", "close", "volume"]].reset_index(drop=True),
+        want.reset_index(drop=True),
+    )
+
+
+def test_session_days_from_minute_bars(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(4)
+    days = [dt.datetime(2025, 11, d, 9, 30, tzinfo=NEW_YORK) for d in (26, 28)]  # a half day
+    starts = [day + dt.timedelta(minutes=i) for day in days for i in range(390)]
+    close = np.round(100 * np.exp(np.cumsum(rng.normal(0, 0.001, len(starts)))), 4)
+    bars = pd.DataFrame({"timestamp": [s.isoformat() for s in starts], "open": close,
+                         "high": close + 0.05, "low": close - 0.05, "close": close,
+                         "volume": 100.0})  # fmt: skip
+    got = _run(tmp_path, bars, "--granularity", "1d", "--calendar", "NYSE", "--symbol", "IBM",
+               expect=1)  # fmt: skip
+    assert list(got["timestamp"]) == ["2025-11-26T09:30:00-05:00", "2025-11-28T09:30:00-05:00"]
+    half = bars.iloc[390 : 390 + 210]  # 09:30 to the 13:00 early close
+    assert got.iloc[1]["close"] == half["close"].iloc[-1]
+    assert got.iloc[1]["volume"] == 210 * 100.0
+    assert "180 rows skipped" in capsys.readouterr().err  # the minutes after 13:00
+
+
+def test_a_bad_granularity_or_calendar_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trades = _trades(dt.datetime(2025, 3, 8, tzinfo=dt.UTC), 10, 5)
+    source = tmp_path / "in.csv"
+    trades.to_csv(source, index=False)
+    out = str(tmp_path / "o.csv")
+    assert main(["bars", "--input", str(source), "--output", out, "--granularity", "7x"]) == 2
+    assert "bad granularity '7x'" in capsys.readouterr().err
+    args = ["bars", "--input", str(source), "--output", out, "--granularity", "1h"]
+    assert main([*args, "--calendar", "NYZE"]) == 2
+    assert "unknown calendar 'NYZE'" in capsys.readouterr().err
