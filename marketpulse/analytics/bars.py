@@ -13,10 +13,11 @@ time but do not make bars. An interval without trades makes no bar.
 
 from __future__ import annotations
 
+from bisect import bisect_right, insort
 from collections.abc import Mapping
 from typing import Any
 
-from marketpulse.analytics.sessions import Cut, UtcCut
+from marketpulse.analytics.sessions import ActivityCut, Cut, UtcCut
 from marketpulse.schemas.bars import Bar
 
 # An open bar as a list, so that state is compact JSON: start, o, h, l, c, volume,
@@ -38,6 +39,14 @@ class BarBuilder:
         }
         self.open: dict[str, list[list[Any]]] = {name: [] for name in self.cuts}
         self.sessioned = any(cut.session_table is not None for cut in self.cuts.values())
+        self.activity = {
+            name: cut for name, cut in self.cuts.items() if isinstance(cut, ActivityCut)
+        }
+        # trades for the activity bars, [ts, arrival number, price, size], in event-time order
+        # until stream time passes them by the grace period: then no later trade can come
+        # before them, and they go into the bars in that order
+        self.pending: list[list[Any]] = []
+        self.arrivals = 0
 
     def in_session(self, ts: int) -> bool:
         """Whether every granularity has a bar for ``ts`` (a calendar's cut has none outside
@@ -45,17 +54,23 @@ class BarBuilder:
         if not self.sessioned:
             return True
         for cut in self.cuts.values():
-            if not cut.utc_length and cut.bounds(ts) is None:
+            if cut.session_table is not None and cut.bounds(ts) is None:
                 return False
         return True
 
     def add_trade(self, ts: int, price: float, size: float) -> None:
-        """Fold one accepted trade into the bar of each granularity that holds ``ts``."""
+        """Fold one accepted trade into the bar of each granularity that holds ``ts`` (and keep
+        it for the activity bars until its time has settled)."""
+        if self.activity:
+            insort(self.pending, [ts, self.arrivals, price, size])
+            self.arrivals += 1
         for name, cut in self.cuts.items():
             length = cut.utc_length
             if length:
                 start = ts - ts % length
                 end = start + length
+            elif cut.timeless:
+                continue
             else:
                 bounds = cut.bounds(ts)
                 if bounds is None:
@@ -115,17 +130,58 @@ class BarBuilder:
         closed: list[Bar] = []
         horizon = stream_time - grace_ns
         for name, bars in self.open.items():
+            if name in self.activity:
+                continue
             done = [bar for bar in bars if bar[END] <= horizon]
             if not done:
                 continue
             self.open[name] = [bar for bar in bars if bar[END] > horizon]
             for bar in sorted(done, key=lambda b: b[START]):
                 closed.append(self._publish(name, bar))
+        if self.pending and self.pending[0][0] <= horizon:
+            settled = bisect_right(self.pending, horizon, key=lambda t: t[0])
+            for ts, _, price, size in self.pending[:settled]:
+                closed += self._add_activity(ts, price, size)
+            del self.pending[:settled]
         return closed
 
+    def _add_activity(self, ts: int, price: float, size: float) -> list[Bar]:
+        """Fold a settled trade into each activity bar; return those it completes. A trade is
+        never split: the one that reaches the threshold closes its bar, whatever it carries
+        past the threshold."""
+        done = []
+        for name, cut in self.activity.items():
+            bars = self.open[name]
+            if bars:
+                bar = bars[0]
+                bar[HIGH] = max(bar[HIGH], price)
+                bar[LOW] = min(bar[LOW], price)
+                bar[CLOSE] = price
+                bar[LAST_TS] = ts
+                bar[VOLUME] += size
+                bar[PV] += price * size
+                bar[TRADES] += 1
+            else:
+                bar = [ts, price, price, price, price, size, price * size, 1, ts, ts, 0]
+                bars.append(bar)
+            reached = {"trades": bar[TRADES], "volume": bar[VOLUME], "value": bar[PV]}[cut.kind]
+            if reached >= cut.threshold:
+                bar[END] = ts + 1  # [first trade, last trade]
+                done.append(self._publish(name, bar))
+                bars.clear()
+        return done
+
     def next_close(self, grace_ns: int) -> int | None:
-        """The stream time at which the next bar will close, or None when none is open."""
-        ends = [bar[END] + grace_ns for bars in self.open.values() for bar in bars]
+        """The stream time at which the next bar will close (or trades settle for the activity
+        bars), or None when nothing is open."""
+        ends = [
+            bar[END] + grace_ns
+            for name, bars in self.open.items()
+            if name not in self.activity
+            for bar in bars
+        ]
+        if self.pending:
+            ends.append(self.pending[0][0] + grace_ns)
         return min(ends) if ends else None
 
     def _publish(self, name: str, bar: list[Any]) -> Bar:
@@ -150,7 +206,11 @@ class BarBuilder:
 
     def state(self) -> dict[str, Any]:
         """JSON-ready state."""
-        return {"symbol": self.symbol, "open": self.open}
+        state: dict[str, Any] = {"symbol": self.symbol, "open": self.open}
+        if self.activity:
+            state["pending"] = self.pending
+            state["arrivals"] = self.arrivals
+        return state
 
     @classmethod
     def from_state(
@@ -172,4 +232,7 @@ class BarBuilder:
                     bar = [*bar, bounds[1]]
                 kept.append(list(bar))
             builder.open[name] = kept
+        if builder.activity:
+            builder.pending = [list(trade) for trade in state.get("pending", [])]
+            builder.arrivals = state.get("arrivals", 0)
         return builder

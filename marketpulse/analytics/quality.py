@@ -245,9 +245,12 @@ def check_bar(
     if not bar.volume <= config.max_size:
         return Verdict("out_of_range", f"bar volume {bar.volume} > {config.max_size}")
     try:
-        bounds = (cut or cut_for(bar.granularity, None)).bounds(bar.start)
+        cut = cut or cut_for(bar.granularity, None)
     except ValueError as exc:
         return Verdict("bad_granularity", str(exc))
+    if cut.timeless:
+        return Verdict("bad_granularity", f"{bar.granularity} bars are built here from trades")
+    bounds = cut.bounds(bar.start)
     if bounds is None:
         return Verdict("outside_session", f"bar {bar.key()} starts outside every session")
     if bounds != (bar.start, bar.end):

@@ -23,7 +23,12 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
-from marketpulse.analytics.granularity import MONDAY_NS, calendar_period, parse_granularity
+from marketpulse.analytics.granularity import (
+    MONDAY_NS,
+    activity_of,
+    calendar_period,
+    parse_granularity,
+)
 
 DAY_NS = 86_400_000_000_000
 
@@ -90,6 +95,7 @@ class Cut:
 
     session_table: SessionTable | None = None
     utc_length = 0  # a fixed UTC length with no offset: the bar builder's fast path
+    timeless = False  # bars by activity: cut by trading, not by time
 
     def bounds(self, ts: int) -> tuple[int, int] | None:
         """``[start, end)`` of the bar that holds ``ts``, or None outside every session."""
@@ -165,8 +171,26 @@ class PeriodCut(Cut):
         return self.starts[index], self.ends[index]
 
 
+class ActivityCut(Cut):
+    """Bars by activity: each closes on the trade that brings its ``kind`` (trades, volume or
+    value) to ``threshold``. Time does not cut them (:meth:`bounds` has nothing to say)."""
+
+    timeless = True
+
+    def __init__(self, kind: str, threshold: int) -> None:
+        self.kind = kind
+        self.threshold = threshold
+
+    def bounds(self, ts: int) -> tuple[int, int] | None:
+        return None
+
+
 def cut_for(granularity: str, table: SessionTable | None) -> Cut:
-    """How ``granularity`` cuts a symbol's time: by its calendar's sessions, or in UTC."""
+    """How ``granularity`` cuts a symbol's time: by its calendar's sessions, or in UTC; or
+    by activity."""
+    activity = activity_of(granularity)
+    if activity is not None:
+        return ActivityCut(*activity)
     period = calendar_period(granularity)
     length = parse_granularity(granularity)
     if table is None:

@@ -176,6 +176,7 @@ def bar(**changes: object) -> Bar:
         (bar(volume=1.000001e9), None, "out_of_range"),
         (bar(high=1.000001e6), None, "out_of_range"),
         (bar(granularity="7x"), None, "bad_granularity"),
+        (bar(granularity="t500"), None, "bad_granularity"),  # activity bars: built here only
         (bar(start=START + 1, end=START + M + 1), None, "bad_granularity"),
         (bar(end=START + 2 * M), None, "bad_granularity"),
         (bar(), START, "duplicate"),
