@@ -36,7 +36,13 @@ From = Annotated[
 ]
 To = Annotated[dt.datetime | None, Query(alias="to", description="end (exclusive), ISO 8601")]
 Granularity = Annotated[
-    str, Query(min_length=2, max_length=8, description="bar length", examples=["1m"])
+    str,
+    Query(
+        min_length=2,
+        max_length=12,
+        description="bar length (1m, 5m, 1h, ...), or bars by activity (t500, v100000, ...)",
+        examples=["1m"],
+    ),
 ]
 
 

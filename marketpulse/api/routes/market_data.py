@@ -168,9 +168,13 @@ async def daily(
     start: From = None,
     end: To = None,
     limit: Annotated[int, limit_param(5000)] = 365,
+    granularity: Annotated[
+        str, Query(pattern="^(1d|1w|1mo)$", description="1d, or weekly or monthly bars")
+    ] = "1d",
 ) -> Response:
-    """Daily bars in ``[from, to)``, oldest first (the newest ``limit`` of them)."""
-    granularity = served_granularity("1d", caller.stores.settings.granularities)
+    """Daily (or weekly, monthly) bars in ``[from, to)``, oldest first (the newest ``limit``
+    of them); on an exchange calendar, one a session, week or month of sessions."""
+    served_granularity(granularity, caller.stores.settings.granularities)
     begin, finish = time_range(start, end)
     return await _bars(request, caller.stores, symbol.upper(), granularity, begin, finish, limit)
 

@@ -22,7 +22,7 @@ from marketpulse.schemas.signals import Signal
 from marketpulse.sinks.influx_sink import BarSink, IndicatorSink, QuoteSink
 from marketpulse.storage import cache
 from marketpulse.storage.repositories.signals import SignalRepository
-from tests.api_helpers import ApiStack, assert_error, serve, sign_in
+from tests.api_helpers import ApiStack, api_settings, assert_error, serve, sign_in
 from tests.factories import make_snapshot
 
 pytestmark = [pytest.mark.integration]
@@ -386,3 +386,44 @@ async def test_signals_with_filters(api: ApiStack, stored: dict[str, Any], reade
     assert_error(
         await api.client.get(url, params={"kind": "astrology"}, headers=reader.headers), 422
     )
+
+
+async def test_weekly_monthly_and_activity_bars_are_served_where_they_are_built(
+    api: ApiStack, reader: Any
+) -> None:
+    symbol = _symbol()
+    week = 7 * DAY
+    monday = START + 5 * DAY  # 2023-11-20, a Monday
+    weekly = [Bar(symbol=symbol, granularity="1w", start=monday + i * week,
+                  end=monday + (i + 1) * week, open=10.0 + i, high=12.0 + i, low=9.0 + i,
+                  close=11.0 + i, volume=1000.0) for i in range(3)]  # fmt: skip
+    recent = time.time_ns() // DAY * DAY - 2 * DAY  # inside the intraday retention
+    ticks = [
+        Bar(symbol=symbol, granularity="t500", start=recent + i * 1000, end=recent + i * 1000 + 999,
+            open=10.0, high=10.5, low=9.5, close=10.2, volume=500.0, trades=500)
+        for i in range(4)
+    ]  # fmt: skip
+    sink = BarSink(api.settings)
+    await sink.start()
+    await sink.write([*weekly, *ticks])
+    await sink.close()
+    # where no weekly bars are built, none are offered (asked first: an answer cached by URL in
+    # the shared Redis would otherwise be found before this API's own validation)
+    refused = await api.client.get(f"{MD}/{symbol}/daily", params={"granularity": "1w"},
+                                   headers=reader.headers)  # fmt: skip
+    error = assert_error(refused, 400, "INVALID_GRANULARITY")
+    assert "1d" in error["details"]["available"]
+    settings = api_settings(api.settings, granularities=["1m", "1d", "1w", "1mo", "t500"])
+    async with serve(settings) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+        got = await client.get(f"{MD}/{symbol}/daily", params={"granularity": "1w"},
+                               headers=reader.headers)  # fmt: skip
+        assert [r["start"] for r in got.json()["data"]] == [b.start for b in weekly]
+        activity = await client.get(f"{MD}/{symbol}/intraday", params={"granularity": "t500"},
+                                    headers=reader.headers)  # fmt: skip
+        assert [r["trades"] for r in activity.json()["data"]] == [500] * 4
+        monthly = await client.get(f"{MD}/{symbol}/daily", params={"granularity": "1mo"},
+                                   headers=reader.headers)  # fmt: skip
+        assert_error(monthly, 404)  # served, but none stored yet
+        wrong = await client.get(f"{MD}/{symbol}/intraday", params={"granularity": "1w"},
+                                 headers=reader.headers)  # fmt: skip
+        assert_error(wrong, 400, "INVALID_GRANULARITY")
