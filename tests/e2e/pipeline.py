@@ -28,7 +28,9 @@ class Pipeline:
     def __init__(self, base: Settings, tmp_path: Path, **env: str) -> None:
         self.prefix = unique("t") + "."
         overrides = {
-            key.removeprefix("MARKETPULSE_").lower(): orjson.loads(v) if v.startswith("[") else v
+            key.removeprefix("MARKETPULSE_").lower(): orjson.loads(v)
+            if v.startswith(("[", "{"))
+            else v
             for key, v in env.items()
         }
         self.settings = Settings.model_validate(
