@@ -220,6 +220,14 @@ async def run(args: argparse.Namespace) -> None:
     raw_s = await raw_consume(settings, len(backlog))
     raw_rate = quotes / raw_s
     alone_rate = args.frame_size / work_alone(settings, backlog)
+    # the same frames with every symbol on a calendar (24/7: the same bars, by the session
+    # code), A/B in turns so that the machine's noise falls on both alike
+    on_calendar = settings.model_copy(update={"calendars": {"*": "24/7"}})
+    utc_s, calendar_s = 0.0, 0.0
+    for _ in range(3):
+        utc_s += work_alone(settings, backlog)
+        calendar_s += work_alone(on_calendar, backlog)
+    calendar_ratio = utc_s / calendar_s
 
     port = 9390
     env = {
@@ -277,6 +285,10 @@ async def run(args: argparse.Namespace) -> None:
         f"the work alone, in process, no broker: {alone_rate:,.0f} quotes/s = "
         f"{alone_rate / raw_rate:.1%} of raw (a bound on any worker's ratio)"
     )
+    print(
+        f"  with calendar sessions (24/7): {calendar_ratio:.1%} of the UTC bars' throughput "
+        "(three turns each)"
+    )
     per_core = args.frame_size / cpu_per_frame
     print(
         f"  worker CPU (all its threads): {cpu_per_frame * 1e6:,.0f} us a frame, so "
@@ -299,6 +311,8 @@ async def run(args: argparse.Namespace) -> None:
     emit("pipeline, one worker, market.raw to indicators", pipeline_rate, "quotes/s", 100_000,
          baseline=raw)  # fmt: skip
     emit("the work alone, in process, no broker", alone_rate, "quotes/s", baseline=raw)
+    emit("the work alone with calendar sessions, as a share of UTC bars'", calendar_ratio * 100,
+         "%", 90)  # fmt: skip
     emit(f"worker CPU per {args.frame_size}-quote frame", cpu_per_frame * 1e6, "µs",
          lower_is_better=True)  # fmt: skip
     emit(f"bar to indicator snapshot p99 at {args.rate:,} quotes/s", float(p99), "ms", 50,

@@ -33,7 +33,7 @@ from marketpulse.analytics.granularity import (
 DAY_NS = 86_400_000_000_000
 
 
-@dataclass(frozen=True)
+@dataclass
 class SessionTable:
     """One calendar's sessions, oldest first (all times integer ns since the epoch, UTC)."""
 
@@ -47,11 +47,17 @@ class SessionTable:
     segment_session: list[int]  # the session each segment belongs to
     zone: str = "UTC"  # the exchange's time zone
     _periods: dict[str, tuple[list[int], list[int]]] = field(default_factory=dict, repr=False)
+    # the segment found last: a symbol's trades come in order, mostly in the same segment
+    _last: tuple[int, int, int] = field(default=(0, 0, -1), repr=False)
 
     def segment(self, ts: int) -> int:
         """The index of the trading segment that holds ``ts``, or -1."""
+        opened, closed, last = self._last
+        if opened <= ts < closed:
+            return last
         index = bisect_right(self.segment_opens, ts) - 1
         if index >= 0 and ts < self.segment_closes[index]:
+            self._last = (self.segment_opens[index], self.segment_closes[index], index)
             return index
         return -1
 
