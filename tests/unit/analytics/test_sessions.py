@@ -13,7 +13,7 @@ import pandas_market_calendars as pmc
 import pytest
 
 from marketpulse.analytics.bars import BarBuilder
-from marketpulse.analytics.sessions import BarCuts, SessionTable
+from marketpulse.analytics.sessions import BarCuts, SessionTable, cut_for
 from marketpulse.schemas.bars import Bar
 from marketpulse.settings import Settings
 
@@ -217,3 +217,68 @@ def test_a_break_splits_the_intraday_bars_of_a_session() -> None:
 def test_an_unknown_calendar_is_refused_with_the_known_ones() -> None:
     with pytest.raises(ValueError, match=r"unknown calendar 'NYZE'; known: .*NYSE"):
         Settings(calendars={"*": "NYZE"})  # type: ignore[arg-type]
+
+
+def _table(*sessions: tuple[int, int], dates: list[str] | None = None) -> SessionTable:
+    opens, closes = [o for o, _ in sessions], [c for _, c in sessions]
+    days = dates or [f"2025-01-{i + 6:02d}" for i in range(len(sessions))]
+    return SessionTable("TEST", "regular", opens, closes, days, list(opens), list(closes),
+                        list(range(len(sessions))), "America/New_York")  # fmt: skip
+
+
+def test_a_session_table_finds_the_segment_of_a_time_and_nothing_between() -> None:
+    table = _table((100, 200), (300, 400))
+    assert [table.segment(t) for t in (99, 100, 199, 200, 250, 300, 399, 400)] == [
+        -1, 0, 0, -1, -1, 1, 1, -1,
+    ]  # fmt: skip
+    # asked out of order, after a hit: the remembered segment does not answer for others
+    assert [table.segment(t) for t in (150, 350, 150, 250)] == [0, 1, 0, -1]
+    assert [table.session(t) for t in (150, 250, 350)] == [0, -1, 1]
+
+
+def test_weeks_and_months_of_sessions_span_their_first_open_to_their_last_close() -> None:
+    dates = ["2025-01-30", "2025-01-31", "2025-02-03", "2025-02-04", "2025-02-10"]
+    table = _table((10, 20), (30, 40), (50, 60), (70, 80), (90, 100), dates=dates)
+    assert table.period_bounds("week") == ([10, 10, 50, 50, 90], [40, 40, 80, 80, 100])
+    assert table.period_bounds("month") == ([10, 10, 50, 50, 50], [40, 40, 100, 100, 100])
+    assert table.period_bounds("day") == ([10, 30, 50, 70, 90], [20, 40, 60, 80, 100])
+    assert table.period_bounds("week")[0] is table.period_bounds("week")[0]  # built once
+
+
+def test_utc_months_and_weeks() -> None:
+    cut = cut_for("1mo", None)
+    feb = ns(dt.datetime(2025, 2, 14, 13, tzinfo=dt.UTC))
+    assert cut.bounds(feb) == (ns(dt.datetime(2025, 2, 1, tzinfo=dt.UTC)),
+                               ns(dt.datetime(2025, 3, 1, tzinfo=dt.UTC)))  # fmt: skip
+    december = ns(dt.datetime(2025, 12, 31, 23, tzinfo=dt.UTC))
+    assert cut.bounds(december) == (ns(dt.datetime(2025, 12, 1, tzinfo=dt.UTC)),
+                                    ns(dt.datetime(2026, 1, 1, tzinfo=dt.UTC)))  # fmt: skip
+    sunday = ns(dt.datetime(2025, 3, 9, 23, tzinfo=dt.UTC))
+    monday = ns(dt.datetime(2025, 3, 3, tzinfo=dt.UTC))
+    assert cut_for("1w", None).bounds(sunday) == (monday, monday + 7 * 86_400 * S)
+    assert cut_for("1w", None).bounds(monday) == (monday, monday + 7 * 86_400 * S)
+    assert cut_for("1h", None).utc_length == H
+    assert cut_for("1w", None).utc_length == 0  # offset from the epoch: not the fast path
+
+
+def test_a_calendar_cuts_days_and_shorter_and_refuses_longer_clock_bars() -> None:
+    table = _table((100 * H, 106 * H + 30 * M))
+    hour = cut_for("1h", table)
+    assert hour.bounds(106 * H + 10 * M) == (106 * H, 106 * H + 30 * M)  # cut at the close
+    assert hour.bounds(99 * H) is None
+    assert cut_for("1d", table).bounds(101 * H) == (100 * H, 106 * H + 30 * M)
+    assert hour.session_date(100 * H) == "2025-01-06"
+    assert hour.session_date(99 * H) is None
+    assert cut_for("1h", None).session_date(100 * H) is None
+    with pytest.raises(ValueError, match="on a calendar, use 1d, 1w or 1mo"):
+        cut_for("2d", table)
+
+
+def test_symbols_take_the_first_matching_pattern_and_share_their_calendar_s_cuts() -> None:
+    table = _table((100, 200))
+    bar_cuts = BarCuts(["1h"], [("X:*", None), ("*", table)])
+    assert bar_cuts.table_of("X:BTCUSD") is None
+    assert bar_cuts.table_of("AAPL") is table
+    assert bar_cuts.of("AAPL") is bar_cuts.of("MSFT")  # one set of cuts per calendar
+    assert bar_cuts.of("X:BTCUSD")["1h"].session_table is None
+    assert BarCuts(["1h"], []).of("AAPL")["1h"].utc_length == H
