@@ -27,6 +27,11 @@ from marketpulse.schemas.bars import Bar
 START, OPEN, HIGH, LOW, CLOSE, VOLUME, PV, TRADES, LAST_TS, FIRST_TS, END = range(11)
 
 
+def _time(trade: list[Any]) -> int:
+    time: int = trade[0]
+    return time
+
+
 class BarBuilder:
     """The open bars of one symbol, one list per granularity (at most a couple each)."""
 
@@ -42,11 +47,10 @@ class BarBuilder:
         self.activity = {
             name: cut for name, cut in self.cuts.items() if isinstance(cut, ActivityCut)
         }
-        # trades for the activity bars, [ts, arrival number, price, size], in event-time order
-        # until stream time passes them by the grace period: then no later trade can come
-        # before them, and they go into the bars in that order
+        # trades for the activity bars, [ts, price, size], in event-time order (trades of one
+        # time in arrival order) until stream time passes them by the grace period: then no
+        # later trade can come before them, and they go into the bars in that order
         self.pending: list[list[Any]] = []
-        self.arrivals = 0
 
     def in_session(self, ts: int) -> bool:
         """Whether every granularity has a bar for ``ts`` (a calendar's cut has none outside
@@ -62,8 +66,7 @@ class BarBuilder:
         """Fold one accepted trade into the bar of each granularity that holds ``ts`` (and keep
         it for the activity bars until its time has settled)."""
         if self.activity:
-            insort(self.pending, [ts, self.arrivals, price, size])
-            self.arrivals += 1
+            insort(self.pending, [ts, price, size], key=_time)
         for name, cut in self.cuts.items():
             length = cut.utc_length
             if length:
@@ -98,7 +101,9 @@ class BarBuilder:
 
     def add_bar(self, bar: Bar) -> None:
         """Fold a finer bar into the bar of each granularity that holds all of it (one that
-        straddles a bar's boundary folds into none of that granularity)."""
+        straddles a bar's boundary folds into none of that granularity). Finer bars come in
+        time order (the bar gate refuses one out of order, the file reader a row), so each
+        one's close is its coarser bar's close so far."""
         volume = bar.volume
         pv = (bar.vwap if bar.vwap is not None else bar.close) * volume
         for name, cut in self.cuts.items():
@@ -111,12 +116,8 @@ class BarBuilder:
                 if open_bar[START] == start:
                     open_bar[HIGH] = max(open_bar[HIGH], bar.high)
                     open_bar[LOW] = min(open_bar[LOW], bar.low)
-                    if bar.start >= open_bar[LAST_TS]:
-                        open_bar[CLOSE] = bar.close
-                        open_bar[LAST_TS] = bar.start
-                    if bar.start < open_bar[FIRST_TS]:
-                        open_bar[OPEN] = bar.open
-                        open_bar[FIRST_TS] = bar.start
+                    open_bar[CLOSE] = bar.close
+                    open_bar[LAST_TS] = bar.start
                     open_bar[VOLUME] += volume
                     open_bar[PV] += pv
                     open_bar[TRADES] += bar.trades
@@ -139,8 +140,8 @@ class BarBuilder:
             for bar in sorted(done, key=lambda b: b[START]):
                 closed.append(self._publish(name, bar))
         if self.pending and self.pending[0][0] <= horizon:
-            settled = bisect_right(self.pending, horizon, key=lambda t: t[0])
-            for ts, _, price, size in self.pending[:settled]:
+            settled = bisect_right(self.pending, horizon, key=_time)
+            for ts, price, size in self.pending[:settled]:
                 closed += self._add_activity(ts, price, size)
             del self.pending[:settled]
         return closed
@@ -157,7 +158,6 @@ class BarBuilder:
                 bar[HIGH] = max(bar[HIGH], price)
                 bar[LOW] = min(bar[LOW], price)
                 bar[CLOSE] = price
-                bar[LAST_TS] = ts
                 bar[VOLUME] += size
                 bar[PV] += price * size
                 bar[TRADES] += 1
@@ -209,7 +209,6 @@ class BarBuilder:
         state: dict[str, Any] = {"symbol": self.symbol, "open": self.open}
         if self.activity:
             state["pending"] = self.pending
-            state["arrivals"] = self.arrivals
         return state
 
     @classmethod
@@ -232,7 +231,6 @@ class BarBuilder:
                     bar = [*bar, bounds[1]]
                 kept.append(list(bar))
             builder.open[name] = kept
-        if builder.activity:
+        if builder.activity:  # a state written before activity bars were configured has none
             builder.pending = [list(trade) for trade in state.get("pending", [])]
-            builder.arrivals = state.get("arrivals", 0)
         return builder

@@ -102,3 +102,41 @@ def test_a_trade_that_crosses_the_threshold_is_not_split() -> None:
     (bar,) = builder.close(10 * S, 0)
     assert (bar.volume, bar.trades, bar.close) == (130.0, 2, 11.0)  # 60 + 70: one bar
     assert builder.open["v100"][0][5] == 10.0  # the third trade starts the next
+
+
+def test_trades_of_one_time_keep_their_arrival_order_across_a_checkpoint() -> None:
+    cuts = {"t3": cut_for("t3", None)}
+    builder = BarBuilder("X", cuts)
+    builder.add_trade(5 * S, 12.0, 1.0)
+    builder = BarBuilder.from_state(cuts, orjson.loads(orjson.dumps(builder.state())))
+    builder.add_trade(5 * S, 11.0, 1.0)  # the same time, cheaper, later
+    builder.add_trade(4 * S, 13.0, 1.0)  # earlier in event time, arrived last
+    (bar,) = builder.close(5 * S + GRACE, GRACE)
+    assert (bar.open, bar.close) == (13.0, 11.0)
+
+
+def test_a_trade_settles_exactly_at_stream_time_minus_grace_and_is_waited_for_till_then() -> None:
+    builder = BarBuilder("X", {"t1": cut_for("t1", None), "1m": cut_for("1m", None)})
+    builder.add_trade(10 * S, 10.0, 1.0)
+    builder.add_trade(11 * S, 11.0, 1.0)
+    assert builder.next_close(GRACE) == 10 * S + GRACE  # the first pending trade settles then
+    assert builder.close(10 * S + GRACE - 1, GRACE) == []
+    (bar,) = builder.close(10 * S + GRACE, GRACE)
+    assert (bar.granularity, bar.start, bar.end) == ("t1", 10 * S, 10 * S + 1)
+    assert builder.next_close(GRACE) == 11 * S + GRACE
+
+
+def test_activity_bars_listed_first_hold_no_time_bar_back() -> None:
+    builder = BarBuilder("X", {"t2": cut_for("t2", None), "1m": cut_for("1m", None)})
+    for second in (1, 2, 61):
+        builder.add_trade(second * S, 10.0 + second, 1.0)
+    closed = builder.close(200 * S, GRACE)
+    assert sorted((b.granularity, b.start) for b in closed) == [
+        ("1m", 0), ("1m", 60 * S), ("t2", 1 * S),
+    ]  # fmt: skip
+
+
+def test_a_state_from_before_activity_bars_restores_with_nothing_pending() -> None:
+    state = {"symbol": "X", "open": {"t5": []}}
+    builder = BarBuilder.from_state({"t5": cut_for("t5", None)}, state)
+    assert builder.pending == []

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from marketpulse.analytics.bars import BarBuilder
 from marketpulse.analytics.granularity import bar_start, parse_granularity
+from marketpulse.analytics.sessions import SessionTable, cut_for
 from marketpulse.schemas.bars import Bar
 
 S = 1_000_000_000
@@ -182,3 +183,41 @@ def test_a_fractional_volume_has_a_vwap() -> None:
     builder.add_trade(T0 + S, 104.0, 0.25)
     (bar,) = builder.close(T0 + M + GRACE, GRACE)
     assert (bar.volume, bar.vwap) == (0.5, 102.0)
+
+
+def test_a_state_from_before_bars_had_ends_restores_them_from_the_cut() -> None:
+    """Open bars written without their end get it from their granularity's cut; one the cut
+    no longer has (a calendar now says the time is outside its sessions) is dropped."""
+    old = {"symbol": "AAA", "open": {"1m": [[T0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1, T0, T0]]}}
+    restored = BarBuilder.from_state({"1m": M}, old)
+    assert restored.open["1m"][0][-1] == T0 + M
+    (bar,) = restored.close(T0 + M, 0)
+    assert (bar.start, bar.end) == (T0, T0 + M)
+    table = SessionTable("T", "regular", [T0 + M], [T0 + 10 * M], ["2023-11-14"], [T0 + M],
+                         [T0 + 10 * M], [0])  # fmt: skip
+    dropped = BarBuilder.from_state({"1m": cut_for("1m", table)}, old)
+    assert dropped.open["1m"] == []
+
+
+def test_a_finer_bar_that_straddles_a_coarser_one_folds_into_none_of_it() -> None:
+    opened, closed = T0 + 30 * M, T0 + 390 * M  # a session of 09:30 to 16:00, in minutes
+    table = SessionTable("T", "regular", [opened], [closed], ["2023-11-14"], [opened],
+                         [closed], [0])  # fmt: skip
+    builder = BarBuilder("AAA", {"1h": cut_for("1h", table), "1d": cut_for("1d", table)})
+    straddling = Bar(symbol="AAA", granularity="90m", start=opened + 330 * M,
+                     end=opened + 420 * M, open=1.0, high=2.0, low=0.5, close=1.5,
+                     volume=10.0)  # fmt: skip
+    builder.add_bar(straddling)  # 15:00 to 16:30: past the close
+    assert builder.open == {"1h": [], "1d": []}
+    inside = straddling.model_copy(update={"start": opened, "end": opened + 30 * M})
+    builder.add_bar(inside)
+    assert [len(bars) for bars in builder.open.values()] == [1, 1]
+
+
+def test_a_bad_granularity_names_every_form_there_is() -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_granularity("7x")
+    assert str(caught.value) == (
+        "bad granularity '7x': use a number and s, m, h or d (e.g. 5m), 1w or 1mo, or t, v or d "
+        "and a number for bars by trades, volume or value (e.g. t500)"
+    )

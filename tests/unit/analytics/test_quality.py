@@ -8,12 +8,14 @@ import orjson
 import pytest
 
 from marketpulse.analytics.quality import (
+    OHLC_TOLERANCE,
     EventGate,
     GateConfig,
     check_bar,
     check_built_bar,
     widened,
 )
+from marketpulse.analytics.sessions import SessionTable, cut_for
 from marketpulse.analytics.ticks import QuoteTick, Tick, TradeTick, tick_of
 from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import Quote, Trade
@@ -337,3 +339,62 @@ def test_a_bar_outside_its_range_by_noise_is_widened_to_hold_it() -> None:
     assert (fixed.low, fixed.high) == (noisy.close, noisy.open)
     assert (fixed.open, fixed.close, fixed.volume) == (noisy.open, noisy.close, noisy.volume)
     assert widened(bar()) == bar()
+
+
+@pytest.mark.parametrize(
+    ("event", "detail"),
+    [
+        (quote(bid_size=2e9), "bid_size=2000000000.0 ask_size=0.0 > 1000000000.0"),
+        (quote(bid=2e6, ask=2e6), "ask 2000000.0 > 1000000.0"),
+        (trade(size=2e9), "trade size=2000000000.0 > 1000000000.0"),
+        (trade(price=2e6), "trade price=2000000.0 > 1000000.0"),
+    ],
+)
+def test_out_of_range_says_what_and_the_bound(event: Tick, detail: str) -> None:
+    result = EventGate(CONFIG).check(event, NOW, NOW)
+    assert result is not None
+    assert (result.reason, result.detail) == ("out_of_range", detail)
+
+
+def test_bar_refusals_for_bounds_activity_and_sessions_say_why() -> None:
+    high = check_bar(bar(high=2e6), None, CONFIG)
+    assert high is not None
+    assert high.detail == "bar high 2000000.0 > 1000000.0"
+    heavy = check_bar(bar(volume=2e9), None, CONFIG)
+    assert heavy is not None
+    assert heavy.detail == "bar volume 2000000000.0 > 1000000000.0"
+    activity = check_bar(bar(granularity="t500"), None, CONFIG)
+    assert activity is not None
+    assert activity.detail == "t500 bars are built here from trades"
+    table = SessionTable("T", "regular", [START + M], [START + 10 * M], ["2023-11-14"],
+                         [START + M], [START + 10 * M], [0])  # fmt: skip
+    outside = check_bar(bar(), None, CONFIG, cut_for("1m", table))
+    assert outside is not None
+    assert (outside.reason, outside.detail) == (
+        "outside_session", f"bar AAA|1m|{START} starts outside every session"
+    )  # fmt: skip
+    assert check_bar(bar(start=START + M, end=START + 2 * M), None, CONFIG,
+                     cut_for("1m", table)) is None  # fmt: skip
+
+
+def test_a_range_exactly_at_the_tolerance_holds() -> None:
+    low = 10.0 * (1 + OHLC_TOLERANCE)
+    assert check_bar(bar(open=10.0, close=10.5, low=low), START - M, CONFIG) is None
+    high = 11.0 * (1 - OHLC_TOLERANCE)
+    assert check_bar(bar(open=10.0, close=11.0, high=high), START - M, CONFIG) is None
+
+
+@pytest.mark.parametrize(
+    "noisy",
+    [
+        bar(open=math.nextafter(9.0, 0.0), low=9.0),  # the open under the low
+        bar(close=11.0 * (1 + 4e-16), high=11.0),  # only the high moves
+    ],
+)
+def test_widening_takes_the_open_and_close_each_way(noisy: Bar) -> None:
+    fixed = widened(noisy)
+    assert fixed.low == min(noisy.low, noisy.open, noisy.close)
+    assert fixed.high == max(noisy.high, noisy.open, noisy.close)
+    assert fixed != noisy
+    already = bar()
+    assert widened(already) is already

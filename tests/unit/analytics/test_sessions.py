@@ -5,6 +5,7 @@ half days, a session across UTC midnight, weekends, extended hours, a symbol wit
 from __future__ import annotations
 
 import datetime as dt
+import time
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -282,3 +283,24 @@ def test_symbols_take_the_first_matching_pattern_and_share_their_calendar_s_cuts
     assert bar_cuts.of("AAPL") is bar_cuts.of("MSFT")  # one set of cuts per calendar
     assert bar_cuts.of("X:BTCUSD")["1h"].session_table is None
     assert BarCuts(["1h"], []).of("AAPL")["1h"].utc_length == H
+
+
+def test_utc_months_start_on_the_first_at_midnight_whatever_the_machine_s_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        first = ns(dt.datetime(2025, 3, 1, tzinfo=dt.UTC))
+        following = ns(dt.datetime(2025, 4, 1, tzinfo=dt.UTC))
+        cut = cut_for("1mo", None)
+        assert cut.bounds(first) == (first, following)  # its very first instant
+        assert cut.bounds(following - 1) == (first, following)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
+def test_intraday_bars_start_at_an_open_that_is_not_on_the_hour() -> None:
+    table = _table((100 * H + 20 * M, 106 * H))  # opens at 20 past
+    assert cut_for("1h", table).bounds(101 * H + 25 * M) == (101 * H + 20 * M, 102 * H + 20 * M)

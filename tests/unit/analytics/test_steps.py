@@ -510,3 +510,41 @@ def test_ready_made_minute_bars_roll_up_into_the_session_s_hours_and_day() -> No
     assert (day.open, day.close, day.volume) == (
         minutes[0].open, minutes[-1].close, sum(b.volume for b in minutes)
     )  # fmt: skip
+
+
+def test_a_quiet_symbol_s_bar_that_would_not_be_finite_is_dead_lettered_where_it_closed() -> None:
+    cfg = config()
+    loose = replace(cfg, gate=replace(cfg.gate, max_price=1e300, max_size=1e300))
+    partition = Partition(loose)
+    partition.frame(b"QUIET", frame(trade("QUIET", T0 + S, 1e300, 1e300)))
+    out = partition.frame(b"BUSY", frame(trade("BUSY", T0 + M + 3 * S, 10.0)))
+    (letter,) = records(out, "market.deadletter")
+    assert isinstance(letter, DeadLetter)
+    assert (letter.reason, letter.offset, letter.key) == ("non_finite", 2, "BUSY")
+
+
+def test_a_calendar_symbol_s_ready_made_bars_follow_its_sessions_and_roll_up_keyed() -> None:
+    cfg = config(granularities=["1h", "1d"], calendars={"AAPL": "NYSE"})
+    opened = _ny_ns(2023, 11, 17, 9, 30)
+    hour = Bar(symbol="AAPL", granularity="1h", start=opened, end=opened + 60 * M, open=10.0,
+               high=11.0, low=9.0, close=10.5, volume=100.0)  # fmt: skip
+    store = MemoryStore()
+    out = apply_ready_made_bar(
+        store, Message("bars", 0, 1, b"AAPL", hour.model_dump_json().encode()), cfg
+    )
+    assert records(out, "market.deadletter") == []  # 09:30: the session's first hour
+    on_the_hour = hour.model_copy(update={"start": opened + 30 * M, "end": opened + 90 * M})
+    refused = apply_ready_made_bar(
+        MemoryStore(), Message("bars", 0, 1, b"AAPL", on_the_hour.model_dump_json().encode()), cfg
+    )
+    assert [d.reason for d in records(refused, "market.deadletter")] == ["bad_granularity"]  # type: ignore[attr-defined]
+    # the last hour (15:30 to the close) completes the day, published keyed by its symbol
+    store.write(out)
+    last = hour.model_copy(update={"start": opened + 360 * M, "end": opened + 390 * M})
+    closing = apply_ready_made_bar(
+        store, Message("bars", 0, 2, b"AAPL", last.model_dump_json().encode()), cfg
+    )
+    days = [(s.key, s.record) for s in closing.sends if s.topic == "market.bars.1d"]
+    assert [(key, day.start, day.end) for key, day in days] == [  # type: ignore[attr-defined]
+        (b"AAPL", opened, _ny_ns(2023, 11, 17, 16))
+    ]
