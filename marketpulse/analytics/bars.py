@@ -117,7 +117,6 @@ class BarBuilder:
                     open_bar[HIGH] = max(open_bar[HIGH], bar.high)
                     open_bar[LOW] = min(open_bar[LOW], bar.low)
                     open_bar[CLOSE] = bar.close
-                    open_bar[LAST_TS] = bar.start
                     open_bar[VOLUME] += volume
                     open_bar[PV] += pv
                     open_bar[TRADES] += bar.trades

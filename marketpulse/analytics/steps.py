@@ -159,7 +159,7 @@ def _roll_up(
         else BarBuilder.from_state(coarser, series.rollup)
     )
     builder.add_bar(bar)
-    key = message.key or bar.symbol.encode()
+    key = bar.symbol.encode()  # the message's key: the gate has checked they agree
     for done in builder.close(bar.end, 0):
         _publish(out, store, key, done, config, message)
     series.rollup = builder.state() if any(builder.open.values()) else None

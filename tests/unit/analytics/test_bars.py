@@ -209,15 +209,33 @@ def test_a_finer_bar_that_straddles_a_coarser_one_folds_into_none_of_it() -> Non
                      volume=10.0)  # fmt: skip
     builder.add_bar(straddling)  # 15:00 to 16:30: past the close
     assert builder.open == {"1h": [], "1d": []}
+    morning = straddling.model_copy(update={"start": opened, "end": opened + 90 * M})
+    builder.add_bar(morning)  # 09:30 to 11:00: past its hour, inside its day
+    assert [len(bars) for bars in builder.open.values()] == [0, 1]
+    builder = BarBuilder("AAA", {"1h": cut_for("1h", table), "1d": cut_for("1d", table)})
     inside = straddling.model_copy(update={"start": opened, "end": opened + 30 * M})
     builder.add_bar(inside)
     assert [len(bars) for bars in builder.open.values()] == [1, 1]
 
 
 def test_a_bad_granularity_names_every_form_there_is() -> None:
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(ValueError, match="bad granularity") as caught:
         parse_granularity("7x")
     assert str(caught.value) == (
         "bad granularity '7x': use a number and s, m, h or d (e.g. 5m), 1w or 1mo, or t, v or d "
         "and a number for bars by trades, volume or value (e.g. t500)"
     )
+
+
+def test_a_restore_skips_what_it_cannot_keep_and_keeps_the_rest() -> None:
+    """A granularity no longer configured, and a bar the cut no longer has, are passed over;
+    the granularities and bars after them are restored."""
+    table = SessionTable("T", "regular", [T0 + M], [T0 + 10 * M], ["2023-11-14"], [T0 + M],
+                         [T0 + 10 * M], [0])  # fmt: skip
+    old_bar = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1, T0, T0]
+    state = {"symbol": "AAA", "open": {
+        "7m": [[T0, *old_bar]],  # no longer configured
+        "1m": [[T0, *old_bar], [T0 + 2 * M, *old_bar]],  # the first is outside the session
+    }}  # fmt: skip
+    restored = BarBuilder.from_state({"1m": cut_for("1m", table)}, state)
+    assert [bar[0] for bar in restored.open["1m"]] == [T0 + 2 * M]
