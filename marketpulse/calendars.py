@@ -11,14 +11,20 @@ span of years, and then only looked up (:mod:`marketpulse.analytics.sessions`).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pandas_market_calendars as pmc
 
 from marketpulse.analytics.sessions import SessionTable
+
+if TYPE_CHECKING:
+    from marketpulse.settings import Settings
 
 HOURS = ("regular", "extended")
 
@@ -84,3 +90,20 @@ def session_table(name: str, hours: str, first_year: int, last_year: int) -> Ses
         segment_session=segment_session,
         zone=str(calendar.tz),
     )
+
+
+def symbol_exchanges(settings: Settings) -> dict[str, str]:
+    """Each symbol's exchange from the ``symbols`` table, read once at start-up (from a thread
+    of its own: a worker may already run an event loop when it builds its configuration)."""
+    from marketpulse.storage.postgres import create_pool
+    from marketpulse.storage.repositories.symbols import SymbolRepository
+
+    async def read() -> dict[str, str]:
+        pool = await create_pool(settings, max_size=1)
+        try:
+            return await SymbolRepository(pool).exchanges()
+        finally:
+            await pool.close()
+
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, read()).result()

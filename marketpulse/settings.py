@@ -115,6 +115,12 @@ class Settings(BaseSettings):
         description='symbol pattern -> exchange calendar (e.g. {"AAPL": "NYSE", "*.AX": '
         '"XASX", "X:*": "utc"}); the first match decides, utc or no match: UTC bars',
     )
+    exchange_calendars: dict[str, str] = Field(
+        {},
+        description="exchange (as the symbols table names it) -> calendar, for the symbols no "
+        'pattern of MARKETPULSE_CALENDARS matches (e.g. {"NYSE": "NYSE", "NASDAQ": '
+        '"NASDAQ"})',
+    )
     bar_hours: Literal["regular", "extended"] = Field(
         "regular", description="calendar bars from regular hours only, or extended hours too"
     )
@@ -285,7 +291,7 @@ class Settings(BaseSettings):
             parse_granularity(name)
         return value
 
-    @field_validator("calendars")
+    @field_validator("calendars", "exchange_calendars")
     @classmethod
     def _known_calendars(cls, value: dict[str, str]) -> dict[str, str]:
         # imported here: the calendar library takes a second to import, and most processes
@@ -356,16 +362,25 @@ class Settings(BaseSettings):
         from marketpulse.analytics.sessions import BarCuts, SessionTable
 
         calendars: list[tuple[str, SessionTable | None]] = []
-        if self.calendars:  # the library is imported only when a calendar is used
-            from marketpulse.calendars import session_table
+        by_symbol: dict[str, SessionTable] = {}
+        if self.calendars or self.exchange_calendars:  # the library only when one is used
+            from marketpulse.calendars import session_table, symbol_exchanges
 
-            first, last = self.calendar_first_year, self.calendar_last_year
+            def table(name: str) -> SessionTable:
+                first, last = self.calendar_first_year, self.calendar_last_year
+                return session_table(name, self.bar_hours, first, last)
+
             calendars = [
-                (pattern, None if name == UTC_CALENDAR
-                 else session_table(name, self.bar_hours, first, last))
+                (pattern, None if name == UTC_CALENDAR else table(name))
                 for pattern, name in self.calendars.items()
-            ]  # fmt: skip
-        return BarCuts(self.granularities, calendars)
+            ]
+            if self.exchange_calendars:
+                by_symbol = {
+                    symbol: table(self.exchange_calendars[exchange])
+                    for symbol, exchange in symbol_exchanges(self).items()
+                    if self.exchange_calendars.get(exchange, UTC_CALENDAR) != UTC_CALENDAR
+                }
+        return BarCuts(self.granularities, calendars, by_symbol)
 
     def granularity_lengths(self) -> dict[str, int]:
         """Each configured granularity and its length in ns."""

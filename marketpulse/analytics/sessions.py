@@ -216,22 +216,28 @@ def cut_for(granularity: str, table: SessionTable | None) -> Cut:
 
 class BarCuts:
     """Each symbol's cuts, one per configured granularity: its calendar's (the first pattern
-    that matches the symbol, in order) or UTC's. Symbols of one calendar share the cuts."""
+    that matches the symbol, in order, else the one named for the symbol itself) or UTC's.
+    Symbols of one calendar share the cuts."""
 
     def __init__(
-        self, granularities: list[str], calendars: list[tuple[str, SessionTable | None]]
+        self,
+        granularities: list[str],
+        calendars: list[tuple[str, SessionTable | None]],
+        by_symbol: dict[str, SessionTable] | None = None,
     ) -> None:
         self.granularities = granularities
         self.calendars = calendars  # (symbol pattern, its sessions; None: UTC)
+        self.by_symbol = by_symbol or {}  # then these symbols' (their exchanges' calendars)
         self._by_table: dict[str, dict[str, Cut]] = {}
         self._by_symbol: dict[str, dict[str, Cut]] = {}
 
     def table_of(self, symbol: str) -> SessionTable | None:
-        """The sessions of the first pattern that matches ``symbol``, None for UTC."""
+        """The sessions of the first pattern that matches ``symbol``, else of the symbol's own
+        calendar if it has one; None for UTC."""
         for pattern, table in self.calendars:
             if fnmatchcase(symbol, pattern):
                 return table
-        return None
+        return self.by_symbol.get(symbol)
 
     def of(self, symbol: str) -> dict[str, Cut]:
         """``symbol``'s cuts by granularity."""

@@ -55,6 +55,13 @@ class SymbolRepository:
         """Load the bundled list (idempotent)."""
         return await self.upsert(read_seed(path))
 
+    async def exchanges(self) -> dict[str, str]:
+        """Each symbol's exchange, for the symbols that have one."""
+        rows = await self.pool.fetch(
+            "SELECT symbol, exchange FROM symbols WHERE exchange IS NOT NULL"
+        )
+        return {row["symbol"]: row["exchange"] for row in rows}
+
     async def get(self, symbol: str) -> SymbolInfo | None:
         """One symbol, or None."""
         row = await self.pool.fetchrow(

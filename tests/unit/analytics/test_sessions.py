@@ -283,6 +283,10 @@ def test_symbols_take_the_first_matching_pattern_and_share_their_calendar_s_cuts
     assert bar_cuts.of("AAPL") is bar_cuts.of("MSFT")  # one set of cuts per calendar
     assert bar_cuts.of("X:BTCUSD")["1h"].session_table is None
     assert BarCuts(["1h"], []).of("AAPL")["1h"].utc_length == H
+    own = BarCuts(["1h"], [("X:*", None)], {"AAPL": table, "X:ETHUSD": table})
+    assert own.table_of("AAPL") is table  # a symbol's own calendar (its exchange's)
+    assert own.table_of("X:ETHUSD") is None  # after the patterns
+    assert own.table_of("MSFT") is None
 
 
 def test_utc_months_start_on_the_first_at_midnight_whatever_the_machine_s_zone(
