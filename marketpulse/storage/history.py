@@ -9,10 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from marketpulse.analytics.sessions import cut_for
 from marketpulse.storage import measurements
 from marketpulse.storage.influx import RETENTION, InfluxClient, identifier
 
-BAR_FIELDS = ("open", "high", "low", "close", "volume", "vwap", "trades", "revision")
+BAR_FIELDS = (
+    "open", "high", "low", "close", "volume", "vwap", "trades", "revision", "end", "session",
+)  # fmt: skip
+_BAR_COLUMNS = ", ".join(identifier(name) for name in BAR_FIELDS)  # END is an InfluxQL keyword
 QUOTE_FIELDS = ("bid", "ask", "bid_size", "ask_size", "quote_ts")
 
 
@@ -40,16 +44,19 @@ async def bars(
     """The newest ``limit`` bars in ``[start, end)``, oldest first, each with its ``start``."""
     source = _source(measurements.bar_retention(granularity), measurements.BARS)
     text = (
-        f"SELECT {', '.join(BAR_FIELDS)} FROM {source} "
+        f"SELECT {_BAR_COLUMNS} FROM {source} "
         f"WHERE symbol = $symbol AND granularity = $granularity{_range(start, end)} "
         f"ORDER BY time DESC LIMIT {int(limit)}"
     )
     params = {"symbol": symbol, "granularity": granularity, "start": start, "end": end}
     rows = await client.rows(text, {k: v for k, v in params.items() if v is not None})
+    cut = cut_for(granularity, None)  # the end of a bar on UTC boundaries, not stored
     out = []
     for row in reversed(rows):
         bar = {"symbol": symbol, "granularity": granularity, "start": row["time"]}
         bar.update({name: row.get(name) for name in BAR_FIELDS})
+        if bar["end"] is None and (bounds := cut.bounds(row["time"])) is not None:
+            bar["end"] = bounds[1]
         out.append(bar)
     return out
 

@@ -79,6 +79,9 @@ def bar_point(bar: Bar) -> Point:
     }
     if bar.vwap is not None:
         fields["vwap"] = bar.vwap
+    if bar.session is not None:  # a calendar's bar: its own end (a session's last may be short)
+        fields["end"] = bar.end
+        fields["session"] = bar.session
     return Point(BARS, fields, {"symbol": bar.symbol, "granularity": bar.granularity}, bar.start)
 
 

@@ -427,3 +427,26 @@ async def test_weekly_monthly_and_activity_bars_are_served_where_they_are_built(
         wrong = await client.get(f"{MD}/{symbol}/intraday", params={"granularity": "1w"},
                                  headers=reader.headers)  # fmt: skip
         assert_error(wrong, 400, "INVALID_GRANULARITY")
+
+
+async def test_a_bar_says_where_it_ends_and_which_session_it_belongs_to(
+    api: ApiStack, stored: dict[str, Any], reader: Any
+) -> None:
+    symbol = _symbol()
+    recent = time.time_ns() // DAY * DAY - 2 * DAY
+    opened = recent + 14 * 3600 * 10**9 + 30 * 60 * 10**9  # 14:30 UTC
+    last = Bar(symbol=symbol, granularity="1h", start=opened + 6 * 3600 * 10**9,
+               end=opened + 6 * 3600 * 10**9 + 30 * 60 * 10**9, open=10.0, high=11.0, low=9.0,
+               close=10.5, volume=100.0, calendar="NYSE", session="2099-01-02")  # fmt: skip
+    sink = BarSink(api.settings)
+    await sink.start()
+    await sink.write([last])
+    await sink.close()
+    rows = (await api.client.get(f"{MD}/{symbol}/intraday", params={"granularity": "1h"},
+                                 headers=reader.headers)).json()["data"]  # fmt: skip
+    assert [(r["start"], r["end"], r["session"]) for r in rows] == [
+        (last.start, last.end, "2099-01-02")  # the session's short last hour
+    ]
+    daily = (await api.client.get(f"{MD}/{stored['symbol']}/daily", params={"limit": 1},
+                                  headers=reader.headers)).json()["data"]  # fmt: skip
+    assert (daily[0]["end"] - daily[0]["start"], daily[0]["session"]) == (DAY, None)  # UTC
