@@ -241,6 +241,9 @@ class Settings(BaseSettings):
     api_body_timeout_s: float = Field(
         30.0, gt=0, description="a request's body must arrive within this of its headers, else 408"
     )
+    api_shutdown_timeout_s: int = Field(
+        10, ge=1, description="how long a stopping API waits for open requests and connections"
+    )
     api_max_connections: int = Field(
         1000, ge=1, description="connections and requests in flight per API process; past it 503"
     )

@@ -103,9 +103,12 @@ def channel_topics(settings: Settings) -> dict[str, str]:
     return topics
 
 
-async def feed(settings: Settings, hub: Hub, ready: asyncio.Event) -> None:
-    """Read the analytics topics from their current end into ``hub`` until cancelled; retry
-    when the broker is away."""
+async def feed(settings: Settings, hub: Hub, ready: asyncio.Event, stop: asyncio.Event) -> None:
+    """Read the analytics topics from their current end into ``hub`` until ``stop`` is set
+    (checked between fetches, at least four times a second) or it is cancelled; retry when the
+    broker is away. Stopping between fetches rather than by cancellation: a fetch cancelled
+    while the broker has not answered it can hold the consumer, and its connections, for as
+    long as the request's timeout."""
     kafka_compat.apply(
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms, tansu=settings.kafka_tansu_compat
     )
@@ -125,8 +128,8 @@ async def feed(settings: Settings, hub: Hub, ready: asyncio.Event) -> None:
             for tp, end in (await consumer.end_offsets(partitions)).items():
                 consumer.seek(tp, end)
             ready.set()
-            while True:
-                batches = await consumer.getmany(timeout_ms=1000, max_records=_BATCH)
+            while not stop.is_set():
+                batches = await consumer.getmany(timeout_ms=250, max_records=_BATCH)
                 for tp, records in batches.items():
                     channel = topics[tp.topic]
                     for record in records:
@@ -134,11 +137,15 @@ async def feed(settings: Settings, hub: Hub, ready: asyncio.Event) -> None:
                 # let the senders drain before the next batch: a queue has to hold one
                 # batch's burst, not everything the broker has
                 await asyncio.sleep(0)
+            return
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             log.warning("live feed interrupted, reconnecting: %s", exc)
-            await asyncio.sleep(2)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 2)
+            if stop.is_set():
+                return
         finally:
             with contextlib.suppress(Exception):
                 await consumer.stop()

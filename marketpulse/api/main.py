@@ -44,6 +44,8 @@ from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.resp import PipelinedRedis
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+_STOP_WAIT_S = 5.0
+log = logging.getLogger(__name__)
 _EXPOSED = [
     "X-Request-ID", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
     "Retry-After", "API-Version",
@@ -82,7 +84,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     )
     app.state.hub = Hub()
     app.state.feed_ready = asyncio.Event()
-    feeder = asyncio.create_task(feed(settings, app.state.hub, app.state.feed_ready))
+    stopping = asyncio.Event()
+    feeder = asyncio.create_task(feed(settings, app.state.hub, app.state.feed_ready, stopping))
     app.state.sockets = Sockets(settings.ws_max_per_user, settings.ws_max_per_address)
     watcher = asyncio.create_task(
         watch(app.state.stores, app.state.sockets, settings.ws_session_check_s)
@@ -97,10 +100,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         # uvicorn hands the lifespan's state to every connection's protocol
         yield {HTTP_TIMEOUTS: (settings.api_header_timeout_s, settings.api_body_timeout_s)}
     finally:
-        for task in (feeder, watcher):
+        # the feed stops between two fetches (see feed); cancelled only if it has not by then
+        stopping.set()
+        watcher.cancel()
+        _, stuck = await asyncio.wait({feeder, watcher}, timeout=_STOP_WAIT_S)
+        for task in stuck:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if stuck:
+            log.warning("background task(s) cancelled at stop: %d", len(stuck))
+            await asyncio.wait(stuck, timeout=_STOP_WAIT_S)
         await finish_lag_measurement(app.state.stores)
         await influx.close()
         await redis.aclose()
@@ -119,6 +127,9 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "server_header": False,
         # past this many connections and requests in flight, requests get 503
         "limit_concurrency": settings.api_max_connections,
+        # a stop waits this long for open requests and connections, not for ever: a client
+        # that holds one open must not hold up a restart
+        "timeout_graceful_shutdown": settings.api_shutdown_timeout_s,
     }
 
 

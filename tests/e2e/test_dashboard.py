@@ -31,9 +31,11 @@ from playwright.async_api import (
 
 from marketpulse.analytics.granularity import parse_granularity
 from marketpulse.clock import SystemClock
+from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import Frame
 from marketpulse.services.apt import ensure_installed
 from marketpulse.settings import Settings
+from marketpulse.sinks.influx_sink import BarSink
 from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.postgres import create_pool
 from marketpulse.storage.repositories.symbols import SymbolInfo, SymbolRepository
@@ -50,6 +52,7 @@ pytestmark = [pytest.mark.e2e]
 
 S = 1_000_000_000
 GRANULARITY = "5s"
+DAY_NS = 86_400 * 10**9
 HISTORY_S = 20 * 60
 SEED = 7
 SCREENSHOT = REPO / ".data" / "dashboard.png"
@@ -144,6 +147,9 @@ def stack(services: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
         "MARKETPULSE_API_PORT": str(port),
         "MARKETPULSE_WORKER_METRICS_PORT": "0",
         "MARKETPULSE_SINK_METRICS_PORT": "0",
+        # the limits count per address in the shared Redis, where other tests sign up too
+        "MARKETPULSE_API_RATE_ENDPOINTS": '{"auth": 10000, "register": 10000, '
+        '"indicators": 10000, "batch": 10000}',
     }
     settings = services.model_copy(
         update={"topic_prefix": prefix, "granularities": [GRANULARITY, "1m"]}
@@ -302,6 +308,31 @@ async def test_dashboard_shows_bad_states_and_reconnects(stack: Stack, page: Pag
     await expect(page.locator("#banner")).to_be_hidden(timeout=30_000)
     await expect(page.locator("#chart")).to_have_attribute("data-state", "ready", timeout=30_000)
     assert await page.locator("#title").text_content() == f"{stack.symbol} · 1m"
+
+
+async def test_dashboard_marks_where_each_session_begins(
+    services: Settings, stack: Stack, page: Page
+) -> None:
+    """Minute bars of two sessions on an exchange calendar: the chart marks the second's
+    first bar with its date (the first session's start is the chart's own edge)."""
+    symbol = "SS" + "".join(secrets.choice(string.ascii_uppercase) for _ in range(4))
+    day = SystemClock().now_ns() // DAY_NS * DAY_NS - 2 * DAY_NS
+    bars = [
+        Bar(symbol=symbol, granularity="1m", start=start, end=start + 60 * S, open=10.0,
+            high=11.0, low=9.0, close=10.5, volume=100.0, calendar="NYSE", session=session)
+        for first, session in ((day, "2099-01-02"), (day + DAY_NS, "2099-01-03"))
+        for start in range(first + 14 * 3600 * S, first + 14 * 3600 * S + 30 * 60 * S, 60 * S)
+    ]  # fmt: skip
+    sink = BarSink(services)
+    await sink.start()
+    await sink.write(bars)
+    await sink.close()
+    await _sign_in(page, stack)
+    await page.select_option("#granularity", "1m")
+    await page.fill("#symbol", symbol)
+    await page.press("#symbol", "Enter")
+    await _chart_until(page, "data-bars", lambda count: count == len(bars), 30)
+    await _chart_until(page, "data-sessions", lambda count: count == 1, 30)
 
 
 async def test_dashboard_with_no_data_yet_says_so(stack: Stack, page: Page) -> None:

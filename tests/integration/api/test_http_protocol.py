@@ -36,8 +36,8 @@ def _address(url: str) -> tuple[str, int]:
 
 async def _answer(address: tuple[str, int], *parts: bytes) -> tuple[bytes, float]:
     """Send ``parts`` and read until the server closes; what came back and how long it took."""
+    started = time.monotonic()  # before the connection: the server's clock starts at accept
     reader, writer = await asyncio.open_connection(*address)
-    started = time.monotonic()
     try:
         for part in parts:
             writer.write(part)

@@ -277,7 +277,8 @@
     const seq = ++loadSeq;
     clearChart();
     view = { symbol, granularity, lastTime: null, times: new Map(), count: 0,
-             signals: new Map(), marks: new Map(), levels: new Map() };
+             signals: new Map(), marks: new Map(), levels: new Map(),
+             sessions: new Map(), lastSession: null };
     $("title").textContent = `${symbol} · ${granularity}`;
     chartState("loading", `Loading ${symbol}…`);
     location.hash = `${symbol}/${granularity}`;
@@ -313,6 +314,7 @@
     }
     view.count = complete.length;
     view.lastTime = complete.length ? seconds(complete[complete.length - 1].start) : null;
+    for (const bar of complete) markSession(bar);
     for (const signal of signals) draw(signal);
     showSignals();
     chart.timeScale().fitContent();
@@ -335,6 +337,7 @@
     if (view.lastTime != null && time < view.lastTime) return; // the chart only moves forward
     series.candles.update(candleOf(bar));
     series.volume.update(volumeOf(bar));
+    markSession(bar);
     if (time !== view.lastTime) view.count += 1;
     view.lastTime = time;
     summarize();
@@ -369,7 +372,28 @@
     if (signal.kind === "level" && !MARKED.has(signal.name)) return;
     const mark = `${seconds(signal.ts)}|${signal.direction}`;
     view.marks.set(mark, [...(view.marks.get(mark) || []), signal]);
-    markers.setMarkers([...view.marks.values()].map(markerOf).sort((a, b) => a.time - b.time));
+    showMarkers();
+  }
+
+  // Intraday bars on an exchange calendar: the first bar of each session is marked with its
+  // date, so that the chart shows where one session ends and the next begins.
+  function markSession(bar) {
+    if (!bar.session || bar.session === view.lastSession) return;
+    const first = view.lastSession !== null;
+    view.lastSession = bar.session;
+    const info = catalog.granularities.find((g) => g.name === view.granularity);
+    if (!first || (info && info.seconds >= 86400)) return; // days are sessions already
+    view.sessions.set(bar.session, {
+      time: seconds(bar.start), position: "aboveBar", color: COLORS.guide, shape: "square",
+      text: bar.session,
+    });
+    showMarkers();
+  }
+
+  function showMarkers() {
+    const all = [...view.marks.values()].map(markerOf).concat([...view.sessions.values()]);
+    markers.setMarkers(all.sort((a, b) => a.time - b.time));
+    $("chart").dataset.sessions = String(view.sessions.size);
   }
 
   // One marker per bar and direction, labelled with its most telling chart or trend signal.
