@@ -54,8 +54,3 @@ def activity_of(text: str) -> tuple[str, int] | None:
     if match is None:
         return None
     return ACTIVITY_KINDS[match.group(1)], int(match.group(2))
-
-
-def bar_start(ts: int, length: int) -> int:
-    """The start of the UTC-aligned bar of ``length`` ns that holds ``ts``."""
-    return ts - ts % length

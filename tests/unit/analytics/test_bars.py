@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from marketpulse.analytics.bars import BarBuilder
-from marketpulse.analytics.granularity import bar_start, parse_granularity
+from marketpulse.analytics.granularity import parse_granularity
 from marketpulse.analytics.sessions import SessionTable, cut_for
 from marketpulse.schemas.bars import Bar
 
@@ -34,7 +34,7 @@ def feed(builder: BarBuilder, trades: list[tuple[int, float, float]]) -> list[Ba
 def test_granularities_parse_and_align() -> None:
     assert parse_granularity("1m") == M
     assert parse_granularity("1d") == 1440 * M
-    assert bar_start(T0 + 59 * S, M) == T0
+    assert cut_for("1m", None).bounds(T0 + 59 * S) == (T0, T0 + M)
     for bad in ("", "0m", "2w", "3mo", "7m", "m", "1.5h"):
         with pytest.raises(ValueError, match="granularity"):
             parse_granularity(bad)
@@ -171,7 +171,7 @@ def test_bars_closing_together_come_oldest_first_whatever_order_they_opened_in()
 
 def test_each_granularity_closes_on_its_own() -> None:
     builder = BarBuilder("X", {"5m": 5 * M, "1m": M})  # the coarse one first: nothing due
-    five = bar_start(T0, 5 * M) + 5 * M  # a five-minute boundary
+    five = T0 - T0 % (5 * M) + 5 * M  # a five-minute boundary
     builder.add_trade(five + 10 * S, 10.0, 1.0)
     closed = builder.close(five + M + GRACE, GRACE)
     assert [(b.granularity, b.start) for b in closed] == [("1m", five)]
