@@ -13,7 +13,10 @@
 4. latency: once the worker has caught up, at a steady rate, the time from a bar's publication
    to its indicator snapshot's (both broker record timestamps), p50 and p99; and, with no
    target, each frame's time in the worker: its publication to its accepted events' on
-   market.clean, which includes any wait in the worker's input queue.
+   market.clean, which includes any wait in the worker's input queue;
+5. calendar sessions: every symbol on a calendar (24/7, so the same bars, cut by the session
+   code) against UTC bars, for the work alone (three turns each in alternation) and for a whole
+   worker draining its own copy of the frames (CPU per frame, beside the UTC worker's).
 
 Targets (issue 3): >= 100k quotes/s per worker, >= 25% of raw; bar-to-indicator p99 <= 50 ms.
 Needs the local services (`make services-up`).
@@ -204,40 +207,19 @@ async def latencies(
     return done, worker
 
 
-async def run(args: argparse.Namespace) -> None:
-    base = Settings()
-    prefix = f"bench-{uuid.uuid4().hex[:8]}."
-    settings = base.model_copy(
-        update={"topic_prefix": prefix, "granularities": ["1s"], "worker_id": prefix + "w"}
-    )
-    await ensure_topics(settings)
-    symbols = [f"S{i:03d}" for i in range(args.symbols)]
-    market = SyntheticMarket(symbols, seed=1)
-    slices = max(1, args.quotes // (args.symbols * args.frame_size))
-    start = (SystemClock().now_ns() // S - 7200) * S
-    backlog = frames(market, start, slices, args.frame_size)
-    quotes = len(backlog) * args.frame_size
-    await produce(settings, backlog)
-
-    raw_rate = await raw_consume(settings, len(backlog)) * args.frame_size
-    alone_rate = args.frame_size / work_alone(settings, backlog)
-    # the same frames with every symbol on a calendar (24/7: the same bars, by the session
-    # code), A/B in turns so that the machine's noise falls on both alike
-    on_calendar = settings.model_copy(update={"calendars": {"*": "24/7"}})
-    utc_s, calendar_s = 0.0, 0.0
-    for _ in range(3):
-        utc_s += work_alone(settings, backlog)
-        calendar_s += work_alone(on_calendar, backlog)
-    calendar_ratio = utc_s / calendar_s
-
-    port = 9390
+async def drain(
+    settings: Settings, env: dict[str, str], port: int, quotes: int, frame_size: int
+) -> tuple[subprocess.Popen[bytes], float, float, float]:
+    """Start a worker on ``settings``' topics, which hold ``quotes`` quotes, and time it through
+    them: the worker, its intake rate, its rate to the last snapshot, and its CPU per frame."""
     env = {
-        "MARKETPULSE_TOPIC_PREFIX": prefix,
+        "MARKETPULSE_TOPIC_PREFIX": settings.topic_prefix,
         "MARKETPULSE_WORKER_ID": settings.worker_id,
         "MARKETPULSE_GRANULARITIES": '["1s"]',
         "MARKETPULSE_WORKER_METRICS_PORT": str(port),
+        **env,
     }
-    log = Path(tempfile.gettempdir()) / f"{prefix}worker.log"
+    log = Path(tempfile.gettempdir()) / f"{settings.topic_prefix}worker.log"
     worker = start_worker(env, log)
     try:
         first = None
@@ -261,9 +243,60 @@ async def run(args: argparse.Namespace) -> None:
                 break
             await asyncio.sleep(0.5)
         pipeline_rate = (quotes - first[1]) / (time.perf_counter() - first[0])
-        frames_done = (quotes - first[1]) / args.frame_size
+        frames_done = (quotes - first[1]) / frame_size
         cpu_per_frame = (cpu_seconds(worker.pid) - cpu_at_first) / frames_done
+    except BaseException:
+        worker.terminate()
+        worker.wait(30)
+        raise
+    return worker, intake_rate, pipeline_rate, cpu_per_frame
 
+
+def bench_settings(base: Settings) -> Settings:
+    """Topics of their own, so that each worker of the run drains its own copy of the frames."""
+    prefix = f"bench-{uuid.uuid4().hex[:8]}."
+    return base.model_copy(
+        update={"topic_prefix": prefix, "granularities": ["1s"], "worker_id": prefix + "w"}
+    )
+
+
+async def run(args: argparse.Namespace) -> None:
+    base = Settings()
+    settings, calendar_topics = bench_settings(base), bench_settings(base)
+    for each in (settings, calendar_topics):
+        await ensure_topics(each)
+    symbols = [f"S{i:03d}" for i in range(args.symbols)]
+    market = SyntheticMarket(symbols, seed=1)
+    slices = max(1, args.quotes // (args.symbols * args.frame_size))
+    start = (SystemClock().now_ns() // S - 7200) * S
+    backlog = frames(market, start, slices, args.frame_size)
+    quotes = len(backlog) * args.frame_size
+    await produce(settings, backlog)
+    await produce(calendar_topics, backlog)
+
+    raw_rate = await raw_consume(settings, len(backlog)) * args.frame_size
+    alone_rate = args.frame_size / work_alone(settings, backlog)
+    # the same frames with every symbol on a calendar (24/7: the same bars, by the session
+    # code), A/B in turns so that the machine's noise falls on both alike
+    on_calendar = settings.model_copy(update={"calendars": {"*": "24/7"}})
+    utc_s, calendar_s = 0.0, 0.0
+    for _ in range(3):
+        utc_s += work_alone(settings, backlog)
+        calendar_s += work_alone(on_calendar, backlog)
+    calendar_ratio = utc_s / calendar_s
+
+    # the whole worker with calendar sessions, then the one with UTC bars that goes on to the
+    # latency phase: each drains the same frames, compared by CPU per frame
+    calendar_worker, _, calendar_rate, calendar_cpu = await drain(
+        calendar_topics, {"MARKETPULSE_CALENDARS": '{"*": "24/7"}'}, 9391, quotes, args.frame_size
+    )
+    calendar_worker.terminate()
+    calendar_worker.wait(30)
+    worker, intake_rate, pipeline_rate, cpu_per_frame = await drain(
+        settings, {}, 9390, quotes, args.frame_size
+    )
+    worker_calendar_ratio = cpu_per_frame / calendar_cpu
+    try:
         # steady state: current event times, a fixed rate, then the latency of each bar's snapshot
         live_start = (SystemClock().now_ns() // S) * S
         live = frames(market, live_start, args.latency_seconds, max(1, args.rate // args.symbols))
@@ -290,6 +323,11 @@ async def run(args: argparse.Namespace) -> None:
         f"  with calendar sessions (24/7): {calendar_ratio:.1%} of the UTC bars' throughput "
         "(three turns each)"
     )
+    print(
+        f"  the whole worker with calendar sessions: {calendar_rate:,.0f} quotes/s, CPU per frame "
+        f"{calendar_cpu * 1e6:,.0f} us, so {worker_calendar_ratio:.1%} of the UTC worker's "
+        "throughput per CPU-second"
+    )
     per_core = args.frame_size / cpu_per_frame
     print(
         f"  worker CPU (all its threads): {cpu_per_frame * 1e6:,.0f} us a frame, so "
@@ -314,6 +352,8 @@ async def run(args: argparse.Namespace) -> None:
     emit("the work alone, in process, no broker", alone_rate, "quotes/s", baseline=raw)
     emit("the work alone with calendar sessions, as a share of UTC bars'", calendar_ratio * 100,
          "%", 90)  # fmt: skip
+    emit("the worker with calendar sessions, CPU per frame as a share of UTC bars'",
+         worker_calendar_ratio * 100, "%", 90)  # fmt: skip
     emit(f"worker CPU per {args.frame_size}-quote frame", cpu_per_frame * 1e6, "µs",
          lower_is_better=True)  # fmt: skip
     emit(f"bar to indicator snapshot p99 at {args.rate:,} quotes/s", float(p99), "ms", 50,
