@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeAlias, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord, TopicPartition
@@ -38,6 +38,33 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
+
+
+def consumer_options(settings: Settings) -> dict[str, Any]:
+    """How a sink reads: offsets committed by hand, only after their batch is stored; a new group
+    from the earliest record kept; heartbeats a third of the session timeout apart (at most
+    3 s); and topics created after the start found within seconds."""
+    session_s = settings.kafka_session_timeout_s
+    return {
+        "bootstrap_servers": settings.bootstrap_servers(),
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms,
+        "session_timeout_ms": int(session_s * 1000),
+        "heartbeat_interval_ms": int(min(3.0, session_s / 3) * 1000),
+        "metadata_max_age_ms": 5000,
+    }
+
+
+def producer_options(settings: Settings) -> dict[str, Any]:
+    """How a sink sends its dead letters: acknowledged by every in-sync replica (a letter is the
+    only copy of what the store refused once the batch is committed), as large as a record may
+    be."""
+    return {
+        "bootstrap_servers": settings.bootstrap_servers(),
+        "acks": "all",
+        "max_request_size": settings.kafka_max_message_bytes,
+    }
 
 
 @dataclass(frozen=True)
@@ -66,23 +93,10 @@ class SinkRunner(Generic[T]):
 
     async def run(self) -> None:
         """Run until cancelled."""
-        s = self.settings
         consumer = AIOKafkaConsumer(
-            *self.sink.topics(),
-            bootstrap_servers=s.bootstrap_servers(),
-            group_id=self.group_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            fetch_max_wait_ms=s.kafka_fetch_max_wait_ms,
-            session_timeout_ms=int(s.kafka_session_timeout_s * 1000),
-            heartbeat_interval_ms=int(min(3.0, s.kafka_session_timeout_s / 3) * 1000),
-            metadata_max_age_ms=5000,
+            *self.sink.topics(), group_id=self.group_id, **consumer_options(self.settings)
         )
-        producer = self._producer = AIOKafkaProducer(
-            bootstrap_servers=s.bootstrap_servers(),
-            acks="all",
-            max_request_size=s.kafka_max_message_bytes,
-        )
+        producer = self._producer = AIOKafkaProducer(**producer_options(self.settings))
         await self.sink.start()
         try:
             await producer.start()
@@ -100,13 +114,17 @@ class SinkRunner(Generic[T]):
 
     async def _collect(self, consumer: AIOKafkaConsumer) -> list[Decoded[T]]:
         """Records until the batch holds ``sink_batch_size`` items or ``sink_linger_ms`` has
-        passed since its first record; malformed records are dead-lettered on the way."""
+        passed since its first record; malformed records are dead-lettered on the way. A fetch
+        asks for no more records than items are still wanted: a batch passes the size only by
+        what records of several items (indicator snapshots) hold beyond one each."""
         batch: list[Decoded[T]] = []
         items = 0
         deadline: float | None = None
         while items < self.settings.sink_batch_size:
             wait_s = 1.0 if deadline is None else max(0.0, deadline - time.monotonic())
-            fetched = await consumer.getmany(timeout_ms=int(wait_s * 1000), max_records=1000)
+            fetched = await consumer.getmany(
+                timeout_ms=int(wait_s * 1000), max_records=self.settings.sink_batch_size - items
+            )
             for records in fetched.values():
                 for record in records:
                     decoded = await self._decode(record)
@@ -128,15 +146,20 @@ class SinkRunner(Generic[T]):
             return Decoded(record, ())
 
     async def _deliver(self, batch: list[Decoded[T]]) -> None:
+        """Write the batch's items. A durable sink waits out the open circuit and retries with
+        backoff until the store takes them; a best-effort one tries once and skips the batch
+        when that fails or the circuit is open. Refused records are found and dead-lettered by
+        either."""
         items = [item for decoded in batch for item in decoded.items]
         if not items:
             return
-        if not self.sink.durable:
-            await self._write_once(items)
-            return
+        durable = self.sink.durable
         while True:
             now = time.monotonic()
             if not self.breaker.allows(now):
+                if not durable:
+                    SINK_ERRORS.labels(sink=self.name, kind="skipped").inc()
+                    return
                 await asyncio.sleep(self.breaker.retry_at() - now)
             try:
                 written = await self.sink.write(items)
@@ -145,31 +168,20 @@ class SinkRunner(Generic[T]):
                     await self._find_refused(batch, exc)
                     return
                 self._failed(exc)
+                if not durable:
+                    SINK_ERRORS.labels(sink=self.name, kind="skipped").inc()
+                    return
                 await asyncio.sleep(self.backoff.next_delay())
                 continue
             self._succeeded(written)
             return
 
-    async def _write_once(self, items: list[T]) -> None:
-        """Best effort: one try, none while the circuit is open."""
-        if self.breaker.is_open(time.monotonic()):
-            SINK_ERRORS.labels(sink=self.name, kind="skipped").inc()
-            return
-        try:
-            written = await self.sink.write(items)
-        except StoreError as exc:
-            self._failed(exc)
-            SINK_ERRORS.labels(sink=self.name, kind="skipped").inc()
-            return
-        self._succeeded(written)
-
     def _failed(self, exc: StoreError) -> None:
-        kind = "retriable" if exc.retriable else "refused"
-        SINK_ERRORS.labels(sink=self.name, kind=kind).inc()
+        SINK_ERRORS.labels(sink=self.name, kind="retriable").inc()
         self.breaker.failure(time.monotonic())
         if self.breaker.opened_at is not None:
             SINK_CIRCUIT_OPEN.labels(sink=self.name).set(1)
-        log.warning("sink %s: write failed (%s): %s", self.name, kind, exc)
+        log.warning("sink %s: write failed: %s", self.name, exc)
 
     def _succeeded(self, written: int) -> None:
         if self.breaker.opened_at is not None:

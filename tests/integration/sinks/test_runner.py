@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ from marketpulse.settings import Settings
 from marketpulse.sinks.cache_sink import CacheSink
 from marketpulse.sinks.influx_sink import BarSink, IndicatorSink, QuoteSink, SignalSink
 from marketpulse.sinks.postgres_sink import SignalTableSink
+from marketpulse.sinks.runner import SinkRunner, consumer_options, producer_options
 from marketpulse.storage.cache import LatestReader
 from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.line_protocol import Point
@@ -138,9 +140,83 @@ async def test_indicators_signals_and_sampled_quotes_reach_their_measurements(
     assert sma[0]["value"] == 4.0
 
 
-async def test_malformed_records_and_refused_points_are_dead_lettered_the_rest_stored(
-    settings_: Settings,
+class CountedBars(BarSink):
+    """The bar sink, noting how many items each write it made held."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.writes: list[int] = []
+
+    async def write(self, items: list[Bar]) -> int:
+        written = await super().write(items)
+        self.writes.append(len(items))
+        return written
+
+
+def test_a_sink_commits_by_hand_from_the_earliest_record_with_heartbeats_inside_its_session() -> (
+    None
+):
+    settings = Settings(kafka_session_timeout_s=6.0, kafka_fetch_max_wait_ms=70)
+    options = consumer_options(settings)
+    assert options["enable_auto_commit"] is False  # committed only once stored
+    assert options["auto_offset_reset"] == "earliest"  # a new sink stores what is kept
+    assert options["session_timeout_ms"] == 6000
+    assert options["heartbeat_interval_ms"] == 2000  # a third of the session...
+    long = consumer_options(Settings(kafka_session_timeout_s=45.0))
+    assert long["session_timeout_ms"] == 45_000
+    assert long["heartbeat_interval_ms"] == 3000  # ...and never more than 3 s
+    assert options["fetch_max_wait_ms"] == 70
+    assert options["bootstrap_servers"] == settings.bootstrap_servers()
+    letters = producer_options(Settings(kafka_max_message_bytes=2_000_000))
+    assert letters["acks"] == "all"  # a letter is the only copy of what the store refused
+    assert letters["max_request_size"] == 2_000_000
+
+
+def test_a_runner_takes_its_retry_and_breaker_settings_in_milliseconds() -> None:
+    settings = Settings(sink_retry_base_ms=250, sink_retry_max_ms=4000,
+                        sink_breaker_failures=4, sink_breaker_cooldown_ms=1500)  # fmt: skip
+    runner = SinkRunner(BarSink(settings), settings)
+    assert (runner.backoff.base_s, runner.backoff.max_s) == (0.25, 4.0)
+    assert (runner.breaker.threshold, runner.breaker.cooldown_s) == (4, 1.5)
+
+
+async def test_a_batch_holds_at_most_its_size_of_one_item_records(services: Settings) -> None:
+    settings = await sink_settings(services, sink_batch_size=7)
+    await produce(settings, settings.topic(bars_topic_name("1m")),
+                  encoded([bar("AAPL", i) for i in range(20)]))  # fmt: skip
+    sink = CountedBars(settings)
+    async with running(sink, settings), InfluxClient(settings) as influx:
+        await eventually(lambda: count(influx, "market_data", "raw_1y"), lambda n: n == 20,
+                         what="every bar")  # fmt: skip
+    # all 20 were there from the start: the first batch is full, none is over
+    assert sink.writes[0] == 7
+    assert max(sink.writes) == 7
+    assert sum(sink.writes) == 20
+
+
+async def test_records_that_come_while_a_batch_lingers_go_in_its_write(
+    services: Settings,
 ) -> None:
+    settings = await sink_settings(services, sink_linger_ms=3000)
+    topic = settings.topic(bars_topic_name("1m"))
+    sink = CountedBars(settings)
+    async with running(sink, settings), InfluxClient(settings) as influx:
+        await produce(settings, topic, encoded([bar("AAPL", 0)]))
+        await eventually(lambda: count(influx, "market_data", "raw_1y"), lambda n: n == 1,
+                         what="the first bar, once the sink reads")  # fmt: skip
+        for i in range(1, 21):  # a record every 50 ms: a second in all, inside the linger
+            await produce(settings, topic, encoded([bar("AAPL", i)]))
+            await asyncio.sleep(0.05)
+        await eventually(lambda: count(influx, "market_data", "raw_1y"), lambda n: n == 21,
+                         what="every bar")  # fmt: skip
+    assert sink.writes[0] == 1
+    assert sink.writes[1] >= 10, sink.writes
+
+
+async def test_malformed_records_and_refused_points_are_dead_lettered_the_rest_stored(
+    settings_: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="marketpulse.sinks.runner")
     good = [bar("AAPL", i) for i in range(20)]
     # InfluxDB fixes a field's type per shard (a week here): 'trades' as a float two weeks ago
     # makes the store refuse (HTTP 400) a bar from that week, and only that one.
@@ -154,6 +230,7 @@ async def test_malformed_records_and_refused_points_are_dead_lettered_the_rest_s
                     (b"AAPL", None), *encoded(good[10:])]  # fmt: skip
         await produce(settings_, settings_.topic(bars_topic_name("1m")), messages)
         refused_before = metric("marketpulse_deadletters_total", reason="sink_refused")
+        errors_before = metric("marketpulse_sink_errors_total", sink="bars", kind="refused")
         async with running(BarSink(settings_), settings_):
             await eventually(
                 lambda: count(influx, "market_data", "raw_1y", "WHERE symbol = 'AAPL'"),
@@ -167,7 +244,11 @@ async def test_malformed_records_and_refused_points_are_dead_lettered_the_rest_s
         letters = (await read_to_end(settings_, [topic]))[topic]
     refused_after = metric("marketpulse_deadletters_total", reason="sink_refused")
     assert refused_after - refused_before == 1
+    errors = metric("marketpulse_sink_errors_total", sink="bars", kind="refused")
+    assert errors - errors_before == 1
     bars_topic = settings_.topic(bars_topic_name("1m"))
+    assert f"sink bars: reading {bars_topic}" in caplog.text
+    assert "sink bars: refused, dead-lettered: POST /write: HTTP 400" in caplog.text
     # each letter keyed as its record, and says where that record is (one partition: AAPL's)
     assert {r.key for r in letters} == {b"AAPL"}
     places = sorted((orjson.loads(r.value)["topic"], orjson.loads(r.value)["offset"],
@@ -283,7 +364,7 @@ async def test_an_outage_is_retried_behind_the_breaker_and_committed_only_once_s
     stored = metric("marketpulse_sink_records_total", sink="bars")
     assert points - before["marketpulse_sink_points_total"] == 40
     assert stored - before["marketpulse_sink_records_total"] == 40
-    assert "sink bars: write failed (retriable): " in caplog.text
+    assert "sink bars: write failed: POST /query: Server disconnected" in caplog.text
     assert "sink bars: store is back" in caplog.text
 
 
@@ -317,3 +398,29 @@ async def test_a_best_effort_sink_skips_what_it_cannot_write_and_goes_on(
     finally:
         await cache.client.close()
     assert latest == bar(symbol, 1).model_dump()  # the skipped one never arrived
+
+
+async def test_a_best_effort_sink_does_not_even_try_while_its_circuit_is_open(
+    settings_: Settings,
+) -> None:
+    symbol = settings_.worker_id[-8:].upper()
+    before = {kind: metric("marketpulse_sink_errors_total", sink="cache", kind=kind)
+              for kind in ("skipped", "retriable")}  # fmt: skip
+    async with Outage(settings_.redis_address) as outage:
+        outage.cut()
+        host, port = outage.address
+        proxied = settings_.model_copy(
+            update={"redis_url": f"redis://{host}:{port}/0", "sink_breaker_cooldown_ms": 600_000}
+        )
+        async with running(CacheSink(proxied), proxied):
+            topic = proxied.topic(bars_topic_name("1m"))
+            for i in range(4):  # one batch each: each committed before the next is sent
+                await produce(proxied, topic, encoded([bar(symbol, i)]))
+                skipped = before["skipped"] + i + 1
+                await metric_reaches("marketpulse_sink_errors_total", skipped.__le__,
+                                     "the bar skipped", sink="cache", kind="skipped")  # fmt: skip
+    assert metric("marketpulse_sink_errors_total", sink="cache", kind="skipped") == skipped
+    tried = metric("marketpulse_sink_errors_total", sink="cache", kind="retriable")
+    # three failures open the circuit (sink_breaker_failures): the fourth is skipped untried
+    assert tried - before["retriable"] == 3
+    assert metric("marketpulse_sink_circuit_open", sink="cache") == 1
