@@ -15,7 +15,7 @@ from setuptools import setup
 COMPILED = [
     *(
         f"marketpulse/analytics/{name}.py"
-        for name in ("frames", "granularity", "sessions", "quality", "bars", "ingest")
+        for name in ("frames", "granularity", "sessions", "conditions", "quality", "bars", "ingest")
     ),
     *(
         f"marketpulse/analytics/indicators/{name}.py"

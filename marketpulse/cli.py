@@ -235,12 +235,17 @@ def _bars(args: argparse.Namespace) -> int:
     from marketpulse.files.long_csv import progress, write_long_csv
     from marketpulse.files.ohlcv import InputError, read_table
 
-    try:  # a bad granularity or calendar stops here, named
+    try:  # a bad granularity, calendar or condition table stops here, named
         parse_granularity(args.granularity)
         if args.calendar is not None:
             from marketpulse.calendars import check_calendar, session_table
 
             check_calendar(args.calendar)
+        conditions = None
+        if args.conditions is not None:
+            from marketpulse.conditions import table_from
+
+            conditions = table_from(args.conditions)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
 
@@ -252,7 +257,7 @@ def _bars(args: argparse.Namespace) -> int:
     source = Path(args.input)
     frame = read_table(source)
     refused: list[str] = []
-    rows = bar_rows(source, frame, args.granularity, args.symbol, table_of, refused)
+    rows = bar_rows(source, frame, args.granularity, args.symbol, table_of, refused, conditions)
     output = Path(args.output) if args.output != "-" else None
     count = write_long_csv(output, HEADER, progress(rows, len(frame), "bars"))
     for problem in refused:
@@ -393,6 +398,12 @@ def build_parser() -> argparse.ArgumentParser:
     bars.add_argument("--calendar", help="exchange calendar, e.g. NYSE (default: UTC bars)")
     bars.add_argument(
         "--hours", choices=("regular", "extended"), default="regular", help="with --calendar"
+    )
+    bars.add_argument(
+        "--conditions",
+        metavar="SOURCE[=FILE]",
+        help="trades set only the parts of a bar their conditions allow, by the source's "
+        "shipped table (polygon) or by FILE, the vendor's conditions response",
     )
     bars.set_defaults(func=_bars)
 

@@ -38,6 +38,20 @@ EVENTS_IN = Counter(
 DEADLETTERS = Counter(
     "marketpulse_deadletters_total", "Messages or events dead-lettered, by reason", ["reason"]
 )
+CONDITIONS_UNKNOWN = Counter(
+    "marketpulse_conditions_unknown_total",
+    "Trade condition codes not in their source's table (they update every part of the bar)",
+    ["source"],
+)
+TRADES_INERT = Counter(
+    "marketpulse_trades_inert_total",
+    "Accepted trades whose conditions let them set no part of a bar (kept on market.clean)",
+    ["source"],
+)
+BARS_UNOPENED = Counter(
+    "marketpulse_bars_unopened_total",
+    "Bars closed unpublished: none of their trades could set the open (odd lots only, say)",
+)
 BARS_OUT = Counter(
     "marketpulse_bars_total", "Bars closed and published, by granularity", ["granularity"]
 )

@@ -223,6 +223,11 @@ class Settings(BaseSettings):
         "disconnected) before the stream stops with an error",
     )
     polygon_per_minute: int = Field(5, ge=1, description="our quota (free tier: 5)")
+    conditions_refresh_s: float = Field(
+        86_400.0,
+        gt=0,
+        description="how often a live source refetches its vendor's trade-condition rules",
+    )
     newsapi_api_key: SecretStr | None = Field(None, description="NewsAPI.org API key")
     newsapi_url: str = Field("https://newsapi.org", description="NewsAPI base URL")
     newsapi_per_day: int = Field(100, ge=1, description="our quota (developer plan: 100)")

@@ -9,6 +9,14 @@ amend it. A trade more than ``grace`` behind stream time is refused as ``late`` 
 could only belong to a bar that is already closed), so a closed bar never changes and each bar
 is published exactly once, final, with revision 0. Bars come from trades; quotes advance stream
 time but do not make bars. An interval without trades makes no bar.
+
+A trade sets only the parts of a bar its sale conditions allow (:mod:`.conditions`): the open
+and close come from the trades that may set the last sale, the high and low from those that may
+set them, the volume, VWAP and trade count from those that count in volume. A bar no trade could
+open (an interval of odd lots, say) is not published, as the vendors' own bars are not; the
+builder counts those in :attr:`BarBuilder.unopened`. A bar's high and low take in its open and
+close, so that a table in which a condition may set the last sale but not the high still gives
+a well-formed bar.
 """
 
 from __future__ import annotations
@@ -17,19 +25,81 @@ from bisect import bisect_right, insort
 from collections.abc import Mapping
 from typing import Any
 
+from marketpulse.analytics.conditions import EVERY_PART, HIGH_LOW, OPEN_CLOSE, VOLUME
 from marketpulse.analytics.sessions import ActivityCut, Cut, UtcCut
 from marketpulse.schemas.bars import Bar
 
 # An open bar as a list, so that state is compact JSON: start, o, h, l, c, volume,
-# price x size, trade count, the times of its latest and earliest trades (a late trade inside
-# the grace period may be older than the bar's open or newer than nothing), and its end (last:
-# states written before bars had ends get theirs from the cut on restore).
-START, OPEN, HIGH, LOW, CLOSE, VOLUME, PV, TRADES, LAST_TS, FIRST_TS, END = range(11)
+# price x size, trade count, the times of its latest and earliest trades that may set the last
+# sale (a late trade inside the grace period may be older than the bar's open or newer than
+# nothing), and its end (last: states written before bars had ends get theirs from the cut on
+# restore). The prices and times are null until a trade may set them.
+START, OPEN, HIGH, LOW, CLOSE, SIZE, PV, TRADES, LAST_TS, FIRST_TS, END = range(11)
 
 
 def _time(trade: list[Any]) -> int:
     time: int = trade[0]
     return time
+
+
+def _parts(trade: list[Any]) -> int:
+    """A pending trade's parts: ``[ts, price, size]`` updates every part (most trades), else
+    the fourth item says which."""
+    if len(trade) > 3:
+        parts: int = trade[3]
+        return parts
+    return EVERY_PART
+
+
+def _fold(bar: list[Any], ts: int, price: float, size: float, parts: int) -> None:
+    """Fold a trade into ``bar``, setting only the parts it may."""
+    if parts & HIGH_LOW:
+        high = bar[HIGH]
+        if high is None:
+            bar[HIGH] = price
+            bar[LOW] = price
+        else:
+            if price > high:
+                bar[HIGH] = price
+            if price < bar[LOW]:
+                bar[LOW] = price
+    if parts & OPEN_CLOSE:
+        if bar[LAST_TS] is None:
+            bar[OPEN] = price
+            bar[CLOSE] = price
+            bar[FIRST_TS] = ts
+            bar[LAST_TS] = ts
+        else:
+            if ts >= bar[LAST_TS]:
+                bar[CLOSE] = price
+                bar[LAST_TS] = ts
+            if ts < bar[FIRST_TS]:
+                bar[OPEN] = price
+                bar[FIRST_TS] = ts
+    if parts & VOLUME:
+        bar[SIZE] += size
+        bar[PV] += price * size
+        bar[TRADES] += 1
+
+
+def _fold_bar(into: list[Any], bar: Bar, volume: float, pv: float) -> None:
+    """Fold a finer bar into ``into``; finer bars come in time order, so each one's close is the
+    close so far."""
+    high, low = into[HIGH], into[LOW]
+    into[HIGH] = bar.high if high is None else max(high, bar.high)
+    into[LOW] = bar.low if low is None else min(low, bar.low)
+    if into[LAST_TS] is None:
+        into[OPEN] = bar.open
+        into[FIRST_TS] = bar.start
+    into[CLOSE] = bar.close
+    into[LAST_TS] = bar.start
+    into[SIZE] += volume
+    into[PV] += pv
+    into[TRADES] += bar.trades
+
+
+def _empty(start: int, end: int) -> list[Any]:
+    return [start, None, None, None, None, 0.0, 0.0, 0, None, None, end]
 
 
 class BarBuilder:
@@ -49,8 +119,10 @@ class BarBuilder:
         }
         # trades for the activity bars, [ts, price, size], in event-time order (trades of one
         # time in arrival order) until stream time passes them by the grace period: then no
-        # later trade can come before them, and they go into the bars in that order
+        # later trade can come before them, and they go into the bars in that order; a
+        # trade that does not update every part has its parts as a fourth item
         self.pending: list[list[Any]] = []
+        self.unopened = 0  # bars closed unpublished since take_unopened() last read this
 
     def in_session(self, ts: int) -> bool:
         """Whether every granularity has a bar for ``ts`` (a calendar's cut has none outside
@@ -62,11 +134,15 @@ class BarBuilder:
                 return False
         return True
 
-    def add_trade(self, ts: int, price: float, size: float) -> None:
+    def add_trade(self, ts: int, price: float, size: float, parts: int = EVERY_PART) -> None:
         """Fold one accepted trade into the bar of each granularity that holds ``ts`` (and keep
-        it for the activity bars until its time has settled)."""
+        it for the activity bars until its time has settled), setting the ``parts`` its
+        conditions allow (bits of :mod:`.conditions`)."""
+        if not parts:
+            return
         if self.activity:
-            insort(self.pending, [ts, price, size], key=_time)
+            insort(self.pending, [ts, price, size] if parts == EVERY_PART
+                   else [ts, price, size, parts], key=_time)  # fmt: skip
         for name, cut in self.cuts.items():
             length = cut.utc_length
             if length:
@@ -82,22 +158,11 @@ class BarBuilder:
             bars = self.open[name]
             for bar in bars:
                 if bar[START] == start:
-                    if price > bar[HIGH]:
-                        bar[HIGH] = price
-                    if price < bar[LOW]:
-                        bar[LOW] = price
-                    if ts >= bar[LAST_TS]:
-                        bar[CLOSE] = price
-                        bar[LAST_TS] = ts
-                    if ts < bar[FIRST_TS]:
-                        bar[OPEN] = price
-                        bar[FIRST_TS] = ts
-                    bar[VOLUME] += size
-                    bar[PV] += price * size
-                    bar[TRADES] += 1
                     break
             else:
-                bars.append([start, price, price, price, price, size, price * size, 1, ts, ts, end])
+                bar = _empty(start, end)
+                bars.append(bar)
+            _fold(bar, ts, price, size, parts)
 
     def add_bar(self, bar: Bar) -> None:
         """Fold a finer bar into the bar of each granularity that holds all of it (one that
@@ -114,16 +179,11 @@ class BarBuilder:
             bars = self.open[name]
             for open_bar in bars:
                 if open_bar[START] == start:
-                    open_bar[HIGH] = max(open_bar[HIGH], bar.high)
-                    open_bar[LOW] = min(open_bar[LOW], bar.low)
-                    open_bar[CLOSE] = bar.close
-                    open_bar[VOLUME] += volume
-                    open_bar[PV] += pv
-                    open_bar[TRADES] += bar.trades
                     break
             else:
-                bars.append([start, bar.open, bar.high, bar.low, bar.close, volume, pv,
-                             bar.trades, bar.start, bar.start, end])  # fmt: skip
+                open_bar = _empty(start, end)
+                bars.append(open_bar)
+            _fold_bar(open_bar, bar, volume, pv)
 
     def close(self, stream_time: int, grace_ns: int) -> list[Bar]:
         """Remove and return every bar whose end + grace has been reached, oldest first."""
@@ -137,15 +197,17 @@ class BarBuilder:
                 continue
             self.open[name] = [bar for bar in bars if bar[END] > horizon]
             for bar in sorted(done, key=lambda b: b[START]):
-                closed.append(self._publish(name, bar))
+                published = self._publish(name, bar)
+                if published is not None:
+                    closed.append(published)
         if self.pending and self.pending[0][0] <= horizon:
             settled = bisect_right(self.pending, horizon, key=_time)
-            for ts, price, size in self.pending[:settled]:
-                closed += self._add_activity(ts, price, size)
+            for trade in self.pending[:settled]:
+                closed += self._add_activity(trade[0], trade[1], trade[2], _parts(trade))
             del self.pending[:settled]
         return closed
 
-    def _add_activity(self, ts: int, price: float, size: float) -> list[Bar]:
+    def _add_activity(self, ts: int, price: float, size: float, parts: int) -> list[Bar]:
         """Fold a settled trade into each activity bar; return those it completes. A trade is
         never split: the one that reaches the threshold closes its bar, whatever it carries
         past the threshold."""
@@ -154,21 +216,23 @@ class BarBuilder:
             bars = self.open[name]
             if bars:
                 bar = bars[0]
-                bar[HIGH] = max(bar[HIGH], price)
-                bar[LOW] = min(bar[LOW], price)
-                bar[CLOSE] = price
-                bar[VOLUME] += size
-                bar[PV] += price * size
-                bar[TRADES] += 1
             else:
-                bar = [ts, price, price, price, price, size, price * size, 1, ts, ts, 0]
+                bar = _empty(ts, 0)
                 bars.append(bar)
-            reached = {"trades": bar[TRADES], "volume": bar[VOLUME], "value": bar[PV]}[cut.kind]
+            _fold(bar, ts, price, size, parts)
+            reached = {"trades": bar[TRADES], "volume": bar[SIZE], "value": bar[PV]}[cut.kind]
             if reached >= cut.threshold:
                 bar[END] = ts + 1  # [first trade, last trade]
-                done.append(self._publish(name, bar))
+                published = self._publish(name, bar)
+                if published is not None:
+                    done.append(published)
                 bars.clear()
         return done
+
+    def take_unopened(self) -> int:
+        """How many bars closed unpublished (no trade could open them) since the last call."""
+        count, self.unopened = self.unopened, 0
+        return count
 
     def next_close(self, grace_ns: int) -> int | None:
         """The stream time at which the next bar will close (or trades settle for the activity
@@ -183,8 +247,14 @@ class BarBuilder:
             ends.append(self.pending[0][0] + grace_ns)
         return min(ends) if ends else None
 
-    def _publish(self, name: str, bar: list[Any]) -> Bar:
-        volume = bar[VOLUME]
+    def _publish(self, name: str, bar: list[Any]) -> Bar | None:
+        """The bar, or None (counted) when no trade in it could set the open."""
+        first, last = bar[OPEN], bar[CLOSE]
+        if first is None:
+            self.unopened += 1
+            return None
+        high, low = bar[HIGH], bar[LOW]
+        volume = bar[SIZE]
         cut = self.cuts[name]
         table = cut.session_table
         return Bar(
@@ -192,10 +262,10 @@ class BarBuilder:
             granularity=name,
             start=bar[START],
             end=bar[END],
-            open=bar[OPEN],
-            high=bar[HIGH],
-            low=bar[LOW],
-            close=bar[CLOSE],
+            open=first,
+            high=max(first, last) if high is None else max(high, first, last),
+            low=min(first, last) if low is None else min(low, first, last),
+            close=last,
             volume=volume,
             vwap=bar[PV] / volume if volume > 0 else None,
             trades=bar[TRADES],

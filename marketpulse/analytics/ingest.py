@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from marketpulse.analytics.bars import BarBuilder
+from marketpulse.analytics.conditions import EVERY_PART, mask_of
 from marketpulse.analytics.quality import EventGate, GateConfig, Verdict
 from marketpulse.analytics.sessions import BarCuts, Cut
 from marketpulse.analytics.ticks import Tick, TickFrame, TradeTick
@@ -75,6 +76,8 @@ class StepOutput:
     accepted: list[Tick] = field(default_factory=list)
     rejected: list[tuple[Tick, Verdict]] = field(default_factory=list)
     bars: list[Bar] = field(default_factory=list)
+    inert: int = 0  # accepted trades that by their conditions update no part of a bar
+    unopened: int = 0  # bars that closed without a trade that could open them (not published)
 
 
 def step(
@@ -105,7 +108,13 @@ def step(
         if event.ts > stream_time:
             stream_time = event.ts
         if isinstance(event, TradeTick) and event.price is not None:
-            state.bars.add_trade(event.ts, event.price, event.size)
+            updates = event.updates
+            parts = EVERY_PART if updates is None else mask_of(updates)
+            if parts:
+                state.bars.add_trade(event.ts, event.price, event.size, parts)
+            else:
+                out.inert += 1
     out.bars = state.bars.close(stream_time, grace_ns)
+    out.unopened = state.bars.take_unopened()
     state.stream_time = stream_time
     return stream_time, out

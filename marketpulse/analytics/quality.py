@@ -83,7 +83,7 @@ def _fingerprint(fields: tuple[Any, ...], quote: bool) -> int:
     ts, first, second = fields[1], fields[2], fields[3]
     if quote:  # symbol, ts, bid, ask, bid_size, ask_size, source
         return hash((2, ts, first, second, fields[4], fields[5]))
-    conditions = fields[4]  # symbol, ts, price, size, conditions, source
+    conditions = fields[4]  # symbol, ts, price, size, conditions, source, updates
     if conditions:
         return hash((1, ts, first, second, *map(_stable, conditions)))
     return hash((1, ts, first, second))
@@ -130,7 +130,7 @@ class EventGate:
             if bid > ask:
                 return Verdict("crossed_quote", f"bid {bid} > ask {ask}")
             price = (bid + ask) / 2
-        else:  # symbol, ts, price, size, conditions, source
+        else:  # symbol, ts, price, size, conditions, source, updates
             trade_price: float | None = fields[2]
             if not _good_price(trade_price):
                 return Verdict("bad_price", f"trade price={trade_price}")

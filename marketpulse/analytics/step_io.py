@@ -91,6 +91,8 @@ class StepOutputs:
     redelivered: list[str] = field(default_factory=list)  # which state had seen the input
     events: tuple[str, int] | None = None  # the frame's source and how many events it held
     last_event: tuple[str, int] | None = None  # a symbol and its latest accepted event time
+    inert: int = 0  # accepted trades that by their conditions update no part of a bar
+    unopened: int = 0  # bars closed without a trade that could open them (not published)
 
     def refuse(
         self, message: Message, reason: str, detail: str, payload: bytes, limit: int

@@ -59,6 +59,7 @@ def apply_frame(
     out.events = (decoded.source, len(decoded.events))
     grace = config.gate.grace_ns
     time.stream_time, stepped = step(state, decoded, symbol, time.stream_time, now_ns, grace)
+    out.inert, out.unopened = stepped.inert, stepped.unopened
     if stepped.accepted:  # accepted only: a refused future timestamp must not hide a stale feed
         out.last_event = (symbol, max(e.ts for e in stepped.accepted))
     state.offset, state.partition = message.offset, message.partition
@@ -85,6 +86,7 @@ def apply_frame(
         other_state = _symbol(store, other, config)
         for bar in other_state.bars.close(time.stream_time, grace):
             _publish(out, store, other, bar, config, message)
+        out.unopened += other_state.bars.take_unopened()
         other_state.stream_time = time.stream_time
         quiet.append((other, other_state))
     out.symbols[key] = state

@@ -11,7 +11,7 @@ for the verdict. :func:`originals` gives each event's JSON as it came, for dead 
 from __future__ import annotations
 
 import re
-from typing import Annotated, ClassVar, Final
+from typing import Annotated, ClassVar, Final, Literal
 
 import msgspec
 
@@ -45,6 +45,7 @@ class TradeTick(msgspec.Struct, tag_field="kind", tag="trade", forbid_unknown_fi
     size: float
     conditions: list[int | str] = msgspec.field(default_factory=list)
     source: _Source = ""
+    updates: list[Literal["open_close", "high_low", "volume"]] | None = None
 
 
 Tick = QuoteTick | TradeTick
@@ -71,8 +72,9 @@ def tick_of(event: Quote | Trade) -> Tick:
     if isinstance(event, Quote):
         return QuoteTick(event.symbol, event.ts, event.bid, event.ask, event.bid_size,
                          event.ask_size, event.source)  # fmt: skip
+    updates = None if event.updates is None else list(event.updates)
     return TradeTick(event.symbol, event.ts, event.price, event.size, list(event.conditions),
-                     event.source)  # fmt: skip
+                     event.source, updates)  # fmt: skip
 
 
 def ticks_of(frame: Frame) -> TickFrame:

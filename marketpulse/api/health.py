@@ -11,6 +11,7 @@ from typing import Any
 from marketpulse import metrics
 from marketpulse.api.deps import Stores
 from marketpulse.services.probes import kafka_api_versions
+from marketpulse.storage.repositories.condition_tables import ConditionTables
 from marketpulse.streams.lag import group_lag
 
 _DEADLINE_S = 3.0
@@ -88,6 +89,28 @@ async def deep_checks(stores: Stores) -> dict[str, dict[str, Any]]:
         storage_checks(stores), _timed(_broker(stores)), _timed(lag)
     )
     return {**storage, "broker": broker, "consumer_lag": lagged}
+
+
+async def condition_tables(stores: Stores) -> dict[str, dict[str, Any]]:
+    """Each live source's trade-condition table: its version, when it was fetched, and
+    ``stale`` with the error when the last refresh failed. A stale table does not make the
+    service unhealthy (bars go on by the table in use), so it is reported beside the checks;
+    when PostgreSQL does not answer, its own check says so and this is empty."""
+    try:
+        statuses = await asyncio.wait_for(ConditionTables(stores.pool).statuses(), _DEADLINE_S)
+    except Exception as exc:
+        log.warning("condition tables not read: %r", exc)
+        return {}
+    return {
+        s.source: {
+            "status": "ok" if s.error is None else "stale",
+            "version": s.version,
+            "fetched_at": s.fetched_at,
+            "checked_at": s.checked_at,
+            "error": s.error,
+        }
+        for s in statuses
+    }
 
 
 async def refresh_lag(stores: Stores) -> None:

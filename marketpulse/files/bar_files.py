@@ -3,7 +3,9 @@
 Trades (``timestamp,price,size``) go through the bar builder as the stream's do; smaller bars
 (``timestamp,open,high,low,close,volume``, each starting at its timestamp and as long as the
 shortest step between two of them) roll up as ready-made bars do. A trade or bar outside every
-session of the chosen calendar makes no bar and is reported.
+session of the chosen calendar makes no bar and is reported. With a condition table, trades
+(with a ``conditions`` column) set only the parts of a bar their conditions allow, as a live
+source's do.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ import numpy as np
 import pandas as pd
 
 from marketpulse.analytics.bars import BarBuilder
+from marketpulse.analytics.conditions import ConditionTable, mask_of
 from marketpulse.analytics.sessions import BarCuts, SessionTable
+from marketpulse.conditions import mark
 from marketpulse.files.ohlcv import InputError, ohlcv_series
 from marketpulse.files.ticks import TRADE_COLUMNS, is_tick_file, read_ticks
 from marketpulse.schemas.bars import Bar
@@ -45,6 +49,7 @@ def bar_rows(
     symbol: str | None,
     table_of: Callable[[int, int], SessionTable | None],
     refused: list[str],
+    conditions: ConditionTable | None = None,
 ) -> Iterator[list[str]]:
     """The CSV rows of the bars a file's trades or smaller bars make, symbol by symbol, each
     in time order; rows that make no bar are described in ``refused``."""
@@ -52,7 +57,7 @@ def bar_rows(
     if is_tick_file(columns):
         if not set(TRADE_COLUMNS) <= set(columns):
             raise InputError(f"{path}: quotes make no bars; give trades (timestamp,price,size)")
-        events = read_ticks(path, frame, symbol, "file")
+        events = mark(read_ticks(path, frame, symbol, "file"), conditions)
         trades = [e for e in events if isinstance(e, Trade)]
         table = table_of(*_years([t.ts for t in trades]))
         yield from _from_trades(path, trades, granularity, table, refused)
@@ -101,7 +106,7 @@ def _from_trades(
             why = "no price" if trade.price is None else "outside every session"
             refused.append(f"{path}: row {index + 1} (line {index + 2}): {why}")
             continue
-        builder.add_trade(trade.ts, trade.price, trade.size)
+        builder.add_trade(trade.ts, trade.price, trade.size, mask_of(trade.updates))
     for builder in builders.values():
         yield from _rows(builder.close(_FAR, 0), table)
 

@@ -52,6 +52,13 @@ class Trade(WireModel):
     size: float
     conditions: list[int | str] = Field(default_factory=list)
     source: Source = ""
+    updates: list[Literal["open_close", "high_low", "volume"]] | None = Field(
+        None,
+        description=(
+            "the parts of a bar this trade may set, by its conditions under its source's rules "
+            "(open and close, high and low, volume with VWAP and trade count); null: every part"
+        ),
+    )
 
 
 Event = Annotated[Quote | Trade, Field(discriminator="kind")]

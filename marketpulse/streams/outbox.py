@@ -22,12 +22,14 @@ from marketpulse.analytics.step_io import StepOutputs
 from marketpulse.app import app, topics
 from marketpulse.metrics import (
     BARS_OUT,
+    BARS_UNOPENED,
     DEADLETTERS,
     EVENTS_IN,
     INDICATOR_SNAPSHOTS,
     LAST_EVENT,
     REDELIVERED,
     SIGNALS_OUT,
+    TRADES_INERT,
     BoundedLabel,
 )
 from marketpulse.schemas.bars import Bar, IndicatorSnapshot
@@ -72,7 +74,12 @@ async def send_all(outputs: StepOutputs) -> None:
     for agent in outputs.redelivered:
         REDELIVERED.labels(agent=agent).inc()
     if outputs.events is not None:
-        EVENTS_IN.labels(source=SOURCE_LABEL(outputs.events[0])).inc(outputs.events[1])
+        source = SOURCE_LABEL(outputs.events[0])
+        EVENTS_IN.labels(source=source).inc(outputs.events[1])
+        if outputs.inert:
+            TRADES_INERT.labels(source=source).inc(outputs.inert)
+    if outputs.unopened:
+        BARS_UNOPENED.inc(outputs.unopened)
     if outputs.last_event is not None:
         LAST_EVENT.labels(symbol=SYMBOL_LABEL(outputs.last_event[0])).set(
             outputs.last_event[1] / 1e9

@@ -21,6 +21,13 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from marketpulse.analytics.conditions import (
+    EVERY_PART,
+    HIGH_LOW,
+    OPEN_CLOSE,
+    VOLUME,
+    ConditionTable,
+)
 from marketpulse.analytics.granularity import parse_granularity
 from marketpulse.policy import TokenBucket
 from marketpulse.schemas.bars import Bar
@@ -179,6 +186,29 @@ def parse_tickers(body: dict[str, Any]) -> list[Ticker]:
     ]
 
 
+def parse_conditions(body: dict[str, Any]) -> dict[str, int]:
+    """Trade conditions from ``/v3/reference/conditions`` (one page): each condition that
+    applies to trades, with the parts of a consolidated bar it lets a trade update
+    (``update_rules.consolidated``; a condition without rules, such as an indicator, has no
+    say). Ids are reused across data types (12 is also a quote condition), so rows whose
+    ``data_types`` leave out ``trade`` are not trade conditions."""
+    rules: dict[str, int] = {}
+    for row in body.get("results") or []:
+        if "trade" not in row.get("data_types", ["trade"]):
+            continue
+        consolidated = (row.get("update_rules") or {}).get("consolidated")
+        if consolidated is None:
+            rules[str(row["id"])] = EVERY_PART
+            continue
+        mask = 0
+        for key, bit in (("updates_open_close", OPEN_CLOSE), ("updates_high_low", HIGH_LOW),
+                         ("updates_volume", VOLUME)):  # fmt: skip
+            if consolidated.get(key, True):
+                mask |= bit
+        rules[str(row["id"])] = mask
+    return rules
+
+
 class Polygon(VendorClient):
     """The REST client; the default quota is the free tier's 5 requests a minute."""
 
@@ -259,6 +289,17 @@ class Polygon(VendorClient):
             if start is None:
                 break
         return items, rejected
+
+    async def conditions(self) -> ConditionTable:
+        """The rules of the stock trade conditions, every page followed."""
+        rules: dict[str, int] = {}
+        async for body in self._pages(
+            "/v3/reference/conditions", asset_class="stocks", data_type="trade", limit="1000"
+        ):
+            rules.update(parse_conditions(body))
+        if not rules:
+            raise VendorError(PROVIDER, "unexpected_payload", "no trade conditions", False)
+        return ConditionTable(SOURCE, rules)
 
     async def tickers(self, search: str | None = None, limit: int = 100) -> list[Ticker]:
         """Reference tickers, optionally matching ``search``."""

@@ -114,3 +114,28 @@ def test_a_bad_granularity_or_calendar_is_named(
     args = ["bars", "--input", str(source), "--output", out, "--granularity", "1h"]
     assert main([*args, "--calendar", "NYZE"]) == 2
     assert "unknown calendar 'NYZE'" in capsys.readouterr().err
+    assert main([*args, "--conditions", "nasdaq"]) == 2
+    assert "no condition rules for source 'nasdaq'; sources with rules: polygon" in (
+        capsys.readouterr().err
+    )
+
+
+def test_trades_with_conditions_set_only_what_their_rules_allow(tmp_path: Path) -> None:
+    # a regular trade, an odd lot below it (37), an average-price print far away (2), an
+    # out-of-sequence print above (32: a high, not a close); then a minute of odd lots only
+    trades = pd.DataFrame({
+        "timestamp": ["2025-03-10T14:30:01Z", "2025-03-10T14:30:02Z", "2025-03-10T14:30:03Z",
+                      "2025-03-10T14:30:04Z", "2025-03-10T14:31:05Z"],
+        "price": [100.0, 99.0, 90.0, 101.0, 100.5],
+        "size": [100, 7, 5000, 100, 20],
+        "conditions": ["", "37", "2", "32", "37"],
+    })  # fmt: skip
+    ruled = _run(tmp_path, trades, "--granularity", "1m", "--conditions", "polygon")
+    assert ruled[["open", "high", "low", "close", "volume"]].values.tolist() == [
+        [100.0, 101.0, 100.0, 100.0, 5207.0]
+    ]
+    every = _run(tmp_path, trades, "--granularity", "1m")
+    assert every[["open", "high", "low", "close"]].values.tolist() == [
+        [100.0, 101.0, 90.0, 101.0],
+        [100.5, 100.5, 100.5, 100.5],
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -11,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from marketpulse.api.deps import Caller, Public, SignedIn
 from marketpulse.api.envelope import respond
 from marketpulse.api.errors import not_found
-from marketpulse.api.health import deep_checks, refresh_lag
+from marketpulse.api.health import condition_tables, deep_checks, refresh_lag
 from marketpulse.api.params import limit_param
 from marketpulse.api.routers import NOT_FOUND, api_router
 from marketpulse.schemas.api import Envelope
@@ -27,11 +28,12 @@ JobReader = Annotated[Caller, Depends(SignedIn("jobs:read"))]
     responses={503: {"description": "a dependency is down"}},
 )
 async def health(request: Request, stores: Public) -> Response:
-    """The broker, InfluxDB, PostgreSQL, Redis and consumer lag; 503 when any is down. Open
+    """The broker, InfluxDB, PostgreSQL, Redis and consumer lag; 503 when any is down. Beside
+    them, each live source's trade-condition table and whether its last refresh failed. Open
     to all, for load balancers and orchestrators."""
-    checks = await deep_checks(stores)
+    checks, conditions = await asyncio.gather(deep_checks(stores), condition_tables(stores))
     healthy = all(c["healthy"] for c in checks.values())
-    body = {"status": "ok" if healthy else "degraded", "checks": checks}
+    body = {"status": "ok" if healthy else "degraded", "checks": checks, "conditions": conditions}
     return respond(request, body, status_code=200 if healthy else 503)
 
 

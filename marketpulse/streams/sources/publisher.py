@@ -11,6 +11,8 @@ from types import TracebackType
 from aiokafka import AIOKafkaProducer
 from pydantic import BaseModel
 
+from marketpulse.analytics.conditions import ConditionTable
+from marketpulse.conditions import mark
 from marketpulse.errors import RecordTooLarge
 from marketpulse.metrics import DEADLETTERS
 from marketpulse.schemas.bars import Bar
@@ -28,12 +30,22 @@ _WINDOW = 2_000
 
 
 class Publisher:
-    """``async with Publisher(settings, "polygon") as out:`` then ``await out.frames(...)``."""
+    """``async with Publisher(settings, "polygon") as out:`` then ``await out.frames(...)``.
 
-    def __init__(self, settings: Settings, source: str, tally: Tally | None = None) -> None:
+    With a condition table (``conditions``, which a refresh may replace at any time), each trade
+    is marked with the parts of a bar it may update before it is published."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        source: str,
+        tally: Tally | None = None,
+        conditions: ConditionTable | None = None,
+    ) -> None:
         self.settings = settings
         self.source = source
         self.tally = tally or Tally()
+        self.conditions = conditions
         self._producer = AIOKafkaProducer(
             bootstrap_servers=settings.bootstrap_servers(),
             linger_ms=5,
@@ -83,7 +95,8 @@ class Publisher:
 
     async def frames(self, events: Iterable[Event], received_ts: int, frame_size: int) -> None:
         """Events as frames of up to ``frame_size`` consecutive events of one symbol."""
-        by_symbol = sorted(events, key=lambda e: e.symbol)  # stable: time order is kept
+        marked = mark(events, self.conditions)
+        by_symbol = sorted(marked, key=lambda e: e.symbol)  # stable: time order is kept
         for symbol, group in itertools.groupby(by_symbol, key=lambda e: e.symbol):
             chunk = list(group)
             for i in range(0, len(chunk), frame_size):

@@ -15,9 +15,13 @@ from dataclasses import dataclass
 
 from tqdm import tqdm
 
+from marketpulse.analytics.conditions import ConditionTable
+from marketpulse.conditions import ConditionRules, shipped
 from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.news import NewsItem
 from marketpulse.settings import Settings
+from marketpulse.storage.postgres import create_pool
+from marketpulse.storage.repositories.condition_tables import ConditionTables
 from marketpulse.storage.repositories.jobs import Job
 from marketpulse.streams.sources.job_runs import job_run
 from marketpulse.streams.sources.publisher import Publisher
@@ -149,8 +153,9 @@ async def backfill(settings: Settings, request: Backfill, progress: bool = True)
 async def stream_polygon(
     settings: Settings, symbols: list[str], channels: Sequence[str], frame_size: int = 100
 ) -> None:
-    """Publish Polygon's live trades and quotes as frames and its aggregates as bars, until
-    cancelled; reconnects are the stream's business."""
+    """Publish Polygon's live trades (marked by its condition rules, refreshed daily) and
+    quotes as frames and its aggregates as bars, until cancelled; reconnects are the stream's
+    business."""
     key = settings.polygon_api_key
     if key is None:
         raise ProviderError("set MARKETPULSE_POLYGON_API_KEY to use polygon")
@@ -161,14 +166,31 @@ async def stream_polygon(
         settings.polygon_ws_url,
         max_refusals=settings.polygon_ws_max_refusals,
     )
-    async with (
-        job_run(settings, symbols, "stream:polygon") as run,
-        Publisher(settings, "polygon", run.tally) as out,
-    ):
-        async for batch in stream.batches():
-            await out.frames(batch.events, time.time_ns(), frame_size)
-            await out.bars(batch.bars)
-            await out.reject(batch.rejected, None)
+    client = Polygon(key.get_secret_value(), settings.polygon_url, settings.polygon_per_minute)
+    pool = await create_pool(settings, max_size=1)
+    rules = ConditionRules("polygon", ConditionTables(pool), client.conditions, shipped("polygon"))
+    try:
+        async with (
+            job_run(settings, symbols, "stream:polygon") as run,
+            Publisher(settings, "polygon", run.tally, await rules.refresh()) as out,
+        ):
+
+            def use(table: ConditionTable | None) -> None:
+                out.conditions = table
+
+            refreshing = asyncio.create_task(
+                rules.refresh_every(settings.conditions_refresh_s, use)
+            )
+            try:
+                async for batch in stream.batches():
+                    await out.frames(batch.events, time.time_ns(), frame_size)
+                    await out.bars(batch.bars)
+                    await out.reject(batch.rejected, None)
+            finally:
+                refreshing.cancel()
+    finally:
+        await client.close()
+        await pool.close()
 
 
 async def poll_news(

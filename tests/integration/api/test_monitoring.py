@@ -11,12 +11,15 @@ from typing import cast
 import httpx
 import pytest
 
+from marketpulse.analytics.conditions import ConditionTable
 from marketpulse.api.deps import Stores
 from marketpulse.api.health import refresh_lag
 from marketpulse.metrics import DEADLETTERS
 from marketpulse.storage.repositories.audit import AuditRepository
+from marketpulse.storage.repositories.condition_tables import ConditionTables
 from marketpulse.storage.repositories.jobs import JobRepository, JobResult
 from tests.api_helpers import ApiStack, api_settings, assert_error, serve, sign_in
+from tests.kafka_helpers import unique
 
 pytestmark = [pytest.mark.integration]
 V1 = "/api/v1"
@@ -67,6 +70,23 @@ async def test_metrics_are_prometheus_text(api: ApiStack) -> None:
         'marketpulse_api_request_seconds_count{method="GET",route="/api/v1/market-data/{symbol}/quote",status="401"}'
         in response.text
     )
+
+
+async def test_health_says_when_a_condition_table_could_not_be_refreshed(api: ApiStack) -> None:
+    fresh, stale = unique("cond"), unique("cond")
+    kept = ConditionTables(api.pool)
+    await kept.fetched(fresh, ConditionTable(fresh, {"37": 4}))
+    await kept.fetched(stale, ConditionTable(stale, {"37": 4, "14": 7}))
+    await kept.failed(stale, "VendorError: polygon: HTTP 503")
+    response = await api.client.get(f"{V1}/monitoring/health")
+    body = response.json()["data"]
+    # the bars go on by the table in use: the service stays healthy, and says so beside it
+    assert (response.status_code, body["status"]) == (200, "ok")
+    assert body["conditions"][fresh]["status"] == "ok"
+    assert body["conditions"][fresh]["version"] == ConditionTable(fresh, {"37": 4}).version
+    assert body["conditions"][stale]["status"] == "stale"
+    assert body["conditions"][stale]["error"] == "VendorError: polygon: HTTP 503"
+    assert body["conditions"][stale]["fetched_at"] is not None
 
 
 async def test_jobs_list_and_detail(api: ApiStack) -> None:

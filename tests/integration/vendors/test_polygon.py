@@ -214,3 +214,35 @@ async def test_a_bad_aggregate_is_rejected_and_the_rest_kept() -> None:
         await client.close()
     assert len(bars) == 1
     assert [r.reason for r in rejected] == ["malformed"]
+
+
+async def test_condition_rules_are_read_over_every_page_for_trades_only() -> None:
+    first = orjson.loads(fixture(f"{PG}/reference_conditions.json"))
+
+    def answer(request: web.Request) -> Answer:
+        assert request.path == "/v3/reference/conditions"
+        if "cursor" in request.query:
+            return Answer(fixture(f"{PG}/reference_conditions_page2.json"))
+        assert (request.query["asset_class"], request.query["data_type"]) == ("stocks", "trade")
+        next_url = f"{vendor.url}/v3/reference/conditions?cursor=YXA9Mg"
+        return Answer(orjson.dumps({**first, "next_url": next_url}))
+
+    async with fake_vendor(answer) as vendor:
+        client = _client(vendor.url)
+        table = await client.conditions()
+        await client.close()
+    assert table.source == "polygon"
+    # bits: 1 open/close, 2 high/low, 4 volume; 12 is Form T (its quote namesake left out);
+    # the short-sale indicator has no rules, so no say
+    assert table.rules == {
+        "2": 4, "12": 4, "14": 7, "37": 4, "10": 6, "15": 0, "32": 6, "41": 7, "60": 7
+    }  # fmt: skip
+    assert [r.query.get("apiKey") for r in vendor.requests] == ["test-key", "test-key"]
+
+
+async def test_an_empty_conditions_answer_is_refused() -> None:
+    async with fake_vendor(lambda _r: Answer(b'{"results": [], "status": "OK"}')) as vendor:
+        client = _client(vendor.url)
+        with pytest.raises(VendorError, match="no trade conditions"):
+            await client.conditions()
+        await client.close()

@@ -196,7 +196,9 @@ def test_the_gate_reads_tick_fields_in_their_declared_order() -> None:
     assert QuoteTick.__struct_fields__ == (
         "symbol", "ts", "bid", "ask", "bid_size", "ask_size", "source"
     )  # fmt: skip
-    assert TradeTick.__struct_fields__ == ("symbol", "ts", "price", "size", "conditions", "source")
+    assert TradeTick.__struct_fields__ == (
+        "symbol", "ts", "price", "size", "conditions", "source", "updates"
+    )  # fmt: skip
 
 
 def detail(event: Tick, gate: EventGate | None = None, stream_time: int = NOW) -> str:
