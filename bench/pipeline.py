@@ -16,7 +16,10 @@
    market.clean, which includes any wait in the worker's input queue;
 5. calendar sessions: every symbol on a calendar (24/7, so the same bars, cut by the session
    code) against UTC bars, for the work alone (three turns each in alternation) and for a whole
-   worker draining its own copy of the frames (CPU per frame, beside the UTC worker's).
+   worker draining its own copy of the frames (CPU per frame, beside the UTC worker's);
+6. trade conditions: the same frames with Polygon's sale conditions on every trade, marked by
+   its rules as the live source marks them, against the same frames unmarked (the work alone,
+   three turns each), and a worker draining the marked frames beside the UTC worker.
 
 Targets (issue 3): >= 100k quotes/s per worker, >= 25% of raw; bar-to-indicator p99 <= 50 ms.
 Needs the local services (`make services-up`).
@@ -28,6 +31,7 @@ import argparse
 import asyncio
 import os
 import platform
+import random
 import subprocess
 import sys
 import tempfile
@@ -46,6 +50,8 @@ from marketpulse.analytics.partition_time import PartitionTime
 from marketpulse.analytics.step_io import MemoryStore, Message
 from marketpulse.analytics.steps import apply_frame
 from marketpulse.clock import SystemClock
+from marketpulse.conditions import mark, shipped
+from marketpulse.schemas.events import Frame, Trade
 from marketpulse.settings import Settings
 from marketpulse.streams.admin import ensure_topics
 from marketpulse.streams.lag import group_lag
@@ -82,6 +88,32 @@ def frames(
         for symbol in market.symbols:
             frame = market.frame(symbol, start + i * S, start + (i + 1) * S, frame_size)
             out.append((symbol.encode(), frame.model_dump_json().encode()))
+    return out
+
+
+def with_conditions(
+    backlog: list[tuple[bytes, bytes]], marked: bool, seed: int = 2
+) -> list[tuple[bytes, bytes]]:
+    """The same frames with Polygon sale conditions on every trade, in about a US equity
+    tape's mix (most regular, a fifth odd lots, some sweeps, a few average-price and Form T
+    prints), ``marked`` by the shipped rules as the live source marks them, or not."""
+    table = shipped("polygon") if marked else None
+    rng = random.Random(seed)
+    weights: list[tuple[tuple[int, ...], int]] = [
+        ((), 60), ((14,), 12), ((37,), 20), ((14, 37), 4), ((2,), 2), ((12,), 2)
+    ]  # fmt: skip
+    mix = [codes for codes, weight in weights for _ in range(weight)]
+    out = []
+    for key, payload in backlog:
+        frame = Frame.model_validate_json(payload)
+        events = [
+            e.model_copy(update={"conditions": list(rng.choice(mix))})
+            if isinstance(e, Trade)
+            else e
+            for e in frame.events
+        ]
+        frame = frame.model_copy(update={"events": mark(events, table)})
+        out.append((key, frame.model_dump_json(exclude_none=True).encode()))
     return out
 
 
@@ -223,7 +255,11 @@ async def drain(
     worker = start_worker(env, log)
     try:
         first = None
+        give_up = time.monotonic() + 600
         while True:
+            if time.monotonic() > give_up:
+                refused = metric(port, "marketpulse_deadletters_total")
+                raise RuntimeError(f"the worker took no events in 600 s ({refused:,.0f} refused)")
             seen = metric(port, "marketpulse_events_in_total")
             now = time.perf_counter()
             if first is None and seen > 0:
@@ -263,7 +299,8 @@ def bench_settings(base: Settings) -> Settings:
 async def run(args: argparse.Namespace) -> None:
     base = Settings()
     settings, calendar_topics = bench_settings(base), bench_settings(base)
-    for each in (settings, calendar_topics):
+    conditions_topics = bench_settings(base)
+    for each in (settings, calendar_topics, conditions_topics):
         await ensure_topics(each)
     symbols = [f"S{i:03d}" for i in range(args.symbols)]
     market = SyntheticMarket(symbols, seed=1)
@@ -273,6 +310,8 @@ async def run(args: argparse.Namespace) -> None:
     quotes = len(backlog) * args.frame_size
     await produce(settings, backlog)
     await produce(calendar_topics, backlog)
+    unmarked, marked = with_conditions(backlog, False), with_conditions(backlog, True)
+    await produce(conditions_topics, marked)
 
     raw_rate = await raw_consume(settings, len(backlog)) * args.frame_size
     alone_rate = args.frame_size / work_alone(settings, backlog)
@@ -284,6 +323,12 @@ async def run(args: argparse.Namespace) -> None:
         utc_s += work_alone(settings, backlog)
         calendar_s += work_alone(on_calendar, backlog)
     calendar_ratio = utc_s / calendar_s
+    # the rules' own cost: the same frames with conditions, marked or not, in turns
+    plain_s, marked_s = 0.0, 0.0
+    for _ in range(3):
+        plain_s += work_alone(settings, unmarked)
+        marked_s += work_alone(settings, marked)
+    conditions_ratio = plain_s / marked_s
 
     # the whole worker with calendar sessions, then the one with UTC bars that goes on to the
     # latency phase: each drains the same frames, compared by CPU per frame
@@ -292,10 +337,16 @@ async def run(args: argparse.Namespace) -> None:
     )
     calendar_worker.terminate()
     calendar_worker.wait(30)
+    conditions_worker, _, conditions_rate, conditions_cpu = await drain(
+        conditions_topics, {}, 9392, quotes, args.frame_size
+    )
+    conditions_worker.terminate()
+    conditions_worker.wait(30)
     worker, intake_rate, pipeline_rate, cpu_per_frame = await drain(
         settings, {}, 9390, quotes, args.frame_size
     )
     worker_calendar_ratio = cpu_per_frame / calendar_cpu
+    worker_conditions_ratio = cpu_per_frame / conditions_cpu
     try:
         # steady state: current event times, a fixed rate, then the latency of each bar's snapshot
         live_start = (SystemClock().now_ns() // S) * S
@@ -328,6 +379,11 @@ async def run(args: argparse.Namespace) -> None:
         f"{calendar_cpu * 1e6:,.0f} us, so {worker_calendar_ratio:.1%} of the UTC worker's "
         "throughput per CPU-second"
     )
+    print(
+        f"  with trade conditions marked: {conditions_ratio:.1%} of the unmarked frames' "
+        f"throughput (three turns each); the worker on marked frames: {conditions_rate:,.0f} "
+        f"quotes/s, {worker_conditions_ratio:.1%} of the UTC worker's throughput per CPU-second"
+    )
     per_core = args.frame_size / cpu_per_frame
     print(
         f"  worker CPU (all its threads): {cpu_per_frame * 1e6:,.0f} us a frame, so "
@@ -354,6 +410,10 @@ async def run(args: argparse.Namespace) -> None:
          "%", 90)  # fmt: skip
     emit("the worker with calendar sessions, CPU per frame as a share of UTC bars'",
          worker_calendar_ratio * 100, "%", 90)  # fmt: skip
+    emit("the work alone with trade conditions marked, as a share of unmarked",
+         conditions_ratio * 100, "%", 95)  # fmt: skip
+    emit("the worker on condition-marked frames, CPU per frame as a share of plain frames'",
+         worker_conditions_ratio * 100, "%", 95)  # fmt: skip
     emit(f"worker CPU per {args.frame_size}-quote frame", cpu_per_frame * 1e6, "µs",
          lower_is_better=True)  # fmt: skip
     emit(f"bar to indicator snapshot p99 at {args.rate:,} quotes/s", float(p99), "ms", 50,
