@@ -271,13 +271,20 @@ def _replay(args: argparse.Namespace) -> int:
     import asyncio
     from pathlib import Path
 
+    from marketpulse.conditions import table_from
+    from marketpulse.files.ohlcv import InputError
     from marketpulse.streams.sources.replay import replay
 
     speed = None if args.speed == "max" else float(args.speed)
     inputs = [Path(p) for p in args.input]
-    summary = asyncio.run(
-        replay(get_settings(), inputs, args.symbol, args.granularity, speed, args.frame_size)
+    try:
+        conditions = None if args.conditions is None else table_from(args.conditions)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+    run = replay(
+        get_settings(), inputs, args.symbol, args.granularity, speed, args.frame_size, conditions
     )
+    summary = asyncio.run(run)
     print(summary, file=sys.stderr)
     return 0
 
@@ -415,6 +422,11 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--granularity", default="1d", help="of the bars in the file")
     replay.add_argument("--speed", default="max", help="N times the recorded pace, or max")
     replay.add_argument("--frame-size", type=int, default=100, help="ticks per frame")
+    replay.add_argument(
+        "--conditions",
+        metavar="SOURCE[=FILE]",
+        help="mark trades by their conditions as that source's live feed does (see bars)",
+    )
     replay.set_defaults(func=_replay)
 
     migrate = sub.add_parser(

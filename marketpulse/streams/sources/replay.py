@@ -18,7 +18,9 @@ import pandas as pd
 from pydantic import BaseModel
 from tqdm import tqdm
 
+from marketpulse.analytics.conditions import ConditionTable
 from marketpulse.analytics.granularity import parse_granularity
+from marketpulse.conditions import mark
 from marketpulse.files.long_csv import candles
 from marketpulse.files.ohlcv import InputError, ohlcv_series, read_table
 from marketpulse.files.ticks import is_tick_file, read_ticks
@@ -115,8 +117,10 @@ async def publish(
     records: Sequence[Record],
     speed: float | None = None,
     tally: Tally | None = None,
+    conditions: ConditionTable | None = None,
 ) -> int:
-    """Send every record keyed by its symbol; pace by event time when ``speed`` is given."""
+    """Send every record keyed by its symbol; pace by event time when ``speed`` is given; with
+    a condition table, each trade marked by it as a live source marks its trades."""
     async with Publisher(settings, SOURCE, tally) as out:
         started, first_ts = time.monotonic(), records[0][0] if records else 0
         for ts, symbol, record in _progress(records):
@@ -124,6 +128,8 @@ async def publish(
                 delay = started + (ts - first_ts) / 1e9 / speed - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)  # pacing a replay, not synchronisation
+            if conditions is not None and isinstance(record, Frame):
+                record = record.model_copy(update={"events": mark(record.events, conditions)})
             name, count = _destination(record)
             await out.send(name, symbol, record, records=count)
     return len(records)
@@ -142,13 +148,14 @@ async def replay(
     granularity: str,
     speed: float | None,
     frame_size: int = 100,
+    conditions: ConditionTable | None = None,
 ) -> str:
     """Replay files as one job; return a one-line summary."""
     records = load(inputs, symbol, granularity, frame_size)
     symbols = sorted({r[1] for r in records})
     kinds = sorted({_destination(r[2])[0] for r in records})
     async with job_run(settings, symbols, "replay:" + ",".join(kinds)[:40]) as run:
-        sent = await publish(settings, records, speed, run.tally)
+        sent = await publish(settings, records, speed, run.tally, conditions)
     return (
         f"published {sent} messages ({run.tally.records} events or bars) of "
         f"{len(symbols)} symbols to {', '.join(settings.topic(k) for k in kinds)}; "

@@ -10,7 +10,9 @@ import asyncpg
 import pandas as pd
 import pytest
 
+from marketpulse.conditions import shipped
 from marketpulse.schemas.bars import Bar
+from marketpulse.schemas.events import Frame, Trade
 from marketpulse.settings import Settings
 from marketpulse.storage.repositories.jobs import JobRepository
 from marketpulse.streams.sources.replay import replay
@@ -45,3 +47,20 @@ async def test_a_directory_replays_as_one_job(
     assert (job.status, job.data_type, job.symbols, job.records_processed) == (
         "succeeded", "replay:market.bars.raw", symbols, 9,
     )  # fmt: skip
+
+
+async def test_a_replay_marks_each_trade_by_its_conditions_as_the_live_source_does(
+    services: Settings, tmp_path: Path
+) -> None:
+    symbol = unique("R").upper().replace("-", "")[:9]
+    pd.DataFrame({
+        "timestamp": ["2024-01-02T15:00:01Z", "2024-01-02T15:00:02Z", "2024-01-02T15:00:03Z"],
+        "price": [10.0, 9.5, 10.1], "size": [100, 7, 100], "conditions": ["", "37", "15"],
+    }).to_csv(tmp_path / f"{symbol.lower()}.csv", index=False)  # fmt: skip
+    settings = services.model_copy(update={"topic_prefix": unique("replay") + "."})
+    await replay(settings, [tmp_path], symbol, "1d", speed=None, conditions=shipped("polygon"))
+    (record,) = await consume_until(
+        settings, [settings.topic("market.raw")], lambda rs: len(rs) >= 1
+    )
+    frame = Frame.model_validate_json(record.value)
+    assert [e.updates for e in frame.events if isinstance(e, Trade)] == [None, ["volume"], []]
