@@ -247,8 +247,8 @@ async def test_malformed_records_and_refused_points_are_dead_lettered_the_rest_s
     errors = metric("marketpulse_sink_errors_total", sink="bars", kind="refused")
     assert errors - errors_before == 1
     bars_topic = settings_.topic(bars_topic_name("1m"))
-    assert f"sink bars: reading {bars_topic}" in caplog.text
-    assert "sink bars: refused, dead-lettered: POST /write: HTTP 400" in caplog.text
+    logged = [r.getMessage() for r in caplog.records]
+    assert f"sink bars: reading {', '.join(BarSink(settings_).topics())}" in logged
     # each letter keyed as its record, and says where that record is (one partition: AAPL's)
     assert {r.key for r in letters} == {b"AAPL"}
     places = sorted((orjson.loads(r.value)["topic"], orjson.loads(r.value)["offset"],
@@ -260,6 +260,10 @@ async def test_malformed_records_and_refused_points_are_dead_lettered_the_rest_s
     assert reasons == [("malformed", ""), ("malformed", "{not json"), ("sink_refused", '{"symbol"')]
     refused = next(orjson.loads(r.value) for r in letters if b"sink_refused" in r.value)
     assert "field type conflict" in refused["detail"]
+    # the log says the same, word for word
+    assert f"sink bars: refused, dead-lettered: {refused['detail'].removeprefix('bars: ')}" in (
+        logged
+    )
     assert Bar.model_validate_json(refused["payload"]) == old
 
 
@@ -364,8 +368,9 @@ async def test_an_outage_is_retried_behind_the_breaker_and_committed_only_once_s
     stored = metric("marketpulse_sink_records_total", sink="bars")
     assert points - before["marketpulse_sink_points_total"] == 40
     assert stored - before["marketpulse_sink_records_total"] == 40
-    assert "sink bars: write failed: POST /query: Server disconnected" in caplog.text
-    assert "sink bars: store is back" in caplog.text
+    logged = {r.getMessage() for r in caplog.records}
+    assert "sink bars: write failed: POST /query: Server disconnected" in logged
+    assert "sink bars: store is back" in logged
 
 
 async def test_a_best_effort_sink_skips_what_it_cannot_write_and_goes_on(
@@ -415,6 +420,8 @@ async def test_a_best_effort_sink_does_not_even_try_while_its_circuit_is_open(
         async with running(CacheSink(proxied), proxied):
             topic = proxied.topic(bars_topic_name("1m"))
             for i in range(4):  # one batch each: each committed before the next is sent
+                if i == 1:  # one failure does not open the circuit
+                    assert metric("marketpulse_sink_circuit_open", sink="cache") == 0
                 await produce(proxied, topic, encoded([bar(symbol, i)]))
                 skipped = before["skipped"] + i + 1
                 await metric_reaches("marketpulse_sink_errors_total", skipped.__le__,
