@@ -78,6 +78,8 @@ class Decoded(Generic[T]):
 class SinkRunner(Generic[T]):
     """Consume a sink's topics and store them, committing after each stored batch."""
 
+    _producer: AIOKafkaProducer  # the dead letters' producer, made by run()
+
     def __init__(self, sink: Sink[T], settings: Settings) -> None:
         self.sink = sink
         self.settings = settings
@@ -89,7 +91,6 @@ class SinkRunner(Generic[T]):
             settings.sink_breaker_failures, settings.sink_breaker_cooldown_ms / 1000
         )
         self.name = sink.name
-        self._producer: AIOKafkaProducer | None = None
 
     async def run(self) -> None:
         """Run until cancelled."""
@@ -203,8 +204,6 @@ class SinkRunner(Generic[T]):
         await self._deliver(batch[middle:])
 
     async def _dead_letter(self, record: Record, reason: str, detail: str) -> None:
-        if self._producer is None:
-            raise RuntimeError("the runner is not running")
         DEADLETTERS.labels(reason=reason).inc()
         where = (record.topic, record.partition, record.offset)
         letter = DeadLetter.of(
