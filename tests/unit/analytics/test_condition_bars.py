@@ -24,7 +24,7 @@ from marketpulse.analytics.conditions import (
 from marketpulse.analytics.ingest import SymbolState
 from marketpulse.analytics.partition_time import PartitionTime
 from marketpulse.analytics.sessions import cut_for
-from marketpulse.analytics.step_io import MemoryStore, Message
+from marketpulse.analytics.step_io import MemoryStore, Message, StepOutputs
 from marketpulse.analytics.steps import apply_frame
 from marketpulse.conditions import mark, shipped, table_from
 from marketpulse.schemas.bars import Bar
@@ -242,6 +242,8 @@ def test_several_conditions_allow_a_part_only_when_every_one_does() -> None:
     assert table.mask(["2", 9, "x"]) == (VOLUME, ["9", "x"])  # unknown: no say, reported
     assert table.version == ConditionTable("u", dict(reversed(table.rules.items()))).version
     assert table.version != ConditionTable("t", {**table.rules, "2": 0}).version
+    assert len(table.version) == 12
+    assert int(table.version, 16) >= 0
     for mask in range(8):
         assert mask_of(parts_of(mask)) == mask
     assert parts_of(EVERY_PART) is None
@@ -305,3 +307,36 @@ def test_a_symbol_state_round_trips_with_condition_marked_bars() -> None:
     state.bars.add_trade(T0 + S, 10.0, 5, VOLUME)
     again = SymbolState.from_bytes(state.to_bytes(), config.gate, {"1m": M})
     assert again.bars.state() == state.bars.state()
+
+
+def test_a_bar_of_trades_that_may_set_only_the_last_sale_has_its_range_from_them() -> None:
+    builder = BarBuilder("AAPL", {"1m": M})
+    builder.add_trade(T0 + S, 10.0, 1, OPEN_CLOSE | VOLUME)
+    builder.add_trade(T0 + 2 * S, 9.0, 1, OPEN_CLOSE | VOLUME)
+    (bar,) = builder.close(FAR, 0)
+    assert (bar.open, bar.high, bar.low, bar.close) == (10.0, 10.0, 9.0, 9.0)
+
+
+def test_the_step_counts_unopened_bars_of_its_own_symbol_and_of_quiet_ones() -> None:
+    config = Settings(granularities=["1m"]).step_config()
+    store, time_ = MemoryStore(), PartitionTime()
+    table = shipped("polygon")
+
+    def step_frame(
+        symbol: str, offset: int, sequence: list[tuple[int, float, float, list[int]]]
+    ) -> StepOutputs:
+        trades = [t.model_copy(update={"symbol": symbol}) for t in mark(trades_of(sequence), table)]
+        frame = Frame(source="polygon", received_ts=sequence[-1][0], events=trades)
+        message = Message(
+            "market.raw", 0, offset, symbol.encode(), frame.model_dump_json().encode()
+        )
+        out = apply_frame(store, time_, message, sequence[-1][0], config)
+        store.write(out)  # the states written, as the agent writes them
+        return out
+
+    step_frame("AAA", 0, [(T0 + S, 10.0, 5, ODD_LOT)])
+    step_frame("BBB", 1, [(T0 + 2 * S, 20.0, 5, ODD_LOT)])
+    # AAA's own frame closes its minute of odd lots; BBB's closes as a quiet symbol's
+    out = step_frame("AAA", 2, [(T0 + M + 5 * S, 10.0, 100, REGULAR)])
+    assert out.unopened == 2
+    assert not [s for s in out.sends if isinstance(s.record, Bar)]
