@@ -26,6 +26,7 @@ from marketpulse.analytics.partition_time import PartitionTime
 from marketpulse.analytics.sessions import cut_for
 from marketpulse.analytics.step_io import MemoryStore, Message, StepOutputs
 from marketpulse.analytics.steps import apply_frame
+from marketpulse.analytics.ticks import tick_of
 from marketpulse.conditions import mark, shipped, table_from
 from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import Frame, Trade
@@ -168,16 +169,18 @@ def test_a_source_without_rules_is_unchanged() -> None:
 def test_a_trade_that_updates_nothing_changes_no_bar_and_is_counted_yet_kept_on_clean() -> None:
     config = Settings(granularities=["1m"]).step_config()
     store, time_ = MemoryStore(), PartitionTime()
-    sequence = [(T0 + S, 100.0, 100, REGULAR), (T0 + 2 * S, 100.4, 50, OFFICIAL_CLOSE),
-                (T0 + M + 5 * S, 100.5, 100, REGULAR)]  # fmt: skip
+    sequence = [
+        (T0 + S, 100.0, 100, REGULAR), (T0 + 2 * S, 100.4, 50, OFFICIAL_CLOSE),
+        (T0 + 3 * S, 100.3, 0, OFFICIAL_CLOSE), (T0 + M + 5 * S, 100.5, 100, REGULAR),
+    ]  # fmt: skip
     trades = mark(trades_of(sequence), shipped("polygon"))
-    assert [t.updates for t in trades] == [None, [], None]
+    assert [t.updates for t in trades] == [None, [], [], None]
     frame = Frame(source="polygon", received_ts=T0 + M + 6 * S, events=trades)
     message = Message("market.raw", 0, 0, b"AAPL", frame.model_dump_json().encode())
     out = apply_frame(store, time_, message, T0 + M + 6 * S, config)
-    assert out.inert == 1
+    assert out.inert == 2
     clean = [s for s in out.sends if s.topic == "market.clean"]
-    assert len(orjson.loads(clean[0].record)["events"]) == 3  # type: ignore[arg-type]
+    assert len(orjson.loads(clean[0].record)["events"]) == 4  # type: ignore[arg-type]
     bars = [s.record for s in out.sends if isinstance(s.record, Bar)]
     assert [(b.open, b.high, b.low, b.close, b.volume, b.trades) for b in bars] == [
         (100.0, 100.0, 100.0, 100.0, 100.0, 1)
@@ -340,3 +343,37 @@ def test_the_step_counts_unopened_bars_of_its_own_symbol_and_of_quiet_ones() -> 
     out = step_frame("AAA", 2, [(T0 + M + 5 * S, 10.0, 100, REGULAR)])
     assert out.unopened == 2
     assert not [s for s in out.sends if isinstance(s.record, Bar)]
+
+
+def test_trades_of_one_time_open_and_close_in_the_order_they_came() -> None:
+    builder = BarBuilder("AAPL", {"1m": M})
+    for price in (10.0, 11.0, 9.0):
+        builder.add_trade(T0 + S, price, 1, EVERY_PART)
+    (bar,) = builder.close(FAR, 0)
+    assert (bar.open, bar.close) == (10.0, 9.0)
+
+
+def test_a_trade_s_parts_travel_with_its_tick() -> None:
+    (trade,) = mark(trades_of([(T0, 1.0, 5, ODD_LOT)]), shipped("polygon"))
+    assert isinstance(trade, Trade)
+    assert tick_of(trade).updates == ["volume"]
+    assert tick_of(trade.model_copy(update={"updates": None})).updates is None
+
+
+def test_finer_bars_roll_up_into_a_coarser_one() -> None:
+    start = T0 - T0 % (5 * M)
+    minutes = [
+        Bar(symbol="AAPL", granularity="1m", start=start + i * M, end=start + (i + 1) * M,
+            open=o, high=h, low=lo, close=c, volume=v, vwap=w, trades=n)
+        for i, (o, h, lo, c, v, w, n) in enumerate([
+            (10.0, 11.0, 9.5, 10.5, 100.0, 10.2, 3), (10.5, 12.0, 10.1, 11.0, 50.0, 11.5, 2),
+            (11.0, 11.2, 8.0, 9.0, 10.0, 9.1, 1), (9.0, 9.5, 8.5, 9.2, 40.0, 9.0, 4),
+        ])
+    ]  # fmt: skip
+    builder = BarBuilder("AAPL", {"5m": 5 * M})
+    for minute in minutes:
+        builder.add_bar(minute)
+    (bar,) = builder.close(FAR, 0)
+    assert (bar.open, bar.high, bar.low, bar.close) == (10.0, 12.0, 8.0, 9.2)
+    assert (bar.volume, bar.trades) == (200.0, 10)
+    assert bar.vwap == pytest.approx((100 * 10.2 + 50 * 11.5 + 10 * 9.1 + 40 * 9.0) / 200)
