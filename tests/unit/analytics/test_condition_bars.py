@@ -377,3 +377,42 @@ def test_finer_bars_roll_up_into_a_coarser_one() -> None:
     assert (bar.open, bar.high, bar.low, bar.close) == (10.0, 12.0, 8.0, 9.2)
     assert (bar.volume, bar.trades) == (200.0, 10)
     assert bar.vwap == pytest.approx((100 * 10.2 + 50 * 11.5 + 10 * 9.1 + 40 * 9.0) / 200)
+
+
+@pytest.mark.parametrize(
+    ("trades", "high", "low"),
+    [
+        # an open above every high and low trade, a close below them
+        ([(12.0, OPEN_CLOSE | VOLUME), (10.0, EVERY_PART), (11.0, HIGH_LOW),
+          (8.0, OPEN_CLOSE | VOLUME)], 12.0, 8.0),
+        # an open below them, a close above
+        ([(7.0, OPEN_CLOSE | VOLUME), (10.0, EVERY_PART), (13.0, OPEN_CLOSE)], 13.0, 7.0),
+    ],
+)  # fmt: skip
+def test_a_bar_s_range_takes_in_an_open_and_close_beyond_its_high_and_low_trades(
+    trades: list[tuple[float, int]], high: float, low: float
+) -> None:
+    builder = BarBuilder("AAPL", {"1m": M})
+    for i, (price, parts) in enumerate(trades):
+        builder.add_trade(T0 + (i + 1) * S, price, 1, parts)
+    (bar,) = builder.close(FAR, 0)
+    assert (bar.high, bar.low) == (high, low)
+
+
+def test_every_unopened_bar_is_counted() -> None:
+    builder = BarBuilder("AAPL", {"1m": M, "5m": 5 * M})
+    builder.add_trade(T0 + S, 10.0, 5, VOLUME)
+    builder.add_trade(T0 + M + S, 10.0, 5, VOLUME)
+    assert builder.close(FAR, 0) == []
+    assert builder.take_unopened() == 4  # two minutes, each in five minutes of its own
+
+
+def test_a_trade_before_the_rolled_up_bars_of_its_bar_sets_the_open() -> None:
+    start = T0 - T0 % (5 * M)
+    builder = BarBuilder("AAPL", {"5m": 5 * M})
+    minute = Bar(symbol="AAPL", granularity="1m", start=start + M, end=start + 2 * M,
+                 open=10.0, high=11.0, low=9.0, close=10.5, volume=10, trades=1)  # fmt: skip
+    builder.add_bar(minute)
+    builder.add_trade(start + S, 9.5, 5, EVERY_PART)
+    (bar,) = builder.close(FAR, 0)
+    assert (bar.open, bar.close) == (9.5, 10.5)
