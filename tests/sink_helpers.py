@@ -30,6 +30,8 @@ async def sink_settings(base: Settings, **overrides: Any) -> Settings:
         "sink_retry_max_ms": 500,
         "sink_breaker_failures": 3,
         "sink_breaker_cooldown_ms": 500,
+        # The broker holds a new group's first join for about half the session timeout.
+        "kafka_session_timeout_s": 2.0,
         **overrides,
     }
     settings = base.model_copy(update=values)
