@@ -20,7 +20,8 @@ COMPILED = [
     *(
         f"marketpulse/analytics/indicators/{name}.py"
         for name in (
-            "base", "windows", "averages", "momentum", "trend", "volatility", "volume", "registry"
+            "base", "windows", "averages", "momentum", "trend", "volatility", "volume", "ranges",
+            "transforms", "registry",
         )
     ),
 ]  # fmt: skip

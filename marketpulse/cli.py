@@ -176,9 +176,16 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _indicators(args: argparse.Namespace) -> int:
+    from marketpulse.analytics.indicators.registry import catalog, expand
     from marketpulse.files.long_csv import indicator_rows
 
-    specs = args.indicators.split(",") if args.indicators else get_settings().indicators
+    if args.catalog:
+        sys.stdout.write(orjson.dumps(catalog(), option=orjson.OPT_INDENT_2).decode() + "\n")
+        return 0
+    if not (args.input and args.output):
+        print("error: --input and --output are required (or --catalog)", file=sys.stderr)
+        return 2
+    specs = expand(args.indicators.split(",")) if args.indicators else get_settings().indicators
     return _batch(args, "indicator", 30, lambda series: indicator_rows(series, specs))
 
 
@@ -378,10 +385,16 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.set_defaults(func=_ingest)
 
     indicators = sub.add_parser("indicators", help="compute indicators over an OHLCV file")
-    indicators.add_argument("--input", required=True, help="CSV or Parquet OHLCV file")
-    indicators.add_argument("--output", required=True, help="long CSV to write ('-': stdout)")
+    indicators.add_argument("--input", help="CSV or Parquet OHLCV file")
+    indicators.add_argument("--output", help="long CSV to write ('-': stdout)")
     indicators.add_argument("--symbol", help="the file's symbol, or the one to pick from it")
-    indicators.add_argument("--indicators", help="comma-separated specs (default: the setting)")
+    indicators.add_argument(
+        "--indicators", help="comma-separated specs, or 'all' (default: the setting)"
+    )
+    indicators.add_argument(
+        "--catalog", action="store_true",
+        help="print every spec at its defaults with TA-Lib's names (JSON), and exit",
+    )  # fmt: skip
     indicators.add_argument(
         "--strict", action="store_true", help="stop at the first bad row instead of skipping it"
     )

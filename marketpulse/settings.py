@@ -13,7 +13,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from marketpulse.analytics.granularity import parse_granularity
-from marketpulse.analytics.indicators.registry import DEFAULT_SPECS, build
+from marketpulse.analytics.indicators.registry import DEFAULT_SPECS, build, expand
 from marketpulse.analytics.patterns.candlestick import REGISTRY as CANDLESTICKS
 from marketpulse.analytics.patterns.charts import ChartConfig
 from marketpulse.analytics.patterns.detector import DetectorConfig
@@ -140,7 +140,11 @@ class Settings(BaseSettings):
     spike_bound: float = Field(0.2, gt=0, description="relative move refused as a price spike")
     spike_confirmations: int = Field(3, ge=1, description="events that confirm a new level")
     dedup_window: int = Field(256, ge=1, description="recent events remembered per symbol")
-    indicators: list[str] = Field(list(DEFAULT_SPECS), description="indicator specs to stream")
+    indicators: list[str] = Field(
+        list(DEFAULT_SPECS),
+        description="indicator specs to stream ('all': every spec of `marketpulse indicators "
+        "--catalog`)",
+    )
 
     candlestick_patterns: list[str] = Field(
         list(CANDLESTICKS), description="TA-Lib candlestick patterns to detect (cdl* names)"
@@ -332,9 +336,10 @@ class Settings(BaseSettings):
     @field_validator("indicators")
     @classmethod
     def _known_indicators(cls, value: list[str]) -> list[str]:
-        for spec in value:
+        specs = expand(value)
+        for spec in specs:
             build(spec)
-        return value
+        return specs
 
     def topic(self, name: str) -> str:
         """A topic's name in this deployment's namespace."""

@@ -6,10 +6,13 @@ import csv
 from pathlib import Path
 
 import numpy as np
+import orjson
 import pandas as pd
 import pytest
 import talib
+from talib import abstract
 
+from marketpulse.analytics.indicators.registry import catalog
 from marketpulse.cli import main
 from tests.market_data import daily_frame
 
@@ -164,3 +167,33 @@ def test_a_really_inconsistent_bar_is_reported_and_skipped_or_stops_with_strict(
     assert code == 2
     assert "row 31 (line 32), column high/low" in capsys.readouterr().err
     assert not strict.exists()
+
+
+def test_the_catalog_lists_every_spec_with_talibs_names(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["indicators", "--catalog"]) == 0
+    entries = orjson.loads(capsys.readouterr().out)
+    sma = next(e for e in entries if e["spec"] == "sma_30")
+    assert sma == {
+        "spec": "sma_30", "function": "SMA", "group": "Overlap Studies",
+        "parameters": {"timeperiod": 30}, "inputs": {"price": "close"},
+        "outputs": {"sma_30": "real"},
+    }  # fmt: skip
+    functions = {e["function"] for e in entries}
+    assert {"SMA", "BBANDS", "MINMAXINDEX", "KAMA", "T3", "ACOS", "ADD"} <= functions
+    for entry in entries:  # every entry's parameters are TA-Lib's, and TA-Lib takes them
+        abstract.Function(entry["function"], **entry["parameters"])
+
+
+def test_all_computes_every_spec_of_the_catalog(tmp_path: Path) -> None:
+    rows = run(tmp_path, daily_frame(120), "in.csv", "--indicators", "all")
+    names = {r["indicator"] for r in rows}
+    for entry in catalog():
+        undefined = entry["function"] in ("ACOS", "ASIN")  # of prices above 1: NaN in TA-Lib
+        assert bool(set(entry["outputs"]) & names) != undefined, entry["spec"]
+
+
+def test_input_and_output_are_needed_without_the_catalog(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["indicators", "--input", "x.csv"]) == 2
+    assert "--input and --output are required (or --catalog)" in capsys.readouterr().err

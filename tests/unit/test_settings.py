@@ -10,6 +10,7 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
+from marketpulse.analytics.indicators.registry import catalog
 from marketpulse.cli import main
 from marketpulse.settings import Settings, local_secret
 
@@ -91,3 +92,14 @@ def test_settings_are_frozen() -> None:
     settings = Settings()
     with pytest.raises(ValidationError):
         settings.topic_partitions = 3  # type: ignore[misc]
+
+
+def test_indicator_specs_are_checked_and_all_means_the_whole_catalog(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MARKETPULSE_INDICATORS", '["sma_20", "all"]')
+    specs = Settings().indicators
+    assert specs[0] == "sma_20"
+    assert specs[1:] == [e["spec"] for e in catalog() if e["spec"] != "sma_20"]
+    with pytest.raises(ValidationError, match=r"outside TA-Lib's range \[2, 100000\]"):
+        Settings(indicators=["rsi_1"])

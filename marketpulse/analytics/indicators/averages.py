@@ -6,9 +6,17 @@ averages compose (DEMA is an EMA of an EMA); as indicators they read the close.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Any
 
-from marketpulse.analytics.indicators.base import Candle, Periodic
+from marketpulse.analytics.indicators.base import (
+    Candle,
+    Function,
+    Periodic,
+    is_zero,
+    parameter_text,
+)
 from marketpulse.analytics.indicators.windows import Ring
 
 
@@ -138,3 +146,194 @@ class TEMA(_Average):
         if e3 is not None:
             self.value = e3 + ((3.0 * e1) - (3.0 * e2))
         return self.value
+
+
+class TRIMA(_Average):
+    """Triangular moving average: an SMA of an SMA, of (n+1)/2 and (n+1)/2 inputs for an odd n,
+    n/2 and n/2+1 for an even one; first output at bar n-1."""
+
+    def __init__(self, period: int, prefix: str = "trima") -> None:
+        super().__init__(period, prefix)
+        first = (period + 1) // 2 if period % 2 else period // 2
+        second = (period + 1) // 2 if period % 2 else period // 2 + 1
+        self.inner = SMA(first)
+        self.outer = SMA(second)
+
+    def push(self, x: float) -> float | None:
+        inner = self.inner.push(x)
+        if inner is not None:
+            self.value = self.outer.push(inner)
+        return self.value
+
+
+class KAMA(_Average):
+    """Kaufman's adaptive average: an EMA whose factor follows the efficiency ratio (the net
+    move over ``period`` bars against the sum of the bar-to-bar moves), between 2/31 and 2/3;
+    first output at bar ``period``, seeded from the close before it."""
+
+    def __init__(self, period: int, prefix: str = "kama") -> None:
+        super().__init__(period, prefix)
+        self.window = Ring(period)  # the last ``period`` inputs
+        self.count = 0
+        self.previous = 0.0  # the last input
+        self.trailing = 0.0  # the input just before the window's oldest
+        self.moves = 0.0  # sum of |bar-to-bar moves| over the window
+
+    def push(self, x: float) -> float | None:
+        count = self.count = self.count + 1
+        previous = self.previous
+        self.previous = x
+        oldest = self.window.push(x)
+        if count == 1:
+            return None
+        if oldest is None:
+            self.moves += abs(previous - x)
+            return None
+        if self.value is None:
+            self.moves += abs(previous - x)
+            kama = previous  # seeded from the close before the first output
+        else:
+            self.moves -= abs(self.trailing - oldest)
+            self.moves += abs(x - previous)
+            kama = self.value
+        self.trailing = oldest
+        net = x - oldest
+        moves = self.moves
+        ratio = 1.0 if moves <= net or is_zero(moves) else abs(net / moves)
+        factor = ratio * _KAMA_SPAN + _KAMA_SLOWEST
+        factor *= factor
+        self.value = (x - kama) * factor + kama
+        return self.value
+
+
+_KAMA_SLOWEST = 2.0 / (30.0 + 1.0)
+_KAMA_SPAN = 2.0 / (2.0 + 1.0) - _KAMA_SLOWEST
+
+
+class T3(_Average):
+    """Tillson's T3: six chained EMAs, each seeded with the SMA of its first ``period`` inputs,
+    combined with weights from the volume factor; first output at bar 6(n-1)."""
+
+    def __init__(self, period: int, vfactor: float = 0.7, prefix: str = "t3") -> None:
+        super().__init__(period, prefix)
+        self.vfactor = vfactor
+        self.name = f"{prefix}_{period}_{parameter_text(vfactor)}"
+        self.outputs = (self.name,)
+        self.stages = [EMA(period) for _ in range(6)]
+        a = vfactor
+        self.c1 = -(a * a * a)
+        self.c2 = 3.0 * (a * a) - self.c1 * 3.0
+        self.c3 = -6.0 * (a * a) - 3.0 * (a - self.c1)
+        self.c4 = 1.0 + 3.0 * a - self.c1 + 3.0 * (a * a)
+
+    def push(self, x: float) -> float | None:
+        value = x
+        outs: list[float] = []
+        for stage in self.stages:
+            out = stage.push(value)
+            if out is None:
+                return None
+            outs.append(out)
+            value = out
+        self.value = self.c1 * outs[5] + self.c2 * outs[4] + self.c3 * outs[3] + self.c4 * outs[2]
+        return self.value
+
+    def params(self) -> tuple[Any, ...]:
+        return (self.period, self.vfactor)
+
+
+class RMA(_Average):
+    """Wilder's smoothing (factor 1/n), seeded with the SMA of the first n inputs."""
+
+    def __init__(self, period: int, prefix: str = "rma") -> None:
+        super().__init__(period, prefix)
+        self.seed = SMA(period)
+
+    def push(self, x: float) -> float | None:
+        prev = self.value
+        if prev is not None:
+            self.value = prev + (x - prev) / self.period
+            return self.value
+        self.value = self.seed.push(x)
+        if self.value is not None:
+            self.seed.window.items.clear()
+        return self.value
+
+
+class ZLEMA(_Average):
+    """Zero-lag EMA: the EMA of 2x - (x, (n-1)/2 bars back); first output at bar
+    (n-1)/2 + n-1."""
+
+    def __init__(self, period: int, prefix: str = "zlema") -> None:
+        super().__init__(period, prefix)
+        self.lagged = Ring((period - 1) // 2 + 1)
+        self.ema = EMA(period)
+
+    def push(self, x: float) -> float | None:
+        self.lagged.push(x)
+        if not self.lagged.full:
+            return None
+        back = self.lagged.items[self.lagged.head]  # the oldest: (n-1)/2 bars back
+        self.value = self.ema.push(2.0 * x - back)
+        return self.value
+
+
+class HMA(_Average):
+    """Hull's average: the WMA over floor(sqrt(n)) bars of 2 WMA(n/2) - WMA(n)."""
+
+    def __init__(self, period: int, prefix: str = "hma") -> None:
+        super().__init__(period, prefix)
+        self.half = WMA(max(period // 2, 1))
+        self.full = WMA(period)
+        self.outer = WMA(max(math.isqrt(period), 1))
+
+    def push(self, x: float) -> float | None:
+        half = self.half.push(x)
+        full = self.full.push(x)
+        if half is None or full is None:
+            return None
+        self.value = self.outer.push(2.0 * half - full)
+        return self.value
+
+
+class Identity(_Average):
+    """No averaging: the input itself (a period of 1, and TA-Lib's MA type 10)."""
+
+    def __init__(self, period: int = 1, prefix: str = "identity") -> None:
+        super().__init__(period, prefix)
+
+    def push(self, x: float) -> float | None:
+        self.value = x
+        return x
+
+
+# TA-Lib's MA types by number (11, "the function's own default", is resolved by the function)
+MA_TYPES: dict[int, Callable[[int], _Average]] = {
+    0: SMA, 1: EMA, 2: WMA, 3: DEMA, 4: TEMA, 5: TRIMA, 6: KAMA, 8: T3, 9: HMA, 10: Identity,
+    12: ZLEMA, 13: RMA,
+}  # fmt: skip
+MAMA_TYPE = 7
+
+
+def moving_average(matype: int, period: int) -> _Average:
+    """TA-Lib's MA of a type over ``period`` inputs; a period of 1 is the input itself, for
+    every type, as in TA-Lib."""
+    if period == 1:
+        return Identity()
+    if matype == MAMA_TYPE:
+        raise ValueError("MA type 7 (MAMA) is not computed by the engine yet")
+    return MA_TYPES[matype](period)
+
+
+class MA(Function):
+    """TA-Lib's MA: the moving average of the given type over ``timeperiod`` closes."""
+
+    kind = "ma"
+
+    def __init__(self, timeperiod: int, matype: int) -> None:
+        super().__init__(timeperiod, matype)
+        self.average = moving_average(matype, timeperiod)
+
+    def step(self, candle: Candle) -> tuple[float, ...] | None:
+        value = self.average.push(candle.close)
+        return None if value is None else (value,)

@@ -6,6 +6,7 @@ table as JSON and restored exactly: :meth:`Indicator.state` and :meth:`Indicator
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from typing import Any, cast
 
@@ -71,7 +72,10 @@ class Stateful:
             current = getattr(self, key)
             if isinstance(current, Stateful):
                 current.load(value)
-            elif isinstance(current, tuple):  # JSON has only lists
+            elif isinstance(current, list) and current and isinstance(current[0], Stateful):
+                for child, child_state in zip(current, value, strict=True):
+                    child.load(child_state)
+            elif isinstance(current, tuple) and value is not None:  # JSON has only lists
                 setattr(self, key, tuple(value))
             else:
                 setattr(self, key, _copy(value))
@@ -80,6 +84,8 @@ class Stateful:
 def _copy(value: Any) -> Any:
     if isinstance(value, list):
         return [_copy(v) for v in value]
+    if isinstance(value, Stateful):
+        return value.state()
     return value
 
 
@@ -105,6 +111,15 @@ class Indicator(Stateful, ABC):
     def write(self, out: dict[str, float]) -> None:
         """Put the current outputs into ``out`` (the set's hot path; no dict per indicator)."""
         out.update(self.values())
+
+    def peek(self, candle: Candle) -> dict[str, float]:
+        """The outputs :meth:`update` would give on ``candle``, committing nothing: what a bar
+        still forming would show if it closed now."""
+        saved = self.state()
+        self.update(candle)
+        out = self.values()
+        self.load(saved)
+        return out
 
     def reset(self) -> None:
         """Forget everything, as if no bar had been seen."""
@@ -145,3 +160,68 @@ class Periodic(SingleOutput):
 
     def params(self) -> tuple[Any, ...]:
         return (self.period,)
+
+
+def parameter_text(value: float) -> str:
+    """A parameter as a spec and an output name write it: ``20``, ``2``, ``0.02``."""
+    return str(value) if isinstance(value, int) else f"{value:.15g}"
+
+
+class Function(Indicator):
+    """A TA-Lib function: :meth:`step` gives its outputs in TA-Lib's order, or None before its
+    first output bar (after which TA-Lib has a value on every bar).
+
+    Named from the spec kind and the parameters: ``kind_p1_p2`` for one output,
+    ``kind_<TA-Lib output>_p1_p2`` for each of several. An output that is not a finite number
+    (TA-Lib's NaN for a logarithm of a negative, its infinity for a division by zero) is left
+    out: JSON, the stores and the charts have no place for it.
+    """
+
+    kind: str = ""
+    talib_outputs: tuple[str, ...] = ("real",)
+
+    def __init__(self, *params: float) -> None:
+        self.arguments = params
+        suffix = "".join(f"_{parameter_text(p)}" for p in params)
+        self.name = f"{self.kind}{suffix}"
+        many = len(self.talib_outputs) > 1
+        self.outputs = (
+            tuple(f"{self.kind}_{out}{suffix}" for out in self.talib_outputs)
+            if many
+            else (self.name,)
+        )
+        self.current: tuple[float, ...] | None = None
+
+    @abstractmethod
+    def step(self, candle: Candle) -> tuple[float, ...] | None:
+        """Take the next bar; return the outputs, or None before the first output bar."""
+
+    def update(self, candle: Candle) -> None:
+        out = self.step(candle)
+        if out is not None:
+            self.current = out
+
+    @property
+    def initialized(self) -> bool:
+        return self.current is not None
+
+    def values(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        self.write(out)
+        return out
+
+    def write(self, out: dict[str, float]) -> None:
+        current = self.current
+        if current is not None:
+            for name, value in zip(self.outputs, current, strict=True):
+                if math.isfinite(value):
+                    out[name] = value
+
+    def params(self) -> tuple[Any, ...]:
+        return self.arguments
+
+    def load(self, state: dict[str, Any]) -> None:
+        """Restore a state returned by :meth:`state` (the outputs come back as a tuple)."""
+        current = state.get("current")
+        super().load({k: v for k, v in state.items() if k != "current"})
+        self.current = None if current is None else tuple(current)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marketpulse.analytics.indicators.averages import EMA, SMA
+from marketpulse.analytics.indicators.averages import EMA, moving_average
 from marketpulse.analytics.indicators.base import Candle, Indicator, Periodic, is_zero_scaled
 from marketpulse.analytics.indicators.windows import HighLow, Ring
 
@@ -92,19 +92,31 @@ def _fast_k(close: float, highest: float, lowest: float) -> float:
 
 
 class STOCH(Indicator):
-    """Slow stochastic: fast %K over ``fastk`` bars, slow %K = SMA(slowk), slow %D = SMA(slowd)."""
+    """Slow stochastic: fast %K over ``fastk`` bars, slow %K its MA over ``slowk``, slow %D the
+    MA of that over ``slowd`` (SMAs unless MA types are given: TA-Lib's order of parameters).
 
-    def __init__(self, fastk: int = 14, slowk: int = 3, slowd: int = 3) -> None:
+    Named ``stoch_<fastk>_<slowk>_<slowd>``, with the two MA types after when not SMAs."""
+
+    def __init__(
+        self, fastk: int = 5, slowk: int = 3, slowk_matype: int = 0, slowd: int = 3,
+        slowd_matype: int = 0,
+    ) -> None:  # fmt: skip
         self.fastk, self.slowk_period, self.slowd_period = fastk, slowk, slowd
+        self.slowk_matype, self.slowd_matype = slowk_matype, slowd_matype
         suffix = f"{fastk}_{slowk}_{slowd}"
+        if slowk_matype or slowd_matype:
+            suffix += f"_{slowk_matype}_{slowd_matype}"
         self.name = f"stoch_{suffix}"
         self.outputs = (f"stoch_slowk_{suffix}", f"stoch_slowd_{suffix}")
         self.range = HighLow(fastk)
-        self.slowk = SMA(slowk)
-        self.slowd = SMA(slowd)
+        self.slowk = moving_average(slowk_matype, slowk)
+        self.slowd = moving_average(slowd_matype, slowd)
 
     def params(self) -> tuple[Any, ...]:
-        return (self.fastk, self.slowk_period, self.slowd_period)
+        return (
+            self.fastk, self.slowk_period, self.slowk_matype, self.slowd_period,
+            self.slowd_matype,
+        )  # fmt: skip
 
     def update(self, candle: Candle) -> None:
         window = self.range.push(candle.high, candle.low)
@@ -125,18 +137,20 @@ class STOCH(Indicator):
 
 
 class STOCHF(Indicator):
-    """Fast stochastic: %K over ``fastk`` bars and %D = SMA(fastd); both from bar fastk+fastd-2."""
+    """Fast stochastic: %K over ``fastk`` bars and %D its MA over ``fastd`` (an SMA unless an MA
+    type is given, which then ends %D's name)."""
 
-    def __init__(self, fastk: int = 14, fastd: int = 3) -> None:
-        self.fastk_period, self.fastd_period = fastk, fastd
-        self.name = f"stochf_{fastk}_{fastd}"
-        self.outputs = (f"stochf_fastk_{fastk}", f"stochf_fastd_{fastk}_{fastd}")
+    def __init__(self, fastk: int = 5, fastd: int = 3, fastd_matype: int = 0) -> None:
+        self.fastk_period, self.fastd_period, self.fastd_matype = fastk, fastd, fastd_matype
+        suffix = f"{fastk}_{fastd}" + (f"_{fastd_matype}" if fastd_matype else "")
+        self.name = f"stochf_{suffix}"
+        self.outputs = (f"stochf_fastk_{fastk}", f"stochf_fastd_{suffix}")
         self.range = HighLow(fastk)
         self.k: float | None = None
-        self.fastd = SMA(fastd)
+        self.fastd = moving_average(fastd_matype, fastd)
 
     def params(self) -> tuple[Any, ...]:
-        return (self.fastk_period, self.fastd_period)
+        return (self.fastk_period, self.fastd_period, self.fastd_matype)
 
     def update(self, candle: Candle) -> None:
         window = self.range.push(candle.high, candle.low)
@@ -188,7 +202,7 @@ class ROC(Periodic):
 class CCI(Periodic):
     """Commodity channel index. The mean deviation needs the window: O(period) per bar."""
 
-    def __init__(self, period: int = 20) -> None:
+    def __init__(self, period: int = 14) -> None:
         super().__init__(period, "cci")
         self.window = Ring(period)
 

@@ -7,7 +7,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from marketpulse.analytics.indicators.base import Candle
-from marketpulse.analytics.indicators.registry import UnknownIndicator, build
+from marketpulse.analytics.indicators.catalog import UnknownIndicator
+from marketpulse.analytics.indicators.registry import build
 
 ALIASES = {"bollinger": "bb", "bbands": "bb", "stochastic": "stoch", "williams": "willr"}
 

@@ -1,8 +1,9 @@
-"""Indicators by spec string (``sma_20``, ``macd_12_26_9``, ``bb_20_2``), and the set kept per
-(symbol, granularity).
+"""Indicators by spec string (``sma_20``, ``macd_12_26_9``, ``bb_20_2``, ``sma``), and the set
+kept per (symbol, granularity).
 
-A spec is the kind followed by its parameters, joined by underscores; ``vwap_session`` is the
-session-anchored VWAP. Output names follow the same style (``macdsignal_12_26_9``).
+Every kind but three is a TA-Lib function (``catalog.py`` says how a spec reads); the engine's
+own are ``di_<n>`` (+DI and -DI together), ``vwap_<n>`` (a rolling VWAP) and ``vwap_session``
+(anchored to the session). Output names follow the spec (``macdsignal_12_26_9``).
 """
 
 from __future__ import annotations
@@ -10,12 +11,55 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from marketpulse.analytics.indicators.averages import DEMA, EMA, SMA, TEMA, WMA
+from marketpulse.analytics.indicators.averages import (
+    DEMA,
+    EMA,
+    HMA,
+    KAMA,
+    MA,
+    RMA,
+    SMA,
+    T3,
+    TEMA,
+    TRIMA,
+    WMA,
+    ZLEMA,
+)
 from marketpulse.analytics.indicators.base import Candle, Indicator
+from marketpulse.analytics.indicators.catalog import (
+    Kind,
+    UnknownIndicator,
+    catalog_entry,
+    resolve,
+    split,
+)
 from marketpulse.analytics.indicators.momentum import CCI, MACD, MFI, ROC, RSI, STOCH, STOCHF, WILLR
+from marketpulse.analytics.indicators.ranges import (
+    CUMSUM,
+    MAX,
+    MAXINDEX,
+    MIDPOINT,
+    MIDPRICE,
+    MIN,
+    MININDEX,
+    MINMAX,
+    MINMAXINDEX,
+    SUM,
+)
+from marketpulse.analytics.indicators.talib_functions import FUNCTIONS
+from marketpulse.analytics.indicators.transforms import (
+    AVGPRICE,
+    MATH,
+    MEDPRICE,
+    OPERATORS,
+    TYPPRICE,
+    WCLPRICE,
+    MathTransform,
+    Operator,
+)
 from marketpulse.analytics.indicators.trend import ADX, DI
-from marketpulse.analytics.indicators.volatility import ATR, BBANDS, TRANGE
-from marketpulse.analytics.indicators.volume import OBV, VWAP
+from marketpulse.analytics.indicators.volatility import ATR, BBANDS, TRANGE, BBANDSFunction
+from marketpulse.analytics.indicators.volume import OBV, VWAP, CumulativeVWAP
 
 DEFAULT_SPECS = (
     "sma_20", "sma_50", "ema_12", "ema_26", "wma_20", "dema_20", "tema_20", "rsi_14",
@@ -23,54 +67,103 @@ DEFAULT_SPECS = (
     "di_14", "obv", "cci_20", "willr_14", "roc_10", "mfi_14", "vwap_session", "vwap_20",
 )  # fmt: skip
 
-# kind -> (class, parameter types, how many are required; the rest have defaults)
-_KINDS: dict[str, tuple[Callable[..., Indicator], tuple[type, ...], int]] = {
-    "sma": (SMA, (int,), 1),
-    "ema": (EMA, (int,), 1),
-    "wma": (WMA, (int,), 1),
-    "dema": (DEMA, (int,), 1),
-    "tema": (TEMA, (int,), 1),
-    "rsi": (RSI, (int,), 0),
-    "macd": (MACD, (int, int, int), 0),
-    "stoch": (STOCH, (int, int, int), 0),
-    "stochf": (STOCHF, (int, int), 0),
-    "bb": (BBANDS, (int, float), 0),
-    "trange": (TRANGE, (), 0),
-    "atr": (ATR, (int,), 0),
-    "adx": (ADX, (int,), 0),
-    "di": (DI, (int,), 0),
-    "obv": (OBV, (), 0),
-    "cci": (CCI, (int,), 0),
-    "willr": (WILLR, (int,), 0),
-    "roc": (ROC, (int,), 0),
-    "mfi": (MFI, (int,), 0),
-    "vwap": (VWAP, (int,), 0),
+
+STOCH_ORDER = ("fastk_period", "slowk_period", "slowd_period", "slowk_matype", "slowd_matype")
+BB_ORDER = ("timeperiod", "nbdevup", "matype")
+
+
+def _named(kind: str, cls: Callable[[str], Indicator]) -> Callable[..., Indicator]:
+    return lambda: cls(kind)
+
+
+KINDS: dict[str, Kind] = {
+    "ma": Kind("MA", MA),
+    "sma": Kind("SMA", SMA),
+    "ema": Kind("EMA", EMA),
+    "wma": Kind("WMA", WMA),
+    "dema": Kind("DEMA", DEMA),
+    "tema": Kind("TEMA", TEMA),
+    "trima": Kind("TRIMA", TRIMA),
+    "kama": Kind("KAMA", KAMA),
+    "t3": Kind("T3", T3),
+    "hma": Kind("HMA", HMA),
+    "zlema": Kind("ZLEMA", ZLEMA),
+    "rma": Kind("RMA", RMA),
+    "rsi": Kind("RSI", RSI),
+    "macd": Kind("MACD", MACD),
+    # the engine's order: the periods first, then the MA types (``stoch_14_3_3``)
+    "stoch": Kind("STOCH", STOCH, order=STOCH_ORDER),
+    "stochf": Kind("STOCHF", STOCHF),
+    # ``bb_<period>_<deviations>``: one deviation for both bands; ``bbands`` is TA-Lib's own
+    "bb": Kind("BBANDS", BBANDS, order=BB_ORDER, tied={"nbdevdn": "nbdevup"}),
+    "bbands": Kind("BBANDS", BBANDSFunction),
+    "trange": Kind("TRANGE", TRANGE),
+    "atr": Kind("ATR", ATR),
+    "adx": Kind("ADX", ADX),
+    "obv": Kind("OBV", OBV),
+    "vwap": Kind("VWAP", CumulativeVWAP),
+    "cci": Kind("CCI", CCI),
+    "willr": Kind("WILLR", WILLR),
+    "roc": Kind("ROC", ROC),
+    "mfi": Kind("MFI", MFI),
+    "sum": Kind("SUM", SUM),
+    "cumsum": Kind("CUMSUM", CUMSUM),
+    "max": Kind("MAX", MAX),
+    "min": Kind("MIN", MIN),
+    "maxindex": Kind("MAXINDEX", MAXINDEX),
+    "minindex": Kind("MININDEX", MININDEX),
+    "minmax": Kind("MINMAX", MINMAX),
+    "minmaxindex": Kind("MINMAXINDEX", MINMAXINDEX),
+    "midpoint": Kind("MIDPOINT", MIDPOINT),
+    "midprice": Kind("MIDPRICE", MIDPRICE),
+    "avgprice": Kind("AVGPRICE", AVGPRICE),
+    "medprice": Kind("MEDPRICE", MEDPRICE),
+    "typprice": Kind("TYPPRICE", TYPPRICE),
+    "wclprice": Kind("WCLPRICE", WCLPRICE),
+    **{kind: Kind(kind.upper(), _named(kind, MathTransform)) for kind in MATH},
+    **{kind: Kind(kind.upper(), _named(kind, Operator)) for kind in OPERATORS},
 }
 
 
-class UnknownIndicator(ValueError):
-    """A spec names no indicator, or gives it the wrong parameters."""
+def _own(kind: str, texts: list[str]) -> Indicator | None:
+    """The engine's own kinds: ``di_<n>``, ``vwap_<n>``, ``vwap_session``."""
+    if kind == "vwap_session" and not texts:
+        return VWAP()
+    if kind not in ("di", "vwap") or (kind == "vwap" and not texts):
+        return None
+    if len(texts) > 1 or not texts[-1:] or not texts[0].isdigit() or int(texts[0]) < 1:
+        raise UnknownIndicator(f"{kind}_<n>: one period, a whole number of at least 1")
+    period = int(texts[0])
+    return DI(period) if kind == "di" else VWAP(period)
 
 
 def build(spec: str) -> Indicator:
     """Make the indicator a spec names."""
-    if spec == "vwap_session":
-        return VWAP()
-    kind, *raw = spec.split("_")
-    if kind not in _KINDS:
-        raise UnknownIndicator(f"unknown indicator {kind!r} in {spec!r}; known: {sorted(_KINDS)}")
-    factory, types, required = _KINDS[kind]
-    if len(raw) > len(types):
-        raise UnknownIndicator(f"{spec!r}: {kind} takes at most {len(types)} parameters")
-    try:
-        args = [cast(value) for cast, value in zip(types, raw, strict=False)]
-    except ValueError as exc:
-        raise UnknownIndicator(f"{spec!r}: bad parameter ({exc})") from exc
-    if any(isinstance(a, int) and a < 1 for a in args):
-        raise UnknownIndicator(f"{spec!r}: periods must be at least 1")
-    if len(args) < required:
-        raise UnknownIndicator(f"{spec!r}: {kind} needs a period, e.g. {kind}_20")
-    return factory(*args)
+    kind, texts = split(spec.strip().lower())
+    own = _own(kind, texts) if kind in ("di", "vwap", "vwap_session") else None
+    if own is not None:
+        return own
+    if kind not in KINDS and kind.upper() in FUNCTIONS:
+        raise UnknownIndicator(f"TA-Lib's {kind.upper()} is not computed by the engine yet")
+    return resolve(spec, KINDS).build()
+
+
+def catalog() -> list[dict[str, Any]]:
+    """Every TA-Lib kind at its defaults, with TA-Lib's names (``indicators --catalog``)."""
+    return [catalog_entry(kind, entry) for kind, entry in sorted(KINDS.items())]
+
+
+ALL = "all"
+
+
+def expand(specs: Iterable[str]) -> list[str]:
+    """The specs, with ``all`` standing for every spec of the catalog; each spec once, in
+    order."""
+    out: dict[str, None] = {}
+    for spec in specs:
+        for one in [e["spec"] for e in catalog()] if spec.strip().lower() == ALL else [spec]:
+            out.setdefault(one, None)
+    return list(out)
 
 
 class IndicatorSet:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from marketpulse.analytics.indicators.averages import SMA
+from marketpulse.analytics.indicators.averages import moving_average
 from marketpulse.analytics.indicators.base import (
     Candle,
     Indicator,
     Periodic,
     SingleOutput,
+    parameter_text,
 )
 from marketpulse.analytics.indicators.windows import Ring
 
@@ -28,7 +29,8 @@ def true_range(high: float, low: float, prev_close: float) -> float:
 
 
 class BBANDS(Indicator):
-    """SMA ± k population standard deviations.
+    """A moving average (an SMA unless an MA type is given) ± k population standard deviations
+    of the closes over the period.
 
     The variance comes from running sums of the closes shifted by the first close, as TA-Lib
     computes it: E[(x-K)^2] - E[x-K]^2 keeps far fewer digits cancelled than E[x^2] - E[x]^2.
@@ -37,14 +39,19 @@ class BBANDS(Indicator):
     residue the sums hold (TA-Lib handles both the same way).
     """
 
-    def __init__(self, period: int = 20, devup: float = 2.0, devdn: float | None = None) -> None:
+    def __init__(
+        self, period: int = 20, devup: float = 2.0, devdn: float | None = None, matype: int = 0
+    ) -> None:
         self.period = period
         self.devup = devup
         self.devdn = devup if devdn is None else devdn
+        self.matype = matype
         suffix = f"{period}_{devup:g}" if self.devdn == devup else f"{period}_{devup:g}_{devdn:g}"
+        if matype:
+            suffix += f"_{matype}"
         self.name = f"bb_{suffix}"
         self.outputs = (f"bb_upper_{suffix}", f"bb_middle_{suffix}", f"bb_lower_{suffix}")
-        self.middle = SMA(period)
+        self.middle = moving_average(matype, period)
         self.shift: float | None = None
         self.shifted = Ring(period)
         self.total = 0.0
@@ -54,7 +61,7 @@ class BBANDS(Indicator):
         self.deviation: float | None = None
 
     def params(self) -> tuple[Any, ...]:
-        return (self.period, self.devup, self.devdn)
+        return (self.period, self.devup, self.devdn, self.matype)
 
     def update(self, candle: Candle) -> None:
         x = candle.close
@@ -70,7 +77,7 @@ class BBANDS(Indicator):
             self.square_total -= evicted * evicted
         self.total += d
         self.square_total += d * d
-        if mean is None:
+        if mean is None or not self.shifted.full:
             return
         if self.run >= self.period:
             self.deviation = 0.0
@@ -93,6 +100,18 @@ class BBANDS(Indicator):
             middle: mean,
             lower: mean - deviation * self.devdn,
         }
+
+
+class BBANDSFunction(BBANDS):
+    """BBANDS under TA-Lib's parameters and output names: ``bbands_upperband_20_2_2_0``."""
+
+    def __init__(self, period: int, devup: float, devdn: float, matype: int) -> None:
+        super().__init__(period, devup, devdn, matype)
+        suffix = "_".join(parameter_text(p) for p in (period, devup, devdn, matype))
+        self.name = f"bbands_{suffix}"
+        self.outputs = tuple(
+            f"bbands_{band}_{suffix}" for band in ("upperband", "middleband", "lowerband")
+        )
 
 
 class TRANGE(SingleOutput):

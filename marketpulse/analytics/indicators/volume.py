@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marketpulse.analytics.indicators.base import Candle, Indicator, SingleOutput
+from marketpulse.analytics.indicators.base import Candle, Function, Indicator, SingleOutput
 from marketpulse.analytics.indicators.windows import Ring
 
 NS_PER_DAY = 86_400 * 1_000_000_000
@@ -81,3 +81,21 @@ class VWAP(Indicator):
         if not self.initialized:
             return {}
         return {self.name: self.pv_total / self.volume_total}
+
+
+class CumulativeVWAP(Function):
+    """TA-Lib's VWAP: the typical price weighted by volume over every bar since the series'
+    first; 0 until some volume has traded, as TA-Lib gives it."""
+
+    kind = "vwap"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pv_total = 0.0
+        self.volume_total = 0.0
+
+    def step(self, candle: Candle) -> tuple[float, ...]:
+        self.pv_total += (candle.high + candle.low + candle.close) / 3.0 * candle.volume
+        self.volume_total += candle.volume
+        volume = self.volume_total
+        return (self.pv_total / volume if volume > 0.0 else 0.0,)

@@ -14,8 +14,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request, Response
 
-from marketpulse.analytics.indicators.on_demand import compute, spec_of
-from marketpulse.analytics.indicators.registry import IndicatorSet, UnknownIndicator, build
+from marketpulse.analytics.indicators.catalog import UnknownIndicator
+from marketpulse.analytics.indicators.on_demand import ALIASES, compute, spec_of
+from marketpulse.analytics.indicators.registry import KINDS, IndicatorSet, build
 from marketpulse.api.caching import cached
 from marketpulse.api.deps import Caller, SignedIn, permit, rate_group
 from marketpulse.api.errors import ApiError
@@ -33,6 +34,14 @@ from marketpulse.schemas.api import Envelope
 from marketpulse.storage import history
 
 router = api_router("/indicators", "indicators")
+NAMES = (
+    "a TA-Lib function in lower case ("
+    + ", ".join(sorted(KINDS))
+    + "), the engine's own di and vwap (with a period: rolling; vwap_session: `params=session`),"
+    " or an alias ("
+    + ", ".join(f"{alias}: {kind}" for alias, kind in sorted(ALIASES.items()))
+    + "); `marketpulse indicators --catalog` gives each with TA-Lib's names"
+)
 Reader = Annotated[Caller, Depends(SignedIn("indicators:read"))]
 
 
@@ -53,9 +62,8 @@ async def indicator(
     name: Annotated[
         str,
         Path(
-            pattern=r"^[A-Za-z]{2,12}$",
-            description="sma, ema, wma, dema, tema, rsi, macd, stoch, stochf, bb (bollinger), "
-            "trange, atr, adx, di, obv, cci, willr, roc, mfi, vwap",
+            pattern=r"^[A-Za-z][A-Za-z0-9_]{0,30}$",
+            description=NAMES,
             examples=["rsi"],
         ),
     ],
@@ -64,9 +72,9 @@ async def indicator(
         str | None,
         Query(
             max_length=40,
-            pattern=r"^[0-9.,]+$|^session$",
-            description="the engine's parameters, comma-separated: 20 (sma), 12,26,9 (macd), "
-            "20,2 (bollinger); defaults as TA-Lib's",
+            pattern=r"^-?[0-9.]+(,-?[0-9.]+)*$|^session$",
+            description="the parameters in the kind's order, comma-separated: 20 (sma), "
+            "12,26,9 (macd), 20,2 (bb); those left out take TA-Lib's defaults",
             examples=["14"],
         ),
     ] = None,

@@ -285,6 +285,23 @@ async def test_other_parameters_are_computed_on_demand(
     assert atr.json()["data"]["values"][-1]["atr_5"] == pytest.approx(
         talib.ATR(high, low, close, 5)[-1], rel=1e-9
     )
+    kama = await api.client.get(f"/api/v1/indicators/{symbol}/kama", headers=analyst.headers)
+    body = kama.json()["data"]  # a bare name: the TA-Lib function at its defaults
+    assert (body["indicator"], body["outputs"]) == ("kama", ["kama_30"])
+    assert body["values"][-1]["kama_30"] == pytest.approx(talib.KAMA(close, 30)[-1], rel=1e-9)
+    midprice = await api.client.get(
+        f"/api/v1/indicators/{symbol}/midprice", params={"params": "5"}, headers=analyst.headers
+    )
+    assert midprice.json()["data"]["values"][-1]["midprice_5"] == pytest.approx(
+        talib.MIDPRICE(high, low, 5)[-1], rel=1e-9
+    )
+    out_of_range = await api.client.get(
+        f"/api/v1/indicators/{symbol}/rsi", params={"params": "1"}, headers=analyst.headers
+    )
+    assert (
+        "outside TA-Lib's range [2, 100000]"
+        in assert_error(out_of_range, 400, "INVALID_INDICATOR")["message"]
+    )
     refused = await api.client.get(url, params={"params": "10,1.5"}, headers=reader.headers)
     assert assert_error(refused, 403)["details"]["action"] == "indicators:compute"
     unknown = await api.client.get(f"/api/v1/indicators/{symbol}/nosuch", headers=analyst.headers)

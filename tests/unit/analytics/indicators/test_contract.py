@@ -22,6 +22,7 @@ from marketpulse.analytics.indicators.averages import SMA
 from marketpulse.analytics.indicators.base import is_zero, is_zero_scaled
 from marketpulse.analytics.indicators.momentum import CCI, MACD, MFI, ROC, RSI, STOCH, STOCHF, WILLR
 from marketpulse.analytics.indicators.on_demand import request_of, spec_of
+from marketpulse.analytics.indicators.talib_functions import FUNCTIONS
 from marketpulse.analytics.indicators.volume import NS_PER_DAY
 from tests.market_data import random_walk
 
@@ -104,7 +105,7 @@ def test_state_is_bounded() -> None:
 
 
 @pytest.mark.parametrize(
-    "spec", ["nope_3", "sma", "sma_x", "sma_0", "macd_1_2_3_4", "bb_20_two", "vwap_-1"]
+    "spec", ["nope_3", "sma_1.5", "sma_x", "sma_0", "macd_1_2_3_4", "bb_20_two", "vwap_-1"]
 )
 def test_bad_specs_are_refused_with_a_reason(spec: str) -> None:
     with pytest.raises(UnknownIndicator, match=spec.split("_")[0]):
@@ -151,9 +152,11 @@ def test_request_of_gives_the_name_and_params_that_ask_for_the_spec(spec: str) -
     assert spec_of(*request_of(spec)) == spec
 
 
-def test_a_period_of_one_is_allowed_and_zero_is_not() -> None:
-    assert build("sma_1").outputs == ("sma_1",)
-    assert build("rsi_1").outputs == ("rsi_1",)
+def test_periods_follow_talibs_ranges() -> None:
+    assert build("sma_1").outputs == ("sma_1",)  # SMA takes 1 (no smoothing), RSI from 2
+    assert build("rsi_2").outputs == ("rsi_2",)
+    with pytest.raises(UnknownIndicator, match=r"outside TA-Lib's range \[2, 100000\]"):
+        build("rsi_1")
     with pytest.raises(ValueError, match=r"^sma period must be at least 1, got 0$"):
         SMA(0)
 
@@ -185,16 +188,11 @@ def test_state_is_complete_on_a_cold_start(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_each_indicator_without_arguments_has_ta_libs_defaults() -> None:
-    defaults = {
-        RSI: ("rsi_14",), MACD: ("macd_12_26_9", "macdsignal_12_26_9", "macdhist_12_26_9"),
-        STOCH: ("stoch_slowk_14_3_3", "stoch_slowd_14_3_3"),
-        STOCHF: ("stochf_fastk_14", "stochf_fastd_14_3"), WILLR: ("willr_14",),
-        ROC: ("roc_10",), CCI: ("cci_20",), MFI: ("mfi_14",),
-    }  # fmt: skip
-    for kind, outputs in defaults.items():
-        assert kind().outputs == outputs, kind.__name__
-    assert (MACD().name, STOCH().name, STOCHF().name) == (
-        "macd_12_26_9", "stoch_14_3_3", "stochf_14_3",
+    for kind in (RSI, MACD, STOCH, STOCHF, WILLR, ROC, CCI, MFI):
+        parameters = FUNCTIONS[kind.__name__]["parameters"]
+        assert kind().params() == tuple(p["default"] for p in parameters), kind.__name__
+    assert (MACD().name, STOCH().name, STOCHF().name, CCI().name) == (
+        "macd_12_26_9", "stoch_5_3_3", "stochf_5_3", "cci_14",
     )  # fmt: skip
 
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import talib
 
+from marketpulse.analytics.indicators.catalog import UnknownIndicator
 from marketpulse.analytics.indicators.on_demand import compute, request_of, spec_of
-from marketpulse.analytics.indicators.registry import UnknownIndicator
 from tests.market_data import random_walk
 
 H = 3_600_000_000_000

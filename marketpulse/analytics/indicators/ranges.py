@@ -1,0 +1,193 @@
+"""Sums and extremes over a window: SUM, CUMSUM, MAX, MIN, MAXINDEX, MININDEX, MINMAX,
+MINMAXINDEX, MIDPOINT and MIDPRICE (TA-Lib's rules, ties included).
+
+An index is the bar's position in the series since its first bar, as TA-Lib's is in the
+array it is given: the same series from the same first bar gives the same indices.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marketpulse.analytics.indicators.base import Candle, Function
+from marketpulse.analytics.indicators.windows import Ring, RollingExtreme
+
+
+class Extreme(RollingExtreme):
+    """The highest (or lowest) of the last ``size`` values and its index, with TA-Lib's choice
+    among ties: a new value equal to the extreme takes it over, but when the extreme leaves the
+    window the earliest of the equal values left is chosen. Amortised O(1): the queue of
+    candidates keeps equal ones."""
+
+    def __init__(self, size: int, highest: bool) -> None:
+        super().__init__(size, highest)
+        self.index = -1
+        self.value = 0.0
+
+    def push_indexed(self, value: float) -> tuple[int, float]:
+        """Add ``value``; return (index, value) of the extreme of the window ending with it."""
+        queue = self.queue
+        index = self.count
+        self.count = index + 1
+        if self.highest:
+            while queue and queue[-1][1] < value:
+                queue.pop()
+        else:
+            while queue and queue[-1][1] > value:
+                queue.pop()
+        queue.append((index, value))
+        oldest = index - self.size + 1
+        while queue[0][0] < oldest:
+            queue.popleft()
+        if self.index < oldest:
+            self.index, self.value = queue[0]
+        elif value >= self.value if self.highest else value <= self.value:
+            self.index, self.value = index, value
+        return self.index, self.value
+
+    @property
+    def full(self) -> bool:
+        """Whether ``size`` values have been pushed."""
+        return self.count >= self.size
+
+    def state(self) -> dict[str, Any]:
+        """Return the state: the queue's, the extreme's index and value."""
+        return {**super().state(), "index": self.index, "value": self.value}
+
+    def load(self, state: dict[str, Any]) -> None:
+        """Restore a state returned by :meth:`state`."""
+        super().load(state)
+        self.index = state["index"]
+        self.value = state["value"]
+
+
+class SUM(Function):
+    """Sum of the last ``timeperiod`` closes, as a running total."""
+
+    kind = "sum"
+
+    def __init__(self, timeperiod: int) -> None:
+        super().__init__(timeperiod)
+        self.window = Ring(timeperiod)
+        self.total = 0.0
+
+    def step(self, candle: Candle) -> tuple[float, ...] | None:
+        x = candle.close
+        self.total += x
+        evicted = self.window.push(x)
+        if evicted is not None:
+            self.total -= evicted
+        return (self.total,) if self.window.full else None
+
+
+class CUMSUM(Function):
+    """Sum of every close since the series' first bar."""
+
+    kind = "cumsum"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0.0
+
+    def step(self, candle: Candle) -> tuple[float, ...]:
+        self.total += candle.close
+        return (self.total,)
+
+
+class _Extremes(Function):
+    """A function of the highest and lowest close over ``timeperiod`` bars."""
+
+    def __init__(self, timeperiod: int) -> None:
+        super().__init__(timeperiod)
+        self.top = Extreme(timeperiod, highest=True)
+        self.bottom = Extreme(timeperiod, highest=False)
+
+    def step(self, candle: Candle) -> tuple[float, ...] | None:
+        high = self.top.push_indexed(candle.close)
+        low = self.bottom.push_indexed(candle.close)
+        return self.pick(high, low) if self.top.full else None
+
+    def pick(self, high: tuple[int, float], low: tuple[int, float]) -> tuple[float, ...]:
+        """The outputs from (index, value) of the highest and of the lowest."""
+        raise NotImplementedError
+
+
+class MAX(_Extremes):
+    """Highest close over ``timeperiod`` bars."""
+
+    kind = "max"
+
+    def pick(self, high: tuple[int, float], low: tuple[int, float]) -> tuple[float, ...]:
+        return (high[1],)
+
+
+class MIN(_Extremes):
+    """Lowest close over ``timeperiod`` bars."""
+
+    kind = "min"
+
+    def pick(self, high: tuple[int, float], low: tuple[int, float]) -> tuple[float, ...]:
+        return (low[1],)
+
+
+class MAXINDEX(_Extremes):
+    """Index of the highest close over ``timeperiod`` bars."""
+
+    kind = "maxindex"
+
+    def pick(self, high: tuple[int, float], low: tuple[int, float]) -> tuple[float, ...]:
+        return (float(high[0]),)
+
+
+class MININDEX(_Extremes):
+    """Index of the lowest close over ``timeperiod`` bars."""
+
+    kind = "minindex"
+
+    def pick(self, high: tuple[int, float], low: tuple[int, float]) -> tuple[float, ...]:
+        return (float(low[0]),)
+
+
+class MINMAX(_Extremes):
+    """Lowest and highest close over ``timeperiod`` bars."""
+
+    kind = "minmax"
+    talib_outputs: tuple[str, ...] = ("min", "max")
+
+    def pick(self, high: tuple[int, float], low: tuple[int, float]) -> tuple[float, ...]:
+        return (low[1], high[1])
+
+
+class MINMAXINDEX(_Extremes):
+    """Indices of the lowest and highest close over ``timeperiod`` bars."""
+
+    kind = "minmaxindex"
+    talib_outputs: tuple[str, ...] = ("minidx", "maxidx")
+
+    def pick(self, high: tuple[int, float], low: tuple[int, float]) -> tuple[float, ...]:
+        return (float(low[0]), float(high[0]))
+
+
+class MIDPOINT(_Extremes):
+    """(highest + lowest close) / 2 over ``timeperiod`` bars."""
+
+    kind = "midpoint"
+
+    def pick(self, high: tuple[int, float], low: tuple[int, float]) -> tuple[float, ...]:
+        return ((high[1] + low[1]) / 2.0,)
+
+
+class MIDPRICE(Function):
+    """(highest high + lowest low) / 2 over ``timeperiod`` bars."""
+
+    kind = "midprice"
+
+    def __init__(self, timeperiod: int) -> None:
+        super().__init__(timeperiod)
+        self.top = Extreme(timeperiod, highest=True)
+        self.bottom = Extreme(timeperiod, highest=False)
+
+    def step(self, candle: Candle) -> tuple[float, ...] | None:
+        high = self.top.push_indexed(candle.high)[1]
+        low = self.bottom.push_indexed(candle.low)[1]
+        return ((high + low) / 2.0,) if self.top.full else None

@@ -1,0 +1,138 @@
+"""TA-Lib's bar-by-bar functions: price transforms (AVGPRICE, MEDPRICE, TYPPRICE, WCLPRICE),
+math transforms of the close (ACOS ... TANH) and the operators on two price fields (ADD, SUB,
+MULT, DIV: high and low, as TA-Lib feeds them by default). No state, an output on every bar.
+
+A math transform outside its domain gives TA-Lib's NaN (or infinity on overflow), which the
+engine leaves out of the outputs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from marketpulse.analytics.indicators.base import Candle, Function
+
+NAN = math.nan
+
+
+def _acos(x: float) -> float:
+    return math.acos(x) if -1.0 <= x <= 1.0 else NAN
+
+
+def _asin(x: float) -> float:
+    return math.asin(x) if -1.0 <= x <= 1.0 else NAN
+
+
+def _ln(x: float) -> float:
+    return math.log(x) if x > 0.0 else (-math.inf if x == 0.0 else NAN)
+
+
+def _log10(x: float) -> float:
+    return math.log10(x) if x > 0.0 else (-math.inf if x == 0.0 else NAN)
+
+
+def _sqrt(x: float) -> float:
+    return math.sqrt(x) if x >= 0.0 else NAN
+
+
+def _exp(x: float) -> float:
+    return math.exp(x) if x < 709.8 else math.inf
+
+
+def _cosh(x: float) -> float:
+    return math.cosh(x) if abs(x) < 710.4 else math.inf
+
+
+def _sinh(x: float) -> float:
+    return math.sinh(x) if abs(x) < 710.4 else math.copysign(math.inf, x)
+
+
+def _ceil(x: float) -> float:
+    return float(math.ceil(x))
+
+
+def _floor(x: float) -> float:
+    return float(math.floor(x))
+
+
+MATH: dict[str, Callable[[float], float]] = {
+    "acos": _acos, "asin": _asin, "atan": math.atan, "ceil": _ceil, "cos": math.cos,
+    "cosh": _cosh, "exp": _exp, "floor": _floor, "ln": _ln, "log10": _log10, "sin": math.sin,
+    "sinh": _sinh, "sqrt": _sqrt, "tan": math.tan, "tanh": math.tanh,
+}  # fmt: skip
+
+
+class _Elementwise(Function):
+    """One of a family of bar-by-bar functions, chosen by its kind."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        super().__init__()
+
+    def params(self) -> tuple[str, ...]:
+        return (self.kind,)
+
+
+class MathTransform(_Elementwise):
+    """One of TA-Lib's math transforms of the close."""
+
+    def step(self, candle: Candle) -> tuple[float, ...]:
+        return (MATH[self.kind](candle.close),)
+
+
+def _divide(a: float, b: float) -> float:
+    if b != 0.0:
+        return a / b
+    return NAN if a == 0.0 else math.copysign(math.inf, a)
+
+
+OPERATORS: dict[str, Callable[[float, float], float]] = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mult": lambda a, b: a * b,
+    "div": _divide,
+}
+
+
+class Operator(_Elementwise):
+    """ADD, SUB, MULT or DIV of the high and the low."""
+
+    def step(self, candle: Candle) -> tuple[float, ...]:
+        return (OPERATORS[self.kind](candle.high, candle.low),)
+
+
+class AVGPRICE(Function):
+    """(open + high + low + close) / 4."""
+
+    kind = "avgprice"
+
+    def step(self, candle: Candle) -> tuple[float, ...]:
+        return ((candle.open + candle.high + candle.low + candle.close) / 4.0,)
+
+
+class MEDPRICE(Function):
+    """(high + low) / 2."""
+
+    kind = "medprice"
+
+    def step(self, candle: Candle) -> tuple[float, ...]:
+        return ((candle.high + candle.low) / 2.0,)
+
+
+class TYPPRICE(Function):
+    """(high + low + close) / 3."""
+
+    kind = "typprice"
+
+    def step(self, candle: Candle) -> tuple[float, ...]:
+        return ((candle.high + candle.low + candle.close) / 3.0,)
+
+
+class WCLPRICE(Function):
+    """(high + low + 2 close) / 4."""
+
+    kind = "wclprice"
+
+    def step(self, candle: Candle) -> tuple[float, ...]:
+        return ((candle.high + candle.low + (candle.close * 2.0)) / 4.0,)

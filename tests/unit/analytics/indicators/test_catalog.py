@@ -1,0 +1,198 @@
+"""Every spec of the catalog against TA-Lib itself, through the catalog's own description: the
+function and parameters it names, called through ``talib.abstract`` (batch) and ``talib.stream``
+(bar by bar), equal to the engine's outputs from TA-Lib's first output bar."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import orjson
+import pytest
+import talib
+from talib import abstract
+
+from marketpulse.analytics.indicators import Candle, build
+from marketpulse.analytics.indicators.catalog import UnknownIndicator
+from marketpulse.analytics.indicators.registry import KINDS, catalog
+from marketpulse.analytics.indicators.talib_functions import FUNCTIONS, TALIB_VERSION
+from tests.market_data import SERIES, random_walk
+from tests.oracles import Array, Series, assert_equal_to_talib
+from tests.talib_functions import functions
+
+CATALOG = catalog()
+FIELDS = ("open", "high", "low", "close", "volume")
+
+
+def variant(entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry at other parameters inside TA-Lib's ranges: shorter periods, other MA types."""
+    values: dict[str, Any] = {}
+    for p in FUNCTIONS[entry["function"]]["parameters"]:
+        default = entry["parameters"][p["name"]]
+        if p["type"] == "matype":
+            value = {0: 1, 1: 2}.get(default, 0)
+        elif p["type"] == "int":
+            value = max(p["min"], default // 2 + 1)
+        else:
+            value = min(p["max"], default * 0.75) if default else 0.01
+        values[p["name"]] = value
+    return values
+
+
+def kind_of(entry: dict[str, Any]) -> str:
+    """The entry's kind: the longest one its spec starts with (``minmax`` in ``minmaxindex``)."""
+    return max(
+        (k for k in KINDS if entry["spec"] == k or entry["spec"].startswith(f"{k}_")), key=len
+    )
+
+
+def spec_of(entry: dict[str, Any], values: dict[str, Any]) -> str:
+    """The spec for the entry's kind at these TA-Lib parameter values."""
+    kind = kind_of(entry)
+    order = KINDS[kind].spec_order
+    return "_".join([kind, *(str(values[name]) for name in order)])
+
+
+def candles(series: Series) -> list[Candle]:
+    return [Candle(i, *(float(getattr(series, f)[i]) for f in FIELDS)) for i in range(len(series))]
+
+
+def ours(spec: str, series: Series) -> dict[str, list[float]]:
+    indicator = build(spec)
+    out: dict[str, list[float]] = {name: [] for name in indicator.outputs}
+    for candle in candles(series):
+        indicator.update(candle)
+        values = indicator.values()
+        for name in indicator.outputs:
+            out[name].append(values.get(name, math.nan))
+    return out
+
+
+def theirs(
+    function: str, outputs: list[str], values: dict[str, Any], s: Series
+) -> dict[str, Array]:
+    call = abstract.Function(function, **values)
+    result = call({f: getattr(s, f) for f in FIELDS})
+    arrays = []
+    for raw in result if isinstance(result, list) else [result]:
+        a = raw.astype(float)
+        if raw.dtype.kind == "i":  # 0, not NaN, before TA-Lib's first output bar
+            a[: call.lookback] = np.nan
+        arrays.append(a)
+    # what is not a finite number the engine leaves out
+    return {
+        name: np.where(np.isfinite(a), a, np.nan).astype(float)
+        for name, a in zip(outputs, arrays, strict=True)
+    }
+
+
+def test_the_shipped_table_is_what_the_installed_talib_says() -> None:
+    described = functions()
+    assert described["talib"] == TALIB_VERSION
+    assert described["functions"] == FUNCTIONS
+
+
+@pytest.mark.parametrize("series_name", list(SERIES))
+@pytest.mark.parametrize("entry", CATALOG, ids=[e["spec"] for e in CATALOG])
+def test_every_catalog_spec_equals_talib(entry: dict[str, Any], series_name: str) -> None:
+    series = SERIES[series_name]()
+    got = ours(entry["spec"], series)
+    assert list(got) == list(entry["outputs"])
+    expected = theirs(entry["function"], list(entry["outputs"]), entry["parameters"], series)
+    assert_equal_to_talib(got, expected)
+
+
+@pytest.mark.parametrize("entry", CATALOG, ids=[e["spec"] for e in CATALOG])
+def test_other_parameters_equal_talib_too(entry: dict[str, Any]) -> None:
+    if not entry["parameters"]:
+        pytest.skip("no parameters")
+    values = variant(entry)
+    spec = spec_of(entry, values)
+    series = SERIES["flats_and_gaps"]()
+    got = ours(spec, series)
+    expected = theirs(entry["function"], list(got), values, series)
+    assert_equal_to_talib(got, expected)
+
+
+@pytest.mark.parametrize("entry", CATALOG, ids=[e["spec"] for e in CATALOG])
+def test_bar_by_bar_equals_talib_stream_and_peek_commits_nothing(entry: dict[str, Any]) -> None:
+    series = random_walk(260, 11)
+    bars = candles(series)
+    history = 120
+    handle = getattr(talib.stream, entry["function"])(
+        *(getattr(series, f)[:history] for f in _stream_inputs(entry)), **entry["parameters"]
+    )
+    indicator = build(entry["spec"])
+    for candle in bars[:history]:
+        indicator.update(candle)
+    for i, candle in enumerate(bars[history:], start=history):
+        peeked = indicator.peek(candle)
+        assert indicator.peek(candle) == peeked  # peeking twice: nothing was committed
+        indicator.update(candle)
+        assert indicator.values() == peeked
+        their = handle.update(*(float(getattr(series, f)[i]) for f in _stream_inputs(entry)))
+        their = their if isinstance(their, tuple) else (their,)
+        expected = {
+            name: float(v) for name, v in zip(entry["outputs"], their, strict=True)
+            if math.isfinite(v)
+        }  # fmt: skip
+        assert set(peeked) == set(expected), i
+        for name, value in expected.items():
+            assert math.isclose(peeked[name], value, rel_tol=1e-9, abs_tol=1e-9), (name, i)
+
+
+def _stream_inputs(entry: dict[str, Any]) -> list[str]:
+    fields: list[str] = []
+    for value in entry["inputs"].values():
+        fields.extend(value if isinstance(value, list) else [value])
+    return fields
+
+
+@pytest.mark.parametrize("entry", CATALOG, ids=[e["spec"] for e in CATALOG])
+def test_state_round_trips_through_json_mid_series(entry: dict[str, Any]) -> None:
+    bars = candles(random_walk(150, 12))
+    whole = build(entry["spec"])
+    part = build(entry["spec"])
+    for candle in bars[:70]:
+        whole.update(candle)
+        part.update(candle)
+    restored = build(entry["spec"])
+    restored.load(orjson.loads(orjson.dumps(part.state())))
+    for candle in bars[70:]:
+        whole.update(candle)
+        restored.update(candle)
+        assert restored.values() == whole.values()
+    restored.reset()
+    assert not restored.initialized
+    assert restored.state() == build(entry["spec"]).state()
+
+
+def test_a_bare_kind_is_the_function_at_talib_defaults() -> None:
+    for entry in CATALOG:
+        defaults = {p["name"]: p["default"] for p in FUNCTIONS[entry["function"]]["parameters"]}
+        assert entry["parameters"] == defaults, entry["spec"]
+        kind = kind_of(entry)
+        assert build(kind).outputs == build(entry["spec"]).outputs
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("sma_0", r"timeperiod 0 is outside TA-Lib's range \[1, 100000\]; sma_<timeperiod>"),
+        ("rsi_1", r"timeperiod 1 is outside TA-Lib's range \[2, 100000\]"),
+        ("sma_1.5", r"timeperiod must be a whole number, got '1.5'"),
+        ("bbands_20_2_2_14", r"matype 14 is outside TA-Lib's range \[0, 13\]"),
+        ("t3_5_1.5", r"vfactor 1.5 is outside TA-Lib's range \[0.0, 1.0\]"),
+        ("sma_20_3", r"sma takes at most 1 parameters: sma_<timeperiod> \(SMA\)"),
+        ("nosuch_3", r"unknown indicator 'nosuch'.*--catalog"),
+    ],
+)
+def test_a_bad_spec_is_refused_with_the_valid_parameters(spec: str, message: str) -> None:
+    with pytest.raises(UnknownIndicator, match=message):
+        build(spec)
+
+
+def test_ma_type_11_is_the_functions_own_default() -> None:
+    assert build("bbands_20_2_2_11").outputs == build("bbands_20_2_2_0").outputs
+    assert build("ma_30_11").outputs == build("ma_30_0").outputs
