@@ -21,7 +21,7 @@ COMPILED = [
         f"marketpulse/analytics/indicators/{name}.py"
         for name in (
             "base", "windows", "averages", "momentum", "trend", "volatility", "volume", "ranges",
-            "transforms", "registry",
+            "transforms", "oscillators", "statistics", "registry",
         )
     ),
 ]  # fmt: skip

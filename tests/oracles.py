@@ -85,11 +85,14 @@ TALIB: dict[str, Callable[[Series], dict[str, Array]]] = {
 }
 
 
-def assert_equal_to_talib(ours: dict[str, list[float]], theirs: dict[str, Array]) -> None:
+def assert_equal_to_talib(
+    ours: dict[str, list[float]], theirs: dict[str, Array], floor: float = 0.0
+) -> None:
     """Same empty bars; elsewhere equal to 1e-9 relative.
 
-    Relative to the larger of the value and the series' magnitude: outputs that cross zero
-    (MACD histogram, ROC) would otherwise demand exactness at the crossing.
+    Relative to the larger of the value and the series' magnitude (or ``floor``, when given):
+    outputs that cross zero (MACD histogram, ROC) would otherwise demand exactness at the
+    crossing.
     """
     assert set(ours) == set(theirs)
     for name, expected in theirs.items():
@@ -100,7 +103,8 @@ def assert_equal_to_talib(ours: dict[str, list[float]], theirs: dict[str, Array]
         defined = ~np.isnan(expected)
         if not defined.any():
             continue
-        scale = np.maximum(np.abs(expected[defined]), np.max(np.abs(expected[defined])) * 1e-3)
+        magnitude = max(np.max(np.abs(expected[defined])) * 1e-3, floor)
+        scale = np.maximum(np.abs(expected[defined]), magnitude)
         error = np.abs(got[defined] - expected[defined]) / np.maximum(scale, 1e-12)
         worst = int(np.argmax(error))
         assert error[worst] <= 1e-9, (

@@ -14,13 +14,14 @@ from marketpulse.analytics.indicators.base import (
     Candle,
     Function,
     Periodic,
+    Stateful,
     is_zero,
     parameter_text,
 )
 from marketpulse.analytics.indicators.windows import Ring
 
 
-class _Average(Periodic):
+class Average(Periodic):
     """A single-output average over closes, composable through ``push``."""
 
     def push(self, x: float) -> float | None:
@@ -31,7 +32,7 @@ class _Average(Periodic):
         self.push(candle.close)
 
 
-class SMA(_Average):
+class SMA(Average):
     """Simple moving average: a running total, first output at bar period-1."""
 
     def __init__(self, period: int, prefix: str = "sma") -> None:
@@ -52,7 +53,7 @@ class SMA(_Average):
         return self.value
 
 
-class EMA(_Average):
+class EMA(Average):
     """Exponential moving average, k = 2/(n+1), seeded with the SMA of ``period`` inputs.
 
     ``seed_at`` (default ``period``) is the input count at which it seeds, from the SMA of the
@@ -82,7 +83,7 @@ class EMA(_Average):
         return (self.period, self.seed_at)
 
 
-class WMA(_Average):
+class WMA(Average):
     """Linearly weighted moving average (weights 1..n), TA-Lib's running sums."""
 
     def __init__(self, period: int, prefix: str = "wma") -> None:
@@ -108,7 +109,7 @@ class WMA(_Average):
         return self.value
 
 
-class DEMA(_Average):
+class DEMA(Average):
     """2*EMA - EMA(EMA); first output at bar 2(n-1)."""
 
     def __init__(self, period: int, prefix: str = "dema") -> None:
@@ -126,7 +127,7 @@ class DEMA(_Average):
         return self.value
 
 
-class TEMA(_Average):
+class TEMA(Average):
     """3*EMA - 3*EMA(EMA) + EMA(EMA(EMA)); first output at bar 3(n-1)."""
 
     def __init__(self, period: int, prefix: str = "tema") -> None:
@@ -148,7 +149,7 @@ class TEMA(_Average):
         return self.value
 
 
-class TRIMA(_Average):
+class TRIMA(Average):
     """Triangular moving average: an SMA of an SMA, of (n+1)/2 and (n+1)/2 inputs for an odd n,
     n/2 and n/2+1 for an even one; first output at bar n-1."""
 
@@ -166,7 +167,7 @@ class TRIMA(_Average):
         return self.value
 
 
-class KAMA(_Average):
+class KAMA(Average):
     """Kaufman's adaptive average: an EMA whose factor follows the efficiency ratio (the net
     move over ``period`` bars against the sum of the bar-to-bar moves), between 2/31 and 2/3;
     first output at bar ``period``, seeded from the close before it."""
@@ -210,7 +211,7 @@ _KAMA_SLOWEST = 2.0 / (30.0 + 1.0)
 _KAMA_SPAN = 2.0 / (2.0 + 1.0) - _KAMA_SLOWEST
 
 
-class T3(_Average):
+class T3(Average):
     """Tillson's T3: six chained EMAs, each seeded with the SMA of its first ``period`` inputs,
     combined with weights from the volume factor; first output at bar 6(n-1)."""
 
@@ -242,7 +243,7 @@ class T3(_Average):
         return (self.period, self.vfactor)
 
 
-class RMA(_Average):
+class RMA(Average):
     """Wilder's smoothing (factor 1/n), seeded with the SMA of the first n inputs."""
 
     def __init__(self, period: int, prefix: str = "rma") -> None:
@@ -260,7 +261,7 @@ class RMA(_Average):
         return self.value
 
 
-class ZLEMA(_Average):
+class ZLEMA(Average):
     """Zero-lag EMA: the EMA of 2x - (x, (n-1)/2 bars back); first output at bar
     (n-1)/2 + n-1."""
 
@@ -278,7 +279,7 @@ class ZLEMA(_Average):
         return self.value
 
 
-class HMA(_Average):
+class HMA(Average):
     """Hull's average: the WMA over floor(sqrt(n)) bars of 2 WMA(n/2) - WMA(n)."""
 
     def __init__(self, period: int, prefix: str = "hma") -> None:
@@ -296,7 +297,7 @@ class HMA(_Average):
         return self.value
 
 
-class Identity(_Average):
+class Identity(Average):
     """No averaging: the input itself (a period of 1, and TA-Lib's MA type 10)."""
 
     def __init__(self, period: int = 1, prefix: str = "identity") -> None:
@@ -308,14 +309,14 @@ class Identity(_Average):
 
 
 # TA-Lib's MA types by number (11, "the function's own default", is resolved by the function)
-MA_TYPES: dict[int, Callable[[int], _Average]] = {
+MA_TYPES: dict[int, Callable[[int], Average]] = {
     0: SMA, 1: EMA, 2: WMA, 3: DEMA, 4: TEMA, 5: TRIMA, 6: KAMA, 8: T3, 9: HMA, 10: Identity,
     12: ZLEMA, 13: RMA,
 }  # fmt: skip
 MAMA_TYPE = 7
 
 
-def moving_average(matype: int, period: int) -> _Average:
+def moving_average(matype: int, period: int) -> Average:
     """TA-Lib's MA of a type over ``period`` inputs; a period of 1 is the input itself, for
     every type, as in TA-Lib."""
     if period == 1:
@@ -337,3 +338,30 @@ class MA(Function):
     def step(self, candle: Candle) -> tuple[float, ...] | None:
         value = self.average.push(candle.close)
         return None if value is None else (value,)
+
+
+def lookback(matype: int, period: int) -> int:
+    """How many inputs TA-Lib's MA of this type needs before its first output."""
+    if period == 1 or matype == 10:
+        return 0
+    n = period - 1
+    return {
+        3: 2 * n, 4: 3 * n, 6: period, 7: 32, 8: 6 * n, 9: n + math.isqrt(period) - 1,
+        12: n // 2 + n,
+    }.get(matype, n)  # fmt: skip
+
+
+class Delayed(Stateful):
+    """An MA that takes no input before bar ``skip``: how TA-Lib lines up the faster of two
+    averages with the slower (MACD's, APO's), so that both start from the same bar's output."""
+
+    def __init__(self, matype: int, period: int, skip: int) -> None:
+        self.average = moving_average(matype, period)
+        self.skip = skip
+
+    def push(self, x: float) -> float | None:
+        """Take the next input; the average's value, None before its first."""
+        if self.skip > 0:
+            self.skip -= 1
+            return None
+        return self.average.push(x)

@@ -225,3 +225,14 @@ class Function(Indicator):
         current = state.get("current")
         super().load({k: v for k, v in state.items() if k != "current"})
         self.current = None if current is None else tuple(current)
+
+
+class Chosen(Function):
+    """A member of a family of functions that differ in one formula, chosen by ``kind``."""
+
+    def __init__(self, kind: str, *params: float) -> None:
+        self.kind = kind
+        super().__init__(*params)
+
+    def params(self) -> tuple[Any, ...]:
+        return (self.kind, *self.arguments)

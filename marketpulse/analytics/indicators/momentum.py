@@ -86,7 +86,7 @@ class MACD(Indicator):
         return {line_name: self.line, signal_name: signal, hist_name: self.line - signal}
 
 
-def _fast_k(close: float, highest: float, lowest: float) -> float:
+def fast_k(close: float, highest: float, lowest: float) -> float:
     diff = (highest - lowest) / 100.0
     return (close - lowest) / diff if diff != 0.0 else 0.0
 
@@ -122,7 +122,7 @@ class STOCH(Indicator):
         window = self.range.push(candle.high, candle.low)
         if window is None:
             return
-        k = self.slowk.push(_fast_k(candle.close, *window))
+        k = self.slowk.push(fast_k(candle.close, *window))
         if k is not None:
             self.slowd.push(k)
 
@@ -156,7 +156,7 @@ class STOCHF(Indicator):
         window = self.range.push(candle.high, candle.low)
         if window is None:
             return
-        self.k = _fast_k(candle.close, *window)
+        self.k = fast_k(candle.close, *window)
         self.fastd.push(self.k)
 
     @property

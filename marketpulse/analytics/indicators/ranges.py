@@ -15,12 +15,13 @@ from marketpulse.analytics.indicators.windows import Ring, RollingExtreme
 
 class Extreme(RollingExtreme):
     """The highest (or lowest) of the last ``size`` values and its index, with TA-Lib's choice
-    among ties: a new value equal to the extreme takes it over, but when the extreme leaves the
-    window the earliest of the equal values left is chosen. Amortised O(1): the queue of
-    candidates keeps equal ones."""
+    among ties: a new value equal to the extreme takes it over; when the extreme leaves the
+    window, MAX and MIN choose the earliest of the equal values left (``earliest``), AROON the
+    latest. Amortised O(1): a queue of candidates, best first."""
 
-    def __init__(self, size: int, highest: bool) -> None:
+    def __init__(self, size: int, highest: bool, earliest: bool = True) -> None:
         super().__init__(size, highest)
+        self.earliest = earliest
         self.index = -1
         self.value = 0.0
 
@@ -29,11 +30,12 @@ class Extreme(RollingExtreme):
         queue = self.queue
         index = self.count
         self.count = index + 1
+        keep_ties = self.earliest
         if self.highest:
-            while queue and queue[-1][1] < value:
+            while queue and (queue[-1][1] < value or (not keep_ties and queue[-1][1] == value)):
                 queue.pop()
         else:
-            while queue and queue[-1][1] > value:
+            while queue and (queue[-1][1] > value or (not keep_ties and queue[-1][1] == value)):
                 queue.pop()
         queue.append((index, value))
         oldest = index - self.size + 1
@@ -52,11 +54,15 @@ class Extreme(RollingExtreme):
 
     def state(self) -> dict[str, Any]:
         """Return the state: the queue's, the extreme's index and value."""
-        return {**super().state(), "index": self.index, "value": self.value}
+        return {
+            **super().state(), "earliest": self.earliest, "index": self.index,
+            "value": self.value,
+        }  # fmt: skip
 
     def load(self, state: dict[str, Any]) -> None:
         """Restore a state returned by :meth:`state`."""
         super().load(state)
+        self.earliest = state["earliest"]
         self.index = state["index"]
         self.value = state["value"]
 
@@ -191,3 +197,37 @@ class MIDPRICE(Function):
         high = self.top.push_indexed(candle.high)[1]
         low = self.bottom.push_indexed(candle.low)[1]
         return ((high + low) / 2.0,) if self.top.full else None
+
+
+class AROON(Function):
+    """Aroon down and up: how recent the lowest low and the highest high of the last n+1 bars
+    are, 100 for this bar, 0 for n bars back (ties: the latest)."""
+
+    kind = "aroon"
+    talib_outputs: tuple[str, ...] = ("aroondown", "aroonup")
+
+    def __init__(self, timeperiod: int) -> None:
+        super().__init__(timeperiod)
+        self.top = Extreme(timeperiod + 1, highest=True, earliest=False)
+        self.bottom = Extreme(timeperiod + 1, highest=False, earliest=False)
+
+    def step(self, candle: Candle) -> tuple[float, ...] | None:
+        high = self.top.push_indexed(candle.high)[0]
+        low = self.bottom.push_indexed(candle.low)[0]
+        if not self.top.full:
+            return None
+        today = self.top.count - 1
+        n = self.top.size - 1
+        factor = 100.0 / n
+        return (factor * (n - (today - low)), factor * (n - (today - high)))
+
+
+class AROONOSC(AROON):
+    """Aroon up - Aroon down."""
+
+    kind = "aroonosc"
+    talib_outputs: tuple[str, ...] = ("real",)
+
+    def step(self, candle: Candle) -> tuple[float, ...] | None:
+        out = super().step(candle)
+        return None if out is None else (out[1] - out[0],)

@@ -34,7 +34,20 @@ from marketpulse.analytics.indicators.catalog import (
     split,
 )
 from marketpulse.analytics.indicators.momentum import CCI, MACD, MFI, ROC, RSI, STOCH, STOCHF, WILLR
+from marketpulse.analytics.indicators.oscillators import (
+    CHANGES,
+    CMO,
+    COMBINATIONS,
+    MACDEXT,
+    MACDFIX,
+    STOCHRSI,
+    TRIX,
+    Change,
+    PriceOscillator,
+)
 from marketpulse.analytics.indicators.ranges import (
+    AROON,
+    AROONOSC,
     CUMSUM,
     MAX,
     MAXINDEX,
@@ -46,9 +59,22 @@ from marketpulse.analytics.indicators.ranges import (
     MINMAXINDEX,
     SUM,
 )
+from marketpulse.analytics.indicators.statistics import (
+    AVGDEV,
+    BETA,
+    CORREL,
+    LINEARREG,
+    LINEARREG_ANGLE,
+    LINEARREG_INTERCEPT,
+    LINEARREG_SLOPE,
+    STDDEV,
+    TSF,
+    VAR,
+)
 from marketpulse.analytics.indicators.talib_functions import FUNCTIONS
 from marketpulse.analytics.indicators.transforms import (
     AVGPRICE,
+    BOP,
     MATH,
     MEDPRICE,
     OPERATORS,
@@ -57,9 +83,24 @@ from marketpulse.analytics.indicators.transforms import (
     MathTransform,
     Operator,
 )
-from marketpulse.analytics.indicators.trend import ADX, DI
-from marketpulse.analytics.indicators.volatility import ATR, BBANDS, TRANGE, BBANDSFunction
-from marketpulse.analytics.indicators.volume import OBV, VWAP, CumulativeVWAP
+from marketpulse.analytics.indicators.trend import (
+    ADX,
+    ADXR,
+    DI,
+    DX,
+    MINUS_DI,
+    MINUS_DM,
+    PLUS_DI,
+    PLUS_DM,
+)
+from marketpulse.analytics.indicators.volatility import (
+    ATR,
+    BBANDS,
+    NATR,
+    TRANGE,
+    BBANDSFunction,
+)
+from marketpulse.analytics.indicators.volume import AD, ADOSC, OBV, VWAP, CumulativeVWAP
 
 DEFAULT_SPECS = (
     "sma_20", "sma_50", "ema_12", "ema_26", "wma_20", "dema_20", "tema_20", "rsi_14",
@@ -72,8 +113,8 @@ STOCH_ORDER = ("fastk_period", "slowk_period", "slowd_period", "slowk_matype", "
 BB_ORDER = ("timeperiod", "nbdevup", "matype")
 
 
-def _named(kind: str, cls: Callable[[str], Indicator]) -> Callable[..., Indicator]:
-    return lambda: cls(kind)
+def _named(kind: str, cls: Callable[..., Indicator]) -> Callable[..., Indicator]:
+    return lambda *params: cls(kind, *params)
 
 
 KINDS: dict[str, Kind] = {
@@ -120,6 +161,35 @@ KINDS: dict[str, Kind] = {
     "medprice": Kind("MEDPRICE", MEDPRICE),
     "typprice": Kind("TYPPRICE", TYPPRICE),
     "wclprice": Kind("WCLPRICE", WCLPRICE),
+    "cmo": Kind("CMO", CMO),
+    "macdext": Kind("MACDEXT", MACDEXT),
+    "macdfix": Kind("MACDFIX", MACDFIX),
+    "trix": Kind("TRIX", TRIX),
+    "stochrsi": Kind("STOCHRSI", STOCHRSI),
+    "aroon": Kind("AROON", AROON),
+    "aroonosc": Kind("AROONOSC", AROONOSC),
+    "plus_dm": Kind("PLUS_DM", PLUS_DM),
+    "minus_dm": Kind("MINUS_DM", MINUS_DM),
+    "plus_di": Kind("PLUS_DI", PLUS_DI),
+    "minus_di": Kind("MINUS_DI", MINUS_DI),
+    "dx": Kind("DX", DX),
+    "adxr": Kind("ADXR", ADXR),
+    "natr": Kind("NATR", NATR),
+    "ad": Kind("AD", AD),
+    "adosc": Kind("ADOSC", ADOSC),
+    "bop": Kind("BOP", BOP),
+    "var": Kind("VAR", VAR),
+    "stddev": Kind("STDDEV", STDDEV),
+    "avgdev": Kind("AVGDEV", AVGDEV),
+    "linearreg": Kind("LINEARREG", LINEARREG),
+    "linearreg_slope": Kind("LINEARREG_SLOPE", LINEARREG_SLOPE),
+    "linearreg_intercept": Kind("LINEARREG_INTERCEPT", LINEARREG_INTERCEPT),
+    "linearreg_angle": Kind("LINEARREG_ANGLE", LINEARREG_ANGLE),
+    "tsf": Kind("TSF", TSF),
+    "beta": Kind("BETA", BETA),
+    "correl": Kind("CORREL", CORREL),
+    **{kind: Kind(kind.upper(), _named(kind, Change)) for kind in CHANGES},
+    **{kind: Kind(kind.upper(), _named(kind, PriceOscillator)) for kind in COMBINATIONS},
     **{kind: Kind(kind.upper(), _named(kind, MathTransform)) for kind in MATH},
     **{kind: Kind(kind.upper(), _named(kind, Operator)) for kind in OPERATORS},
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from marketpulse.analytics.indicators.base import Candle, Function
+from marketpulse.analytics.indicators.base import Candle, Chosen, Function
 
 NAN = math.nan
 
@@ -63,18 +63,7 @@ MATH: dict[str, Callable[[float], float]] = {
 }  # fmt: skip
 
 
-class _Elementwise(Function):
-    """One of a family of bar-by-bar functions, chosen by its kind."""
-
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
-        super().__init__()
-
-    def params(self) -> tuple[str, ...]:
-        return (self.kind,)
-
-
-class MathTransform(_Elementwise):
+class MathTransform(Chosen):
     """One of TA-Lib's math transforms of the close."""
 
     def step(self, candle: Candle) -> tuple[float, ...]:
@@ -95,7 +84,7 @@ OPERATORS: dict[str, Callable[[float, float], float]] = {
 }
 
 
-class Operator(_Elementwise):
+class Operator(Chosen):
     """ADD, SUB, MULT or DIV of the high and the low."""
 
     def step(self, candle: Candle) -> tuple[float, ...]:
@@ -136,3 +125,13 @@ class WCLPRICE(Function):
 
     def step(self, candle: Candle) -> tuple[float, ...]:
         return ((candle.high + candle.low + (candle.close * 2.0)) / 4.0,)
+
+
+class BOP(Function):
+    """Balance of power: (close - open) / (high - low), 0 for a bar with no range."""
+
+    kind = "bop"
+
+    def step(self, candle: Candle) -> tuple[float, ...]:
+        spread = candle.high - candle.low
+        return ((candle.close - candle.open) / spread if spread > 0.0 else 0.0,)

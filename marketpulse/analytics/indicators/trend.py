@@ -1,11 +1,19 @@
-"""Wilder's directional movement: +DI, -DI and ADX (TA-Lib's rules)."""
+"""Wilder's directional movement: +DM, -DM, +DI, -DI, DX, ADX and ADXR (TA-Lib's rules)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from marketpulse.analytics.indicators.base import Candle, Indicator, Periodic, Stateful, is_zero
+from marketpulse.analytics.indicators.base import (
+    Candle,
+    Function,
+    Indicator,
+    Periodic,
+    Stateful,
+    is_zero,
+)
 from marketpulse.analytics.indicators.volatility import true_range
+from marketpulse.analytics.indicators.windows import Ring
 
 
 class DirectionalMovement(Stateful):
@@ -110,3 +118,86 @@ class ADX(Periodic):
                 self.value = self.dx_sum / n
         elif dx is not None:
             self.value = (self.value * (n - 1) + dx) / n
+
+
+class _Directional(Function):
+    """A function of Wilder's smoothed directional movement over ``timeperiod`` bars."""
+
+    def __init__(self, timeperiod: int) -> None:
+        super().__init__(timeperiod)
+        self.dm = DirectionalMovement(timeperiod)
+
+
+class PLUS_DM(_Directional):
+    """+DM: the sum of the first n-1 upward moves, then Wilder-smoothed; from bar n-1."""
+
+    kind = "plus_dm"
+
+    def step(self, candle: Candle) -> tuple[float, ...] | None:
+        self.dm.update(candle)
+        return (self.dm.plus_dm,) if self.dm.steps >= max(self.dm.period - 1, 1) else None
+
+
+class MINUS_DM(_Directional):
+    """-DM: the sum of the first n-1 downward moves, then Wilder-smoothed; from bar n-1."""
+
+    kind = "minus_dm"
+
+    def step(self, candle: Candle) -> tuple[float, ...] | None:
+        self.dm.update(candle)
+        return (self.dm.minus_dm,) if self.dm.steps >= max(self.dm.period - 1, 1) else None
+
+
+class PLUS_DI(_Directional):
+    """+DI: +DM over the true range, in percent; from bar n."""
+
+    kind = "plus_di"
+
+    def step(self, candle: Candle) -> tuple[float, ...] | None:
+        return (self.dm.plus_di(),) if self.dm.update(candle) else None
+
+
+class MINUS_DI(_Directional):
+    """-DI: -DM over the true range, in percent; from bar n."""
+
+    kind = "minus_di"
+
+    def step(self, candle: Candle) -> tuple[float, ...] | None:
+        return (self.dm.minus_di(),) if self.dm.update(candle) else None
+
+
+class DX(_Directional):
+    """Directional index: 100 |+DI - -DI| / (+DI + -DI); from bar n."""
+
+    kind = "dx"
+
+    def step(self, candle: Candle) -> tuple[float, ...] | None:
+        if not self.dm.update(candle):
+            return None
+        plus, minus = self.dm.plus_di(), self.dm.minus_di()
+        total = plus + minus
+        if is_zero(total):
+            return self.current or (0.0,)
+        return (100.0 * (abs(minus - plus) / total),)
+
+
+class ADXR(Function):
+    """Average directional movement rating: (ADX + ADX n-1 bars back) / 2."""
+
+    kind = "adxr"
+
+    def __init__(self, timeperiod: int) -> None:
+        super().__init__(timeperiod)
+        self.adx = ADX(timeperiod)
+        self.history = Ring(timeperiod)
+
+    def step(self, candle: Candle) -> tuple[float, ...] | None:
+        self.adx.update(candle)
+        adx = self.adx.value
+        if adx is None:
+            return None
+        self.history.push(adx)
+        if not self.history.full:
+            return None
+        back = self.history.items[self.history.head]  # the oldest: n-1 bars back
+        return ((adx + back) / 2.0,)

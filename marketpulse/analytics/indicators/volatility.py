@@ -8,9 +8,11 @@ from typing import Any
 from marketpulse.analytics.indicators.averages import moving_average
 from marketpulse.analytics.indicators.base import (
     Candle,
+    Function,
     Indicator,
     Periodic,
     SingleOutput,
+    is_zero,
     parameter_text,
 )
 from marketpulse.analytics.indicators.windows import Ring
@@ -156,3 +158,20 @@ class ATR(Periodic):
         self.total += tr
         if self.count == n:
             self.value = self.total / n
+
+
+class NATR(Function):
+    """Normalised ATR: ATR / close * 100 (0 at a zero close)."""
+
+    kind = "natr"
+
+    def __init__(self, timeperiod: int) -> None:
+        super().__init__(timeperiod)
+        self.atr = ATR(timeperiod)
+
+    def step(self, candle: Candle) -> tuple[float, ...] | None:
+        self.atr.update(candle)
+        atr = self.atr.value
+        if atr is None:
+            return None
+        return ((atr / candle.close) * 100.0 if not is_zero(candle.close) else 0.0,)

@@ -99,3 +99,53 @@ class CumulativeVWAP(Function):
         self.volume_total += candle.volume
         volume = self.volume_total
         return (self.pv_total / volume if volume > 0.0 else 0.0,)
+
+
+def money_flow_volume(candle: Candle) -> float:
+    """The bar's close location in its range, times its volume (0 for a bar with no range)."""
+    spread = candle.high - candle.low
+    if spread <= 0.0:
+        return 0.0
+    return (((candle.close - candle.low) - (candle.high - candle.close)) / spread) * candle.volume
+
+
+class AD(Function):
+    """Chaikin's accumulation/distribution line: the running sum of money-flow volume."""
+
+    kind = "ad"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.line = 0.0
+
+    def step(self, candle: Candle) -> tuple[float, ...]:
+        self.line += money_flow_volume(candle)
+        return (self.line,)
+
+
+class ADOSC(Function):
+    """Chaikin's oscillator: fast EMA - slow EMA of the A/D line, both seeded with its first
+    value (not an SMA), output once the slower period has passed."""
+
+    kind = "adosc"
+
+    def __init__(self, fastperiod: int, slowperiod: int) -> None:
+        super().__init__(fastperiod, slowperiod)
+        self.fast_k = 2.0 / (fastperiod + 1)
+        self.slow_k = 2.0 / (slowperiod + 1)
+        self.lookback = max(fastperiod, slowperiod) - 1
+        self.line = 0.0
+        self.count = 0
+        self.fast = 0.0
+        self.slow = 0.0
+
+    def step(self, candle: Candle) -> tuple[float, ...] | None:
+        self.line += money_flow_volume(candle)
+        ad = self.line
+        if self.count == 0:
+            self.fast = self.slow = ad
+        else:
+            self.fast = (self.fast_k * ad) + ((1.0 - self.fast_k) * self.fast)
+            self.slow = (self.slow_k * ad) + ((1.0 - self.slow_k) * self.slow)
+        self.count += 1
+        return (self.fast - self.slow,) if self.count > self.lookback else None

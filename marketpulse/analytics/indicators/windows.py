@@ -98,3 +98,59 @@ class HighLow(Stateful):
         lowest = self.lowest.push(low)
         self.count += 1
         return None if self.count < self.size else (highest, lowest)
+
+
+class RollingVariance(Stateful):
+    """Population variance of the last ``size`` values, amortised O(1) per value.
+
+    From running sums of the values shifted by an anchor near them: E[(x-K)^2] - E[x-K]^2
+    cancels far fewer digits than E[x^2] - E[x]^2. Every ``size`` values the anchor moves to
+    the window's oldest value and the sums are taken afresh, so that rounding cannot build up
+    and a drifting price stays near its anchor: as exact as summing each window anew. A window
+    of identical values has no variance at all.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.window = Ring(size)
+        self.anchor: float | None = None
+        self.total = 0.0
+        self.square_total = 0.0
+        self.count = 0
+        self.run = 0  # how many values in a row equal the latest
+        self.last: float | None = None
+
+    def push(self, x: float) -> float | None:
+        """Add ``x``; return the variance of the full window, None before it is full."""
+        self.run = self.run + 1 if x == self.last else 1
+        self.last = x
+        anchor = self.anchor
+        if anchor is None:
+            anchor = self.anchor = x
+        evicted = self.window.push(x)
+        if evicted is not None:
+            e = evicted - anchor
+            self.total -= e
+            self.square_total -= e * e
+        d = x - anchor
+        self.total += d
+        self.square_total += d * d
+        self.count += 1
+        if self.count % self.size == 0:
+            self._reanchor()
+        if not self.window.full:
+            return None
+        if self.run >= self.size:
+            return 0.0
+        mean = self.total / self.size
+        return self.square_total / self.size - mean * mean
+
+    def _reanchor(self) -> None:
+        values = self.window.ordered()
+        anchor = self.anchor = values[0]
+        total = square_total = 0.0
+        for value in values:
+            d = value - anchor
+            total += d
+            square_total += d * d
+        self.total, self.square_total = total, square_total

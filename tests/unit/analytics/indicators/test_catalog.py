@@ -23,6 +23,33 @@ from tests.talib_functions import functions
 
 CATALOG = catalog()
 FIELDS = ("open", "high", "low", "close", "volume")
+# Outputs in units of a price difference, compared where they cross zero relative to the
+# price level (times this): TA-Lib 0.8.1 rounds some recurrences with fused multiply-adds and
+# its slope from running sums, so near zero the two part in the last digits of the price
+# (1e-13 of it), not of the tiny output. TA-Lib's own slope is 2e-8 off the exact one there.
+PRICE_DIFFERENCES = {"MACDFIX": 1e-4, "LINEARREG_SLOPE": 1e-4, "LINEARREG_ANGLE": 1e-2}
+
+
+def floor_of(function: str, series: Series) -> float:
+    """The scale below which an output of this function is compared absolutely."""
+    return PRICE_DIFFERENCES.get(function, 0.0) * float(np.max(np.abs(series.close)))
+
+
+def well_conditioned(function: str, values: dict[str, Any], s: Series) -> Array:
+    """Where an output is not decided by rounding alone. STOCHRSI's %K of RSI values that all
+    lie within 1e-9 of each other (a flat market) is 0 or 100 by the last bit of each RSI:
+    TA-Lib's and any other computation of the RSI part there, and %D carries that on for a
+    while (for ever, fading, when it is an EMA: 20 of its periods here)."""
+    if function != "STOCHRSI":
+        return np.ones(len(s), dtype=bool)
+    rsi = talib.RSI(s.close, values["timeperiod"])
+    window = values["fastk_period"]
+    spread = np.full(len(s), np.inf)
+    for i in range(window - 1, len(s)):
+        spread[i] = np.ptp(rsi[i - window + 1 : i + 1])
+    ill = spread < 1e-9  # NaN (before the RSI) counts as well-conditioned
+    horizon = 20 * values["fastd_period"]
+    return np.array([not ill[max(0, i - horizon) : i + 1].any() for i in range(len(s))])
 
 
 def variant(entry: dict[str, Any]) -> dict[str, Any]:
@@ -100,7 +127,7 @@ def test_every_catalog_spec_equals_talib(entry: dict[str, Any], series_name: str
     got = ours(entry["spec"], series)
     assert list(got) == list(entry["outputs"])
     expected = theirs(entry["function"], list(entry["outputs"]), entry["parameters"], series)
-    assert_equal_to_talib(got, expected)
+    compare(entry["function"], entry["parameters"], series, got, expected)
 
 
 @pytest.mark.parametrize("entry", CATALOG, ids=[e["spec"] for e in CATALOG])
@@ -112,7 +139,22 @@ def test_other_parameters_equal_talib_too(entry: dict[str, Any]) -> None:
     series = SERIES["flats_and_gaps"]()
     got = ours(spec, series)
     expected = theirs(entry["function"], list(got), values, series)
-    assert_equal_to_talib(got, expected)
+    compare(entry["function"], values, series, got, expected)
+
+
+def compare(
+    function: str,
+    values: dict[str, Any],
+    series: Series,
+    got: dict[str, list[float]],
+    expected: dict[str, Array],
+) -> None:
+    keep = well_conditioned(function, values, series)
+    assert_equal_to_talib(
+        {name: list(np.where(keep, v, np.nan)) for name, v in got.items()},
+        {name: np.where(keep, v, np.nan) for name, v in expected.items()},
+        floor_of(function, series),
+    )
 
 
 @pytest.mark.parametrize("entry", CATALOG, ids=[e["spec"] for e in CATALOG])
