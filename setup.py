@@ -21,7 +21,8 @@ COMPILED = [
         f"marketpulse/analytics/indicators/{name}.py"
         for name in (
             "base", "windows", "averages", "momentum", "trend", "volatility", "volume", "ranges",
-            "transforms", "oscillators", "statistics", "registry",
+            "transforms", "oscillators", "statistics", "bands", "swings", "flows", "parabolic",
+            "registry",
         )
     ),
 ]  # fmt: skip

@@ -13,6 +13,7 @@ from typing import Any
 from marketpulse.analytics.indicators.base import (
     Candle,
     Function,
+    Indicator,
     Periodic,
     Stateful,
     is_zero,
@@ -313,6 +314,7 @@ MA_TYPES: dict[int, Callable[[int], Average]] = {
     0: SMA, 1: EMA, 2: WMA, 3: DEMA, 4: TEMA, 5: TRIMA, 6: KAMA, 8: T3, 9: HMA, 10: Identity,
     12: ZLEMA, 13: RMA,
 }  # fmt: skip
+SMA_TYPE = 0
 MAMA_TYPE = 7
 
 
@@ -365,3 +367,20 @@ class Delayed(Stateful):
             self.skip -= 1
             return None
         return self.average.push(x)
+
+
+# The classes here named after the TA-Lib function each computes: the registry's kinds.
+TALIB_NAMED: tuple[Callable[..., Indicator], ...] = (
+    MA,
+    SMA,
+    EMA,
+    WMA,
+    DEMA,
+    TEMA,
+    TRIMA,
+    KAMA,
+    T3,
+    HMA,
+    ZLEMA,
+    RMA,
+)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from marketpulse.analytics.indicators.averages import EMA, moving_average
-from marketpulse.analytics.indicators.base import Candle, Indicator, Periodic, is_zero_scaled
+from marketpulse.analytics.indicators.base import (
+    Candle,
+    Function,
+    Indicator,
+    Periodic,
+    is_zero_scaled,
+)
 from marketpulse.analytics.indicators.windows import HighLow, Ring
 
 
@@ -272,3 +279,77 @@ class MFI(Periodic):
         total = self.pos_sum + self.neg_sum
         clamped = 0.0 if self.pos_sum < 0.0 else min(self.pos_sum, total)
         self.value = 0.0 if total <= 0.0 else 100.0 * (clamped / total)
+
+
+class KDJ(Function):
+    """KDJ: the slow stochastic's %K and %D (Wilder-smoothed by default) and J = 3K - 2D."""
+
+    kind = "kdj"
+    talib_outputs: tuple[str, ...] = ("k", "d", "j")
+
+    def __init__(
+        self, fastk_period: int, slowk_period: int, slowk_matype: int, slowd_period: int,
+        slowd_matype: int,
+    ) -> None:  # fmt: skip
+        super().__init__(fastk_period, slowk_period, slowk_matype, slowd_period, slowd_matype)
+        self.stoch = STOCH(fastk_period, slowk_period, slowk_matype, slowd_period, slowd_matype)
+
+    def step(self, candle: Candle) -> tuple[float, ...] | None:
+        self.stoch.update(candle)
+        k, d = self.stoch.slowk.value, self.stoch.slowd.value
+        if k is None or d is None:
+            return None
+        return (k, d, 3.0 * k - 2.0 * d)
+
+
+class SMI(Function):
+    """Stochastic momentum index: 100 x the double-smoothed distance of the close from the
+    middle of the ``timeperiod`` range over half the double-smoothed range (EMAs over
+    ``slowperiod`` then ``fastperiod``), and its EMA signal; both from the signal's first
+    bar."""
+
+    kind = "smi"
+    talib_outputs: tuple[str, ...] = ("smi", "smisignal")
+
+    def __init__(
+        self, timeperiod: int, fastperiod: int, slowperiod: int, signalperiod: int
+    ) -> None:
+        super().__init__(timeperiod, fastperiod, slowperiod, signalperiod)
+        self.range = HighLow(timeperiod)
+        self.distance_slow, self.distance_fast = EMA(slowperiod), EMA(fastperiod)
+        self.spread_slow, self.spread_fast = EMA(slowperiod), EMA(fastperiod)
+        self.signal = EMA(signalperiod)
+
+    def step(self, candle: Candle) -> tuple[float, ...] | None:
+        window = self.range.push(candle.high, candle.low)
+        if window is None:
+            return None
+        highest, lowest = window
+        distance = _smoothed(
+            self.distance_slow, self.distance_fast, candle.close - (highest + lowest) / 2.0
+        )
+        spread = _smoothed(self.spread_slow, self.spread_fast, highest - lowest)
+        if distance is None or spread is None:
+            return None
+        smi = 100.0 * (distance / (0.5 * spread)) if spread != 0.0 else 0.0
+        signal = self.signal.push(smi)
+        return None if signal is None else (smi, signal)
+
+
+def _smoothed(slow: EMA, fast: EMA, x: float) -> float | None:
+    first = slow.push(x)
+    return None if first is None else fast.push(first)
+
+
+# The classes here named after the TA-Lib function each computes: the registry's kinds.
+TALIB_NAMED: tuple[Callable[..., Indicator], ...] = (
+    RSI,
+    MACD,
+    STOCHF,
+    CCI,
+    WILLR,
+    ROC,
+    MFI,
+    KDJ,
+    SMI,
+)

@@ -17,7 +17,7 @@ from marketpulse.analytics.indicators.averages import (
     lookback,
     moving_average,
 )
-from marketpulse.analytics.indicators.base import Candle, Chosen, Function, is_zero
+from marketpulse.analytics.indicators.base import Candle, Chosen, Function, Indicator, is_zero
 from marketpulse.analytics.indicators.momentum import RSI, fast_k
 from marketpulse.analytics.indicators.windows import Ring, RollingExtreme
 
@@ -192,3 +192,13 @@ class STOCHRSI(Function):
         k = fast_k(rsi, highest, lowest)
         d = self.fastd.push(k)
         return None if d is None else (k, d)
+
+
+# The classes here named after the TA-Lib function each computes: the registry's kinds.
+TALIB_NAMED: tuple[Callable[..., Indicator], ...] = (
+    CMO,
+    MACDEXT,
+    MACDFIX,
+    TRIX,
+    STOCHRSI,
+)

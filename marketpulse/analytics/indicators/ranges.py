@@ -1,5 +1,6 @@
-"""Sums and extremes over a window: SUM, CUMSUM, MAX, MIN, MAXINDEX, MININDEX, MINMAX,
-MINMAXINDEX, MIDPOINT and MIDPRICE (TA-Lib's rules, ties included).
+"""Sums, extremes and ranks over a window: SUM, CUMSUM, MAX, MIN, MAXINDEX, MININDEX, MINMAX,
+MINMAXINDEX, MIDPOINT, MIDPRICE, AROON, AROONOSC, PERCENTILE, PERCENTRANK and FRACTAL
+(TA-Lib's rules, ties included).
 
 An index is the bar's position in the series since its first bar, as TA-Lib's is in the
 array it is given: the same series from the same first bar gives the same indices.
@@ -7,9 +8,12 @@ array it is given: the same series from the same first bar gives the same indice
 
 from __future__ import annotations
 
+import bisect
+import math
+from collections.abc import Callable
 from typing import Any
 
-from marketpulse.analytics.indicators.base import Candle, Function
+from marketpulse.analytics.indicators.base import Candle, Function, Indicator
 from marketpulse.analytics.indicators.windows import Ring, RollingExtreme
 
 
@@ -231,3 +235,99 @@ class AROONOSC(AROON):
     def step(self, candle: Candle) -> tuple[float, ...] | None:
         out = super().step(candle)
         return None if out is None else (out[1] - out[0],)
+
+
+class PERCENTILE(Function):
+    """The given percentile of the last ``timeperiod`` closes, by nearest rank: the smallest
+    value with at least that share of the window at or below it (no interpolation)."""
+
+    kind = "percentile"
+
+    def __init__(self, timeperiod: int, percentile: float) -> None:
+        super().__init__(timeperiod, percentile)
+        self.percentile = percentile
+        self.window = Ring(timeperiod)
+        self.ordered: list[float] = []  # the window, sorted
+
+    def step(self, candle: Candle) -> tuple[float, ...] | None:
+        x = candle.close
+        evicted = self.window.push(x)
+        if evicted is not None:
+            del self.ordered[bisect.bisect_left(self.ordered, evicted)]
+        bisect.insort(self.ordered, x)
+        if not self.window.full:
+            return None
+        n = len(self.ordered)
+        rank = math.ceil(self.percentile / 100.0 * n)
+        return (self.ordered[min(max(rank, 1), n) - 1],)
+
+
+class PERCENTRANK(Function):
+    """The share, in percent, of the ``timeperiod`` closes before this bar that are below its
+    close."""
+
+    kind = "percentrank"
+
+    def __init__(self, timeperiod: int) -> None:
+        super().__init__(timeperiod)
+        self.window = Ring(timeperiod)
+        self.ordered: list[float] = []  # the window, sorted
+
+    def step(self, candle: Candle) -> tuple[float, ...] | None:
+        x = candle.close
+        out = None
+        if self.window.full:
+            out = (100.0 * bisect.bisect_left(self.ordered, x) / len(self.ordered),)
+        evicted = self.window.push(x)
+        if evicted is not None:
+            del self.ordered[bisect.bisect_left(self.ordered, evicted)]
+        bisect.insort(self.ordered, x)
+        return out
+
+
+class FRACTAL(Function):
+    """Williams' fractals: 100 when the bar ``rightbars`` back has a high above the
+    ``leftbars`` highs before it and the ``rightbars`` after it (swing high), and likewise a
+    low below (swing low); 0 otherwise."""
+
+    kind = "fractal"
+    talib_outputs: tuple[str, ...] = ("swinghigh", "swinglow")
+
+    def __init__(self, leftbars: int, rightbars: int) -> None:
+        super().__init__(leftbars, rightbars)
+        self.left, self.right = leftbars, rightbars
+        self.highs = Ring(leftbars + rightbars + 1)
+        self.lows = Ring(leftbars + rightbars + 1)
+
+    def step(self, candle: Candle) -> tuple[float, ...] | None:
+        self.highs.push(candle.high)
+        self.lows.push(candle.low)
+        if not self.highs.full:
+            return None
+        highs, lows = self.highs.ordered(), self.lows.ordered()
+        at = self.left
+        high, low = highs[at], lows[at]
+        others = [i for i in range(len(highs)) if i != at]
+        swing_high = all(highs[i] < high for i in others)
+        swing_low = all(lows[i] > low for i in others)
+        return (100.0 if swing_high else 0.0, 100.0 if swing_low else 0.0)
+
+
+# The classes here named after the TA-Lib function each computes: the registry's kinds.
+TALIB_NAMED: tuple[Callable[..., Indicator], ...] = (
+    SUM,
+    CUMSUM,
+    MAX,
+    MIN,
+    MAXINDEX,
+    MININDEX,
+    MINMAX,
+    MINMAXINDEX,
+    MIDPOINT,
+    MIDPRICE,
+    AROON,
+    AROONOSC,
+    FRACTAL,
+    PERCENTILE,
+    PERCENTRANK,
+)

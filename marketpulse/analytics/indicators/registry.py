@@ -11,19 +11,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from marketpulse.analytics.indicators.averages import (
-    DEMA,
-    EMA,
-    HMA,
-    KAMA,
-    MA,
-    RMA,
-    SMA,
-    T3,
-    TEMA,
-    TRIMA,
-    WMA,
-    ZLEMA,
+from marketpulse.analytics.indicators import (
+    averages,
+    bands,
+    flows,
+    momentum,
+    oscillators,
+    parabolic,
+    ranges,
+    statistics,
+    swings,
+    transforms,
+    trend,
+    volatility,
+    volume,
 )
 from marketpulse.analytics.indicators.base import Candle, Indicator
 from marketpulse.analytics.indicators.catalog import (
@@ -33,74 +34,18 @@ from marketpulse.analytics.indicators.catalog import (
     resolve,
     split,
 )
-from marketpulse.analytics.indicators.momentum import CCI, MACD, MFI, ROC, RSI, STOCH, STOCHF, WILLR
+from marketpulse.analytics.indicators.momentum import STOCH
 from marketpulse.analytics.indicators.oscillators import (
     CHANGES,
-    CMO,
     COMBINATIONS,
-    MACDEXT,
-    MACDFIX,
-    STOCHRSI,
-    TRIX,
     Change,
     PriceOscillator,
 )
-from marketpulse.analytics.indicators.ranges import (
-    AROON,
-    AROONOSC,
-    CUMSUM,
-    MAX,
-    MAXINDEX,
-    MIDPOINT,
-    MIDPRICE,
-    MIN,
-    MININDEX,
-    MINMAX,
-    MINMAXINDEX,
-    SUM,
-)
-from marketpulse.analytics.indicators.statistics import (
-    AVGDEV,
-    BETA,
-    CORREL,
-    LINEARREG,
-    LINEARREG_ANGLE,
-    LINEARREG_INTERCEPT,
-    LINEARREG_SLOPE,
-    STDDEV,
-    TSF,
-    VAR,
-)
 from marketpulse.analytics.indicators.talib_functions import FUNCTIONS
-from marketpulse.analytics.indicators.transforms import (
-    AVGPRICE,
-    BOP,
-    MATH,
-    MEDPRICE,
-    OPERATORS,
-    TYPPRICE,
-    WCLPRICE,
-    MathTransform,
-    Operator,
-)
-from marketpulse.analytics.indicators.trend import (
-    ADX,
-    ADXR,
-    DI,
-    DX,
-    MINUS_DI,
-    MINUS_DM,
-    PLUS_DI,
-    PLUS_DM,
-)
-from marketpulse.analytics.indicators.volatility import (
-    ATR,
-    BBANDS,
-    NATR,
-    TRANGE,
-    BBANDSFunction,
-)
-from marketpulse.analytics.indicators.volume import AD, ADOSC, OBV, VWAP, CumulativeVWAP
+from marketpulse.analytics.indicators.transforms import MATH, OPERATORS, MathTransform, Operator
+from marketpulse.analytics.indicators.trend import DI
+from marketpulse.analytics.indicators.volatility import BBANDS, BBANDSFunction
+from marketpulse.analytics.indicators.volume import VWAP, CumulativeVWAP
 
 DEFAULT_SPECS = (
     "sma_20", "sma_50", "ema_12", "ema_26", "wma_20", "dema_20", "tema_20", "rsi_14",
@@ -117,77 +62,32 @@ def _named(kind: str, cls: Callable[..., Indicator]) -> Callable[..., Indicator]
     return lambda *params: cls(kind, *params)
 
 
+# Each class is named after the TA-Lib function it computes and takes that function's
+# parameters in TA-Lib's order.
+NAMED: tuple[Callable[..., Indicator], ...] = (
+    *averages.TALIB_NAMED,
+    *momentum.TALIB_NAMED,
+    *volatility.TALIB_NAMED,
+    *trend.TALIB_NAMED,
+    *volume.TALIB_NAMED,
+    *ranges.TALIB_NAMED,
+    *transforms.TALIB_NAMED,
+    *oscillators.TALIB_NAMED,
+    *statistics.TALIB_NAMED,
+    *bands.TALIB_NAMED,
+    *swings.TALIB_NAMED,
+    *flows.TALIB_NAMED,
+    *parabolic.TALIB_NAMED,
+)
+
 KINDS: dict[str, Kind] = {
-    "ma": Kind("MA", MA),
-    "sma": Kind("SMA", SMA),
-    "ema": Kind("EMA", EMA),
-    "wma": Kind("WMA", WMA),
-    "dema": Kind("DEMA", DEMA),
-    "tema": Kind("TEMA", TEMA),
-    "trima": Kind("TRIMA", TRIMA),
-    "kama": Kind("KAMA", KAMA),
-    "t3": Kind("T3", T3),
-    "hma": Kind("HMA", HMA),
-    "zlema": Kind("ZLEMA", ZLEMA),
-    "rma": Kind("RMA", RMA),
-    "rsi": Kind("RSI", RSI),
-    "macd": Kind("MACD", MACD),
+    **{cls.__name__.lower(): Kind(cls.__name__, cls) for cls in NAMED},
     # the engine's order: the periods first, then the MA types (``stoch_14_3_3``)
     "stoch": Kind("STOCH", STOCH, order=STOCH_ORDER),
-    "stochf": Kind("STOCHF", STOCHF),
     # ``bb_<period>_<deviations>``: one deviation for both bands; ``bbands`` is TA-Lib's own
     "bb": Kind("BBANDS", BBANDS, order=BB_ORDER, tied={"nbdevdn": "nbdevup"}),
     "bbands": Kind("BBANDS", BBANDSFunction),
-    "trange": Kind("TRANGE", TRANGE),
-    "atr": Kind("ATR", ATR),
-    "adx": Kind("ADX", ADX),
-    "obv": Kind("OBV", OBV),
     "vwap": Kind("VWAP", CumulativeVWAP),
-    "cci": Kind("CCI", CCI),
-    "willr": Kind("WILLR", WILLR),
-    "roc": Kind("ROC", ROC),
-    "mfi": Kind("MFI", MFI),
-    "sum": Kind("SUM", SUM),
-    "cumsum": Kind("CUMSUM", CUMSUM),
-    "max": Kind("MAX", MAX),
-    "min": Kind("MIN", MIN),
-    "maxindex": Kind("MAXINDEX", MAXINDEX),
-    "minindex": Kind("MININDEX", MININDEX),
-    "minmax": Kind("MINMAX", MINMAX),
-    "minmaxindex": Kind("MINMAXINDEX", MINMAXINDEX),
-    "midpoint": Kind("MIDPOINT", MIDPOINT),
-    "midprice": Kind("MIDPRICE", MIDPRICE),
-    "avgprice": Kind("AVGPRICE", AVGPRICE),
-    "medprice": Kind("MEDPRICE", MEDPRICE),
-    "typprice": Kind("TYPPRICE", TYPPRICE),
-    "wclprice": Kind("WCLPRICE", WCLPRICE),
-    "cmo": Kind("CMO", CMO),
-    "macdext": Kind("MACDEXT", MACDEXT),
-    "macdfix": Kind("MACDFIX", MACDFIX),
-    "trix": Kind("TRIX", TRIX),
-    "stochrsi": Kind("STOCHRSI", STOCHRSI),
-    "aroon": Kind("AROON", AROON),
-    "aroonosc": Kind("AROONOSC", AROONOSC),
-    "plus_dm": Kind("PLUS_DM", PLUS_DM),
-    "minus_dm": Kind("MINUS_DM", MINUS_DM),
-    "plus_di": Kind("PLUS_DI", PLUS_DI),
-    "minus_di": Kind("MINUS_DI", MINUS_DI),
-    "dx": Kind("DX", DX),
-    "adxr": Kind("ADXR", ADXR),
-    "natr": Kind("NATR", NATR),
-    "ad": Kind("AD", AD),
-    "adosc": Kind("ADOSC", ADOSC),
-    "bop": Kind("BOP", BOP),
-    "var": Kind("VAR", VAR),
-    "stddev": Kind("STDDEV", STDDEV),
-    "avgdev": Kind("AVGDEV", AVGDEV),
-    "linearreg": Kind("LINEARREG", LINEARREG),
-    "linearreg_slope": Kind("LINEARREG_SLOPE", LINEARREG_SLOPE),
-    "linearreg_intercept": Kind("LINEARREG_INTERCEPT", LINEARREG_INTERCEPT),
-    "linearreg_angle": Kind("LINEARREG_ANGLE", LINEARREG_ANGLE),
-    "tsf": Kind("TSF", TSF),
-    "beta": Kind("BETA", BETA),
-    "correl": Kind("CORREL", CORREL),
     **{kind: Kind(kind.upper(), _named(kind, Change)) for kind in CHANGES},
     **{kind: Kind(kind.upper(), _named(kind, PriceOscillator)) for kind in COMBINATIONS},
     **{kind: Kind(kind.upper(), _named(kind, MathTransform)) for kind in MATH},

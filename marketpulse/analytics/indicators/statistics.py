@@ -7,8 +7,9 @@ BETA and CORREL take the high and the low, as TA-Lib's functions do when given p
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
-from marketpulse.analytics.indicators.base import Candle, Function, is_zero
+from marketpulse.analytics.indicators.base import Candle, Function, Indicator, is_zero
 from marketpulse.analytics.indicators.windows import Ring, RollingVariance
 
 
@@ -229,3 +230,18 @@ class CORREL(Function):
         if spread <= 0.0:
             return (0.0,)
         return ((self.s_xy - self.s_x * self.s_y / n) / math.sqrt(spread),)
+
+
+# The classes here named after the TA-Lib function each computes: the registry's kinds.
+TALIB_NAMED: tuple[Callable[..., Indicator], ...] = (
+    VAR,
+    STDDEV,
+    AVGDEV,
+    LINEARREG,
+    LINEARREG_SLOPE,
+    LINEARREG_INTERCEPT,
+    LINEARREG_ANGLE,
+    TSF,
+    BETA,
+    CORREL,
+)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from marketpulse.analytics.indicators.base import Candle, Chosen, Function
+from marketpulse.analytics.indicators.base import Candle, Chosen, Function, Indicator
 
 NAN = math.nan
 
@@ -135,3 +135,40 @@ class BOP(Function):
     def step(self, candle: Candle) -> tuple[float, ...]:
         spread = candle.high - candle.low
         return ((candle.close - candle.open) / spread if spread > 0.0 else 0.0,)
+
+
+class HA(Function):
+    """Heikin-Ashi candles: the close the bar's average price, the open the midpoint of the
+    previous Heikin-Ashi open and close (the first: of the bar's open and close), the high
+    and low widened to take both in."""
+
+    kind = "ha"
+    talib_outputs: tuple[str, ...] = ("haopen", "hahigh", "halow", "haclose")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = False
+        self.ha_open = self.ha_close = 0.0
+
+    def step(self, candle: Candle) -> tuple[float, ...]:
+        if self.seen:
+            ha_open = (self.ha_open + self.ha_close) / 2.0
+        else:
+            ha_open = (candle.open + candle.close) / 2.0
+            self.seen = True
+        ha_close = (candle.open + candle.high + candle.low + candle.close) / 4.0
+        self.ha_open, self.ha_close = ha_open, ha_close
+        high = max(candle.high, ha_open, ha_close)
+        low = min(candle.low, ha_open, ha_close)
+        return (ha_open, high, low, ha_close)
+
+
+# The classes here named after the TA-Lib function each computes: the registry's kinds.
+TALIB_NAMED: tuple[Callable[..., Indicator], ...] = (
+    AVGPRICE,
+    MEDPRICE,
+    TYPPRICE,
+    WCLPRICE,
+    BOP,
+    HA,
+)

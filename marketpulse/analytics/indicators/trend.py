@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from marketpulse.analytics.indicators.base import (
@@ -201,3 +202,15 @@ class ADXR(Function):
             return None
         back = self.history.items[self.history.head]  # the oldest: n-1 bars back
         return ((adx + back) / 2.0,)
+
+
+# The classes here named after the TA-Lib function each computes: the registry's kinds.
+TALIB_NAMED: tuple[Callable[..., Indicator], ...] = (
+    ADX,
+    PLUS_DM,
+    MINUS_DM,
+    PLUS_DI,
+    MINUS_DI,
+    DX,
+    ADXR,
+)

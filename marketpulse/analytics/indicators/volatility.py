@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
-from marketpulse.analytics.indicators.averages import moving_average
+from marketpulse.analytics.indicators.averages import EMA, SMA, moving_average
 from marketpulse.analytics.indicators.base import (
     Candle,
     Function,
@@ -15,7 +16,7 @@ from marketpulse.analytics.indicators.base import (
     is_zero,
     parameter_text,
 )
-from marketpulse.analytics.indicators.windows import Ring
+from marketpulse.analytics.indicators.windows import Ring, RollingVariance
 
 
 def true_range(high: float, low: float, prev_close: float) -> float:
@@ -175,3 +176,122 @@ class NATR(Function):
         if atr is None:
             return None
         return ((atr / candle.close) * 100.0 if not is_zero(candle.close) else 0.0,)
+
+
+class ADR(Function):
+    """Average daily range: the SMA of high - low over n bars."""
+
+    kind = "adr"
+
+    def __init__(self, timeperiod: int) -> None:
+        super().__init__(timeperiod)
+        self.sma = SMA(timeperiod)
+
+    def step(self, candle: Candle) -> tuple[float, ...] | None:
+        value = self.sma.push(candle.high - candle.low)
+        return None if value is None else (value,)
+
+
+class CVI(Function):
+    """Chaikin volatility: the rate of change in percent, over ``rocperiod`` bars, of the EMA
+    of high - low over n."""
+
+    kind = "cvi"
+
+    def __init__(self, timeperiod: int, rocperiod: int) -> None:
+        super().__init__(timeperiod, rocperiod)
+        self.ema = EMA(timeperiod)
+        self.history = Ring(rocperiod)
+
+    def step(self, candle: Candle) -> tuple[float, ...] | None:
+        ema = self.ema.push(candle.high - candle.low)
+        if ema is None:
+            return None
+        back = self.history.push(ema)
+        if back is None:
+            return None
+        return (((ema - back) / back) * 100.0 if back != 0.0 else 0.0,)
+
+
+class MASSI(Function):
+    """Mass index: the sum over ``slowperiod`` bars of EMA(H-L) / EMA(EMA(H-L)), both EMAs
+    over ``fastperiod``."""
+
+    kind = "massi"
+
+    def __init__(self, fastperiod: int, slowperiod: int) -> None:
+        super().__init__(fastperiod, slowperiod)
+        self.single = EMA(fastperiod)
+        self.double = EMA(fastperiod)
+        self.ratios = Ring(slowperiod)
+        self.total = 0.0
+
+    def step(self, candle: Candle) -> tuple[float, ...] | None:
+        single = self.single.push(candle.high - candle.low)
+        if single is None:
+            return None
+        double = self.double.push(single)
+        if double is None:
+            return None
+        ratio = single / double if double != 0.0 else 0.0
+        self.total += ratio
+        evicted = self.ratios.push(ratio)
+        if evicted is not None:
+            self.total -= evicted
+        return (self.total,) if self.ratios.full else None
+
+
+class RVI(Function):
+    """Relative volatility index: an RSI whose moves are the standard deviation of the close
+    over ``stddevperiod``, on up bars and on down bars, each Wilder-smoothed over
+    ``timeperiod`` from the mean of its first values; 50 when neither leg has any."""
+
+    kind = "rvi"
+
+    def __init__(self, timeperiod: int, stddevperiod: int) -> None:
+        super().__init__(timeperiod, stddevperiod)
+        self.period = timeperiod
+        self.beta = (timeperiod - 1) / timeperiod
+        self.alpha = 1.0 - self.beta
+        self.variance = RollingVariance(stddevperiod)
+        self.prev_close: float | None = None
+        self.count = 0
+        self.up = 0.0
+        self.down = 0.0
+
+    def step(self, candle: Candle) -> tuple[float, ...] | None:
+        variance = self.variance.push(candle.close)
+        prev = self.prev_close
+        self.prev_close = candle.close
+        if variance is None or prev is None:
+            return None
+        sigma = math.sqrt(variance) if variance > 0.0 else 0.0
+        change = candle.close - prev
+        up = sigma if change > 0.0 else 0.0
+        down = sigma if change < 0.0 else 0.0
+        self.count += 1
+        n = self.period
+        if self.count <= n:
+            self.up += up
+            self.down += down
+            if self.count < n:
+                return None
+            self.up /= n
+            self.down /= n
+        else:
+            self.up = self.beta * self.up + self.alpha * up
+            self.down = self.beta * self.down + self.alpha * down
+        total = self.up + self.down
+        return (50.0 if total == 0.0 else 100.0 * (self.up / total),)
+
+
+# The classes here named after the TA-Lib function each computes: the registry's kinds.
+TALIB_NAMED: tuple[Callable[..., Indicator], ...] = (
+    TRANGE,
+    ATR,
+    NATR,
+    ADR,
+    CVI,
+    MASSI,
+    RVI,
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from marketpulse.analytics.indicators.base import Candle, Function, Indicator, SingleOutput
@@ -149,3 +150,11 @@ class ADOSC(Function):
             self.slow = (self.slow_k * ad) + ((1.0 - self.slow_k) * self.slow)
         self.count += 1
         return (self.fast - self.slow,) if self.count > self.lookback else None
+
+
+# The classes here named after the TA-Lib function each computes: the registry's kinds.
+TALIB_NAMED: tuple[Callable[..., Indicator], ...] = (
+    OBV,
+    AD,
+    ADOSC,
+)

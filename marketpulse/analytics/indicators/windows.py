@@ -154,3 +154,21 @@ class RollingVariance(Stateful):
             total += d
             square_total += d * d
         self.total, self.square_total = total, square_total
+
+
+class Previous(Stateful):
+    """The value before the latest one: for bar-to-bar moves."""
+
+    def __init__(self) -> None:
+        self.value: float | None = None
+
+    def swap(self, x: float) -> float | None:
+        """Keep ``x``; return the value it replaces (None the first time)."""
+        previous = self.value
+        self.value = x
+        return previous
+
+    def move(self, x: float) -> float | None:
+        """Keep ``x``; return its move from the value before (None the first time)."""
+        previous = self.swap(x)
+        return None if previous is None else x - previous

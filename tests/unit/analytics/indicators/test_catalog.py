@@ -23,15 +23,19 @@ from tests.talib_functions import functions
 
 CATALOG = catalog()
 FIELDS = ("open", "high", "low", "close", "volume")
-# Outputs in units of a price difference, compared where they cross zero relative to the
-# price level (times this): TA-Lib 0.8.1 rounds some recurrences with fused multiply-adds and
-# its slope from running sums, so near zero the two part in the last digits of the price
-# (1e-13 of it), not of the tiny output. TA-Lib's own slope is 2e-8 off the exact one there.
+# Outputs made of a difference of prices, compared where they cross zero relative to the
+# price level (times this) or, for a percent of the price, to this many percent: TA-Lib 0.8.1
+# rounds some recurrences with fused multiply-adds and its regressions from running sums, so
+# near zero the two part in the last digits of the price (1e-13 of it), not of the tiny output.
+# TA-Lib's own slope is 2e-8 off the exact one there (checked with exact fractions).
 PRICE_DIFFERENCES = {"MACDFIX": 1e-4, "LINEARREG_SLOPE": 1e-4, "LINEARREG_ANGLE": 1e-2}
+PERCENTS_OF_PRICE = {"FOSC": 0.1}
 
 
 def floor_of(function: str, series: Series) -> float:
     """The scale below which an output of this function is compared absolutely."""
+    if function in PERCENTS_OF_PRICE:
+        return PERCENTS_OF_PRICE[function]
     return PRICE_DIFFERENCES.get(function, 0.0) * float(np.max(np.abs(series.close)))
 
 
