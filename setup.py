@@ -22,7 +22,7 @@ COMPILED = [
         for name in (
             "base", "windows", "averages", "momentum", "trend", "volatility", "volume", "ranges",
             "transforms", "oscillators", "statistics", "bands", "swings", "flows", "parabolic",
-            "registry",
+            "cycles", "registry",
         )
     ),
 ]  # fmt: skip

@@ -19,6 +19,7 @@ from marketpulse.analytics.indicators.base import (
     is_zero,
     parameter_text,
 )
+from marketpulse.analytics.indicators.cycles import Adaptive
 from marketpulse.analytics.indicators.windows import Ring
 
 
@@ -318,13 +319,26 @@ SMA_TYPE = 0
 MAMA_TYPE = 7
 
 
+class MamaAverage(Average):
+    """TA-Lib's MA type 7: MAMA at its default limits (0.5, 0.05); the period plays no part."""
+
+    def __init__(self, period: int = 1, prefix: str = "mama") -> None:
+        super().__init__(period, prefix)
+        self.adaptive = Adaptive(0.5, 0.05)
+
+    def push(self, x: float) -> float | None:
+        if self.adaptive.push(x):
+            self.value = self.adaptive.mama
+        return self.value
+
+
 def moving_average(matype: int, period: int) -> Average:
     """TA-Lib's MA of a type over ``period`` inputs; a period of 1 is the input itself, for
     every type, as in TA-Lib."""
     if period == 1:
         return Identity()
     if matype == MAMA_TYPE:
-        raise ValueError("MA type 7 (MAMA) is not computed by the engine yet")
+        return MamaAverage(period)
     return MA_TYPES[matype](period)
 
 

@@ -18,7 +18,6 @@ from marketpulse.analytics.indicators.talib_functions import FUNCTIONS
 
 Value = int | float
 OWN_DEFAULT_MA = 11  # TA-Lib's "the function's own default": the parameter's default
-MAMA_MA = 7
 
 
 class UnknownIndicator(ValueError):
@@ -143,8 +142,6 @@ def _checked(spec: str, kind: str, entry: Kind, parameter: dict[str, Any], text:
         )
     if parameter["type"] == "matype" and value == OWN_DEFAULT_MA:
         return int(parameter["default"])
-    if parameter["type"] == "matype" and value == MAMA_MA:
-        raise UnknownIndicator(f"{spec!r}: MA type 7 (MAMA) is not computed by the engine yet")
     return value if integer else float(value)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from marketpulse.analytics.indicators import (
     averages,
     bands,
+    cycles,
     flows,
     momentum,
     oscillators,
@@ -66,6 +67,7 @@ def _named(kind: str, cls: Callable[..., Indicator]) -> Callable[..., Indicator]
 # parameters in TA-Lib's order.
 NAMED: tuple[Callable[..., Indicator], ...] = (
     *averages.TALIB_NAMED,
+    *cycles.TALIB_NAMED,
     *momentum.TALIB_NAMED,
     *volatility.TALIB_NAMED,
     *trend.TALIB_NAMED,

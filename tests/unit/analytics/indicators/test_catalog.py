@@ -242,3 +242,13 @@ def test_a_bad_spec_is_refused_with_the_valid_parameters(spec: str, message: str
 def test_ma_type_11_is_the_functions_own_default() -> None:
     assert build("bbands_20_2_2_11").outputs == build("bbands_20_2_2_0").outputs
     assert build("ma_30_11").outputs == build("ma_30_0").outputs
+
+
+@pytest.mark.parametrize("matype", range(14))
+@pytest.mark.parametrize("period", [1, 2, 9, 30])
+def test_every_ma_type_equals_talibs_ma(matype: int, period: int) -> None:
+    series = SERIES["flats_and_gaps"]()
+    got = ours(f"ma_{period}_{matype}", series)
+    resolved = 0 if matype == 11 else matype  # "the function's own default": MA's is the SMA
+    expected = talib.MA(series.close, period, matype)
+    assert_equal_to_talib(got, {f"ma_{period}_{resolved}": expected})
