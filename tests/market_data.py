@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from hypothesis import strategies as st
 
 from tests.oracles import Series
 
@@ -110,3 +111,34 @@ SERIES: dict[str, Callable[[], Series]] = {
     "goog_daily": lambda: published("goog_daily"),
     "eurusd_hourly": lambda: published("eurusd_hourly"),
 }
+
+
+_prices = st.floats(min_value=1.0, max_value=1000.0, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def ohlcv(draw: st.DrawFn) -> Series:
+    """Bars built from runs: moves, flat stretches, gaps, zero-volume bars."""
+    closes: list[float] = []
+    price = draw(_prices)
+    while len(closes) < draw(st.integers(min_value=30, max_value=90)):
+        kind = draw(st.sampled_from(["move", "flat", "gap"]))
+        length = draw(st.integers(min_value=1, max_value=12))
+        for _ in range(length):
+            if kind == "move":
+                price *= 1 + draw(st.floats(min_value=-0.05, max_value=0.05))
+            elif kind == "gap":
+                price *= draw(st.sampled_from([0.7, 0.9, 1.1, 1.4]))
+            price = min(max(price, 1.0), 1000.0)  # a market, not a 400x collapse in 30 bars
+            closes.append(round(price, 2))
+    n = len(closes)
+    close = np.array(closes)
+    spread = np.array(
+        draw(st.lists(st.sampled_from([0.0, 0.001, 0.01, 0.03]), min_size=n, max_size=n))
+    )
+    high = np.round(close * (1 + spread), 2)
+    low = np.round(close * (1 - spread), 2)
+    volume = np.array(
+        draw(st.lists(st.sampled_from([0.0, 0.0, 1.0, 100.0, 5000.0]), min_size=n, max_size=n))
+    )
+    return Series((high + low) / 2, high, low, close, volume)

@@ -16,7 +16,6 @@ from marketpulse.analytics.indicators.base import (
     Indicator,
     Periodic,
     Stateful,
-    is_zero,
     parameter_text,
 )
 from marketpulse.analytics.indicators.cycles import Adaptive
@@ -169,6 +168,45 @@ class TRIMA(Average):
         return self.value
 
 
+class Efficiency(Stateful):
+    """The parts of Kaufman's efficiency ratio over ``period`` bars: the net move (signed)
+    and the sum of the bar-to-bar moves, kept as a running sum. A window whose moves are all
+    exactly zero has a sum of exactly zero, whatever rounding residue the running sum holds
+    (TA-Lib counts the zero moves, so that a flat market is flat at any price scale)."""
+
+    def __init__(self, period: int) -> None:
+        self.window = Ring(period)  # the last ``period`` inputs
+        self.count = 0
+        self.previous = 0.0  # the last input
+        self.trailing = 0.0  # the input just before the window's oldest
+        self.moves = 0.0
+        self.still = 0  # how many of the last moves were exactly zero
+
+    def push(self, x: float) -> tuple[float, float] | None:
+        """Take the next input; return (net move, sum of moves), None before ``period``
+        moves."""
+        count = self.count = self.count + 1
+        previous = self.previous
+        self.previous = x
+        oldest = self.window.push(x)
+        if count == 1:
+            return None
+        move = x - previous
+        self.still = self.still + 1 if move == 0.0 else 0
+        if oldest is None or count == self.window.size + 1:
+            self.moves += abs(previous - x)
+        else:
+            self.moves -= abs(self.trailing - oldest)
+            self.moves += abs(move)
+            if self.still >= self.window.size:
+                self.still = self.window.size
+                self.moves = 0.0
+        if oldest is None:
+            return None
+        self.trailing = oldest
+        return x - oldest, self.moves
+
+
 class KAMA(Average):
     """Kaufman's adaptive average: an EMA whose factor follows the efficiency ratio (the net
     move over ``period`` bars against the sum of the bar-to-bar moves), between 2/31 and 2/3;
@@ -176,33 +214,18 @@ class KAMA(Average):
 
     def __init__(self, period: int, prefix: str = "kama") -> None:
         super().__init__(period, prefix)
-        self.window = Ring(period)  # the last ``period`` inputs
-        self.count = 0
-        self.previous = 0.0  # the last input
-        self.trailing = 0.0  # the input just before the window's oldest
-        self.moves = 0.0  # sum of |bar-to-bar moves| over the window
+        self.efficiency = Efficiency(period)
+        self.previous = 0.0
 
     def push(self, x: float) -> float | None:
-        count = self.count = self.count + 1
         previous = self.previous
         self.previous = x
-        oldest = self.window.push(x)
-        if count == 1:
+        parts = self.efficiency.push(x)
+        if parts is None:
             return None
-        if oldest is None:
-            self.moves += abs(previous - x)
-            return None
-        if self.value is None:
-            self.moves += abs(previous - x)
-            kama = previous  # seeded from the close before the first output
-        else:
-            self.moves -= abs(self.trailing - oldest)
-            self.moves += abs(x - previous)
-            kama = self.value
-        self.trailing = oldest
-        net = x - oldest
-        moves = self.moves
-        ratio = 1.0 if moves <= net or is_zero(moves) else abs(net / moves)
+        net, moves = parts
+        kama = previous if self.value is None else self.value  # seeded from the close before
+        ratio = 1.0 if moves <= net else abs(net / moves)
         factor = ratio * _KAMA_SPAN + _KAMA_SLOWEST
         factor *= factor
         self.value = (x - kama) * factor + kama

@@ -43,6 +43,8 @@ class Extreme(RollingExtreme):
                 queue.pop()
         queue.append((index, value))
         oldest = index - self.size + 1
+        if oldest < 0:  # TA-Lib looks at the window only once it is full
+            return self.index, self.value
         while queue[0][0] < oldest:
             queue.popleft()
         if self.index < oldest:

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from marketpulse.analytics.indicators.averages import EMA, SMA, SMA_TYPE, WMA, Delayed
+from marketpulse.analytics.indicators.averages import (
+    EMA,
+    SMA,
+    SMA_TYPE,
+    WMA,
+    Delayed,
+    Efficiency,
+)
 from marketpulse.analytics.indicators.base import Candle, Function, Indicator, is_zero
 from marketpulse.analytics.indicators.statistics import TSF
 from marketpulse.analytics.indicators.volatility import true_range
@@ -13,11 +20,13 @@ from marketpulse.analytics.indicators.windows import Previous, Ring, RollingExtr
 
 
 class RollingSum(Ring):
-    """The last ``size`` values and their running sum."""
+    """The last ``size`` values and their running sum: exactly zero for a window of zeros,
+    whatever rounding residue the running sum holds (as TA-Lib purges it)."""
 
     def __init__(self, size: int) -> None:
         super().__init__(size)
         self.total = 0.0
+        self.zeros = 0  # how many of the last values were exactly zero
 
     def add(self, value: float) -> float | None:
         """Add ``value``; return the sum of the full window, None before it is full."""
@@ -25,6 +34,10 @@ class RollingSum(Ring):
         evicted = self.push(value)
         if evicted is not None:
             self.total -= evicted
+        self.zeros = self.zeros + 1 if value == 0.0 else 0
+        if self.zeros >= self.size:
+            self.zeros = self.size
+            self.total = 0.0
         return self.total if self.full else None
 
 
@@ -86,7 +99,7 @@ class CMOU(Function):
         if up is None or down is None:
             return None
         total = up + down
-        return (100.0 * ((up - down) / total) if not is_zero(total) else 0.0,)
+        return (100.0 * ((up - down) / total) if total > 0.0 else 0.0,)
 
 
 class COPPOCK(Function):
@@ -132,28 +145,21 @@ class DPO(Function):
 
 
 class ER(Function):
-    """Kaufman's efficiency ratio: |net move| / sum of |bar-to-bar moves| over n bars (1 for a
-    market that has not moved, as in KAMA)."""
+    """Kaufman's efficiency ratio: |net move| / sum of |bar-to-bar moves| over n bars, KAMA's
+    own; 1 for a market that has not moved (and wherever the running sum reaches zero)."""
 
     kind = "er"
 
     def __init__(self, timeperiod: int) -> None:
         super().__init__(timeperiod)
-        self.closes = Ring(timeperiod)
-        self.moves = RollingSum(timeperiod)
-        self.previous = Previous()
+        self.efficiency = Efficiency(timeperiod)
 
     def step(self, candle: Candle) -> tuple[float, ...] | None:
-        x = candle.close
-        back = self.closes.push(x)
-        move = self.previous.move(x)
-        if move is None:
+        parts = self.efficiency.push(candle.close)
+        if parts is None:
             return None
-        moves = self.moves.add(abs(move))
-        if moves is None or back is None:
-            return None
-        net = x - back
-        return (1.0 if moves <= net or is_zero(moves) else abs(net / moves),)
+        net, moves = parts
+        return (1.0 if moves <= 0.0 or moves <= net else abs(net / moves),)
 
 
 class ERI(Function):
@@ -192,7 +198,8 @@ class FOSC(Function):
 
 
 class IMI(Function):
-    """Intraday momentum index: 100 (sum of up bodies) / (sum of all bodies) over n bars."""
+    """Intraday momentum index: 100 (sum of up bodies) / (sum of all bodies) over n bars; 50
+    over bars without bodies."""
 
     kind = "imi"
 
@@ -208,7 +215,7 @@ class IMI(Function):
         if up is None or down is None:
             return None
         total = up + down
-        return (100.0 * (up / total) if not is_zero(total) else 0.0,)
+        return (100.0 * (up / total) if total != 0.0 else 50.0,)
 
 
 class QSTICK(Function):

@@ -37,15 +37,24 @@ def _sqrt(x: float) -> float:
 
 
 def _exp(x: float) -> float:
-    return math.exp(x) if x < 709.8 else math.inf
+    try:
+        return math.exp(x)
+    except OverflowError:  # C gives infinity
+        return math.inf
 
 
 def _cosh(x: float) -> float:
-    return math.cosh(x) if abs(x) < 710.4 else math.inf
+    try:
+        return math.cosh(x)
+    except OverflowError:
+        return math.inf
 
 
 def _sinh(x: float) -> float:
-    return math.sinh(x) if abs(x) < 710.4 else math.copysign(math.inf, x)
+    try:
+        return math.sinh(x)
+    except OverflowError:
+        return math.copysign(math.inf, x)
 
 
 def _ceil(x: float) -> float:

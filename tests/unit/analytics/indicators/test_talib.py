@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from marketpulse.analytics.indicators import Candle, build
-from tests.market_data import SERIES
+from tests.market_data import SERIES, ohlcv
 from tests.oracles import TALIB, Series, assert_equal_to_talib
 
 
@@ -39,37 +37,6 @@ def run(spec: str, series: Series) -> dict[str, list[float]]:
 def test_equals_talib(spec: str, series_name: str) -> None:
     series = SERIES[series_name]()
     assert_equal_to_talib(run(spec, series), TALIB[spec](series))
-
-
-prices = st.floats(min_value=1.0, max_value=1000.0, allow_nan=False, allow_infinity=False)
-
-
-@st.composite
-def ohlcv(draw: st.DrawFn) -> Series:
-    """Bars built from runs: moves, flat stretches, gaps, zero-volume bars."""
-    closes: list[float] = []
-    price = draw(prices)
-    while len(closes) < draw(st.integers(min_value=30, max_value=90)):
-        kind = draw(st.sampled_from(["move", "flat", "gap"]))
-        length = draw(st.integers(min_value=1, max_value=12))
-        for _ in range(length):
-            if kind == "move":
-                price *= 1 + draw(st.floats(min_value=-0.05, max_value=0.05))
-            elif kind == "gap":
-                price *= draw(st.sampled_from([0.7, 0.9, 1.1, 1.4]))
-            price = min(max(price, 1.0), 1000.0)  # a market, not a 400x collapse in 30 bars
-            closes.append(round(price, 2))
-    n = len(closes)
-    close = np.array(closes)
-    spread = np.array(
-        draw(st.lists(st.sampled_from([0.0, 0.001, 0.01, 0.03]), min_size=n, max_size=n))
-    )
-    high = np.round(close * (1 + spread), 2)
-    low = np.round(close * (1 - spread), 2)
-    volume = np.array(
-        draw(st.lists(st.sampled_from([0.0, 0.0, 1.0, 100.0, 5000.0]), min_size=n, max_size=n))
-    )
-    return Series((high + low) / 2, high, low, close, volume)
 
 
 # derandomize: CI runs the same examples every time; explore locally with --hypothesis-seed=N
