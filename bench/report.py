@@ -19,6 +19,8 @@ REPORT = HERE.parent / "docs" / "bench" / "REPORT.md"
 # In order of what they need: CPU only first, then the stores, the broker, the API.
 SCRIPTS = [
     "indicators_engine.py",
+    "indicators_ab.py",
+    "indicators_catalog.py",
     "patterns_engine.py",
     "influx_write.py",
     "synthetic_source.py",

@@ -109,17 +109,15 @@ class COPPOCK(Function):
 
     def __init__(self, wmaperiod: int, roc1period: int, roc2period: int) -> None:
         super().__init__(wmaperiod, roc1period, roc2period)
-        self.closes = Ring(max(roc1period, roc2period) + 1)
-        self.roc1, self.roc2 = roc1period, roc2period
+        self.back1 = Ring(roc1period)
+        self.back2 = Ring(roc2period)
         self.wma = WMA(wmaperiod)
 
     def step(self, candle: Candle) -> tuple[float, ...] | None:
-        self.closes.push(candle.close)
-        if not self.closes.full:
+        now = candle.close
+        back1, back2 = self.back1.push(now), self.back2.push(now)
+        if back1 is None or back2 is None:
             return None
-        ordered = self.closes.ordered()
-        now = ordered[-1]
-        back1, back2 = ordered[-1 - self.roc1], ordered[-1 - self.roc2]
         roc1 = ((now / back1) - 1.0) * 100.0 if back1 != 0.0 else 0.0
         roc2 = ((now / back2) - 1.0) * 100.0 if back2 != 0.0 else 0.0
         value = self.wma.push(roc1 + roc2)
