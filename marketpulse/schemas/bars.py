@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from marketpulse.analytics.indicators.registry import output_names
 from marketpulse.schemas.events import Symbol, TimestampNs, WireModel
 
 
@@ -44,7 +45,11 @@ class IndicatorSnapshot(WireModel):
     symbol: Symbol
     granularity: str
     bar_start: TimestampNs
-    values: dict[str, float] = Field(description="output name -> value; only defined outputs")
+    values: dict[str, float] = Field(
+        description="output name -> value; only defined outputs (the names of `marketpulse "
+        "indicators --catalog`, with the parameters configured)",
+        json_schema_extra={"propertyNames": {"pattern": output_names()}},
+    )
     ready: dict[str, bool] = Field(description="indicator spec -> reached its first output bar")
     bar: Bar = Field(description="the bar these values follow")
 

@@ -126,6 +126,23 @@ def catalog() -> list[dict[str, Any]]:
 
 
 ALL = "all"
+# What a parameter looks like in an output name: 20, 2, 0.02, -1.5, 1e-05.
+PARAMETER_TEXT = r"-?[0-9][0-9.e+-]*"
+
+
+def output_names() -> str:
+    """A regular expression that every output name matches: one of the outputs' stems (the
+    name without its parameters: ``bbands_upperband``, ``macdsignal``, ``plus_di``), then the
+    parameters; for the JSON Schema of the snapshots."""
+    stems = {"vwap_session", "vwap", "plus_di", "minus_di"}  # the engine's own kinds
+    for kind, entry in KINDS.items():
+        for output in catalog_entry(kind, entry)["outputs"]:
+            tokens = output.split("_")
+            while tokens and split(tokens[-1])[0] == "":
+                tokens.pop()
+            stems.add("_".join(tokens))
+    alternatives = "|".join(sorted(stems, key=lambda stem: (-len(stem), stem)))
+    return rf"^(?:{alternatives})(?:_{PARAMETER_TEXT})*$"
 
 
 def expand(specs: Iterable[str]) -> list[str]:

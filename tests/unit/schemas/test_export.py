@@ -8,6 +8,7 @@ import jsonschema
 import orjson
 import pytest
 
+from marketpulse.analytics.indicators.registry import IndicatorSet, expand
 from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import DeadLetter, Frame, Quote, Trade
 from marketpulse.schemas.export import (
@@ -100,3 +101,15 @@ def test_records_validate_and_junk_does_not(spec: TopicSpec) -> None:
     jsonschema.validate(orjson.loads(sample.model_dump_json()), schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"unexpected": True}, schema)
+
+
+def test_a_snapshot_names_only_outputs_of_the_catalog() -> None:
+    schema = orjson.loads((JSON_DIR / "analytics.indicators.json").read_bytes())
+    specs = [*expand(["all"]), "di_14", "vwap_20", "vwap_session", "bb_10_1.5", "stddev_5_-2"]
+    every = {name: 1.0 for name in IndicatorSet(specs).outputs()}
+    snapshot = make_snapshot("A", "1m", 0, every, dict.fromkeys(specs, True))
+    jsonschema.validate(orjson.loads(snapshot.model_dump_json()), schema)
+    for unknown in ("nosuch_3", "sma_x", "SMA_20", "sma_20_"):
+        odd = make_snapshot("A", "1m", 0, {unknown: 1.0}, {})
+        with pytest.raises(jsonschema.ValidationError, match="does not match"):
+            jsonschema.validate(orjson.loads(odd.model_dump_json()), schema)
