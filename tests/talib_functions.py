@@ -9,7 +9,7 @@ it), and a unit test checks that the shipped table is what the installed TA-Lib 
 
 from __future__ import annotations
 
-import json
+import pprint
 from typing import Any
 
 import numpy as np
@@ -89,6 +89,8 @@ def describe(name: str) -> dict[str, Any]:
     return {
         "group": info["group"],
         "display_name": info["display_name"],
+        # drawn over the prices (a band, an average) rather than in a pane of its own
+        "overlay": "Output scale same as input" in info["function_flags"],
         "inputs": dict(info["input_names"]),
         "parameters": parameters,
         "outputs": list(info["output_names"]),
@@ -121,10 +123,9 @@ from typing import Any
 
 
 def render(data: dict[str, Any]) -> str:
-    """The module's source (JSON is a Python literal here: no booleans or nulls)."""
-    return f"{HEADER}TALIB_VERSION = {data['talib']!r}\nFUNCTIONS: dict[str, Any] = " + (
-        json.dumps(data["functions"], indent=1, allow_nan=False) + "\n"
-    )
+    """The module's source (``ruff format`` lays it out)."""
+    functions = pprint.pformat(data["functions"], sort_dicts=False, width=100)
+    return f"{HEADER}TALIB_VERSION = {data['talib']!r}\nFUNCTIONS: dict[str, Any] = {functions}\n"
 
 
 if __name__ == "__main__":

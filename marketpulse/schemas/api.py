@@ -177,11 +177,24 @@ class StreamedIndicator(BaseModel):
     outputs: list[str] = Field(examples=[["bb_upper_20_2", "bb_middle_20_2", "bb_lower_20_2"]])
 
 
+class AvailableIndicator(BaseModel):
+    """A kind ``/indicators`` computes at TA-Lib's defaults when asked by its name alone."""
+
+    name: str = Field(examples=["kama"])
+    spec: str = Field(examples=["kama_30"])
+    function: str = Field(description="TA-Lib's function", examples=["KAMA"])
+    group: str = Field(description="TA-Lib's group", examples=["Overlap Studies"])
+    overlay: bool = Field(description="drawn over the prices (same scale) or in its own pane")
+    outputs: list[str] = Field(examples=[["kama_30"]])
+
+
 class Catalog(BaseModel):
-    """What the pipeline serves: its granularities and the indicators it streams."""
+    """What the pipeline serves: its granularities, the indicators it streams, and every kind
+    it computes on demand."""
 
     granularities: list[GranularityInfo]
     indicators: list[StreamedIndicator]
+    available: list[AvailableIndicator]
 
 
 class LiveSource(BaseModel):

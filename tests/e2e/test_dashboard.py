@@ -30,6 +30,7 @@ from playwright.async_api import (
 )
 
 from marketpulse.analytics.granularity import parse_granularity
+from marketpulse.analytics.indicators.registry import catalog
 from marketpulse.clock import SystemClock
 from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import Frame
@@ -39,6 +40,7 @@ from marketpulse.sinks.influx_sink import BarSink
 from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.postgres import create_pool
 from marketpulse.storage.repositories.symbols import SymbolInfo, SymbolRepository
+from marketpulse.storage.repositories.users import UserRepository
 from marketpulse.storage.setup import prepare_stores
 from marketpulse.streams.sources.publisher import Publisher
 from marketpulse.streams.sources.synthetic import SyntheticMarket
@@ -389,6 +391,61 @@ async def test_dashboard_opens_on_a_live_symbol_and_keeps_each_users_watch_list(
     third = await fresh_page(newcomer)
     await expect(third.locator("#live")).to_have_attribute("data-state", "listed")
     await expect(third.locator("#watched")).to_have_attribute("data-state", "empty")
+
+
+async def _make_analyst(settings: Settings, username: str) -> None:
+    pool = await create_pool(settings)
+    try:
+        users = UserRepository(pool)
+        user = await users.by_username(username)
+        assert user is not None
+        await users.set_roles(user.user_id, ["user", "analyst"])
+    finally:
+        await pool.close()
+
+
+async def test_dashboard_draws_any_indicator_of_the_catalog(
+    stack: Stack, page: Page, services: Settings
+) -> None:
+    async def open_chart() -> None:
+        await page.select_option("#granularity", GRANULARITY)
+        await page.fill("#symbol", stack.symbol)
+        await page.press("#symbol", "Enter")
+        await expect(page.locator("#chart")).to_have_attribute("data-state", "ready",
+                                                               timeout=60_000)  # fmt: skip
+
+    viewer = await _register(stack.url, unique("picker").replace("-", "_"))
+    await _sign_in(page, replace(stack, username=viewer))
+    await open_chart()
+    # every kind of the catalog is offered, by TA-Lib's groups
+    await expect(page.locator("#extra option")).to_have_count(len(catalog()) + 1)
+    await expect(page.locator("#extra optgroup")).to_have_count(
+        len({entry["group"] for entry in catalog()})
+    )
+    # computing one on demand is the analyst's
+    await page.select_option("#extra", "kama")
+    await expect(page.locator("#chart-message")).to_have_text(
+        "kama is computed on demand: it needs the analyst role"
+    )
+
+    await _make_analyst(services, viewer)
+    await page.click("#logout")
+    await _sign_in(page, replace(stack, username=viewer))
+    await open_chart()
+    panes = await _int(page, "#chart", "data-panes")
+    bars = await _int(page, "#chart", "data-bars")
+    # an average is drawn over the prices: no new pane, a value from its first output bar on
+    await page.select_option("#extra", "kama")
+    await expect(page.locator("#chart")).to_have_attribute("data-extra", "kama")
+    assert await _int(page, "#chart", "data-extra-points") == bars - 30  # KAMA(30): from bar 30
+    assert await _int(page, "#chart", "data-panes") == panes
+    # an oscillator gets a pane of its own, which goes when another is picked
+    await page.select_option("#extra", "aroonosc")
+    await expect(page.locator("#chart")).to_have_attribute("data-extra", "aroonosc")
+    assert await _int(page, "#chart", "data-panes") == panes + 1
+    await page.select_option("#extra", "")
+    await expect(page.locator("#chart")).to_have_attribute("data-extra", "")
+    assert await _int(page, "#chart", "data-panes") == panes
 
 
 def _saved_watchlist(response: Response) -> bool:

@@ -174,7 +174,7 @@ def test_the_catalog_lists_every_spec_with_talibs_names(capsys: pytest.CaptureFi
     entries = orjson.loads(capsys.readouterr().out)
     sma = next(e for e in entries if e["spec"] == "sma_30")
     assert sma == {
-        "spec": "sma_30", "function": "SMA", "group": "Overlap Studies",
+        "spec": "sma_30", "function": "SMA", "group": "Overlap Studies", "overlay": True,
         "parameters": {"timeperiod": 30}, "inputs": {"price": "close"},
         "outputs": {"sma_30": "real"},
     }  # fmt: skip

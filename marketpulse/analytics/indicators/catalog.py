@@ -154,6 +154,7 @@ def catalog_entry(kind: str, entry: Kind) -> dict[str, Any]:
         "spec": resolved.canonical,
         "function": entry.function,
         "group": function["group"],
+        "overlay": function["overlay"],
         "parameters": dict(resolved.values),
         "inputs": dict(function["inputs"]),
         "outputs": dict(zip(indicator.outputs, function["outputs"], strict=True)),

@@ -9,6 +9,7 @@ own are ``di_<n>`` (+DI and -DI together), ``vwap_<n>`` (a rolling VWAP) and ``v
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Any
 
 from marketpulse.analytics.indicators import (
@@ -122,7 +123,13 @@ def build(spec: str) -> Indicator:
 
 def catalog() -> list[dict[str, Any]]:
     """Every TA-Lib kind at its defaults, with TA-Lib's names (``indicators --catalog``)."""
-    return [catalog_entry(kind, entry) for kind, entry in sorted(KINDS.items())]
+    return list(catalog_by_kind().values())
+
+
+@cache
+def catalog_by_kind() -> dict[str, dict[str, Any]]:
+    """:func:`catalog` by kind (made once: it builds every indicator)."""
+    return {kind: catalog_entry(kind, entry) for kind, entry in sorted(KINDS.items())}
 
 
 ALL = "all"

@@ -11,6 +11,7 @@ FUNCTIONS: dict[str, Any] = {
     "AC": {
         "group": "Momentum Indicators",
         "display_name": "Accelerator/Decelerator Oscillator",
+        "overlay": False,
         "inputs": {"prices": ["high", "low"]},
         "parameters": [
             {"name": "fastperiod", "type": "int", "default": 5, "min": 2, "max": 100000},
@@ -22,6 +23,7 @@ FUNCTIONS: dict[str, Any] = {
     "ACCBANDS": {
         "group": "Overlap Studies",
         "display_name": "Acceleration Bands",
+        "overlay": True,
         "inputs": {"prices": ["high", "low", "close"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 20, "min": 2, "max": 100000}
@@ -31,6 +33,7 @@ FUNCTIONS: dict[str, Any] = {
     "ACOS": {
         "group": "Math Transform",
         "display_name": "Vector Trigonometric ACos",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [],
         "outputs": ["real"],
@@ -38,6 +41,7 @@ FUNCTIONS: dict[str, Any] = {
     "AD": {
         "group": "Volume Indicators",
         "display_name": "Chaikin A/D Line",
+        "overlay": False,
         "inputs": {"prices": ["high", "low", "close", "volume"]},
         "parameters": [],
         "outputs": ["real"],
@@ -45,6 +49,7 @@ FUNCTIONS: dict[str, Any] = {
     "ADD": {
         "group": "Math Operators",
         "display_name": "Vector Arithmetic Add",
+        "overlay": False,
         "inputs": {"price0": "high", "price1": "low"},
         "parameters": [],
         "outputs": ["real"],
@@ -52,6 +57,7 @@ FUNCTIONS: dict[str, Any] = {
     "ADOSC": {
         "group": "Volume Indicators",
         "display_name": "Chaikin A/D Oscillator",
+        "overlay": False,
         "inputs": {"prices": ["high", "low", "close", "volume"]},
         "parameters": [
             {"name": "fastperiod", "type": "int", "default": 3, "min": 2, "max": 100000},
@@ -62,6 +68,7 @@ FUNCTIONS: dict[str, Any] = {
     "ADR": {
         "group": "Volatility Indicators",
         "display_name": "Average Day Range",
+        "overlay": False,
         "inputs": {"prices": ["high", "low"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 1, "max": 100000}
@@ -71,6 +78,7 @@ FUNCTIONS: dict[str, Any] = {
     "ADX": {
         "group": "Momentum Indicators",
         "display_name": "Average Directional Movement Index",
+        "overlay": False,
         "inputs": {"prices": ["high", "low", "close"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 2, "max": 100000}
@@ -80,6 +88,7 @@ FUNCTIONS: dict[str, Any] = {
     "ADXR": {
         "group": "Momentum Indicators",
         "display_name": "Average Directional Movement Index Rating",
+        "overlay": False,
         "inputs": {"prices": ["high", "low", "close"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 2, "max": 100000}
@@ -89,6 +98,7 @@ FUNCTIONS: dict[str, Any] = {
     "AO": {
         "group": "Momentum Indicators",
         "display_name": "Awesome Oscillator",
+        "overlay": False,
         "inputs": {"prices": ["high", "low"]},
         "parameters": [
             {"name": "fastperiod", "type": "int", "default": 5, "min": 2, "max": 100000},
@@ -99,6 +109,7 @@ FUNCTIONS: dict[str, Any] = {
     "APO": {
         "group": "Momentum Indicators",
         "display_name": "Absolute Price Oscillator",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "fastperiod", "type": "int", "default": 12, "min": 2, "max": 100000},
@@ -110,6 +121,7 @@ FUNCTIONS: dict[str, Any] = {
     "AROON": {
         "group": "Momentum Indicators",
         "display_name": "Aroon",
+        "overlay": False,
         "inputs": {"prices": ["high", "low"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 2, "max": 100000}
@@ -119,6 +131,7 @@ FUNCTIONS: dict[str, Any] = {
     "AROONOSC": {
         "group": "Momentum Indicators",
         "display_name": "Aroon Oscillator",
+        "overlay": False,
         "inputs": {"prices": ["high", "low"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 2, "max": 100000}
@@ -128,6 +141,7 @@ FUNCTIONS: dict[str, Any] = {
     "ASIN": {
         "group": "Math Transform",
         "display_name": "Vector Trigonometric ASin",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [],
         "outputs": ["real"],
@@ -135,6 +149,7 @@ FUNCTIONS: dict[str, Any] = {
     "ATAN": {
         "group": "Math Transform",
         "display_name": "Vector Trigonometric ATan",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [],
         "outputs": ["real"],
@@ -142,6 +157,7 @@ FUNCTIONS: dict[str, Any] = {
     "ATR": {
         "group": "Volatility Indicators",
         "display_name": "Average True Range",
+        "overlay": False,
         "inputs": {"prices": ["high", "low", "close"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 1, "max": 100000}
@@ -151,6 +167,7 @@ FUNCTIONS: dict[str, Any] = {
     "AVGDEV": {
         "group": "Price Transform",
         "display_name": "Average Deviation",
+        "overlay": True,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 2, "max": 100000}
@@ -160,6 +177,7 @@ FUNCTIONS: dict[str, Any] = {
     "AVGPRICE": {
         "group": "Price Transform",
         "display_name": "Average Price",
+        "overlay": True,
         "inputs": {"prices": ["open", "high", "low", "close"]},
         "parameters": [],
         "outputs": ["real"],
@@ -167,6 +185,7 @@ FUNCTIONS: dict[str, Any] = {
     "BBANDS": {
         "group": "Overlap Studies",
         "display_name": "Bollinger Bands",
+        "overlay": True,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 20, "min": 2, "max": 100000},
@@ -179,6 +198,7 @@ FUNCTIONS: dict[str, Any] = {
     "BETA": {
         "group": "Statistic Functions",
         "display_name": "Beta",
+        "overlay": False,
         "inputs": {"price0": "high", "price1": "low"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 5, "min": 1, "max": 100000}
@@ -188,6 +208,7 @@ FUNCTIONS: dict[str, Any] = {
     "BOP": {
         "group": "Momentum Indicators",
         "display_name": "Balance Of Power",
+        "overlay": False,
         "inputs": {"prices": ["open", "high", "low", "close"]},
         "parameters": [],
         "outputs": ["real"],
@@ -195,6 +216,7 @@ FUNCTIONS: dict[str, Any] = {
     "CCI": {
         "group": "Momentum Indicators",
         "display_name": "Commodity Channel Index",
+        "overlay": False,
         "inputs": {"prices": ["high", "low", "close"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 2, "max": 100000}
@@ -204,6 +226,7 @@ FUNCTIONS: dict[str, Any] = {
     "CEIL": {
         "group": "Math Transform",
         "display_name": "Vector Ceil",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [],
         "outputs": ["real"],
@@ -211,6 +234,7 @@ FUNCTIONS: dict[str, Any] = {
     "CMF": {
         "group": "Volume Indicators",
         "display_name": "Chaikin Money Flow",
+        "overlay": False,
         "inputs": {"prices": ["high", "low", "close", "volume"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 20, "min": 2, "max": 100000}
@@ -220,6 +244,7 @@ FUNCTIONS: dict[str, Any] = {
     "CMO": {
         "group": "Momentum Indicators",
         "display_name": "Chande Momentum Oscillator",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 2, "max": 100000}
@@ -229,6 +254,7 @@ FUNCTIONS: dict[str, Any] = {
     "CMOU": {
         "group": "Momentum Indicators",
         "display_name": "Chande Momentum Oscillator (Unsmoothed)",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 2, "max": 100000}
@@ -238,6 +264,7 @@ FUNCTIONS: dict[str, Any] = {
     "COPPOCK": {
         "group": "Momentum Indicators",
         "display_name": "Coppock Curve",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "wmaperiod", "type": "int", "default": 10, "min": 1, "max": 100000},
@@ -249,6 +276,7 @@ FUNCTIONS: dict[str, Any] = {
     "CORREL": {
         "group": "Statistic Functions",
         "display_name": "Pearson's Correlation Coefficient (r)",
+        "overlay": False,
         "inputs": {"price0": "high", "price1": "low"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 30, "min": 1, "max": 100000}
@@ -258,6 +286,7 @@ FUNCTIONS: dict[str, Any] = {
     "COS": {
         "group": "Math Transform",
         "display_name": "Vector Trigonometric Cos",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [],
         "outputs": ["real"],
@@ -265,6 +294,7 @@ FUNCTIONS: dict[str, Any] = {
     "COSH": {
         "group": "Math Transform",
         "display_name": "Vector Trigonometric Cosh",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [],
         "outputs": ["real"],
@@ -272,6 +302,7 @@ FUNCTIONS: dict[str, Any] = {
     "CUMSUM": {
         "group": "Math Operators",
         "display_name": "Cumulative Sum",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [],
         "outputs": ["real"],
@@ -279,6 +310,7 @@ FUNCTIONS: dict[str, Any] = {
     "CVI": {
         "group": "Volatility Indicators",
         "display_name": "Chaikin's Volatility",
+        "overlay": False,
         "inputs": {"prices": ["high", "low"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 10, "min": 2, "max": 100000},
@@ -289,6 +321,7 @@ FUNCTIONS: dict[str, Any] = {
     "DEMA": {
         "group": "Overlap Studies",
         "display_name": "Double Exponential Moving Average",
+        "overlay": True,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 30, "min": 1, "max": 100000}
@@ -298,6 +331,7 @@ FUNCTIONS: dict[str, Any] = {
     "DIV": {
         "group": "Math Operators",
         "display_name": "Vector Arithmetic Div",
+        "overlay": False,
         "inputs": {"price0": "high", "price1": "low"},
         "parameters": [],
         "outputs": ["real"],
@@ -305,6 +339,7 @@ FUNCTIONS: dict[str, Any] = {
     "DONCHIAN": {
         "group": "Overlap Studies",
         "display_name": "Donchian Channels",
+        "overlay": True,
         "inputs": {"prices": ["high", "low"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 20, "min": 2, "max": 100000}
@@ -314,6 +349,7 @@ FUNCTIONS: dict[str, Any] = {
     "DPO": {
         "group": "Momentum Indicators",
         "display_name": "Detrended Price Oscillator",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 20, "min": 2, "max": 100000}
@@ -323,6 +359,7 @@ FUNCTIONS: dict[str, Any] = {
     "DX": {
         "group": "Momentum Indicators",
         "display_name": "Directional Movement Index",
+        "overlay": False,
         "inputs": {"prices": ["high", "low", "close"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 2, "max": 100000}
@@ -332,6 +369,7 @@ FUNCTIONS: dict[str, Any] = {
     "EFI": {
         "group": "Volume Indicators",
         "display_name": "Elder's Force Index",
+        "overlay": False,
         "inputs": {"prices": ["close", "volume"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 13, "min": 1, "max": 100000}
@@ -341,6 +379,7 @@ FUNCTIONS: dict[str, Any] = {
     "EMA": {
         "group": "Overlap Studies",
         "display_name": "Exponential Moving Average",
+        "overlay": True,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 30, "min": 1, "max": 100000}
@@ -350,6 +389,7 @@ FUNCTIONS: dict[str, Any] = {
     "ER": {
         "group": "Momentum Indicators",
         "display_name": "Kaufman Efficiency Ratio",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 10, "min": 2, "max": 100000}
@@ -359,6 +399,7 @@ FUNCTIONS: dict[str, Any] = {
     "ERI": {
         "group": "Momentum Indicators",
         "display_name": "Elder Ray Index (Bull Power / Bear Power)",
+        "overlay": False,
         "inputs": {"prices": ["high", "low", "close"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 13, "min": 1, "max": 100000}
@@ -368,6 +409,7 @@ FUNCTIONS: dict[str, Any] = {
     "EXP": {
         "group": "Math Transform",
         "display_name": "Vector Arithmetic Exp",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [],
         "outputs": ["real"],
@@ -375,6 +417,7 @@ FUNCTIONS: dict[str, Any] = {
     "FLOOR": {
         "group": "Math Transform",
         "display_name": "Vector Floor",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [],
         "outputs": ["real"],
@@ -382,6 +425,7 @@ FUNCTIONS: dict[str, Any] = {
     "FOSC": {
         "group": "Momentum Indicators",
         "display_name": "Forecast Oscillator",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 5, "min": 2, "max": 100000}
@@ -391,6 +435,7 @@ FUNCTIONS: dict[str, Any] = {
     "FRACTAL": {
         "group": "Momentum Indicators",
         "display_name": "Williams Fractal",
+        "overlay": False,
         "inputs": {"prices": ["high", "low"]},
         "parameters": [
             {"name": "leftbars", "type": "int", "default": 2, "min": 1, "max": 100000},
@@ -401,6 +446,7 @@ FUNCTIONS: dict[str, Any] = {
     "HA": {
         "group": "Price Transform",
         "display_name": "Heikin-Ashi Candles",
+        "overlay": True,
         "inputs": {"prices": ["open", "high", "low", "close"]},
         "parameters": [],
         "outputs": ["haopen", "hahigh", "halow", "haclose"],
@@ -408,6 +454,7 @@ FUNCTIONS: dict[str, Any] = {
     "HMA": {
         "group": "Overlap Studies",
         "display_name": "Hull Moving Average",
+        "overlay": True,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 20, "min": 1, "max": 100000}
@@ -417,6 +464,7 @@ FUNCTIONS: dict[str, Any] = {
     "HT_DCPERIOD": {
         "group": "Cycle Indicators",
         "display_name": "Hilbert Transform - Dominant Cycle Period",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [],
         "outputs": ["real"],
@@ -424,6 +472,7 @@ FUNCTIONS: dict[str, Any] = {
     "HT_DCPHASE": {
         "group": "Cycle Indicators",
         "display_name": "Hilbert Transform - Dominant Cycle Phase",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [],
         "outputs": ["real"],
@@ -431,6 +480,7 @@ FUNCTIONS: dict[str, Any] = {
     "HT_PHASOR": {
         "group": "Cycle Indicators",
         "display_name": "Hilbert Transform - Phasor Components",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [],
         "outputs": ["inphase", "quadrature"],
@@ -438,6 +488,7 @@ FUNCTIONS: dict[str, Any] = {
     "HT_SINE": {
         "group": "Cycle Indicators",
         "display_name": "Hilbert Transform - SineWave",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [],
         "outputs": ["sine", "leadsine"],
@@ -445,6 +496,7 @@ FUNCTIONS: dict[str, Any] = {
     "HT_TRENDLINE": {
         "group": "Overlap Studies",
         "display_name": "Hilbert Transform - Instantaneous Trendline",
+        "overlay": True,
         "inputs": {"price": "close"},
         "parameters": [],
         "outputs": ["real"],
@@ -452,6 +504,7 @@ FUNCTIONS: dict[str, Any] = {
     "HT_TRENDMODE": {
         "group": "Cycle Indicators",
         "display_name": "Hilbert Transform - Trend vs Cycle Mode",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [],
         "outputs": ["integer"],
@@ -459,6 +512,7 @@ FUNCTIONS: dict[str, Any] = {
     "IMI": {
         "group": "Momentum Indicators",
         "display_name": "Intraday Momentum Index",
+        "overlay": False,
         "inputs": {"prices": ["open", "close"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 2, "max": 100000}
@@ -468,6 +522,7 @@ FUNCTIONS: dict[str, Any] = {
     "KAMA": {
         "group": "Overlap Studies",
         "display_name": "Kaufman Adaptive Moving Average",
+        "overlay": True,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 30, "min": 1, "max": 100000}
@@ -477,6 +532,7 @@ FUNCTIONS: dict[str, Any] = {
     "KC": {
         "group": "Overlap Studies",
         "display_name": "Keltner Channels",
+        "overlay": True,
         "inputs": {"prices": ["high", "low", "close"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 20, "min": 2, "max": 100000},
@@ -488,6 +544,7 @@ FUNCTIONS: dict[str, Any] = {
     "KDJ": {
         "group": "Momentum Indicators",
         "display_name": "KDJ Stochastic",
+        "overlay": False,
         "inputs": {"prices": ["high", "low", "close"]},
         "parameters": [
             {"name": "fastk_period", "type": "int", "default": 9, "min": 1, "max": 100000},
@@ -501,6 +558,7 @@ FUNCTIONS: dict[str, Any] = {
     "LINEARREG": {
         "group": "Statistic Functions",
         "display_name": "Linear Regression",
+        "overlay": True,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 2, "max": 100000}
@@ -510,6 +568,7 @@ FUNCTIONS: dict[str, Any] = {
     "LINEARREG_ANGLE": {
         "group": "Statistic Functions",
         "display_name": "Linear Regression Angle",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 2, "max": 100000}
@@ -519,6 +578,7 @@ FUNCTIONS: dict[str, Any] = {
     "LINEARREG_INTERCEPT": {
         "group": "Statistic Functions",
         "display_name": "Linear Regression Intercept",
+        "overlay": True,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 2, "max": 100000}
@@ -528,6 +588,7 @@ FUNCTIONS: dict[str, Any] = {
     "LINEARREG_SLOPE": {
         "group": "Statistic Functions",
         "display_name": "Linear Regression Slope",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 2, "max": 100000}
@@ -537,6 +598,7 @@ FUNCTIONS: dict[str, Any] = {
     "LN": {
         "group": "Math Transform",
         "display_name": "Vector Log Natural",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [],
         "outputs": ["real"],
@@ -544,6 +606,7 @@ FUNCTIONS: dict[str, Any] = {
     "LOG10": {
         "group": "Math Transform",
         "display_name": "Vector Log10",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [],
         "outputs": ["real"],
@@ -551,6 +614,7 @@ FUNCTIONS: dict[str, Any] = {
     "MA": {
         "group": "Overlap Studies",
         "display_name": "Moving average",
+        "overlay": True,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 30, "min": 1, "max": 100000},
@@ -561,6 +625,7 @@ FUNCTIONS: dict[str, Any] = {
     "MACD": {
         "group": "Momentum Indicators",
         "display_name": "Moving Average Convergence/Divergence",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "fastperiod", "type": "int", "default": 12, "min": 2, "max": 100000},
@@ -572,6 +637,7 @@ FUNCTIONS: dict[str, Any] = {
     "MACDEXT": {
         "group": "Momentum Indicators",
         "display_name": "MACD with controllable MA type",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "fastperiod", "type": "int", "default": 12, "min": 2, "max": 100000},
@@ -586,6 +652,7 @@ FUNCTIONS: dict[str, Any] = {
     "MACDFIX": {
         "group": "Momentum Indicators",
         "display_name": "Moving Average Convergence/Divergence Fix 12/26",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "signalperiod", "type": "int", "default": 9, "min": 1, "max": 100000}
@@ -595,6 +662,7 @@ FUNCTIONS: dict[str, Any] = {
     "MAMA": {
         "group": "Overlap Studies",
         "display_name": "MESA Adaptive Moving Average",
+        "overlay": True,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "fastlimit", "type": "float", "default": 0.5, "min": 0.01, "max": 0.99},
@@ -605,6 +673,7 @@ FUNCTIONS: dict[str, Any] = {
     "MARKETFI": {
         "group": "Volume Indicators",
         "display_name": "Market Facilitation Index",
+        "overlay": False,
         "inputs": {"prices": ["high", "low", "volume"]},
         "parameters": [],
         "outputs": ["real"],
@@ -612,6 +681,7 @@ FUNCTIONS: dict[str, Any] = {
     "MASSI": {
         "group": "Volatility Indicators",
         "display_name": "Mass Index",
+        "overlay": False,
         "inputs": {"prices": ["high", "low"]},
         "parameters": [
             {"name": "fastperiod", "type": "int", "default": 9, "min": 2, "max": 100000},
@@ -622,6 +692,7 @@ FUNCTIONS: dict[str, Any] = {
     "MAX": {
         "group": "Math Operators",
         "display_name": "Highest value over a specified period",
+        "overlay": True,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 30, "min": 2, "max": 100000}
@@ -631,6 +702,7 @@ FUNCTIONS: dict[str, Any] = {
     "MAXINDEX": {
         "group": "Math Operators",
         "display_name": "Index of highest value over a specified period",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 30, "min": 2, "max": 100000}
@@ -640,6 +712,7 @@ FUNCTIONS: dict[str, Any] = {
     "MEDPRICE": {
         "group": "Price Transform",
         "display_name": "Median Price",
+        "overlay": True,
         "inputs": {"prices": ["high", "low"]},
         "parameters": [],
         "outputs": ["real"],
@@ -647,6 +720,7 @@ FUNCTIONS: dict[str, Any] = {
     "MFI": {
         "group": "Momentum Indicators",
         "display_name": "Money Flow Index",
+        "overlay": False,
         "inputs": {"prices": ["high", "low", "close", "volume"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 2, "max": 100000}
@@ -656,6 +730,7 @@ FUNCTIONS: dict[str, Any] = {
     "MIDPOINT": {
         "group": "Overlap Studies",
         "display_name": "MidPoint over period",
+        "overlay": True,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 2, "max": 100000}
@@ -665,6 +740,7 @@ FUNCTIONS: dict[str, Any] = {
     "MIDPRICE": {
         "group": "Overlap Studies",
         "display_name": "Midpoint Price over period",
+        "overlay": True,
         "inputs": {"prices": ["high", "low"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 2, "max": 100000}
@@ -674,6 +750,7 @@ FUNCTIONS: dict[str, Any] = {
     "MIN": {
         "group": "Math Operators",
         "display_name": "Lowest value over a specified period",
+        "overlay": True,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 30, "min": 2, "max": 100000}
@@ -683,6 +760,7 @@ FUNCTIONS: dict[str, Any] = {
     "MININDEX": {
         "group": "Math Operators",
         "display_name": "Index of lowest value over a specified period",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 30, "min": 2, "max": 100000}
@@ -692,6 +770,7 @@ FUNCTIONS: dict[str, Any] = {
     "MINMAX": {
         "group": "Math Operators",
         "display_name": "Lowest and highest values over a specified period",
+        "overlay": True,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 30, "min": 2, "max": 100000}
@@ -701,6 +780,7 @@ FUNCTIONS: dict[str, Any] = {
     "MINMAXINDEX": {
         "group": "Math Operators",
         "display_name": "Indexes of lowest and highest values over a specified period",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 30, "min": 2, "max": 100000}
@@ -710,6 +790,7 @@ FUNCTIONS: dict[str, Any] = {
     "MINUS_DI": {
         "group": "Momentum Indicators",
         "display_name": "Minus Directional Indicator",
+        "overlay": False,
         "inputs": {"prices": ["high", "low", "close"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 1, "max": 100000}
@@ -719,6 +800,7 @@ FUNCTIONS: dict[str, Any] = {
     "MINUS_DM": {
         "group": "Momentum Indicators",
         "display_name": "Minus Directional Movement",
+        "overlay": False,
         "inputs": {"prices": ["high", "low"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 1, "max": 100000}
@@ -728,6 +810,7 @@ FUNCTIONS: dict[str, Any] = {
     "MOM": {
         "group": "Momentum Indicators",
         "display_name": "Momentum",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 10, "min": 1, "max": 100000}
@@ -737,6 +820,7 @@ FUNCTIONS: dict[str, Any] = {
     "MULT": {
         "group": "Math Operators",
         "display_name": "Vector Arithmetic Mult",
+        "overlay": False,
         "inputs": {"price0": "high", "price1": "low"},
         "parameters": [],
         "outputs": ["real"],
@@ -744,6 +828,7 @@ FUNCTIONS: dict[str, Any] = {
     "NATR": {
         "group": "Volatility Indicators",
         "display_name": "Normalized Average True Range",
+        "overlay": False,
         "inputs": {"prices": ["high", "low", "close"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 1, "max": 100000}
@@ -753,6 +838,7 @@ FUNCTIONS: dict[str, Any] = {
     "NVI": {
         "group": "Volume Indicators",
         "display_name": "Negative Volume Index",
+        "overlay": False,
         "inputs": {"prices": ["close", "volume"]},
         "parameters": [],
         "outputs": ["real"],
@@ -760,6 +846,7 @@ FUNCTIONS: dict[str, Any] = {
     "OBV": {
         "group": "Volume Indicators",
         "display_name": "On Balance Volume",
+        "overlay": False,
         "inputs": {"price": "close", "prices": ["volume"]},
         "parameters": [],
         "outputs": ["real"],
@@ -767,6 +854,7 @@ FUNCTIONS: dict[str, Any] = {
     "PERCENTILE": {
         "group": "Statistic Functions",
         "display_name": "Percentile (nearest rank)",
+        "overlay": True,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 30, "min": 2, "max": 100000},
@@ -777,6 +865,7 @@ FUNCTIONS: dict[str, Any] = {
     "PERCENTRANK": {
         "group": "Statistic Functions",
         "display_name": "Percent Rank",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 100, "min": 2, "max": 100000}
@@ -786,6 +875,7 @@ FUNCTIONS: dict[str, Any] = {
     "PLUS_DI": {
         "group": "Momentum Indicators",
         "display_name": "Plus Directional Indicator",
+        "overlay": False,
         "inputs": {"prices": ["high", "low", "close"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 1, "max": 100000}
@@ -795,6 +885,7 @@ FUNCTIONS: dict[str, Any] = {
     "PLUS_DM": {
         "group": "Momentum Indicators",
         "display_name": "Plus Directional Movement",
+        "overlay": False,
         "inputs": {"prices": ["high", "low"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 1, "max": 100000}
@@ -804,6 +895,7 @@ FUNCTIONS: dict[str, Any] = {
     "PPO": {
         "group": "Momentum Indicators",
         "display_name": "Percentage Price Oscillator",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "fastperiod", "type": "int", "default": 12, "min": 2, "max": 100000},
@@ -815,6 +907,7 @@ FUNCTIONS: dict[str, Any] = {
     "PVI": {
         "group": "Volume Indicators",
         "display_name": "Positive Volume Index",
+        "overlay": False,
         "inputs": {"prices": ["close", "volume"]},
         "parameters": [],
         "outputs": ["real"],
@@ -822,6 +915,7 @@ FUNCTIONS: dict[str, Any] = {
     "PVO": {
         "group": "Volume Indicators",
         "display_name": "Percentage Volume Oscillator",
+        "overlay": False,
         "inputs": {"prices": ["volume"]},
         "parameters": [
             {"name": "fastperiod", "type": "int", "default": 12, "min": 2, "max": 100000},
@@ -833,6 +927,7 @@ FUNCTIONS: dict[str, Any] = {
     "PVT": {
         "group": "Volume Indicators",
         "display_name": "Price Volume Trend",
+        "overlay": False,
         "inputs": {"prices": ["close", "volume"]},
         "parameters": [],
         "outputs": ["real"],
@@ -840,6 +935,7 @@ FUNCTIONS: dict[str, Any] = {
     "QSTICK": {
         "group": "Momentum Indicators",
         "display_name": "Qstick",
+        "overlay": False,
         "inputs": {"prices": ["open", "close"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 10, "min": 1, "max": 100000}
@@ -849,6 +945,7 @@ FUNCTIONS: dict[str, Any] = {
     "RMA": {
         "group": "Overlap Studies",
         "display_name": "Wilder's Smoothed Moving Average",
+        "overlay": True,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 30, "min": 1, "max": 100000}
@@ -858,6 +955,7 @@ FUNCTIONS: dict[str, Any] = {
     "ROC": {
         "group": "Momentum Indicators",
         "display_name": "Rate of change : ((price/prevPrice)-1)*100",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 10, "min": 1, "max": 100000}
@@ -867,6 +965,7 @@ FUNCTIONS: dict[str, Any] = {
     "ROCP": {
         "group": "Momentum Indicators",
         "display_name": "Rate of change Percentage: (price-prevPrice)/prevPrice",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 10, "min": 1, "max": 100000}
@@ -876,6 +975,7 @@ FUNCTIONS: dict[str, Any] = {
     "ROCR": {
         "group": "Momentum Indicators",
         "display_name": "Rate of change ratio: (price/prevPrice)",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 10, "min": 1, "max": 100000}
@@ -885,6 +985,7 @@ FUNCTIONS: dict[str, Any] = {
     "ROCR100": {
         "group": "Momentum Indicators",
         "display_name": "Rate of change ratio 100 scale: (price/prevPrice)*100",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 10, "min": 1, "max": 100000}
@@ -894,6 +995,7 @@ FUNCTIONS: dict[str, Any] = {
     "RSI": {
         "group": "Momentum Indicators",
         "display_name": "Relative Strength Index",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 2, "max": 100000}
@@ -903,6 +1005,7 @@ FUNCTIONS: dict[str, Any] = {
     "RVI": {
         "group": "Volatility Indicators",
         "display_name": "Relative Volatility Index",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 1, "max": 100000},
@@ -913,6 +1016,7 @@ FUNCTIONS: dict[str, Any] = {
     "RVOL": {
         "group": "Volume Indicators",
         "display_name": "Relative Volume",
+        "overlay": False,
         "inputs": {"prices": ["volume"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 20, "min": 1, "max": 100000}
@@ -922,6 +1026,7 @@ FUNCTIONS: dict[str, Any] = {
     "SAR": {
         "group": "Overlap Studies",
         "display_name": "Parabolic SAR",
+        "overlay": True,
         "inputs": {"prices": ["high", "low"]},
         "parameters": [
             {"name": "acceleration", "type": "float", "default": 0.02, "min": 0.0, "max": 3e37},
@@ -932,6 +1037,7 @@ FUNCTIONS: dict[str, Any] = {
     "SAREXT": {
         "group": "Overlap Studies",
         "display_name": "Parabolic SAR - Extended",
+        "overlay": True,
         "inputs": {"prices": ["high", "low"]},
         "parameters": [
             {"name": "startvalue", "type": "float", "default": 0.0, "min": -3e37, "max": 3e37},
@@ -978,6 +1084,7 @@ FUNCTIONS: dict[str, Any] = {
     "SIN": {
         "group": "Math Transform",
         "display_name": "Vector Trigonometric Sin",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [],
         "outputs": ["real"],
@@ -985,6 +1092,7 @@ FUNCTIONS: dict[str, Any] = {
     "SINH": {
         "group": "Math Transform",
         "display_name": "Vector Trigonometric Sinh",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [],
         "outputs": ["real"],
@@ -992,6 +1100,7 @@ FUNCTIONS: dict[str, Any] = {
     "SMA": {
         "group": "Overlap Studies",
         "display_name": "Simple Moving Average",
+        "overlay": True,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 30, "min": 1, "max": 100000}
@@ -1001,6 +1110,7 @@ FUNCTIONS: dict[str, Any] = {
     "SMI": {
         "group": "Momentum Indicators",
         "display_name": "Stochastic Momentum Index",
+        "overlay": False,
         "inputs": {"prices": ["high", "low", "close"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 13, "min": 2, "max": 100000},
@@ -1013,6 +1123,7 @@ FUNCTIONS: dict[str, Any] = {
     "SQRT": {
         "group": "Math Transform",
         "display_name": "Vector Square Root",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [],
         "outputs": ["real"],
@@ -1020,6 +1131,7 @@ FUNCTIONS: dict[str, Any] = {
     "STDDEV": {
         "group": "Statistic Functions",
         "display_name": "Standard Deviation",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 5, "min": 2, "max": 100000},
@@ -1030,6 +1142,7 @@ FUNCTIONS: dict[str, Any] = {
     "STOCH": {
         "group": "Momentum Indicators",
         "display_name": "Stochastic",
+        "overlay": False,
         "inputs": {"prices": ["high", "low", "close"]},
         "parameters": [
             {"name": "fastk_period", "type": "int", "default": 5, "min": 1, "max": 100000},
@@ -1043,6 +1156,7 @@ FUNCTIONS: dict[str, Any] = {
     "STOCHF": {
         "group": "Momentum Indicators",
         "display_name": "Stochastic Fast",
+        "overlay": False,
         "inputs": {"prices": ["high", "low", "close"]},
         "parameters": [
             {"name": "fastk_period", "type": "int", "default": 5, "min": 1, "max": 100000},
@@ -1054,6 +1168,7 @@ FUNCTIONS: dict[str, Any] = {
     "STOCHRSI": {
         "group": "Momentum Indicators",
         "display_name": "Stochastic Relative Strength Index",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 2, "max": 100000},
@@ -1066,6 +1181,7 @@ FUNCTIONS: dict[str, Any] = {
     "SUB": {
         "group": "Math Operators",
         "display_name": "Vector Arithmetic Subtraction",
+        "overlay": False,
         "inputs": {"price0": "high", "price1": "low"},
         "parameters": [],
         "outputs": ["real"],
@@ -1073,6 +1189,7 @@ FUNCTIONS: dict[str, Any] = {
     "SUM": {
         "group": "Math Operators",
         "display_name": "Summation",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 30, "min": 2, "max": 100000}
@@ -1082,6 +1199,7 @@ FUNCTIONS: dict[str, Any] = {
     "SUPERTREND": {
         "group": "Overlap Studies",
         "display_name": "SuperTrend",
+        "overlay": True,
         "inputs": {"prices": ["high", "low", "close"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 10, "min": 2, "max": 100000},
@@ -1092,6 +1210,7 @@ FUNCTIONS: dict[str, Any] = {
     "T3": {
         "group": "Overlap Studies",
         "display_name": "Triple Exponential Moving Average (T3)",
+        "overlay": True,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 5, "min": 1, "max": 100000},
@@ -1102,6 +1221,7 @@ FUNCTIONS: dict[str, Any] = {
     "TAN": {
         "group": "Math Transform",
         "display_name": "Vector Trigonometric Tan",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [],
         "outputs": ["real"],
@@ -1109,6 +1229,7 @@ FUNCTIONS: dict[str, Any] = {
     "TANH": {
         "group": "Math Transform",
         "display_name": "Vector Trigonometric Tanh",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [],
         "outputs": ["real"],
@@ -1116,6 +1237,7 @@ FUNCTIONS: dict[str, Any] = {
     "TEMA": {
         "group": "Overlap Studies",
         "display_name": "Triple Exponential Moving Average",
+        "overlay": True,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 30, "min": 1, "max": 100000}
@@ -1125,6 +1247,7 @@ FUNCTIONS: dict[str, Any] = {
     "TRANGE": {
         "group": "Volatility Indicators",
         "display_name": "True Range",
+        "overlay": False,
         "inputs": {"prices": ["high", "low", "close"]},
         "parameters": [],
         "outputs": ["real"],
@@ -1132,6 +1255,7 @@ FUNCTIONS: dict[str, Any] = {
     "TRIMA": {
         "group": "Overlap Studies",
         "display_name": "Triangular Moving Average",
+        "overlay": True,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 30, "min": 1, "max": 100000}
@@ -1141,6 +1265,7 @@ FUNCTIONS: dict[str, Any] = {
     "TRIX": {
         "group": "Momentum Indicators",
         "display_name": "1-day Rate-Of-Change (ROC) of a Triple Smooth EMA",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 30, "min": 1, "max": 100000}
@@ -1150,6 +1275,7 @@ FUNCTIONS: dict[str, Any] = {
     "TSF": {
         "group": "Statistic Functions",
         "display_name": "Time Series Forecast",
+        "overlay": True,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 2, "max": 100000}
@@ -1159,6 +1285,7 @@ FUNCTIONS: dict[str, Any] = {
     "TSI": {
         "group": "Momentum Indicators",
         "display_name": "True Strength Index",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "firstperiod", "type": "int", "default": 25, "min": 2, "max": 100000},
@@ -1169,6 +1296,7 @@ FUNCTIONS: dict[str, Any] = {
     "TYPPRICE": {
         "group": "Price Transform",
         "display_name": "Typical Price",
+        "overlay": True,
         "inputs": {"prices": ["high", "low", "close"]},
         "parameters": [],
         "outputs": ["real"],
@@ -1176,6 +1304,7 @@ FUNCTIONS: dict[str, Any] = {
     "ULTOSC": {
         "group": "Momentum Indicators",
         "display_name": "Ultimate Oscillator",
+        "overlay": False,
         "inputs": {"prices": ["high", "low", "close"]},
         "parameters": [
             {"name": "timeperiod1", "type": "int", "default": 7, "min": 1, "max": 100000},
@@ -1187,6 +1316,7 @@ FUNCTIONS: dict[str, Any] = {
     "VAR": {
         "group": "Statistic Functions",
         "display_name": "Variance",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 5, "min": 1, "max": 100000},
@@ -1197,6 +1327,7 @@ FUNCTIONS: dict[str, Any] = {
     "VHF": {
         "group": "Momentum Indicators",
         "display_name": "Vertical Horizontal Filter",
+        "overlay": False,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 28, "min": 2, "max": 100000}
@@ -1206,6 +1337,7 @@ FUNCTIONS: dict[str, Any] = {
     "VORTEX": {
         "group": "Momentum Indicators",
         "display_name": "Vortex Indicator",
+        "overlay": False,
         "inputs": {"prices": ["high", "low", "close"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 1, "max": 100000}
@@ -1215,6 +1347,7 @@ FUNCTIONS: dict[str, Any] = {
     "VWAP": {
         "group": "Volume Indicators",
         "display_name": "Volume Weighted Average Price",
+        "overlay": True,
         "inputs": {"prices": ["high", "low", "close", "volume"]},
         "parameters": [],
         "outputs": ["real"],
@@ -1222,6 +1355,7 @@ FUNCTIONS: dict[str, Any] = {
     "VWMA": {
         "group": "Overlap Studies",
         "display_name": "Volume Weighted Moving Average",
+        "overlay": True,
         "inputs": {"price": "close", "prices": ["volume"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 30, "min": 1, "max": 100000}
@@ -1231,6 +1365,7 @@ FUNCTIONS: dict[str, Any] = {
     "WAD": {
         "group": "Momentum Indicators",
         "display_name": "Williams' Accumulation/Distribution",
+        "overlay": False,
         "inputs": {"prices": ["high", "low", "close"]},
         "parameters": [],
         "outputs": ["real"],
@@ -1238,6 +1373,7 @@ FUNCTIONS: dict[str, Any] = {
     "WCLPRICE": {
         "group": "Price Transform",
         "display_name": "Weighted Close Price",
+        "overlay": True,
         "inputs": {"prices": ["high", "low", "close"]},
         "parameters": [],
         "outputs": ["real"],
@@ -1245,6 +1381,7 @@ FUNCTIONS: dict[str, Any] = {
     "WILLR": {
         "group": "Momentum Indicators",
         "display_name": "Williams' %R",
+        "overlay": False,
         "inputs": {"prices": ["high", "low", "close"]},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 14, "min": 2, "max": 100000}
@@ -1254,6 +1391,7 @@ FUNCTIONS: dict[str, Any] = {
     "WMA": {
         "group": "Overlap Studies",
         "display_name": "Weighted Moving Average",
+        "overlay": True,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 30, "min": 1, "max": 100000}
@@ -1263,6 +1401,7 @@ FUNCTIONS: dict[str, Any] = {
     "ZLEMA": {
         "group": "Overlap Studies",
         "display_name": "Zero-Lag Exponential Moving Average",
+        "overlay": True,
         "inputs": {"price": "close"},
         "parameters": [
             {"name": "timeperiod", "type": "int", "default": 30, "min": 1, "max": 100000}

@@ -11,6 +11,7 @@ from fastapi import Depends, Query, Request, Response
 from marketpulse.analytics.granularity import parse_granularity
 from marketpulse.analytics.indicators import build
 from marketpulse.analytics.indicators.on_demand import request_of
+from marketpulse.analytics.indicators.registry import catalog_by_kind
 from marketpulse.api.caching import cached
 from marketpulse.api.deps import Caller, SignedIn, Stores, rate_group
 from marketpulse.api.envelope import respond
@@ -28,6 +29,7 @@ from marketpulse.api.params import (
 from marketpulse.api.routers import NOT_FOUND, api_router
 from marketpulse.errors import StoreError
 from marketpulse.schemas.api import (
+    AvailableIndicator,
     BatchRequest,
     Catalog,
     Envelope,
@@ -93,7 +95,15 @@ async def catalog(request: Request, caller: Reader) -> Response:
         for spec in settings.indicators
         for name, params in [request_of(spec)]
     ]
-    return respond(request, Catalog(granularities=granularities, indicators=indicators))
+    available = [
+        AvailableIndicator(
+            name=kind, spec=entry["spec"], function=entry["function"], group=entry["group"],
+            overlay=entry["overlay"], outputs=list(entry["outputs"]),
+        )
+        for kind, entry in catalog_by_kind().items()
+    ]  # fmt: skip
+    catalog = Catalog(granularities=granularities, indicators=indicators, available=available)
+    return respond(request, catalog)
 
 
 @router.get("/live", response_model=Envelope[list[LiveSource]])

@@ -158,6 +158,7 @@
   let series = null;
   let markers = null;
   let plots = []; // {output, key}: which indicator output feeds which series
+  let extra = null; // the indicator picked from the catalog: {name, lines: [series]}
   let view = null; // what is on the chart: symbol, granularity, times, signals, levels
   let loadSeq = 0;
 
@@ -205,6 +206,8 @@
     markers = LC.createSeriesMarkers(series.candles, []);
     chart.panes().forEach((pane, i) => pane.setStretchFactor([4, 1, 1.2, 1.2][i]));
   }
+
+  const EXTRA_COLORS = ["#ff7b72", "#7ee787", "#ffa657", "#79c0ff"];
 
   // The streamed indicators drawn, by kind: the first of each in the catalog.
   const SERIES_OF = {
@@ -319,6 +322,61 @@
     showSignals();
     chart.timeScale().fitContent();
     summarize();
+    showExtra($("extra").value);
+  }
+
+  // Any kind of the catalog, computed on demand over the chart's bars: drawn over the prices
+  // when it shares their scale (TA-Lib's own flag), else in a pane of its own.
+  function fillExtra() {
+    const select = $("extra");
+    const groups = new Map();
+    for (const kind of catalog.available) {
+      if (!groups.has(kind.group)) groups.set(kind.group, document.createElement("optgroup"));
+      const group = groups.get(kind.group);
+      group.label = kind.group;
+      group.append(new Option(`${kind.name} (${kind.function})`, kind.name));
+    }
+    select.replaceChildren(new Option("+ indicator", ""), ...groups.values());
+  }
+
+  function dropExtra() {
+    if (!extra) return;
+    for (const line of extra.lines) chart.removeSeries(line);
+    extra = null;
+    $("chart").dataset.extra = "";
+    $("chart").dataset.extraPoints = "0";
+    $("chart").dataset.panes = String(chart.panes().length);
+  }
+
+  async function showExtra(name) {
+    dropExtra();
+    if (!name || !view) return;
+    const kind = catalog.available.find((k) => k.name === name);
+    const { symbol, granularity } = view;
+    let answer;
+    try {
+      answer = await request(`/indicators/${symbol}/${name}?granularity=${granularity}&limit=${BARS}`);
+    } catch (err) {
+      const why = err.status === 403 ? `${name} is computed on demand: it needs the analyst role`
+        : `Cannot compute ${name}: ${err.message}`;
+      chartState($("chart").dataset.state, why, "error");
+      return;
+    }
+    if (!view || view.symbol !== symbol || view.granularity !== granularity) return;
+    const pane = kind.overlay ? 0 : chart.panes().length;
+    const lines = answer.outputs.map((output, i) => {
+      const line = chart.addSeries(LC.LineSeries, {
+        color: EXTRA_COLORS[i % EXTRA_COLORS.length], lineWidth: 1, priceLineVisible: false,
+        lastValueVisible: true, crosshairMarkerVisible: false,
+      }, pane);
+      line.setData(answer.values.filter((r) => r[output] != null)
+        .map((r) => ({ time: seconds(r.ts), value: r[output] })));
+      return line;
+    });
+    extra = { name, lines };
+    $("chart").dataset.extra = answer.indicator;
+    $("chart").dataset.extraPoints = String(answer.values.length);
+    $("chart").dataset.panes = String(chart.panes().length);
   }
 
   function summarize() {
@@ -327,6 +385,7 @@
     el.dataset.lastBar = view.lastTime == null ? "" : String(view.lastTime);
     el.dataset.markers = String(markers.markers().length);
     el.dataset.levels = String(view.levels.size);
+    el.dataset.panes = String(chart.panes().length);
     if (view.count) chartState("ready", "");
     else chartState("empty", `No bars yet for ${view.symbol} at ${view.granularity}. Waiting for live data…`);
   }
@@ -753,6 +812,7 @@
     select.replaceChildren(...catalog.granularities.map((g) => new Option(g.name, g.name)));
     if (!chart) buildChart();
     setUpPlots();
+    fillExtra();
     const [saved, sources] = await Promise.all([
       request("/watchlist").then((list) => list.symbols, () => []),
       request("/market-data/live").catch(() => []),
@@ -786,6 +846,7 @@
     $("symbol").addEventListener("keydown", onSymbolKey);
     $("symbol").addEventListener("blur", () => setTimeout(hideSuggestions, 100));
     $("granularity").addEventListener("change", () => view && load(view.symbol, $("granularity").value));
+    $("extra").addEventListener("change", () => showExtra($("extra").value));
     $("logout").addEventListener("click", () => {
       post("/auth/logout", {}).catch(() => {});
       signOut("");
