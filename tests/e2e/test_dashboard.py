@@ -399,7 +399,7 @@ async def _make_analyst(settings: Settings, username: str) -> None:
         users = UserRepository(pool)
         user = await users.by_username(username)
         assert user is not None
-        await users.set_roles(user.user_id, sorted({*user.roles, "analyst"}))  # may be admin
+        await users.set_roles(user.user_id, ["user", "analyst"])
     finally:
         await pool.close()
 

@@ -104,10 +104,15 @@ class UserRepository:
     async def set_roles(self, user_id: UUID, roles: list[str]) -> User | None:
         """Give a user ``roles``; None when there is no such user. Raises :class:`LastAdmin`
         when it would take the admin role from the last active admin (changes are serialised,
-        so two admins demoting each other at once cannot both succeed)."""
+        so two admins demoting each other at once cannot both succeed); a user who is not an
+        admin may always be given other roles, admin or none."""
         async with self.pool.acquire() as connection, connection.transaction():
             await connection.execute("SELECT pg_advisory_xact_lock(hashtext('users.admins'))")
-            if "admin" not in roles:
+            demoting = "admin" not in roles and await connection.fetchval(
+                "SELECT is_active AND 'admin' = ANY(roles) FROM users WHERE user_id = $1",
+                user_id,
+            )
+            if demoting:
                 others = await connection.fetchval(
                     """SELECT count(*) FROM users
                        WHERE user_id <> $1 AND is_active AND 'admin' = ANY(roles)""",

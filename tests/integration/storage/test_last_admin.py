@@ -72,3 +72,19 @@ async def test_the_last_admin_keeps_the_role_and_the_cli_restores_one(
             get_settings.cache_clear()
     finally:
         await pool.close()
+
+
+async def test_a_user_who_is_no_admin_gets_roles_even_with_no_admin_at_all(
+    own_postgres: PostgreSQL,
+) -> None:
+    settings = own_postgres.settings
+    await migrate(settings)
+    pool = await create_pool(settings)
+    try:
+        users = UserRepository(pool)
+        user = await make_user(pool, "user")
+        changed = await users.set_roles(user.user_id, ["analyst", "user"])
+        assert changed is not None
+        assert changed.roles == ["analyst", "user"]
+    finally:
+        await pool.close()
