@@ -82,6 +82,16 @@ def batch_signals(source: Path, settings: Settings) -> dict[str, dict[str, objec
     return signals
 
 
+def each_once(snapshots: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Snapshots by their key, each once; a key published twice must be the same snapshot
+    (redelivered after a restart, not recomputed differently)."""
+    out: dict[str, dict[str, object]] = {}
+    for snap in snapshots:
+        key = f"{snap['symbol']}|{snap['granularity']}|{snap['bar_start']}"
+        assert out.setdefault(key, snap) == snap, f"{key} published twice, differently"
+    return list(out.values())
+
+
 def by_key(signals: list[dict[str, object]]) -> dict[str, dict[str, object]]:
     """Signals by their deterministic key; a key published twice must be the same signal."""
     out: dict[str, dict[str, object]] = {}
@@ -128,12 +138,9 @@ async def test_restart_mid_replay_gives_identical_output(
     await publish(pipeline.settings, records[40:])
     snapshots = decoded(await pipeline.read("analytics.indicators", len(records)))
 
-    snapshots_by_key: dict[str, dict[str, object]] = {}
-    for snap in snapshots:
-        key = f"{snap['symbol']}|{snap['granularity']}|{snap['bar_start']}"
-        assert snapshots_by_key.setdefault(key, snap) == snap, f"{key} published twice, differently"
-    assert len(snapshots_by_key) == len(records)
-    assert stream_rows(list(snapshots_by_key.values())) == batch_rows(tmp_path, source)
+    once = each_once(snapshots)
+    assert len(once) == len(records)
+    assert stream_rows(once) == batch_rows(tmp_path, source)
     expected = batch_signals(source, pipeline.settings)
     signals = decoded(await pipeline.read("analytics.signals", len(expected)))
     assert by_key(signals) == expected
@@ -157,11 +164,7 @@ async def test_every_talib_function_survives_a_restart_as_the_batch_computes_it(
         snapshots = decoded(await pipeline.read("analytics.indicators", len(records)))
     finally:
         pipeline.stop()
-    latest: dict[str, dict[str, object]] = {}
-    for snap in snapshots:
-        key = f"{snap['symbol']}|{snap['granularity']}|{snap['bar_start']}"
-        assert latest.setdefault(key, snap) == snap, f"{key} published twice, differently"
-    rows = stream_rows(list(latest.values()))
+    rows = stream_rows(each_once(snapshots))
     names = {name for _, _, name, _ in rows}
     for entry in catalog():  # every spec streamed something (but ACOS, ASIN: prices above 1)
         assert bool(set(entry["outputs"]) & names) != (entry["function"] in ("ACOS", "ASIN"))

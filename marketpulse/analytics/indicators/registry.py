@@ -142,8 +142,8 @@ def output_names() -> str:
     name without its parameters: ``bbands_upperband``, ``macdsignal``, ``plus_di``), then the
     parameters; for the JSON Schema of the snapshots."""
     stems = {"vwap_session", "vwap", "plus_di", "minus_di"}  # the engine's own kinds
-    for kind, entry in KINDS.items():
-        for output in catalog_entry(kind, entry)["outputs"]:
+    for entry in catalog_by_kind().values():
+        for output in entry["outputs"]:
             tokens = output.split("_")
             while tokens and split(tokens[-1])[0] == "":
                 tokens.pop()
