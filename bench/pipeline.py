@@ -19,7 +19,9 @@
    worker draining its own copy of the frames (CPU per frame, beside the UTC worker's);
 6. trade conditions: the same frames with Polygon's sale conditions on every trade, marked by
    its rules as the live source marks them, against the same frames unmarked (the work alone,
-   three turns each), and a worker draining the marked frames beside the UTC worker.
+   three turns each), and a worker draining the marked frames beside the UTC worker;
+7. forming bars: the work alone over 500 symbols on the default granularities, with the bars
+   still forming sent once a second per series against none (three turns each).
 
 Targets (issue 3): >= 100k quotes/s per worker, >= 25% of raw; bar-to-indicator p99 <= 50 ms.
 Needs the local services (`make services-up`).
@@ -61,15 +63,19 @@ S = 1_000_000_000
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def work_alone(settings: Settings, backlog: list[tuple[bytes, bytes]]) -> float:
+def work_alone(
+    settings: Settings, backlog: list[tuple[bytes, bytes]], clock: list[int] | None = None
+) -> float:
     """Seconds a frame of ``backlog`` takes through the worker's own step, without Kafka: the
-    same pure step, every record and state encoded as the worker encodes them."""
+    same pure step, every record and state encoded as the worker encodes them. ``clock``: the
+    wall clock as each frame comes (which paces the forming bars), else now for all."""
     config, store, time_ = settings.step_config(), MemoryStore(), PartitionTime()
     now = SystemClock().now_ns()
     started = time.process_time()
     for offset, (key, payload) in enumerate(backlog):
         message = Message("market.raw", 0, offset, key, payload)
-        outputs = apply_frame(store, time_, message, now, config)
+        outputs = apply_frame(store, time_, message, now if clock is None else clock[offset],
+                              config)  # fmt: skip
         for out in outputs.sends:
             if not isinstance(out.record, bytes):
                 out.record.model_dump_json()
@@ -77,6 +83,24 @@ def work_alone(settings: Settings, backlog: list[tuple[bytes, bytes]]) -> float:
             state.to_bytes()
         store.write(outputs)
     return (time.process_time() - started) / len(backlog)
+
+
+def forming_cost(frame_size: int, symbols: int = 500, seconds: int = 10) -> float:
+    """The work alone with the bars still forming published once a second per series, as a
+    share of its throughput without: 500 symbols on the default granularities and indicators,
+    a frame per symbol per second, each frame coming a second after its symbol's last on the
+    wall clock (so that every one sends its forming bars), three turns each."""
+    market = SyntheticMarket([f"F{i:03d}" for i in range(symbols)], seed=3)
+    start = (SystemClock().now_ns() // S - 7200) * S
+    backlog = frames(market, start, seconds, frame_size)
+    clock = [start + (i // symbols + 1) * S for i in range(len(backlog))]
+    on = Settings().model_copy(update={"forming_interval_ms": 1000})
+    off = on.model_copy(update={"forming_interval_ms": 0})
+    with_s, without_s = 0.0, 0.0
+    for _ in range(3):
+        with_s += work_alone(on, backlog, clock)
+        without_s += work_alone(off, backlog, clock)
+    return without_s / with_s
 
 
 def frames(
@@ -329,6 +353,7 @@ async def run(args: argparse.Namespace) -> None:
         plain_s += work_alone(settings, unmarked)
         marked_s += work_alone(settings, marked)
     conditions_ratio = plain_s / marked_s
+    forming_ratio = forming_cost(args.frame_size)
 
     # the whole worker with calendar sessions, then the one with UTC bars that goes on to the
     # latency phase: each drains the same frames, compared by CPU per frame
@@ -384,6 +409,10 @@ async def run(args: argparse.Namespace) -> None:
         f"throughput (three turns each); the worker on marked frames: {conditions_rate:,.0f} "
         f"quotes/s, {worker_conditions_ratio:.1%} of the UTC worker's throughput per CPU-second"
     )
+    print(
+        f"  with the bars still forming sent once a second per series (500 symbols, default "
+        f"granularities): {forming_ratio:.1%} of the throughput without (three turns each)"
+    )
     per_core = args.frame_size / cpu_per_frame
     print(
         f"  worker CPU (all its threads): {cpu_per_frame * 1e6:,.0f} us a frame, so "
@@ -414,6 +443,8 @@ async def run(args: argparse.Namespace) -> None:
          conditions_ratio * 100, "%", 95)  # fmt: skip
     emit("the worker on condition-marked frames, CPU per frame as a share of plain frames'",
          worker_conditions_ratio * 100, "%", 95)  # fmt: skip
+    emit("the work alone with forming bars at 1 s per series, 500 symbols, as a share of none",
+         forming_ratio * 100, "%", 90)  # fmt: skip
     emit(f"worker CPU per {args.frame_size}-quote frame", cpu_per_frame * 1e6, "µs",
          lower_is_better=True)  # fmt: skip
     emit(f"bar to indicator snapshot p99 at {args.rate:,} quotes/s", float(p99), "ms", 50,

@@ -58,6 +58,11 @@ BARS_OUT = Counter(
 INDICATOR_SNAPSHOTS = Counter(
     "marketpulse_indicator_snapshots_total", "Indicator snapshots published", ["granularity"]
 )
+FORMING_SNAPSHOTS = Counter(
+    "marketpulse_forming_snapshots_total",
+    "Snapshots of bars still forming published on analytics.forming",
+    ["granularity"],
+)
 REDELIVERED = Counter(
     "marketpulse_redelivered_total",
     "Messages skipped because their effect was already in the agent's state (at-least-once)",

@@ -128,6 +128,12 @@ class Settings(BaseSettings):
     calendar_last_year: int = Field(2035, le=2200, description="calendar sessions through")
     grace_ms: int = Field(2000, ge=0, description="how long a bar waits for late events")
     max_future_ms: int = Field(5000, ge=0, description="how far ahead of the clock events may be")
+    forming_interval_ms: int = Field(
+        1000,
+        ge=0,
+        description="how often, at most, a symbol's open bars and their indicator values go to "
+        "analytics.forming (wall clock, on the symbol's frames); 0: never",
+    )
     max_price: float = Field(
         1e12, gt=0, le=1e100, description="higher prices are refused as out_of_range"
     )
@@ -423,6 +429,7 @@ class Settings(BaseSettings):
             indicators=tuple(self.indicators),
             detector=self.detector_config(),
             max_message_bytes=self.kafka_max_message_bytes,
+            forming_interval_ns=self.forming_interval_ms * 1_000_000,
         )
 
     @model_validator(mode="after")

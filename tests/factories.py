@@ -20,8 +20,10 @@ def make_snapshot(
     values: dict[str, float],
     ready: dict[str, bool] | None = None,
     bar: Bar | None = None,
+    final: bool = True,
 ) -> IndicatorSnapshot:
-    """A snapshot of ``values`` after a bar (a plain one unless given)."""
+    """A snapshot of ``values`` after a bar (a plain one unless given; still forming unless
+    ``final``)."""
+    bar = (bar or make_bar(symbol, granularity, start)).model_copy(update={"final": final})
     return IndicatorSnapshot(symbol=symbol, granularity=granularity, bar_start=start,
-                             values=values, ready=ready or {},
-                             bar=bar or make_bar(symbol, granularity, start))  # fmt: skip
+                             values=values, ready=ready or {}, bar=bar, final=final)  # fmt: skip

@@ -247,12 +247,28 @@ class BarBuilder:
             ends.append(self.pending[0][0] + grace_ns)
         return min(ends) if ends else None
 
+    def forming(self) -> list[Bar]:
+        """Each granularity's bar that closes next, as it stands (``final`` false), if a trade
+        has opened it: the bar the series takes next, so that its indicators can be peeked on
+        it. Activity bars have no end until they close, and are left out."""
+        out = []
+        for name, bars in self.open.items():
+            if name in self.activity or not bars:
+                continue
+            bar = min(bars, key=lambda b: b[START])
+            if bar[OPEN] is not None:
+                out.append(self._bar(name, bar, final=False))
+        return out
+
     def _publish(self, name: str, bar: list[Any]) -> Bar | None:
         """The bar, or None (counted) when no trade in it could set the open."""
-        first, last = bar[OPEN], bar[CLOSE]
-        if first is None:
+        if bar[OPEN] is None:
             self.unopened += 1
             return None
+        return self._bar(name, bar, final=True)
+
+    def _bar(self, name: str, bar: list[Any], final: bool) -> Bar:
+        first, last = bar[OPEN], bar[CLOSE]
         high, low = bar[HIGH], bar[LOW]
         volume = bar[SIZE]
         cut = self.cuts[name]
@@ -271,6 +287,7 @@ class BarBuilder:
             trades=bar[TRADES],
             calendar=None if table is None else table.calendar,
             session=cut.session_date(bar[START]),
+            final=final,
         )
 
     def state(self) -> dict[str, Any]:

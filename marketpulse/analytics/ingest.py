@@ -29,6 +29,7 @@ class SymbolState:
     stream_time: int = 0  # the partition's stream time when this state was last written
     offset: int = -1  # the last market.raw offset applied: redeliveries at or below are skipped
     partition: int = -1
+    forming_ns: int = 0  # the wall clock when its open bars last went to analytics.forming
 
     @classmethod
     def new(
@@ -47,6 +48,7 @@ class SymbolState:
                 "stream_time": self.stream_time,
                 "offset": self.offset,
                 "partition": self.partition,
+                "forming_ns": self.forming_ns,
             }
         )
 
@@ -66,6 +68,7 @@ class SymbolState:
             raw["stream_time"],
             raw["offset"],
             raw["partition"],
+            raw.get("forming_ns", 0),  # states written before forming bars have none
         )
 
 

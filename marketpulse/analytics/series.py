@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import orjson
@@ -40,22 +41,14 @@ class SeriesState:
 
     def advance(self, bar: Bar) -> tuple[IndicatorSnapshot, list[Signal]]:
         """Apply an accepted bar: its indicator snapshot and the signals it fires."""
-        values = self.indicators.update(
-            Candle(bar.start, bar.open, bar.high, bar.low, bar.close, bar.volume)
-        )
-        if not all(map(math.isfinite, values.values())):
-            # an output that overflowed is not defined: JSON would carry it as null
-            values = {name: value for name, value in values.items() if math.isfinite(value)}
-        snapshot = IndicatorSnapshot(
-            symbol=bar.symbol,
-            granularity=bar.granularity,
-            bar_start=bar.start,
-            values=values,
-            ready=self.indicators.readiness(),
-            bar=bar,
-        )
+        values = self.indicators.update(_candle(bar))
+        snapshot = _snapshot(bar, values, self.indicators.readiness())
         self.last_start = bar.start
-        return snapshot, self.detector.update(bar, values)
+        return snapshot, self.detector.update(bar, snapshot.values)
+
+    def peek(self, bar: Bar) -> IndicatorSnapshot:
+        """The snapshot :meth:`advance` would give on a bar still forming, changing nothing."""
+        return forming_snapshot(self.indicators, bar)
 
     def to_bytes(self) -> bytes:
         """Encode for the table."""
@@ -80,3 +73,35 @@ class SeriesState:
             raw["offset"],
             raw.get("rollup"),  # states written before roll-ups have none
         )
+
+
+def forming_snapshot(indicators: IndicatorSet, bar: Bar) -> IndicatorSnapshot:
+    """The snapshot ``indicators`` would give on a bar still forming, changing nothing."""
+    values, ready = indicators.peek(_candle(bar))
+    return _snapshot(bar, values, ready)
+
+
+@cache
+def blank_indicators(specs: tuple[str, ...]) -> IndicatorSet:
+    """A set that has seen no bar, made once per configuration: what a series not started yet
+    would show on its first bar. Shared, so only ever peeked (which commits nothing)."""
+    return IndicatorSet(specs)
+
+
+def _candle(bar: Bar) -> Candle:
+    return Candle(bar.start, bar.open, bar.high, bar.low, bar.close, bar.volume)
+
+
+def _snapshot(bar: Bar, values: dict[str, float], ready: dict[str, bool]) -> IndicatorSnapshot:
+    if not all(map(math.isfinite, values.values())):
+        # an output that overflowed is not defined: JSON would carry it as null
+        values = {name: value for name, value in values.items() if math.isfinite(value)}
+    return IndicatorSnapshot(
+        symbol=bar.symbol,
+        granularity=bar.granularity,
+        bar_start=bar.start,
+        values=values,
+        ready=ready,
+        bar=bar,
+        final=bar.final,
+    )

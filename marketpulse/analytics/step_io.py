@@ -39,6 +39,7 @@ class StepConfig:
     indicators: tuple[str, ...]
     detector: DetectorConfig
     max_message_bytes: int
+    forming_interval_ns: int = 0  # analytics.forming at most this often per symbol; 0: never
 
 
 class StateStore(Protocol):

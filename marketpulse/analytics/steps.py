@@ -2,9 +2,11 @@
 
 ``apply_frame`` is the whole path of a ``market.raw`` frame: decode, the quality gate, the
 symbol's event-time bars, the bars of quiet symbols that are now due, and for each closed bar
-its series (indicators, then signal detectors). ``apply_ready_made_bar`` is the path of a bar
-that arrives whole on ``market.bars.raw``: the bar gate, then the same series step. Neither
-touches Faust, a broker or a clock; the agents send what they return, in order, and write the
+its series (indicators, then signal detectors); at most once an interval per symbol, its bars
+still forming with the values their indicators would take (peeked, committing nothing).
+``apply_ready_made_bar`` is the path of a bar that arrives whole on ``market.bars.raw``: the
+bar gate, then the same series step. Neither touches Faust, a broker or a clock (the wall
+clock comes in as an argument); the agents send what they return, in order, and write the
 states. So a unit test can follow a frame all the way to its signals.
 """
 
@@ -18,7 +20,7 @@ from marketpulse.analytics.frames import Rejection, decode_frame
 from marketpulse.analytics.ingest import SymbolState, step
 from marketpulse.analytics.partition_time import PartitionTime
 from marketpulse.analytics.quality import check_bar, check_built_bar, widened
-from marketpulse.analytics.series import SeriesState
+from marketpulse.analytics.series import SeriesState, blank_indicators, forming_snapshot
 from marketpulse.analytics.step_io import (
     Message,
     Send,
@@ -30,7 +32,7 @@ from marketpulse.analytics.step_io import (
 )
 from marketpulse.analytics.ticks import originals
 from marketpulse.schemas.bars import Bar
-from marketpulse.streams.topics import CLEAN
+from marketpulse.streams.topics import CLEAN, FORMING
 
 
 def apply_frame(
@@ -79,6 +81,10 @@ def apply_frame(
         out.sends.append(Send(CLEAN.name, key, message.value))  # the frame as it came
     for bar in stepped.bars:
         _publish(out, store, key, bar, config, message)
+    interval = config.forming_interval_ns
+    if interval and now_ns - state.forming_ns >= interval:
+        _forming(out, store, key, state, config)
+        state.forming_ns = now_ns
     quiet = []
     for other in time.pop_due():
         if other == key:
@@ -165,6 +171,24 @@ def _roll_up(
     for done in builder.close(bar.end, 0):
         _publish(out, store, key, done, config, message)
     series.rollup = builder.state() if any(builder.open.values()) else None
+
+
+def _forming(
+    out: StepOutputs, store: StateStore, key: bytes, state: SymbolState, config: StepConfig
+) -> None:
+    """Send the symbol's bars still forming, each with the values its series' indicators would
+    take if it closed now; no state changes. A series that already has the bar (applied again
+    after a restart that lost the symbol's state) is skipped."""
+    for bar in state.bars.forming():
+        skey = series_key(bar)
+        series = out.series.get(skey) or store.series(skey)
+        if series is None:
+            snapshot = forming_snapshot(blank_indicators(config.indicators), bar)
+        elif series.applied(bar):
+            continue
+        else:
+            snapshot = series.peek(bar)
+        out.sends.append(Send(FORMING.name, key, snapshot))
 
 
 def _symbol(store: StateStore, key: bytes, config: StepConfig) -> SymbolState:

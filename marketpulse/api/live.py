@@ -23,11 +23,11 @@ from marketpulse import metrics
 from marketpulse.settings import Settings
 from marketpulse.streams import kafka_compat
 from marketpulse.streams.admin import ensure_topics, partitions_of
-from marketpulse.streams.topics import INDICATORS, SIGNALS, bars_topic_name
+from marketpulse.streams.topics import FORMING, INDICATORS, SIGNALS, bars_topic_name
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("bars", "indicators", "signals")
+CHANNELS = ("bars", "indicators", "forming", "signals")
 _BATCH = 100  # records fanned out between chances for the senders to run
 SLOW_CLOSE_CODE = 1013
 
@@ -99,6 +99,7 @@ def channel_topics(settings: Settings) -> dict[str, str]:
     """Topic name -> channel."""
     topics = {settings.topic(bars_topic_name(g)): "bars" for g in settings.granularities}
     topics[settings.topic(INDICATORS.name)] = "indicators"
+    topics[settings.topic(FORMING.name)] = "forming"
     topics[settings.topic(SIGNALS.name)] = "signals"
     return topics
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, model_validator
 
 from marketpulse.analytics.indicators.registry import output_names
@@ -31,10 +33,18 @@ class Bar(WireModel):
     session: str | None = Field(
         None, description="the date (ISO) of the calendar session the bar belongs to"
     )
+    final: bool = Field(
+        True, description="false for a bar still forming (analytics.forming): it may change"
+    )
 
     def key(self) -> str:
         """The deterministic record key: symbol, granularity and bar start."""
         return f"{self.symbol}|{self.granularity}|{self.start}"
+
+
+def _output_names(schema: dict[str, Any]) -> None:
+    # when a schema is asked for, not at import: the names come from building every indicator
+    schema["propertyNames"] = {"pattern": output_names()}
 
 
 class IndicatorSnapshot(WireModel):
@@ -48,17 +58,25 @@ class IndicatorSnapshot(WireModel):
     values: dict[str, float] = Field(
         description="output name -> value; only defined outputs (the names of `marketpulse "
         "indicators --catalog`, with the parameters configured)",
-        json_schema_extra={"propertyNames": {"pattern": output_names()}},
+        json_schema_extra=_output_names,
     )
     ready: dict[str, bool] = Field(description="indicator spec -> reached its first output bar")
     bar: Bar = Field(description="the bar these values follow")
+    final: bool = Field(
+        True,
+        description="false on analytics.forming: the values the bar still forming would give "
+        "if it closed now",
+    )
 
     @model_validator(mode="after")
     def _of_its_bar(self) -> IndicatorSnapshot:
         bar = self.bar
-        if (bar.symbol, bar.granularity, bar.start) != (self.symbol, self.granularity,
-                                                        self.bar_start):  # fmt: skip
-            raise ValueError("the snapshot's symbol, granularity and bar_start must be its bar's")
+        if (bar.symbol, bar.granularity, bar.start, bar.final) != (
+            self.symbol, self.granularity, self.bar_start, self.final
+        ):  # fmt: skip
+            raise ValueError(
+                "the snapshot's symbol, granularity, bar_start and final must be its bar's"
+            )
         return self
 
     def key(self) -> str:

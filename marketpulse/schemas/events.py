@@ -72,6 +72,10 @@ class Frame(WireModel):
     events: list[Event]
 
 
+# The detail of a tombstone's dead letter, wherever one is read.
+TOMBSTONE = "a record with no value (a tombstone)"
+
+
 class DeadLetter(WireModel):
     """Input we refused, with why and where it came from; nothing is dropped silently."""
 

@@ -29,7 +29,7 @@ from marketpulse.metrics import (
     SINK_RECORDS,
 )
 from marketpulse.policy import Backoff, CircuitBreaker
-from marketpulse.schemas.events import DeadLetter
+from marketpulse.schemas.events import TOMBSTONE, DeadLetter
 from marketpulse.settings import Settings
 from marketpulse.sinks.base import Sink
 from marketpulse.streams.topics import DEADLETTER
@@ -140,8 +140,11 @@ class SinkRunner(Generic[T]):
         return batch
 
     async def _decode(self, record: Record) -> Decoded[T]:
+        if record.value is None:
+            await self._dead_letter(record, "malformed", TOMBSTONE)
+            return Decoded(record, ())
         try:
-            return Decoded(record, self.sink.decode(record.topic, record.value or b""))
+            return Decoded(record, self.sink.decode(record.topic, record.value))
         except ValueError as exc:
             await self._dead_letter(record, "malformed", str(exc).splitlines()[0])
             return Decoded(record, ())

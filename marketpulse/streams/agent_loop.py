@@ -9,6 +9,7 @@ from typing import Protocol
 from faust import StreamT
 from faust.types import EventT
 
+from marketpulse.schemas.events import TOMBSTONE
 from marketpulse.streams.delivery import SEND_ERRORS, guard
 from marketpulse.streams.outbox import MAX_BYTES, dead_letter
 
@@ -56,7 +57,7 @@ async def _step(
 ) -> None:
     payload: bytes | None = event.value
     if payload is None:  # a tombstone: a compacting producer's delete, or anyone's mistake
-        await dead_letter(event, "malformed", "a record with no value (a tombstone)", b"")
+        await dead_letter(event, "malformed", TOMBSTONE, b"")
         return
     if len(payload) > MAX_BYTES:
         detail = f"{len(payload):,} bytes, over MARKETPULSE_KAFKA_MAX_MESSAGE_BYTES"

@@ -25,6 +25,7 @@ from marketpulse.metrics import (
     BARS_UNOPENED,
     DEADLETTERS,
     EVENTS_IN,
+    FORMING_SNAPSHOTS,
     INDICATOR_SNAPSHOTS,
     LAST_EVENT,
     REDELIVERED,
@@ -37,7 +38,14 @@ from marketpulse.schemas.events import DeadLetter
 from marketpulse.schemas.signals import Signal
 from marketpulse.settings import get_settings
 from marketpulse.streams.delivery import guard
-from marketpulse.streams.topics import CLEAN, DEADLETTER, INDICATORS, SIGNALS, bars_topic_name
+from marketpulse.streams.topics import (
+    CLEAN,
+    DEADLETTER,
+    FORMING,
+    INDICATORS,
+    SIGNALS,
+    bars_topic_name,
+)
 
 _settings = get_settings()
 MAX_BYTES = _settings.kafka_max_message_bytes
@@ -47,6 +55,7 @@ BY_NAME: dict[str, TopicT] = {
     CLEAN.name: topics.clean,
     DEADLETTER.name: topics.deadletter,
     INDICATORS.name: topics.indicators,
+    FORMING.name: topics.forming,
     SIGNALS.name: topics.signals,
     **{bars_topic_name(g): topic for g, topic in topics.bars.items()},
 }
@@ -64,7 +73,8 @@ async def send_all(outputs: StepOutputs) -> None:
         record = out.record
         await send(BY_NAME[out.topic], out.key, record)
         if isinstance(record, IndicatorSnapshot):
-            INDICATOR_SNAPSHOTS.labels(granularity=record.granularity).inc()
+            counted = INDICATOR_SNAPSHOTS if record.final else FORMING_SNAPSHOTS
+            counted.labels(granularity=record.granularity).inc()
         elif isinstance(record, Signal):
             SIGNALS_OUT.labels(kind=record.kind).inc()
         elif isinstance(record, Bar):

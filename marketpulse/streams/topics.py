@@ -47,11 +47,17 @@ BARS = TopicSpec(
 INDICATORS = TopicSpec(
     "analytics.indicators", IndicatorSnapshot, "every indicator value after each bar"
 )
+FORMING = TopicSpec(
+    "analytics.forming",
+    IndicatorSnapshot,
+    "each open bar as it stands and the indicator values it would give if it closed now "
+    "(final: false), at most once a MARKETPULSE_FORMING_INTERVAL_MS per symbol",
+)
 SIGNALS = TopicSpec("analytics.signals", Signal, "pattern, trend and level signals per bar")
 DEADLETTER = TopicSpec("market.deadletter", DeadLetter, "refused input with a reason code")
 NEWS = TopicSpec("market.news", NewsItem, "headlines per symbol from news vendors")
 
-SPECS = (RAW, CLEAN, BARS_RAW, BARS, INDICATORS, SIGNALS, DEADLETTER, NEWS)
+SPECS = (RAW, CLEAN, BARS_RAW, BARS, INDICATORS, FORMING, SIGNALS, DEADLETTER, NEWS)
 
 
 def bars_topic_name(granularity: str) -> str:
@@ -68,6 +74,7 @@ class Topics:
     bars_raw: TopicT
     bars: dict[str, TopicT]
     indicators: TopicT
+    forming: TopicT
     signals: TopicT
     deadletter: TopicT
 
@@ -87,6 +94,7 @@ def declare(app: AppT, settings: Settings) -> Topics:
         bars_raw=topic(BARS_RAW.name),
         bars={g: topic(bars_topic_name(g)) for g in settings.granularities},
         indicators=topic(INDICATORS.name),
+        forming=topic(FORMING.name),
         signals=topic(SIGNALS.name),
         deadletter=topic(DEADLETTER.name),
     )

@@ -271,6 +271,11 @@ async def test_dashboard_shows_live_candles_indicators_and_signals(
     first = await _int(page, "#chart", "data-last-bar")
     newer = await _chart_until(page, "data-last-bar", lambda last: last > first, 60)
     assert newer % 5 == 0
+    # and the bar still open moves before it closes (analytics.forming, once a second)
+    await _chart_until(page, "data-forming-updates", lambda updates: updates >= 3, 30)
+    forming = await _int(page, "#chart", "data-forming")
+    assert forming % 5 == 0
+    assert forming > first  # a bar after the history's last, which had closed
 
     # pattern and trend signals are drawn as markers, and listed at the side
     await _chart_until(page, "data-markers", lambda markers: markers > 0, 30)

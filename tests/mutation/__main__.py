@@ -129,6 +129,13 @@ def sync(tree: Path) -> None:
             shutil.rmtree(copied)
         elif copied.exists():
             copied.unlink()
+    # and it never copies a file of the package again once copied: the data files (the JSON
+    # Schemas) would stay as they were at the first run
+    for name in wanted:
+        copied = tree / "mutants" / name
+        if name.startswith("marketpulse/") and not name.endswith(".py") and copied.exists():
+            if copied.read_bytes() != (tree / name).read_bytes():
+                copied.unlink()
 
 
 def configure(tree: Path, group: Group, modules: list[str]) -> None:
@@ -194,11 +201,14 @@ def run_mutmut(tree: Path, budget_s: float | None, names: list[str] | None = Non
 
 
 _IMPORTED = """
-import importlib, json, sys
+import importlib, json, pkgutil, sys
 import mutmut
+import marketpulse
 mutmut._stats = set()
 for module in json.load(sys.stdin):
     importlib.import_module(module)
+for found in pkgutil.walk_packages(marketpulse.__path__, "marketpulse."):
+    importlib.import_module(found.name)
 print(json.dumps(sorted(mutmut._stats)))
 """
 
@@ -214,9 +224,9 @@ def function_of(mutant: str) -> str:
 
 
 def run_at_import(tree: Path, modules: list[str]) -> set[str]:
-    """The functions of ``modules`` that run while the modules are imported (a registry's
-    decorators, rules built at module level). mutmut forks its test runs after the import, so
-    their mutants never run there."""
+    """The functions of ``modules`` that run while the package is imported (a registry's
+    decorators, rules built at module level, a schema that asks the registry for its output
+    names). mutmut forks its test runs after the import, so their mutants never run there."""
     names = [dotted(m) for m in modules]
     out = subprocess.run(
         [sys.executable, "-c", _IMPORTED], cwd=tree / "mutants", input=json.dumps(names),
@@ -227,12 +237,15 @@ def run_at_import(tree: Path, modules: list[str]) -> set[str]:
 
 
 def tests_of(tree: Path, module: str, skip: set[str]) -> list[str]:
-    """The tests mutmut traced through ``module``'s functions other than ``skip``."""
+    """The test files of the tests mutmut traced through ``module``'s functions other than
+    ``skip``: whole files, since a mutant chosen before the import may change what a file's
+    parametrized tests are (a registry's catalog), and a test asked for by a name that is no
+    longer there is a usage error, not a verdict."""
     traced = json.loads((tree / "mutants" / "mutmut-stats.json").read_text())
     prefix = dotted(module) + "."
     return sorted(
         {
-            test
+            test.split("::")[0]
             for function, tests in traced["tests_by_mangled_function_name"].items()
             if function.startswith(prefix) and function not in skip
             for test in tests

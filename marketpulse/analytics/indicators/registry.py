@@ -43,7 +43,6 @@ from marketpulse.analytics.indicators.oscillators import (
     Change,
     PriceOscillator,
 )
-from marketpulse.analytics.indicators.talib_functions import FUNCTIONS
 from marketpulse.analytics.indicators.transforms import MATH, OPERATORS, MathTransform, Operator
 from marketpulse.analytics.indicators.trend import DI
 from marketpulse.analytics.indicators.volatility import BBANDS, BBANDSFunction
@@ -116,8 +115,8 @@ def build(spec: str) -> Indicator:
     own = _own(kind, texts) if kind in ("di", "vwap", "vwap_session") else None
     if own is not None:
         return own
-    if kind not in KINDS and kind.upper() in FUNCTIONS:
-        raise UnknownIndicator(f"TA-Lib's {kind.upper()} is not computed by the engine yet")
+    if kind == "mavp":
+        raise UnknownIndicator("TA-Lib's MAVP is left out: its period is a series, not a parameter")
     return resolve(spec, KINDS).build()
 
 
@@ -178,6 +177,17 @@ class IndicatorSet:
             indicator.update(candle)
             indicator.write(out)
         return out
+
+    def peek(self, candle: Candle) -> tuple[dict[str, float], dict[str, bool]]:
+        """What :meth:`update` would return on ``candle``, and the readiness after it,
+        committing nothing: the values of a bar still forming."""
+        out: dict[str, float] = {}
+        ready = {}
+        for spec, indicator in zip(self.specs, self.indicators, strict=True):
+            values = indicator.peek(candle)
+            out.update(values)
+            ready[spec] = len(values) == len(indicator.outputs)
+        return out, ready
 
     def readiness(self) -> dict[str, bool]:
         """Whether each indicator has reached its first output bar."""

@@ -20,7 +20,7 @@ from websockets.uri import parse_uri
 
 from marketpulse import metrics
 from marketpulse.api.main import create_app
-from marketpulse.streams.topics import INDICATORS, bars_topic_name
+from marketpulse.streams.topics import FORMING, INDICATORS, bars_topic_name
 from tests.api_helpers import (
     SECRET,
     Account,
@@ -122,6 +122,24 @@ async def test_subscribers_get_their_records_only(api: ApiStack, live: str) -> N
         assert {m["symbol"] for m in got} == {"WSA"}
         await ws.send('{"action": "unsubscribe", "channels": ["bars"], "symbols": ["WSA"]}')
         assert (await ws_reply(ws, "unsubscribed"))["subscriptions"] == []
+
+
+async def test_the_forming_channel_streams_bars_still_open(api: ApiStack, live: str) -> None:
+    account: Account = await sign_in(api.client, api.pool, "user")
+    async with connect(live, additional_headers=account.headers) as ws:
+        await _subscribe(ws, ["forming"], ["WSF"])
+        forming = [make_snapshot("WSF", "1m", START, {"sma_2": 100.0 + i}, final=False)
+                   for i in range(2)]  # fmt: skip
+        closed = make_snapshot("WSF", "1m", START, {"sma_2": 101.0})
+        await produce(api.settings, api.settings.topic(INDICATORS.name),
+                      [(b"WSF", closed.model_dump_json().encode())])  # fmt: skip
+        await produce(api.settings, api.settings.topic(FORMING.name),
+                      [(b"WSF", s.model_dump_json().encode()) for s in forming])  # fmt: skip
+        got = [await ws_reply(ws, "forming") for _ in forming]
+        # only the forming records: the closed snapshot goes to the indicators channel
+        assert [m["data"]["values"]["sma_2"] for m in got] == [100.0, 101.0]
+        assert [m["data"]["final"] for m in got] == [False, False]
+        assert [m["data"]["bar"]["final"] for m in got] == [False, False]
 
 
 class StalledClient:

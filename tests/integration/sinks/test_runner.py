@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import orjson
 import pytest
@@ -146,6 +146,11 @@ class CountedBars(BarSink):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self.writes: list[int] = []
+        self.read = 0
+
+    def decode(self, topic: str, value: bytes) -> Sequence[Bar]:
+        self.read += 1
+        return super().decode(topic, value)
 
     async def write(self, items: list[Bar]) -> int:
         written = await super().write(items)
@@ -192,6 +197,21 @@ async def test_a_batch_holds_at_most_its_size_of_one_item_records(services: Sett
     assert sink.writes[0] == 7
     assert max(sink.writes) == 7
     assert sum(sink.writes) == 20
+
+
+async def test_a_lingering_batch_fetches_no_more_than_it_still_wants(services: Settings) -> None:
+    settings = await sink_settings(services, sink_batch_size=7, sink_linger_ms=3000)
+    topic = settings.topic(bars_topic_name("1m"))
+    sink = CountedBars(settings)
+    async with running(sink, settings), InfluxClient(settings) as influx:
+        await produce(settings, topic, encoded([bar("AAPL", 0)]))
+        await eventually(lambda: asyncio.sleep(0, sink.read), lambda n: n == 1,
+                         what="the first bar read, its batch lingering")  # fmt: skip
+        await produce(settings, topic, encoded([bar("AAPL", i) for i in range(1, 21)]))
+        await eventually(lambda: count(influx, "market_data", "raw_1y"), lambda n: n == 21,
+                         what="every bar")  # fmt: skip
+    # the lingering batch of one asked for six more, though twenty were there
+    assert sink.writes == [7, 7, 7]
 
 
 async def test_records_that_come_while_a_batch_lingers_go_in_its_write(
@@ -258,6 +278,10 @@ async def test_malformed_records_and_refused_points_are_dead_lettered_the_rest_s
                      for r in letters)  # fmt: skip
     # the tombstone (a record with no value) too: it is no bar
     assert reasons == [("malformed", ""), ("malformed", "{not json"), ("sink_refused", '{"symbol"')]
+    tombstone = next(
+        orjson.loads(r.value) for r in letters if orjson.loads(r.value)["offset"] == 12
+    )
+    assert tombstone["detail"] == "a record with no value (a tombstone)"
     refused = next(orjson.loads(r.value) for r in letters if b"sink_refused" in r.value)
     assert "field type conflict" in refused["detail"]
     # the log says the same, word for word

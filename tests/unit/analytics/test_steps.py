@@ -57,9 +57,9 @@ class Partition:
     def __init__(self, cfg: StepConfig) -> None:
         self.config, self.store, self.time, self.offset = cfg, MemoryStore(), PartitionTime(), 0
 
-    def frame(self, key: bytes | None, value: bytes) -> StepOutputs:
+    def frame(self, key: bytes | None, value: bytes, now: int = NOW) -> StepOutputs:
         self.offset += 1
-        out = apply_frame(self.store, self.time, self.message(key, value), NOW, self.config)
+        out = apply_frame(self.store, self.time, self.message(key, value), now, self.config)
         self.store.write(out)
         return out
 
@@ -548,3 +548,74 @@ def test_a_calendar_symbol_s_ready_made_bars_follow_its_sessions_and_roll_up_key
     assert [(key, day.start, day.end) for key, day in days] == [  # type: ignore[attr-defined]
         (b"AAPL", opened, _ny_ns(2023, 11, 17, 16))
     ]
+
+
+def test_bars_still_forming_go_out_at_most_once_an_interval_and_change_no_state() -> None:
+    cfg = config(granularities=["1m", "5m"], forming_interval_ms=1000)
+    forming, closed_only = Partition(cfg), Partition(replace(cfg, forming_interval_ns=0))
+    minutes = minute_walk(12)
+    wall = [NOW + i * 400_000_000 for i in range(len(minutes))]  # a frame every 0.4 s
+    sent = []
+    for trades, now in zip(minutes, wall, strict=True):
+        out = forming.frame(b"AAPL", frame(*trades), now)
+        other = closed_only.frame(b"AAPL", frame(*trades), now)
+        sent.append(records(out, "analytics.forming"))
+        # the same closed bars, snapshots and signals, and the same series states
+        assert [s for s in out.sends if s.topic != "analytics.forming"] == other.sends
+        assert {k: v.to_bytes() for k, v in out.series.items()} == {
+            k: v.to_bytes() for k, v in other.series.items()
+        }
+        assert records(other, "analytics.forming") == []
+    # the first frame, then each one at least a second after the last that sent
+    assert [i for i, records_ in enumerate(sent) if records_] == [0, 3, 6, 9]
+    for records_ in sent:
+        assert all(isinstance(r, IndicatorSnapshot) and not r.final for r in records_)
+        # each granularity's bar that closes next, keyed as every record is
+        assert sorted(r.granularity for r in records_) in ([], ["1m", "5m"])  # type: ignore[union-attr]
+
+
+def test_a_forming_bar_s_values_are_the_final_ones_when_nothing_more_comes() -> None:
+    partition = Partition(config(granularities=["1m", "5m"], forming_interval_ms=1))
+    # a minute's trades in one frame: its last forming snapshot has all of them
+    outputs = [
+        partition.frame(b"AAPL", frame(*trades), NOW + i * S)
+        for i, trades in enumerate(minute_walk(30))
+    ]
+    forming: dict[tuple[str, int], IndicatorSnapshot] = {}
+    compared = 0
+    for out in outputs:
+        for snapshot in records(out, "analytics.indicators"):
+            assert isinstance(snapshot, IndicatorSnapshot)
+            assert snapshot.final
+            last = forming.pop((snapshot.granularity, snapshot.bar_start))
+            assert last.bar.model_copy(update={"final": True}) == snapshot.bar
+            assert (last.values, last.ready) == (snapshot.values, snapshot.ready)
+            compared += 1
+        for snapshot in records(out, "analytics.forming"):
+            assert isinstance(snapshot, IndicatorSnapshot)
+            forming[(snapshot.granularity, snapshot.bar_start)] = snapshot
+    fives = len({(T0 + i * M) // (5 * M) for i in range(30)})
+    assert compared == 29 + fives - 1  # every closed 1m and 5m bar
+    # the warm-up shows: a 1m bar's forming snapshot says which indicators it would ready
+    assert not all(forming[("1m", T0 + 29 * M)].ready.values())
+
+
+def test_no_forming_bars_when_the_interval_is_zero() -> None:
+    partition = Partition(config(forming_interval_ms=0))
+    outputs = [partition.frame(b"AAPL", frame(*trades)) for trades in minute_walk(3)]
+    assert [records(out, "analytics.forming") for out in outputs] == [[], [], []]
+
+
+def test_series_not_started_yet_all_peek_from_a_blank_set_that_nothing_changes() -> None:
+    cfg = config(forming_interval_ms=1)
+    first = minute_walk(1)[0]
+    shown = []
+    for symbol in ["A", "B", "C"]:  # a partition each: none of the trades is late
+        trades = [{**t, "symbol": symbol} for t in first]
+        out = Partition(cfg).frame(symbol.encode(), frame(*trades))
+        (snapshot,) = records(out, "analytics.forming")
+        assert isinstance(snapshot, IndicatorSnapshot)
+        shown.append((snapshot.bar.close, snapshot.values, snapshot.ready))
+    # the same trades give the same first bar and values, whichever symbol peeked before
+    assert shown[0] == shown[1] == shown[2]
+    assert shown[0][1]["obv"] == sum(float(t["size"]) for t in first)  # type: ignore[arg-type]

@@ -79,6 +79,8 @@ SAMPLES = {
         close=1.5, volume=10, vwap=1.2, trades=4,
     ),
     "analytics.indicators": make_snapshot("A", "1m", 0, {"sma_20": 1.0}, {"sma_20": True}),
+    "analytics.forming": make_snapshot("A", "1m", 0, {"sma_20": 1.0}, {"sma_20": True},
+                                       final=False),
     "analytics.signals": Signal(
         symbol="A", granularity="1d", ts=0, kind="candlestick", name="cdlengulfing",
         strength=100, direction="bullish",

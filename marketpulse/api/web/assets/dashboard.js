@@ -279,7 +279,7 @@
   async function load(symbol, granularity, keep = true) {
     const seq = ++loadSeq;
     clearChart();
-    view = { symbol, granularity, lastTime: null, times: new Map(), count: 0,
+    view = { symbol, granularity, lastTime: null, lastFinal: null, times: new Map(), count: 0,
              signals: new Map(), marks: new Map(), levels: new Map(),
              sessions: new Map(), lastSession: null };
     $("title").textContent = `${symbol} · ${granularity}`;
@@ -317,6 +317,7 @@
     }
     view.count = complete.length;
     view.lastTime = complete.length ? seconds(complete[complete.length - 1].start) : null;
+    view.lastFinal = view.lastTime;
     for (const bar of complete) markSession(bar);
     for (const signal of signals) draw(signal);
     showSignals();
@@ -382,7 +383,7 @@
   function summarize() {
     const el = $("chart");
     el.dataset.bars = String(view.count);
-    el.dataset.lastBar = view.lastTime == null ? "" : String(view.lastTime);
+    el.dataset.lastBar = view.lastFinal == null ? "" : String(view.lastFinal);
     el.dataset.markers = String(markers.markers().length);
     el.dataset.levels = String(view.levels.size);
     el.dataset.panes = String(chart.panes().length);
@@ -399,7 +400,22 @@
     markSession(bar);
     if (time !== view.lastTime) view.count += 1;
     view.lastTime = time;
+    if (bar.final !== false) view.lastFinal = time;
     summarize();
+  }
+
+  // The bar still open moves with each forming record (about once a second), its indicator
+  // values with it; the closed bar replaces it. A forming record that comes after its bar
+  // closed (the two travel on different topics) is a late copy and changes nothing.
+  function onForming(snapshot) {
+    if (!view || snapshot.symbol !== view.symbol || snapshot.granularity !== view.granularity) return;
+    const time = seconds(snapshot.bar_start);
+    if (view.lastFinal != null && time <= view.lastFinal) return;
+    onBar(snapshot.bar);
+    onSnapshot(snapshot);
+    const el = $("chart");
+    el.dataset.forming = String(time);
+    el.dataset.formingUpdates = String(Number(el.dataset.formingUpdates || "0") + 1);
   }
 
   function onSnapshot(snapshot) {
@@ -620,7 +636,9 @@
 
     function desired() {
       const pairs = watched.map((s) => `signals:${s}`);
-      if (followed) pairs.push(`bars:${followed}`, `indicators:${followed}`, `signals:${followed}`);
+      if (followed) {
+        for (const channel of ["bars", "forming", "indicators", "signals"]) pairs.push(`${channel}:${followed}`);
+      }
       return new Set(pairs);
     }
 
@@ -655,6 +673,7 @@
       }
       if (message.type === "bars") onBar(message.data);
       else if (message.type === "indicators") onSnapshot(message.data);
+      else if (message.type === "forming") onForming(message.data);
       else if (message.type === "signals") onSignal(message.data);
       else if (message.type === "error") problem("ws", `Live feed: ${message.message}`);
     }

@@ -112,6 +112,37 @@ def test_bad_specs_are_refused_with_a_reason(spec: str) -> None:
         build(spec)
 
 
+@pytest.mark.parametrize(
+    "spec", ["di_0", "vwap_0", "di_14_2", "vwap_20_1", "di", "di_1.5", "vwap_2.5"]
+)
+def test_the_engines_own_kinds_take_one_whole_period(spec: str) -> None:
+    kind = spec.split("_")[0]
+    with pytest.raises(UnknownIndicator, match=f"^{kind}_<n>: one period, a whole number"):
+        build(spec)
+
+
+@pytest.mark.parametrize(
+    ("spec", "outputs"),
+    [
+        ("di_1", ("plus_di_1", "minus_di_1")),
+        ("di_14", ("plus_di_14", "minus_di_14")),
+        ("vwap_1", ("vwap_1",)),
+        ("vwap_20", ("vwap_20",)),
+        ("vwap_session", ("vwap_session",)),
+        ("vwap", ("vwap",)),
+    ],
+)
+def test_the_engines_own_kinds_name_their_outputs(spec: str, outputs: tuple[str, ...]) -> None:
+    assert build(spec).outputs == outputs
+
+
+def test_the_one_function_the_engine_leaves_out_is_named_in_its_refusal() -> None:
+    with pytest.raises(
+        UnknownIndicator, match=r"^TA-Lib's MAVP is left out: its period is a series"
+    ):
+        build("mavp")
+
+
 def test_vwap_matches_an_independent_computation() -> None:
     """VWAP is not in TA-Lib: check it against pandas, session-anchored and rolling."""
     frame = pd.DataFrame(
