@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+import orjson
+import pytest
 
 from marketpulse.analytics.series import SeriesState
 from marketpulse.schemas.bars import Bar
@@ -54,3 +56,31 @@ def test_a_snapshot_is_of_its_bar_and_a_bar_is_applied_once() -> None:
     snapshot, _ = state.advance(second)
     assert snapshot.values == {"sma_2": (first.close + second.close) / 2}
     assert snapshot.ready == {"sma_2": True}
+
+
+def test_every_price_of_the_bar_reaches_the_indicators_closed_or_forming() -> None:
+    state = SeriesState.new(["bop", "avgprice", "obv"], Settings().detector_config())
+    bar = walk(1)[0]
+    want = {
+        "bop": (bar.close - bar.open) / (bar.high - bar.low),
+        "avgprice": (bar.open + bar.high + bar.low + bar.close) / 4,
+        "obv": bar.volume,
+    }
+    forming = state.peek(bar.model_copy(update={"final": False}))
+    assert forming.values == pytest.approx(want, rel=1e-12)
+    assert not forming.final
+    snapshot, _ = state.advance(bar)
+    assert snapshot.values == pytest.approx(want, rel=1e-12)
+
+
+def test_an_output_that_overflows_is_left_out_of_the_snapshot() -> None:
+    state = SeriesState.new(["var_2", "sma_2"], Settings().detector_config())
+    huge = [bar.model_copy(update={k: getattr(bar, k) * 1e300 for k in ("open", "high", "low",
+            "close")}) for bar in walk(2)]  # fmt: skip
+    state.advance(huge[0])
+    forming = state.peek(huge[1].model_copy(update={"final": False}))
+    snapshot, _ = state.advance(huge[1])
+    # the variance of such prices is not a float; the average is, and stays
+    for shown in (forming, snapshot):
+        assert set(shown.values) == {"sma_2"}
+        assert "null" not in orjson.dumps(shown.model_dump(mode="json")["values"]).decode()

@@ -554,7 +554,7 @@ def test_bars_still_forming_go_out_at_most_once_an_interval_and_change_no_state(
     cfg = config(granularities=["1m", "5m"], forming_interval_ms=1000)
     forming, closed_only = Partition(cfg), Partition(replace(cfg, forming_interval_ns=0))
     minutes = minute_walk(12)
-    wall = [NOW + i * 400_000_000 for i in range(len(minutes))]  # a frame every 0.4 s
+    wall = [NOW + i * 500_000_000 for i in range(len(minutes))]  # a frame every 0.5 s
     sent = []
     for trades, now in zip(minutes, wall, strict=True):
         out = forming.frame(b"AAPL", frame(*trades), now)
@@ -567,7 +567,7 @@ def test_bars_still_forming_go_out_at_most_once_an_interval_and_change_no_state(
         }
         assert records(other, "analytics.forming") == []
     # the first frame, then each one at least a second after the last that sent
-    assert [i for i, records_ in enumerate(sent) if records_] == [0, 3, 6, 9]
+    assert [i for i, records_ in enumerate(sent) if records_] == [0, 2, 4, 6, 8, 10]
     for records_ in sent:
         assert all(isinstance(r, IndicatorSnapshot) and not r.final for r in records_)
         # each granularity's bar that closes next, keyed as every record is
@@ -619,3 +619,32 @@ def test_series_not_started_yet_all_peek_from_a_blank_set_that_nothing_changes()
     # the same trades give the same first bar and values, whichever symbol peeked before
     assert shown[0] == shown[1] == shown[2]
     assert shown[0][1]["obv"] == sum(float(t["size"]) for t in first)  # type: ignore[arg-type]
+
+
+def test_the_forming_bar_is_the_one_that_closes_next() -> None:
+    # a grace of 10 s: the first minute's bar is still open after a trade of the next one
+    partition = Partition(config(grace_ms=10_000, forming_interval_ms=1))
+    partition.frame(b"AAPL", frame(trade("AAPL", T0 + 58 * S, 100.0)), NOW)
+    out = partition.frame(b"AAPL", frame(trade("AAPL", T0 + 61 * S, 101.0)), NOW + S)
+    (snapshot,) = records(out, "analytics.forming")
+    assert isinstance(snapshot, IndicatorSnapshot)
+    assert (snapshot.bar_start, snapshot.bar.close) == (T0, 100.0)
+
+
+def test_a_series_that_has_the_forming_bar_already_skips_it_and_not_the_others() -> None:
+    cfg = config(granularities=["1m", "5m"], forming_interval_ms=1)
+    partition = Partition(cfg)
+    minutes = minute_walk(14)
+    for i, trades in enumerate(minutes):
+        partition.frame(b"AAPL", frame(*trades), NOW + i * S)
+    # a restart that kept the series and lost the symbol's state: an earlier frame comes again,
+    # of a minute whose 1m bar the series has and whose 5m bar is still open
+    last = T0 + 13 * M
+    window = last - last % (5 * M)
+    again = (window - T0) // M
+    assert again < 13
+    partition.store.symbols.clear()
+    partition.time = PartitionTime()
+    out = partition.frame(b"AAPL", frame(*minutes[again]), NOW + 20 * S)
+    shown = [(r.granularity, r.bar_start) for r in records(out, "analytics.forming")]  # type: ignore[attr-defined]
+    assert shown == [("5m", window)]
