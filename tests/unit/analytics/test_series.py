@@ -74,13 +74,15 @@ def test_every_price_of_the_bar_reaches_the_indicators_closed_or_forming() -> No
 
 
 def test_an_output_that_overflows_is_left_out_of_the_snapshot() -> None:
-    state = SeriesState.new(["var_2", "sma_2"], Settings().detector_config())
-    huge = [bar.model_copy(update={k: getattr(bar, k) * 1e300 for k in ("open", "high", "low",
-            "close")}) for bar in walk(2)]  # fmt: skip
-    state.advance(huge[0])
-    forming = state.peek(huge[1].model_copy(update={"final": False}))
-    snapshot, _ = state.advance(huge[1])
-    # the variance of such prices is not a float; the average is, and stays
+    state = SeriesState.new(["mfi_2", "sma_2"], Settings().detector_config())
+    prices = ("open", "high", "low", "close")
+    huge = [bar.model_copy(update={"volume": 1e300, **{k: getattr(bar, k) * 1e300 for k in prices}})
+            for bar in walk(4)]  # fmt: skip
+    for bar in huge[:3]:
+        state.advance(bar)
+    forming = state.peek(huge[3].model_copy(update={"final": False}))
+    snapshot, _ = state.advance(huge[3])
+    # the money flow of such bars (price times volume) is not a float; the average is
     for shown in (forming, snapshot):
         assert set(shown.values) == {"sma_2"}
         assert "null" not in orjson.dumps(shown.model_dump(mode="json")["values"]).decode()
