@@ -144,7 +144,7 @@ def _source(args: argparse.Namespace) -> int:
 
         rate = None if args.rate == "max" else float(args.rate)
         run = SyntheticRun(symbols, args.seed, rate, args.frame_size, args.duration, args.events,
-                           args.workers)  # fmt: skip
+                           args.workers, args.history_days * 86_400)  # fmt: skip
         published = asyncio.run(run_synthetic(settings, run))
         print(f"published {published} events", file=sys.stderr)
     elif args.kind == "polygon":
@@ -367,6 +367,13 @@ def build_parser() -> argparse.ArgumentParser:
     synthetic.add_argument("--events", type=int, default=None, help="stop after this many")
     synthetic.add_argument("--workers", type=int, default=1, help="generator processes")
     synthetic.add_argument("--seed", type=int, default=0)
+    synthetic.add_argument(
+        "--history-days",
+        type=float,
+        default=0.0,
+        help="first publish this many days of the past (a frame per symbol per minute), from "
+        "where market.raw ends if that is later, then go live from there",
+    )
     polygon = source.add_argument_group("polygon")
     polygon.add_argument("--channels", default="T,Q,AM", help="T trades, Q quotes, AM/A bars")
     news = source.add_argument_group("news")

@@ -17,9 +17,13 @@ from marketpulse.settings import Settings
 from marketpulse.storage.setup import prepare_stores
 from marketpulse.up_screen import Status, first_start_account, screen
 
-# The default source of `marketpulse up`: a synthetic market, so there is data from the start.
+# The default source of `marketpulse up`: a synthetic market, so there is data from the start,
+# with three days of its past first: enough bars for every default indicator on 1m, 5m and 1h.
 DEFAULT_RATE = 200
-DEFAULT_SOURCE = ["source", "synthetic", "--rate", str(DEFAULT_RATE)]
+DEFAULT_HISTORY_DAYS = 3
+DEFAULT_SOURCE = [
+    "source", "synthetic", "--rate", str(DEFAULT_RATE), "--history-days", str(DEFAULT_HISTORY_DAYS)
+]  # fmt: skip
 
 
 def run_worker(settings: Settings, loglevel: str) -> int:
@@ -89,7 +93,10 @@ def run_all(settings: Settings) -> int:
             children[name] = subprocess.Popen(  # noqa: S603
                 [sys.executable, "-m", "marketpulse.cli", *argv], stdout=log, stderr=log
             )
-    source = f"synthetic {DEFAULT_SYMBOLS}, {DEFAULT_RATE} events/s (`marketpulse source`)"
+    source = (
+        f"synthetic {DEFAULT_SYMBOLS}, {DEFAULT_RATE} events/s after {DEFAULT_HISTORY_DAYS} days "
+        "of history (`marketpulse source`)"
+    )
     for line in screen(settings, account, source, f"{logs}/{{worker,sinks,api,source}}.log"):
         print(line)
     status, live = Status(), sys.stdout.isatty()

@@ -10,6 +10,7 @@ import pytest
 from aiokafka.structs import ConsumerRecord
 
 from marketpulse.clock import SystemClock
+from marketpulse.schemas.bars import IndicatorSnapshot
 from marketpulse.schemas.events import Frame
 from marketpulse.settings import Settings
 from marketpulse.storage.cache import LatestReader
@@ -27,9 +28,12 @@ async def test_up_runs_the_pipeline_with_its_default_source_until_interrupted(
 ) -> None:
     port = free_port()
     started_ns = SystemClock().now_ns()
+    # a namespace of its own: the source's history then covers its three days in full
+    settings = services.model_copy(update={"topic_prefix": unique("up") + "."})
     up = WorkerProcess(
         ["-m", "marketpulse.cli", "up"],
         {
+            "MARKETPULSE_TOPIC_PREFIX": settings.topic_prefix,
             "MARKETPULSE_API_PORT": str(port),
             "MARKETPULSE_WORKER_ID": unique("up"),
             "MARKETPULSE_WORKER_METRICS_PORT": str(free_port()),
@@ -55,7 +59,18 @@ async def test_up_runs_the_pipeline_with_its_default_source_until_interrupted(
             return any(Frame.model_validate_json(r.value).received_ts > started_ns for r in records)
 
         # A frame the default source made during this run, passed on by this run's worker.
-        await consume_until(services, ["market.clean"], fresh, timeout_s=90)
+        await consume_until(settings, [settings.topic("market.clean")], fresh, timeout_s=90)
+
+        # the source's history came first: hourly bars with every default indicator warm
+        def warm(records: list[ConsumerRecord[bytes, bytes]]) -> bool:
+            return any(
+                (s := IndicatorSnapshot.model_validate_json(r.value)).granularity == "1h"
+                and all(s.ready.values())
+                for r in records
+            )
+
+        await consume_until(settings, [settings.topic("analytics.indicators")], warm,
+                            timeout_s=90)  # fmt: skip
 
         # ... and stored by this run's sinks: sampled quotes in InfluxDB, the latest in Redis.
         async with InfluxClient(services) as influx:

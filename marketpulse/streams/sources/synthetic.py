@@ -1,5 +1,7 @@
 """A synthetic market: geometric-random-walk quotes with trades at the touch, for any number of
-symbols, as fast as the broker takes them or at a target rate.
+symbols, as fast as the broker takes them or at a target rate; optionally its past first (a
+frame per symbol per minute), so that the charts and indicators are full from the start, then
+live from where the past ends, with no gap.
 
 Each symbol has its own random generator seeded from (seed, symbol), so a symbol's stream is the
 same whatever other symbols run beside it and however they are spread over worker processes.
@@ -21,9 +23,12 @@ from typing import Any
 
 import numpy as np
 import orjson
+from aiokafka import AIOKafkaConsumer
 
 from marketpulse.schemas.events import Frame
 from marketpulse.settings import Settings
+from marketpulse.streams import kafka_compat
+from marketpulse.streams.admin import partitions_of
 from marketpulse.streams.sources.job_runs import UNKNOWN, Tally, job_run
 from marketpulse.streams.sources.publisher import Publisher
 from marketpulse.streams.topics import RAW
@@ -115,6 +120,7 @@ class SyntheticRun:
     duration_s: float | None = None  # None: until cancelled (or ``events`` are out)
     events: int | None = None  # stop after about this many events
     workers: int = 1
+    history_s: float = 0.0  # seconds of the past published first, up to where live begins
 
     def shard(self, index: int) -> SyntheticRun:
         """The part of the run worker ``index`` does: every ``workers``-th symbol."""
@@ -122,8 +128,68 @@ class SyntheticRun:
         share = len(symbols) / len(self.symbols)
         return SyntheticRun(
             symbols, self.seed, self.rate and self.rate * share, self.frame_size,
-            self.duration_s, self.events and int(self.events * share), 1,
+            self.duration_s, self.events and int(self.events * share), 1, self.history_s,
         )  # fmt: skip
+
+
+HISTORY_STEP_NS = 60 * 1_000_000_000  # a history frame per symbol per minute of the past
+
+
+async def newest_frame_ns(settings: Settings) -> int | None:
+    """The ``received_ts`` of the newest frame on ``market.raw`` (over its partitions), None
+    when it has none."""
+    kafka_compat.apply(
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms, tansu=settings.kafka_tansu_compat
+    )
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers(), group_id=None,
+                                enable_auto_commit=False)  # fmt: skip
+    await consumer.start()
+    try:
+        partitions = await partitions_of(consumer, [settings.topic(RAW.name)])
+        ends = await consumer.end_offsets(partitions)
+        filled = [tp for tp, end in ends.items() if end > 0]
+        if not filled:
+            return None
+        consumer.assign(filled)
+        for tp in filled:
+            consumer.seek(tp, ends[tp] - 1)
+        newest: int | None = None
+        waiting = set(filled)
+        while waiting:
+            batches = await consumer.getmany(timeout_ms=1000)
+            if not batches:
+                break  # a last record that is gone (deleted by retention): none to read
+            for tp, records in batches.items():
+                waiting.discard(tp)
+                for record in records:
+                    received = _received_ts(record.value)
+                    if received is not None and (newest is None or received > newest):
+                        newest = received
+        return newest
+    finally:
+        await consumer.stop()
+
+
+def _received_ts(value: bytes | None) -> int | None:
+    try:
+        received = orjson.loads(value or b"null")["received_ts"]
+    except (orjson.JSONDecodeError, TypeError, KeyError):
+        return None  # not a frame: another producer's record, or a tombstone
+    return received if isinstance(received, int) else None
+
+
+async def _history(
+    market: SyntheticMarket, run: SyntheticRun, out: Publisher, since: int, until: int
+) -> None:
+    """The symbols' past from ``since`` to ``until``: a frame of ``frame_size`` events per
+    symbol per minute, symbols interleaved, as fast as the broker takes them."""
+    start = since
+    while start < until:
+        end = min(start + HISTORY_STEP_NS, until)
+        for symbol in run.symbols:
+            body = market.frame_bytes(symbol, start, end, run.frame_size)
+            await out.send(RAW.name, symbol, body, records=run.frame_size)
+        start = end
 
 
 async def _publish(
@@ -132,10 +198,18 @@ async def _publish(
     market = SyntheticMarket(run.symbols, seed=run.seed)
     per_round = run.frame_size * len(run.symbols)
     period_s = per_round / run.rate if run.rate else 0.0
-    started = time.monotonic()
-    last = dict.fromkeys(run.symbols, time.time_ns())
-    reported, rounds = started, 0
+    live_from = time.time_ns()
     async with Publisher(settings, SOURCE, tally) as out:
+        if run.history_s > 0:
+            # from where market.raw ends, if that is later: a restart fills only its own gap,
+            # and nothing it sends is older than what the worker has seen (so none is late)
+            newest = await newest_frame_ns(settings)
+            since = live_from - int(run.history_s * 1e9)
+            await _history(market, run, out, max(since, newest or since), live_from)
+            report(tally)
+        started = time.monotonic()
+        last = dict.fromkeys(run.symbols, live_from)
+        reported, rounds = started, 0
         while run.duration_s is None or time.monotonic() - started < run.duration_s:
             if run.events is not None and tally.records >= run.events:
                 break

@@ -3,10 +3,13 @@ records each run as a job."""
 
 from __future__ import annotations
 
+import itertools
+
 import asyncpg
 import pytest
 from aiokafka.structs import ConsumerRecord
 
+from marketpulse.clock import SystemClock
 from marketpulse.errors import RecordTooLarge
 from marketpulse.schemas.events import Frame
 from marketpulse.settings import Settings
@@ -17,6 +20,7 @@ from tests.kafka_helpers import consume_until, unique
 pytestmark = [pytest.mark.integration]
 
 Records = list[ConsumerRecord[bytes, bytes]]
+S = 1_000_000_000
 
 
 def _symbols(count: int) -> list[str]:
@@ -97,3 +101,46 @@ async def test_frames_over_the_record_limit_stop_the_run_with_a_clear_error(
         await run_synthetic(settings, run)
     status, total, _ = await _job_of(pool, symbols)
     assert (status, total) == ("failed", 0)
+
+
+def _timeline(records: Records, symbol: str) -> list[tuple[int, int]]:
+    """A symbol's frames in offset order, each as (first event time, received time)."""
+    frames = [
+        Frame.model_validate_json(r.value)
+        for r in sorted(records, key=lambda r: r.offset)
+        if r.key == symbol.encode()
+    ]
+    return [(f.events[0].ts, f.received_ts) for f in frames if f.events]
+
+
+async def test_history_comes_first_then_live_with_no_gap_and_a_restart_fills_only_its_own(
+    services: Settings, pool: asyncpg.Pool
+) -> None:
+    symbols = _symbols(2)
+    settings = services.model_copy(update={"topic_prefix": unique("syn") + "."})
+    started = SystemClock().now_ns()
+    run = SyntheticRun(symbols, seed=5, rate=400, frame_size=10, duration_s=0.5, history_s=3600)
+    first = await run_synthetic(settings, run)
+    records = await _published(settings, symbols, first)
+    for symbol in symbols:
+        timeline = _timeline(records, symbol)
+        # an hour of the past, a frame a minute, oldest first; then live
+        assert started - 3600 * S <= timeline[0][0] <= started - 3600 * S + S
+        history = [t for t in timeline if t[1] - t[0] == 60 * S]
+        assert len(history) == 60
+        assert timeline[:60] == history
+        assert all(b[0] - a[0] == 60 * S for a, b in itertools.pairwise(history))
+        # each frame starts where the one before it was received: no gap, no overlap
+        assert all(b[0] == a[1] for a, b in itertools.pairwise(timeline))
+        assert len(timeline) > len(history)
+
+    # a restart after a pause: its history covers the pause only, from where market.raw ended
+    ended = max(t[1] for symbol in symbols for t in _timeline(records, symbol))
+    again = SyntheticRun(symbols, seed=6, rate=400, frame_size=10, duration_s=0.5,
+                         history_s=3600)  # fmt: skip
+    second = await run_synthetic(settings, again)
+    records = await _published(settings, symbols, first + second)
+    for symbol in symbols:
+        later = [t for t in _timeline(records, symbol) if t[0] >= ended]
+        assert later[0][0] == ended
+        assert all(b[0] == a[1] for a, b in itertools.pairwise(later))
