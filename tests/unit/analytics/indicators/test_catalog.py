@@ -243,6 +243,26 @@ def test_a_bad_spec_is_refused_with_the_valid_parameters(spec: str, message: str
         build(spec)
 
 
+def test_a_refusal_spells_out_how_the_kind_is_written() -> None:
+    """The whole message: each parameter in the spec's order with its type, range and default
+    (the types as TA-Lib's abstract API names them, MA types said so)."""
+    with pytest.raises(UnknownIndicator) as refused:
+        build("bbands_20_2_2_14")
+    assert str(refused.value) == (
+        "'bbands_20_2_2_14': matype 14 is outside TA-Lib's range [0, 13]; "
+        "bbands_<timeperiod>_<nbdevup>_<nbdevdn>_<matype> (BBANDS): "
+        "timeperiod (int in [2, 100000], default 20); "
+        "nbdevup (float in [-3e+37, 3e+37], default 2.0); "
+        "nbdevdn (float in [-3e+37, 3e+37], default 2.0); "
+        "matype (MA type in [0, 13], default 0)"
+    )
+    with pytest.raises(UnknownIndicator) as refused:
+        build("trange_5")
+    assert str(refused.value) == (
+        "'trange_5': trange takes at most 0 parameters: trange (TRANGE, no parameters)"
+    )
+
+
 def test_ma_type_11_is_the_functions_own_default() -> None:
     assert build("bbands_20_2_2_11").outputs == build("bbands_20_2_2_0").outputs
     assert build("ma_30_11").outputs == build("ma_30_0").outputs
