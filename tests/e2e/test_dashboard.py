@@ -276,6 +276,8 @@ async def test_dashboard_shows_live_candles_indicators_and_signals(
     forming = await _int(page, "#chart", "data-forming")
     assert forming % 5 == 0
     assert forming > first  # a bar after the history's last, which had closed
+    # the live snapshots say each drawn indicator is warm: twenty minutes of 5 s bars
+    await expect(page.locator('#legend li[data-ready="true"]')).to_have_count(6)
 
     # pattern and trend signals are drawn as markers, and listed at the side
     await _chart_until(page, "data-markers", lambda markers: markers > 0, 30)

@@ -229,6 +229,7 @@
       const item = document.createElement("li");
       item.className = kind;
       item.textContent = spec.spec;
+      item.dataset.spec = spec.spec;
       return item;
     }));
   }
@@ -418,8 +419,20 @@
     el.dataset.formingUpdates = String(Number(el.dataset.formingUpdates || "0") + 1);
   }
 
+  // Each streamed indicator says whether it has reached its first output bar: one still
+  // warming up (a new series, a longer period) is marked so in the legend.
+  function showReadiness(ready) {
+    for (const item of $("legend").children) {
+      const warm = ready[item.dataset.spec];
+      if (warm === undefined) continue;
+      item.dataset.ready = String(warm);
+      item.textContent = warm ? item.dataset.spec : `${item.dataset.spec} (warming up)`;
+    }
+  }
+
   function onSnapshot(snapshot) {
     if (!view || snapshot.symbol !== view.symbol || snapshot.granularity !== view.granularity) return;
+    showReadiness(snapshot.ready);
     const time = seconds(snapshot.bar_start);
     for (const { output, key } of plots) {
       const value = snapshot.values[output];
