@@ -42,13 +42,22 @@ TARGET = 0.90
 
 @dataclass(frozen=True)
 class Group:
-    """Modules mutated together, and the tests that guard them."""
+    """Modules mutated together (those of ``exclude`` left to another group), and the tests
+    that guard them."""
 
     name: str
     modules: tuple[str, ...]
     tests: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+
+    def guards(self, module: str) -> bool:
+        """Whether ``module`` is one of this group's (a path, or a pattern of paths)."""
+        return any(fnmatch.fnmatch(module, p) for p in self.modules) and not any(
+            fnmatch.fnmatch(module, p) for p in self.exclude
+        )
 
 
+INDICATORS = "marketpulse/analytics/indicators/*"
 GROUPS = (
     Group(
         "unit",
@@ -59,7 +68,11 @@ GROUPS = (
             "marketpulse/streams/delivery.py",
         ),
         ("tests/unit",),
+        exclude=(INDICATORS,),
     ),
+    # the indicators' own tests are their oracle (TA-Lib, batch and streaming); the rest of the
+    # unit tests reach them too, but only through the same functions, and several times slower
+    Group("indicators", (INDICATORS,), ("tests/unit/analytics/indicators",)),
     Group(
         "integration",
         ("marketpulse/api/ratelimit.py", "marketpulse/sinks/runner.py"),
@@ -143,6 +156,7 @@ def configure(tree: Path, group: Group, modules: list[str]) -> None:
     settings = {
         "source_paths": ["marketpulse"],
         "only_mutate": modules,
+        "do_not_mutate": list(group.exclude),
         "pytest_add_cli_args_test_selection": list(group.tests),
         # the copy has no compiled extensions and no git history: leave out the tests of those
         "pytest_add_cli_args": [
@@ -161,10 +175,12 @@ def configure(tree: Path, group: Group, modules: list[str]) -> None:
 
 
 def verdicts(tree: Path, modules: list[str]) -> Iterator[tuple[str, dict[str, int | None]]]:
-    """Each mutated module among ``modules`` and its mutants' last exit codes (mutmut's records)."""
+    """Each mutated module among ``modules`` and its mutants' last exit codes (mutmut's records),
+    those of another group's tree left out."""
+    group = next(g for g in GROUPS if tree.name.removesuffix("-changed") == g.name)
     for meta in sorted((tree / "mutants").rglob("*.py.meta")):
         module = str(meta.relative_to(tree / "mutants"))[: -len(".meta")]
-        if any(fnmatch.fnmatch(module, pattern) for pattern in modules):
+        if any(fnmatch.fnmatch(module, pattern) for pattern in modules) and group.guards(module):
             yield module, json.loads(meta.read_text())["exit_code_by_key"]
 
 
@@ -390,8 +406,8 @@ def default_base() -> str:
     return tag.stdout.strip() if tag.returncode == 0 else "HEAD~1"
 
 
-def changed_modules(patterns: tuple[str, ...], base: str) -> list[str]:
-    """Guarded modules changed since ``base``."""
+def changed_modules(group: Group, base: str) -> list[str]:
+    """The group's modules changed since ``base``."""
     listed = subprocess.run(
         ["git", "diff", "--name-only", base, "--"], cwd=REPO, capture_output=True, text=True
     )
@@ -400,9 +416,7 @@ def changed_modules(patterns: tuple[str, ...], base: str) -> list[str]:
     return sorted(
         name
         for name in listed.stdout.split()
-        if name.endswith(".py")
-        and (REPO / name).exists()
-        and any(fnmatch.fnmatch(name, p) for p in patterns)
+        if name.endswith(".py") and (REPO / name).exists() and group.guards(name)
     )
 
 
@@ -457,12 +471,13 @@ def main() -> int:
         if args.group not in (None, group.name):
             continue
         base = args.base or default_base()
-        modules = changed_modules(group.modules, base) if args.changed else list(group.modules)
+        modules = changed_modules(group, base) if args.changed else list(group.modules)
         if args.only:
             modules = [
                 name
                 for name in args.only
                 if any(fnmatch.fnmatch(name, pattern) for pattern in group.modules)
+                and not any(fnmatch.fnmatch(name, pattern) for pattern in group.exclude)
             ]
         # mutmut rewrites the mutated copy of every module outside its configured set as plain
         # source: the full tree is always configured with the whole group (a selection runs by
