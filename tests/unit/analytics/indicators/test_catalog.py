@@ -177,8 +177,10 @@ def test_bar_by_bar_equals_talib_stream_and_peek_commits_nothing(entry: dict[str
     for candle in bars[:history]:
         indicator.update(candle)
     for i, candle in enumerate(bars[history:], start=history):
+        before = orjson.dumps(indicator.state())
         peeked = indicator.peek(candle)
-        assert indicator.peek(candle) == peeked  # peeking twice: nothing was committed
+        assert orjson.dumps(indicator.state()) == before  # nothing was committed
+        assert indicator.peek(candle) == peeked
         indicator.update(candle)
         assert indicator.values() == peeked
         their = handle.update(*(float(getattr(series, f)[i]) for f in _stream_inputs(entry)))
