@@ -217,14 +217,19 @@ def run_mutmut(tree: Path, budget_s: float | None, names: list[str] | None = Non
 
 
 _IMPORTED = """
-import importlib, json, pkgutil, sys
+import importlib, json, pathlib, pkgutil, sys
 import mutmut
 import marketpulse
 mutmut._stats = set()
-for module in json.load(sys.stdin):
+asked = json.load(sys.stdin)
+for module in asked["modules"]:
     importlib.import_module(module)
 for found in pkgutil.walk_packages(marketpulse.__path__, "marketpulse."):
     importlib.import_module(found.name)
+for tests in asked["tests"]:
+    path = pathlib.Path(tests)
+    for file in sorted([path] if path.is_file() else path.rglob("*.py")):
+        importlib.import_module(".".join(file.with_suffix("").parts))
 print(json.dumps(sorted(mutmut._stats)))
 """
 
@@ -239,13 +244,14 @@ def function_of(mutant: str) -> str:
     return mutant.rsplit("__mutmut_", 1)[0]
 
 
-def run_at_import(tree: Path, modules: list[str]) -> set[str]:
-    """The functions of ``modules`` that run while the package is imported (a registry's
-    decorators, rules built at module level, a schema that asks the registry for its output
-    names). mutmut forks its test runs after the import, so their mutants never run there."""
-    names = [dotted(m) for m in modules]
+def run_at_import(tree: Path, modules: list[str], tests: tuple[str, ...]) -> set[str]:
+    """The functions of ``modules`` that run while the package or the tests are imported (a
+    registry's decorators, rules built at module level, a schema that asks the registry for its
+    output names, a test module that parametrizes over the catalog). mutmut forks its test runs
+    after the import, so their mutants never run there."""
+    asked = {"modules": [dotted(m) for m in modules], "tests": list(tests)}
     out = subprocess.run(
-        [sys.executable, "-c", _IMPORTED], cwd=tree / "mutants", input=json.dumps(names),
+        [sys.executable, "-c", _IMPORTED], cwd=tree / "mutants", input=json.dumps(asked),
         env={**os.environ, "MUTANT_UNDER_TEST": "stats"}, capture_output=True, text=True,
         check=True,
     ).stdout  # fmt: skip
@@ -274,7 +280,7 @@ def rerun_at_import(tree: Path, group: Group, modules: list[str], deadline: floa
     surviving mutants of functions that run at import; record their verdicts where mutmut
     keeps its own. Returns how many were run."""
     chosen = [module for module, _codes in verdicts(tree, modules)]
-    at_import = run_at_import(tree, chosen)
+    at_import = run_at_import(tree, chosen, group.tests)
     done = 0
     for module in chosen:
         meta = tree / "mutants" / f"{module}.meta"
