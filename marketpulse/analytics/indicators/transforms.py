@@ -2,8 +2,9 @@
 math transforms of the close (ACOS ... TANH) and the operators on two price fields (ADD, SUB,
 MULT, DIV: high and low, as TA-Lib feeds them by default). No state, an output on every bar.
 
-A math transform outside its domain gives TA-Lib's NaN (or infinity on overflow), which the
-engine leaves out of the outputs.
+Outside its domain C's math gives NaN or an infinity where Python's raises; either is not a
+number, and the engine leaves it out of the outputs, as it does every value that is not finite.
+So these give NaN there, whichever of the three C gives.
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ def _asin(x: float) -> float:
 
 
 def _ln(x: float) -> float:
-    return math.log(x) if x > 0.0 else (-math.inf if x == 0.0 else NAN)
+    return math.log(x) if x > 0.0 else NAN
 
 
 def _log10(x: float) -> float:
-    return math.log10(x) if x > 0.0 else (-math.inf if x == 0.0 else NAN)
+    return math.log10(x) if x > 0.0 else NAN
 
 
 def _sqrt(x: float) -> float:
@@ -39,22 +40,22 @@ def _sqrt(x: float) -> float:
 def _exp(x: float) -> float:
     try:
         return math.exp(x)
-    except OverflowError:  # C gives infinity
-        return math.inf
+    except OverflowError:
+        return NAN
 
 
 def _cosh(x: float) -> float:
     try:
         return math.cosh(x)
     except OverflowError:
-        return math.inf
+        return NAN
 
 
 def _sinh(x: float) -> float:
     try:
         return math.sinh(x)
     except OverflowError:
-        return math.copysign(math.inf, x)
+        return NAN
 
 
 def _ceil(x: float) -> float:
@@ -80,9 +81,7 @@ class MathTransform(Chosen):
 
 
 def _divide(a: float, b: float) -> float:
-    if b != 0.0:
-        return a / b
-    return NAN if a == 0.0 else math.copysign(math.inf, a)
+    return a / b if b != 0.0 else NAN
 
 
 OPERATORS: dict[str, Callable[[float, float], float]] = {

@@ -18,6 +18,7 @@ from marketpulse.analytics.indicators import Candle, build
 from marketpulse.analytics.indicators.catalog import UnknownIndicator
 from marketpulse.analytics.indicators.registry import KINDS, catalog
 from marketpulse.analytics.indicators.talib_functions import FUNCTIONS, TALIB_VERSION
+from marketpulse.analytics.indicators.transforms import MATH, OPERATORS
 from tests.market_data import SERIES, ohlcv, random_walk
 from tests.oracles import Array, Series, assert_equal_to_talib
 from tests.talib_functions import functions
@@ -291,3 +292,29 @@ def test_every_catalog_spec_equals_talib_on_generated_series(series: Series) -> 
         compare(
             entry["function"], entry["parameters"], series, ours(entry["spec"], series), expected
         )
+
+
+EDGES = [-1000.0, -1.5, -1.0, -0.5, -0.0, 0.0, 0.5, 1.0, 1.5, 709.0, 711.0, 1000.0]
+PAIRS = [(0.0, 0.0), (1.0, 0.0), (-1.0, 0.0), (0.0, 3.0), (2.0, -4.0), (1e308, 1e-308)]
+
+
+@pytest.mark.parametrize("kind", [*MATH, *OPERATORS])
+def test_at_the_edges_of_their_domains_the_transforms_are_talibs_numbers(kind: str) -> None:
+    """Where TA-Lib gives a number the engine gives the same; where it gives NaN or an
+    infinity (out of the domain, a division by zero, an overflow) the engine gives no value,
+    and nothing raises."""
+    if kind in MATH:
+        highs = lows = closes = np.array(EDGES)
+        theirs = getattr(talib, kind.upper())(closes)
+    else:
+        highs, lows = (np.array(column) for column in zip(*PAIRS, strict=True))
+        closes = highs
+        theirs = getattr(talib, kind.upper())(highs, lows)
+    for high, low, close, their in zip(highs, lows, closes, theirs, strict=True):
+        indicator = build(kind)
+        indicator.update(Candle(0, float(close), float(high), float(low), float(close), 1.0))
+        values = indicator.values()
+        if math.isfinite(their):
+            assert values == {kind: pytest.approx(float(their), rel=1e-12)}, (high, low)
+        else:
+            assert values == {}, (high, low)
