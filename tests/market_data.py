@@ -68,6 +68,25 @@ def with_flats_and_gaps(seed: int) -> Series:
     return Series(s.open, high, low, close, volume)
 
 
+def through_zero(seed: int) -> Series:
+    """A spread (one contract less another): it crosses zero, touches it exactly (whole bars
+    at zero, some with volume, some without) and goes negative, as a calendar spread or an
+    expiring oil future does."""
+    rng = np.random.default_rng(seed)
+    close = np.round(np.cumsum(rng.normal(0.0, 0.4, 300)), 1)
+    close[50:55] = 0.0
+    close[150] = 0.0
+    open_ = np.concatenate([[close[0]], close[:-1]])
+    spread = np.round(np.abs(rng.normal(0.0, 0.3, 300)), 1)
+    high = np.maximum(open_, close) + spread
+    low = np.minimum(open_, close) - spread
+    high[50:55] = low[50:55] = 0.0
+    open_[51:55] = 0.0
+    volume = rng.integers(0, 1000, 300).astype(float)
+    volume[50:53] = 0.0
+    return Series(open_, high, low, close, volume)
+
+
 def published_frame(name: str) -> pd.DataFrame:
     """A published series as the batch commands read files: ``timestamp`` and lower-case OHLCV
     columns, oldest first."""
@@ -108,6 +127,7 @@ SERIES: dict[str, Callable[[], Series]] = {
     "huge_prices": lambda: scaled(random_walk(500, 6), 1e5),
     "volatile": lambda: random_walk(500, 2, volatility=0.05),
     "flats_and_gaps": lambda: with_flats_and_gaps(3),
+    "through_zero": lambda: through_zero(8),
     "goog_daily": lambda: published("goog_daily"),
     "eurusd_hourly": lambda: published("eurusd_hourly"),
 }
