@@ -210,7 +210,8 @@ class Efficiency(Stateful):
 class KAMA(Average):
     """Kaufman's adaptive average: an EMA whose factor follows the efficiency ratio (the net
     move over ``period`` bars against the sum of the bar-to-bar moves), between 2/31 and 2/3;
-    first output at bar ``period``, seeded from the close before it."""
+    first output at bar ``period``, seeded from the close before it; over one bar, as in TA-Lib,
+    the input itself from the first bar."""
 
     def __init__(self, period: int, prefix: str = "kama") -> None:
         super().__init__(period, prefix)
@@ -218,6 +219,9 @@ class KAMA(Average):
         self.previous = 0.0
 
     def push(self, x: float) -> float | None:
+        if self.period == 1:
+            self.value = x
+            return x
         previous = self.previous
         self.previous = x
         parts = self.efficiency.push(x)

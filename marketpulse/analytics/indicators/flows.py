@@ -156,7 +156,8 @@ class RVOL(Function):
 
 class VWMA(Function):
     """Volume-weighted moving average of the close over n bars (none over bars without
-    volume, where TA-Lib divides by zero)."""
+    volume, where TA-Lib divides by zero); over one bar, as in TA-Lib, the close itself,
+    volume or not."""
 
     kind = "vwma"
 
@@ -166,6 +167,8 @@ class VWMA(Function):
         self.volumes = RollingSum(timeperiod)
 
     def step(self, candle: Candle) -> tuple[float, ...] | None:
+        if self.weighted.size == 1:
+            return (candle.close,)
         weighted = self.weighted.add(candle.close * candle.volume)
         volume = self.volumes.add(candle.volume)
         if weighted is None or volume is None:

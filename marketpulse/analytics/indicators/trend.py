@@ -57,11 +57,15 @@ class DirectionalMovement(Stateful):
 
     def plus_di(self) -> float:
         """+DI in percent (0 when the smoothed true range is zero)."""
-        return 0.0 if is_zero(self.tr) else 100.0 * (self.plus_dm / self.tr)
+        return 0.0 if is_zero(self.tr) else self._percent() * (self.plus_dm / self.tr)
 
     def minus_di(self) -> float:
         """-DI in percent (0 when the smoothed true range is zero)."""
-        return 0.0 if is_zero(self.tr) else 100.0 * (self.minus_dm / self.tr)
+        return 0.0 if is_zero(self.tr) else self._percent() * (self.minus_dm / self.tr)
+
+    def _percent(self) -> float:
+        # TA-Lib's PLUS_DI and MINUS_DI over one bar are the bare ratio, not in percent
+        return 100.0 if self.period > 1 else 1.0
 
 
 class DI(Indicator):

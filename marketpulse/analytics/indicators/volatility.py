@@ -162,19 +162,23 @@ class ATR(Periodic):
 
 
 class NATR(Function):
-    """Normalised ATR: ATR / close * 100 (0 at a zero close)."""
+    """Normalised ATR: ATR / close * 100 (0 at a zero close); over one bar, as in TA-Lib, the
+    true range itself, not normalised."""
 
     kind = "natr"
 
     def __init__(self, timeperiod: int) -> None:
         super().__init__(timeperiod)
         self.atr = ATR(timeperiod)
+        self.normalised = timeperiod > 1
 
     def step(self, candle: Candle) -> tuple[float, ...] | None:
         self.atr.update(candle)
         atr = self.atr.value
         if atr is None:
             return None
+        if not self.normalised:
+            return (atr,)
         return ((atr / candle.close) * 100.0 if not is_zero(candle.close) else 0.0,)
 
 

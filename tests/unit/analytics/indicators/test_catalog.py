@@ -151,6 +151,26 @@ def test_other_parameters_equal_talib_too(entry: dict[str, Any]) -> None:
     compare(entry["function"], values, series, got, expected)
 
 
+WITH_PERIODS = [
+    e for e in CATALOG if any(p["type"] == "int" for p in FUNCTIONS[e["function"]]["parameters"])
+]
+
+
+@pytest.mark.parametrize("entry", WITH_PERIODS, ids=[e["spec"] for e in WITH_PERIODS])
+def test_the_shortest_periods_equal_talib_too(entry: dict[str, Any]) -> None:
+    """Every whole-number parameter at TA-Lib's minimum (a period of 1 or 2), where the
+    off-by-one of a warm-up shows."""
+    values = dict(entry["parameters"])
+    for p in FUNCTIONS[entry["function"]]["parameters"]:
+        if p["type"] == "int":
+            values[p["name"]] = p["min"]
+    spec = spec_of(entry, values)
+    series = SERIES["through_zero"]()
+    got = ours(spec, series)
+    compare(entry["function"], values, series, got,
+            theirs(entry["function"], list(got), values, series))  # fmt: skip
+
+
 def compare(
     function: str,
     values: dict[str, Any],
