@@ -280,7 +280,7 @@
   async function load(symbol, granularity, keep = true) {
     const seq = ++loadSeq;
     clearChart();
-    view = { symbol, granularity, lastTime: null, lastFinal: null, times: new Map(), count: 0,
+    view = { symbol, granularity, loaded: false, lastTime: null, lastFinal: null, times: new Map(), count: 0,
              signals: new Map(), marks: new Map(), levels: new Map(),
              sessions: new Map(), lastSession: null };
     $("title").textContent = `${symbol} · ${granularity}`;
@@ -319,6 +319,7 @@
     view.count = complete.length;
     view.lastTime = complete.length ? seconds(complete[complete.length - 1].start) : null;
     view.lastFinal = view.lastTime;
+    view.loaded = true;
     for (const bar of complete) markSession(bar);
     for (const signal of signals) draw(signal);
     showSignals();
@@ -392,8 +393,10 @@
     else chartState("empty", `No bars yet for ${view.symbol} at ${view.granularity}. Waiting for live data…`);
   }
 
+  // Live records wait for the history: it replaces the chart's data when it comes, and a
+  // candle drawn before it would mark an empty chart ready.
   function onBar(bar) {
-    if (!view || bar.symbol !== view.symbol || bar.granularity !== view.granularity) return;
+    if (!view || !view.loaded || bar.symbol !== view.symbol || bar.granularity !== view.granularity) return;
     const time = seconds(bar.start);
     if (view.lastTime != null && time < view.lastTime) return; // the chart only moves forward
     series.candles.update(candleOf(bar));
@@ -409,7 +412,7 @@
   // values with it; the closed bar replaces it. A forming record that comes after its bar
   // closed (the two travel on different topics) is a late copy and changes nothing.
   function onForming(snapshot) {
-    if (!view || snapshot.symbol !== view.symbol || snapshot.granularity !== view.granularity) return;
+    if (!view || !view.loaded || snapshot.symbol !== view.symbol || snapshot.granularity !== view.granularity) return;
     const time = seconds(snapshot.bar_start);
     if (view.lastFinal != null && time <= view.lastFinal) return;
     onBar(snapshot.bar);
