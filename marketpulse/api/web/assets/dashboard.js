@@ -348,6 +348,7 @@
     extra = null;
     $("chart").dataset.extra = "";
     $("chart").dataset.extraPoints = "0";
+    $("chart").dataset.extraFrom = "";
     $("chart").dataset.panes = String(chart.panes().length);
   }
 
@@ -379,6 +380,7 @@
     extra = { name, lines };
     $("chart").dataset.extra = answer.indicator;
     $("chart").dataset.extraPoints = String(answer.values.length);
+    $("chart").dataset.extraFrom = answer.values.length ? String(seconds(answer.values[0].ts)) : "";
     $("chart").dataset.panes = String(chart.panes().length);
   }
 
