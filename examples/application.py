@@ -4,7 +4,9 @@ The analytics topics deliver at least once, so a subscriber sees a record twice 
 or a rebalance. The application here still acts on each record once:
 
 - every record carries a deterministic identity (an indicator snapshot: symbol, granularity and
-  bar start; a signal: those and its name and time), so a record delivered twice is recognised;
+  bar start; a signal: those and its name and time) and a revision, so a record delivered twice
+  is recognised, and a record published again after a revised bar (a higher revision; a signal
+  that no longer holds comes with ``withdrawn``) replaces what was applied;
 - the application's effect and the identity are stored in one SQLite transaction, so a crash
   between them cannot keep one without the other;
 - the clients commit offsets only after the records they cover are stored, so a crash replays
@@ -44,7 +46,9 @@ class Application:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.db = sqlite3.connect(args.state)
-        self.db.execute("CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY)")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS applied (id TEXT PRIMARY KEY, revision INTEGER NOT NULL)"
+        )
         self.out: Path = args.out
         self.prefix: str = args.prefix
         self.crash_after: int | None = args.crash_after
@@ -84,14 +88,20 @@ class Application:
         return self.crash_after is None or self.handled < self.crash_after
 
     def apply(self, topic: str, record: dict[str, Any]) -> bool:
-        """Act on a record unless it was seen; True when it was new."""
+        """Act on a record unless it or a later revision of it was applied; True when it was
+        acted on."""
         key = f"{topic}:{identity(topic, record)}"
+        revision = record.get("revision", 0)
         with self.db:  # one transaction: the identity and the effect, or neither
-            if self.db.execute("SELECT 1 FROM seen WHERE id = ?", (key,)).fetchone():
+            row = self.db.execute("SELECT revision FROM applied WHERE id = ?", (key,)).fetchone()
+            if row is not None and row[0] >= revision:
                 return False
-            self.db.execute("INSERT INTO seen (id) VALUES (?)", (key,))
+            self.db.execute("INSERT OR REPLACE INTO applied VALUES (?, ?)", (key, revision))
+            effect = {"topic": topic, "id": key, "revision": revision}
+            if record.get("withdrawn"):
+                effect["withdrawn"] = True  # a signal a revised bar no longer fires: undo it
             with self.out.open("a") as out:  # the application's effect
-                out.write(json.dumps({"topic": topic, "id": key}) + "\n")
+                out.write(json.dumps(effect) + "\n")
         return True
 
 

@@ -55,6 +55,20 @@ BARS_UNOPENED = Counter(
 BARS_OUT = Counter(
     "marketpulse_bars_total", "Bars closed and published, by granularity", ["granularity"]
 )
+BARS_REVISED = Counter(
+    "marketpulse_bars_revised_total",
+    "Bars published again with a higher revision (a late trade, a restated vendor bar)",
+    ["granularity"],
+)
+TRADES_TOO_LATE = Counter(
+    "marketpulse_trades_too_late_total",
+    "Trades accepted for a granularity that allows their lateness and too late for another",
+)
+SIGNALS_WITHDRAWN = Counter(
+    "marketpulse_signals_withdrawn_total",
+    "Signals withdrawn because a revised bar no longer fires them",
+    ["kind"],
+)
 INDICATOR_SNAPSHOTS = Counter(
     "marketpulse_indicator_snapshots_total", "Indicator snapshots published", ["granularity"]
 )

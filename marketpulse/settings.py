@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from marketpulse.analytics.granularity import parse_granularity
+from marketpulse.analytics.granularity import activity_of, kept_bars, parse_granularity
 from marketpulse.analytics.indicators.registry import DEFAULT_SPECS, build, expand
 from marketpulse.analytics.patterns.candlestick import REGISTRY as CANDLESTICKS
 from marketpulse.analytics.patterns.charts import ChartConfig
@@ -128,6 +128,17 @@ class Settings(BaseSettings):
     calendar_last_year: int = Field(2035, le=2200, description="calendar sessions through")
     grace_ms: int = Field(2000, ge=0, description="how long a bar waits for late events")
     max_future_ms: int = Field(5000, ge=0, description="how far ahead of the clock events may be")
+    allowed_lateness_ms: dict[str, int] = Field(
+        {},
+        description="granularity -> how long past the grace period a closed bar may still be "
+        'revised by a late trade or a restated vendor bar (e.g. {"1m": 300000}); none: never',
+    )
+    revision_max_bars: int = Field(
+        32,
+        ge=1,
+        description="the most bars a series may keep to roll back revisions; an allowed "
+        "lateness that needs more is refused",
+    )
     forming_interval_ms: int = Field(
         1000,
         ge=0,
@@ -309,6 +320,25 @@ class Settings(BaseSettings):
             parse_granularity(name)
         return value
 
+    @model_validator(mode="after")
+    def _lateness_fits(self) -> Settings:
+        for name, ms in self.allowed_lateness_ms.items():
+            where = f"MARKETPULSE_ALLOWED_LATENESS_MS[{name!r}]"
+            if name not in self.granularities:
+                raise ValueError(f"{where}: {name} is not in MARKETPULSE_GRANULARITIES")
+            if activity_of(name) is not None:
+                raise ValueError(f"{where}: {name} bars close on a trade, not on time, so "
+                                 "they cannot be revised")  # fmt: skip
+            if ms < 0:
+                raise ValueError(f"{where}: {ms} is negative")
+            kept = kept_bars(ms * 1_000_000, parse_granularity(name))
+            if kept > self.revision_max_bars:
+                raise ValueError(
+                    f"{where}: {ms} ms of {name} bars needs {kept} bars kept per series to roll "
+                    f"back, more than MARKETPULSE_REVISION_MAX_BARS ({self.revision_max_bars})"
+                )
+        return self
+
     @field_validator("calendars", "exchange_calendars")
     @classmethod
     def _known_calendars(cls, value: dict[str, str]) -> dict[str, str]:
@@ -415,7 +445,12 @@ class Settings(BaseSettings):
             dedup_window=self.dedup_window,
             max_price=self.max_price,
             max_size=self.max_size,
+            lateness=tuple((name, ms * 1_000_000) for name, ms in self.lateness().items()),
         )
+
+    def lateness(self) -> dict[str, int]:
+        """The granularities that allow lateness, and how much (ms)."""
+        return {name: ms for name, ms in self.allowed_lateness_ms.items() if ms > 0}
 
     def step_config(self) -> StepConfig:
         """What the agents' pure steps decide by."""
@@ -430,6 +465,10 @@ class Settings(BaseSettings):
             detector=self.detector_config(),
             max_message_bytes=self.kafka_max_message_bytes,
             forming_interval_ns=self.forming_interval_ms * 1_000_000,
+            kept_bars={
+                name: kept_bars(ms * 1_000_000, parse_granularity(name))
+                for name, ms in self.lateness().items()
+            },
         )
 
     @model_validator(mode="after")

@@ -5,10 +5,16 @@ a trade belongs to: UTC clock boundaries, or the sessions of the symbol's exchan
 (intraday bars anchored at the session open and cut at its close, a session, a week or month of
 sessions). A bar stays open until the partition's stream time (the largest event time accepted
 on the partition) reaches ``end + grace``: until then, late trades inside the grace period still
-amend it. A trade more than ``grace`` behind stream time is refused as ``late`` by the gate (it
-could only belong to a bar that is already closed), so a closed bar never changes and each bar
-is published exactly once, final, with revision 0. Bars come from trades; quotes advance stream
-time but do not make bars. An interval without trades makes no bar.
+amend it. Once closed, a bar is published, final, with revision 0.
+
+A granularity may allow lateness (``lateness``: ns past the grace period; none by default). Its
+closed bars are then kept until stream time passes their end + grace + lateness, and a trade
+for one of them re-opens it: at the end of the frame it is published again, with its revision
+one higher (a trade in an interval that had none makes a bar there, with revision 0). A trade
+later than that for a granularity reaches none of its bars, and is counted in
+:attr:`BarBuilder.too_late`; the gate refuses as ``late`` a trade later than every
+granularity allows. Bars come from trades; quotes advance stream time but do not make bars.
+An interval without trades makes no bar.
 
 A trade sets only the parts of a bar its sale conditions allow (:mod:`.conditions`): the open
 and close come from the trades that may set the last sale, the high and low from those that may
@@ -33,8 +39,9 @@ from marketpulse.schemas.bars import Bar
 # price x size, trade count, the times of its latest and earliest trades that may set the last
 # sale (a late trade inside the grace period may be older than the bar's open or newer than
 # nothing), and its end (last: states written before bars had ends get theirs from the cut on
-# restore). The prices and times are null until a trade may set them.
-START, OPEN, HIGH, LOW, CLOSE, SIZE, PV, TRADES, LAST_TS, FIRST_TS, END = range(11)
+# restore). The prices and times are null until a trade may set them. A closed bar kept for
+# revisions has its revision last: -1 until it is published.
+START, OPEN, HIGH, LOW, CLOSE, SIZE, PV, TRADES, LAST_TS, FIRST_TS, END, REVISION = range(12)
 
 
 def _time(trade: list[Any]) -> int:
@@ -105,14 +112,30 @@ def _empty(start: int, end: int) -> list[Any]:
 class BarBuilder:
     """The open bars of one symbol, one list per granularity (at most a couple each)."""
 
-    def __init__(self, symbol: str, granularities: Mapping[str, int | Cut]) -> None:
-        """``granularities``: each one's cut, or its length for UTC clock boundaries."""
+    def __init__(
+        self,
+        symbol: str,
+        granularities: Mapping[str, int | Cut],
+        lateness: Mapping[str, int] | None = None,
+    ) -> None:
+        """``granularities``: each one's cut, or its length for UTC clock boundaries;
+        ``lateness``: the granularities that allow it, and how much (ns past the grace period).
+        """
         self.symbol = symbol
         self.cuts: dict[str, Cut] = {
             name: UtcCut(cut) if isinstance(cut, int) else cut
             for name, cut in granularities.items()
         }
         self.open: dict[str, list[list[Any]]] = {name: [] for name in self.cuts}
+        self.lateness = {
+            name: ns for name, ns in (lateness or {}).items() if ns > 0 and name in self.cuts
+        }
+        # the closed bars that may still be revised, oldest first, and the horizon they closed
+        # by (stream time less the grace period, at the last close)
+        self.closed: dict[str, list[list[Any]]] = {name: [] for name in self.lateness}
+        self.horizon = 0
+        self.revised: list[tuple[str, list[Any]]] = []  # bars re-opened since the last close
+        self.too_late = 0  # trades a granularity took no more, since take_too_late() read it
         self.sessioned = any(cut.session_table is not None for cut in self.cuts.values())
         self.activity = {
             name: cut for name, cut in self.cuts.items() if isinstance(cut, ActivityCut)
@@ -155,6 +178,11 @@ class BarBuilder:
                 if bounds is None:
                     continue
                 start, end = bounds
+            if end <= self.horizon:
+                closed = self._reopen(name, start, end)
+                if closed is not None:
+                    _fold(closed, ts, price, size, parts)
+                continue
             bars = self.open[name]
             for bar in bars:
                 if bar[START] == start:
@@ -163,6 +191,24 @@ class BarBuilder:
                 bar = _empty(start, end)
                 bars.append(bar)
             _fold(bar, ts, price, size, parts)
+
+    def _reopen(self, name: str, start: int, end: int) -> list[Any] | None:
+        """The closed bar ``[start, end)`` of ``name``, marked revised; a new one when the
+        interval had none and is still within the granularity's lateness; None (counted) when
+        it is not."""
+        kept = self.closed.get(name)
+        if kept is None or end + self.lateness[name] <= self.horizon:
+            self.too_late += 1
+            return None
+        for bar in kept:
+            if bar[START] == start:
+                break
+        else:
+            bar = [*_empty(start, end), -1]
+            insort(kept, bar, key=_time)
+        if not any(found is bar for _, found in self.revised):
+            self.revised.append((name, bar))
+        return bar
 
     def add_bar(self, bar: Bar) -> None:
         """Fold a finer bar into the bar of each granularity that holds all of it (one that
@@ -187,8 +233,9 @@ class BarBuilder:
 
     def close(self, stream_time: int, grace_ns: int) -> list[Bar]:
         """Remove and return every bar whose end + grace has been reached, oldest first."""
-        closed: list[Bar] = []
+        closed = self._revisions()
         horizon = stream_time - grace_ns
+        self.horizon = max(self.horizon, horizon)
         for name, bars in self.open.items():
             if name in self.activity:
                 continue
@@ -196,16 +243,40 @@ class BarBuilder:
             if not done:
                 continue
             self.open[name] = [bar for bar in bars if bar[END] > horizon]
+            kept = self.closed.get(name)
             for bar in sorted(done, key=lambda b: b[START]):
                 published = self._publish(name, bar)
                 if published is not None:
                     closed.append(published)
+                if kept is not None:
+                    kept.append([*bar, -1 if published is None else 0])
+        for name, kept in self.closed.items():
+            lateness = self.lateness[name]
+            kept[:] = [bar for bar in kept if bar[END] + lateness > self.horizon]
         if self.pending and self.pending[0][0] <= horizon:
             settled = bisect_right(self.pending, horizon, key=_time)
             for trade in self.pending[:settled]:
                 closed += self._add_activity(trade[0], trade[1], trade[2], _parts(trade))
             del self.pending[:settled]
         return closed
+
+    def _revisions(self) -> list[Bar]:
+        """The bars re-opened since the last close, each published again a revision higher
+        (a bar no trade has opened yet stays unpublished), oldest first."""
+        out = []
+        for name, bar in sorted(self.revised, key=lambda item: item[1][START]):
+            if bar[OPEN] is None:
+                continue
+            bar[REVISION] += 1
+            out.append(self._bar(name, bar, final=True))
+        self.revised.clear()
+        return out
+
+    def take_too_late(self) -> int:
+        """How many times a trade came too late for a granularity it was accepted for (another
+        allows more lateness) since the last call."""
+        count, self.too_late = self.too_late, 0
+        return count
 
     def _add_activity(self, ts: int, price: float, size: float, parts: int) -> list[Bar]:
         """Fold a settled trade into each activity bar; return those it completes. A trade is
@@ -285,6 +356,7 @@ class BarBuilder:
             volume=volume,
             vwap=bar[PV] / volume if volume > 0 else None,
             trades=bar[TRADES],
+            revision=bar[REVISION] if len(bar) > REVISION else 0,
             calendar=None if table is None else table.calendar,
             session=cut.session_date(bar[START]),
             final=final,
@@ -295,15 +367,25 @@ class BarBuilder:
         state: dict[str, Any] = {"symbol": self.symbol, "open": self.open}
         if self.activity:
             state["pending"] = self.pending
+        if self.lateness:
+            state["closed"] = self.closed
+            state["horizon"] = self.horizon
         return state
 
     @classmethod
     def from_state(
-        cls, granularities: Mapping[str, int | Cut], state: dict[str, Any]
+        cls,
+        granularities: Mapping[str, int | Cut],
+        state: dict[str, Any],
+        lateness: Mapping[str, int] | None = None,
     ) -> BarBuilder:
         """Rebuild a builder from :meth:`state`; granularities no longer configured are
         dropped, and so is a bar its granularity's cut no longer has."""
-        builder = cls(state["symbol"], granularities)
+        builder = cls(state["symbol"], granularities, lateness)
+        builder.horizon = state.get("horizon", 0)
+        for name, bars in state.get("closed", {}).items():
+            if name in builder.closed:
+                builder.closed[name] = [list(bar) for bar in bars]
         cuts = builder.cuts
         for name, bars in state["open"].items():
             if name not in builder.open:

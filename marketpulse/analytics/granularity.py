@@ -54,3 +54,12 @@ def activity_of(text: str) -> tuple[str, int] | None:
     if match is None:
         return None
     return ACTIVITY_KINDS[match.group(1)], int(match.group(2))
+
+
+def kept_bars(lateness_ns: int, length_ns: int) -> int:
+    """How many of its last bars a series keeps to roll back a revision ``lateness_ns`` late:
+    the bars that end within it, one more for a partial bar at a session's close, one more for
+    the bar it revises (none without lateness)."""
+    if lateness_ns <= 0:
+        return 0
+    return -(-lateness_ns // length_ns) + 2

@@ -37,7 +37,7 @@ class SymbolState:
     ) -> SymbolState:
         """A state for a symbol seen for the first time (``granularities``: each one's cut, or
         its length for UTC clock boundaries)."""
-        return cls(EventGate(config), BarBuilder(symbol, granularities))
+        return cls(EventGate(config), BarBuilder(symbol, granularities, dict(config.lateness)))
 
     def to_bytes(self) -> bytes:
         """Encode for the table."""
@@ -64,7 +64,7 @@ class SymbolState:
             granularities = granularities.of(bars["symbol"])
         return cls(
             EventGate.from_state(config, raw["gate"]),
-            BarBuilder.from_state(granularities, bars),
+            BarBuilder.from_state(granularities, bars, dict(config.lateness)),
             raw["stream_time"],
             raw["offset"],
             raw["partition"],
@@ -81,6 +81,7 @@ class StepOutput:
     bars: list[Bar] = field(default_factory=list)
     inert: int = 0  # accepted trades that by their conditions update no part of a bar
     unopened: int = 0  # bars that closed without a trade that could open them (not published)
+    too_late: int = 0  # trades too late for a granularity (accepted for one that allows more)
 
 
 def step(
@@ -119,5 +120,6 @@ def step(
                 out.inert += 1
     out.bars = state.bars.close(stream_time, grace_ns)
     out.unopened = state.bars.take_unopened()
+    out.too_late = state.bars.take_too_late()
     state.stream_time = stream_time
     return stream_time, out

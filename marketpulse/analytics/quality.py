@@ -13,10 +13,11 @@ Reason codes (also the ``reason`` label of ``marketpulse_deadletters_total``):
                      a number): bounded inputs keep every sum, VWAP and indicator finite
 ``crossed_quote``    bid > ask (a locked quote, bid == ask, passes)
 ``future_timestamp`` the event is more than ``max_future_ns`` ahead of the clock
-``duplicate``        the same event (or bar) was already accepted
+``duplicate``        the same event (or bar, with the same values) was already accepted
 ``price_spike``      the price is further than ``spike_bound`` (relative) from the last good one,
                      until ``spike_confirmations`` events in a row confirm the new level
 ``late``             the event is more than the grace period behind the partition's stream time
+                     (a trade: more than the grace period and the largest allowed lateness)
 ``bad_ohlc``         a ready-made bar breaks low <= open, close <= high by more than float noise
 ``bad_granularity``  a ready-made bar's start/end do not match its granularity
 ``outside_session``  a trade, or a ready-made bar's start, outside every session of the symbol's
@@ -53,6 +54,15 @@ class GateConfig:
     # price x size must stay far from the float limit (1.8e308) after summing a bar's trades
     max_price: float = 1e12
     max_size: float = 1e15
+    # the granularities that allow lateness past the grace period, and how much (ns): a trade
+    # within the largest may still revise a closed bar
+    lateness: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def trade_lateness_ns(self) -> int:
+        """How far behind stream time a trade may be: the grace period and the largest
+        allowed lateness."""
+        return self.grace_ns + max((ns for _, ns in self.lateness), default=0)
 
 
 @dataclass(frozen=True)
@@ -100,6 +110,7 @@ class EventGate:
 
     def __init__(self, config: GateConfig) -> None:
         self.config = config
+        self.trade_window = config.trade_lateness_ns  # read for every trade: worked out once
         self.last_price: float | None = None
         self.pending_price: float | None = None
         self.pending_count = 0
@@ -146,7 +157,7 @@ class EventGate:
         if ts > now_ns + config.max_future_ns:
             ahead = (ts - now_ns) / 1e9
             return Verdict("future_timestamp", f"ts {ts} is {ahead:.3f} s ahead of the clock")
-        if ts < stream_time - config.grace_ns:
+        if ts < stream_time - (config.grace_ns if quote else self.trade_window):
             behind = (stream_time - ts) / 1e9
             return Verdict("late", f"ts {ts} is {behind:.3f} s behind stream time")
         fingerprint = _fingerprint(fields, quote)

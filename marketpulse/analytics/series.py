@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -18,17 +18,56 @@ from marketpulse.schemas.signals import Signal
 
 
 @dataclass
+class Applied:
+    """A bar the series applied, kept so that a revision can roll back to before it: the bar,
+    the series' state before it (JSON) and the signals it fired."""
+
+    bar: Bar
+    before: bytes
+    signals: list[Signal]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "bar": self.bar.model_dump(),
+            "before": orjson.Fragment(self.before),
+            "signals": [signal.model_dump() for signal in self.signals],
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Applied:
+        return cls(
+            Bar.model_validate(raw["bar"]),
+            orjson.dumps(raw["before"]),
+            [Signal.model_validate(signal) for signal in raw["signals"]],
+        )
+
+
+@dataclass
+class Revision:
+    """What a revised bar changes downstream: the snapshot of every bar from it on, the signals
+    that are new or changed, and those withdrawn (fired before, no longer), each with the
+    series' count of revisions, so that a later one replaces an earlier one of the same key."""
+
+    snapshots: list[IndicatorSnapshot]
+    signals: list[Signal]
+
+
+@dataclass
 class SeriesState:
     """The indicator set, the detectors, the last bar start applied, and the last bars-topic
     offset applied (ready-made bars; built bars are applied where they are built). A series of
     ready-made bars also keeps the open bars of the coarser granularities it rolls up into
-    (:meth:`~marketpulse.analytics.bars.BarBuilder.state`, None when there are none)."""
+    (:meth:`~marketpulse.analytics.bars.BarBuilder.state`, None when there are none). Where its
+    granularity allows lateness, the series keeps its last bars (``history``, oldest first) to
+    roll back to when one of them is revised."""
 
     indicators: IndicatorSet
     detector: SignalDetector
     last_start: int | None = None
     offset: int = -1
     rollup: dict[str, Any] | None = None
+    history: list[Applied] = field(default_factory=list)
+    revisions: int = 0  # how many revisions the series has applied: what it publishes again with
 
     @classmethod
     def new(cls, specs: Iterable[str], config: DetectorConfig) -> SeriesState:
@@ -36,15 +75,79 @@ class SeriesState:
         return cls(IndicatorSet(specs), SignalDetector.new(config))
 
     def applied(self, bar: Bar) -> bool:
-        """Whether the series already has a bar at or after this one's start."""
-        return self.last_start is not None and bar.start <= self.last_start
+        """Whether the series already has this bar (at this revision or a later one), or has
+        gone past its start with no way back (it is older than every bar kept)."""
+        if self.last_start is None or bar.start > self.last_start:
+            return False
+        kept = self.kept(bar.start)
+        if kept is not None:
+            return kept.revision >= bar.revision
+        return not self.history or bar.start < self.history[0].bar.start
 
-    def advance(self, bar: Bar) -> tuple[IndicatorSnapshot, list[Signal]]:
-        """Apply an accepted bar: its indicator snapshot and the signals it fires."""
+    def restates(self, bar: Bar) -> Bar | None:
+        """A ready-made bar that is not after the last one, as a revision: of the kept bar with
+        its start when its values differ (a revision higher), or new between two kept bars
+        (revision 0). None when it repeats a kept bar or is older than every bar kept."""
+        history = self.history
+        if not history or bar.start < history[0].bar.start:
+            return None
+        kept = self.kept(bar.start)
+        if kept is None:
+            return bar.model_copy(update={"revision": 0})
+        if _same(kept, bar):
+            return None
+        return bar.model_copy(update={"revision": kept.revision + 1})
+
+    def kept(self, start: int) -> Bar | None:
+        """The kept bar that starts at ``start``, at its latest revision."""
+        for applied in reversed(self.history):
+            if applied.bar.start == start:
+                return applied.bar
+        return None
+
+    def advance(self, bar: Bar, keep: int = 0) -> tuple[IndicatorSnapshot, list[Signal]]:
+        """Apply an accepted bar: its indicator snapshot and the signals it fires. With
+        ``keep``, the last ``keep`` bars are kept for revisions."""
+        before = self._state() if keep else b""
         values = self.indicators.update(_candle(bar))
         snapshot = _snapshot(bar, values, self.indicators.readiness())
         self.last_start = bar.start
-        return snapshot, self.detector.update(bar, snapshot.values)
+        signals = self.detector.update(bar, snapshot.values)
+        if keep:
+            self.history.append(Applied(bar, before, signals))
+            del self.history[:-keep]
+        return snapshot, signals
+
+    def revise(self, bar: Bar, config: DetectorConfig, keep: int) -> Revision | None:
+        """Apply a bar at or before the last one: roll back to before its start, apply it
+        (in place of the bar it revises, or between two kept ones) and every later kept bar
+        again. None when it is older than every bar kept."""
+        history = self.history
+        if not history or bar.start < history[0].bar.start:
+            return None
+        at = next(i for i, kept in enumerate(history) if kept.bar.start >= bar.start)
+        replaced = history[at].bar.start == bar.start
+        later = [kept.bar for kept in history[at + 1 if replaced else at :]]
+        fired = {signal.key(): signal for kept in history[at:] for signal in kept.signals}
+        before = orjson.loads(history[at].before)
+        del history[at:]
+        self.indicators = IndicatorSet.from_state(before["set"])
+        self.detector = SignalDetector.from_state(config, before["detector"])
+        self.revisions += 1
+        again = {"revision": self.revisions}
+        snapshots, signals = [], []
+        for each in [bar, *later]:
+            snapshot, now_fired = self.advance(each, keep)
+            snapshots.append(snapshot.model_copy(update=again))
+            for signal in now_fired:
+                if fired.pop(signal.key(), None) != signal:
+                    signals.append(signal.model_copy(update=again))
+        gone = {**again, "withdrawn": True}
+        signals += [signal.model_copy(update=gone) for signal in fired.values()]
+        return Revision(snapshots, signals)
+
+    def _state(self) -> bytes:
+        return orjson.dumps({"set": self.indicators.state(), "detector": self.detector.state()})
 
     def peek(self, bar: Bar) -> IndicatorSnapshot:
         """The snapshot :meth:`advance` would give on a bar still forming, changing nothing."""
@@ -59,6 +162,8 @@ class SeriesState:
                 "last_start": self.last_start,
                 "offset": self.offset,
                 "rollup": self.rollup,
+                "history": [kept.to_json() for kept in self.history],
+                "revisions": self.revisions,
             }
         )
 
@@ -72,6 +177,8 @@ class SeriesState:
             raw["last_start"],
             raw["offset"],
             raw.get("rollup"),  # states written before roll-ups have none
+            [Applied.from_json(kept) for kept in raw.get("history", ())],
+            raw.get("revisions", 0),
         )
 
 
@@ -86,6 +193,11 @@ def blank_indicators(specs: tuple[str, ...]) -> IndicatorSet:
     """A set that has seen no bar, made once per configuration: what a series not started yet
     would show on its first bar. Shared, so only ever peeked (which commits nothing)."""
     return IndicatorSet(specs)
+
+
+def _same(kept: Bar, bar: Bar) -> bool:
+    """Whether two bars of one series and start carry the same values."""
+    return kept.model_dump(exclude={"revision"}) == bar.model_dump(exclude={"revision"})
 
 
 def _candle(bar: Bar) -> Candle:

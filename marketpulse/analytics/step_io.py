@@ -40,6 +40,8 @@ class StepConfig:
     detector: DetectorConfig
     max_message_bytes: int
     forming_interval_ns: int = 0  # analytics.forming at most this often per symbol; 0: never
+    # the bars a series keeps to roll back to, per granularity that allows lateness
+    kept_bars: dict[str, int] = field(default_factory=dict)
 
 
 class StateStore(Protocol):
@@ -94,6 +96,7 @@ class StepOutputs:
     last_event: tuple[str, int] | None = None  # a symbol and its latest accepted event time
     inert: int = 0  # accepted trades that by their conditions update no part of a bar
     unopened: int = 0  # bars closed without a trade that could open them (not published)
+    too_late: int = 0  # trades too late for a granularity (accepted for one that allows more)
 
     def refuse(
         self, message: Message, reason: str, detail: str, payload: bytes, limit: int
@@ -107,11 +110,22 @@ class StepOutputs:
         """Send a bar that passed the gate on its granularity's topic."""
         self.sends.append(Send(bars_topic_name(bar.granularity), key, bar))
 
-    def advance(self, key: bytes | None, bar: Bar, series: SeriesState) -> None:
-        """Apply a published bar to its series; send the snapshot and signals it gives."""
-        snapshot, signals = series.advance(bar)
-        self.sends.append(Send(INDICATORS.name, key, snapshot))
+    def advance(self, key: bytes | None, bar: Bar, series: SeriesState, config: StepConfig) -> bool:
+        """Apply a published bar to its series (a revision when it is not after the last one);
+        send the snapshots and signals it gives. False when the series keeps nothing to revise
+        it with."""
+        keep = config.kept_bars.get(bar.granularity, 0)
+        if series.last_start is None or bar.start > series.last_start:
+            snapshot, signals = series.advance(bar, keep)
+            snapshots = [snapshot]
+        else:
+            revision = series.revise(bar, config.detector, keep)
+            if revision is None:
+                return False
+            snapshots, signals = revision.snapshots, revision.signals
+        self.sends.extend(Send(INDICATORS.name, key, snapshot) for snapshot in snapshots)
         self.sends.extend(Send(SIGNALS.name, key, signal) for signal in signals)
+        return True
 
 
 def series_key(bar: Bar) -> bytes:

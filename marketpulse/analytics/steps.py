@@ -19,7 +19,7 @@ from marketpulse.analytics.bars import BarBuilder
 from marketpulse.analytics.frames import Rejection, decode_frame
 from marketpulse.analytics.ingest import SymbolState, step
 from marketpulse.analytics.partition_time import PartitionTime
-from marketpulse.analytics.quality import check_bar, check_built_bar, widened
+from marketpulse.analytics.quality import Verdict, check_bar, check_built_bar, widened
 from marketpulse.analytics.series import SeriesState, blank_indicators, forming_snapshot
 from marketpulse.analytics.step_io import (
     Message,
@@ -61,7 +61,7 @@ def apply_frame(
     out.events = (decoded.source, len(decoded.events))
     grace = config.gate.grace_ns
     time.stream_time, stepped = step(state, decoded, symbol, time.stream_time, now_ns, grace)
-    out.inert, out.unopened = stepped.inert, stepped.unopened
+    out.inert, out.unopened, out.too_late = stepped.inert, stepped.unopened, stepped.too_late
     if stepped.accepted:  # accepted only: a refused future timestamp must not hide a stale feed
         out.last_event = (symbol, max(e.ts for e in stepped.accepted))
     state.offset, state.partition = message.offset, message.partition
@@ -129,15 +129,19 @@ def apply_ready_made_bar(store: StateStore, message: Message, config: StepConfig
         return out
     cut = config.cuts.of(bar.symbol)[bar.granularity]
     verdict = check_bar(bar, series.last_start, config.gate, cut)
-    if verdict is not None:
+    restated = None if verdict is None else series.restates(widened(bar))
+    if verdict is not None and restated is None:
+        if series.kept(bar.start) is not None:  # a kept bar, with the same values
+            verdict = Verdict("duplicate", f"bar {bar.key()} already accepted")
         out.refuse(message, verdict.reason, verdict.detail, message.value, limit)
         return out
-    bar = widened(bar)
+    bar = restated or widened(bar)
     out.publish(message.key, bar)
-    out.advance(message.key, bar, series)
+    out.advance(message.key, bar, series, config)
     series.offset = message.offset
     out.series[key] = series
-    _roll_up(out, store, message, bar, series, config)
+    if restated is None:  # a restated bar is not folded again into the coarser ones
+        _roll_up(out, store, message, bar, series, config)
     return out
 
 
@@ -217,5 +221,9 @@ def _publish(
     if series.applied(bar):
         out.redelivered.append("series")
         return
-    out.advance(key, bar, series)
+    if not out.advance(key, bar, series, config):
+        detail = f"bar {bar.key()} revises one older than its series keeps"
+        payload = bar.model_dump_json().encode()
+        out.refuse(cause, "late", detail, payload, config.max_message_bytes)
+        return
     out.series[skey] = series

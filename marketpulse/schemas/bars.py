@@ -67,6 +67,12 @@ class IndicatorSnapshot(WireModel):
         description="false on analytics.forming: the values the bar still forming would give "
         "if it closed now",
     )
+    revision: int = Field(
+        0,
+        ge=0,
+        description="0 when first published; published again after a revision of its bar or "
+        "an earlier one, with the series' count of revisions: higher replaces lower",
+    )
 
     @model_validator(mode="after")
     def _of_its_bar(self) -> IndicatorSnapshot:

@@ -23,6 +23,16 @@ class Signal(WireModel):
         description="candlesticks: TA-Lib's 100, 80 (weak forms) or 200 (confirmed); else 0-100",
     )
     details: dict[str, float] = Field(default_factory=dict, description="levels, prices, values")
+    revision: int = Field(
+        0,
+        ge=0,
+        description="0 when first published; published again (changed or withdrawn) after a "
+        "revision of its bar or an earlier one, with the series' count of revisions: higher "
+        "replaces lower",
+    )
+    withdrawn: bool = Field(
+        False, description="true: a revised bar no longer fires this signal (key as before)"
+    )
 
     def key(self) -> str:
         """The deterministic record key: symbol, granularity, bar start and name."""

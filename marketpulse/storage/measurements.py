@@ -109,8 +109,14 @@ def indicator_lines(snapshot: IndicatorSnapshot) -> Iterator[str]:
 
 
 def signal_point(signal: Signal) -> Point:
-    """``market_signals``: one point per signal name and bar."""
-    fields: dict[str, FieldValue] = {"strength": signal.strength, "direction": signal.direction}
+    """``market_signals``: one point per signal name and bar; a revision rewrites it, and one
+    withdrawn is kept, marked so (InfluxQL has no delete a sink should issue per point)."""
+    fields: dict[str, FieldValue] = {
+        "strength": signal.strength,
+        "direction": signal.direction,
+        "revision": signal.revision,
+        "withdrawn": signal.withdrawn,
+    }
     fields.update({f"detail_{k}": v for k, v in signal.details.items()})
     tags = {
         "symbol": signal.symbol,

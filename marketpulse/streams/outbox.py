@@ -22,6 +22,7 @@ from marketpulse.analytics.step_io import StepOutputs
 from marketpulse.app import app, topics
 from marketpulse.metrics import (
     BARS_OUT,
+    BARS_REVISED,
     BARS_UNOPENED,
     DEADLETTERS,
     EVENTS_IN,
@@ -30,7 +31,9 @@ from marketpulse.metrics import (
     LAST_EVENT,
     REDELIVERED,
     SIGNALS_OUT,
+    SIGNALS_WITHDRAWN,
     TRADES_INERT,
+    TRADES_TOO_LATE,
     BoundedLabel,
 )
 from marketpulse.schemas.bars import Bar, IndicatorSnapshot
@@ -76,9 +79,11 @@ async def send_all(outputs: StepOutputs) -> None:
             counted = INDICATOR_SNAPSHOTS if record.final else FORMING_SNAPSHOTS
             counted.labels(granularity=record.granularity).inc()
         elif isinstance(record, Signal):
-            SIGNALS_OUT.labels(kind=record.kind).inc()
+            (SIGNALS_WITHDRAWN if record.withdrawn else SIGNALS_OUT).labels(kind=record.kind).inc()
         elif isinstance(record, Bar):
-            BARS_OUT.labels(granularity=record.granularity).inc()
+            (BARS_REVISED if record.revision else BARS_OUT).labels(
+                granularity=record.granularity
+            ).inc()
         elif isinstance(record, DeadLetter):
             DEADLETTERS.labels(reason=record.reason).inc()
     for agent in outputs.redelivered:
@@ -90,6 +95,8 @@ async def send_all(outputs: StepOutputs) -> None:
             TRADES_INERT.labels(source=source).inc(outputs.inert)
     if outputs.unopened:
         BARS_UNOPENED.inc(outputs.unopened)
+    if outputs.too_late:
+        TRADES_TOO_LATE.inc(outputs.too_late)
     if outputs.last_event is not None:
         LAST_EVENT.labels(symbol=SYMBOL_LABEL(outputs.last_event[0])).set(
             outputs.last_event[1] / 1e9

@@ -34,6 +34,7 @@ from marketpulse.analytics.indicators.registry import catalog
 from marketpulse.clock import SystemClock
 from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import Frame
+from marketpulse.schemas.signals import Signal
 from marketpulse.services.apt import ensure_installed
 from marketpulse.settings import Settings
 from marketpulse.sinks.influx_sink import BarSink
@@ -44,9 +45,9 @@ from marketpulse.storage.repositories.users import UserRepository
 from marketpulse.storage.setup import prepare_stores
 from marketpulse.streams.sources.publisher import Publisher
 from marketpulse.streams.sources.synthetic import SyntheticMarket
-from marketpulse.streams.topics import RAW
+from marketpulse.streams.topics import RAW, SIGNALS
 from tests.api_helpers import PASSWORD
-from tests.kafka_helpers import unique
+from tests.kafka_helpers import produce, unique
 from tests.sink_helpers import eventually
 from tests.workers import REPO, WorkerProcess, free_port
 
@@ -287,6 +288,29 @@ async def test_dashboard_shows_live_candles_indicators_and_signals(
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SCREENSHOT))
     assert SCREENSHOT.stat().st_size > 10_000
+
+
+async def test_dashboard_takes_a_withdrawn_signal_off_the_chart(
+    stack: Stack, page: Page, services: Settings
+) -> None:
+    await _sign_in(page, stack)
+    await page.select_option("#granularity", GRANULARITY)
+    await page.fill("#symbol", stack.symbol)
+    await page.press("#symbol", "Enter")
+    await expect(page.locator("#chart")).to_have_attribute("data-state", "ready", timeout=60_000)
+    await expect(page.locator("#ws-status")).to_have_attribute("data-state", "live")
+    # on the history's first bar, where no indicator is warm and nothing else fires
+    first = (await _stored_starts(services, stack))[0] * S
+    signal = Signal(symbol=stack.symbol, granularity=GRANULARITY, ts=first, kind="chart",
+                    name="double_bottom", direction="neutral", strength=50.0)  # fmt: skip
+    topic = stack.env["MARKETPULSE_TOPIC_PREFIX"] + SIGNALS.name
+    mark = re.compile(rf"(^|\s){first // S}\|neutral(\s|$)")
+    await expect(page.locator("#chart")).not_to_have_attribute("data-marked", mark)
+    await produce(services, topic, [(stack.symbol.encode(), signal.model_dump_json().encode())])
+    await expect(page.locator("#chart")).to_have_attribute("data-marked", mark)
+    gone = signal.model_copy(update={"revision": 1, "withdrawn": True})
+    await produce(services, topic, [(stack.symbol.encode(), gone.model_dump_json().encode())])
+    await expect(page.locator("#chart")).not_to_have_attribute("data-marked", mark)
 
 
 async def test_dashboard_shows_bad_states_and_reconnects(stack: Stack, page: Page) -> None:

@@ -53,11 +53,16 @@ async def test_each_record_reaches_the_application_once(
     indicators = [(b"AAPL", s.model_dump_json().encode()) for s in snapshots]
     indicators.insert(3, indicators[2])  # delivered twice, as at-least-once allows
     indicators.append((b"AAPL", b'{"symbol": "AAPL"}'))  # fails the schema
+    # a revised bar publishes the snapshot again, a revision higher; then the older one comes
+    # again (a replay after a crash)
+    revised = snapshots[6].model_copy(update={"revision": 1, "values": {"sma_20": 99.0}})
+    indicators += [(b"AAPL", revised.model_dump_json().encode()), indicators[7]]
     await produce(services, f"{prefix}analytics.indicators", indicators)
+    withdrawn = signals[1].model_copy(update={"revision": 1, "withdrawn": True})
     await produce(
         services,
         f"{prefix}analytics.signals",
-        [(b"AAPL", s.model_dump_json().encode()) for s in signals],
+        [(b"AAPL", s.model_dump_json().encode()) for s in [*signals, withdrawn]],
     )
 
     crashed = run(example, services, prefix, tmp_path, "--crash-after", "5")
@@ -66,8 +71,15 @@ async def test_each_record_reaches_the_application_once(
     assert finished.returncode == 0, finished.stderr
 
     applied = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    versions = [(a["id"], a["revision"]) for a in applied]
+    assert len(versions) == len(set(versions)) == len(snapshots) + len(signals) + 2
     ids = [a["id"] for a in applied]
-    assert len(ids) == len(set(ids)) == len(snapshots) + len(signals)
+    assert len(set(ids)) == len(snapshots) + len(signals)
+    again = [a for a in applied if a["revision"] == 1]
+    assert {(a["id"], a.get("withdrawn")) for a in again} == {
+        (f"analytics.indicators:AAPL|1m|{T0 + 6 * M}", None),
+        (f"analytics.signals:AAPL|1m|{signals[1].ts}|golden_cross", True),
+    }
     assert {i for i in ids if i.startswith("analytics.signals:")} == {
         f"analytics.signals:AAPL|1m|{s.ts}|golden_cross" for s in signals
     }

@@ -1,4 +1,5 @@
-"""Signals in PostgreSQL, for the API: upserted by their key, so redelivery changes nothing."""
+"""Signals in PostgreSQL, for the API: upserted by their key, so redelivery changes nothing; a
+signal withdrawn (a revised bar no longer fires it) is deleted."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from marketpulse.storage.bulk import copy_upsert
 
 _COLUMNS = ("symbol", "granularity", "ts", "name", "kind", "direction", "strength", "details")
 _KEY = ("symbol", "granularity", "ts", "name")
+_STORED = (*_COLUMNS, "revision")
 
 
 class SignalRepository:
@@ -18,13 +20,24 @@ class SignalRepository:
         self.pool = pool
 
     async def upsert(self, signals: list[Signal]) -> int:
-        """Store signals (COPY, then merge by key); return how many rows that was."""
+        """Store signals (COPY, then merge by key) and delete the withdrawn ones, the last
+        record of each key deciding; return how many keys that was."""
+        latest = {signal.key(): signal for signal in signals}
         rows = [
-            (s.symbol, s.granularity, s.ts, s.name, s.kind, s.direction, s.strength, s.details)
-            for s in signals
+            (s.symbol, s.granularity, s.ts, s.name, s.kind, s.direction, s.strength, s.details,
+             s.revision)
+            for s in latest.values() if not s.withdrawn
         ]  # fmt: skip
-        async with self.pool.acquire() as connection:
-            return await copy_upsert(connection, "signals", _COLUMNS, _KEY, rows)
+        gone = [(s.symbol, s.granularity, s.ts, s.name) for s in latest.values() if s.withdrawn]
+        async with self.pool.acquire() as connection, connection.transaction():
+            await copy_upsert(connection, "signals", _STORED, _KEY, rows)
+            if gone:
+                await connection.executemany(
+                    "DELETE FROM signals WHERE symbol = $1 AND granularity = $2 AND ts = $3 "
+                    "AND name = $4",
+                    gone,
+                )
+        return len(latest)
 
     async def query(
         self,
@@ -39,7 +52,7 @@ class SignalRepository:
     ) -> list[Signal]:
         """A symbol's signals, newest first, within ``[start, end)`` bar starts (ns)."""
         rows = await self.pool.fetch(
-            f"""SELECT {", ".join(_COLUMNS)} FROM signals
+            f"""SELECT {", ".join(_STORED)} FROM signals
                 WHERE symbol = $1
                   AND ($2::text IS NULL OR granularity = $2)
                   AND ($3::bigint IS NULL OR ts >= $3)

@@ -312,6 +312,73 @@ async def test_signals_are_upserted_into_postgres(settings_: Settings) -> None:
         await pool.close()
 
 
+_AT = 'SELECT {} FROM "{}"."{}" WHERE symbol = $s AND time = $t'
+_SIGNALS = 'SELECT "name", "withdrawn" FROM "indicators_5y"."market_signals" WHERE symbol = $s'
+
+
+async def test_the_stores_keep_the_latest_revision_and_drop_what_is_withdrawn(
+    settings_: Settings,
+) -> None:
+    """A revised bar, the snapshot published again after it, and a signal it withdrew, each
+    after the record it replaces: the stores hold the latest, which the API answers."""
+    await migrate(settings_)
+    symbol = settings_.worker_id[-8:].upper()
+    first = bar(symbol, 3)
+    revised = first.model_copy(update={"close": first.high, "revision": 1})
+    snapshot = make_snapshot(symbol, "1m", first.start, {"sma_20": 100.0})
+    again = make_snapshot(symbol, "1m", first.start, {"sma_20": 100.25}).model_copy(
+        update={"revision": 1}
+    )
+    fired = Signal(symbol=symbol, granularity="1m", ts=first.start, kind="candlestick",
+                   name="cdlhammer", strength=100, direction="bullish")  # fmt: skip
+    kept = fired.model_copy(update={"name": "cdldoji", "direction": "bearish"})
+    withdrawn = fired.model_copy(update={"revision": 1, "withdrawn": True})
+    await produce(settings_, settings_.topic(bars_topic_name("1m")), encoded([first, revised]))
+    await produce(settings_, settings_.topic(INDICATORS.name), encoded([snapshot, again]))
+    await produce(settings_, settings_.topic(SIGNALS.name), encoded([fired, kept, withdrawn]))
+    pool = await create_pool(settings_)
+    sinks = [BarSink(settings_), IndicatorSink(settings_), SignalSink(settings_),
+             SignalTableSink(settings_)]  # fmt: skip
+    try:
+        async with (
+            running(sinks[0], settings_),
+            running(sinks[1], settings_),
+            running(sinks[2], settings_),
+            running(sinks[3], settings_),
+            InfluxClient(settings_) as influx,
+        ):
+            at = {"s": symbol, "t": first.start}
+            bars = await eventually(
+                lambda: influx.rows(_AT.format("close, revision", "raw_1y", "market_data"), at),
+                lambda rows: bool(rows) and rows[0]["revision"] == 1,
+                what="the revised bar",
+            )
+            values = await eventually(
+                lambda: influx.rows(_AT.format("value", "indicators_5y", "market_indicators"), at),
+                lambda rows: bool(rows) and rows[0]["value"] == 100.25,
+                what="the snapshot published again",
+            )
+            points = await eventually(
+                lambda: influx.rows(_SIGNALS, {"s": symbol}),
+                lambda rows: (
+                    {r["name"]: r["withdrawn"] for r in rows}
+                    == {"cdlhammer": True, "cdldoji": False}
+                ),
+                what="the withdrawn signal marked",
+            )
+            rows = await eventually(
+                lambda: pool.fetch("SELECT name FROM signals WHERE symbol = $1", symbol),
+                lambda rows: [r["name"] for r in rows] == ["cdldoji"],
+                what="the withdrawn signal's row deleted",
+            )
+    finally:
+        await pool.close()
+    assert [(r["close"], r["revision"]) for r in bars] == [(revised.close, 1)]
+    assert len(values) == 1
+    assert len(points) == 2
+    assert len(rows) == 1
+
+
 async def test_the_cache_sink_keeps_the_latest_bar_quote_and_indicators(
     settings_: Settings,
 ) -> None:

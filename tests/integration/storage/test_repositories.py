@@ -47,6 +47,24 @@ async def test_signals_upsert_by_key_so_a_repeat_changes_nothing(pool: asyncpg.P
     assert await repo.query(symbol, kind="trend") == []
 
 
+async def test_a_revision_restates_a_signal_and_a_withdrawal_deletes_it(
+    pool: asyncpg.Pool,
+) -> None:
+    repo = SignalRepository(pool)
+    symbol = f"S{token()}"
+    await repo.upsert([signal(symbol, i) for i in range(3)])
+    restated = signal(symbol, 1, strength=200.0).model_copy(update={"revision": 1})
+    gone = signal(symbol, 2).model_copy(update={"revision": 1, "withdrawn": True})
+    assert await repo.upsert([restated, gone]) == 2
+    assert await repo.query(symbol) == [restated, signal(symbol, 0)]
+    # the last record of a key decides: withdrawn, then fired again by a later revision
+    back = signal(symbol, 2).model_copy(update={"revision": 2})
+    await repo.upsert([gone, back])
+    assert (await repo.query(symbol, start=T0 + 2))[0] == back
+    await repo.upsert([back, gone.model_copy(update={"revision": 3})])
+    assert await repo.query(symbol, start=T0 + 2) == []
+
+
 async def test_the_bundled_symbols_seed_idempotently_and_search_by_prefix(
     pool: asyncpg.Pool,
 ) -> None:

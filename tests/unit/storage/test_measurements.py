@@ -106,4 +106,10 @@ def test_a_signal_is_one_point_keyed_by_name_with_its_detail_as_fields() -> None
     point = measurements.signal_point(signal)
     assert point.tags == {"symbol": "AAPL", "granularity": "1d", "kind": "candlestick",
                           "name": "cdlengulfing"}  # fmt: skip
-    assert point.fields == {"strength": 100.0, "direction": "bearish", "detail_body": 1.5}
+    assert point.fields == {"strength": 100.0, "direction": "bearish", "detail_body": 1.5,
+                            "revision": 0, "withdrawn": False}  # fmt: skip
+    # a revision rewrites the point; a withdrawal marks it
+    gone = signal.model_copy(update={"revision": 2, "withdrawn": True})
+    restated = measurements.signal_point(gone)
+    assert (restated.tags, restated.ts) == (point.tags, point.ts)
+    assert (restated.fields["revision"], restated.fields["withdrawn"]) == (2, True)

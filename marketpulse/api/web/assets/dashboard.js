@@ -389,6 +389,7 @@
     el.dataset.bars = String(view.count);
     el.dataset.lastBar = view.lastFinal == null ? "" : String(view.lastFinal);
     el.dataset.markers = String(markers.markers().length);
+    el.dataset.marked = [...view.marks.keys()].join(" "); // "<bar time>|<direction>" each
     el.dataset.levels = String(view.levels.size);
     el.dataset.panes = String(chart.panes().length);
     if (view.count) chartState("ready", "");
@@ -552,7 +553,25 @@
     }));
   }
 
+  // A revised bar that no longer fires a signal withdraws it: off the chart and the list.
+  function withdraw(signal) {
+    const key = signalKey(signal);
+    latest = latest.filter((s) => signalKey(s) !== key);
+    if (!view || !view.signals.delete(key)) return;
+    const mark = `${seconds(signal.ts)}|${signal.direction}`;
+    const left = (view.marks.get(mark) || []).filter((s) => signalKey(s) !== key);
+    if (left.length) view.marks.set(mark, left);
+    else view.marks.delete(mark);
+    showMarkers();
+  }
+
   function onSignal(signal) {
+    if (signal.withdrawn) {
+      withdraw(signal);
+      showSignals();
+      if (view) summarize();
+      return;
+    }
     draw(signal);
     remember(signal);
     showSignals();
