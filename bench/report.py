@@ -23,6 +23,7 @@ SCRIPTS = [
     "indicators_catalog.py",
     "patterns_engine.py",
     "influx_write.py",
+    "warmup.py",
     "synthetic_source.py",
     "pipeline.py",
     "api_load.py",

@@ -64,6 +64,16 @@ TRADES_TOO_LATE = Counter(
     "marketpulse_trades_too_late_total",
     "Trades accepted for a granularity that allows their lateness and too late for another",
 )
+SERIES_WARMED = Counter(
+    "marketpulse_series_warmed_total",
+    "Series warmed from history before their first live bar, by where the history came from",
+    ["source"],
+)
+WARMUP_FAILURES = Counter(
+    "marketpulse_warmup_failures_total",
+    "Warm-ups that failed (the series started cold), by the history's source",
+    ["source"],
+)
 SIGNALS_WITHDRAWN = Counter(
     "marketpulse_signals_withdrawn_total",
     "Signals withdrawn because a revised bar no longer fires them",

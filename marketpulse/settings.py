@@ -133,6 +133,17 @@ class Settings(BaseSettings):
         description="granularity -> how long past the grace period a closed bar may still be "
         'revised by a late trade or a restated vendor bar (e.g. {"1m": 300000}); none: never',
     )
+    warmup_from: list[Literal["influxdb"]] = Field(
+        ["influxdb"],
+        description="where a series that starts takes its history from before its first live "
+        "bar (the bars stored in InfluxDB); []: series start cold",
+    )
+    warmup_unstable_bars: int = Field(
+        0,
+        ge=0,
+        description="bars of warm-up beyond the longest lookback of the indicators, for the "
+        "exponential ones to settle (TA-Lib's unstable period; 0 as there)",
+    )
     revision_max_bars: int = Field(
         32,
         ge=1,

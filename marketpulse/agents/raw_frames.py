@@ -16,10 +16,12 @@ from marketpulse.clock import Clock, SystemClock
 from marketpulse.settings import get_settings
 from marketpulse.streams.agent_loop import process_each
 from marketpulse.streams.outbox import send_all
+from marketpulse.streams.warmup import WarmUp
 from marketpulse.tables import agent_states
 from marketpulse.tables.agent_states import store
 
 CONFIG = get_settings().step_config()
+warm_up = WarmUp(get_settings(), CONFIG, agent_states.series)
 clock: Clock = SystemClock()  # only the gate's future-timestamp check reads it
 
 
@@ -56,6 +58,7 @@ async def build_bars(stream: StreamT[bytes]) -> None:
 
 async def _process(event: EventT[bytes]) -> None:
     m = event.message
+    await warm_up.frame(event.key, event.value, m.partition)
     message = Message(m.topic, m.partition, m.offset, event.key, event.value)
     outputs = apply_frame(store, _partition_time(m.partition), message, clock.now_ns(), CONFIG)
     await send_all(outputs)

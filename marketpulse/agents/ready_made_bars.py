@@ -15,10 +15,12 @@ from marketpulse.app import app, topics
 from marketpulse.settings import get_settings
 from marketpulse.streams.agent_loop import process_each
 from marketpulse.streams.outbox import send_all
+from marketpulse.streams.warmup import WarmUp
 from marketpulse.tables import agent_states
 from marketpulse.tables.agent_states import store
 
 CONFIG = get_settings().step_config()
+warm_up = WarmUp(get_settings(), CONFIG, agent_states.series)
 
 
 @app.agent(topics.bars_raw)
@@ -29,6 +31,7 @@ async def apply_ready_made_bars(stream: StreamT[bytes]) -> None:
 
 async def _process(event: EventT[bytes]) -> None:
     m = event.message
+    await warm_up.bar(event.key, event.value, m.partition)
     outputs = apply_ready_made_bar(
         store, Message(m.topic, m.partition, m.offset, event.key, event.value), CONFIG
     )

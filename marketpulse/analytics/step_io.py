@@ -130,7 +130,12 @@ class StepOutputs:
 
 def series_key(bar: Bar) -> bytes:
     """The state key of the bar's series."""
-    return f"{bar.symbol}|{bar.granularity}".encode()
+    return key_of_series(bar.symbol, bar.granularity)
+
+
+def key_of_series(symbol: str, granularity: str) -> bytes:
+    """The state key of a symbol's series of one granularity."""
+    return f"{symbol}|{granularity}".encode()
 
 
 def new_series(config: StepConfig) -> SeriesState:

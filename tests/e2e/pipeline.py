@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pandas as pd
 import pytest
@@ -27,6 +28,9 @@ class Pipeline:
 
     def __init__(self, base: Settings, tmp_path: Path, **env: str) -> None:
         self.prefix = unique("t") + "."
+        # a database of its own, empty unless the test stores bars: series start cold, as the
+        # test's own bars expect, whatever other tests have stored
+        env = {"MARKETPULSE_INFLUX_DATABASE": unique("db").replace("-", "_"), **env}
         overrides = {
             key.removeprefix("MARKETPULSE_").lower(): orjson.loads(v)
             if v.startswith(("[", "{"))
@@ -120,3 +124,20 @@ def assert_bars_equal(bars: list[dict[str, object]], symbol: str, expected: pd.D
         )  # fmt: skip
         assert bar["volume"] == pytest.approx(row["volume"])
         assert bar["trades"] == row["trades"]
+
+
+def minute_frames(
+    symbol: str, t0: int, minutes: int, seed: int, seconds: tuple[int, ...] = (3, 20, 41)
+) -> list[Frame]:
+    """One frame per minute from ``t0``, of that minute's trades at ``seconds``: a random walk
+    of cent prices from 100, with sizes of 1 to 8."""
+    rng = np.random.default_rng(seed)
+    price, frames = 100.0, []
+    for minute in range(minutes):
+        trades = []
+        for second in seconds:
+            price = round(price * float(np.exp(rng.normal(0, 0.004))), 2)
+            ts = t0 + minute * M + second * S
+            trades.append(Trade(symbol=symbol, ts=ts, price=price, size=float(rng.integers(1, 9))))
+        frames.append(Frame(source="test", received_ts=trades[-1].ts, events=trades))
+    return frames

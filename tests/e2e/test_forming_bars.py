@@ -6,15 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from marketpulse.clock import SystemClock
 from marketpulse.schemas.bars import IndicatorSnapshot
-from marketpulse.schemas.events import Frame, Trade
 from marketpulse.settings import Settings
 from marketpulse.streams.sources.replay import publish
-from tests.e2e.pipeline import M, Pipeline, S, one_partition
+from tests.e2e.pipeline import M, Pipeline, minute_frames, one_partition
 
 pytestmark = [pytest.mark.e2e]
 MINUTES = 24
@@ -29,25 +27,11 @@ def pipeline(services: Settings, tmp_path: Path) -> Iterator[Pipeline]:
         yield p
 
 
-def minute_frames(t0: int) -> list[Frame]:
-    """One frame per minute, of that minute's trades: a random walk."""
-    rng = np.random.default_rng(5)
-    price, frames = 100.0, []
-    for minute in range(MINUTES):
-        trades = []
-        for second in (3, 20, 41):
-            price = round(price * float(np.exp(rng.normal(0, 0.003))), 2)
-            ts = t0 + minute * M + second * S
-            trades.append(Trade(symbol="FORM", ts=ts, price=price, size=float(rng.integers(1, 9))))
-        frames.append(Frame(source="test", received_ts=trades[-1].ts, events=trades))
-    return frames
-
-
 async def test_a_bar_s_last_forming_values_are_its_final_ones(pipeline: Pipeline) -> None:
     t0 = (SystemClock().now_ns() // M - 120) * M  # two hours ago, on a minute boundary
     pipeline.start_worker()
     forming: list[IndicatorSnapshot] = []
-    for minute, frame in enumerate(minute_frames(t0)):
+    for minute, frame in enumerate(minute_frames("FORM", t0, MINUTES, 5)):
         await publish(pipeline.settings, [(frame.received_ts, "FORM", frame)])
         # each frame is sent once the last one's forming bars are out: a millisecond or more
         # apart on the worker's clock, so every frame sends its own (1m and 5m)

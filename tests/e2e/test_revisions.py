@@ -16,7 +16,15 @@ from marketpulse.schemas.bars import Bar, IndicatorSnapshot
 from marketpulse.schemas.events import Frame, Trade
 from marketpulse.settings import Settings
 from marketpulse.streams.sources.replay import publish
-from tests.e2e.pipeline import M, Pipeline, S, decoded, expected_bars, one_partition
+from tests.e2e.pipeline import (
+    M,
+    Pipeline,
+    S,
+    decoded,
+    expected_bars,
+    minute_frames,
+    one_partition,
+)
 from tests.kafka_helpers import produce
 
 pytestmark = [pytest.mark.e2e]
@@ -35,20 +43,6 @@ def pipeline(services: Settings, tmp_path: Path) -> Iterator[Pipeline]:
         MARKETPULSE_FORMING_INTERVAL_MS="0",
     ) as p:
         yield p
-
-
-def minute_trades(t0: int, minutes: range) -> list[list[Trade]]:
-    rng = np.random.default_rng(17)
-    price, out = 100.0, []
-    for minute in range(minutes.stop):
-        trades = []
-        for second in (3, 20, 41):
-            price = round(price * float(np.exp(rng.normal(0, 0.004))), 2)
-            ts = t0 + minute * M + second * S
-            trades.append(Trade(symbol=SYMBOL, ts=ts, price=price, size=float(rng.integers(1, 9))))
-        if minute in minutes:
-            out.append(trades)
-    return out
 
 
 async def send(pipeline: Pipeline, trades: list[Trade]) -> None:
@@ -97,10 +91,11 @@ async def test_late_trades_revise_bars_and_indicators_across_a_restart(
     pipeline: Pipeline,
 ) -> None:
     t0 = (SystemClock().now_ns() // (5 * M) - 30) * 5 * M  # on a five-minute boundary
-    trades = [t for minute in minute_trades(t0, range(MINUTES)) for t in minute]
+    frames = minute_frames(SYMBOL, t0, MINUTES, 17)
+    trades = [t for frame in frames for t in frame.events if isinstance(t, Trade)]
     pipeline.start_worker()
-    for minute in minute_trades(t0, range(MINUTES)):
-        await send(pipeline, minute)
+    for frame in frames:
+        await publish(pipeline.settings, [(frame.received_ts, SYMBOL, frame)])
     await pipeline.read("market.bars.1m", MINUTES - 1)  # every minute's bar but the last
 
     # two minutes after its bar closed, a trade of minute 9: past grace, within lateness

@@ -17,6 +17,7 @@ from fastapi import Depends, Path, Query, Request, Response
 from marketpulse.analytics.indicators.catalog import UnknownIndicator
 from marketpulse.analytics.indicators.on_demand import ALIASES, compute, spec_of
 from marketpulse.analytics.indicators.registry import KINDS, IndicatorSet, build
+from marketpulse.analytics.warmup import lookback
 from marketpulse.api.caching import cached
 from marketpulse.api.deps import Caller, SignedIn, permit, rate_group
 from marketpulse.api.errors import ApiError
@@ -83,7 +84,8 @@ async def indicator(
     end: To = None,
     limit: Annotated[int, limit_param(5000)] = 500,
 ) -> Response:
-    """An indicator's values per bar, oldest first: stored, or computed for other parameters."""
+    """An indicator's values per bar, oldest first: stored, or computed for other parameters;
+    with its readiness (whether the newest bar has every output, and the bars it needs)."""
     stores = caller.stores
     symbol = symbol.upper()
     served_granularity(granularity, stores.settings.granularities)
@@ -115,12 +117,18 @@ async def indicator(
             )
             computed = await asyncio.to_thread(compute, spec, bars)
             rows = [r for r in computed if begin is None or r["ts"] >= begin][-limit:]
+        newest = rows[-1] if rows else {}
         return {
             "symbol": symbol,
             "granularity": granularity,
             "indicator": spec,
             "outputs": list(outputs),
             "source": "stored" if stored else "computed",
+            "readiness": {
+                # warm: the newest bar has every output; a series needs `lookback` bars first
+                "ready": bool(rows) and all(newest.get(o) is not None for o in outputs),
+                "lookback": lookback((spec,)),
+            },
             "values": rows,
         }
 

@@ -247,6 +247,7 @@ async def test_stored_indicators_match_talib(
     )
     data = response.json()["data"]
     assert (data["indicator"], data["source"], data["outputs"]) == ("rsi", "stored", ["rsi_14"])
+    assert data["readiness"] == {"ready": True, "lookback": 14}
     expected = talib.RSI(closes, 14)
     got = {row["ts"]: row["rsi_14"] for row in data["values"]}
     assert len(got) == BARS - 14
@@ -295,6 +296,14 @@ async def test_other_parameters_are_computed_on_demand(
     assert midprice.json()["data"]["values"][-1]["midprice_5"] == pytest.approx(
         talib.MIDPRICE(high, low, 5)[-1], rel=1e-9
     )
+    # a period longer than the bars stored: no value yet, and the answer says why
+    cold = await api.client.get(
+        f"/api/v1/indicators/{symbol}/sma",
+        params={"params": str(BARS + 5)},
+        headers=analyst.headers,
+    )
+    assert cold.json()["data"]["readiness"] == {"ready": False, "lookback": BARS + 4}
+    assert cold.json()["data"]["values"] == []
     out_of_range = await api.client.get(
         f"/api/v1/indicators/{symbol}/rsi", params={"params": "1"}, headers=analyst.headers
     )

@@ -1,0 +1,50 @@
+"""Warm-up: a series that starts (a new symbol, a new granularity, a worker on an empty state)
+is first advanced over the bars before its first live one, so that its indicators and detectors
+have their history when the live bars come. Pure: the bars come in from the caller (InfluxDB,
+a vendor), nothing is published.
+
+How many bars: the longest lookback of the configured set (the bars before an indicator's first
+output, as TA-Lib counts them) plus an unstable allowance, TA-Lib's ``unstable period`` (0 there
+by default): an exponential average warmed on its lookback alone equals TA-Lib's over the same
+bars, and moves towards the value over the whole history as the allowance grows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from functools import cache
+
+from marketpulse.analytics.indicators import Candle, IndicatorSet
+from marketpulse.analytics.patterns.detector import DetectorConfig
+from marketpulse.analytics.series import SeriesState
+from marketpulse.schemas.bars import Bar
+
+_PROBE_LIMIT = 100_000  # bars fed to find a set's lookback; no TA-Lib function needs as many
+
+
+@cache
+def lookback(specs: tuple[str, ...]) -> int:
+    """How many bars come before the first one on which every indicator of the set has an
+    output (TA-Lib's lookback, of the longest): found by feeding a series that no indicator's
+    domain refuses (positive, moving, with volume)."""
+    indicators = IndicatorSet(specs)
+    for bars in range(_PROBE_LIMIT):
+        if all(indicators.readiness().values()):
+            return max(bars - 1, 0)
+        price = 100.0 + 10.0 * math.sin(bars / 7.0) + bars % 3
+        indicators.update(Candle(bars, price, price + 1.5, price - 1.5, price + 0.5, 1000.0))
+    raise ValueError(f"indicators {specs} have no first output in {_PROBE_LIMIT} bars")
+
+
+def warmup_bars(specs: Iterable[str], unstable: int) -> int:
+    """The bars a series is warmed with: the set's lookback and the unstable allowance."""
+    return lookback(tuple(specs)) + unstable
+
+
+def warmed(specs: Iterable[str], config: DetectorConfig, bars: list[Bar]) -> SeriesState:
+    """A series that has applied ``bars`` (oldest first), as if it had seen them live."""
+    series = SeriesState.new(specs, config)
+    for bar in bars:
+        series.advance(bar)
+    return series
