@@ -156,6 +156,12 @@ class Settings(BaseSettings):
         description="how often, at most, a symbol's open bars and their indicator values go to "
         "analytics.forming (wall clock, on the symbol's frames); 0: never",
     )
+    forming_retention_ms: int = Field(
+        3_600_000,
+        ge=60_000,
+        description="how long analytics.forming keeps its records (set when the topic is "
+        "created): each is superseded within seconds",
+    )
     max_price: float = Field(
         1e12, gt=0, le=1e100, description="higher prices are refused as out_of_range"
     )

@@ -14,7 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from marketpulse.errors import MarketPulseError
 from marketpulse.settings import Settings
-from marketpulse.streams.topics import BARS, SPECS, bars_topic_name
+from marketpulse.streams.topics import BARS, FORMING, SPECS, bars_topic_name
 
 
 class TopicMismatch(MarketPulseError):
@@ -28,6 +28,13 @@ def topic_names(settings: Settings) -> list[str]:
     return [settings.topic(name) for name in names]
 
 
+def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
+    """The topics created with settings of their own: ``analytics.forming`` keeps its records
+    briefly, since each is superseded within seconds by the next or by the closed bar."""
+    retention = {"retention.ms": str(settings.forming_retention_ms)}
+    return {settings.topic(FORMING.name): retention}
+
+
 async def partitions_of(consumer: AIOKafkaConsumer, topics: Iterable[str]) -> list[TopicPartition]:
     """Every partition of ``topics``, as a started consumer's fresh metadata has them."""
     await consumer.topics()
@@ -39,7 +46,8 @@ async def partitions_of(consumer: AIOKafkaConsumer, topics: Iterable[str]) -> li
 
 
 async def ensure_topics(settings: Settings) -> list[str]:
-    """Create missing topics; refuse existing ones with the wrong partition count."""
+    """Create missing topics (with their settings: :func:`topic_configs`); refuse existing ones
+    with the wrong partition count."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers())
     await admin.start()
     try:
@@ -47,8 +55,12 @@ async def ensure_topics(settings: Settings) -> list[str]:
         existing = set(await admin.list_topics())
         missing = [name for name in wanted if name not in existing]
         if missing:
+            configs = topic_configs(settings)
             await admin.create_topics(
-                [NewTopic(name, settings.topic_partitions, 1) for name in missing]
+                [
+                    NewTopic(name, settings.topic_partitions, 1, topic_configs=configs.get(name))
+                    for name in missing
+                ]
             )
         present = [name for name in wanted if name in existing]
         if present:
