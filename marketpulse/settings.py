@@ -133,10 +133,11 @@ class Settings(BaseSettings):
         description="granularity -> how long past the grace period a closed bar may still be "
         'revised by a late trade or a restated vendor bar (e.g. {"1m": 300000}); none: never',
     )
-    warmup_from: list[Literal["influxdb"]] = Field(
+    warmup_from: list[Literal["influxdb", "polygon"]] = Field(
         ["influxdb"],
         description="where a series that starts takes its history from before its first live "
-        "bar (the bars stored in InfluxDB); []: series start cold",
+        "bar: the bars stored in InfluxDB; polygon: the live Polygon source first stores what "
+        "InfluxDB lacks of its symbols' history; []: series start cold",
     )
     warmup_unstable_bars: int = Field(
         0,
@@ -336,6 +337,15 @@ class Settings(BaseSettings):
         for name in value:
             parse_granularity(name)
         return value
+
+    @model_validator(mode="after")
+    def _warmup_source_configured(self) -> Settings:
+        if "polygon" in self.warmup_from and self.polygon_api_key is None:
+            raise ValueError(
+                "MARKETPULSE_WARMUP_FROM names polygon, but MARKETPULSE_POLYGON_API_KEY is not "
+                "set: set the key, or take polygon out of the warm-up sources"
+            )
+        return self
 
     @model_validator(mode="after")
     def _lateness_fits(self) -> Settings:

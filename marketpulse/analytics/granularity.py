@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import re
 
-_DAY = 86_400_000_000_000
-_UNITS = {"s": 1_000_000_000, "m": 60_000_000_000, "h": 3_600_000_000_000, "d": _DAY}
-PERIODS = {"1w": ("week", 7 * _DAY), "1mo": ("month", 31 * _DAY)}
+DAY_NS = 86_400_000_000_000
+_UNITS = {"s": 1_000_000_000, "m": 60_000_000_000, "h": 3_600_000_000_000, "d": DAY_NS}
+PERIODS = {"1w": ("week", 7 * DAY_NS), "1mo": ("month", 31 * DAY_NS)}
 _PATTERN = re.compile(r"^([1-9][0-9]*)([smhd])$")
 _ACTIVITY = re.compile(r"^([tvd])([1-9][0-9]*)$")
 ACTIVITY_KINDS = {"t": "trades", "v": "volume", "d": "value"}
 _ACTIVITY_NOMINAL = 60_000_000_000  # intraday, for retention and caching
-MONDAY_NS = 4 * _DAY  # 1970-01-01 was a Thursday: the first Monday, 00:00 UTC
+MONDAY_NS = 4 * DAY_NS  # 1970-01-01 was a Thursday: the first Monday, 00:00 UTC
 
 
 def parse_granularity(text: str) -> int:
@@ -36,7 +36,7 @@ def parse_granularity(text: str) -> int:
             "or t, v or d and a number for bars by trades, volume or value (e.g. t500)"
         )
     length = int(match.group(1)) * _UNITS[match.group(2)]
-    if _DAY % length and length % _DAY:
+    if DAY_NS % length and length % DAY_NS:
         raise ValueError(f"granularity {text!r} does not divide a day, so bars would drift")
     return length
 

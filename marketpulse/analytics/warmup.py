@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterable
 from functools import cache
 
+from marketpulse.analytics.granularity import DAY_NS
 from marketpulse.analytics.indicators import Candle, IndicatorSet
 from marketpulse.analytics.patterns.detector import DetectorConfig
 from marketpulse.analytics.series import SeriesState
@@ -48,3 +49,17 @@ def warmed(specs: Iterable[str], config: DetectorConfig, bars: list[Bar]) -> Ser
     for bar in bars:
         series.advance(bar)
     return series
+
+
+# A vendor's history is asked for by calendar dates: enough days for ``count`` bars through
+# weekends, holidays and, intraday, the hours a stock does not trade (a 6.5-hour session).
+_SESSION_SHARE = 6.5 / 24
+_MARGIN_DAYS = 4
+
+
+def history_days(count: int, length_ns: int) -> int:
+    """How many calendar days back to ask a vendor for, to get ``count`` bars of ``length_ns``."""
+    days = count * length_ns / DAY_NS
+    if length_ns < DAY_NS:
+        days /= _SESSION_SHARE
+    return math.ceil(days * 7 / 5) + _MARGIN_DAYS

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 EASTERN = ZoneInfo("America/New_York")
-DAY_NS = 86_400 * 10**9
 
 
 @dataclass(frozen=True)

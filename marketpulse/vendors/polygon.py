@@ -28,12 +28,12 @@ from marketpulse.analytics.conditions import (
     VOLUME,
     ConditionTable,
 )
-from marketpulse.analytics.granularity import parse_granularity
+from marketpulse.analytics.granularity import DAY_NS, parse_granularity
 from marketpulse.policy import TokenBucket
 from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import Quote, Trade
 from marketpulse.schemas.news import NewsItem
-from marketpulse.vendors.common import DAY_NS, EASTERN, Rejected, day_start_ns
+from marketpulse.vendors.common import EASTERN, Rejected, day_start_ns
 from marketpulse.vendors.http import Policy, VendorClient, VendorError
 from marketpulse.vendors.news_feeds import parse_polygon_news
 

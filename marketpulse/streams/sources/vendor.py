@@ -16,17 +16,20 @@ from dataclasses import dataclass
 from tqdm import tqdm
 
 from marketpulse.analytics.conditions import ConditionTable
+from marketpulse.analytics.granularity import DAY_NS
 from marketpulse.conditions import ConditionRules, shipped
+from marketpulse.errors import StoreError
 from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.news import NewsItem
 from marketpulse.settings import Settings
-from marketpulse.storage.postgres import create_pool
+from marketpulse.storage.postgres import POSTGRES_ERRORS, create_pool
 from marketpulse.storage.repositories.condition_tables import ConditionTables
 from marketpulse.storage.repositories.jobs import Job
 from marketpulse.streams.sources.job_runs import job_run
 from marketpulse.streams.sources.publisher import Publisher
+from marketpulse.streams.sources.vendor_history import store_history
 from marketpulse.vendors.alphavantage import INTERVALS, AlphaVantage
-from marketpulse.vendors.common import DAY_NS, Rejected, day_start_ns
+from marketpulse.vendors.common import Rejected, day_start_ns
 from marketpulse.vendors.factory import ProviderError, make_client
 from marketpulse.vendors.http import VendorClient, VendorError
 from marketpulse.vendors.news_feeds import NewsApi
@@ -167,6 +170,11 @@ async def stream_polygon(
         max_refusals=settings.polygon_ws_max_refusals,
     )
     client = Polygon(key.get_secret_value(), settings.polygon_url, settings.polygon_per_minute)
+    if "polygon" in settings.warmup_from:
+        try:
+            await store_history(settings, client, symbols, time.time_ns())
+        except (StoreError, *POSTGRES_ERRORS) as exc:  # the live stream does not wait on it
+            log.warning("history for warm-up not stored, series start cold: %s", exc)
     pool = await create_pool(settings, max_size=1)
     rules = ConditionRules("polygon", ConditionTables(pool), client.conditions, shipped("polygon"))
     try:
