@@ -30,7 +30,13 @@ class Pipeline:
         self.prefix = unique("t") + "."
         # a database of its own, empty unless the test stores bars: series start cold, as the
         # test's own bars expect, whatever other tests have stored
-        env = {"MARKETPULSE_INFLUX_DATABASE": unique("db").replace("-", "_"), **env}
+        env = {
+            "MARKETPULSE_INFLUX_DATABASE": unique("db").replace("-", "_"),
+            # the broker holds a group's joins for half of it: a worker starts (and a restarted
+            # one takes over) in seconds, not ten
+            "MARKETPULSE_KAFKA_SESSION_TIMEOUT_S": "4",
+            **env,
+        }
         overrides = {
             key.removeprefix("MARKETPULSE_").lower(): orjson.loads(v)
             if v.startswith(("[", "{"))

@@ -34,6 +34,8 @@ class Counter:
             "COUNTER_IN": self.topic_in,
             "COUNTER_OUT": self.topic_out,
             "MARKETPULSE_WORKER_ID": self.app_id,
+            # a killed worker's partitions move once its session expires: seconds, not ten
+            "MARKETPULSE_KAFKA_SESSION_TIMEOUT_S": "4",
         }
         log = self.tmp_path / f"worker{len(self.workers)}.log"
         argv = ["-m", "tests.e2e.counter_app", "worker", "-l", "info", "--without-web"]

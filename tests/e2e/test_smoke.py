@@ -44,6 +44,7 @@ async def test_frame_flows_from_raw_to_clean_and_bad_input_is_dead_lettered(
         {
             "MARKETPULSE_WORKER_ID": unique("smoke"),
             "MARKETPULSE_TOPIC_PREFIX": prefix,
+            "MARKETPULSE_KAFKA_SESSION_TIMEOUT_S": "4",  # the broker holds a join for half of it
             "MARKETPULSE_WORKER_METRICS_PORT": str(metrics_port),
         },
         tmp_path / "worker.log",
