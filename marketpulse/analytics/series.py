@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -52,22 +52,35 @@ class Revision:
     signals: list[Signal]
 
 
-@dataclass
 class SeriesState:
     """The indicator set, the detectors, the last bar start applied, and the last bars-topic
     offset applied (ready-made bars; built bars are applied where they are built). A series of
     ready-made bars also keeps the open bars of the coarser granularities it rolls up into
     (:meth:`~marketpulse.analytics.bars.BarBuilder.state`, None when there are none). Where its
     granularity allows lateness, the series keeps its last bars (``history``, oldest first) to
-    roll back to when one of them is revised."""
+    roll back to when one of them is revised, and counts the revisions it has applied (what
+    it publishes again carries the count).
 
-    indicators: IndicatorSet
-    detector: SignalDetector
-    last_start: int | None = None
-    offset: int = -1
-    rollup: dict[str, Any] | None = None
-    history: list[Applied] = field(default_factory=list)
-    revisions: int = 0  # how many revisions the series has applied: what it publishes again with
+    A plain class, not a dataclass: the mutation tool leaves decorated classes alone, and the
+    revision logic here is what its tests must be shown to guard."""
+
+    def __init__(
+        self,
+        indicators: IndicatorSet,
+        detector: SignalDetector,
+        last_start: int | None = None,
+        offset: int = -1,
+        rollup: dict[str, Any] | None = None,
+        history: list[Applied] | None = None,
+        revisions: int = 0,
+    ) -> None:
+        self.indicators = indicators
+        self.detector = detector
+        self.last_start = last_start
+        self.offset = offset
+        self.rollup = rollup
+        self.history = history if history is not None else []
+        self.revisions = revisions
 
     @classmethod
     def new(cls, specs: Iterable[str], config: DetectorConfig) -> SeriesState:
@@ -118,13 +131,13 @@ class SeriesState:
             del self.history[:-keep]
         return snapshot, signals
 
-    def revise(self, bar: Bar, config: DetectorConfig, keep: int) -> Revision | None:
-        """Apply a bar at or before the last one: roll back to before its start, apply it
-        (in place of the bar it revises, or between two kept ones) and every later kept bar
-        again. None when it is older than every bar kept."""
+    def revise(self, bar: Bar, config: DetectorConfig, keep: int) -> Revision:
+        """Apply a bar at or before the last one that the series has not applied
+        (:meth:`applied`): roll back to before its start, apply it (in place of the bar it
+        revises, or between two kept ones) and every later kept bar again."""
         history = self.history
         if not history or bar.start < history[0].bar.start:
-            return None
+            raise ValueError(f"bar {bar.key()} is older than every bar the series keeps")
         at = next(i for i, kept in enumerate(history) if kept.bar.start >= bar.start)
         replaced = history[at].bar.start == bar.start
         later = [kept.bar for kept in history[at + 1 if replaced else at :]]

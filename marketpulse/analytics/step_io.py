@@ -110,22 +110,18 @@ class StepOutputs:
         """Send a bar that passed the gate on its granularity's topic."""
         self.sends.append(Send(bars_topic_name(bar.granularity), key, bar))
 
-    def advance(self, key: bytes | None, bar: Bar, series: SeriesState, config: StepConfig) -> bool:
-        """Apply a published bar to its series (a revision when it is not after the last one);
-        send the snapshots and signals it gives. False when the series keeps nothing to revise
-        it with."""
+    def advance(self, key: bytes | None, bar: Bar, series: SeriesState, config: StepConfig) -> None:
+        """Apply a published bar that the series has not applied yet (a revision when it is
+        not after the last one); send the snapshots and signals it gives."""
         keep = config.kept_bars.get(bar.granularity, 0)
         if series.last_start is None or bar.start > series.last_start:
             snapshot, signals = series.advance(bar, keep)
             snapshots = [snapshot]
         else:
             revision = series.revise(bar, config.detector, keep)
-            if revision is None:
-                return False
             snapshots, signals = revision.snapshots, revision.signals
         self.sends.extend(Send(INDICATORS.name, key, snapshot) for snapshot in snapshots)
         self.sends.extend(Send(SIGNALS.name, key, signal) for signal in signals)
-        return True
 
 
 def series_key(bar: Bar) -> bytes:

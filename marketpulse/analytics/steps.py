@@ -221,9 +221,5 @@ def _publish(
     if series.applied(bar):
         out.redelivered.append("series")
         return
-    if not out.advance(key, bar, series, config):
-        detail = f"bar {bar.key()} revises one older than its series keeps"
-        payload = bar.model_dump_json().encode()
-        out.refuse(cause, "late", detail, payload, config.max_message_bytes)
-        return
+    out.advance(key, bar, series, config)
     out.series[skey] = series

@@ -13,10 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from marketpulse.analytics.bars import BarBuilder
+from marketpulse.analytics.conditions import VOLUME
 from marketpulse.analytics.granularity import kept_bars
 from marketpulse.analytics.partition_time import PartitionTime
 from marketpulse.analytics.patterns.detector import DetectorConfig
 from marketpulse.analytics.series import SeriesState
+from marketpulse.analytics.sessions import cut_for
 from marketpulse.analytics.step_io import MemoryStore, Message, StepConfig, StepOutputs
 from marketpulse.analytics.steps import apply_frame, apply_ready_made_bar
 from marketpulse.schemas.bars import Bar
@@ -27,6 +29,7 @@ S = 1_000_000_000
 M = 60 * S
 T0 = 1_700_000_040 * S  # a minute boundary
 GRACE = 2 * S
+NOW = T0 + 10**6 * S  # the wall clock, far ahead: no event is in the future
 
 
 def test_a_late_trade_within_the_lateness_revises_its_closed_bar() -> None:
@@ -83,6 +86,83 @@ def test_past_the_lateness_a_trade_reaches_no_bar_of_that_granularity() -> None:
     builder.add_trade(T0 + 30 * S, 15.0, 1.0)
     assert builder.close(first_five + 16 * M, GRACE) == []
     assert builder.take_too_late() == 2
+
+
+def test_a_bar_closed_exactly_at_the_horizon_is_revised_not_opened_again() -> None:
+    """Stream time lands exactly on the bar's end plus grace: the bar has closed, so a trade
+    for it within the lateness revises it, and is not a new bar of the same start."""
+    builder = BarBuilder("X", {"1m": M}, {"1m": 5 * M})
+    builder.add_trade(T0 + 10 * S, 10.0, 1.0)
+    builder.add_trade(T0 + M + GRACE, 11.0, 1.0)
+    (first,) = builder.close(T0 + M + GRACE, GRACE)
+    assert (first.start, builder.horizon) == (T0, T0 + M)
+    builder.add_trade(T0 + 40 * S, 12.0, 1.0)
+    (revised,) = builder.close(T0 + M + GRACE, GRACE)
+    assert (revised.start, revised.revision, revised.final) == (T0, 1, True)
+    assert revised.high == 12.0
+    assert builder.forming()[0].start == T0 + M  # the open bar is the next minute's only
+
+
+def test_the_lateness_ends_exactly_at_end_plus_grace_plus_lateness() -> None:
+    builder = BarBuilder("X", {"1m": M}, {"1m": 2 * M})
+    builder.add_trade(T0 + 10 * S, 10.0, 1.0)
+    builder.add_trade(T0 + 3 * M - S, 11.0, 1.0)
+    builder.close(T0 + 3 * M - S + GRACE, GRACE)  # horizon one second before end + lateness
+    assert [bar[0] for bar in builder.state()["closed"]["1m"]] == [T0]
+    builder.add_trade(T0 + 20 * S, 12.0, 1.0)
+    assert [b.revision for b in builder.close(T0 + 3 * M - S + GRACE, GRACE)] == [1]
+    builder.add_trade(T0 + 3 * M, 11.5, 1.0)
+    builder.close(T0 + 3 * M + GRACE, GRACE)  # horizon at end + lateness: the bar is let go
+    assert [bar[0] for bar in builder.state()["closed"]["1m"]] == [T0 + 2 * M]
+    builder.add_trade(T0 + 30 * S, 13.0, 1.0)
+    assert builder.close(T0 + 3 * M + GRACE, GRACE) == []
+    assert builder.take_too_late() == 1
+
+
+def test_a_closed_bar_no_trade_could_open_is_published_first_at_revision_0() -> None:
+    """Odd lots only: the bar closes unpublished; a late trade that may set the last sale
+    opens it, and that is its first publication."""
+    builder = BarBuilder("X", {"1m": M}, {"1m": 5 * M})
+    builder.add_trade(T0 + 10 * S, 10.0, 5.0, VOLUME)
+    builder.add_trade(T0 + M + 10 * S, 11.0, 100.0)
+    assert builder.close(T0 + M + 10 * S, GRACE) == []
+    assert builder.take_unopened() == 1
+    builder.add_trade(T0 + 20 * S, 10.5, 100.0)
+    (opened,) = builder.close(T0 + M + 10 * S, GRACE)
+    assert (opened.start, opened.revision, opened.open, opened.volume) == (T0, 0, 10.5, 105.0)
+
+
+def test_revisions_of_one_frame_come_oldest_first_whatever_their_granularity() -> None:
+    builder = BarBuilder("X", {"1m": M, "5m": 5 * M}, {"1m": 10 * M, "5m": 10 * M})
+    five = T0 - T0 % (5 * M)
+    builder.add_trade(five + 4 * M + S, 10.0, 1.0)
+    builder.add_trade(five + 6 * M + S, 10.0, 1.0)
+    builder.add_trade(five + 8 * M, 10.0, 1.0)
+    builder.close(five + 8 * M, GRACE)
+    builder.add_trade(five + 6 * M + 2 * S, 11.0, 1.0)  # the second minute bar, and no 5m one
+    builder.add_trade(five + 4 * M + 2 * S, 12.0, 1.0)  # the first 1m and the first 5m
+    revised = builder.close(five + 8 * M, GRACE)
+    assert [(b.granularity, b.start) for b in revised] == [
+        ("5m", five), ("1m", five + 4 * M), ("1m", five + 6 * M)
+    ]  # fmt: skip
+
+
+def test_only_the_configured_granularities_with_lateness_keep_closed_bars() -> None:
+    builder = BarBuilder("X", {"1m": M}, {"5m": 5 * M, "1m": 0})
+    assert builder.closed == {}
+    assert set(builder.state()) == {"symbol", "open"}
+    tiny = BarBuilder("X", {"1m": M}, {"1m": 1})
+    assert tiny.lateness == {"1m": 1}
+    assert set(tiny.state()) == {"symbol", "open", "closed", "horizon"}
+
+
+def test_no_bar_is_forming_once_every_bar_has_closed() -> None:
+    builder = BarBuilder("X", {"1m": M, "t3": cut_for("t3", None)})
+    builder.add_trade(T0 + 10 * S, 10.0, 1.0)
+    builder.close(T0 + 10 * S, GRACE)
+    assert [b.granularity for b in builder.forming()] == ["1m"]  # not the trade bar
+    builder.close(T0 + 2 * M, GRACE)
+    assert builder.forming() == []
 
 
 def test_without_lateness_nothing_is_kept_and_the_state_is_as_before() -> None:
@@ -285,8 +365,9 @@ def test_a_bar_older_than_every_bar_kept_cannot_be_revised() -> None:
     series, config = _applied(["sma_3"], bars, 3)
     assert [kept.bar.start for kept in series.history] == [b.start for b in bars[-3:]]
     old = bars[5].model_copy(update={"close": 1.0, "revision": 1})
-    assert series.revise(old, config, 3) is None
     assert series.applied(old)  # past it for good: a redelivery of it is skipped
+    with pytest.raises(ValueError, match="older than every bar the series keeps"):
+        series.revise(old, config, 3)
     assert series.restates(old) is None
     # one kept: applied only at the revision it has or an older one
     kept = bars[8].model_copy(update={"close": bars[8].close + 1, "revision": 1})
@@ -300,6 +381,46 @@ def test_a_bar_older_than_every_bar_kept_cannot_be_revised() -> None:
     between = bars[8].model_copy(update={"start": bars[8].start + S, "end": bars[8].end + S})
     assert series.restates(between) == between
     assert not series.applied(between)
+
+
+def test_the_oldest_kept_bar_and_the_gap_after_it_can_still_be_revised() -> None:
+    bars = walk(10)
+    series, config = _applied(["sma_3"], bars, 3)
+    oldest = bars[7].model_copy(update={"close": bars[7].close + 1})
+    assert series.restates(oldest) == oldest.model_copy(update={"revision": 1})
+    # a bar between the two oldest kept ones is new, at revision 0 whatever the vendor said
+    gap = bars[7].model_copy(update={"start": bars[7].start + S, "end": bars[7].end + S,
+                                     "revision": 3})  # fmt: skip
+    assert series.restates(gap) == gap.model_copy(update={"revision": 0})
+    assert not series.applied(gap.model_copy(update={"revision": 0}))
+    assert series.revise(oldest.model_copy(update={"revision": 1}), config, 3) is not None
+
+
+def test_a_series_state_round_trips_with_its_history_roll_up_and_revisions() -> None:
+    bars = walk(8)
+    series, config = _applied(["sma_3"], bars[:6], 3)
+    series.rollup = {"symbol": "X", "open": {"5m": []}}
+    assert series.revise(bars[5].model_copy(update={"close": 1.0, "revision": 1}), config, 3)
+    restored = SeriesState.from_bytes(config, series.to_bytes())
+    assert [kept.bar for kept in restored.history] == [kept.bar for kept in series.history]
+    assert [kept.before for kept in restored.history] == [kept.before for kept in series.history]
+    assert (restored.rollup, restored.revisions, restored.last_start) == (
+        series.rollup, 1, bars[5].start
+    )  # fmt: skip
+    assert restored.to_bytes() == series.to_bytes()
+    # a state written before revisions (and roll-ups) decodes as one without them
+    old = orjson.loads(series.to_bytes())
+    for name in ("history", "revisions", "rollup"):
+        del old[name]
+    before = SeriesState.from_bytes(config, orjson.dumps(old))
+    assert (before.history, before.revisions, before.rollup) == ([], 0, None)
+    # a series without lateness keeps no history at all
+    plain, _ = _applied(["sma_3"], bars, 0)
+    assert orjson.loads(plain.to_bytes())["history"] == []
+    fresh = SeriesState.new(["sma_3"], config)
+    for bar in bars:
+        fresh.advance(bar)
+    assert fresh.history == []
 
 
 def test_what_a_revision_publishes_again_replaces_what_went_before_by_its_revision() -> None:
@@ -319,6 +440,14 @@ def test_what_a_revision_publishes_again_replaces_what_went_before_by_its_revisi
     assert seen[bars[3].start] == [1]
     restored = SeriesState.from_bytes(config, series.to_bytes())
     assert restored.revisions == 2
+
+
+def test_the_bars_kept_cover_the_lateness_and_nothing_without_it() -> None:
+    assert kept_bars(0, M) == 0
+    assert kept_bars(1, M) == 3
+    assert kept_bars(M, M) == 3
+    assert kept_bars(M + 1, M) == 4
+    assert kept_bars(-M, M) == 0
 
 
 def test_settings_refuse_a_lateness_the_series_cannot_roll_back() -> None:
@@ -351,7 +480,7 @@ def _sent(out: StepOutputs, topic: str) -> list[Any]:
 def test_a_late_trade_goes_through_the_frame_step_to_a_revised_bar_and_snapshots() -> None:
     cfg = _step_config(indicators=["sma_2"])
     store, time = MemoryStore(), PartitionTime()
-    now = T0 + 10**6 * S
+    now = NOW
 
     def apply(offset: int, value: bytes) -> StepOutputs:
         message = Message("market.raw", 0, offset, b"AAPL", value)
@@ -412,3 +541,16 @@ def test_a_restated_ready_made_bar_is_published_again_and_its_series_recomputed(
         apply(offset, bar)
     (letter,) = _sent(apply(4, restated), "market.deadletter")
     assert letter.reason == "out_of_order"
+
+
+def test_the_frame_step_counts_trades_too_late_for_a_granularity() -> None:
+    cfg = _step_config(granularities=["1m", "5m"], allowed_lateness_ms={"5m": 10 * 60_000})
+    store, time = MemoryStore(), PartitionTime()
+    five = T0 - T0 % (5 * M)
+    for offset, ts in enumerate((five + 10 * S, five + 6 * M), 1):
+        store.write(apply_frame(store, time, Message("raw", 0, offset, b"AAPL",
+                                                     _frame((ts, 10.0))), NOW, cfg))  # fmt: skip
+    out = apply_frame(store, time, Message("raw", 0, 3, b"AAPL", _frame((five + 20 * S, 11.0))),
+                      NOW, cfg)  # fmt: skip
+    assert out.too_late == 1  # the 1m bar has gone; the 5m bar takes the trade
+    assert [(b.granularity, b.revision) for b in _sent(out, "market.bars.5m")] == [("5m", 1)]
