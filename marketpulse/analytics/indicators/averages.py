@@ -29,8 +29,21 @@ class Average(Periodic):
         """Take the next input; return the average, or None before the first output."""
         raise NotImplementedError
 
+    def peek_push(self, x: float) -> float | None:
+        """What :meth:`push` would return on ``x``, committing nothing. This one saves and
+        restores the state; the averages that forming bars peek on every series work it out
+        from their state instead (several times faster)."""
+        saved = self.state()
+        out = self.push(x)
+        self.load(saved)
+        return out
+
     def update(self, candle: Candle) -> None:
         self.push(candle.close)
+
+    def peek(self, candle: Candle) -> dict[str, float]:
+        value = self.peek_push(candle.close)
+        return {} if value is None else {self.name: value}
 
 
 class SMA(Average):
@@ -51,6 +64,15 @@ class SMA(Average):
         self.total += x
         if len(self.window.items) == self.period:
             self.value = self.total / self.period
+        return self.value
+
+    def peek_push(self, x: float) -> float | None:
+        window = self.window
+        held = len(window.items)
+        if held == self.period:  # the oldest falls out, as in push
+            return ((self.total - window.items[window.head]) + x) / self.period
+        if held + 1 == self.period:
+            return (self.total + x) / self.period
         return self.value
 
 
@@ -79,6 +101,19 @@ class EMA(Average):
             self.value = sum(self.window.ordered()) / self.period
             self.window.items.clear()  # not needed once seeded: keeps the state small
         return self.value
+
+    def peek_push(self, x: float) -> float | None:
+        prev = self.value
+        if prev is not None:
+            return ((x - prev) * self.k) + prev
+        if self.count + 1 != self.seed_at:
+            return None
+        window = self.window
+        inputs = window.ordered()
+        if len(inputs) == window.size:
+            inputs = inputs[1:]
+        inputs.append(x)
+        return sum(inputs) / self.period
 
     def params(self) -> tuple[Any, ...]:
         return (self.period, self.seed_at)
@@ -109,6 +144,11 @@ class WMA(Average):
         self.period_sum -= self.period_sub
         return self.value
 
+    def peek_push(self, x: float) -> float | None:
+        if self.count + 1 < self.period:
+            return None
+        return (self.period_sum + x * self.period) / self.divider
+
 
 class DEMA(Average):
     """2*EMA - EMA(EMA); first output at bar 2(n-1)."""
@@ -126,6 +166,13 @@ class DEMA(Average):
         if e2 is not None:
             self.value = (2.0 * e1) - e2
         return self.value
+
+    def peek_push(self, x: float) -> float | None:
+        e1 = self.ema1.peek_push(x)
+        if e1 is None:
+            return None
+        e2 = self.ema2.peek_push(e1)
+        return self.value if e2 is None else (2.0 * e1) - e2
 
 
 class TEMA(Average):
@@ -148,6 +195,16 @@ class TEMA(Average):
         if e3 is not None:
             self.value = e3 + ((3.0 * e1) - (3.0 * e2))
         return self.value
+
+    def peek_push(self, x: float) -> float | None:
+        e1 = self.ema1.peek_push(x)
+        if e1 is None:
+            return None
+        e2 = self.ema2.peek_push(e1)
+        if e2 is None:
+            return None
+        e3 = self.ema3.peek_push(e2)
+        return self.value if e3 is None else e3 + ((3.0 * e1) - (3.0 * e2))
 
 
 class TRIMA(Average):

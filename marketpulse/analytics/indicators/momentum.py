@@ -51,6 +51,25 @@ class RSI(Periodic):
         # quoted small enough to move less than it (TA-Lib issue #253).
         self.value = 100.0 * (self.gain / total) if total > 0.0 else 0.0
 
+    def peek(self, candle: Candle) -> dict[str, float]:
+        prev = self.prev_close
+        n = self.period
+        if prev is None or self.changes + 1 < n:
+            return self.values()
+        change = candle.close - prev
+        gain, loss = self.gain, self.loss
+        if self.changes + 1 > n:
+            gain *= n - 1
+            loss *= n - 1
+        if change < 0:
+            loss -= change
+        else:
+            gain += change
+        gain /= n
+        loss /= n
+        total = gain + loss
+        return {self.name: 100.0 * (gain / total) if total > 0.0 else 0.0}
+
 
 class MACD(Indicator):
     """MACD line, signal and histogram.
@@ -80,6 +99,18 @@ class MACD(Indicator):
             return
         self.line = fast - slow
         self.signal_ema.push(self.line)
+
+    def peek(self, candle: Candle) -> dict[str, float]:
+        fast = self.fast_ema.peek_push(candle.close)
+        slow = self.slow_ema.peek_push(candle.close)
+        if fast is None or slow is None:
+            return self.values()
+        line = fast - slow
+        signal = self.signal_ema.peek_push(line)
+        if signal is None:
+            return {}
+        line_name, signal_name, hist_name = self.outputs
+        return {line_name: line, signal_name: signal, hist_name: line - signal}
 
     @property
     def initialized(self) -> bool:
@@ -133,6 +164,16 @@ class STOCH(Indicator):
         if k is not None:
             self.slowd.push(k)
 
+    def peek(self, candle: Candle) -> dict[str, float]:
+        window = self.range.peek(candle.high, candle.low)
+        if window is None:
+            return self.values()
+        k = self.slowk.peek_push(fast_k(candle.close, *window))
+        d = None if k is None else self.slowd.peek_push(k)
+        if k is None or d is None:
+            return {}
+        return {self.outputs[0]: k, self.outputs[1]: d}
+
     @property
     def initialized(self) -> bool:
         return self.slowd.value is not None
@@ -166,6 +207,14 @@ class STOCHF(Indicator):
         self.k = fast_k(candle.close, *window)
         self.fastd.push(self.k)
 
+    def peek(self, candle: Candle) -> dict[str, float]:
+        window = self.range.peek(candle.high, candle.low)
+        if window is None:
+            return self.values()
+        k = fast_k(candle.close, *window)
+        d = self.fastd.peek_push(k)
+        return {} if d is None else {self.outputs[0]: k, self.outputs[1]: d}
+
     @property
     def initialized(self) -> bool:
         return self.fastd.value is not None
@@ -187,9 +236,19 @@ class WILLR(Periodic):
         window = self.range.push(candle.high, candle.low)
         if window is None:
             return
-        highest, lowest = window
-        diff = (highest - lowest) / (-100.0)
-        self.value = (highest - candle.close) / diff if diff != 0.0 else 0.0
+        self.value = williams(candle.close, *window)
+
+    def peek(self, candle: Candle) -> dict[str, float]:
+        window = self.range.peek(candle.high, candle.low)
+        if window is None:
+            return self.values()
+        return {self.name: williams(candle.close, *window)}
+
+
+def williams(close: float, highest: float, lowest: float) -> float:
+    """%R of ``close`` in the window's range (0 for a range of nothing)."""
+    diff = (highest - lowest) / (-100.0)
+    return (highest - close) / diff if diff != 0.0 else 0.0
 
 
 class ROC(Periodic):
@@ -205,6 +264,13 @@ class ROC(Periodic):
             return
         self.value = ((candle.close / back) - 1.0) * 100.0 if back != 0.0 else 0.0
 
+    def peek(self, candle: Candle) -> dict[str, float]:
+        window = self.window
+        if not window.full:
+            return self.values()
+        back = window.items[window.head]
+        return {self.name: ((candle.close / back) - 1.0) * 100.0 if back != 0.0 else 0.0}
+
 
 class CCI(Periodic):
     """Commodity channel index. The mean deviation needs the window: O(period) per bar."""
@@ -216,10 +282,25 @@ class CCI(Periodic):
     def update(self, candle: Candle) -> None:
         typical = (candle.high + candle.low + candle.close) / 3
         self.window.push(typical)
-        if not self.window.full:
-            return
+        if self.window.full:
+            self.value = self._index(typical, self.window.items)
+
+    def peek(self, candle: Candle) -> dict[str, float]:
+        typical = (candle.high + candle.low + candle.close) / 3
+        window = self.window
+        items = list(window.items)
+        if window.full:
+            items[window.head] = typical  # where push puts it
+        else:
+            items.append(typical)
+        if len(items) < self.period:
+            return self.values()
+        return {self.name: self._index(typical, items)}
+
+    def _index(self, typical: float, items: list[float]) -> float:
+        """The index of the latest typical price against the window's (``items`` in storage
+        order, as TA-Lib's circular buffer sums them)."""
         n = self.period
-        items = self.window.items  # storage order, as TA-Lib's circular buffer sums it
         average = 0.0
         for item in items:
             average += item
@@ -231,9 +312,8 @@ class CCI(Periodic):
         deviation /= n
         scale = abs(average)
         if not is_zero_scaled(distance, scale) and not is_zero_scaled(deviation, scale):
-            self.value = distance / (0.015 * deviation)
-        else:
-            self.value = 0.0
+            return distance / (0.015 * deviation)
+        return 0.0
 
 
 class MFI(Periodic):
@@ -274,11 +354,37 @@ class MFI(Periodic):
         if self.null_run >= self.period:
             self.null_run = self.period
             self.pos_sum = self.neg_sum = 0.0
-        if not self.positive.full:
-            return
-        total = self.pos_sum + self.neg_sum
-        clamped = 0.0 if self.pos_sum < 0.0 else min(self.pos_sum, total)
-        self.value = 0.0 if total <= 0.0 else 100.0 * (clamped / total)
+        if self.positive.full:
+            self.value = money_flow_index(self.pos_sum, self.neg_sum)
+
+    def peek(self, candle: Candle) -> dict[str, float]:
+        typical = (candle.high + candle.low + candle.close) / 3.0
+        prev = self.prev_typical
+        if prev is None:
+            return self.values()
+        change = typical - prev
+        dead = abs(change) <= 0.00000000000001 * (abs(typical) + abs(prev))
+        flow = 0.0 if dead else typical * candle.volume
+        positive, negative = (0.0, flow) if change < 0.0 else (flow, 0.0)
+        pos_sum, neg_sum = self.pos_sum, self.neg_sum
+        ring, other = self.positive, self.negative
+        if ring.full:  # the two rings fill together: both evict
+            pos_sum -= ring.items[ring.head]
+            neg_sum -= other.items[other.head]
+        pos_sum += positive
+        neg_sum += negative
+        if (self.null_run + 1 if flow == 0.0 else 0) >= self.period:
+            pos_sum = neg_sum = 0.0
+        if not (ring.full or len(ring.items) + 1 == self.period):
+            return self.values()
+        return {self.name: money_flow_index(pos_sum, neg_sum)}
+
+
+def money_flow_index(pos_sum: float, neg_sum: float) -> float:
+    """MFI from the window's positive and negative flows, the positive clamped into [0, total]."""
+    total = pos_sum + neg_sum
+    clamped = 0.0 if pos_sum < 0.0 else min(pos_sum, total)
+    return 0.0 if total <= 0.0 else 100.0 * (clamped / total)
 
 
 class KDJ(Function):

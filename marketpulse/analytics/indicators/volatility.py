@@ -89,6 +89,37 @@ class BBANDS(Indicator):
         variance = self.square_total / self.period - shifted_mean * shifted_mean
         self.deviation = math.sqrt(variance) if variance > 0.0 else 0.0
 
+    def peek(self, candle: Candle) -> dict[str, float]:
+        x = candle.close
+        mean = self.middle.peek_push(x)
+        ring = self.shifted
+        full = ring.full or len(ring.items) + 1 == self.period
+        if mean is None or not full:
+            return (
+                {} if mean is None or self.deviation is None else self._bands(mean, self.deviation)
+            )
+        if (self.run + 1 if x == self.last_close else 1) >= self.period:
+            return self._bands(mean, 0.0)
+        d = x - (x if self.shift is None else self.shift)
+        total, square_total = self.total, self.square_total
+        if ring.full:
+            evicted = ring.items[ring.head]
+            total -= evicted
+            square_total -= evicted * evicted
+        total += d
+        square_total += d * d
+        shifted_mean = total / self.period
+        variance = square_total / self.period - shifted_mean * shifted_mean
+        return self._bands(mean, math.sqrt(variance) if variance > 0.0 else 0.0)
+
+    def _bands(self, mean: float, deviation: float) -> dict[str, float]:
+        upper, middle, lower = self.outputs
+        return {
+            upper: mean + deviation * self.devup,
+            middle: mean,
+            lower: mean - deviation * self.devdn,
+        }
+
     @property
     def initialized(self) -> bool:
         return self.deviation is not None
@@ -97,12 +128,7 @@ class BBANDS(Indicator):
         mean, deviation = self.middle.value, self.deviation
         if mean is None or deviation is None:
             return {}
-        upper, middle, lower = self.outputs
-        return {
-            upper: mean + deviation * self.devup,
-            middle: mean,
-            lower: mean - deviation * self.devdn,
-        }
+        return self._bands(mean, deviation)
 
 
 class BBANDSFunction(BBANDS):
@@ -134,6 +160,11 @@ class TRANGE(SingleOutput):
             self.value = true_range(candle.high, candle.low, self.prev_close)
         self.prev_close = candle.close
 
+    def peek(self, candle: Candle) -> dict[str, float]:
+        if self.prev_close is None:
+            return self.values()
+        return {self.name: true_range(candle.high, candle.low, self.prev_close)}
+
 
 class ATR(Periodic):
     """Average true range: the SMA of the first n true ranges (bars 1..n), then Wilder's."""
@@ -159,6 +190,20 @@ class ATR(Periodic):
         self.total += tr
         if self.count == n:
             self.value = self.total / n
+
+    def peek(self, candle: Candle) -> dict[str, float]:
+        prev_close = self.trange.prev_close
+        if prev_close is None:
+            return self.values()
+        tr = true_range(candle.high, candle.low, prev_close)
+        n = self.period
+        if self.value is not None:
+            value = self.value * (n - 1)
+            value += tr
+            return {self.name: value / n}
+        if self.count + 1 == n:
+            return {self.name: (self.total + tr) / n}
+        return {}
 
 
 class NATR(Function):

@@ -32,6 +32,16 @@ class OBV(SingleOutput):
             self.value -= candle.volume
         self.prev_close = candle.close
 
+    def peek(self, candle: Candle) -> dict[str, float]:
+        value = self.value
+        if value is None:
+            value = candle.volume
+        elif candle.close > self.prev_close:
+            value += candle.volume
+        elif candle.close < self.prev_close:
+            value -= candle.volume
+        return {self.name: value}
+
 
 class VWAP(Indicator):
     """Volume-weighted average of the typical price (H+L+C)/3.
@@ -73,6 +83,24 @@ class VWAP(Indicator):
                 self.volume_total -= old_volume
         self.pv_total += pv
         self.volume_total += candle.volume
+
+    def peek(self, candle: Candle) -> dict[str, float]:
+        pv = (candle.high + candle.low + candle.close) / 3.0 * candle.volume
+        pv_total, volume_total = self.pv_total, self.volume_total
+        full = True
+        if self.period is None:
+            if (candle.ts - self.session_offset_ns) // self.session_ns != self.session:
+                pv_total = volume_total = 0.0
+        elif self.pv.full:
+            pv_total -= self.pv.items[self.pv.head]
+            volume_total -= self.volumes.items[self.volumes.head]
+        else:
+            full = len(self.pv.items) + 1 == self.period
+        pv_total += pv
+        volume_total += candle.volume
+        if not (volume_total > 0 and full):
+            return {}
+        return {self.name: pv_total / volume_total}
 
     @property
     def initialized(self) -> bool:

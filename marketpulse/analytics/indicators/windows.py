@@ -66,6 +66,17 @@ class RollingExtreme(Stateful):
             first = queue[0]
         return first[1]
 
+    def peek(self, value: float) -> float:
+        """What :meth:`push` would return on ``value``, committing nothing: the first queued
+        value still in the window if it beats ``value`` (the queue runs best first, and push
+        drops every one that does not), else ``value``."""
+        oldest = self.count - self.size  # an index at or below it has left the window
+        for index, queued in self.queue:
+            if index > oldest:
+                better = queued > value if self.highest else queued < value
+                return queued if better else value
+        return value
+
     def state(self) -> dict[str, Any]:
         """Return the state; the queue as a list."""
         return {
@@ -98,6 +109,12 @@ class HighLow(Stateful):
         lowest = self.lowest.push(low)
         self.count += 1
         return None if self.count < self.size else (highest, lowest)
+
+    def peek(self, high: float, low: float) -> tuple[float, float] | None:
+        """What :meth:`push` would return on a bar, committing nothing."""
+        if self.count + 1 < self.size:
+            return None
+        return (self.highest.peek(high), self.lowest.peek(low))
 
 
 class RollingVariance(Stateful):

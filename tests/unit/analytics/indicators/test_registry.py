@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 
 import orjson
+import pytest
 
 from marketpulse.analytics.indicators import DEFAULT_SPECS, Candle, IndicatorSet
 from marketpulse.analytics.indicators.registry import catalog, expand, output_names
-from tests.market_data import random_walk
+from tests.market_data import Series, random_walk, with_flats_and_gaps
 
 
 def test_all_stands_for_every_catalog_spec_each_once_in_order() -> None:
@@ -29,10 +30,20 @@ def test_every_output_name_matches_the_pattern_and_nothing_else_does() -> None:
         assert not pattern.match(name), name
 
 
-def test_a_set_peeks_what_its_update_gives_and_keeps_its_state() -> None:
-    series = random_walk(120, 3)
+@pytest.mark.parametrize(
+    ("series", "spacing"),
+    [
+        (random_walk(120, 3), 60_000_000_000),
+        # hourly: the session VWAP starts afresh each day; flat stretches: bands of no width
+        (with_flats_and_gaps(5), 3_600_000_000_000),
+    ],
+    ids=["minutes", "hours_flat"],
+)
+def test_a_set_peeks_what_its_update_gives_and_keeps_its_state(
+    series: Series, spacing: int
+) -> None:
     candles = [
-        Candle(i * 60_000_000_000, *(float(getattr(series, f)[i]) for f in
+        Candle(i * spacing, *(float(getattr(series, f)[i]) for f in
                ("open", "high", "low", "close", "volume")))
         for i in range(len(series))
     ]  # fmt: skip
