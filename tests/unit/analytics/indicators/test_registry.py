@@ -10,7 +10,7 @@ import pytest
 
 from marketpulse.analytics.indicators import DEFAULT_SPECS, Candle, IndicatorSet
 from marketpulse.analytics.indicators.registry import catalog, expand, output_names
-from tests.market_data import Series, random_walk, with_flats_and_gaps
+from tests.market_data import Series, random_walk, through_zero, with_flats_and_gaps
 
 
 def test_all_stands_for_every_catalog_spec_each_once_in_order() -> None:
@@ -55,3 +55,34 @@ def test_a_set_peeks_what_its_update_gives_and_keeps_its_state(
         assert indicators.update(candle) == values
         assert indicators.readiness() == ready
     assert all(ready.values())
+
+
+# The indicators with a peek of their own, over short periods and every MA type they take, so
+# that each branch of a peek (a window filling, a zero base, a range of nothing, a dead market)
+# is met within a few hundred bars.
+OWN_PEEKS = [
+    "sma_3", "ema_3", "wma_4", "dema_3", "tema_3", "macd_3_6_2", "rsi_4", "roc_3", "mfi_4",
+    "cci_4", "willr_3", "stochf_3_2", "stoch_3_2_2", "bb_5_2", "trange", "atr_3", "obv",
+    "vwap_3", "vwap_session",
+    *(f"stoch_3_2_2_{t}_{t}" for t in range(1, 9)),
+    *(f"bb_5_2_{t}" for t in range(1, 9)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("spec", OWN_PEEKS)
+@pytest.mark.parametrize(
+    "series", [random_walk(200, 8), with_flats_and_gaps(9), through_zero(10)],
+    ids=["walk", "flats", "through_zero"],
+)  # fmt: skip
+def test_each_peek_of_its_own_is_what_update_gives_and_commits_nothing(
+    spec: str, series: Series
+) -> None:
+    indicator = IndicatorSet([spec])
+    for i in range(len(series.close)):
+        candle = Candle(i * 3_600_000_000_000, *(float(getattr(series, f)[i]) for f in
+                        ("open", "high", "low", "close", "volume")))  # fmt: skip
+        before = orjson.dumps(indicator.state())
+        values, ready = indicator.peek(candle)
+        assert orjson.dumps(indicator.state()) == before, i
+        assert indicator.update(candle) == values, i
+        assert indicator.readiness() == ready, i
