@@ -82,6 +82,8 @@ class WarmUp:
                         skey = key_of_series(symbol, granularity)
                         self.states.put(skey, state, state.to_bytes(), partition)
                         SERIES_WARMED.labels(source="influxdb").inc()
+                        log.info("warmed %s %s from InfluxDB on %d bars", symbol, granularity,
+                                 state.indicators.bars)  # fmt: skip
         except (InfluxError, TimeoutError) as exc:
             WARMUP_FAILURES.labels(source="influxdb").inc()
             log.warning("warm-up of %s from InfluxDB failed, it starts cold: %s", symbol, exc)

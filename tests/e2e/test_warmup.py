@@ -88,6 +88,37 @@ async def test_a_new_series_is_warmed_from_influxdb_and_the_live_bar_takes_over(
             assert snapshot.values[name] == pytest.approx(values[at], rel=1e-9)
 
 
+async def test_a_worker_stopped_short_after_warming_leaves_the_next_one_the_same_values(
+    pipeline: Pipeline,
+) -> None:
+    """Killed once it has warmed the series and before anything else: the next worker warms
+    them again (or finds them, if the state was written first), and the values are the same."""
+    live = (SystemClock().now_ns() // M - 30) * M
+    stored = stored_bars(live)
+    async with InfluxClient(pipeline.settings) as influx:
+        await influx.ensure_database()
+        await influx.write([measurements.bar_point(bar) for bar in stored], "raw_1y")
+    frames = minute_frames(SYMBOL, live, 3, 29)
+    first = pipeline.start_worker()
+    await publish(pipeline.settings, [(frames[0].received_ts, SYMBOL, frames[0])])
+    first.wait_for_log(f"warmed {SYMBOL} 1m from InfluxDB on 14 bars")
+    first.kill()
+    pipeline.start_worker()
+    for frame in frames[1:]:
+        await publish(pipeline.settings, [(frame.received_ts, SYMBOL, frame)])
+    bars = [Bar.model_validate_json(r.value) for r in await pipeline.read("market.bars.1m", 2)]
+    assert [bar.start for bar in bars] == [live, live + M]
+    closes = np.array([bar.close for bar in stored[:-1]][-14:] + [bar.close for bar in bars])
+    snapshots = [
+        IndicatorSnapshot.model_validate_json(r.value)
+        for r in await pipeline.read("analytics.indicators", 2)
+    ]
+    assert [s.bar_start for s in snapshots] == [live, live + M]
+    for i, snapshot in enumerate(snapshots):
+        assert snapshot.values["rsi_14"] == pytest.approx(talib.RSI(closes, 14)[14 + i], rel=1e-9)
+        assert snapshot.values["sma_5"] == pytest.approx(talib.SMA(closes, 5)[14 + i], rel=1e-9)
+
+
 async def test_a_store_that_cannot_answer_leaves_the_series_cold_and_the_stream_goes_on(
     services: Settings, tmp_path: Path
 ) -> None:
