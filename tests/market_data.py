@@ -68,6 +68,18 @@ def with_flats_and_gaps(seed: int) -> Series:
     return Series(s.open, high, low, close, volume)
 
 
+def whole_ticks(n: int, seed: int) -> Series:
+    """Prices on a coarse tick (whole numbers, moves of up to two ticks, ranges of up to a
+    tick each side): equal highs, lows and closes, and bands that land on a close exactly,
+    are the rule here rather than the exception."""
+    rng = np.random.default_rng(seed)
+    close = 100 + np.cumsum(rng.integers(-2, 3, n)).astype(float)
+    open_ = np.concatenate([[close[0]], close[:-1]]) + rng.integers(-1, 2, n)
+    high = np.maximum(open_, close) + rng.integers(0, 2, n)
+    low = np.minimum(open_, close) - rng.integers(0, 2, n)
+    return Series(open_, high, low, close, rng.integers(0, 4, n).astype(float))
+
+
 def through_zero(seed: int) -> Series:
     """A spread (one contract less another): it crosses zero, touches it exactly (whole bars
     at zero, some with volume, some without) and goes negative, as a calendar spread or an
@@ -128,6 +140,7 @@ SERIES: dict[str, Callable[[], Series]] = {
     "volatile": lambda: random_walk(500, 2, volatility=0.05),
     "flats_and_gaps": lambda: with_flats_and_gaps(3),
     "through_zero": lambda: through_zero(8),
+    "whole_ticks": lambda: whole_ticks(400, 9),
     "goog_daily": lambda: published("goog_daily"),
     "eurusd_hourly": lambda: published("eurusd_hourly"),
 }

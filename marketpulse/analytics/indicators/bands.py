@@ -58,7 +58,7 @@ class KC(Function):
     """Keltner channel: the EMA of the typical price ± ``nbdev`` ATRs over ``atrperiod``.
 
     As in TA-Lib, each leg starts at its own lookback before the first band: the shorter one
-    takes no bar before it needs to (the ATR of a short period begins later, not warmer)."""
+    takes no bar before it needs to (a leg of a short period begins later, not warmer)."""
 
     kind = "kc"
     talib_outputs: tuple[str, ...] = ("upperband", "middleband", "lowerband")
@@ -68,10 +68,16 @@ class KC(Function):
         self.nbdev = nbdev
         self.middle = EMA(timeperiod)
         self.atr = ATR(atrperiod)
-        self.atr_skip = max(0, (timeperiod - 1) - atrperiod)  # bars before the ATR's first
+        # bars each leg lets pass before its first input: the longer lookback sets the start
+        self.middle_skip = max(0, atrperiod - (timeperiod - 1))
+        self.atr_skip = max(0, (timeperiod - 1) - atrperiod)
 
     def step(self, candle: Candle) -> tuple[float, ...] | None:
-        middle = self.middle.push((candle.high + candle.low + candle.close) / 3.0)
+        if self.middle_skip > 0:
+            self.middle_skip -= 1
+            middle = None
+        else:
+            middle = self.middle.push((candle.high + candle.low + candle.close) / 3.0)
         if self.atr_skip > 0:
             self.atr_skip -= 1
         else:
@@ -109,9 +115,9 @@ class SUPERTREND(Function):
         median = (candle.high + candle.low) / 2.0
         basic_upper = median + self.multiplier * atr
         basic_lower = median - self.multiplier * atr
-        if self.trend == 0:
+        if self.trend == 0:  # TA-Lib starts up, wherever the first close is
             self.upper, self.lower = basic_upper, basic_lower
-            self.trend = -1 if candle.close < basic_lower else 1
+            self.trend = 1
         else:
             upper, lower = self.upper, self.lower
             if basic_upper < upper or prev_close > upper:

@@ -87,8 +87,6 @@ class _Regression(Function):
         for back, y in enumerate(reversed(self.window.ordered())):  # back: bars before this
             sum_xy += back * y
             sum_y += y
-        if self.divisor == 0.0:  # one bar: no slope
-            return self.line(0.0, sum_y, n)
         slope = (n * sum_xy - self.sum_x * sum_y) / self.divisor
         intercept = (sum_y - slope * self.sum_x) / n
         return self.line(slope, intercept, n)

@@ -19,7 +19,7 @@ from marketpulse.analytics.indicators.catalog import UnknownIndicator
 from marketpulse.analytics.indicators.registry import KINDS, catalog
 from marketpulse.analytics.indicators.talib_functions import FUNCTIONS, TALIB_VERSION
 from marketpulse.analytics.indicators.transforms import MATH, OPERATORS
-from tests.market_data import SERIES, ohlcv, random_walk
+from tests.market_data import SERIES, ohlcv, random_walk, whole_ticks
 from tests.oracles import Array, Series, assert_equal_to_talib
 from tests.talib_functions import functions
 
@@ -169,6 +169,43 @@ def test_the_shortest_periods_equal_talib_too(entry: dict[str, Any]) -> None:
     got = ours(spec, series)
     compare(entry["function"], values, series, got,
             theirs(entry["function"], list(got), values, series))  # fmt: skip
+
+
+WITH_LEGS = [
+    e
+    for e in CATALOG
+    if sum(p["type"] == "int" for p in FUNCTIONS[e["function"]]["parameters"]) >= 2
+]
+
+
+@pytest.mark.parametrize("entry", WITH_LEGS, ids=[e["spec"] for e in WITH_LEGS])
+def test_periods_growing_in_parameter_order_equal_talib_too(entry: dict[str, Any]) -> None:
+    """The defaults mostly give the first period the longest warm-up; here each later one is
+    longer (KC's ATR past its EMA, a slow leg given first), so that every leg in turn is the
+    one that waits for the others."""
+    values = dict(entry["parameters"])
+    ints = [p for p in FUNCTIONS[entry["function"]]["parameters"] if p["type"] == "int"]
+    for i, p in enumerate(ints):
+        values[p["name"]] = max(p["min"], 2 + 3 * i)
+    spec = spec_of(entry, values)
+    series = SERIES["random_walk"]()
+    got = ours(spec, series)
+    compare(entry["function"], values, series, got,
+            theirs(entry["function"], list(got), values, series))  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize(("period", "multiplier"), [(2, 0.25), (2, 1.0), (4, 0.5)])
+def test_supertrend_on_whole_ticks_starts_and_flips_as_talib(
+    period: int, multiplier: float, seed: int
+) -> None:
+    """Narrow bands on whole-number prices: a first close below the lower band (TA-Lib starts
+    up all the same), closes exactly on a band, bands that tie the last ones."""
+    values = {"timeperiod": period, "multiplier": multiplier}
+    series = whole_ticks(80, seed)
+    got = ours(f"supertrend_{period}_{multiplier}", series)
+    compare("SUPERTREND", values, series, got,
+            theirs("SUPERTREND", list(got), values, series))  # fmt: skip
 
 
 def compare(
