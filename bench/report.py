@@ -26,6 +26,8 @@ SCRIPTS = [
     "warmup.py",
     "synthetic_source.py",
     "pipeline.py",
+    "profile_worker.py",
+    "worker_ab.py",
     "api_load.py",
 ]
 

@@ -17,9 +17,12 @@ import msgspec
 
 from marketpulse.schemas.events import Frame, Quote, Trade
 
-_SYMBOL: Final = re.compile(r"[A-Za-z0-9.:\-_/^]{1,32}")  # schemas.events.Symbol
+# The schema's Symbol and Source, matched in parse_frame once per distinct value of a frame
+# (its events repeat one symbol and one source) rather than by msgspec once per event.
+_SYMBOL: Final = re.compile(r"[A-Za-z0-9.:\-_/^]{1,32}")
+_SOURCE: Final = re.compile(r"[A-Za-z0-9._:\-]{0,64}")
 _Timestamp = Annotated[int, msgspec.Meta(ge=0)]
-_Source = Annotated[str, msgspec.Meta(max_length=64, pattern=r"^[A-Za-z0-9._:\-]*\Z")]  # Source
+_Source = Annotated[str, msgspec.Meta(max_length=64, pattern=r"^[A-Za-z0-9._:\-]*\Z")]
 
 
 class QuoteTick(msgspec.Struct, tag_field="kind", tag="quote", forbid_unknown_fields=True):
@@ -32,7 +35,7 @@ class QuoteTick(msgspec.Struct, tag_field="kind", tag="quote", forbid_unknown_fi
     ask: float | None
     bid_size: float = 0.0
     ask_size: float = 0.0
-    source: _Source = ""
+    source: str = ""
 
 
 class TradeTick(msgspec.Struct, tag_field="kind", tag="trade", forbid_unknown_fields=True):
@@ -44,7 +47,7 @@ class TradeTick(msgspec.Struct, tag_field="kind", tag="trade", forbid_unknown_fi
     price: float | None
     size: float
     conditions: list[int | str] = msgspec.field(default_factory=list)
-    source: _Source = ""
+    source: str = ""
     updates: list[Literal["open_close", "high_low", "volume"]] | None = None
 
 
@@ -92,13 +95,17 @@ def parse_frame(payload: bytes) -> TickFrame | None:
         frame = _FRAME.decode(payload)
     except (msgspec.ValidationError, msgspec.DecodeError):
         return None
-    checked = ""  # the last symbol matched against the pattern: frames repeat one symbol
+    symbol_checked, source_checked = "", ""  # the last values matched against their patterns
     for event in frame.events:
-        symbol = event.symbol
-        if symbol != checked:
+        symbol, source = event.symbol, event.source
+        if symbol != symbol_checked:
             if _SYMBOL.fullmatch(symbol) is None:
                 return None
-            checked = symbol
+            symbol_checked = symbol
+        if source != source_checked:
+            if _SOURCE.fullmatch(source) is None:
+                return None
+            source_checked = source
     return frame
 
 

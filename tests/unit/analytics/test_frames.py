@@ -85,6 +85,8 @@ def test_an_event_that_is_not_plain_json_is_given_as_decoded() -> None:
 
 
 NUMBER = st.floats(allow_nan=False)
+# Sources at the schema's edges: the longest it takes, one longer, a space, a trailing newline.
+EDGE_SOURCES = st.sampled_from(["v" * 64, "v" * 65, "a b", "v\n", "ok.1:x-y_z"])
 EVENT = st.fixed_dictionaries(
     {
         "kind": st.sampled_from(["quote", "trade", "bogus"]),
@@ -101,13 +103,13 @@ EVENT = st.fixed_dictionaries(
             st.lists(st.one_of(st.integers(0, 99), st.text(max_size=2), st.floats(0, 1))),
             st.just("T"),
         ),
-        "source": st.one_of(st.text(max_size=3), st.integers(0, 1)),
+        "source": st.one_of(st.text(max_size=3), st.integers(0, 1), EDGE_SOURCES),
         "extra": st.integers(0, 1),
     },
 )
 FRAMES = st.fixed_dictionaries(
     {
-        "source": st.text(max_size=3),
+        "source": st.one_of(st.text(max_size=3), EDGE_SOURCES),
         "received_ts": st.integers(0, 9),
         "events": st.lists(EVENT, max_size=4),
     },
@@ -134,6 +136,20 @@ def test_the_native_check_takes_only_what_the_schema_takes_with_its_values(
 
 def test_plain_frames_take_the_native_path() -> None:
     assert parse_frame(FRAME.model_dump_json().encode()) is not None
+
+
+@pytest.mark.parametrize("sources", [["v" * 64], ["a", "b:1", "a"], ["", "x"]])
+def test_events_of_any_valid_sources_take_the_native_path(sources: list[str]) -> None:
+    """Each event's source is matched once per change of value, not only the first."""
+    events = [{"kind": "trade", "symbol": "A", "ts": i, "price": 1.0, "size": 1.0, "source": s}
+              for i, s in enumerate(sources)]  # fmt: skip
+    payload = orjson.dumps({"source": "x", "received_ts": 1, "events": events})
+    decoded = parse_frame(payload)
+    assert decoded is not None
+    assert [e.source for e in decoded.events] == sources
+    bad = orjson.dumps({"source": "x", "received_ts": 1, "events": [*events, {**events[0],
+                        "source": "a b"}]})  # fmt: skip
+    assert parse_frame(bad) is None
 
 
 @pytest.mark.parametrize(
