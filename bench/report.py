@@ -24,10 +24,12 @@ SCRIPTS = [
     "patterns_engine.py",
     "influx_write.py",
     "warmup.py",
+    "state_cost.py",
     "synthetic_source.py",
     "pipeline.py",
     "profile_worker.py",
     "worker_ab.py",
+    "scale_out.py",
     "api_load.py",
 ]
 

@@ -9,7 +9,7 @@ own are ``di_<n>`` (+DI and -DI together), ``vwap_<n>`` (a rolling VWAP) and ``v
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from marketpulse.analytics.indicators import (
@@ -97,27 +97,34 @@ KINDS: dict[str, Kind] = {
 }
 
 
-def _own(kind: str, texts: list[str]) -> Indicator | None:
+def _own(kind: str, texts: list[str]) -> Callable[[], Indicator] | None:
     """The engine's own kinds: ``di_<n>``, ``vwap_<n>``, ``vwap_session``."""
     if kind == "vwap_session" and not texts:
-        return VWAP()
+        return VWAP
     if kind not in ("di", "vwap") or (kind == "vwap" and not texts):
         return None
     if len(texts) > 1 or not texts[-1:] or not texts[0].isdigit() or int(texts[0]) < 1:
         raise UnknownIndicator(f"{kind}_<n>: one period, a whole number of at least 1")
-    period = int(texts[0])
-    return DI(period) if kind == "di" else VWAP(period)
+    return partial(DI if kind == "di" else VWAP, int(texts[0]))
 
 
 def build(spec: str) -> Indicator:
     """Make the indicator a spec names."""
+    return _maker(spec)()
+
+
+@cache
+def _maker(spec: str) -> Callable[[], Indicator]:
+    """What makes a spec's indicator, read once: a worker builds the same few specs for every
+    series it starts or restores from its table, and reading one against the catalog costs
+    more than building it. A spec refused is not kept (it raises each time)."""
     kind, texts = split(spec.strip().lower())
     own = _own(kind, texts) if kind in ("di", "vwap", "vwap_session") else None
     if own is not None:
         return own
     if kind == "mavp":
         raise UnknownIndicator("TA-Lib's MAVP is left out: its period is a series, not a parameter")
-    return resolve(spec, KINDS).build()
+    return resolve(spec, KINDS).build
 
 
 def catalog() -> list[dict[str, Any]]:

@@ -9,7 +9,8 @@ import orjson
 import pytest
 
 from marketpulse.analytics.indicators import DEFAULT_SPECS, Candle, IndicatorSet
-from marketpulse.analytics.indicators.registry import catalog, expand, output_names
+from marketpulse.analytics.indicators.catalog import UnknownIndicator
+from marketpulse.analytics.indicators.registry import build, catalog, expand, output_names
 from tests.market_data import Series, random_walk, through_zero, with_flats_and_gaps
 
 
@@ -86,3 +87,22 @@ def test_each_peek_of_its_own_is_what_update_gives_and_commits_nothing(
         assert orjson.dumps(indicator.state()) == before, i
         assert indicator.update(candle) == values, i
         assert indicator.readiness() == ready, i
+
+
+@pytest.mark.parametrize("spec", ["sma_20", "di_14", "vwap_20", "vwap_session", "bb_20_2"])
+def test_each_build_of_a_spec_is_a_fresh_indicator(spec: str) -> None:
+    """A spec is read once, but every series gets indicators of its own: one fed bars leaves
+    another of the same spec as new."""
+    first, second = build(spec), build(spec)
+    assert first is not second
+    untouched = second.state()
+    for i in range(30):
+        first.update(Candle(i, 10.0 + i, 11.0 + i, 9.0 + i, 10.5 + i, 100.0))
+    assert first.state() != untouched
+    assert second.state() == untouched == build(spec).state()
+
+
+def test_a_refused_spec_is_refused_every_time() -> None:
+    for _ in range(2):
+        with pytest.raises(UnknownIndicator, match="di_<n>"):
+            build("di_0")

@@ -1,0 +1,176 @@
+"""Two workers in one group against one, on the same frames, in one run; and how long the group
+takes to catch up again when one of the two leaves.
+
+    .venv/bin/python bench/scale_out.py [--quotes N] [--symbols N] [--frame-size N]
+
+1. one worker drains its own copy of the frames (as ``bench/pipeline.py``'s does);
+2. two workers of one consumer group start together on another copy, and share its partitions
+   (the topics' default 4: two each); the pair's rate is the quotes taken from the moment both
+   have taken events to the moment the group has no lag, over that time;
+3. the pair then takes a steady stream; one worker is stopped (it leaves the group as a
+   deployment's rolling restart stops it), and the figure is the time from its stop until the
+   group's lag is back at its level before: the rebalance, the moved partitions' states
+   restored from their changelogs, and what came in meanwhile taken.
+
+The machine has two cores, and the broker, the stores and this process share them with the
+workers: the pair's ratio here is a floor, not what two machines would give. Needs the local
+services.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from pipeline import S, bench_settings, drain, frames, metric, produce, start_worker
+from results import emit
+
+from marketpulse.clock import SystemClock
+from marketpulse.settings import Settings
+from marketpulse.streams.admin import ensure_topics
+from marketpulse.streams.lag import group_lag
+from marketpulse.streams.sources.synthetic import SyntheticMarket
+
+PORTS = (9397, 9398)
+
+
+def worker_env(settings: Settings, port: int) -> dict[str, str]:
+    return {
+        "MARKETPULSE_TOPIC_PREFIX": settings.topic_prefix,
+        "MARKETPULSE_WORKER_ID": settings.worker_id,
+        "MARKETPULSE_GRANULARITIES": '["1s"]',
+        "MARKETPULSE_WORKER_METRICS_PORT": str(port),
+    }
+
+
+def start_pair(settings: Settings) -> list[subprocess.Popen[bytes]]:
+    """Two workers of one group, started together."""
+    logs = [Path(tempfile.gettempdir()) / f"{settings.topic_prefix}w{port}.log" for port in PORTS]
+    return [
+        start_worker(worker_env(settings, port), log) for port, log in zip(PORTS, logs, strict=True)
+    ]
+
+
+def taken() -> list[float]:
+    """Events each worker of the pair has taken so far."""
+    return [metric(port, "marketpulse_events_in_total") for port in PORTS]
+
+
+async def caught_up(settings: Settings, deadline_s: float = 600) -> None:
+    """Until the group has no lag."""
+    give_up = time.monotonic() + deadline_s
+    while True:
+        if (await group_lag(settings, [settings.worker_id]))[settings.worker_id] == 0:
+            return
+        if time.monotonic() > give_up:
+            raise RuntimeError("the group did not catch up")
+        await asyncio.sleep(0.25)
+
+
+async def pair_rate(settings: Settings, quotes: int) -> tuple[list[subprocess.Popen[bytes]], float]:
+    """The pair on the backlog: the workers, still running, and their rate together."""
+    pair = start_pair(settings)
+    give_up = time.monotonic() + 600
+    while True:
+        counts = taken()
+        if all(count > 0 for count in counts):
+            break
+        if time.monotonic() > give_up:
+            raise RuntimeError(f"the pair did not both take events: {counts}")
+        await asyncio.sleep(0.1)
+    started = time.perf_counter()
+    await caught_up(settings)
+    return pair, (quotes - sum(counts)) / (time.perf_counter() - started)
+
+
+async def lag_of(settings: Settings) -> int:
+    return (await group_lag(settings, [settings.worker_id]))[settings.worker_id] or 0
+
+
+async def leave_time(
+    settings: Settings,
+    pair: list[subprocess.Popen[bytes]],
+    live: list[tuple[bytes, bytes]],
+    rate: float,
+) -> float:
+    """Seconds from one worker's stop to the group's lag back at its steady level (the most
+    it was over two seconds before the stop), under a steady stream."""
+    stream = asyncio.create_task(produce(settings, live, rate=rate))
+    await asyncio.sleep(3)  # the pair in its steady state first
+    steady = 0
+    for _ in range(8):
+        steady = max(steady, await lag_of(settings))
+        await asyncio.sleep(0.25)
+    leaving = pair[1]
+    stopped = time.perf_counter()
+    leaving.send_signal(signal.SIGTERM)
+    behind = False
+    try:
+        while not stream.done():
+            lag = await lag_of(settings)
+            behind = behind or lag > steady
+            if behind and lag <= steady:
+                return time.perf_counter() - stopped
+            await asyncio.sleep(0.1)
+        raise RuntimeError("the stream ended before the group caught up: make it longer")
+    finally:
+        await stream
+        leaving.wait(60)
+
+
+async def run(args: argparse.Namespace) -> None:
+    market = SyntheticMarket([f"W{i:03d}" for i in range(args.symbols)], seed=6)
+    slices = max(1, args.quotes // (args.symbols * args.frame_size))
+    start = (SystemClock().now_ns() // S - 7200) * S
+    backlog = frames(market, start, slices, args.frame_size)
+    quotes = len(backlog) * args.frame_size
+    alone, together = bench_settings(Settings()), bench_settings(Settings())
+    for each in (alone, together):
+        await ensure_topics(each)
+        await produce(each, backlog)
+    worker, _, one_rate, _ = await drain(alone, {}, 9396, quotes, args.frame_size)
+    worker.terminate()
+    worker.wait(30)
+    pair, two_rate = await pair_rate(together, quotes)
+    try:
+        live_start = (SystemClock().now_ns() // S) * S
+        live = frames(market, live_start, args.live_seconds, args.frame_size)
+        per_second = len(live) / args.live_seconds
+        live_rate = min(per_second, 0.66 * one_rate / args.frame_size)
+        took = await leave_time(together, pair, live, live_rate)
+    finally:
+        for each in pair:
+            if each.poll() is None:
+                each.terminate()
+                each.wait(30)
+    print(f"machine: {os.cpu_count()} cores; frames: {len(backlog)} x {args.frame_size} quotes, "
+          f"{args.symbols} symbols, {together.topic_partitions} partitions")  # fmt: skip
+    print(f"one worker: {one_rate:,.0f} quotes/s")
+    print(f"two workers: {two_rate:,.0f} quotes/s = {two_rate / one_rate:.2f}x one")
+    print(f"one of two leaving under {live_rate * args.frame_size:,.0f} quotes/s: the other has "
+          f"caught up {took:.1f} s after its stop")  # fmt: skip
+    emit("scale-out: one worker", one_rate, "quotes/s")
+    emit("scale-out: two workers over one", two_rate / one_rate, "x", 1.7)
+    emit("scale-out: one of two leaving, until the other has caught up", took, "s",
+         lower_is_better=True)  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quotes", type=int, default=1_000_000)
+    parser.add_argument("--symbols", type=int, default=64)
+    parser.add_argument("--frame-size", type=int, default=200)
+    parser.add_argument("--live-seconds", type=int, default=40)
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""What the state costs as the symbols grow: bytes a series writes to the changelog, memory a
+series takes in a worker, and how long 10,000 symbols' states take to come back.
+
+    .venv/bin/python bench/state_cost.py [--symbols N] [--measured N]
+
+1. state bytes: a series of the default indicator set and detectors, warmed on 300 minute bars,
+   as its table record (the JSON a worker writes at a commit), and the same for every spec of
+   the catalog (the full TA-Lib set); zlib's size of each beside it, for what compression of
+   the records would give;
+2. memory: the Python heap a warmed series of the default set takes (tracemalloc, over
+   ``--measured`` series: the first granularity of as many symbols);
+3. recovery: ``--measured`` symbols' states (each symbol's gate and bar state and a series for
+   each default granularity) written to a topic of their own, then read back by a plain
+   aiokafka consumer and decoded, as a fresh worker's recovery reads its changelog and its
+   first steps decode what they touch. Both are linear in the keys (each is read and decoded
+   once), so the figure for ``--symbols`` is scaled from the measured one; a Faust worker's own
+   recovery adds its table bookkeeping to this, so this is a floor.
+
+Targets (issue 31): at most 2 KB of state per series with the default set; 10,000 symbols
+recovered in at most 10 s. Needs the local broker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+import tracemalloc
+import uuid
+import zlib
+
+import numpy as np
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from results import emit
+
+from marketpulse.analytics.indicators.registry import catalog
+from marketpulse.analytics.ingest import SymbolState
+from marketpulse.analytics.partition_time import PartitionTime
+from marketpulse.analytics.patterns.detector import DetectorConfig
+from marketpulse.analytics.series import SeriesState
+from marketpulse.analytics.step_io import MemoryStore, Message, StepConfig, key_of_series
+from marketpulse.analytics.steps import apply_frame
+from marketpulse.clock import SystemClock
+from marketpulse.schemas.bars import Bar
+from marketpulse.settings import Settings
+from marketpulse.streams.sources.synthetic import SyntheticMarket
+
+MINUTE = 60_000_000_000
+
+
+def minute_bars(n: int, seed: int) -> list[Bar]:
+    rng = np.random.default_rng(seed)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.002, n)))
+    return [
+        Bar(symbol="S", granularity="1m", start=i * MINUTE, end=(i + 1) * MINUTE,
+            open=float(c), high=float(c) * 1.001, low=float(c) * 0.999, close=float(c),
+            volume=100.0, vwap=float(c), trades=10)
+        for i, c in enumerate(close)
+    ]  # fmt: skip
+
+
+def warmed(specs: tuple[str, ...], config: DetectorConfig, bars: list[Bar]) -> SeriesState:
+    series = SeriesState.new(specs, config)
+    for bar in bars:
+        series.advance(bar)
+    return series
+
+
+def symbol_state(config: StepConfig, seconds: int = 120) -> SymbolState:
+    """A symbol's state after two minutes of 200-quote frames a second (its gate's recent
+    events, its open bars)."""
+    store, partition_time = MemoryStore(), PartitionTime()
+    market = SyntheticMarket(["S"], seed=2)
+    start = (SystemClock().now_ns() // 1_000_000_000 - 3600) * 1_000_000_000
+    for i in range(seconds):
+        frame = market.frame("S", start + i * 10**9, start + (i + 1) * 10**9, 200)
+        message = Message("market.raw", 0, i, b"S", frame.model_dump_json().encode())
+        store.write(apply_frame(store, partition_time, message, start + (i + 2) * 10**9, config))
+    return store.symbols[b"S"]
+
+
+def heap_per_series(
+    specs: tuple[str, ...], config: DetectorConfig, bars: list[Bar], n: int
+) -> float:
+    """Bytes of Python heap each of ``n`` warmed series holds."""
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    kept = [warmed(specs, config, bars) for _ in range(n)]
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert len(kept) == n
+    return (after - before) / n
+
+
+async def recovery(
+    settings: Settings, records: list[tuple[bytes, bytes]], config: StepConfig
+) -> tuple[float, float]:
+    """Seconds to read ``records`` back from a topic of their own with a plain consumer, and to
+    decode every one."""
+    topic = f"bench-state-{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers())
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, settings.topic_partitions, 1)])
+    finally:
+        await admin.close()
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers(), linger_ms=5, max_batch_size=1 << 20,
+        max_request_size=8 << 20,
+    )  # fmt: skip
+    await producer.start()
+    try:
+        for key, value in records:
+            await producer.send(topic, value, key)
+        await producer.flush()
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=settings.bootstrap_servers(), auto_offset_reset="earliest",
+        fetch_max_wait_ms=50, max_partition_fetch_bytes=32 << 20, fetch_max_bytes=64 << 20,
+    )  # fmt: skip
+    await consumer.start()
+    read: list[tuple[bytes, bytes]] = []
+    try:
+        started = time.perf_counter()
+        while len(read) < len(records):
+            batch = await consumer.getmany(timeout_ms=500)
+            read += [(r.key, r.value) for rs in batch.values() for r in rs if r.key and r.value]
+        read_s = time.perf_counter() - started
+    finally:
+        await consumer.stop()
+    started = time.perf_counter()
+    for key, value in read:
+        if b"|" in key:
+            SeriesState.from_bytes(config.detector, value)
+        else:
+            SymbolState.from_bytes(value, config.gate, config.granularities)
+    return read_s, time.perf_counter() - started
+
+
+async def run(args: argparse.Namespace) -> None:
+    settings = Settings()
+    config = settings.step_config()
+    bars = minute_bars(300, 1)
+    default = warmed(config.indicators, config.detector, bars)
+    every = tuple(entry["spec"] for entry in catalog())
+    full = warmed(every, config.detector, bars)
+    default_bytes, full_bytes = default.to_bytes(), full.to_bytes()
+    per_series_heap = heap_per_series(config.indicators, config.detector, bars, args.measured)
+    symbol_bytes = symbol_state(config).to_bytes()
+    records = []
+    for i in range(args.measured):
+        name = f"R{i:05d}"
+        records.append((name.encode(), symbol_bytes))
+        records += [(key_of_series(name, g), default_bytes) for g in config.granularities]
+    read_s, decode_s = await recovery(settings, records, config)
+    scale = args.symbols / args.measured
+    volume = sum(len(v) for _, v in records) * scale
+    print(
+        f"default set ({len(config.indicators)} specs and the detectors), warmed: "
+        f"{len(default_bytes):,} bytes a series ({len(zlib.compress(default_bytes)):,} zlib)"
+    )
+    print(
+        f"every catalog spec ({len(every)}): {len(full_bytes):,} bytes a series "
+        f"({len(zlib.compress(full_bytes)):,} zlib)"
+    )
+    print(f"a symbol's gate and bar state: {len(symbol_bytes):,} bytes")
+    print(
+        f"heap per warmed series of the default set: {per_series_heap / 1024:,.1f} KiB "
+        f"(over {args.measured:,})"
+    )
+    print(
+        f"{args.symbols:,} symbols x {len(config.granularities)} granularities: "
+        f"{volume / 2**20:,.0f} MiB of state to recover"
+    )
+    print(f"recovery of {args.measured:,} symbols: read {read_s:.2f} s, decode {decode_s:.2f} s; "
+          f"scaled to {args.symbols:,}: {(read_s + decode_s) * scale:.1f} s")  # fmt: skip
+    emit("state bytes a series, default set", len(default_bytes), "B", 2048, lower_is_better=True)
+    emit("state bytes a series, every catalog spec", len(full_bytes), "B", lower_is_better=True)
+    emit("heap a warmed series, default set", per_series_heap, "B", lower_is_better=True)
+    emit(f"recovery floor of {args.symbols:,} symbols (read and decode, scaled)",
+         (read_s + decode_s) * scale, "s", 10, lower_is_better=True)  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--symbols", type=int, default=10_000)
+    parser.add_argument("--measured", type=int, default=1_000)
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
