@@ -8,45 +8,77 @@ so the first bar is part of what makes two totals the same).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from marketpulse.analytics.patterns.candles import History, RangeType
-from marketpulse.analytics.patterns.candlestick import REGISTRY, Hikkake, Rule, lookback
+from marketpulse.analytics.patterns.candlestick import (
+    REGISTRY,
+    Candlestick,
+    Hikkake,
+    Rule,
+    lookback,
+)
 
 _Key = tuple[str, int, int]  # setting name, candle offset, first bar
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What a set of chosen patterns shares whatever the symbol: the averages' settings
+    (``_Spec`` with the range type in place of the values), each pattern's slots among them and
+    its first bars. Worked out once per choice, since a worker makes a set for every series it
+    starts or restores."""
+
+    specs: tuple[tuple[RangeType, int, int, float, float, int], ...]
+    patterns: tuple[tuple[Candlestick, tuple[int, ...], int, int], ...]
+
+
+@cache
+def _layout(chosen: tuple[str, ...]) -> _Layout:
+    keys: dict[_Key, int] = {}
+    specs: list[tuple[RangeType, int, int, float, float, int]] = []
+    patterns = []
+    for pattern in (REGISTRY[n] for n in chosen):
+        first_output = lookback(pattern)
+        first = first_output - pattern.warmup
+        slots = []
+        for setting, offset in pattern.uses:
+            key = (setting.name, offset, first)
+            if key not in keys:
+                keys[key] = len(specs)
+                divisor = 2.0 if setting.range_type is RangeType.SHADOWS else 1.0
+                specs.append(
+                    (setting.range_type, -1 - offset, setting.period, setting.factor, divisor,
+                     first)
+                )  # fmt: skip
+            slots.append(keys[key])
+        patterns.append((pattern, tuple(slots), first, first_output))
+    return _Layout(tuple(specs), tuple(patterns))
 
 
 class CandlestickSet:
     """The chosen patterns (default: all) with their running averages and the bars they read."""
 
     def __init__(self, names: Iterable[str] | None = None) -> None:
-        chosen = list(REGISTRY) if names is None else list(names)
+        chosen = tuple(REGISTRY) if names is None else tuple(names)
         unknown = [n for n in chosen if n not in REGISTRY]
         if unknown:
             raise ValueError(f"unknown candlestick patterns: {', '.join(unknown)}")
         self.history = History()
-        self.names = chosen
-        keys: dict[_Key, int] = {}
-        self._specs: list[_Spec] = []
-        self.totals: list[float] = []
-        self._rules: list[tuple[Rule, _Averages, int, int]] = []
-        for pattern in (REGISTRY[n] for n in chosen):
-            first_output = lookback(pattern)
-            first = first_output - pattern.warmup
-            slots = []
-            for setting, offset in pattern.uses:
-                key = (setting.name, offset, first)
-                if key not in keys:
-                    keys[key] = len(self._specs)
-                    divisor = 2.0 if setting.range_type is RangeType.SHADOWS else 1.0
-                    values = self.history.ranges[setting.range_type]
-                    self._specs.append(
-                        (values, -1 - offset, setting.period, setting.factor, divisor, first)
-                    )
-                    self.totals.append(0.0)
-                slots.append(keys[key])
-            view = _Averages(self._specs, self.totals, tuple(slots))
-            self._rules.append((pattern.make(), view, first, first_output))
+        self.names = list(chosen)
+        layout = _layout(chosen)
+        ranges = self.history.ranges
+        self._specs: list[_Spec] = [
+            (ranges[range_type], end, period, factor, divisor, first)
+            for range_type, end, period, factor, divisor, first in layout.specs
+        ]
+        self.totals: list[float] = [0.0] * len(self._specs)
+        self._rules: list[tuple[Rule, _Averages, int, int]] = [
+            (pattern.make(), _Averages(self._specs, self.totals, slots), first, first_output)
+            for pattern, slots, first, first_output in layout.patterns
+        ]
         self._last_start = max((spec[5] for spec in self._specs), default=-1)
         self._windows = [
             (i, values, end, end - period, first)

@@ -71,3 +71,25 @@ def test_a_chosen_set_restarts_from_its_state_with_the_same_patterns(bars: int) 
     resumed = CandlestickSet.from_state(orjson.loads(orjson.dumps(first.state())))
     assert resumed.names == names
     assert [resumed.update(*map(float, row)) for row in rows[bars:]] == expected[bars:]
+
+
+def test_sets_made_together_keep_their_own_bars_and_averages() -> None:
+    """Sets of one choice share how their averages are laid out, never the averages: two fed
+    different bars in turns each give what one fed alone gives."""
+    a_rows = list(
+        zip(*(getattr(candles(150, 3), f) for f in ("open", "high", "low", "close")), strict=True)
+    )
+    b_rows = list(
+        zip(*(getattr(candles(150, 4), f) for f in ("open", "high", "low", "close")), strict=True)
+    )
+    alone_a, alone_b = CandlestickSet(), CandlestickSet()
+    expected_a = [alone_a.update(*map(float, row)) for row in a_rows]
+    expected_b = [alone_b.update(*map(float, row)) for row in b_rows]
+    a, b = CandlestickSet(), CandlestickSet()
+    got_a, got_b = [], []
+    for row_a, row_b in zip(a_rows, b_rows, strict=True):
+        got_a.append(a.update(*map(float, row_a)))
+        got_b.append(b.update(*map(float, row_b)))
+    assert got_a == expected_a
+    assert got_b == expected_b
+    assert expected_a != expected_b
