@@ -323,6 +323,37 @@ def test_a_refusal_spells_out_how_the_kind_is_written() -> None:
     )
 
 
+def test_an_unknown_kind_is_refused_with_every_known_one() -> None:
+    with pytest.raises(UnknownIndicator) as refused:
+        build("nosuch_3")
+    listed = str(refused.value).split("(known kinds: ", 1)[1].removesuffix(")").split(", ")
+    assert listed == sorted(KINDS)
+
+
+def test_a_number_where_one_is_wanted_is_asked_for_by_its_type() -> None:
+    with pytest.raises(UnknownIndicator, match=r"nbdevup must be a number, got 'x'"):
+        build("bbands_20_x")
+    with pytest.raises(UnknownIndicator, match=r"timeperiod must be a whole number, got '2.5'"):
+        build("sma_2.5")
+
+
+def test_a_catalog_entry_describes_the_function_in_talibs_terms() -> None:
+    """What ``indicators --catalog`` and the dashboard's picker show: TA-Lib's group, whether
+    it is drawn over the price, its inputs, and each of our outputs by TA-Lib's name."""
+    by_spec = {entry["spec"]: entry for entry in CATALOG}
+    bb = by_spec["bb_20_2_0"]
+    assert (bb["function"], bb["group"], bb["overlay"]) == ("BBANDS", "Overlap Studies", True)
+    assert bb["parameters"] == {"timeperiod": 20, "nbdevup": 2.0, "nbdevdn": 2.0, "matype": 0}
+    assert bb["inputs"] == {"price": "close"}
+    assert bb["outputs"] == {
+        "bb_upper_20_2": "upperband", "bb_middle_20_2": "middleband", "bb_lower_20_2": "lowerband"
+    }  # fmt: skip
+    rsi = by_spec["rsi_14"]
+    assert (rsi["group"], rsi["overlay"], rsi["outputs"]) == (
+        "Momentum Indicators", False, {"rsi_14": "real"}
+    )  # fmt: skip
+
+
 def test_ma_type_11_is_the_functions_own_default() -> None:
     assert build("bbands_20_2_2_11").outputs == build("bbands_20_2_2_0").outputs
     assert build("ma_30_11").outputs == build("ma_30_0").outputs
