@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import os
 import signal
 import subprocess
 import sys
@@ -56,11 +57,20 @@ PASS_THROUGH = ("aiokafka/record/", "aiokafka/conn", "aiokafka/protocol/", "pyda
 # Where a thread sleeps: with native frames py-spy cannot always tell an idle thread, so a
 # sample that ends in one of these is waiting, not using the CPU.
 WAITS = ("epoll_pwait", "epoll_wait", "poll (", "select (", "pthread_cond_", "sem_", "futex")
+# The Python frames that run a thread's event loop: a sample with nothing but native frames
+# below one of them is the loop polling (its libc frames often unnamed), not work.
+LOOP_RUNNERS = (
+    "ServiceThread._start_thread", "Worker.execute_from_commandline", "serve_forever",
+    "run_forever",
+)  # fmt: skip
 
 
 def layer_of(stack: list[str]) -> str | None:
     """The layer of one sample (its frames from the root to the innermost); None: waiting."""
     if stack and stack[-1].startswith(WAITS):
+        return None
+    innermost_python = next((frame for frame in reversed(stack) if ".py:" in frame), "")
+    if innermost_python.startswith(LOOP_RUNNERS):
         return None
     for frame in reversed(stack):
         if any(p in frame for p in PASS_THROUGH):
@@ -96,7 +106,19 @@ def start_profiler(pid: int, out: Path) -> subprocess.Popen[bytes]:
         )  # fmt: skip
 
 
-async def drain_profiled(settings: Settings, quotes: int, out: Path) -> tuple[float, float]:
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds so far of each of the process's threads, by thread name."""
+    out: dict[str, float] = collections.Counter()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        name = (task / "comm").read_text().strip()
+        fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        out[name] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+async def drain_profiled(
+    settings: Settings, quotes: int, out: Path
+) -> tuple[float, float, dict[str, float]]:
     """Start a worker on the backlog, profile it until it has caught up; its CPU seconds and
     wall seconds meanwhile."""
     log = Path(tempfile.gettempdir()) / f"{settings.topic_prefix}worker.log"
@@ -117,12 +139,13 @@ async def drain_profiled(settings: Settings, quotes: int, out: Path) -> tuple[fl
                 break
             await asyncio.sleep(0.5)
         cpu, wall = cpu_seconds(worker.pid) - cpu_started, time.perf_counter() - started
+        threads = thread_cpu(worker.pid)
     finally:
         spy.send_signal(signal.SIGINT)  # py-spy writes its samples on an interrupt
         spy.wait(60)
         worker.terminate()
         worker.wait(30)
-    return cpu, wall
+    return cpu, wall, threads
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -134,7 +157,7 @@ async def run(args: argparse.Namespace) -> None:
     backlog = frames(market, start, slices, args.frame_size)
     await produce(settings, backlog)
     out = Path(tempfile.gettempdir()) / f"profile-{uuid.uuid4().hex[:8]}.txt"
-    cpu, wall = await drain_profiled(settings, len(backlog) * args.frame_size, out)
+    cpu, wall, threads = await drain_profiled(settings, len(backlog) * args.frame_size, out)
     samples = read_samples(out)
     by_layer: collections.Counter[str] = collections.Counter()
     by_function: collections.Counter[str] = collections.Counter()
@@ -148,6 +171,9 @@ async def run(args: argparse.Namespace) -> None:
     print(f"frames: {len(backlog)} x {args.frame_size} quotes, {args.symbols} symbols, 1s bars")
     per_million = cpu / quotes * 1e6
     print(f"worker: {cpu:.1f} CPU s over {wall:.1f} s, {per_million:.2f} CPU s per 1M quotes")
+    print("CPU seconds by thread, over the worker's life: " + ", ".join(
+        f"{name} {seconds:.1f}" for name, seconds in sorted(threads.items(), key=lambda t: -t[1])
+    ))  # fmt: skip
     print(f"py-spy: {total:,} samples of the worker on the CPU (native frames included)")
     print(f"{'layer':<52} {'share':>7} {'CPU s per 1M quotes':>20}")
     for name, count in by_layer.most_common():
