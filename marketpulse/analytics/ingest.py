@@ -82,6 +82,7 @@ class StepOutput:
     inert: int = 0  # accepted trades that by their conditions update no part of a bar
     unopened: int = 0  # bars that closed without a trade that could open them (not published)
     too_late: int = 0  # trades too late for a granularity (accepted for one that allows more)
+    latest: int = -1  # the latest event time accepted (-1: none)
 
 
 def step(
@@ -109,6 +110,8 @@ def step(
             out.rejected.append((event, verdict))
             continue
         out.accepted.append(event)
+        if event.ts > out.latest:
+            out.latest = event.ts
         if event.ts > stream_time:
             stream_time = event.ts
         if isinstance(event, TradeTick) and event.price is not None:

@@ -63,7 +63,7 @@ def apply_frame(
     time.stream_time, stepped = step(state, decoded, symbol, time.stream_time, now_ns, grace)
     out.inert, out.unopened, out.too_late = stepped.inert, stepped.unopened, stepped.too_late
     if stepped.accepted:  # accepted only: a refused future timestamp must not hide a stale feed
-        out.last_event = (symbol, max(e.ts for e in stepped.accepted))
+        out.last_event = (symbol, stepped.latest)
     state.offset, state.partition = message.offset, message.partition
     if stepped.rejected:
         # Refused and partly accepted frames carry each event's JSON as it came.

@@ -156,6 +156,16 @@ def test_refused_events_are_dead_lettered_as_they_came_and_the_rest_goes_on() ->
     assert (bar.open, bar.close, bar.volume, bar.trades) == (100.0, 100.2, 200.0, 2)
 
 
+def test_the_latest_event_is_the_latest_accepted_in_time_not_the_last_in_the_frame() -> None:
+    partition = Partition(config())
+    out = partition.frame(b"AAPL", frame(trade("AAPL", T0 + 3 * S, 100.0),
+                                         trade("AAPL", T0 + S, 100.1)))  # fmt: skip
+    assert out.last_event == ("AAPL", T0 + 3 * S)
+    refused = {"kind": "trade", "symbol": "AAPL", "ts": T0 + 9 * S, "price": -1.0, "size": 5}
+    out = partition.frame(b"AAPL", frame(trade("AAPL", T0 + 4 * S, 100.0), refused))
+    assert out.last_event == ("AAPL", T0 + 4 * S)
+
+
 @pytest.mark.parametrize(
     ("key", "value", "detail"),
     [
