@@ -95,7 +95,10 @@ def parse_frame(payload: bytes) -> TickFrame | None:
         frame = _FRAME.decode(payload)
     except (msgspec.ValidationError, msgspec.DecodeError):
         return None
-    symbol_checked, source_checked = "", ""  # the last values matched against their patterns
+    # the last values matched against their patterns (no symbol yet: an empty one is refused;
+    # an empty source is the schema's default)
+    symbol_checked: str | None = None
+    source_checked = ""
     for event in frame.events:
         symbol, source = event.symbol, event.source
         if symbol != symbol_checked:

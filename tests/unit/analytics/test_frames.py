@@ -134,6 +134,16 @@ def test_the_native_check_takes_only_what_the_schema_takes_with_its_values(
     assert fields(native) == fields(ticks_of(schema))
 
 
+def test_an_event_without_a_symbol_is_not_taken_natively() -> None:
+    """The schema refuses an empty symbol, first in a frame or after a valid one."""
+    for symbols in ([""], ["A", ""]):
+        events = [{"kind": "trade", "symbol": s, "ts": 1, "price": 1.0, "size": 1.0}
+                  for s in symbols]  # fmt: skip
+        assert (
+            parse_frame(orjson.dumps({"source": "x", "received_ts": 1, "events": events})) is None
+        )
+
+
 def test_plain_frames_take_the_native_path() -> None:
     assert parse_frame(FRAME.model_dump_json().encode()) is not None
 
