@@ -181,7 +181,15 @@ def verdicts(tree: Path, modules: list[str]) -> Iterator[tuple[str, dict[str, in
     for meta in sorted((tree / "mutants").rglob("*.py.meta")):
         module = str(meta.relative_to(tree / "mutants"))[: -len(".meta")]
         if any(fnmatch.fnmatch(module, pattern) for pattern in modules) and group.guards(module):
-            yield module, json.loads(meta.read_text())["exit_code_by_key"]
+            # mutmut keeps the verdicts of mutants that an earlier version of the module had:
+            # only those its mutated copy still defines count
+            source = (tree / "mutants" / module).read_text()
+            codes = json.loads(meta.read_text())["exit_code_by_key"]
+            yield module, {
+                name: code
+                for name, code in codes.items()
+                if f"def {name.rsplit('.', 1)[1]}(" in source
+            }
 
 
 def survivors(tree: Path, modules: list[str]) -> list[str]:
