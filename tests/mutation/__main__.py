@@ -185,11 +185,14 @@ def verdicts(tree: Path, modules: list[str]) -> Iterator[tuple[str, dict[str, in
             # only those its mutated copy still defines count
             source = (tree / "mutants" / module).read_text()
             codes = json.loads(meta.read_text())["exit_code_by_key"]
-            yield module, {
-                name: code
-                for name, code in codes.items()
-                if f"def {name.rsplit('.', 1)[1]}(" in source
-            }
+            yield (
+                module,
+                {
+                    name: code
+                    for name, code in codes.items()
+                    if f"def {name.rsplit('.', 1)[1]}(" in source
+                },
+            )
 
 
 def survivors(tree: Path, modules: list[str]) -> list[str]:
