@@ -141,7 +141,8 @@ async def test_indicators_signals_and_sampled_quotes_reach_their_measurements(
 
 
 class CountedBars(BarSink):
-    """The bar sink, noting how many items each write it made held."""
+    """The bar sink, noting how many items each write it made held (once the write has
+    returned: the points can be in InfluxDB a moment before, so a test waits for both)."""
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
@@ -185,6 +186,12 @@ def test_a_runner_takes_its_retry_and_breaker_settings_in_milliseconds() -> None
     assert (runner.breaker.threshold, runner.breaker.cooldown_s) == (4, 1.5)
 
 
+async def noted(sink: CountedBars, items: int) -> None:
+    """Until the sink has noted writes of ``items`` in all."""
+    await eventually(lambda: asyncio.sleep(0, sum(sink.writes)), lambda n: n == items,
+                     what="the sink's own note of its writes")  # fmt: skip
+
+
 async def test_a_batch_holds_at_most_its_size_of_one_item_records(services: Settings) -> None:
     settings = await sink_settings(services, sink_batch_size=7)
     await produce(settings, settings.topic(bars_topic_name("1m")),
@@ -193,6 +200,7 @@ async def test_a_batch_holds_at_most_its_size_of_one_item_records(services: Sett
     async with running(sink, settings), InfluxClient(settings) as influx:
         await eventually(lambda: count(influx, "market_data", "raw_1y"), lambda n: n == 20,
                          what="every bar")  # fmt: skip
+        await noted(sink, 20)
     # all 20 were there from the start: the first batch is full, none is over
     assert sink.writes[0] == 7
     assert max(sink.writes) == 7
@@ -210,6 +218,7 @@ async def test_a_lingering_batch_fetches_no_more_than_it_still_wants(services: S
         await produce(settings, topic, encoded([bar("AAPL", i) for i in range(1, 21)]))
         await eventually(lambda: count(influx, "market_data", "raw_1y"), lambda n: n == 21,
                          what="every bar")  # fmt: skip
+        await noted(sink, 21)
     # the lingering batch of one asked for six more, though twenty were there
     assert sink.writes == [7, 7, 7]
 
@@ -229,6 +238,7 @@ async def test_records_that_come_while_a_batch_lingers_go_in_its_write(
             await asyncio.sleep(0.05)
         await eventually(lambda: count(influx, "market_data", "raw_1y"), lambda n: n == 21,
                          what="every bar")  # fmt: skip
+        await noted(sink, 21)
     assert sink.writes[0] == 1
     assert sink.writes[1] >= 10, sink.writes
 
