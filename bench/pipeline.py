@@ -270,18 +270,23 @@ async def latencies(
     return done, worker
 
 
+def worker_env(settings: Settings, port: int) -> dict[str, str]:
+    """A benchmark worker's environment: ``settings``' topics and group, 1 s bars, its metrics
+    on ``port``."""
+    return {
+        "MARKETPULSE_TOPIC_PREFIX": settings.topic_prefix,
+        "MARKETPULSE_WORKER_ID": settings.worker_id,
+        "MARKETPULSE_GRANULARITIES": '["1s"]',
+        "MARKETPULSE_WORKER_METRICS_PORT": str(port),
+    }
+
+
 async def drain(
     settings: Settings, env: dict[str, str], port: int, quotes: int, frame_size: int
 ) -> tuple[subprocess.Popen[bytes], float, float, float]:
     """Start a worker on ``settings``' topics, which hold ``quotes`` quotes, and time it through
     them: the worker, its intake rate, its rate to the last snapshot, and its CPU per frame."""
-    env = {
-        "MARKETPULSE_TOPIC_PREFIX": settings.topic_prefix,
-        "MARKETPULSE_WORKER_ID": settings.worker_id,
-        "MARKETPULSE_GRANULARITIES": '["1s"]',
-        "MARKETPULSE_WORKER_METRICS_PORT": str(port),
-        **env,
-    }
+    env = {**worker_env(settings, port), **env}
     log = Path(tempfile.gettempdir()) / f"{settings.topic_prefix}worker.log"
     worker = start_worker(env, log)
     try:

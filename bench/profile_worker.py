@@ -27,7 +27,7 @@ import time
 import uuid
 from pathlib import Path
 
-from pipeline import S, bench_settings, frames, produce, start_worker
+from pipeline import S, bench_settings, frames, produce, start_worker, worker_env
 from proc import cpu_seconds
 from results import emit
 
@@ -122,15 +122,7 @@ async def drain_profiled(
     """Start a worker on the backlog, profile it until it has caught up; its CPU seconds and
     wall seconds meanwhile."""
     log = Path(tempfile.gettempdir()) / f"{settings.topic_prefix}worker.log"
-    worker = start_worker(
-        {
-            "MARKETPULSE_TOPIC_PREFIX": settings.topic_prefix,
-            "MARKETPULSE_WORKER_ID": settings.worker_id,
-            "MARKETPULSE_GRANULARITIES": '["1s"]',
-            "MARKETPULSE_WORKER_METRICS_PORT": "9395",
-        },
-        log,
-    )
+    worker = start_worker(worker_env(settings, 9395), log)
     spy = start_profiler(worker.pid, out)
     try:
         cpu_started, started = cpu_seconds(worker.pid), time.perf_counter()

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipeline import S, bench_settings, drain, frames, metric, produce, start_worker
+from pipeline import S, bench_settings, drain, frames, metric, produce, start_worker, worker_env
 from results import emit
 
 from marketpulse.clock import SystemClock
@@ -38,15 +38,6 @@ from marketpulse.streams.lag import group_lag
 from marketpulse.streams.sources.synthetic import SyntheticMarket
 
 PORTS = (9397, 9398)
-
-
-def worker_env(settings: Settings, port: int) -> dict[str, str]:
-    return {
-        "MARKETPULSE_TOPIC_PREFIX": settings.topic_prefix,
-        "MARKETPULSE_WORKER_ID": settings.worker_id,
-        "MARKETPULSE_GRANULARITIES": '["1s"]',
-        "MARKETPULSE_WORKER_METRICS_PORT": str(port),
-    }
 
 
 def start_pair(settings: Settings) -> list[subprocess.Popen[bytes]]:
