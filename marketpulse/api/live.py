@@ -118,6 +118,7 @@ async def feed(settings: Settings, hub: Hub, ready: asyncio.Event, stop: asyncio
         consumer = AIOKafkaConsumer(
             bootstrap_servers=settings.bootstrap_servers(),
             group_id=None,
+            client_id="marketpulse-api-live",
             enable_auto_commit=False,
             fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         )

@@ -39,17 +39,28 @@ log = logging.getLogger(__name__)
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
+SINK_FETCH_MIN_BYTES = 64 << 10
+SINK_FETCH_MAX_WAIT_MS = 500  # bounds how long a stop waits for a fetch in flight
+
 
 def consumer_options(settings: Settings) -> dict[str, Any]:
     """How a sink reads: offsets committed by hand, only after their batch is stored; a new group
     from the earliest record kept; heartbeats a third of the session timeout apart (at most
-    3 s); and topics created after the start found within seconds."""
+    3 s); and topics created after the start found within seconds.
+
+    A fetch waits for ``SINK_FETCH_MIN_BYTES`` or the sink's linger (at most
+    ``SINK_FETCH_MAX_WAIT_MS``), whichever comes first: the sink holds a batch that long anyway,
+    and fewer, fuller fetches cost the broker less (on Tansu a fetch that returns records costs
+    in proportion to the batches its partition holds)."""
     session_s = settings.kafka_session_timeout_s
     return {
         "bootstrap_servers": settings.bootstrap_servers(),
         "enable_auto_commit": False,
         "auto_offset_reset": "earliest",
-        "fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms,
+        "fetch_max_wait_ms": max(
+            settings.kafka_fetch_max_wait_ms, min(settings.sink_linger_ms, SINK_FETCH_MAX_WAIT_MS)
+        ),
+        "fetch_min_bytes": SINK_FETCH_MIN_BYTES,
         "session_timeout_ms": int(session_s * 1000),
         "heartbeat_interval_ms": int(min(3.0, session_s / 3) * 1000),
         "metadata_max_age_ms": 5000,
@@ -95,7 +106,10 @@ class SinkRunner(Generic[T]):
     async def run(self) -> None:
         """Run until cancelled."""
         consumer = AIOKafkaConsumer(
-            *self.sink.topics(), group_id=self.group_id, **consumer_options(self.settings)
+            *self.sink.topics(),
+            group_id=self.group_id,
+            client_id=f"marketpulse-sink-{self.name}",
+            **consumer_options(self.settings),
         )
         producer = self._producer = AIOKafkaProducer(**producer_options(self.settings))
         await self.sink.start()

@@ -23,7 +23,9 @@ async def group_lag(settings: Settings, groups: list[str]) -> dict[str, int | No
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms, tansu=settings.kafka_tansu_compat
     )
     servers = settings.bootstrap_servers()
-    reader = AIOKafkaConsumer(bootstrap_servers=servers, request_timeout_ms=3000)
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=servers, client_id="marketpulse-lag", request_timeout_ms=3000
+    )
     try:  # start inside: a caller's deadline can cancel it half-connected
         await reader.start()
         partitions = await partitions_of(reader, topic_names(settings))
@@ -38,7 +40,11 @@ async def _lag(
     servers: str, group: str, partitions: list[TopicPartition], ends: dict[TopicPartition, int]
 ) -> int | None:
     member = AIOKafkaConsumer(
-        bootstrap_servers=servers, group_id=group, enable_auto_commit=False, request_timeout_ms=3000
+        bootstrap_servers=servers,
+        group_id=group,
+        client_id="marketpulse-lag",
+        enable_auto_commit=False,
+        request_timeout_ms=3000,
     )
     try:
         await member.start()

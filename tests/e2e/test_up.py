@@ -88,7 +88,7 @@ async def test_up_runs_the_pipeline_with_its_default_source_until_interrupted(
             await eventually(
                 lambda: cache.get("AAPL", "quote", "tick"),
                 lambda quote: quote is not None and quote["ts"] > started_ns,
-                timeout_s=60,
+                timeout_s=90,  # the cache sink reads the history's frames first, as the others
                 what="this run's latest AAPL quote in Redis",
             )
         finally:

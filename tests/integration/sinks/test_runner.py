@@ -174,7 +174,12 @@ def test_a_sink_commits_by_hand_from_the_earliest_record_with_heartbeats_inside_
     long = consumer_options(Settings(kafka_session_timeout_s=45.0))
     assert long["session_timeout_ms"] == 45_000
     assert long["heartbeat_interval_ms"] == 3000  # ...and never more than 3 s
-    assert options["fetch_max_wait_ms"] == 70
+    # a fetch waits as long as the sink lingers anyway (bounded), or until it has 64 KiB
+    assert options["fetch_max_wait_ms"] == 200  # the default linger, over the fetch wait
+    assert options["fetch_min_bytes"] == 64 << 10
+    quick = consumer_options(Settings(kafka_fetch_max_wait_ms=70, sink_linger_ms=20))
+    assert quick["fetch_max_wait_ms"] == 70
+    assert consumer_options(Settings(sink_linger_ms=3000))["fetch_max_wait_ms"] == 500
     assert options["bootstrap_servers"] == settings.bootstrap_servers()
     letters = producer_options(Settings(kafka_max_message_bytes=2_000_000))
     assert letters["acks"] == "all"  # a letter is the only copy of what the store refused
