@@ -23,7 +23,8 @@
    its rules as the live source marks them, against the same frames unmarked (the work alone,
    three turns each), and a worker draining the marked frames beside the UTC worker;
 7. forming bars: the work alone over 500 symbols on the default granularities, with the bars
-   still forming sent once a second per series against none (three turns each).
+   still forming sent once a second per series against none (three turns each), on series
+   warmed with the set's lookback and on series not started yet.
 
 Targets (issue 3): >= 100k quotes/s per worker, >= 25% of raw; bar-to-indicator p99 <= 50 ms.
 Needs the local services (`make services-up`).
@@ -51,10 +52,13 @@ from proc import cpu_seconds
 from results import emit
 
 from marketpulse.analytics.partition_time import PartitionTime
-from marketpulse.analytics.step_io import MemoryStore, Message
+from marketpulse.analytics.series import SeriesState
+from marketpulse.analytics.step_io import MemoryStore, Message, key_of_series
 from marketpulse.analytics.steps import apply_frame
+from marketpulse.analytics.warmup import warmed, warmup_bars
 from marketpulse.clock import SystemClock
 from marketpulse.conditions import mark, shipped
+from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import Frame, Trade
 from marketpulse.settings import Settings
 from marketpulse.streams.admin import ensure_topics
@@ -66,12 +70,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def work_alone(
-    settings: Settings, backlog: list[tuple[bytes, bytes]], clock: list[int] | None = None
+    settings: Settings,
+    backlog: list[tuple[bytes, bytes]],
+    clock: list[int] | None = None,
+    store: MemoryStore | None = None,
 ) -> float:
     """Seconds a frame of ``backlog`` takes through the worker's own step, without Kafka: the
     same pure step, every record and state encoded as the worker encodes them. ``clock``: the
-    wall clock as each frame comes (which paces the forming bars), else now for all."""
-    config, store, time_ = settings.step_config(), MemoryStore(), PartitionTime()
+    wall clock as each frame comes (which paces the forming bars), else now for all; ``store``:
+    the states to start from, else none."""
+    config, time_ = settings.step_config(), PartitionTime()
+    store = store or MemoryStore()
     now = SystemClock().now_ns()
     started = time.process_time()
     for offset, (key, payload) in enumerate(backlog):
@@ -87,22 +96,54 @@ def work_alone(
     return (time.process_time() - started) / len(backlog)
 
 
-def forming_cost(frame_size: int, symbols: int = 500, seconds: int = 10) -> float:
+def forming_cost(frame_size: int, symbols: int = 500, seconds: int = 10) -> dict[str, float]:
     """The work alone with the bars still forming published once a second per series, as a
     share of its throughput without: 500 symbols on the default granularities and indicators,
     a frame per symbol per second, each frame coming a second after its symbol's last on the
-    wall clock (so that every one sends its forming bars), three turns each."""
+    wall clock (so that every one sends its forming bars), three turns each. Twice: on series
+    not started yet (``cold``: the first seconds of a symbol) and on series warmed with the
+    set's lookback of bars (``warm``: a symbol's usual day)."""
     market = SyntheticMarket([f"F{i:03d}" for i in range(symbols)], seed=3)
     start = (SystemClock().now_ns() // S - 7200) * S
     backlog = frames(market, start, seconds, frame_size)
     clock = [start + (i // symbols + 1) * S for i in range(len(backlog))]
     on = Settings().model_copy(update={"forming_interval_ms": 1000})
     off = on.model_copy(update={"forming_interval_ms": 0})
-    with_s, without_s = 0.0, 0.0
-    for _ in range(3):
-        with_s += work_alone(on, backlog, clock)
-        without_s += work_alone(off, backlog, clock)
-    return without_s / with_s
+    warm = _warmed_states(on, market.symbols, start)
+    shares = {}
+    for name, states in (("cold", None), ("warm", warm)):
+        with_s, without_s = 0.0, 0.0
+        for _ in range(3):
+            with_s += work_alone(on, backlog, clock, _store(on, states))
+            without_s += work_alone(off, backlog, clock, _store(on, states))
+        shares[name] = without_s / with_s
+    return shares
+
+
+def _warmed_states(settings: Settings, symbols: list[str], before: int) -> dict[bytes, bytes]:
+    """Each symbol's series on the configured granularities, encoded, after the set's lookback
+    of bars (the same made-up bars for all) ending before ``before``."""
+    config = settings.step_config()
+    count = warmup_bars(config.indicators, 0) + 1
+    out = {}
+    for granularity, length in config.granularities.items():
+        first = before - before % length - count * length
+        bars = [Bar(symbol="X", granularity=granularity, start=first + i * length,
+                    end=first + (i + 1) * length, open=100.0 + i % 7, high=103.0 + i % 7,
+                    low=99.0 + i % 7, close=101.0 + i % 5, volume=1000.0 + i)
+                for i in range(count)]  # fmt: skip
+        encoded = warmed(config.indicators, config.detector, bars).to_bytes()
+        for symbol in symbols:
+            out[key_of_series(symbol, granularity)] = encoded
+    return out
+
+
+def _store(settings: Settings, states: dict[bytes, bytes] | None) -> MemoryStore:
+    store = MemoryStore()
+    if states is not None:
+        detector = settings.step_config().detector
+        store.all_series = {k: SeriesState.from_bytes(detector, v) for k, v in states.items()}
+    return store
 
 
 def frames(
@@ -367,7 +408,7 @@ async def run(args: argparse.Namespace) -> None:
         plain_s += work_alone(settings, unmarked)
         marked_s += work_alone(settings, marked)
     conditions_ratio = plain_s / marked_s
-    forming_ratio = forming_cost(args.frame_size)
+    forming = forming_cost(args.frame_size)
 
     # the whole worker with calendar sessions, then the one with UTC bars that goes on to the
     # latency phase: each drains the same frames, compared by CPU per frame
@@ -434,7 +475,8 @@ async def run(args: argparse.Namespace) -> None:
     )
     print(
         f"  with the bars still forming sent once a second per series (500 symbols, default "
-        f"granularities): {forming_ratio:.1%} of the throughput without (three turns each)"
+        f"granularities): {forming['warm']:.1%} of the throughput without on warmed series, "
+        f"{forming['cold']:.1%} on series not started yet (three turns each)"
     )
     live_lat = np.array(lat) if lat else np.array([np.nan])
     p50, p99 = np.percentile(live_lat, 50), np.percentile(live_lat, 99)
@@ -469,8 +511,9 @@ async def run(args: argparse.Namespace) -> None:
          conditions_ratio * 100, "%", 95)  # fmt: skip
     emit("the worker on condition-marked frames, CPU per frame as a share of plain frames'",
          worker_conditions_ratio * 100, "%", 95)  # fmt: skip
-    emit("the work alone with forming bars at 1 s per series, 500 symbols, as a share of none",
-         forming_ratio * 100, "%", 90)  # fmt: skip
+    for name, share in forming.items():
+        emit(f"the work alone with forming bars at 1 s per series, 500 {name} symbols, as a "
+             "share of none", share * 100, "%", 90)  # fmt: skip
     emit(f"bar to indicator snapshot p99 at {args.rate:,} quotes/s", float(p99), "ms", 50,
          lower_is_better=True)  # fmt: skip
     emit(f"frame in to its accepted events out, p99 at {args.rate:,} quotes/s", float(hop99),

@@ -64,6 +64,11 @@ TRADES_TOO_LATE = Counter(
     "marketpulse_trades_too_late_total",
     "Trades accepted for a granularity that allows their lateness and too late for another",
 )
+RESTATEMENTS_TOO_LATE = Counter(
+    "marketpulse_restatements_too_late_total",
+    "Restated ready-made bars whose coarser bar could not be revised (its granularity allows "
+    "less lateness)",
+)
 SERIES_WARMED = Counter(
     "marketpulse_series_warmed_total",
     "Series warmed from history before their first live bar, by where the history came from",

@@ -318,17 +318,19 @@ class BarBuilder:
             ends.append(self.pending[0][0] + grace_ns)
         return min(ends) if ends else None
 
-    def forming(self) -> list[Bar]:
+    def forming(self) -> list[dict[str, Any]]:
         """Each granularity's bar that closes next, as it stands (``final`` false), if a trade
         has opened it: the bar the series takes next, so that its indicators can be peeked on
-        it. Activity bars have no end until they close, and are left out."""
+        it. As a :class:`Bar`'s fields, not a model: a forming record goes out every second per
+        series and is encoded straight from them. Activity bars have no end until they close,
+        and are left out."""
         out = []
         for name, bars in self.open.items():
             if name in self.activity or not bars:
                 continue
             bar = min(bars, key=lambda b: b[START])
             if bar[OPEN] is not None:
-                out.append(self._bar(name, bar, final=False))
+                out.append(self._fields(name, bar, final=False))
         return out
 
     def _publish(self, name: str, bar: list[Any]) -> Bar | None:
@@ -339,28 +341,31 @@ class BarBuilder:
         return self._bar(name, bar, final=True)
 
     def _bar(self, name: str, bar: list[Any], final: bool) -> Bar:
+        return Bar(**self._fields(name, bar, final))
+
+    def _fields(self, name: str, bar: list[Any], final: bool) -> dict[str, Any]:
         first, last = bar[OPEN], bar[CLOSE]
         high, low = bar[HIGH], bar[LOW]
         volume = bar[SIZE]
         cut = self.cuts[name]
         table = cut.session_table
-        return Bar(
-            symbol=self.symbol,
-            granularity=name,
-            start=bar[START],
-            end=bar[END],
-            open=first,
-            high=max(first, last) if high is None else max(high, first, last),
-            low=min(first, last) if low is None else min(low, first, last),
-            close=last,
-            volume=volume,
-            vwap=bar[PV] / volume if volume > 0 else None,
-            trades=bar[TRADES],
-            revision=bar[REVISION] if len(bar) > REVISION else 0,
-            calendar=None if table is None else table.calendar,
-            session=cut.session_date(bar[START]),
-            final=final,
-        )
+        return {
+            "symbol": self.symbol,
+            "granularity": name,
+            "start": bar[START],
+            "end": bar[END],
+            "open": first,
+            "high": max(first, last) if high is None else max(high, first, last),
+            "low": min(first, last) if low is None else min(low, first, last),
+            "close": last,
+            "volume": volume,
+            "vwap": bar[PV] / volume if volume > 0 else None,
+            "trades": bar[TRADES],
+            "revision": bar[REVISION] if len(bar) > REVISION else 0,
+            "calendar": None if table is None else table.calendar,
+            "session": cut.session_date(bar[START]),
+            "final": final,
+        }
 
     def state(self) -> dict[str, Any]:
         """JSON-ready state."""

@@ -97,6 +97,8 @@ class StepOutputs:
     inert: int = 0  # accepted trades that by their conditions update no part of a bar
     unopened: int = 0  # bars closed without a trade that could open them (not published)
     too_late: int = 0  # trades too late for a granularity (accepted for one that allows more)
+    restated_too_late: int = 0  # restated bars whose coarser bar could not be revised
+    forming: list[str] = field(default_factory=list)  # each forming record's granularity
 
     def refuse(
         self, message: Message, reason: str, detail: str, payload: bytes, limit: int

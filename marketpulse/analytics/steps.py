@@ -12,6 +12,8 @@ states. So a unit test can follow a frame all the way to its signals.
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 from pydantic import ValidationError
 
@@ -20,13 +22,15 @@ from marketpulse.analytics.frames import Rejection, decode_frame
 from marketpulse.analytics.ingest import SymbolState, step
 from marketpulse.analytics.partition_time import PartitionTime
 from marketpulse.analytics.quality import Verdict, check_bar, check_built_bar, widened
-from marketpulse.analytics.series import SeriesState, blank_indicators, forming_snapshot
+from marketpulse.analytics.series import SeriesState, blank_indicators, forming_record
+from marketpulse.analytics.sessions import Cut
 from marketpulse.analytics.step_io import (
     Message,
     Send,
     StateStore,
     StepConfig,
     StepOutputs,
+    key_of_series,
     new_series,
     series_key,
 )
@@ -136,12 +140,12 @@ def apply_ready_made_bar(store: StateStore, message: Message, config: StepConfig
         out.refuse(message, verdict.reason, verdict.detail, message.value, limit)
         return out
     bar = restated or widened(bar)
+    kept_before = [applied.bar for applied in series.history]
     out.publish(message.key, bar)
     out.advance(message.key, bar, series, config)
     series.offset = message.offset
     out.series[key] = series
-    if restated is None:  # a restated bar is not folded again into the coarser ones
-        _roll_up(out, store, message, bar, series, config)
+    _roll_up(out, store, message, bar, series, config, kept_before)
     return out
 
 
@@ -152,11 +156,17 @@ def _roll_up(
     bar: Bar,
     series: SeriesState,
     config: StepConfig,
+    kept_before: list[Bar],
 ) -> None:
     """Fold a ready-made bar into the coarser configured granularities of its symbol (1m into
-    5m, 1h and the session's 1d, say), kept with its series, and publish each coarser bar it
-    completes: a bar is complete once a finer bar reaches its end (ready-made bars of a series
-    come in order, so nothing later can amend it)."""
+    5m, 1h and the session's 1d, say), and publish each coarser bar that is complete: once a
+    finer bar reaches its end (ready-made bars of a series come in order).
+
+    The series keeps as ``rollup`` the coarser bars folded from the finer bars it no longer
+    keeps for revisions (every finer bar, without lateness); the finer bars it keeps are folded
+    in afresh at each step, so that a restated one changes the coarser bar it falls in. That
+    bar, when complete and published already, is restated in turn (:func:`_restate`); when
+    not, it simply has the restated values when it completes."""
     length = config.granularities[bar.granularity]
     coarser = {
         name: cut
@@ -165,16 +175,49 @@ def _roll_up(
     }
     if not coarser:
         return
-    builder = (
-        BarBuilder(bar.symbol, coarser)
-        if series.rollup is None
-        else BarBuilder.from_state(coarser, series.rollup)
-    )
-    builder.add_bar(bar)
+    settled = _rollup_builder(bar.symbol, coarser, series.rollup)
+    kept = [applied.bar for applied in series.history]
+    if kept:
+        for finer in kept_before:
+            if finer.start < kept[0].start:  # kept no more
+                settled.add_bar(finer)
+        view = _rollup_builder(bar.symbol, coarser, settled.state())
+        for finer in kept:
+            view.add_bar(finer)
+        complete = view.close(kept[-1].end, 0)
+        settled.close(kept[0].start, 0)  # all their finer bars settled: published already
+    else:
+        settled.add_bar(bar)
+        complete = settled.close(bar.end, 0)
+    series.rollup = settled.state() if any(settled.open.values()) else None
     key = bar.symbol.encode()  # the message's key: the gate has checked they agree
-    for done in builder.close(bar.end, 0):
-        _publish(out, store, key, done, config, message)
-    series.rollup = builder.state() if any(builder.open.values()) else None
+    for done in complete:
+        coarse = out.series.get(series_key(done)) or store.series(series_key(done))
+        if coarse is None or coarse.last_start is None or done.start > coarse.last_start:
+            _publish(out, store, key, done, config, message)
+        elif done.start <= bar.start < done.end:
+            _restate(out, key, done, coarse, config)
+
+
+def _rollup_builder(
+    symbol: str, coarser: dict[str, Cut], state: dict[str, Any] | None
+) -> BarBuilder:
+    return BarBuilder(symbol, coarser) if state is None else BarBuilder.from_state(coarser, state)
+
+
+def _restate(
+    out: StepOutputs, key: bytes, bar: Bar, series: SeriesState, config: StepConfig
+) -> None:
+    """Publish a coarser bar again whose finer bar was restated, and revise its series; if the
+    series cannot go back to it (its granularity allows less lateness), count it."""
+    restated = series.restates(bar)
+    if restated is None:
+        if series.kept(bar.start) is None:
+            out.restated_too_late += 1
+        return  # else the same values: the restatement changed nothing at this granularity
+    out.publish(key, restated)
+    out.advance(key, restated, series, config)
+    out.series[series_key(restated)] = series
 
 
 def _forming(
@@ -184,15 +227,16 @@ def _forming(
     take if it closed now; no state changes. A series that already has the bar (applied again
     after a restart that lost the symbol's state) is skipped."""
     for bar in state.bars.forming():
-        skey = series_key(bar)
+        skey = key_of_series(bar["symbol"], bar["granularity"])
         series = out.series.get(skey) or store.series(skey)
         if series is None:
-            snapshot = forming_snapshot(blank_indicators(config.indicators), bar)
-        elif series.applied(bar):
+            record = forming_record(blank_indicators(config.indicators), bar)
+        elif series.has(bar["start"], bar["revision"]):
             continue
         else:
-            snapshot = series.peek(bar)
-        out.sends.append(Send(FORMING.name, key, snapshot))
+            record = series.peek(bar)
+        out.sends.append(Send(FORMING.name, key, record))
+        out.forming.append(bar["granularity"])
 
 
 def _symbol(store: StateStore, key: bytes, config: StepConfig) -> SymbolState:

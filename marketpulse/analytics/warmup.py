@@ -16,26 +16,17 @@ from collections.abc import Iterable
 from functools import cache
 
 from marketpulse.analytics.granularity import DAY_NS
-from marketpulse.analytics.indicators import Candle, IndicatorSet
+from marketpulse.analytics.indicators.registry import first_output
 from marketpulse.analytics.patterns.detector import DetectorConfig
 from marketpulse.analytics.series import SeriesState
 from marketpulse.schemas.bars import Bar
-
-_PROBE_LIMIT = 100_000  # bars fed to find a set's lookback; no TA-Lib function needs as many
 
 
 @cache
 def lookback(specs: tuple[str, ...]) -> int:
     """How many bars come before the first one on which every indicator of the set has an
-    output (TA-Lib's lookback, of the longest): found by feeding a series that no indicator's
-    domain refuses (positive, moving, with volume)."""
-    indicators = IndicatorSet(specs)
-    for bars in range(_PROBE_LIMIT):
-        if all(indicators.readiness().values()):
-            return max(bars - 1, 0)
-        price = 100.0 + 10.0 * math.sin(bars / 7.0) + bars % 3
-        indicators.update(Candle(bars, price, price + 1.5, price - 1.5, price + 0.5, 1000.0))
-    raise ValueError(f"indicators {specs} have no first output in {_PROBE_LIMIT} bars")
+    output (TA-Lib's lookback, of the longest)."""
+    return max((first_output(spec) for spec in specs), default=0)
 
 
 def warmup_bars(specs: Iterable[str], unstable: int) -> int:

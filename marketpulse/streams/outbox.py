@@ -30,6 +30,7 @@ from marketpulse.metrics import (
     INDICATOR_SNAPSHOTS,
     LAST_EVENT,
     REDELIVERED,
+    RESTATEMENTS_TOO_LATE,
     SIGNALS_OUT,
     SIGNALS_WITHDRAWN,
     TRADES_INERT,
@@ -76,8 +77,7 @@ async def send_all(outputs: StepOutputs) -> None:
         record = out.record
         await send(BY_NAME[out.topic], out.key, record)
         if isinstance(record, IndicatorSnapshot):
-            counted = INDICATOR_SNAPSHOTS if record.final else FORMING_SNAPSHOTS
-            counted.labels(granularity=record.granularity).inc()
+            INDICATOR_SNAPSHOTS.labels(granularity=record.granularity).inc()
         elif isinstance(record, Signal):
             (SIGNALS_WITHDRAWN if record.withdrawn else SIGNALS_OUT).labels(kind=record.kind).inc()
         elif isinstance(record, Bar):
@@ -95,8 +95,12 @@ async def send_all(outputs: StepOutputs) -> None:
             TRADES_INERT.labels(source=source).inc(outputs.inert)
     if outputs.unopened:
         BARS_UNOPENED.inc(outputs.unopened)
+    for granularity in outputs.forming:
+        FORMING_SNAPSHOTS.labels(granularity=granularity).inc()
     if outputs.too_late:
         TRADES_TOO_LATE.inc(outputs.too_late)
+    if outputs.restated_too_late:
+        RESTATEMENTS_TOO_LATE.inc(outputs.restated_too_late)
     if outputs.last_event is not None:
         LAST_EVENT.labels(symbol=SYMBOL_LABEL(outputs.last_event[0])).set(
             outputs.last_event[1] / 1e9

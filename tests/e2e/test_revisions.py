@@ -142,7 +142,8 @@ async def test_a_restated_vendor_bar_is_published_again_with_its_series_recomput
 ) -> None:
     """Ready-made minute bars, then the vendor's restatement of one of them (a late trade
     changed its close): the bar comes again at revision 1, and every snapshot from it on equals
-    TA-Lib over the corrected bars; the same restatement sent twice is a duplicate."""
+    TA-Lib over the corrected bars; the 5m bar rolled up from it comes again too; the same
+    restatement sent twice is a duplicate."""
     t0 = (SystemClock().now_ns() // (5 * M) - 12) * 5 * M  # 20 minutes: four 5m bars
     rng = np.random.default_rng(3)
     closes = np.round(100 * np.exp(np.cumsum(rng.normal(0, 0.004, 20))), 2)
@@ -164,7 +165,16 @@ async def test_a_restated_vendor_bar_is_published_again_with_its_series_recomput
     letters = decoded(await pipeline.read("market.deadletter", 1))
     assert [letter["reason"] for letter in letters] == ["duplicate"]
     corrected = [*bars[:15], restated, *bars[16:]]
-    snapshots = await latest_snapshots(pipeline, 20 + 5 + 4)  # 1m, again from 15 on, and 5m
+    fives = [Bar.model_validate_json(r.value) for r in await pipeline.read("market.bars.5m", 5)]
+    last_five = corrected[15:]
+    assert [(b.start, b.revision) for b in fives] == [
+        *((t0 + i * 5 * M, 0) for i in range(4)), (t0 + 15 * M, 1)
+    ]  # fmt: skip
+    assert (fives[-1].open, fives[-1].high, fives[-1].low, fives[-1].close, fives[-1].volume) == (
+        last_five[0].open, max(b.high for b in last_five), min(b.low for b in last_five),
+        last_five[-1].close, sum(b.volume for b in last_five)
+    )  # fmt: skip
+    snapshots = await latest_snapshots(pipeline, 20 + 5 + 4 + 1)  # 1m, again from 15 on, 5m
     closes = np.array([bar.close for bar in corrected])
     assert_talib(snapshots, [bar.start for bar in corrected], closes)
     assert snapshots[restated.start].revision == 1

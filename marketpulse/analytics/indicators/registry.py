@@ -8,6 +8,7 @@ own are ``di_<n>`` (+DI and -DI together), ``vwap_<n>`` (a rolling VWAP) and ``v
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from functools import cache, partial
 from typing import Any
@@ -127,6 +128,22 @@ def _maker(spec: str) -> Callable[[], Indicator]:
     return resolve(spec, KINDS).build
 
 
+_PROBE_LIMIT = 100_000  # bars fed to find a first output; no TA-Lib function needs as many
+
+
+@cache
+def first_output(spec: str) -> int:
+    """How many bars come before the indicator's first output (TA-Lib's lookback): found by
+    feeding it a series that no indicator's domain refuses (positive, moving, with volume)."""
+    indicator = build(spec)
+    for bars in range(_PROBE_LIMIT):
+        if indicator.initialized:
+            return max(bars - 1, 0)
+        price = 100.0 + 10.0 * math.sin(bars / 7.0) + bars % 3
+        indicator.update(Candle(bars, price, price + 1.5, price - 1.5, price + 0.5, 1000.0))
+    raise ValueError(f"indicator {spec} has no first output in {_PROBE_LIMIT} bars")
+
+
 def catalog() -> list[dict[str, Any]]:
     """Every TA-Lib kind at its defaults, with TA-Lib's names (``indicators --catalog``)."""
     return list(catalog_by_kind().values())
@@ -174,6 +191,7 @@ class IndicatorSet:
     def __init__(self, specs: Iterable[str] = DEFAULT_SPECS) -> None:
         self.specs = tuple(specs)
         self.indicators = [build(spec) for spec in self.specs]
+        self.first_outputs = [first_output(spec) for spec in self.specs]
         self.bars = 0
 
     def update(self, candle: Candle) -> dict[str, float]:
@@ -190,7 +208,13 @@ class IndicatorSet:
         committing nothing: the values of a bar still forming."""
         out: dict[str, float] = {}
         ready = {}
-        for spec, indicator in zip(self.specs, self.indicators, strict=True):
+        bars = self.bars + 1  # with this one
+        for spec, indicator, first in zip(
+            self.specs, self.indicators, self.first_outputs, strict=True
+        ):
+            if bars <= first:  # its first output is later: nothing to work out
+                ready[spec] = False
+                continue
             values = indicator.peek(candle)
             out.update(values)
             ready[spec] = len(values) == len(indicator.outputs)

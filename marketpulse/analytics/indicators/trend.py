@@ -33,35 +33,47 @@ class DirectionalMovement(Stateful):
 
     def update(self, candle: Candle) -> bool:
         """Take a bar; return whether the DIs are defined (from step ``period``)."""
-        if not self.seen:
+        after = self.after(candle)
+        self.prev_high, self.prev_low, self.prev_close = candle.high, candle.low, candle.close
+        if after is None:
             self.seen = True
-            self.prev_high, self.prev_low, self.prev_close = candle.high, candle.low, candle.close
             return False
+        self.steps, self.plus_dm, self.minus_dm, self.tr = after
+        return self.steps >= self.period
+
+    def after(self, candle: Candle) -> tuple[int, float, float, float] | None:
+        """The steps, +DM, -DM and TR that :meth:`update` would leave on ``candle``, changing
+        nothing; None on the first bar (no change to measure yet)."""
+        if not self.seen:
+            return None
         n = self.period
-        self.steps += 1
+        steps = self.steps + 1
         diff_p = candle.high - self.prev_high
         diff_m = self.prev_low - candle.low
-        self.prev_high, self.prev_low = candle.high, candle.low
         tr = true_range(candle.high, candle.low, self.prev_close)
-        self.prev_close = candle.close
-        smoothing = self.steps >= n
+        plus_dm, minus_dm, total = self.plus_dm, self.minus_dm, self.tr
+        smoothing = steps >= n
         if smoothing:
-            self.minus_dm -= self.minus_dm / n
-            self.plus_dm -= self.plus_dm / n
+            minus_dm -= minus_dm / n
+            plus_dm -= plus_dm / n
         if diff_m > 0 and diff_p < diff_m:
-            self.minus_dm += diff_m
+            minus_dm += diff_m
         elif diff_p > 0 and diff_p > diff_m:
-            self.plus_dm += diff_p
-        self.tr = self.tr - self.tr / n + tr if smoothing else self.tr + tr
-        return smoothing
+            plus_dm += diff_p
+        total = total - total / n + tr if smoothing else total + tr
+        return steps, plus_dm, minus_dm, total
 
     def plus_di(self) -> float:
         """+DI in percent (0 when the smoothed true range is zero)."""
-        return 0.0 if is_zero(self.tr) else self._percent() * (self.plus_dm / self.tr)
+        return self.di(self.plus_dm, self.tr)
 
     def minus_di(self) -> float:
         """-DI in percent (0 when the smoothed true range is zero)."""
-        return 0.0 if is_zero(self.tr) else self._percent() * (self.minus_dm / self.tr)
+        return self.di(self.minus_dm, self.tr)
+
+    def di(self, dm: float, tr: float) -> float:
+        """A directional index in percent from a smoothed DM and TR (0 when TR is zero)."""
+        return 0.0 if is_zero(tr) else self._percent() * (dm / tr)
 
     def _percent(self) -> float:
         # TA-Lib's PLUS_DI and MINUS_DI over one bar are the bare ratio, not in percent
@@ -93,6 +105,13 @@ class DI(Indicator):
             return {}
         return {self.outputs[0]: self.dm.plus_di(), self.outputs[1]: self.dm.minus_di()}
 
+    def peek(self, candle: Candle) -> dict[str, float]:
+        after = self.dm.after(candle)
+        if after is None or after[0] < self.period:
+            return {}
+        _, plus_dm, minus_dm, tr = after
+        return {self.outputs[0]: self.dm.di(plus_dm, tr), self.outputs[1]: self.dm.di(minus_dm, tr)}
+
 
 class ADX(Periodic):
     """Average directional index: the mean of the first n DX, then Wilder's; from bar 2n-1."""
@@ -103,10 +122,10 @@ class ADX(Periodic):
         self.dx_count = 0
         self.dx_sum = 0.0
 
-    def _dx(self) -> float | None:
-        if is_zero(self.dm.tr):
+    def _dx(self, plus_dm: float, minus_dm: float, tr: float) -> float | None:
+        if is_zero(tr):
             return None
-        minus_di, plus_di = self.dm.minus_di(), self.dm.plus_di()
+        minus_di, plus_di = self.dm.di(minus_dm, tr), self.dm.di(plus_dm, tr)
         total = minus_di + plus_di
         return None if is_zero(total) else 100.0 * (abs(minus_di - plus_di) / total)
 
@@ -114,7 +133,7 @@ class ADX(Periodic):
         if not self.dm.update(candle):
             return
         n = self.period
-        dx = self._dx()
+        dx = self._dx(self.dm.plus_dm, self.dm.minus_dm, self.dm.tr)
         if self.value is None:
             self.dx_count += 1
             if dx is not None:
@@ -123,6 +142,20 @@ class ADX(Periodic):
                 self.value = self.dx_sum / n
         elif dx is not None:
             self.value = (self.value * (n - 1) + dx) / n
+
+    def peek(self, candle: Candle) -> dict[str, float]:
+        after = self.dm.after(candle)
+        if after is None or after[0] < self.period:
+            return self.values()
+        n = self.period
+        dx = self._dx(after[1], after[2], after[3])
+        if self.value is None:
+            if self.dx_count + 1 < n:
+                return {}
+            return {self.name: (self.dx_sum + (0.0 if dx is None else dx)) / n}
+        if dx is None:
+            return self.values()
+        return {self.name: (self.value * (n - 1) + dx) / n}
 
 
 class _Directional(Function):

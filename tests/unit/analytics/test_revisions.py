@@ -21,7 +21,7 @@ from marketpulse.analytics.series import SeriesState
 from marketpulse.analytics.sessions import cut_for
 from marketpulse.analytics.step_io import MemoryStore, Message, StepConfig, StepOutputs
 from marketpulse.analytics.steps import apply_frame, apply_ready_made_bar
-from marketpulse.schemas.bars import Bar
+from marketpulse.schemas.bars import Bar, IndicatorSnapshot
 from marketpulse.schemas.signals import Signal
 from marketpulse.settings import Settings
 
@@ -100,7 +100,7 @@ def test_a_bar_closed_exactly_at_the_horizon_is_revised_not_opened_again() -> No
     (revised,) = builder.close(T0 + M + GRACE, GRACE)
     assert (revised.start, revised.revision, revised.final) == (T0, 1, True)
     assert revised.high == 12.0
-    assert builder.forming()[0].start == T0 + M  # the open bar is the next minute's only
+    assert builder.forming()[0]["start"] == T0 + M  # the open bar is the next minute's only
 
 
 def test_the_lateness_ends_exactly_at_end_plus_grace_plus_lateness() -> None:
@@ -160,7 +160,7 @@ def test_no_bar_is_forming_once_every_bar_has_closed() -> None:
     builder = BarBuilder("X", {"1m": M, "t3": cut_for("t3", None)})
     builder.add_trade(T0 + 10 * S, 10.0, 1.0)
     builder.close(T0 + 10 * S, GRACE)
-    assert [b.granularity for b in builder.forming()] == ["1m"]  # not the trade bar
+    assert [b["granularity"] for b in builder.forming()] == ["1m"]  # not the trade bar
     builder.close(T0 + 2 * M, GRACE)
     assert builder.forming() == []
 
@@ -551,3 +551,142 @@ def test_the_frame_step_counts_trades_too_late_for_a_granularity() -> None:
                       NOW, cfg)  # fmt: skip
     assert out.too_late == 1  # the 1m bar has gone; the 5m bar takes the trade
     assert [(b.granularity, b.revision) for b in _sent(out, "market.bars.5m")] == [("5m", 1)]
+
+
+def _minutes(count: int, seed: int) -> list[Bar]:
+    """Ready-made minute bars of a random walk, from a five-minute boundary."""
+    rng = np.random.default_rng(seed)
+    first = T0 - T0 % (5 * M)
+    bars, price = [], 100.0
+    for i in range(count):
+        close = round(price * float(np.exp(rng.normal(0, 0.003))), 2)
+        high = round(max(price, close) + float(rng.uniform(0, 0.3)), 2)
+        low = round(min(price, close) - float(rng.uniform(0, 0.3)), 2)
+        bars.append(Bar(symbol="AAPL", granularity="1m", start=first + i * M,
+                        end=first + (i + 1) * M, open=price, high=high, low=low, close=close,
+                        volume=float(rng.integers(1, 50) * 100), vwap=round((high + low) / 2, 2),
+                        trades=int(rng.integers(1, 30))))  # fmt: skip
+        price = close
+    return bars
+
+
+def _restated(bar: Bar, rng: np.random.Generator) -> Bar:
+    """The same minute with other values, as a vendor restates it after a late trade."""
+    close = round(bar.close + float(rng.normal(0, 0.2)), 2)
+    return bar.model_copy(update={
+        "close": close, "high": round(max(bar.high, close) + float(rng.uniform(0, 0.2)), 2),
+        "low": round(min(bar.low, close) - float(rng.uniform(0, 0.2)), 2),
+        "volume": bar.volume + 100.0, "trades": bar.trades + 1,
+    })  # fmt: skip
+
+
+def _five_minutes(minutes: list[Bar]) -> dict[int, tuple[float, ...]]:
+    """The five-minute bars of ``minutes`` (complete ones only), computed here in pandas."""
+    frame = pd.DataFrame([b.model_dump() for b in minutes])
+    frame["group"] = frame["start"] - frame["start"] % (5 * M)
+    frame["pv"] = frame["vwap"] * frame["volume"]
+    g = frame.groupby("group")
+    out = {}
+    for start, rows in g:
+        if len(rows) == 5:
+            volume = rows["volume"].sum()
+            out[int(start)] = (rows["open"].iloc[0], rows["high"].max(), rows["low"].min(),
+                               rows["close"].iloc[-1], volume, int(rows["trades"].sum()),
+                               rows["pv"].sum() / volume)  # fmt: skip
+    return out
+
+
+def _values(bar: Bar) -> tuple[float, ...]:
+    return (bar.open, bar.high, bar.low, bar.close, bar.volume, bar.trades, bar.vwap)  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_restated_minutes_restate_the_five_minute_bars_they_fall_in(seed: int) -> None:
+    """Minute bars with restatements of recent ones mixed in: the latest revision of each
+    five-minute bar equals the five-minute bar of the corrected minutes, and its series ends
+    as a batch over those corrected five-minute bars (with the states read back from bytes
+    after every step, for odd seeds)."""
+    rng = np.random.default_rng(seed)
+    lateness = {"1m": 8 * 60_000, "5m": 15 * 60_000}
+    cfg = _step_config(granularities=["1m", "5m"], allowed_lateness_ms=lateness,
+                       indicators=["sma_3"])  # fmt: skip
+    store = MemoryStore()
+    minutes = _minutes(40, seed)
+    latest = list(minutes)
+    published: dict[int, Bar] = {}
+    snapshots: dict[int, IndicatorSnapshot] = {}
+    offset = 0
+
+    def apply(bar: Bar) -> None:
+        nonlocal offset
+        offset += 1
+        value = bar.model_dump_json().encode()
+        out = apply_ready_made_bar(store, Message("bars", 0, offset, b"AAPL", value), cfg)
+        store.write(out)
+        if seed % 2:  # the states as a restarted worker reads them back
+            store.all_series = {key: SeriesState.from_bytes(cfg.detector, series.to_bytes())
+                                for key, series in store.all_series.items()}  # fmt: skip
+        assert _sent(out, "market.deadletter") == []
+        assert out.restated_too_late == 0
+        for five in _sent(out, "market.bars.5m"):
+            assert five.revision >= published.get(five.start, five).revision
+            published[five.start] = five
+        for snapshot in _sent(out, "analytics.indicators"):
+            if snapshot.granularity == "5m":
+                snapshots[snapshot.bar_start] = snapshot
+
+    for i, minute in enumerate(minutes):
+        apply(minute)
+        if i >= 2 and rng.random() < 0.5:
+            back = i - int(rng.integers(0, 6))  # within the minutes' lateness
+            latest[back] = _restated(latest[back], rng)
+            apply(latest[back])
+    want = _five_minutes(latest)
+    assert sorted(published) == sorted(want)
+    for start, values in want.items():
+        assert _values(published[start]) == pytest.approx(values), start
+    assert any(bar.revision > 0 for bar in published.values())  # restatements reached them
+    # the series' latest snapshot of each bar is the batch SMA over the corrected closes
+    closes = pd.Series([want[start][3] for start in sorted(want)])
+    batch = closes.rolling(3).mean()
+    got = [snapshots[start].values.get("sma_3") for start in sorted(want)]
+    assert got[2:] == pytest.approx(list(batch[2:]))
+    assert got[:2] == [None, None]
+
+
+def test_a_restated_minute_whose_five_minutes_allow_no_lateness_is_counted_not_lost() -> None:
+    lateness = {"1m": 8 * 60_000}  # none for 5m: its published bars are final
+    cfg = _step_config(granularities=["1m", "5m"], allowed_lateness_ms=lateness)
+    store = MemoryStore()
+    minutes = _minutes(7, 3)
+    outs = []
+    for offset, bar in enumerate([*minutes, _restated(minutes[2], np.random.default_rng(1))]):
+        value = bar.model_dump_json().encode()
+        outs.append(apply_ready_made_bar(store, Message("bars", 0, offset, b"AAPL", value), cfg))
+        store.write(outs[-1])
+    (five,) = _sent(outs[4], "market.bars.5m")
+    assert _values(five) == pytest.approx(_five_minutes(minutes[:5])[five.start])
+    last = outs[-1]
+    assert [b.revision for b in _sent(last, "market.bars.1m")] == [1]  # the minute is revised
+    assert _sent(last, "market.bars.5m") == []  # its five minutes cannot be
+    assert last.restated_too_late == 1
+
+
+def test_a_restated_minute_that_leaves_its_five_minutes_as_they_were_restates_only_itself() -> None:
+    lateness = {"1m": 8 * 60_000, "5m": 15 * 60_000}
+    cfg = _step_config(granularities=["1m", "5m"], allowed_lateness_ms=lateness)
+    store = MemoryStore()
+    minutes = _minutes(6, 4)
+    # a middle minute's close moves inside the five minutes' range: open, high, low, close,
+    # volume, VWAP and trades of the five minutes stay as they were
+    middle = minutes[2]
+    inside = middle.model_copy(update={"close": round((middle.high + middle.low) / 2, 2)})
+    outs = []
+    for offset, bar in enumerate([*minutes, inside]):
+        value = bar.model_dump_json().encode()
+        outs.append(apply_ready_made_bar(store, Message("bars", 0, offset, b"AAPL", value), cfg))
+        store.write(outs[-1])
+    last = outs[-1]
+    assert [b.revision for b in _sent(last, "market.bars.1m")] == [1]
+    assert _sent(last, "market.bars.5m") == []
+    assert last.restated_too_late == 0

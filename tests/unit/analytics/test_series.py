@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 from marketpulse.analytics.series import SeriesState
-from marketpulse.schemas.bars import Bar
+from marketpulse.schemas.bars import Bar, IndicatorSnapshot
 from marketpulse.settings import Settings
 
 M = 60 * 10**9
@@ -24,6 +24,28 @@ def walk(count: int, seed: int = 7) -> list[Bar]:
                         volume=float(rng.integers(0, 5_000))))  # fmt: skip
         previous = close
     return bars
+
+
+def forming_fields(bar: Bar) -> dict[str, object]:
+    """The fields of ``bar`` as the bar builder gives a forming one."""
+    return bar.model_copy(update={"final": False}).model_dump()
+
+
+def test_a_forming_record_is_what_the_snapshot_schema_encodes_and_its_values_the_final_ones() -> (
+    None
+):
+    settings = Settings()
+    state = SeriesState.new(settings.indicators, settings.detector_config())
+    bars = walk(80)
+    bars[40] = bars[40].model_copy(update={"volume": 0.0})  # no VWAP
+    for bar in bars:
+        record = state.peek(forming_fields(bar))
+        snapshot = IndicatorSnapshot.model_validate_json(record)  # the schema takes it...
+        assert orjson.loads(record) == orjson.loads(snapshot.model_dump_json())  # ...whole
+        assert snapshot.bar == bar.model_copy(update={"final": False})
+        assert not snapshot.final
+        final, _ = state.advance(bar)
+        assert (snapshot.values, snapshot.ready) == (final.values, final.ready)
 
 
 def test_a_restored_series_goes_on_exactly_as_the_original() -> None:
@@ -66,7 +88,7 @@ def test_every_price_of_the_bar_reaches_the_indicators_closed_or_forming() -> No
         "avgprice": (bar.open + bar.high + bar.low + bar.close) / 4,
         "obv": bar.volume,
     }
-    forming = state.peek(bar.model_copy(update={"final": False}))
+    forming = IndicatorSnapshot.model_validate_json(state.peek(forming_fields(bar)))
     assert forming.values == pytest.approx(want, rel=1e-12)
     assert not forming.final
     snapshot, _ = state.advance(bar)
@@ -80,7 +102,7 @@ def test_an_output_that_overflows_is_left_out_of_the_snapshot() -> None:
             for bar in walk(4)]  # fmt: skip
     for bar in huge[:3]:
         state.advance(bar)
-    forming = state.peek(huge[3].model_copy(update={"final": False}))
+    forming = IndicatorSnapshot.model_validate_json(state.peek(forming_fields(huge[3])))
     snapshot, _ = state.advance(huge[3])
     # the money flow of such bars (price times volume) is not a float; the average is
     for shown in (forming, snapshot):

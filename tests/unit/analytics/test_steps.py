@@ -68,7 +68,12 @@ class Partition:
 
 
 def records(out: StepOutputs, topic: str) -> list[object]:
-    return [send.record for send in out.sends if send.topic == topic]
+    """What ``out`` sends on ``topic``; forming records (sent encoded) read back as the schema
+    reads them."""
+    sent = [send.record for send in out.sends if send.topic == topic]
+    if topic == "analytics.forming":
+        return [IndicatorSnapshot.model_validate_json(record) for record in sent]  # type: ignore[arg-type]
+    return sent  # type: ignore[return-value]
 
 
 def minute_walk(minutes: int, seed: int = 11) -> list[list[dict[str, object]]]:
@@ -345,6 +350,8 @@ def test_every_record_is_keyed_by_its_symbol() -> None:
     sends = [send for out in outputs for send in out.sends]
     for send in sends:
         record = send.record
+        if send.topic == "analytics.forming":
+            record = IndicatorSnapshot.model_validate_json(record)  # type: ignore[arg-type]
         symbol = getattr(record, "symbol", None) or getattr(record, "key", None) or "AAPL"
         if send.topic == "market.clean" and send in outputs[-2].sends:
             symbol = "MSFT"

@@ -64,7 +64,7 @@ def test_a_set_peeks_what_its_update_gives_and_keeps_its_state(
 OWN_PEEKS = [
     "sma_3", "ema_3", "wma_4", "dema_3", "tema_3", "macd_3_6_2", "rsi_4", "roc_3", "mfi_4",
     "cci_4", "willr_3", "stochf_3_2", "stoch_3_2_2", "bb_5_2", "trange", "atr_3", "obv",
-    "vwap_3", "vwap_session",
+    "vwap_3", "vwap_session", "di_3", "di_1", "adx_3", "adx_2",
     *(f"stoch_3_2_2_{t}_{t}" for t in range(1, 9)),
     *(f"bb_5_2_{t}" for t in range(1, 9)),
 ]  # fmt: skip
