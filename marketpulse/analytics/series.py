@@ -253,5 +253,4 @@ def _snapshot(bar: Bar, values: dict[str, float], ready: dict[str, bool]) -> Ind
         values=_finite(values),
         ready=ready,
         bar=bar,
-        final=bar.final,
     )

@@ -181,7 +181,7 @@ def _roll_up(
         for finer in kept_before:
             if finer.start < kept[0].start:  # kept no more
                 settled.add_bar(finer)
-        view = _rollup_builder(bar.symbol, coarser, settled.state())
+        view = BarBuilder.from_state(coarser, settled.state())
         for finer in kept:
             view.add_bar(finer)
         complete = view.close(kept[-1].end, 0)

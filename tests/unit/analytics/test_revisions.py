@@ -554,9 +554,9 @@ def test_the_frame_step_counts_trades_too_late_for_a_granularity() -> None:
 
 
 def _minutes(count: int, seed: int) -> list[Bar]:
-    """Ready-made minute bars of a random walk, from a five-minute boundary."""
+    """Ready-made minute bars of a random walk, from a fifteen-minute boundary."""
     rng = np.random.default_rng(seed)
-    first = T0 - T0 % (5 * M)
+    first = T0 - T0 % (15 * M)
     bars, price = [], 100.0
     for i in range(count):
         close = round(price * float(np.exp(rng.normal(0, 0.003))), 2)
@@ -580,15 +580,16 @@ def _restated(bar: Bar, rng: np.random.Generator) -> Bar:
     })  # fmt: skip
 
 
-def _five_minutes(minutes: list[Bar]) -> dict[int, tuple[float, ...]]:
-    """The five-minute bars of ``minutes`` (complete ones only), computed here in pandas."""
+def _five_minutes(minutes: list[Bar], length: int = 5) -> dict[int, tuple[float, ...]]:
+    """The bars of ``length`` minutes (complete ones only) of ``minutes``, computed here in
+    pandas."""
     frame = pd.DataFrame([b.model_dump() for b in minutes])
-    frame["group"] = frame["start"] - frame["start"] % (5 * M)
+    frame["group"] = frame["start"] - frame["start"] % (length * M)
     frame["pv"] = frame["vwap"] * frame["volume"]
     g = frame.groupby("group")
     out = {}
     for start, rows in g:
-        if len(rows) == 5:
+        if len(rows) == length:
             volume = rows["volume"].sum()
             out[int(start)] = (rows["open"].iloc[0], rows["high"].max(), rows["low"].min(),
                                rows["close"].iloc[-1], volume, int(rows["trades"].sum()),
@@ -607,13 +608,14 @@ def test_restated_minutes_restate_the_five_minute_bars_they_fall_in(seed: int) -
     as a batch over those corrected five-minute bars (with the states read back from bytes
     after every step, for odd seeds)."""
     rng = np.random.default_rng(seed)
-    lateness = {"1m": 8 * 60_000, "5m": 15 * 60_000}
-    cfg = _step_config(granularities=["1m", "5m"], allowed_lateness_ms=lateness,
+    lateness = {"1m": 8 * 60_000, "5m": 15 * 60_000, "15m": 30 * 60_000}
+    cfg = _step_config(granularities=["1m", "5m", "15m"], allowed_lateness_ms=lateness,
                        indicators=["sma_3"])  # fmt: skip
     store = MemoryStore()
-    minutes = _minutes(40, seed)
+    minutes = _minutes(62, seed)
     latest = list(minutes)
     published: dict[int, Bar] = {}
+    quarters: dict[int, Bar] = {}  # longer than the minutes kept: most of each is settled
     snapshots: dict[int, IndicatorSnapshot] = {}
     offset = 0
 
@@ -628,9 +630,12 @@ def test_restated_minutes_restate_the_five_minute_bars_they_fall_in(seed: int) -
                                 for key, series in store.all_series.items()}  # fmt: skip
         assert _sent(out, "market.deadletter") == []
         assert out.restated_too_late == 0
+        assert {send.key for send in out.sends} <= {b"AAPL"}
         for five in _sent(out, "market.bars.5m"):
             assert five.revision >= published.get(five.start, five).revision
             published[five.start] = five
+        for quarter in _sent(out, "market.bars.15m"):
+            quarters[quarter.start] = quarter
         for snapshot in _sent(out, "analytics.indicators"):
             if snapshot.granularity == "5m":
                 snapshots[snapshot.bar_start] = snapshot
@@ -646,6 +651,10 @@ def test_restated_minutes_restate_the_five_minute_bars_they_fall_in(seed: int) -
     for start, values in want.items():
         assert _values(published[start]) == pytest.approx(values), start
     assert any(bar.revision > 0 for bar in published.values())  # restatements reached them
+    want_quarters = _five_minutes(latest, 15)
+    assert sorted(quarters) == sorted(want_quarters)
+    for start, values in want_quarters.items():
+        assert _values(quarters[start]) == pytest.approx(values), start
     # the series' latest snapshot of each bar is the batch SMA over the corrected closes
     closes = pd.Series([want[start][3] for start in sorted(want)])
     batch = closes.rolling(3).mean()
@@ -654,22 +663,38 @@ def test_restated_minutes_restate_the_five_minute_bars_they_fall_in(seed: int) -
     assert got[:2] == [None, None]
 
 
-def test_a_restated_minute_whose_five_minutes_allow_no_lateness_is_counted_not_lost() -> None:
-    lateness = {"1m": 8 * 60_000}  # none for 5m: its published bars are final
-    cfg = _step_config(granularities=["1m", "5m"], allowed_lateness_ms=lateness)
+@pytest.mark.parametrize(("restated", "after", "too_late"), [(2, 16, 2), (10, 12, 0)])
+def test_a_restated_minute_whose_coarser_bars_allow_no_lateness_is_counted_not_lost(
+    restated: int, after: int, too_late: int
+) -> None:
+    """Minute 2, restated once all sixteen have come, lies in a closed 5m and a closed 15m bar
+    that allow no lateness: counted once for each, and both stay as published. Minute 10,
+    restated after twelve, starts where a closed 5m bar ends: its own 5m bar, and the 15m one,
+    are still open and take it in time."""
+    lateness = {"1m": 16 * 60_000}  # none for 5m and 15m: their published bars are final
+    cfg = _step_config(granularities=["1m", "5m", "15m"], allowed_lateness_ms=lateness)
     store = MemoryStore()
-    minutes = _minutes(7, 3)
+    minutes = _minutes(16, 3)
+    late = _restated(minutes[restated], np.random.default_rng(1))
     outs = []
-    for offset, bar in enumerate([*minutes, _restated(minutes[2], np.random.default_rng(1))]):
+    for offset, bar in enumerate([*minutes[:after], late, *minutes[after:]]):
         value = bar.model_dump_json().encode()
         outs.append(apply_ready_made_bar(store, Message("bars", 0, offset, b"AAPL", value), cfg))
         store.write(outs[-1])
-    (five,) = _sent(outs[4], "market.bars.5m")
-    assert _values(five) == pytest.approx(_five_minutes(minutes[:5])[five.start])
-    last = outs[-1]
+    last = outs[after]
     assert [b.revision for b in _sent(last, "market.bars.1m")] == [1]  # the minute is revised
-    assert _sent(last, "market.bars.5m") == []  # its five minutes cannot be
-    assert last.restated_too_late == 1
+    assert _sent(last, "market.bars.5m") == _sent(last, "market.bars.15m") == []
+    assert last.restated_too_late == too_late
+    corrected = [*minutes[:restated], late, *minutes[restated + 1 :]]
+    fives = [b for out in outs for b in _sent(out, "market.bars.5m")]
+    (quarter,) = [b for out in outs for b in _sent(out, "market.bars.15m")]
+    want = _five_minutes(minutes if too_late else corrected)
+    assert [b.start for b in fives] == sorted(want)
+    for five in fives:
+        assert _values(five) == pytest.approx(want[five.start])
+    assert _values(quarter) == pytest.approx(
+        _five_minutes(minutes if too_late else corrected, 15)[quarter.start]
+    )
 
 
 def test_a_restated_minute_that_leaves_its_five_minutes_as_they_were_restates_only_itself() -> None:

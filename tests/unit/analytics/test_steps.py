@@ -577,6 +577,7 @@ def test_bars_still_forming_go_out_at_most_once_an_interval_and_change_no_state(
         out = forming.frame(b"AAPL", frame(*trades), now)
         other = closed_only.frame(b"AAPL", frame(*trades), now)
         sent.append(records(out, "analytics.forming"))
+        assert out.forming == [r.granularity for r in sent[-1]]  # type: ignore[attr-defined]  # counted each
         # the same closed bars, snapshots and signals, and the same series states
         assert [s for s in out.sends if s.topic != "analytics.forming"] == other.sends
         assert {k: v.to_bytes() for k, v in out.series.items()} == {
@@ -648,8 +649,11 @@ def test_the_forming_bar_is_the_one_that_closes_next() -> None:
     assert (snapshot.bar_start, snapshot.bar.close) == (T0, 100.0)
 
 
-def test_a_series_that_has_the_forming_bar_already_skips_it_and_not_the_others() -> None:
-    cfg = config(granularities=["1m", "5m"], forming_interval_ms=1)
+@pytest.mark.parametrize("lateness", [{}, {"1m": 120_000}], ids=["final", "revisable"])
+def test_a_series_that_has_the_forming_bar_already_skips_it_and_not_the_others(
+    lateness: dict[str, int],
+) -> None:
+    cfg = config(granularities=["1m", "5m"], forming_interval_ms=1, allowed_lateness_ms=lateness)
     partition = Partition(cfg)
     minutes = minute_walk(14)
     for i, trades in enumerate(minutes):

@@ -3,10 +3,13 @@ output names, a set's peek."""
 
 from __future__ import annotations
 
+import math
 import re
 
+import numpy as np
 import orjson
 import pytest
+import talib
 
 from marketpulse.analytics.indicators import DEFAULT_SPECS, Candle, IndicatorSet
 from marketpulse.analytics.indicators.catalog import UnknownIndicator
@@ -78,15 +81,36 @@ OWN_PEEKS = [
 def test_each_peek_of_its_own_is_what_update_gives_and_commits_nothing(
     spec: str, series: Series
 ) -> None:
-    indicator = IndicatorSet([spec])
+    """Through a set, and alone (a set skips an indicator's peek before its first output; its
+    own peek gives nothing there too, or the value it keeps)."""
+    indicator, alone = IndicatorSet([spec]), build(spec)
     for i in range(len(series.close)):
         candle = Candle(i * 3_600_000_000_000, *(float(getattr(series, f)[i]) for f in
                         ("open", "high", "low", "close", "volume")))  # fmt: skip
-        before = orjson.dumps(indicator.state())
+        before = orjson.dumps([indicator.state(), alone.state()])
         values, ready = indicator.peek(candle)
-        assert orjson.dumps(indicator.state()) == before, i
+        peeked = alone.peek(candle)
+        assert orjson.dumps([indicator.state(), alone.state()]) == before, i
         assert indicator.update(candle) == values, i
         assert indicator.readiness() == ready, i
+        alone.update(candle)
+        assert alone.values() == peeked, i
+
+
+def test_the_directional_indices_over_two_bars_are_in_percent_as_talib_s() -> None:
+    series = random_walk(120, 5)
+    high, low, close = (getattr(series, f).astype(float) for f in ("high", "low", "close"))
+    di, adx = build("di_2"), build("adx_2")
+    got = []
+    for i in range(len(close)):
+        candle = Candle(i, float(close[i]), float(high[i]), float(low[i]), float(close[i]), 1.0)
+        di.update(candle)
+        adx.update(candle)
+        values = {**di.values(), **adx.values()}
+        got.append([values.get(n, math.nan) for n in ("plus_di_2", "minus_di_2", "adx_2")])
+    want = np.column_stack([talib.PLUS_DI(high, low, close, 2), talib.MINUS_DI(high, low, close, 2),
+                            talib.ADX(high, low, close, 2)])  # fmt: skip
+    np.testing.assert_allclose(np.array(got), want, rtol=1e-9, equal_nan=True)
 
 
 @pytest.mark.parametrize("spec", ["sma_20", "di_14", "vwap_20", "vwap_session", "bb_20_2"])
