@@ -681,6 +681,8 @@ def test_a_restated_minute_whose_coarser_bars_allow_no_lateness_is_counted_not_l
         value = bar.model_dump_json().encode()
         outs.append(apply_ready_made_bar(store, Message("bars", 0, offset, b"AAPL", value), cfg))
         store.write(outs[-1])
+    # a coarser bar goes out with the finer bar that reaches its end, not one later
+    assert [b.start for b in _sent(outs[4], "market.bars.5m")] == [minutes[0].start]
     last = outs[after]
     assert [b.revision for b in _sent(last, "market.bars.1m")] == [1]  # the minute is revised
     assert _sent(last, "market.bars.5m") == _sent(last, "market.bars.15m") == []

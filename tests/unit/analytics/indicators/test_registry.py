@@ -97,6 +97,19 @@ def test_each_peek_of_its_own_is_what_update_gives_and_commits_nothing(
         assert alone.values() == peeked, i
 
 
+def test_adx_peeks_its_first_output_over_a_flat_start_as_it_updates() -> None:
+    """Flat bars first: no true range, so the DX before the first output is undefined and
+    adds nothing to the mean."""
+    adx = build("adx_2")
+    prices = [10.0] * 5 + [10.5, 11.0, 10.2, 10.8]
+    for i, price in enumerate(prices):
+        candle = Candle(i, price, price, price, price, 1.0)
+        peeked = adx.peek(candle)
+        adx.update(candle)
+        assert adx.values() == peeked, i
+    assert adx.values()  # it has its first output
+
+
 def test_the_directional_indices_over_two_bars_are_in_percent_as_talib_s() -> None:
     series = random_walk(120, 5)
     high, low, close = (getattr(series, f).astype(float) for f in ("high", "low", "close"))
