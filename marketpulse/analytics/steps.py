@@ -12,8 +12,6 @@ states. So a unit test can follow a frame all the way to its signals.
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 from pydantic import ValidationError
 
@@ -23,7 +21,6 @@ from marketpulse.analytics.ingest import SymbolState, step
 from marketpulse.analytics.partition_time import PartitionTime
 from marketpulse.analytics.quality import Verdict, check_bar, check_built_bar, widened
 from marketpulse.analytics.series import SeriesState, blank_indicators, forming_record
-from marketpulse.analytics.sessions import Cut
 from marketpulse.analytics.step_io import (
     Message,
     Send,
@@ -175,7 +172,11 @@ def _roll_up(
     }
     if not coarser:
         return
-    settled = _rollup_builder(bar.symbol, coarser, series.rollup)
+    settled = (
+        BarBuilder(bar.symbol, coarser)
+        if series.rollup is None
+        else BarBuilder.from_state(coarser, series.rollup)
+    )
     kept = [applied.bar for applied in series.history]
     if kept:
         for finer in kept_before:
@@ -197,12 +198,6 @@ def _roll_up(
             _publish(out, store, key, done, config, message)
         elif done.start <= bar.start < done.end:
             _restate(out, key, done, coarse, config)
-
-
-def _rollup_builder(
-    symbol: str, coarser: dict[str, Cut], state: dict[str, Any] | None
-) -> BarBuilder:
-    return BarBuilder(symbol, coarser) if state is None else BarBuilder.from_state(coarser, state)
 
 
 def _restate(

@@ -580,7 +580,7 @@ def _restated(bar: Bar, rng: np.random.Generator) -> Bar:
     })  # fmt: skip
 
 
-def _five_minutes(minutes: list[Bar], length: int = 5) -> dict[int, tuple[float, ...]]:
+def _rolled_minutes(minutes: list[Bar], length: int = 5) -> dict[int, tuple[float, ...]]:
     """The bars of ``length`` minutes (complete ones only) of ``minutes``, computed here in
     pandas."""
     frame = pd.DataFrame([b.model_dump() for b in minutes])
@@ -646,12 +646,12 @@ def test_restated_minutes_restate_the_five_minute_bars_they_fall_in(seed: int) -
             back = i - int(rng.integers(0, 6))  # within the minutes' lateness
             latest[back] = _restated(latest[back], rng)
             apply(latest[back])
-    want = _five_minutes(latest)
+    want = _rolled_minutes(latest)
     assert sorted(published) == sorted(want)
     for start, values in want.items():
         assert _values(published[start]) == pytest.approx(values), start
     assert any(bar.revision > 0 for bar in published.values())  # restatements reached them
-    want_quarters = _five_minutes(latest, 15)
+    want_quarters = _rolled_minutes(latest, 15)
     assert sorted(quarters) == sorted(want_quarters)
     for start, values in want_quarters.items():
         assert _values(quarters[start]) == pytest.approx(values), start
@@ -690,12 +690,12 @@ def test_a_restated_minute_whose_coarser_bars_allow_no_lateness_is_counted_not_l
     corrected = [*minutes[:restated], late, *minutes[restated + 1 :]]
     fives = [b for out in outs for b in _sent(out, "market.bars.5m")]
     (quarter,) = [b for out in outs for b in _sent(out, "market.bars.15m")]
-    want = _five_minutes(minutes if too_late else corrected)
+    want = _rolled_minutes(minutes if too_late else corrected)
     assert [b.start for b in fives] == sorted(want)
     for five in fives:
         assert _values(five) == pytest.approx(want[five.start])
     assert _values(quarter) == pytest.approx(
-        _five_minutes(minutes if too_late else corrected, 15)[quarter.start]
+        _rolled_minutes(minutes if too_late else corrected, 15)[quarter.start]
     )
 
 
