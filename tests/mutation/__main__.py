@@ -184,7 +184,12 @@ def verdicts(tree: Path, modules: list[str]) -> Iterator[tuple[str, dict[str, in
             # mutmut keeps the verdicts of mutants that an earlier version of the module had:
             # only those its mutated copy still defines count
             source = (tree / "mutants" / module).read_text()
-            codes = json.loads(meta.read_text())["exit_code_by_key"]
+            try:
+                codes = json.loads(meta.read_text())["exit_code_by_key"]
+            except json.JSONDecodeError:
+                # the budget stopped mutmut while it wrote this record: its mutants count as
+                # not run, as every mutant the budget left
+                codes = {}
             yield (
                 module,
                 {
