@@ -328,7 +328,7 @@ class BarBuilder:
         for name, bars in self.open.items():
             if name in self.activity or not bars:
                 continue
-            bar = min(bars, key=lambda b: b[START])
+            bar = bars[0] if len(bars) == 1 else min(bars, key=lambda b: b[START])
             if bar[OPEN] is not None:
                 out.append(self._fields(name, bar, final=False))
         return out

@@ -41,9 +41,8 @@ class Average(Periodic):
     def update(self, candle: Candle) -> None:
         self.push(candle.close)
 
-    def peek(self, candle: Candle) -> dict[str, float]:
-        value = self.peek_push(candle.close)
-        return {} if value is None else {self.name: value}
+    def peek_value(self, candle: Candle) -> float | None:
+        return self.peek_push(candle.close)
 
 
 class SMA(Average):
@@ -53,6 +52,8 @@ class SMA(Average):
         super().__init__(period, prefix)
         self.window = Ring(period)
         self.total = 0.0
+        self._next_full = period == 1  # whether the next input fills the window
+        self._base = 0.0  # what the next input is added to: the total less the oldest to go
 
     def push(self, x: float) -> float | None:
         evicted = self.window.push(x)
@@ -60,19 +61,23 @@ class SMA(Average):
             total = self.total - evicted
             self.total = total = total + x
             self.value = total / self.period
-            return self.value
-        self.total += x
-        if len(self.window.items) == self.period:
-            self.value = self.total / self.period
+        else:
+            self.total += x
+            if len(self.window.items) == self.period:
+                self.value = self.total / self.period
+        self.settle()
         return self.value
 
-    def peek_push(self, x: float) -> float | None:
+    def settle(self) -> None:
         window = self.window
         held = len(window.items)
-        if held == self.period:  # the oldest falls out, as in push
-            return ((self.total - window.items[window.head]) + x) / self.period
-        if held + 1 == self.period:
-            return (self.total + x) / self.period
+        self._next_full = held + 1 >= self.period
+        # push subtracts the oldest first when full: the same sum in the same order
+        self._base = self.total - window.items[window.head] if held == self.period else self.total
+
+    def peek_push(self, x: float) -> float | None:
+        if self._next_full:
+            return (self._base + x) / self.period
         return self.value
 
 

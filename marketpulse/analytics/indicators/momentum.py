@@ -51,11 +51,11 @@ class RSI(Periodic):
         # quoted small enough to move less than it (TA-Lib issue #253).
         self.value = 100.0 * (self.gain / total) if total > 0.0 else 0.0
 
-    def peek(self, candle: Candle) -> dict[str, float]:
+    def peek_value(self, candle: Candle) -> float | None:
         prev = self.prev_close
         n = self.period
         if prev is None or self.changes + 1 < n:
-            return self.values()
+            return self.value
         change = candle.close - prev
         gain, loss = self.gain, self.loss
         if self.changes + 1 > n:
@@ -68,7 +68,7 @@ class RSI(Periodic):
         gain /= n
         loss /= n
         total = gain + loss
-        return {self.name: 100.0 * (gain / total) if total > 0.0 else 0.0}
+        return 100.0 * (gain / total) if total > 0.0 else 0.0
 
 
 class MACD(Indicator):
@@ -100,17 +100,21 @@ class MACD(Indicator):
         self.line = fast - slow
         self.signal_ema.push(self.line)
 
-    def peek(self, candle: Candle) -> dict[str, float]:
+    def peek_into(self, candle: Candle, out: dict[str, float]) -> bool:
         fast = self.fast_ema.peek_push(candle.close)
         slow = self.slow_ema.peek_push(candle.close)
         if fast is None or slow is None:
-            return self.values()
+            self.write(out)
+            return self.initialized
         line = fast - slow
         signal = self.signal_ema.peek_push(line)
         if signal is None:
-            return {}
+            return False
         line_name, signal_name, hist_name = self.outputs
-        return {line_name: line, signal_name: signal, hist_name: line - signal}
+        out[line_name] = line
+        out[signal_name] = signal
+        out[hist_name] = line - signal
+        return True
 
     @property
     def initialized(self) -> bool:
@@ -164,15 +168,18 @@ class STOCH(Indicator):
         if k is not None:
             self.slowd.push(k)
 
-    def peek(self, candle: Candle) -> dict[str, float]:
+    def peek_into(self, candle: Candle, out: dict[str, float]) -> bool:
         window = self.range.peek(candle.high, candle.low)
         if window is None:
-            return self.values()
+            self.write(out)
+            return self.initialized
         k = self.slowk.peek_push(fast_k(candle.close, *window))
         d = None if k is None else self.slowd.peek_push(k)
         if k is None or d is None:
-            return {}
-        return {self.outputs[0]: k, self.outputs[1]: d}
+            return False
+        out[self.outputs[0]] = k
+        out[self.outputs[1]] = d
+        return True
 
     @property
     def initialized(self) -> bool:
@@ -207,13 +214,18 @@ class STOCHF(Indicator):
         self.k = fast_k(candle.close, *window)
         self.fastd.push(self.k)
 
-    def peek(self, candle: Candle) -> dict[str, float]:
+    def peek_into(self, candle: Candle, out: dict[str, float]) -> bool:
         window = self.range.peek(candle.high, candle.low)
         if window is None:
-            return self.values()
+            self.write(out)
+            return self.initialized
         k = fast_k(candle.close, *window)
         d = self.fastd.peek_push(k)
-        return {} if d is None else {self.outputs[0]: k, self.outputs[1]: d}
+        if d is None:
+            return False
+        out[self.outputs[0]] = k
+        out[self.outputs[1]] = d
+        return True
 
     @property
     def initialized(self) -> bool:
@@ -238,11 +250,11 @@ class WILLR(Periodic):
             return
         self.value = williams(candle.close, *window)
 
-    def peek(self, candle: Candle) -> dict[str, float]:
+    def peek_value(self, candle: Candle) -> float | None:
         window = self.range.peek(candle.high, candle.low)
         if window is None:
-            return self.values()
-        return {self.name: williams(candle.close, *window)}
+            return self.value
+        return williams(candle.close, *window)
 
 
 def williams(close: float, highest: float, lowest: float) -> float:
@@ -264,12 +276,12 @@ class ROC(Periodic):
             return
         self.value = ((candle.close / back) - 1.0) * 100.0 if back != 0.0 else 0.0
 
-    def peek(self, candle: Candle) -> dict[str, float]:
+    def peek_value(self, candle: Candle) -> float | None:
         window = self.window
         if not window.full:
-            return self.values()
+            return self.value
         back = window.items[window.head]
-        return {self.name: ((candle.close / back) - 1.0) * 100.0 if back != 0.0 else 0.0}
+        return ((candle.close / back) - 1.0) * 100.0 if back != 0.0 else 0.0
 
 
 class CCI(Periodic):
@@ -285,7 +297,7 @@ class CCI(Periodic):
         if self.window.full:
             self.value = self._index(typical, self.window.items)
 
-    def peek(self, candle: Candle) -> dict[str, float]:
+    def peek_value(self, candle: Candle) -> float | None:
         typical = (candle.high + candle.low + candle.close) / 3
         window = self.window
         items = list(window.items)
@@ -294,8 +306,8 @@ class CCI(Periodic):
         else:
             items.append(typical)
         if len(items) < self.period:
-            return self.values()
-        return {self.name: self._index(typical, items)}
+            return self.value
+        return self._index(typical, items)
 
     def _index(self, typical: float, items: list[float]) -> float:
         """The index of the latest typical price against the window's (``items`` in storage
@@ -357,11 +369,11 @@ class MFI(Periodic):
         if self.positive.full:
             self.value = money_flow_index(self.pos_sum, self.neg_sum)
 
-    def peek(self, candle: Candle) -> dict[str, float]:
+    def peek_value(self, candle: Candle) -> float | None:
         typical = (candle.high + candle.low + candle.close) / 3.0
         prev = self.prev_typical
         if prev is None:
-            return self.values()
+            return self.value
         change = typical - prev
         dead = abs(change) <= 0.00000000000001 * (abs(typical) + abs(prev))
         flow = 0.0 if dead else typical * candle.volume
@@ -376,8 +388,8 @@ class MFI(Periodic):
         if (self.null_run + 1 if flow == 0.0 else 0) >= self.period:
             pos_sum = neg_sum = 0.0
         if not (ring.full or len(ring.items) + 1 == self.period):
-            return self.values()
-        return {self.name: money_flow_index(pos_sum, neg_sum)}
+            return self.value
+        return money_flow_index(pos_sum, neg_sum)
 
 
 def money_flow_index(pos_sum: float, neg_sum: float) -> float:

@@ -105,12 +105,14 @@ class DI(Indicator):
             return {}
         return {self.outputs[0]: self.dm.plus_di(), self.outputs[1]: self.dm.minus_di()}
 
-    def peek(self, candle: Candle) -> dict[str, float]:
+    def peek_into(self, candle: Candle, out: dict[str, float]) -> bool:
         after = self.dm.after(candle)
         if after is None or after[0] < self.period:
-            return {}
+            return False
         _, plus_dm, minus_dm, tr = after
-        return {self.outputs[0]: self.dm.di(plus_dm, tr), self.outputs[1]: self.dm.di(minus_dm, tr)}
+        out[self.outputs[0]] = self.dm.di(plus_dm, tr)
+        out[self.outputs[1]] = self.dm.di(minus_dm, tr)
+        return True
 
 
 class ADX(Periodic):
@@ -143,19 +145,19 @@ class ADX(Periodic):
         elif dx is not None:
             self.value = (self.value * (n - 1) + dx) / n
 
-    def peek(self, candle: Candle) -> dict[str, float]:
+    def peek_value(self, candle: Candle) -> float | None:
         after = self.dm.after(candle)
         if after is None or after[0] < self.period:
-            return self.values()
+            return self.value
         n = self.period
         dx = self._dx(after[1], after[2], after[3])
         if self.value is None:
             if self.dx_count + 1 < n:
-                return {}
-            return {self.name: (self.dx_sum + (0.0 if dx is None else dx)) / n}
+                return None
+            return (self.dx_sum + (0.0 if dx is None else dx)) / n
         if dx is None:
-            return self.values()
-        return {self.name: (self.value * (n - 1) + dx) / n}
+            return self.value
+        return (self.value * (n - 1) + dx) / n
 
 
 class _Directional(Function):

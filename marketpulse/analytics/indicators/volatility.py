@@ -89,17 +89,17 @@ class BBANDS(Indicator):
         variance = self.square_total / self.period - shifted_mean * shifted_mean
         self.deviation = math.sqrt(variance) if variance > 0.0 else 0.0
 
-    def peek(self, candle: Candle) -> dict[str, float]:
+    def peek_into(self, candle: Candle, out: dict[str, float]) -> bool:
         x = candle.close
         mean = self.middle.peek_push(x)
         ring = self.shifted
         full = ring.full or len(ring.items) + 1 == self.period
         if mean is None or not full:
-            return (
-                {} if mean is None or self.deviation is None else self._bands(mean, self.deviation)
-            )
+            if mean is None or self.deviation is None:
+                return False
+            return self._bands(mean, self.deviation, out)
         if (self.run + 1 if x == self.last_close else 1) >= self.period:
-            return self._bands(mean, 0.0)
+            return self._bands(mean, 0.0, out)
         d = x - (x if self.shift is None else self.shift)
         total, square_total = self.total, self.square_total
         if ring.full:
@@ -110,15 +110,15 @@ class BBANDS(Indicator):
         square_total += d * d
         shifted_mean = total / self.period
         variance = square_total / self.period - shifted_mean * shifted_mean
-        return self._bands(mean, math.sqrt(variance) if variance > 0.0 else 0.0)
+        return self._bands(mean, math.sqrt(variance) if variance > 0.0 else 0.0, out)
 
-    def _bands(self, mean: float, deviation: float) -> dict[str, float]:
+    def _bands(self, mean: float, deviation: float, out: dict[str, float]) -> bool:
+        """Put the three bands into ``out``; True: all three are defined."""
         upper, middle, lower = self.outputs
-        return {
-            upper: mean + deviation * self.devup,
-            middle: mean,
-            lower: mean - deviation * self.devdn,
-        }
+        out[upper] = mean + deviation * self.devup
+        out[middle] = mean
+        out[lower] = mean - deviation * self.devdn
+        return True
 
     @property
     def initialized(self) -> bool:
@@ -126,9 +126,10 @@ class BBANDS(Indicator):
 
     def values(self) -> dict[str, float]:
         mean, deviation = self.middle.value, self.deviation
-        if mean is None or deviation is None:
-            return {}
-        return self._bands(mean, deviation)
+        out: dict[str, float] = {}
+        if mean is not None and deviation is not None:
+            self._bands(mean, deviation, out)
+        return out
 
 
 class BBANDSFunction(BBANDS):
@@ -160,10 +161,10 @@ class TRANGE(SingleOutput):
             self.value = true_range(candle.high, candle.low, self.prev_close)
         self.prev_close = candle.close
 
-    def peek(self, candle: Candle) -> dict[str, float]:
+    def peek_value(self, candle: Candle) -> float | None:
         if self.prev_close is None:
-            return self.values()
-        return {self.name: true_range(candle.high, candle.low, self.prev_close)}
+            return self.value
+        return true_range(candle.high, candle.low, self.prev_close)
 
 
 class ATR(Periodic):
@@ -191,19 +192,19 @@ class ATR(Periodic):
         if self.count == n:
             self.value = self.total / n
 
-    def peek(self, candle: Candle) -> dict[str, float]:
+    def peek_value(self, candle: Candle) -> float | None:
         prev_close = self.trange.prev_close
         if prev_close is None:
-            return self.values()
+            return self.value
         tr = true_range(candle.high, candle.low, prev_close)
         n = self.period
         if self.value is not None:
             value = self.value * (n - 1)
             value += tr
-            return {self.name: value / n}
+            return value / n
         if self.count + 1 == n:
-            return {self.name: (self.total + tr) / n}
-        return {}
+            return (self.total + tr) / n
+        return None
 
 
 class NATR(Function):

@@ -32,7 +32,7 @@ class OBV(SingleOutput):
             self.value -= candle.volume
         self.prev_close = candle.close
 
-    def peek(self, candle: Candle) -> dict[str, float]:
+    def peek_value(self, candle: Candle) -> float | None:
         value = self.value
         if value is None:
             value = candle.volume
@@ -40,7 +40,7 @@ class OBV(SingleOutput):
             value += candle.volume
         elif candle.close < self.prev_close:
             value -= candle.volume
-        return {self.name: value}
+        return value
 
 
 class VWAP(Indicator):
@@ -84,7 +84,7 @@ class VWAP(Indicator):
         self.pv_total += pv
         self.volume_total += candle.volume
 
-    def peek(self, candle: Candle) -> dict[str, float]:
+    def peek_into(self, candle: Candle, out: dict[str, float]) -> bool:
         pv = (candle.high + candle.low + candle.close) / 3.0 * candle.volume
         pv_total, volume_total = self.pv_total, self.volume_total
         full = True
@@ -99,8 +99,9 @@ class VWAP(Indicator):
         pv_total += pv
         volume_total += candle.volume
         if not (volume_total > 0 and full):
-            return {}
-        return {self.name: pv_total / volume_total}
+            return False
+        out[self.name] = pv_total / volume_total
+        return True
 
     @property
     def initialized(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from typing import Any
 
@@ -47,6 +48,7 @@ class RollingExtreme(Stateful):
         self.highest = highest
         self.count = 0
         self.queue: deque[tuple[int, float]] = deque()  # (index, value), best first
+        self.following = self._following()
 
     def push(self, value: float) -> float:
         """Add ``value`` and return the extreme of the window that ends with it."""
@@ -64,18 +66,26 @@ class RollingExtreme(Stateful):
         if first[0] <= index - self.size:
             queue.popleft()
             first = queue[0]
+        self.following = self._following()
         return first[1]
 
-    def peek(self, value: float) -> float:
-        """What :meth:`push` would return on ``value``, committing nothing: the first queued
-        value still in the window if it beats ``value`` (the queue runs best first, and push
-        drops every one that does not), else ``value``."""
-        oldest = self.count - self.size  # an index at or below it has left the window
+    def _following(self) -> float:
+        """The best value that stays in the window when one more comes (the worst possible
+        value if none does): what :meth:`peek` weighs against its value, worked out at each
+        push because a forming bar peeks many times between two pushes, on thousands of series
+        whose queues are not in the CPU's cache. The queue runs oldest first too, and after a
+        push its head is at most one step from leaving, so only the first two can be it."""
         for index, queued in self.queue:
-            if index > oldest:
-                better = queued > value if self.highest else queued < value
-                return queued if better else value
-        return value
+            if index > self.count - self.size:
+                return queued
+        return -math.inf if self.highest else math.inf
+
+    def peek(self, value: float) -> float:
+        """What :meth:`push` would return on ``value``, committing nothing: push drops every
+        queued value that ``value`` beats or equals, so the better of the two."""
+        following = self.following
+        better = following > value if self.highest else following < value
+        return following if better else value
 
     def state(self) -> dict[str, Any]:
         """Return the state; the queue as a list."""
@@ -92,6 +102,7 @@ class RollingExtreme(Stateful):
         self.highest = state["highest"]
         self.count = state["count"]
         self.queue = deque((int(i), float(v)) for i, v in state["queue"])
+        self.following = self._following()
 
 
 class HighLow(Stateful):

@@ -67,7 +67,7 @@ def test_a_set_peeks_what_its_update_gives_and_keeps_its_state(
 OWN_PEEKS = [
     "sma_3", "ema_3", "wma_4", "dema_3", "tema_3", "macd_3_6_2", "rsi_4", "roc_3", "mfi_4",
     "cci_4", "willr_3", "stochf_3_2", "stoch_3_2_2", "bb_5_2", "trange", "atr_3", "obv",
-    "vwap_3", "vwap_session", "di_3", "di_1", "adx_3", "adx_2",
+    "vwap_3", "vwap_session", "di_3", "di_1", "adx_3", "adx_2", "stoch_3_1_1",
     *(f"stoch_3_2_2_{t}_{t}" for t in range(1, 9)),
     *(f"bb_5_2_{t}" for t in range(1, 9)),
 ]  # fmt: skip
@@ -81,15 +81,19 @@ OWN_PEEKS = [
 def test_each_peek_of_its_own_is_what_update_gives_and_commits_nothing(
     spec: str, series: Series
 ) -> None:
-    """Through a set, and alone (a set skips an indicator's peek before its first output; its
-    own peek gives nothing there too, or the value it keeps)."""
+    """Through a set, alone (a set skips an indicator's peek before its first output; its own
+    peek gives nothing there too, or the value it keeps), and restored from its state (what a
+    peek keeps at hand is worked out again from it)."""
     indicator, alone = IndicatorSet([spec]), build(spec)
     for i in range(len(series.close)):
         candle = Candle(i * 3_600_000_000_000, *(float(getattr(series, f)[i]) for f in
                         ("open", "high", "low", "close", "volume")))  # fmt: skip
         before = orjson.dumps([indicator.state(), alone.state()])
+        restored = build(spec)
+        restored.load(orjson.loads(before)[1])
         values, ready = indicator.peek(candle)
         peeked = alone.peek(candle)
+        assert restored.peek(candle) == peeked, i
         assert orjson.dumps([indicator.state(), alone.state()]) == before, i
         assert indicator.update(candle) == values, i
         assert indicator.readiness() == ready, i
@@ -124,6 +128,29 @@ def test_the_directional_indices_over_two_bars_are_in_percent_as_talib_s() -> No
     want = np.column_stack([talib.PLUS_DI(high, low, close, 2), talib.MINUS_DI(high, low, close, 2),
                             talib.ADX(high, low, close, 2)])  # fmt: skip
     np.testing.assert_allclose(np.array(got), want, rtol=1e-9, equal_nan=True)
+
+
+@pytest.mark.parametrize("spec", ["stoch_5_3_3", "bb_20_2", "sma_3"])
+def test_a_state_holds_no_names_nor_what_a_peek_keeps_at_hand(spec: str) -> None:
+    """Names come from the spec (and are the same strings in every series: keys a forming
+    record's dict finds in the CPU's cache); a state written with them still loads."""
+    indicator = build(spec)
+    for i in range(30):
+        indicator.update(Candle(i, 10.0 + i % 4, 11.0 + i % 3, 9.0, 10.5 + i % 5, 100.0))
+    state = indicator.state()
+    text = orjson.dumps(state)
+    assert b'"name"' not in text
+    assert b'"outputs"' not in text
+    assert b'"_' not in text
+    with_names = {**state, "name": "old", "outputs": ["old"]}
+    restored = build(spec)
+    restored.load(orjson.loads(orjson.dumps(with_names)))
+    assert restored.state() == state
+    assert restored.outputs == indicator.outputs
+    assert restored.name == indicator.name
+    assert all(a is b for a, b in zip(restored.outputs, indicator.outputs, strict=True))
+    candle = Candle(30, 12.0, 14.0, 8.0, 13.0, 50.0)
+    assert restored.peek(candle) == indicator.peek(candle) != {}
 
 
 @pytest.mark.parametrize("spec", ["sma_20", "di_14", "vwap_20", "vwap_session", "bb_20_2"])
