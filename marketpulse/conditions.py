@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from marketpulse.analytics.conditions import EVERY_PART, ConditionTable, parts_of
 from marketpulse.metrics import CONDITIONS_UNKNOWN
-from marketpulse.schemas.events import Event, Trade
+from marketpulse.schemas.events import Event, Trade, TradeCorrection
 from marketpulse.storage.repositories.condition_tables import ConditionTables
 from marketpulse.vendors.polygon import parse_conditions
 
@@ -67,14 +67,17 @@ def table_from(spec: str) -> ConditionTable:
 
 
 def mark(events: Iterable[Event], table: ConditionTable | None) -> list[Event]:
-    """``events`` with each trade that has conditions marked with the parts it updates (none
-    marked without a table, or when a trade already says); codes the table does not know are
-    counted, logged once, and have no say."""
+    """``events`` with each trade (and each correction, by its corrected conditions) that has
+    conditions marked with the parts it updates (none marked without a table, or when one
+    already says); codes the table does not know are counted, logged once, and have no say."""
     if table is None:
         return list(events)
     marked: list[Event] = []
     for event in events:
-        if isinstance(event, Trade) and event.conditions and event.updates is None:
+        if not isinstance(event, Trade | TradeCorrection):
+            marked.append(event)
+            continue
+        if event.conditions and event.updates is None:
             mask, unknown = table.mask(event.conditions)
             if unknown:
                 _unknown(table, unknown)

@@ -140,6 +140,14 @@ class Settings(BaseSettings):
         description="granularity -> how long past the grace period a closed bar may still be "
         'revised by a late trade or a restated vendor bar (e.g. {"1m": 300000}); none: never',
     )
+    cancel_window_ms: int = Field(
+        0,
+        ge=0,
+        le=86_400_000,
+        description="how long (stream time) a symbol keeps its trades for the feed's cancels "
+        "and corrections to name them; a closed bar they change is revised within its allowed "
+        "lateness; 0: no trade kept, and a cancel or correction is dead-lettered as unknown_trade",
+    )
     warmup_from: list[Literal["influxdb", "polygon"]] = Field(
         ["influxdb"],
         description="where a series that starts takes its history from before its first live "
@@ -480,6 +488,7 @@ class Settings(BaseSettings):
             max_price=self.max_price,
             max_size=self.max_size,
             lateness=tuple((name, ms * 1_000_000) for name, ms in self.lateness().items()),
+            cancel_window_ns=self.cancel_window_ms * 1_000_000,
         )
 
     def lateness(self) -> dict[str, int]:

@@ -16,6 +16,16 @@ later than that for a granularity reaches none of its bars, and is counted in
 granularity allows. Bars come from trades; quotes advance stream time but do not make bars.
 An interval without trades makes no bar.
 
+A symbol may keep its recent trades (``cancel_window``: ns of stream time; none by default) so
+that the feed's cancels and corrections can name them: the trade leaves its bars (or takes its
+corrected price, size and conditions), and each bar that holds it is rebuilt from what the
+trades no longer kept put into it (``settled``) and the kept trades in it. An open bar changes in
+place; a closed bar within its granularity's lateness is re-opened and published again a
+revision higher, as for a late trade; one past it keeps its last revision (counted in
+:attr:`BarBuilder.too_late`). Activity bars are cut by the trades as they came, and are left as
+they are. A published bar whose every trade is cancelled is not published again: no bar has
+no trade.
+
 A trade sets only the parts of a bar its sale conditions allow (:mod:`.conditions`): the open
 and close come from the trades that may set the last sale, the high and low from those that may
 set them, the volume, VWAP and trade count from those that count in volume. A bar no trade could
@@ -27,7 +37,7 @@ a well-formed bar.
 
 from __future__ import annotations
 
-from bisect import bisect_right, insort
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,6 +52,8 @@ from marketpulse.schemas.bars import Bar
 # restore). The prices and times are null until a trade may set them. A closed bar kept for
 # revisions has its revision last: -1 until it is published.
 START, OPEN, HIGH, LOW, CLOSE, SIZE, PV, TRADES, LAST_TS, FIRST_TS, END, REVISION = range(12)
+# A trade kept for cancels and corrections: ts, price, size, parts, the feed's id (or null).
+PRICE, AMOUNT, PARTS, ID = range(1, 5)
 
 
 def _time(trade: list[Any]) -> int:
@@ -117,10 +129,12 @@ class BarBuilder:
         symbol: str,
         granularities: Mapping[str, int | Cut],
         lateness: Mapping[str, int] | None = None,
+        cancel_window: int = 0,
     ) -> None:
         """``granularities``: each one's cut, or its length for UTC clock boundaries;
-        ``lateness``: the granularities that allow it, and how much (ns past the grace period).
-        """
+        ``lateness``: the granularities that allow it, and how much (ns past the grace period);
+        ``cancel_window``: how long (ns of stream time) a trade is kept for a cancel or a
+        correction to name it."""
         self.symbol = symbol
         self.cuts: dict[str, Cut] = {
             name: UtcCut(cut) if isinstance(cut, int) else cut
@@ -146,6 +160,15 @@ class BarBuilder:
         # trade that does not update every part has its parts as a fourth item
         self.pending: list[list[Any]] = []
         self.unopened = 0  # bars closed unpublished since take_unopened() last read this
+        self.cancel_window = cancel_window
+        # the trades a cancel or correction may name, in time order (trades of one time in
+        # arrival order), and for each time granularity what the trades no longer kept put
+        # into its bars still open or revisable: a bar without one began before trades were
+        # kept, and cannot be rebuilt
+        self.trades: list[list[Any]] = []
+        self.settled: dict[str, list[list[Any]]] = (
+            {name: [] for name in self.cuts if name not in self.activity} if cancel_window else {}
+        )
 
     def in_session(self, ts: int) -> bool:
         """Whether every granularity has a bar for ``ts`` (a calendar's cut has none outside
@@ -157,15 +180,21 @@ class BarBuilder:
                 return False
         return True
 
-    def add_trade(self, ts: int, price: float, size: float, parts: int = EVERY_PART) -> None:
+    def add_trade(
+        self, ts: int, price: float, size: float, parts: int = EVERY_PART,
+        trade_id: str | None = None,
+    ) -> None:  # fmt: skip
         """Fold one accepted trade into the bar of each granularity that holds ``ts`` (and keep
-        it for the activity bars until its time has settled), setting the ``parts`` its
-        conditions allow (bits of :mod:`.conditions`)."""
+        it for the activity bars until its time has settled, and for cancels and corrections
+        within the cancel window), setting the ``parts`` its conditions allow (bits of
+        :mod:`.conditions`)."""
         if not parts:
             return
         if self.activity:
             insort(self.pending, [ts, price, size] if parts == EVERY_PART
                    else [ts, price, size, parts], key=_time)  # fmt: skip
+        if self.cancel_window:
+            insort(self.trades, [ts, price, size, parts, trade_id], key=_time)
         for name, cut in self.cuts.items():
             length = cut.utc_length
             if length:
@@ -183,14 +212,83 @@ class BarBuilder:
                 if closed is not None:
                     _fold(closed, ts, price, size, parts)
                 continue
-            bars = self.open[name]
-            for bar in bars:
-                if bar[START] == start:
-                    break
-            else:
-                bar = _empty(start, end)
-                bars.append(bar)
-            _fold(bar, ts, price, size, parts)
+            _fold(self._open_bar(name, start, end), ts, price, size, parts)
+
+    def _open_bar(self, name: str, start: int, end: int) -> list[Any]:
+        """The open bar ``[start, end)`` of ``name``, made when it has none yet."""
+        bars = self.open[name]
+        for bar in bars:
+            if bar[START] == start:
+                return bar
+        bar = _empty(start, end)
+        bars.append(bar)
+        if self.settled:
+            self.settled[name].append(_empty(start, end))
+        return bar
+
+    def amend(self, trade_ts: int, trade_id: str, replacement: list[Any] | None) -> bool:
+        """Take the kept trade ``trade_id`` at ``trade_ts`` out of its bars (a cancel), or put
+        ``replacement`` (``[ts, price, size, parts, id]``, at the same time) in its place (a
+        correction), and rebuild each bar that holds it. False when no such trade is kept."""
+        trades = self.trades
+        at = bisect_left(trades, trade_ts, key=_time)
+        while at < len(trades) and trades[at][0] == trade_ts:
+            if trades[at][ID] == trade_id:
+                break
+            at += 1
+        else:
+            return False
+        if replacement is None:
+            del trades[at]
+        else:
+            trades[at] = replacement
+        for name, cut in self.cuts.items():
+            bounds = None if name in self.activity else cut.bounds(trade_ts)
+            if bounds is not None:
+                self._rebuild(name, *bounds)
+        return True
+
+    def _rebuild(self, name: str, start: int, end: int) -> None:
+        """Make the bar ``[start, end)`` of ``name`` again from what settled trades put into it
+        and the kept trades in it: in place if open, re-opened if closed and revisable."""
+        for settled in self.settled.get(name, ()):
+            if settled[START] == start:
+                break
+        else:
+            self.too_late += 1  # it began before trades were kept, or has gone
+            return
+        bar = (
+            self._reopen(name, start, end)
+            if end <= self.horizon
+            else self._open_bar(name, start, end)
+        )
+        if bar is None:
+            return
+        fresh = list(settled)
+        trades = self.trades
+        for at in range(bisect_left(trades, start, key=_time), len(trades)):
+            trade = trades[at]
+            if trade[0] >= end:
+                break
+            _fold(fresh, trade[0], trade[PRICE], trade[AMOUNT], trade[PARTS])
+        bar[OPEN:END] = fresh[OPEN:END]
+
+    def _settle(self, stream_time: int) -> None:
+        """Fold the trades that leave the cancel window into their bars' settled parts, and
+        forget the settled parts of bars no longer open or revisable."""
+        trades = self.trades
+        leaving = bisect_right(trades, stream_time - self.cancel_window, key=_time)
+        for name, kept in self.settled.items():
+            live = {bar[START] for bar in self.open[name]}
+            live.update(bar[START] for bar in self.closed.get(name, ()))
+            kept[:] = [settled for settled in kept if settled[START] in live]
+            for settled in kept:
+                first = bisect_left(trades, settled[START], 0, leaving, key=_time)
+                for trade in trades[first:leaving]:
+                    if trade[0] >= settled[END]:
+                        break
+                    _fold(settled, trade[0], trade[PRICE], trade[AMOUNT], trade[PARTS])
+        del trades[:leaving]
 
     def _reopen(self, name: str, start: int, end: int) -> list[Any] | None:
         """The closed bar ``[start, end)`` of ``name``, marked revised; a new one when the
@@ -206,6 +304,8 @@ class BarBuilder:
         else:
             bar = [*_empty(start, end), -1]
             insort(kept, bar, key=_time)
+            if self.settled:
+                self.settled[name].append(_empty(start, end))
         if not any(found is bar for _, found in self.revised):
             self.revised.append((name, bar))
         return bar
@@ -258,6 +358,8 @@ class BarBuilder:
             for trade in self.pending[:settled]:
                 closed += self._add_activity(trade[0], trade[1], trade[2], _parts(trade))
             del self.pending[:settled]
+        if self.cancel_window:
+            self._settle(stream_time)
         return closed
 
     def _revisions(self) -> list[Bar]:
@@ -374,7 +476,11 @@ class BarBuilder:
             state["pending"] = self.pending
         if self.lateness:
             state["closed"] = self.closed
+        if self.lateness or self.cancel_window:
             state["horizon"] = self.horizon
+        if self.cancel_window:
+            state["trades"] = self.trades
+            state["settled"] = self.settled
         return state
 
     @classmethod
@@ -383,10 +489,11 @@ class BarBuilder:
         granularities: Mapping[str, int | Cut],
         state: dict[str, Any],
         lateness: Mapping[str, int] | None = None,
+        cancel_window: int = 0,
     ) -> BarBuilder:
         """Rebuild a builder from :meth:`state`; granularities no longer configured are
         dropped, and so is a bar its granularity's cut no longer has."""
-        builder = cls(state["symbol"], granularities, lateness)
+        builder = cls(state["symbol"], granularities, lateness, cancel_window)
         builder.horizon = state.get("horizon", 0)
         for name, bars in state.get("closed", {}).items():
             if name in builder.closed:
@@ -406,4 +513,9 @@ class BarBuilder:
             builder.open[name] = kept
         if builder.activity:  # a state written before activity bars were configured has none
             builder.pending = [list(trade) for trade in state.get("pending", [])]
+        if cancel_window:  # a state written without a cancel window keeps no trades
+            builder.trades = [list(trade) for trade in state.get("trades", [])]
+            for name, kept in state.get("settled", {}).items():
+                if name in builder.settled:
+                    builder.settled[name] = [list(settled) for settled in kept]
         return builder

@@ -16,7 +16,7 @@ from marketpulse.analytics.bars import BarBuilder
 from marketpulse.analytics.conditions import EVERY_PART, mask_of
 from marketpulse.analytics.quality import EventGate, GateConfig, Verdict
 from marketpulse.analytics.sessions import BarCuts, Cut
-from marketpulse.analytics.ticks import Tick, TickFrame, TradeTick
+from marketpulse.analytics.ticks import CancelTick, CorrectionTick, Tick, TickFrame, TradeTick
 from marketpulse.schemas.bars import Bar
 
 
@@ -37,7 +37,8 @@ class SymbolState:
     ) -> SymbolState:
         """A state for a symbol seen for the first time (``granularities``: each one's cut, or
         its length for UTC clock boundaries)."""
-        return cls(EventGate(config), BarBuilder(symbol, granularities, dict(config.lateness)))
+        bars = BarBuilder(symbol, granularities, dict(config.lateness), config.cancel_window_ns)
+        return cls(EventGate(config), bars)
 
     def to_bytes(self) -> bytes:
         """Encode for the table."""
@@ -64,7 +65,9 @@ class SymbolState:
             granularities = granularities.of(bars["symbol"])
         return cls(
             EventGate.from_state(config, raw["gate"]),
-            BarBuilder.from_state(granularities, bars, dict(config.lateness)),
+            BarBuilder.from_state(
+                granularities, bars, dict(config.lateness), config.cancel_window_ns
+            ),
             raw["stream_time"],
             raw["offset"],
             raw["partition"],
@@ -100,12 +103,16 @@ def step(
             detail = f"event for {event.symbol} in a frame keyed {symbol}"
             out.rejected.append((event, Verdict("symbol_mismatch", detail)))
             continue
-        trade = isinstance(event, TradeTick)
+        # msgspec's structs answer isinstance through their metaclass, slowly: their exact
+        # types are compared instead (none is subclassed)
+        trade = type(event) is TradeTick
         if trade and not state.bars.in_session(event.ts):
             detail = f"trade at ts {event.ts} is outside every session of the symbol's calendar"
             out.rejected.append((event, Verdict("outside_session", detail)))
             continue
         verdict = state.gate.check(event, stream_time, now_ns)
+        if verdict is None and (type(event) is CancelTick or type(event) is CorrectionTick):
+            verdict = _amend(state.bars, event)
         if verdict is not None:
             out.rejected.append((event, verdict))
             continue
@@ -114,11 +121,11 @@ def step(
             out.latest = event.ts
         if event.ts > stream_time:
             stream_time = event.ts
-        if isinstance(event, TradeTick) and event.price is not None:
+        if type(event) is TradeTick and event.price is not None:
             updates = event.updates
             parts = EVERY_PART if updates is None else mask_of(updates)
             if parts:
-                state.bars.add_trade(event.ts, event.price, event.size, parts)
+                state.bars.add_trade(event.ts, event.price, event.size, parts, event.id)
             else:
                 out.inert += 1
     out.bars = state.bars.close(stream_time, grace_ns)
@@ -126,3 +133,20 @@ def step(
     out.too_late = state.bars.take_too_late()
     state.stream_time = stream_time
     return stream_time, out
+
+
+def _amend(bars: BarBuilder, event: CancelTick | CorrectionTick) -> Verdict | None:
+    """Apply a cancel or a correction to the trade it names; why not, when it names no trade
+    kept (then the bars are as they were)."""
+    replacement = None
+    if isinstance(event, CorrectionTick):
+        new_id = event.trade_id if event.id is None else event.id
+        replacement = [event.trade_ts, event.price, event.size, mask_of(event.updates), new_id]
+    if bars.amend(event.trade_ts, event.trade_id, replacement):
+        return None
+    kept = bars.cancel_window // 1_000_000
+    detail = (
+        f"{event.kind} names no trade {event.trade_id!r} at ts {event.trade_ts} among the "
+        f"trades kept ({kept} ms of cancel window)"
+    )
+    return Verdict("unknown_trade", detail)

@@ -23,6 +23,9 @@ Reason codes (also the ``reason`` label of ``marketpulse_deadletters_total``):
 ``outside_session``  a trade, or a ready-made bar's start, outside every session of the symbol's
                      calendar (extended hours included when bars take them)
 ``out_of_order``     a ready-made bar starts before the last one accepted for its series
+``unknown_trade``    a cancel or correction names no trade kept for it: none of that id at that
+                     time, or one older than the cancel window (``MARKETPULSE_CANCEL_WINDOW_MS``)
+``announced_early``  a cancel or correction announced before the trade it names
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from typing import Any, TypeGuard
 from msgspec.structs import astuple
 
 from marketpulse.analytics.sessions import Cut, cut_for
-from marketpulse.analytics.ticks import QuoteTick, Tick
+from marketpulse.analytics.ticks import CorrectionTick, QuoteTick, Tick, TradeTick
 from marketpulse.schemas.bars import Bar
 
 
@@ -57,6 +60,8 @@ class GateConfig:
     # the granularities that allow lateness past the grace period, and how much (ns): a trade
     # within the largest may still revise a closed bar
     lateness: tuple[tuple[str, int], ...] = ()
+    # how long a symbol keeps its trades for cancels and corrections (ns of stream time)
+    cancel_window_ns: int = 0
 
     @property
     def trade_lateness_ns(self) -> int:
@@ -93,10 +98,28 @@ def _fingerprint(fields: tuple[Any, ...], quote: bool) -> int:
     ts, first, second = fields[1], fields[2], fields[3]
     if quote:  # symbol, ts, bid, ask, bid_size, ask_size, source
         return hash((2, ts, first, second, fields[4], fields[5]))
-    conditions = fields[4]  # symbol, ts, price, size, conditions, source, updates
+    # symbol, ts, price, size, conditions, source, updates, id: two prints alike in all else
+    # are two trades when the feed gives them two ids
+    conditions, trade_id = fields[4], fields[7]
+    if trade_id is not None:
+        named = zlib.crc32(trade_id.encode())
+        return hash((1, named, ts, first, second, *map(_stable, conditions)))
     if conditions:
         return hash((1, ts, first, second, *map(_stable, conditions)))
     return hash((1, ts, first, second))
+
+
+def _trade_fault(price: float | None, size: float, config: GateConfig) -> Verdict | None:
+    """Why a trade's (or a correction's) price and size are refused, or None."""
+    if not _good_price(price):
+        return Verdict("bad_price", f"trade price={price}")
+    if size < 0:
+        return Verdict("negative_size", f"trade size={size}")
+    if not size <= config.max_size:
+        return Verdict("out_of_range", f"trade size={size} > {config.max_size}")
+    if price > config.max_price:
+        return Verdict("out_of_range", f"trade price={price} > {config.max_price}")
+    return None
 
 
 class EventGate:
@@ -123,7 +146,7 @@ class EventGate:
         # every slot in one call: compiled code reads a msgspec struct's attributes through the
         # generic lookup, which would be the largest part of the gate's time
         fields = astuple(event)
-        quote = isinstance(event, QuoteTick)
+        quote = type(event) is QuoteTick  # not isinstance: see ingest.step
         if quote:  # symbol, ts, bid, ask, bid_size, ask_size, source
             bid: float | None = fields[2]
             ask: float | None = fields[3]
@@ -141,18 +164,13 @@ class EventGate:
             if bid > ask:
                 return Verdict("crossed_quote", f"bid {bid} > ask {ask}")
             price = (bid + ask) / 2
-        else:  # symbol, ts, price, size, conditions, source, updates
-            trade_price: float | None = fields[2]
-            if not _good_price(trade_price):
-                return Verdict("bad_price", f"trade price={trade_price}")
-            size: float = fields[3]
-            if size < 0:
-                return Verdict("negative_size", f"trade size={size}")
-            if not size <= config.max_size:
-                return Verdict("out_of_range", f"trade size={size} > {config.max_size}")
-            if trade_price > config.max_price:
-                return Verdict("out_of_range", f"trade price={trade_price} > {config.max_price}")
-            price = trade_price
+        elif type(event) is TradeTick:  # symbol, ts, price, size, conditions, source, ...
+            fault = _trade_fault(fields[2], fields[3], config)
+            if fault is not None:
+                return fault
+            price = fields[2]
+        else:  # symbol, ts, trade_id, trade_ts, then a correction's trade fields
+            return self._amendment(fields, type(event) is CorrectionTick, stream_time, now_ns)
         ts: int = fields[1]
         if ts > now_ns + config.max_future_ns:
             ahead = (ts - now_ns) / 1e9
@@ -166,6 +184,39 @@ class EventGate:
         spike = self._spike(price)
         if spike is not None:
             return spike
+        self._remember(fingerprint)
+        return None
+
+    def _amendment(
+        self, fields: tuple[Any, ...], correction: bool, stream_time: int, now_ns: int
+    ) -> Verdict | None:
+        """The checks of a cancel or a correction (``fields``: its ``astuple``): a correction's
+        price and size as a trade's, the times as every event's, and no duplicate. The spike
+        check is left out: neither is a new price of the market."""
+        ts: int = fields[1]
+        trade_ts: int = fields[3]
+        kind = "correction" if correction else "cancel"
+        if correction:
+            fault = _trade_fault(fields[4], fields[5], self.config)
+            if fault is not None:
+                return fault
+        if ts > now_ns + self.config.max_future_ns:
+            ahead = (ts - now_ns) / 1e9
+            return Verdict("future_timestamp", f"ts {ts} is {ahead:.3f} s ahead of the clock")
+        if trade_ts > ts:
+            return Verdict("announced_early",
+                           f"{kind} at ts {ts} of a trade at ts {trade_ts}, later")  # fmt: skip
+        if ts < stream_time - self.trade_window:
+            behind = (stream_time - ts) / 1e9
+            return Verdict("late", f"ts {ts} is {behind:.3f} s behind stream time")
+        # no str in it, as in _fingerprint: the same hash in every process
+        named = (ts, zlib.crc32(fields[2].encode()), trade_ts)
+        if correction:
+            fingerprint = hash((4, *named, fields[4], fields[5], *map(_stable, fields[6])))
+        else:
+            fingerprint = hash((3, *named))
+        if fingerprint in self._recent_set:
+            return Verdict("duplicate", f"{kind} at ts {ts} already accepted")
         self._remember(fingerprint)
         return None
 

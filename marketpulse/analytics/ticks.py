@@ -15,7 +15,7 @@ from typing import Annotated, ClassVar, Final, Literal
 
 import msgspec
 
-from marketpulse.schemas.events import Frame, Quote, Trade
+from marketpulse.schemas.events import Event, Frame, Quote, TradeCancel, TradeCorrection
 
 # The schema's Symbol and Source, matched in parse_frame once per distinct value of a frame
 # (its events repeat one symbol and one source) rather than by msgspec once per event.
@@ -23,6 +23,8 @@ _SYMBOL: Final = re.compile(r"[A-Za-z0-9.:\-_/^]{1,32}")
 _SOURCE: Final = re.compile(r"[A-Za-z0-9._:\-]{0,64}")
 _Timestamp = Annotated[int, msgspec.Meta(ge=0)]
 _Source = Annotated[str, msgspec.Meta(max_length=64, pattern=r"^[A-Za-z0-9._:\-]*\Z")]
+_TradeId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+_Updates = list[Literal["open_close", "high_low", "volume"]]
 
 
 class QuoteTick(msgspec.Struct, tag_field="kind", tag="quote", forbid_unknown_fields=True):
@@ -48,10 +50,40 @@ class TradeTick(msgspec.Struct, tag_field="kind", tag="trade", forbid_unknown_fi
     size: float
     conditions: list[int | str] = msgspec.field(default_factory=list)
     source: str = ""
-    updates: list[Literal["open_close", "high_low", "volume"]] | None = None
+    updates: _Updates | None = None
+    id: _TradeId | None = None
 
 
-Tick = QuoteTick | TradeTick
+class CancelTick(msgspec.Struct, tag_field="kind", tag="cancel", forbid_unknown_fields=True):
+    """The feed's cancel of an earlier trade."""
+
+    kind: ClassVar[str] = "cancel"
+    symbol: str
+    ts: _Timestamp
+    trade_id: _TradeId
+    trade_ts: _Timestamp
+    source: str = ""
+
+
+class CorrectionTick(
+    msgspec.Struct, tag_field="kind", tag="correction", forbid_unknown_fields=True
+):
+    """The feed's correction of an earlier trade."""
+
+    kind: ClassVar[str] = "correction"
+    symbol: str
+    ts: _Timestamp
+    trade_id: _TradeId
+    trade_ts: _Timestamp
+    price: float | None
+    size: float
+    conditions: list[int | str] = msgspec.field(default_factory=list)
+    source: str = ""
+    updates: _Updates | None = None
+    id: _TradeId | None = None
+
+
+Tick = QuoteTick | TradeTick | CancelTick | CorrectionTick
 
 
 class TickFrame(msgspec.Struct, forbid_unknown_fields=True):
@@ -70,14 +102,20 @@ _FRAME: Final = msgspec.json.Decoder(TickFrame)
 _ORIGINALS: Final = msgspec.json.Decoder(_Originals)
 
 
-def tick_of(event: Quote | Trade) -> Tick:
-    """The tick of a validated schema event (``Quote`` or ``Trade``)."""
+def tick_of(event: Event) -> Tick:
+    """The tick of a validated schema event."""
     if isinstance(event, Quote):
         return QuoteTick(event.symbol, event.ts, event.bid, event.ask, event.bid_size,
                          event.ask_size, event.source)  # fmt: skip
+    if isinstance(event, TradeCancel):
+        return CancelTick(event.symbol, event.ts, event.trade_id, event.trade_ts, event.source)
     updates = None if event.updates is None else list(event.updates)
+    if isinstance(event, TradeCorrection):
+        return CorrectionTick(event.symbol, event.ts, event.trade_id, event.trade_ts,
+                              event.price, event.size, list(event.conditions), event.source,
+                              updates, event.id)  # fmt: skip
     return TradeTick(event.symbol, event.ts, event.price, event.size, list(event.conditions),
-                     event.source, updates)  # fmt: skip
+                     event.source, updates, event.id)  # fmt: skip
 
 
 def ticks_of(frame: Frame) -> TickFrame:

@@ -1,4 +1,5 @@
-"""Market events as they travel on ``market.raw``: quotes and trades, packed into frames.
+"""Market events as they travel on ``market.raw``: quotes and trades, and the feed's cancels and
+corrections of earlier trades, packed into frames.
 
 Times are integer nanoseconds since the epoch, UTC, taken from the source. Prices may arrive
 missing or non-finite; the schema lets them through so the quality gate can name the fault
@@ -21,6 +22,7 @@ Source = Annotated[
     ),
 ]
 TimestampNs = Annotated[int, Field(ge=0, description="nanoseconds since the epoch, UTC")]
+TradeId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class WireModel(BaseModel):
@@ -59,9 +61,44 @@ class Trade(WireModel):
             "(open and close, high and low, volume with VWAP and trade count); null: every part"
         ),
     )
+    id: TradeId | None = Field(
+        None, description="the feed's identifier of the trade: what a cancel or correction names"
+    )
 
 
-Event = Annotated[Quote | Trade, Field(discriminator="kind")]
+class TradeCancel(WireModel):
+    """The feed's cancel (or error) of an earlier trade: the trade leaves its bars."""
+
+    kind: Literal["cancel"] = "cancel"
+    symbol: Symbol
+    ts: TimestampNs = Field(description="when the feed announced it")
+    trade_id: TradeId
+    trade_ts: TimestampNs = Field(description="the cancelled trade's time")
+    source: Source = ""
+
+
+class TradeCorrection(WireModel):
+    """The feed's correction of an earlier trade: the trade's price, size and conditions are
+    replaced by these, at its time."""
+
+    kind: Literal["correction"] = "correction"
+    symbol: Symbol
+    ts: TimestampNs = Field(description="when the feed announced it")
+    trade_id: TradeId
+    trade_ts: TimestampNs = Field(description="the corrected trade's time")
+    price: float | None
+    size: float
+    conditions: list[int | str] = Field(default_factory=list)
+    source: Source = ""
+    updates: list[Literal["open_close", "high_low", "volume"]] | None = Field(
+        None, description="as a trade's, for the corrected conditions"
+    )
+    id: TradeId | None = Field(
+        None, description="the corrected trade's identifier, when the feed gives it a new one"
+    )
+
+
+Event = Annotated[Quote | Trade | TradeCancel | TradeCorrection, Field(discriminator="kind")]
 
 
 class Frame(WireModel):

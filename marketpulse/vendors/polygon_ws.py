@@ -52,6 +52,15 @@ class Batch:
     rejected: list[Rejected] = field(default_factory=list)
 
 
+def trade_id(item: dict[str, Any]) -> str | None:
+    """A trade's identifier: Polygon's trade ID (``i``) is unique per ticker, exchange (``x``)
+    and reporting facility (``trfi``), so those go with it. Two prints alike in the same
+    millisecond are then two trades, not a duplicate."""
+    if item.get("i") in (None, ""):
+        return None
+    return ":".join(str(item[key]) for key in ("x", "trfi", "i") if key in item)
+
+
 def _event(item: dict[str, Any]) -> Quote | Trade | Bar:
     kind = item["ev"]
     if kind == "T":
@@ -62,6 +71,7 @@ def _event(item: dict[str, Any]) -> Quote | Trade | Bar:
             size=float(item["s"]),
             conditions=list(item.get("c") or []),
             source=SOURCE,
+            id=trade_id(item),
         )
     if kind == "Q":
         return Quote(

@@ -73,10 +73,10 @@ async def test_a_dropped_stream_reconnects_resubscribes_and_loses_nothing_after(
     ]
     assert orjson.loads(received[-1])["params"] == "T.*,Q.MSFT,AM.MSFT"
     trades = [e for e in events if isinstance(e, Trade)]
-    assert [(t.symbol, t.size, t.conditions) for t in trades] == [
-        ("AAPL", 300.0, [14, 41]),
-        ("MSFT", 1.0, [14, 37, 41]),
-        ("MSFT", 100.0, []),  # "c" absent: a regular trade
+    assert [(t.symbol, t.size, t.conditions, t.id) for t in trades] == [
+        ("AAPL", 300.0, [14, 41], "4:52983525029412"),
+        ("MSFT", 1.0, [14, 37, 41], "12:31527"),
+        ("MSFT", 100.0, [], "4:202:1207"),  # "c" absent: a regular trade; one of a TRF
     ]
     first = orjson.loads(fixture(f"{PG}/ws_trades_one.json"))[0]
     assert trades[0].ts == first["t"] * 1_000_000  # milliseconds on the stream

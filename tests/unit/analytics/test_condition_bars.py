@@ -57,10 +57,12 @@ def vendor_rules() -> dict[int, dict[str, bool]]:
     }
 
 
-def expected_bars(trades: list[tuple[int, float, float, list[int]]]) -> list[dict[str, Any]]:
-    """Minute bars by the vendor's rules, computed with pandas: a trade sets a part only when
-    every one of its conditions allows it; a minute with no trade that may set the open has no
-    bar; the high and low take in the open and close."""
+def expected_bars(
+    trades: list[tuple[int, float, float, list[int]]], length: int = M
+) -> list[dict[str, Any]]:
+    """Bars of ``length`` (minutes unless said) by the vendor's rules, computed with pandas: a
+    trade sets a part only when every one of its conditions allows it; a bar with no trade that
+    may set the open has none; the high and low take in the open and close."""
     rules = vendor_rules()
 
     def allows(codes: list[int], key: str) -> bool:
@@ -69,7 +71,7 @@ def expected_bars(trades: list[tuple[int, float, float, list[int]]]) -> list[dic
     frame = pd.DataFrame(
         [
             {
-                "ts": ts, "price": price, "size": size, "minute": ts - ts % M,
+                "ts": ts, "price": price, "size": size, "minute": ts - ts % length,
                 "oc": allows(codes, "updates_open_close"),
                 "hl": allows(codes, "updates_high_low"),
                 "vol": allows(codes, "updates_volume"),

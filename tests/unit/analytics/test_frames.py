@@ -80,7 +80,7 @@ def test_an_event_that_is_not_plain_json_is_given_as_decoded() -> None:
     assert isinstance(decoded, TickFrame)
     assert orjson.loads(originals(payload, decoded)[0]) == {
         "kind": "trade", "symbol": "A", "ts": 7, "price": None, "size": 1.0, "conditions": [],
-        "source": "", "updates": None,
+        "source": "", "updates": None, "id": None,
     }  # fmt: skip
 
 

@@ -16,7 +16,14 @@ from marketpulse.analytics.quality import (
     widened,
 )
 from marketpulse.analytics.sessions import SessionTable, cut_for
-from marketpulse.analytics.ticks import QuoteTick, Tick, TradeTick, tick_of
+from marketpulse.analytics.ticks import (
+    CancelTick,
+    CorrectionTick,
+    QuoteTick,
+    Tick,
+    TradeTick,
+    tick_of,
+)
 from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import Quote, Trade
 
@@ -197,7 +204,12 @@ def test_the_gate_reads_tick_fields_in_their_declared_order() -> None:
         "symbol", "ts", "bid", "ask", "bid_size", "ask_size", "source"
     )  # fmt: skip
     assert TradeTick.__struct_fields__ == (
-        "symbol", "ts", "price", "size", "conditions", "source", "updates"
+        "symbol", "ts", "price", "size", "conditions", "source", "updates", "id"
+    )  # fmt: skip
+    assert CancelTick.__struct_fields__ == ("symbol", "ts", "trade_id", "trade_ts", "source")
+    assert CorrectionTick.__struct_fields__ == (
+        "symbol", "ts", "trade_id", "trade_ts", "price", "size", "conditions", "source",
+        "updates", "id",
     )  # fmt: skip
 
 
@@ -261,6 +273,10 @@ def test_events_alike_but_for_one_field_are_not_duplicates() -> None:
                                  conditions=[1, 2])), gate) is None  # fmt: skip
     assert verdict(tick_of(Quote(symbol="AAA", ts=NOW, bid=100.0, ask=100.1, bid_size=1,
                                  ask_size=2)), gate) == "duplicate"  # fmt: skip
+    # two prints alike but for the feed's ids are two trades; one id sent again is a duplicate
+    for trade_id in ("7", "8"):
+        assert verdict(tick_of(plain.model_copy(update={"id": trade_id})), gate) is None
+    assert verdict(tick_of(plain.model_copy(update={"id": "8"})), gate) == "duplicate"
 
 
 def test_a_new_level_confirmed_becomes_the_reference() -> None:
