@@ -5,7 +5,9 @@ Trades (``timestamp,price,size``) go through the bar builder as the stream's do;
 shortest step between two of them) roll up as ready-made bars do. A trade or bar outside every
 session of the chosen calendar makes no bar and is reported. With a condition table, trades
 (with a ``conditions`` column) set only the parts of a bar their conditions allow, as a live
-source's do.
+source's do. A file's cancels and corrections apply to the trades they name before any bar is
+made: the bars are those of the trades as they stand, which the stream gives too when each
+came within its cancel window and its bar's lateness.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from marketpulse.conditions import mark
 from marketpulse.files.ohlcv import InputError, ohlcv_series
 from marketpulse.files.ticks import TRADE_COLUMNS, is_tick_file, read_ticks
 from marketpulse.schemas.bars import Bar
-from marketpulse.schemas.events import Trade
+from marketpulse.schemas.events import Event, Trade, TradeCancel, TradeCorrection
 
 HEADER = ["timestamp", "symbol", "granularity", "open", "high", "low", "close", "volume"]
 _FAR = 1 << 62  # a stream time past every bar: close them all
@@ -58,8 +60,10 @@ def bar_rows(
         if not set(TRADE_COLUMNS) <= set(columns):
             raise InputError(f"{path}: quotes make no bars; give trades (timestamp,price,size)")
         events = mark(read_ticks(path, frame, symbol, "file"), conditions)
-        trades = [e for e in events if isinstance(e, Trade)]
-        table = table_of(*_years([t.ts for t in trades]))
+        trades = _standing(path, events, refused)
+        if not trades:
+            return
+        table = table_of(*_years([t.ts for _, t in trades]))
         yield from _from_trades(path, trades, granularity, table, refused)
         return
     series_list = ohlcv_series(path, frame, symbol, refused)
@@ -87,18 +91,41 @@ def bar_rows(
         yield from _rows(builder.close(_FAR, 0), table)
 
 
+def _standing(path: Path, events: list[Event], refused: list[str]) -> list[tuple[int, Trade]]:
+    """The file's trades as its cancels and corrections leave them, each with its row (a
+    corrected trade keeps the row and the place of the trade it corrects); a cancel or
+    correction that names no trade of the file is reported."""
+    trades: dict[tuple[str, int, str | int], tuple[int, Trade]] = {}
+    for row, event in enumerate(events):
+        if isinstance(event, Trade):  # one without an id, by its row: nothing can name it
+            trades[(event.symbol, event.ts, row if event.id is None else event.id)] = (row, event)
+            continue
+        if not isinstance(event, TradeCancel | TradeCorrection):
+            continue
+        key = (event.symbol, event.trade_ts, event.trade_id)
+        if key not in trades:
+            refused.append(f"{path}: row {row + 1} (line {row + 2}): {event.kind} of trade "
+                           f"{event.trade_id!r} at {event.trade_ts}: no such trade")  # fmt: skip
+        elif isinstance(event, TradeCancel):
+            del trades[key]
+        else:
+            fields = event.model_dump(include={"symbol", "price", "size", "conditions",
+                                               "source", "updates"})  # fmt: skip
+            new_id = event.id or event.trade_id
+            trades[key] = (trades[key][0], Trade(**fields, ts=event.trade_ts, id=new_id))
+    return list(trades.values())
+
+
 def _from_trades(
     path: Path,
-    trades: list[Trade],
+    trades: list[tuple[int, Trade]],
     granularity: str,
     table: SessionTable | None,
     refused: list[str],
 ) -> Iterator[list[str]]:
     cuts = BarCuts([granularity], [("*", table)])
     builders: dict[str, BarBuilder] = {}
-    order = sorted(range(len(trades)), key=lambda i: trades[i].ts)
-    for index in order:
-        trade = trades[index]
+    for index, trade in sorted(trades, key=lambda pair: pair[1].ts):
         builder = builders.get(trade.symbol)
         if builder is None:
             builder = builders[trade.symbol] = BarBuilder(trade.symbol, cuts.of(trade.symbol))

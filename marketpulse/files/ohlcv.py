@@ -58,8 +58,9 @@ def _where(path: Path, index: int) -> str:
     return f"{path}: row {index + 1}{line}"
 
 
-def parse_timestamps(path: Path, column: pd.Series) -> NDArray[np.int64]:
-    """Timestamps as integer ns UTC; raise InputError naming the first bad row."""
+def parse_timestamps(path: Path, column: pd.Series, name: str = "timestamp") -> NDArray[np.int64]:
+    """Timestamps as integer ns UTC; raise InputError naming the first bad row (of the column
+    ``name``)."""
     if pd.api.types.is_datetime64_any_dtype(column):
         parsed = pd.to_datetime(column, utc=True)
     else:
@@ -72,7 +73,7 @@ def parse_timestamps(path: Path, column: pd.Series) -> NDArray[np.int64]:
     if bad.any():
         index = int(np.flatnonzero(bad)[0])
         raise InputError(
-            f"{_where(path, index)}, column timestamp: cannot parse {column.iloc[index]!r} "
+            f"{_where(path, index)}, column {name}: cannot parse {column.iloc[index]!r} "
             "as ISO-8601 or epoch time"
         )
     as_ns = parsed.astype("datetime64[ns, UTC]").to_numpy(dtype="datetime64[ns]")

@@ -1,6 +1,10 @@
 """Tick files: trades (``timestamp,price,size``) or quotes (``timestamp,bid,ask,bid_size,
-ask_size``), optionally with ``symbol`` and (trades) ``conditions``. Timestamps as in OHLCV
-files. Values are not judged here: the quality gate does that, with reasons, in the stream."""
+ask_size``), optionally with ``symbol`` and (trades) ``conditions`` and ``id``. Timestamps as in
+OHLCV files. A trade file may also hold the feed's cancels and corrections of earlier trades: a
+``kind`` column (``trade``, the default, ``cancel`` or ``correction``), with ``trade_id`` and
+``trade_ts`` naming the trade; a row's ``timestamp`` is then when it was announced, and a
+correction's price, size, conditions and id are the trade's corrected ones. Values are not
+judged here: the quality gate does that, with reasons, in the stream."""
 
 from __future__ import annotations
 
@@ -10,9 +14,10 @@ import numpy as np
 import pandas as pd
 
 from marketpulse.files.ohlcv import InputError, parse_timestamps
-from marketpulse.schemas.events import Event, Quote, Trade
+from marketpulse.schemas.events import Event, Quote, Trade, TradeCancel, TradeCorrection
 
 TRADE_COLUMNS = ("timestamp", "price", "size")
+KINDS = ("trade", "cancel", "correction")
 QUOTE_COLUMNS = ("timestamp", "bid", "ask", "bid_size", "ask_size")
 
 
@@ -48,18 +53,62 @@ def read_ticks(path: Path, frame: pd.DataFrame, symbol: str | None, source: str)
     )
     ts = parse_timestamps(path, frame["timestamp"]).tolist()
     if set(TRADE_COLUMNS) <= set(frame.columns):
-        prices, sizes = _numbers(path, frame, "price"), _numbers(path, frame, "size")
-        conditions = (
-            [[c for c in str(v).split(";") if c] for v in frame["conditions"]]
-            if "conditions" in frame.columns
-            else [[] for _ in ts]
-        )
-        return [
-            Trade(symbol=s, ts=t, price=p, size=z, conditions=list(c), source=source)
-            for s, t, p, z, c in zip(symbols, ts, prices, sizes, conditions, strict=True)
-        ]
+        return _trades(path, frame, symbols, ts, source)
     columns = [_numbers(path, frame, name) for name in QUOTE_COLUMNS[1:]]
     return [
         Quote(symbol=s, ts=t, bid=b, ask=a, bid_size=bs, ask_size=az, source=source)
         for s, t, b, a, bs, az in zip(symbols, ts, *columns, strict=True)
     ]
+
+
+def _texts(frame: pd.DataFrame, name: str) -> list[str | None]:
+    """A column's values as text, None where blank (or where the column is not)."""
+    if name not in frame.columns:
+        return [None] * len(frame)
+    return [None if pd.isna(v) or not str(v).strip() else str(v).strip() for v in frame[name]]
+
+
+def _trades(
+    path: Path, frame: pd.DataFrame, symbols: list[str], ts: list[int], source: str
+) -> list[Event]:
+    prices, sizes = _numbers(path, frame, "price"), _numbers(path, frame, "size")
+    conditions = (
+        [[c for c in str(v).split(";") if c] for v in frame["conditions"]]
+        if "conditions" in frame.columns
+        else [[] for _ in ts]
+    )
+    ids = _texts(frame, "id")
+    kinds = [kind or "trade" for kind in _texts(frame, "kind")]
+    for row, kind in enumerate(kinds):
+        if kind not in KINDS:
+            raise InputError(f"{path}: row {row + 1}, column kind: {kind!r} is not one of "
+                             f"{', '.join(KINDS)}")  # fmt: skip
+    amends = [kind != "trade" for kind in kinds]
+    named, named_ts = _texts(frame, "trade_id"), list(ts)
+    if any(amends):
+        for row, amend in enumerate(amends):
+            if amend and named[row] is None:
+                raise InputError(f"{path}: row {row + 1}: a {kinds[row]} needs trade_id and "
+                                 "trade_ts (the trade it names)")  # fmt: skip
+        if "trade_ts" not in frame.columns:
+            raise InputError(f"{path}: a cancel or correction needs a trade_ts column")
+        # a trade's own row takes its timestamp, so that each row keeps its number
+        column = frame["trade_ts"].where(pd.Series(amends, index=frame.index), frame["timestamp"])
+        named_ts = parse_timestamps(path, column, "trade_ts").tolist()
+    events: list[Event] = []
+    for row, kind in enumerate(kinds):
+        symbol, t, price, size = symbols[row], ts[row], prices[row], sizes[row]
+        trade_id, trade_ts = named[row], named_ts[row]
+        if kind == "cancel" and trade_id is not None:
+            events.append(TradeCancel(symbol=symbol, ts=t, trade_id=trade_id, trade_ts=trade_ts,
+                                      source=source))  # fmt: skip
+        elif kind == "correction" and trade_id is not None:
+            events.append(TradeCorrection(
+                symbol=symbol, ts=t, trade_id=trade_id, trade_ts=trade_ts, price=price,
+                size=size, conditions=list(conditions[row]), source=source, id=ids[row],
+            ))  # fmt: skip
+        else:
+            events.append(Trade(symbol=symbol, ts=t, price=price, size=size,
+                                conditions=list(conditions[row]), source=source,
+                                id=ids[row]))  # fmt: skip
+    return events

@@ -139,3 +139,107 @@ def test_trades_with_conditions_set_only_what_their_rules_allow(tmp_path: Path) 
         [100.0, 101.0, 90.0, 101.0],
         [100.5, 100.5, 100.5, 100.5],
     ]
+
+
+def _amended(tmp_path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two hours of trades with ids, and after them in the file the feed's cancels of every
+    seventh trade and corrections of every eleventh (not a cancelled one), each announced a
+    minute and a half after its trade; and the trades as they stand after them."""
+    trades = _trades(dt.datetime(2025, 3, 8, tzinfo=dt.UTC), 120, 4)
+    trades["id"] = [f"t{i}" for i in range(len(trades))]
+    trades["kind"] = "trade"
+    times = pd.to_datetime(trades["timestamp"])
+    announced = (times + pd.Timedelta(seconds=90)).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    cancelled = [i for i in range(len(trades)) if i % 7 == 3]
+    corrected = [i for i in range(len(trades)) if i % 11 == 5 and i not in cancelled]
+    amendments = pd.DataFrame({
+        "timestamp": [announced[i] for i in cancelled + corrected],
+        "kind": ["cancel"] * len(cancelled) + ["correction"] * len(corrected),
+        "trade_id": [trades["id"][i] for i in cancelled + corrected],
+        "trade_ts": [trades["timestamp"][i] for i in cancelled + corrected],
+        "price": [np.nan] * len(cancelled) + [trades["price"][i] * 1.01 for i in corrected],
+        "size": [np.nan] * len(cancelled) + [trades["size"][i] + 1 for i in corrected],
+    })  # fmt: skip
+    standing = trades.copy()
+    standing.loc[corrected, "price"] *= 1.01
+    standing.loc[corrected, "size"] += 1
+    standing = standing.drop(index=cancelled)
+    whole = pd.concat([trades, amendments], ignore_index=True)
+    whole = whole.sort_values("timestamp", kind="stable", ignore_index=True)
+    return whole, standing
+
+
+def test_a_file_s_cancels_and_corrections_leave_the_bars_of_the_trades_that_stand(
+    tmp_path: Path,
+) -> None:
+    whole, standing = _amended(tmp_path)
+    got = _run(tmp_path, whole, "--granularity", "5m", "--symbol", "X:BTCUSD")
+    want = _ohlcv(standing, pd.to_datetime(standing["timestamp"]).dt.floor("5min"))
+    pd.testing.assert_frame_equal(
+        got[["open", "high", "low", "close", "volume"]].reset_index(drop=True),
+        want.reset_index(drop=True),
+    )
+    assert not got.equals(_run(tmp_path, whole[whole["kind"] == "trade"], "--granularity", "5m",
+                               "--symbol", "X:BTCUSD"))  # fmt: skip
+
+
+def test_the_stream_makes_the_bars_the_batch_makes_of_an_amended_file(tmp_path: Path) -> None:
+    """The same file replayed as frames through the frame step, with a window and a lateness
+    that every cancel and correction comes within."""
+    from marketpulse.analytics.ingest import SymbolState, step
+    from marketpulse.analytics.quality import GateConfig
+    from marketpulse.analytics.ticks import ticks_of
+    from marketpulse.files.ohlcv import read_table
+    from marketpulse.streams.sources.replay import frame_records
+
+    whole, _ = _amended(tmp_path)
+    batch = _run(tmp_path, whole, "--granularity", "5m", "--symbol", "X:BTCUSD")
+    minute = 60_000_000_000
+    config = GateConfig(lateness=(("5m", 10 * minute),), cancel_window_ns=10 * minute)
+    state = SymbolState.new("X:BTCUSD", config, {"5m": 5 * minute})
+    latest: dict[int, tuple[float, ...]] = {}
+    stream_time = 0
+    path = tmp_path / "in.csv"  # as the batch read it
+    for _, _, frame in frame_records(path, read_table(path), "X:BTCUSD", 5):
+        ticks = ticks_of(frame)  # type: ignore[arg-type]
+        stream_time, out = step(state, ticks, "X:BTCUSD", stream_time, frame.received_ts, 0)
+        assert out.rejected == []
+        for bar in out.bars:
+            latest[bar.start] = (bar.open, bar.high, bar.low, bar.close, bar.volume)
+    for bar in state.bars.close(1 << 62, 0):
+        latest[bar.start] = (bar.open, bar.high, bar.low, bar.close, bar.volume)
+    columns = batch[["open", "high", "low", "close", "volume"]]
+    assert [latest[start] for start in sorted(latest)] == list(columns.itertuples(index=False))
+
+
+def test_a_cancel_that_names_no_trade_and_a_bad_kind_are_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trades = _trades(dt.datetime(2025, 3, 8, tzinfo=dt.UTC), 2, 1).assign(id=["a", "b", "c", "d"])
+    stray = pd.DataFrame({"timestamp": [trades["timestamp"][3]], "kind": ["cancel"],
+                          "trade_id": ["zz"], "trade_ts": [trades["timestamp"][0]]})  # fmt: skip
+    got = _run(tmp_path, pd.concat([trades, stray], ignore_index=True), "--granularity", "1m",
+               expect=1)  # fmt: skip
+    assert list(got["volume"]) == [float(trades["size"][:2].sum()), float(trades["size"][2:].sum())]
+    assert "row 5 (line 6): cancel of trade 'zz'" in capsys.readouterr().err
+    odd = trades.assign(kind=["trade", "bust", "trade", "trade"])
+    assert _refused(tmp_path, odd) == 2
+    assert "row 2, column kind: 'bust' is not one of trade, cancel, correction" in (
+        capsys.readouterr().err
+    )
+    nameless = pd.concat([trades, stray.drop(columns=["trade_id"])], ignore_index=True)
+    assert _refused(tmp_path, nameless) == 2
+    assert "row 5: a cancel needs trade_id and trade_ts" in capsys.readouterr().err
+    timeless = pd.concat([trades, stray.drop(columns=["trade_ts"])], ignore_index=True)
+    assert _refused(tmp_path, timeless) == 2
+    assert "a cancel or correction needs a trade_ts column" in capsys.readouterr().err
+    bad_time = pd.concat([trades, stray.assign(trade_ts=["yesterday"])], ignore_index=True)
+    assert _refused(tmp_path, bad_time) == 2
+    assert "row 5 (line 6), column trade_ts: cannot parse 'yesterday'" in capsys.readouterr().err
+
+
+def _refused(tmp_path: Path, frame: pd.DataFrame) -> int:
+    source = tmp_path / "refused.csv"
+    frame.to_csv(source, index=False)
+    return main(["bars", "--input", str(source), "--output", str(tmp_path / "no.csv"),
+                 "--granularity", "1m"])  # fmt: skip
