@@ -251,19 +251,18 @@ class BarBuilder:
     def _rebuild(self, name: str, start: int, end: int) -> None:
         """Make the bar ``[start, end)`` of ``name`` again from what settled trades put into it
         and the kept trades in it: in place if open, re-opened if closed and revisable."""
-        for settled in self.settled.get(name, ()):
+        for settled in self.settled[name]:
             if settled[START] == start:
                 break
         else:
             self.too_late += 1  # it began before trades were kept, or has gone
             return
-        bar = (
-            self._reopen(name, start, end)
-            if end <= self.horizon
-            else self._open_bar(name, start, end)
-        )
-        if bar is None:
-            return
+        if end <= self.horizon:
+            bar = self._reopen(name, start, end)
+            if bar is None:
+                return
+        else:  # open: its settled part is made with it and goes with it
+            bar = next(bar for bar in self.open[name] if bar[START] == start)
         fresh = list(settled)
         trades = self.trades
         for at in range(bisect_left(trades, start, key=_time), len(trades)):
@@ -283,7 +282,7 @@ class BarBuilder:
             live.update(bar[START] for bar in self.closed.get(name, ()))
             kept[:] = [settled for settled in kept if settled[START] in live]
             for settled in kept:
-                first = bisect_left(trades, settled[START], 0, leaving, key=_time)
+                first = bisect_left(trades, settled[START], key=_time)
                 for trade in trades[first:leaving]:
                     if trade[0] >= settled[END]:
                         break

@@ -98,15 +98,37 @@ def _fingerprint(fields: tuple[Any, ...], quote: bool) -> int:
     ts, first, second = fields[1], fields[2], fields[3]
     if quote:  # symbol, ts, bid, ask, bid_size, ask_size, source
         return hash((2, ts, first, second, fields[4], fields[5]))
+    if isinstance(first, str):  # a cancel or correction: symbol, ts, trade_id, trade_ts, ...
+        named = (3, ts, zlib.crc32(first.encode()), second)
+        if len(fields) == 5:  # a cancel: then its source
+            return hash(named)
+        # a correction: price, size, conditions, source, updates, id
+        return hash((*named, fields[4], fields[5], *map(_stable, fields[6])))
     # symbol, ts, price, size, conditions, source, updates, id: two prints alike in all else
     # are two trades when the feed gives them two ids
     conditions, trade_id = fields[4], fields[7]
     if trade_id is not None:
-        named = zlib.crc32(trade_id.encode())
-        return hash((1, named, ts, first, second, *map(_stable, conditions)))
+        crc = zlib.crc32(trade_id.encode())
+        return hash((1, crc, ts, first, second, *map(_stable, conditions)))
     if conditions:
         return hash((1, ts, first, second, *map(_stable, conditions)))
     return hash((1, ts, first, second))
+
+
+def _amendment_fault(
+    fields: tuple[Any, ...], correction: bool, config: GateConfig
+) -> Verdict | None:
+    """Why a cancel or a correction (``fields``: its ``astuple``) is refused before the checks
+    every event has: a correction's price and size as a trade's, and either announced before
+    the trade it names."""
+    if correction:
+        fault = _trade_fault(fields[4], fields[5], config)
+        if fault is not None:
+            return fault
+    ts, trade_ts = fields[1], fields[3]
+    if trade_ts > ts:
+        return Verdict("announced_early", f"announced at ts {ts}, of a trade at ts {trade_ts}")
+    return None
 
 
 def _trade_fault(price: float | None, size: float, config: GateConfig) -> Verdict | None:
@@ -169,8 +191,11 @@ class EventGate:
             if fault is not None:
                 return fault
             price = fields[2]
-        else:  # symbol, ts, trade_id, trade_ts, then a correction's trade fields
-            return self._amendment(fields, type(event) is CorrectionTick, stream_time, now_ns)
+        else:  # a cancel or a correction: symbol, ts, trade_id, trade_ts, then a correction's
+            price = None  # not a new price of the market: no spike check
+            fault = _amendment_fault(fields, type(event) is CorrectionTick, config)
+            if fault is not None:
+                return fault
         ts: int = fields[1]
         if ts > now_ns + config.max_future_ns:
             ahead = (ts - now_ns) / 1e9
@@ -181,42 +206,10 @@ class EventGate:
         fingerprint = _fingerprint(fields, quote)
         if fingerprint in self._recent_set:
             return Verdict("duplicate", f"{event.kind} at ts {ts} already accepted")
-        spike = self._spike(price)
-        if spike is not None:
-            return spike
-        self._remember(fingerprint)
-        return None
-
-    def _amendment(
-        self, fields: tuple[Any, ...], correction: bool, stream_time: int, now_ns: int
-    ) -> Verdict | None:
-        """The checks of a cancel or a correction (``fields``: its ``astuple``): a correction's
-        price and size as a trade's, the times as every event's, and no duplicate. The spike
-        check is left out: neither is a new price of the market."""
-        ts: int = fields[1]
-        trade_ts: int = fields[3]
-        kind = "correction" if correction else "cancel"
-        if correction:
-            fault = _trade_fault(fields[4], fields[5], self.config)
-            if fault is not None:
-                return fault
-        if ts > now_ns + self.config.max_future_ns:
-            ahead = (ts - now_ns) / 1e9
-            return Verdict("future_timestamp", f"ts {ts} is {ahead:.3f} s ahead of the clock")
-        if trade_ts > ts:
-            return Verdict("announced_early",
-                           f"{kind} at ts {ts} of a trade at ts {trade_ts}, later")  # fmt: skip
-        if ts < stream_time - self.trade_window:
-            behind = (stream_time - ts) / 1e9
-            return Verdict("late", f"ts {ts} is {behind:.3f} s behind stream time")
-        # no str in it, as in _fingerprint: the same hash in every process
-        named = (ts, zlib.crc32(fields[2].encode()), trade_ts)
-        if correction:
-            fingerprint = hash((4, *named, fields[4], fields[5], *map(_stable, fields[6])))
-        else:
-            fingerprint = hash((3, *named))
-        if fingerprint in self._recent_set:
-            return Verdict("duplicate", f"{kind} at ts {ts} already accepted")
+        if price is not None:
+            spike = self._spike(price)
+            if spike is not None:
+                return spike
         self._remember(fingerprint)
         return None
 

@@ -151,7 +151,13 @@ def test_a_cancel_names_a_kept_trade_by_id_and_time_or_is_refused_leaving_the_ba
     assert [verdict.reason for _, verdict in out.rejected] == ["unknown_trade"] * 2 + [
         "announced_early"
     ]
-    assert "names no trade 'a' at ts" in out.rejected[0][1].detail
+    assert out.rejected[0][1].detail == (
+        f"cancel names no trade 'a' at ts {T0 + 2 * S} among the trades kept (1200000 ms of "
+        "cancel window)"
+    )
+    assert (
+        out.rejected[2][1].detail == f"announced at ts {T0 + 2 * S}, of a trade at ts {T0 + 3 * S}"
+    )
     assert orjson.dumps(feed.state.bars.state()) == before
     out = feed.send([cancel(T0 + 3 * S, "b", T0 + S), cancel(T0 + 3 * S, "b", T0 + S)])
     assert [verdict.reason for _, verdict in out.rejected] == ["duplicate"]
@@ -183,11 +189,12 @@ def test_a_bar_past_its_lateness_keeps_its_last_revision_and_the_others_are_revi
     feed.send([trade((T0 + S, 10.0, 5, REGULAR), "a"), trade((T0 + 2 * S, 12.0, 5, REGULAR), "b")])
     feed.send([trade((T0 + M + 5 * S, 11.0, 1, REGULAR), "c")])
     minute = feed.latest[("1m", T0)]
-    out = feed.send([cancel(T0 + M + 6 * S, "b", T0 + 2 * S)])
+    out = feed.send([cancel(T0 + M + 6 * S, "b", T0 + 2 * S),
+                     correction(T0 + M + 6 * S, "a", (T0 + S, 10.5, 6.0, REGULAR))])  # fmt: skip
     assert feed.latest[("1m", T0)] == minute  # 1m allows no lateness: closed for good
-    assert out.too_late == 1
+    assert out.too_late == 2  # once for each
     five = feed.latest[("5m", T0 - T0 % (5 * M))]  # T0 is a minute before a 5m boundary
-    assert (five.high, five.close, five.volume, five.revision) == (10.0, 10.0, 5.0, 1)
+    assert (five.high, five.close, five.volume, five.revision) == (10.5, 10.5, 6.0, 1)
 
 
 def test_without_a_window_nothing_is_kept_and_every_amendment_is_refused() -> None:
@@ -309,6 +316,33 @@ def test_the_builder_s_kept_trades_round_trip_and_a_state_without_them_reads() -
     plain = BarBuilder.from_state(GRANULARITIES, {"symbol": "AAPL", "open": {}}, LATENESS, WINDOW)
     assert plain.trades == []
     assert plain.settled == {"1m": [], "5m": []}
+    unkept = BarBuilder.from_state(GRANULARITIES, state, LATENESS)  # by default none kept
+    assert "trades" not in unkept.state()
+
+
+def test_a_bar_rebuilt_after_its_first_trades_settled_takes_late_ones_in_their_place() -> None:
+    """Minute 0's trades leave the window (with the trade that opens minute 1, at its very
+    start, in the same step); two late trades of minute 0 come, one earlier than its close, and
+    one of them is cancelled: the bar is what settled and the late one that stands. A late
+    trade in a minute that had none makes its bar, which settles in turn."""
+    config = GateConfig(lateness=tuple(LATENESS.items()), cancel_window_ns=2 * M)
+    feed = Feed(config)
+    rows = {"a": (T0 + S, 10.0, 5.0, REGULAR), "b": (T0 + 50 * S, 12.0, 5.0, REGULAR),
+            "c": (T0 + M, 11.0, 5.0, REGULAR), "d": (T0 + 3 * M + 10 * S, 11.5, 1.0, REGULAR),
+            "e": (T0 + 40 * S, 9.5, 2.0, REGULAR), "f": (T0 + 45 * S, 9.7, 3.0, REGULAR),
+            "g": (T0 + 2 * M + 5 * S, 11.2, 4.0, REGULAR),
+            "h": (T0 + 6 * M + 10 * S, 11.4, 1.0, REGULAR)}  # fmt: skip
+    feed.send([trade(rows[i], i) for i in "abc"])
+    feed.send([trade(rows["d"], "d")])  # a, b and c leave the window
+    assert [t[4] for t in feed.state.bars.trades] == ["d"]
+    feed.send([trade(rows["e"], "e"), trade(rows["f"], "f"), trade(rows["g"], "g"),
+               cancel(rows["d"][0] + S, "f", rows["f"][0])])  # fmt: skip
+    feed.send([trade(rows["h"], "h")])  # g leaves the window in turn
+    feed.close_all()
+    standing = [rows[i] for i in "abcdegh"]
+    assert_bars_equal(feed.bars("1m"), expected_bars(standing))
+    assert_bars_equal(feed.bars("5m"), expected_bars(standing, 5 * M))
+    assert feed.latest[("1m", T0)].close == 12.0  # b's: the late e is earlier
 
 
 def test_a_late_trade_that_makes_a_closed_interval_s_bar_can_be_corrected() -> None:
@@ -320,3 +354,35 @@ def test_a_late_trade_that_makes_a_closed_interval_s_bar_can_be_corrected() -> N
     feed.send([correction(T0 + 2 * M + 9 * S, "late", (T0 + M + S, 12.5, 6.0, REGULAR))])
     bar = feed.latest[("1m", T0 + M)]
     assert (bar.open, bar.close, bar.volume, bar.revision) == (12.5, 12.5, 6.0, 1)
+
+
+def test_a_rebuilt_bar_keeps_the_arrival_order_of_trades_of_one_time() -> None:
+    """Two prints of one time: the first to come opens the bar, the last closes it, rebuilt or
+    not."""
+    feed = Feed()
+    feed.send([trade((T0 + S, 11.0, 1.0, REGULAR), "x"), trade((T0 + S, 10.0, 1.0, REGULAR), "y"),
+               trade((T0 + 2 * S, 12.0, 1.0, REGULAR), "z")])  # fmt: skip
+    feed.send([cancel(T0 + 3 * S, "z", T0 + 2 * S)])
+    feed.close_all()
+    (bar,) = feed.bars("1m")
+    assert (bar["open"], bar["close"], bar["volume"]) == (11.0, 10.0, 2.0)
+
+
+def test_a_bar_that_closed_at_this_very_stream_time_is_revised_not_made_again() -> None:
+    feed = Feed()
+    feed.send(
+        [trade((T0 + S, 10.0, 1.0, REGULAR), "a"), trade((T0 + 2 * S, 12.0, 1.0, REGULAR), "b")]
+    )
+    feed.send([trade((T0 + M + 2 * S, 11.0, 1.0, REGULAR), "c")])  # stream time: end + grace
+    assert feed.latest[("1m", T0)].revision == 0
+    feed.send([cancel(T0 + M + 2 * S, "b", T0 + 2 * S)])  # stream time as it was
+    bar = feed.latest[("1m", T0)]
+    assert (bar.close, bar.revision) == (10.0, 1)
+
+
+def test_the_forming_bar_is_the_one_that_closes_next_whatever_came_first() -> None:
+    builder = BarBuilder("AAPL", {"1m": M})
+    builder.add_trade(T0 + M + S, 11.0, 1.0)  # the next minute first...
+    builder.add_trade(T0 + M - S, 10.0, 1.0)  # ...then, within the grace, this one
+    (forming,) = builder.forming()
+    assert (forming["start"], forming["close"]) == (T0, 10.0)

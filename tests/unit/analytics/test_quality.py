@@ -25,7 +25,7 @@ from marketpulse.analytics.ticks import (
     tick_of,
 )
 from marketpulse.schemas.bars import Bar
-from marketpulse.schemas.events import Quote, Trade
+from marketpulse.schemas.events import Quote, Trade, TradeCancel, TradeCorrection
 
 S = 1_000_000_000
 NOW = 1_700_000_000 * S
@@ -277,6 +277,16 @@ def test_events_alike_but_for_one_field_are_not_duplicates() -> None:
     for trade_id in ("7", "8"):
         assert verdict(tick_of(plain.model_copy(update={"id": trade_id})), gate) is None
     assert verdict(tick_of(plain.model_copy(update={"id": "8"})), gate) == "duplicate"
+    # a cancel and corrections of one trade, each alike the one before but for one field
+    named = {"symbol": "AAA", "ts": NOW, "trade_id": "7", "trade_ts": NOW - 1}
+    assert verdict(tick_of(TradeCancel(**named)), gate) is None
+    fixed = TradeCorrection(**named, price=100.0, size=10)
+    for change in ({}, {"price": 100.5}, {"size": 11}, {"conditions": [37]},
+                   {"trade_id": "8"}, {"trade_ts": NOW - 2}):  # fmt: skip
+        fixed = fixed.model_copy(update=change)
+        assert verdict(tick_of(fixed), gate) is None, change
+    assert verdict(tick_of(fixed), gate) == "duplicate"
+    assert verdict(tick_of(TradeCancel(**named)), gate) == "duplicate"
 
 
 def test_a_new_level_confirmed_becomes_the_reference() -> None:
