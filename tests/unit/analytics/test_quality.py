@@ -145,6 +145,18 @@ def test_spike_is_refused_until_the_new_level_is_confirmed() -> None:
     assert verdict(trade(ts=NOW + 7, price=101.0), gate) == "price_spike"
 
 
+def test_a_quote_s_mid_is_held_to_the_last_price_and_amendments_are_not() -> None:
+    """Quotes and trades share the last good price; a cancel or a correction is not a new price
+    of the market: neither refused as a spike nor moving the reference."""
+    gate = EventGate(CONFIG)
+    assert verdict(trade(ts=NOW, price=100.0), gate) is None
+    assert verdict(quote(ts=NOW + 1, bid=140.0, ask=140.2), gate) == "price_spike"
+    fixed = TradeCorrection(symbol="AAA", ts=NOW + 2, trade_id="7", trade_ts=NOW, price=140.0,
+                            size=10)  # fmt: skip
+    assert verdict(tick_of(fixed), gate) is None
+    assert verdict(quote(ts=NOW + 3, bid=100.0, ask=100.2), gate) is None
+
+
 def test_gate_state_round_trips() -> None:
     gate = EventGate(CONFIG)
     for i in range(3):
