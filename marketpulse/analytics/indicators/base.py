@@ -179,14 +179,10 @@ class SingleOutput(Indicator):
         out[self.name] = value
         return True
 
+    @abstractmethod
     def peek_value(self, candle: Candle) -> float | None:
         """The value :meth:`update` would give on ``candle`` (None before the first output),
-        committing nothing: by saving and restoring the state, unless worked out."""
-        saved = self.state()
-        self.update(candle)
-        value = self.value
-        self.load(saved)
-        return value
+        committing nothing: every single-output indicator works it out from its state."""
 
 
 class Periodic(SingleOutput):

@@ -61,6 +61,23 @@ def test_a_set_peeks_what_its_update_gives_and_keeps_its_state(
     assert all(ready.values())
 
 
+@pytest.mark.parametrize("specs", [("natr_5", "aroon_5", "stddev_5_1", "sar_0.02_0.2")])
+def test_a_set_of_functions_peeks_its_values_and_readiness_as_update_gives_them(
+    specs: tuple[str, ...],
+) -> None:
+    """TA-Lib's functions peek by saving, updating and restoring: the readiness they say is
+    the one the update gives."""
+    series = random_walk(40, 11)
+    indicators = IndicatorSet(specs)
+    for i in range(len(series.close)):
+        candle = Candle(i, *(float(getattr(series, f)[i]) for f in
+                        ("open", "high", "low", "close", "volume")))  # fmt: skip
+        values, ready = indicators.peek(candle)
+        assert indicators.update(candle) == values, i
+        assert indicators.readiness() == ready, i
+    assert all(ready.values())
+
+
 # The indicators with a peek of their own, over short periods and every MA type they take, so
 # that each branch of a peek (a window filling, a zero base, a range of nothing, a dead market)
 # is met within a few hundred bars.
