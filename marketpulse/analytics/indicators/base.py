@@ -51,7 +51,7 @@ def is_zero_scaled(value: float, scale: float) -> bool:
 # no __dict__); a compiled __getstate__ costs more than reading the attributes one by one.
 _ATTRIBUTES: dict[type, tuple[str, ...]] = {}
 # Set by the constructor from the parameters, the same for every state of one spec: not state
-# (a fifth of an indicator's bytes), and shared by every series (see ``registry.build``). A state
+# (about an eighth of a set's bytes), and shared by every series (see ``registry.build``). A state
 # that carries them is read without them.
 FIXED = frozenset({"name", "outputs"})
 
