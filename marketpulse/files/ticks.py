@@ -29,7 +29,9 @@ def is_tick_file(columns: list[str]) -> bool:
 def _numbers(path: Path, frame: pd.DataFrame, name: str) -> list[float]:
     values = pd.to_numeric(frame[name], errors="coerce")
     text = frame[name].astype(str).str.strip().str.lower()
-    bad = values.isna().to_numpy() & ~text.isin(["", "nan"]).to_numpy()
+    # a missing value (NaN in a Parquet column, blank or "nan" in text) is not a bad one
+    missing = frame[name].isna().to_numpy() | text.isin(["", "nan"]).to_numpy()
+    bad = values.isna().to_numpy() & ~missing
     if bad.any():
         index = int(np.flatnonzero(bad)[0])
         raise InputError(
@@ -62,10 +64,19 @@ def read_ticks(path: Path, frame: pd.DataFrame, symbol: str | None, source: str)
 
 
 def _texts(frame: pd.DataFrame, name: str) -> list[str | None]:
-    """A column's values as text, None where blank (or where the column is not)."""
+    """A column's values as text, None where blank (or where the column is not). Numeric ids
+    are read as numbers, and a column with a blank as floats: a whole float is written as the
+    integer it was (``1207``, not ``1207.0``), so that a trade's id and a cancel's name for it
+    read alike."""
     if name not in frame.columns:
         return [None] * len(frame)
-    return [None if pd.isna(v) or not str(v).strip() else str(v).strip() for v in frame[name]]
+    out: list[str | None] = []
+    for value in frame[name]:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = "" if pd.isna(value) else str(value).strip()
+        out.append(text or None)
+    return out
 
 
 def _trades(

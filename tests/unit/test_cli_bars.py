@@ -212,6 +212,18 @@ def test_the_stream_makes_the_bars_the_batch_makes_of_an_amended_file(tmp_path: 
     assert [latest[start] for start in sorted(latest)] == list(columns.itertuples(index=False))
 
 
+def test_numeric_ids_name_their_trades_whatever_blanks_their_columns_hold(tmp_path: Path) -> None:
+    """A Parquet file keeps a feed's numeric ids as numbers: whole ones in the id column (the
+    cancel has an id of its own), floats in the trade_id column (blank on the trade rows)."""
+    trades = _trades(dt.datetime(2025, 3, 8, tzinfo=dt.UTC), 1, 2).assign(id=[1207, 1208])
+    cancel = pd.DataFrame({"timestamp": [trades["timestamp"][1]], "kind": ["cancel"], "id": [9001],
+                           "trade_id": [1207], "trade_ts": [trades["timestamp"][0]]})  # fmt: skip
+    source, out = tmp_path / "in.parquet", tmp_path / "out.csv"
+    pd.concat([trades, cancel], ignore_index=True).to_parquet(source)
+    assert main(["bars", "--input", str(source), "--output", str(out), "--granularity", "1m"]) == 0
+    assert pd.read_csv(out)["volume"].tolist() == [float(trades["size"][1])]
+
+
 def test_a_cancel_that_names_no_trade_and_a_bad_kind_are_said(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
