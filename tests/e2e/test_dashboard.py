@@ -228,17 +228,23 @@ async def _int(page: Page, selector: str, attribute: str) -> int:
     return int(value or 0)
 
 
+async def _until(
+    page: Page, selector: str, attribute: str, check: Callable[[int], bool], timeout_s: float
+) -> int:
+    """Poll a numeric data attribute until ``check`` holds (read from outside the page: its
+    CSP rightly forbids the eval that ``wait_for_function`` needs)."""
+    deadline = time.monotonic() + timeout_s
+    while not check(value := await _int(page, selector, attribute)):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{selector} {attribute} is still {value} after {timeout_s} s")
+        await page.wait_for_timeout(200)
+    return value
+
+
 async def _chart_until(
     page: Page, attribute: str, check: Callable[[int], bool], timeout_s: float
 ) -> int:
-    """Poll one of the chart's numeric data attributes until ``check`` holds (read from outside
-    the page: its CSP rightly forbids the eval that ``wait_for_function`` needs)."""
-    deadline = time.monotonic() + timeout_s
-    while not check(value := await _int(page, "#chart", attribute)):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"#chart {attribute} is still {value} after {timeout_s} s")
-        await page.wait_for_timeout(200)
-    return value
+    return await _until(page, "#chart", attribute, check, timeout_s)
 
 
 async def test_dashboard_shows_live_candles_indicators_and_signals(
@@ -316,11 +322,18 @@ async def test_dashboard_takes_a_withdrawn_signal_off_the_chart(
 async def test_dashboard_shows_bad_states_and_reconnects(stack: Stack, page: Page) -> None:
     await _sign_in(page, stack)
     await page.select_option("#granularity", GRANULARITY)
+    await page.fill("#symbol", stack.symbol)  # watched from now on: its signals keep coming
+    await page.press("#symbol", "Enter")
+    await expect(page.locator("#chart")).to_have_attribute("data-state", "ready", timeout=60_000)
 
     await page.fill("#symbol", "NOSUCH")
     await page.press("#symbol", "Enter")
     await expect(page.locator("#chart")).to_have_attribute("data-state", "unknown")
     await expect(page.locator("#chart-message")).to_have_text("Unknown symbol: NOSUCH")
+    # a live signal of the watched symbol leaves the unknown one's chart as it is
+    received = await _int(page, "#ws-status", "data-received")
+    await _until(page, "#ws-status", "data-received", lambda count: count > received, 60)
+    assert await page.get_attribute("#chart", "data-state") == "unknown"
 
     await page.fill("#symbol", stack.symbol)
     await page.press("#symbol", "Enter")

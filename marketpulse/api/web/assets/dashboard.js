@@ -565,17 +565,16 @@
     showMarkers();
   }
 
+  // A signal of a watched symbol may come while the chart shows another that has not loaded
+  // (or never will: an unknown symbol); that chart's state is its own load's to say.
   function onSignal(signal) {
-    if (signal.withdrawn) {
-      withdraw(signal);
-      showSignals();
-      if (view) summarize();
-      return;
+    if (signal.withdrawn) withdraw(signal);
+    else {
+      draw(signal);
+      remember(signal);
     }
-    draw(signal);
-    remember(signal);
     showSignals();
-    if (view) summarize();
+    if (view && view.loaded) summarize();
   }
 
   async function loadLatestSignals() {
@@ -708,6 +707,8 @@
       } catch {
         return;
       }
+      const el = $("ws-status");
+      el.dataset.received = String(Number(el.dataset.received || "0") + 1);
       if (message.type === "bars") onBar(message.data);
       else if (message.type === "indicators") onSnapshot(message.data);
       else if (message.type === "forming") onForming(message.data);
