@@ -371,8 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--history-days",
         type=float,
         default=0.0,
-        help="first publish this many days of the past (a frame per symbol per minute), from "
-        "where market.raw ends if that is later, then go live from there",
+        help="first publish this many days of the past (a frame per symbol a minute over the "
+        "last six hours, every five minutes back to 30 hours, hourly before), from where "
+        "market.raw ends if that is later, then go live from there",
     )
     polygon = source.add_argument_group("polygon")
     polygon.add_argument("--channels", default="T,Q,AM", help="T trades, Q quotes, AM/A bars")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import signal
 from pathlib import Path
 
@@ -9,14 +10,15 @@ import httpx
 import pytest
 from aiokafka.structs import ConsumerRecord
 
+from marketpulse.cli import DEFAULT_SYMBOLS
 from marketpulse.clock import SystemClock
 from marketpulse.schemas.bars import IndicatorSnapshot
-from marketpulse.schemas.events import Frame
+from marketpulse.schemas.events import DeadLetter, Frame
 from marketpulse.settings import Settings
 from marketpulse.storage.cache import LatestReader
 from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.resp import PipelinedRedis
-from tests.kafka_helpers import consume_until, unique
+from tests.kafka_helpers import consume_until, read_to_end, unique
 from tests.sink_helpers import eventually
 from tests.workers import WorkerProcess, free_port
 
@@ -61,16 +63,23 @@ async def test_up_runs_the_pipeline_with_its_default_source_until_interrupted(
         # A frame the default source made during this run, passed on by this run's worker.
         await consume_until(settings, [settings.topic("market.clean")], fresh, timeout_s=90)
 
-        # the source's history came first: hourly bars with every default indicator warm
+        # the source's history came first: every symbol's hourly bars with every default
+        # indicator warm, three of them sharing a partition (AAPL, AMZN and GOOGL of four)
         def warm(records: list[ConsumerRecord[bytes, bytes]]) -> bool:
-            return any(
-                (s := IndicatorSnapshot.model_validate_json(r.value)).granularity == "1h"
-                and all(s.ready.values())
-                for r in records
-            )
+            snapshots = (IndicatorSnapshot.model_validate_json(r.value) for r in records)
+            ready = {s.symbol for s in snapshots if s.granularity == "1h" and all(s.ready.values())}
+            return ready == set(DEFAULT_SYMBOLS.split(","))
 
         await consume_until(settings, [settings.topic("analytics.indicators")], warm,
                             timeout_s=90)  # fmt: skip
+        # ... and none of it late: each symbol's past kept within the grace period of the
+        # partition's stream time, which the symbol before it moved
+        dead = await read_to_end(settings, [settings.topic("market.deadletter")])
+        reasons = [
+            DeadLetter.model_validate_json(r.value).reason
+            for r in dead[settings.topic("market.deadletter")]
+        ]
+        assert "late" not in reasons, collections.Counter(reasons)
 
         # ... and stored by this run's sinks: sampled quotes in InfluxDB, the latest in Redis.
         async with InfluxClient(services) as influx:

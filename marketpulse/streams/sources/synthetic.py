@@ -1,7 +1,7 @@
 """A synthetic market: geometric-random-walk quotes with trades at the touch, for any number of
 symbols, as fast as the broker takes them or at a target rate; optionally its past first (a
-frame per symbol per minute), so that the charts and indicators are full from the start, then
-live from where the past ends, with no gap.
+frame per symbol per step, the steps longer the further back), so that the charts and
+indicators are full from the start, then live from where the past ends, with no gap.
 
 Each symbol has its own random generator seeded from (seed, symbol), so a symbol's stream is the
 same whatever other symbols run beside it and however they are spread over worker processes.
@@ -67,12 +67,16 @@ class SyntheticMarket:
         """The symbols this market quotes."""
         return list(self._books)
 
-    def frame_bytes(self, symbol: str, start_ns: int, end_ns: int, events: int) -> bytes:
+    def frame_bytes(
+        self, symbol: str, start_ns: int, end_ns: int, events: int, scale: float = 1.0
+    ) -> bytes:
         """A ``Frame`` of ``events`` events for ``symbol`` spread evenly over
-        ``[start_ns, end_ns)``, as the JSON bytes that go on ``market.raw``."""
+        ``[start_ns, end_ns)`` and received at ``end_ns``, as the JSON bytes that go on
+        ``market.raw``; ``scale`` multiplies each event's volatility (a frame standing for a
+        longer stretch of the past moves as far as that stretch would)."""
         book = self._books[symbol]
         rng = book.rng
-        mids = book.mid * np.exp(np.cumsum(rng.normal(0.0, self._volatility, events)))
+        mids = book.mid * np.exp(np.cumsum(rng.normal(0.0, self._volatility * scale, events)))
         if events:
             book.mid = float(mids[-1])
         half = np.maximum(0.005, mids * book.spread_bps / 20_000)
@@ -132,7 +136,30 @@ class SyntheticRun:
         )  # fmt: skip
 
 
-HISTORY_STEP_NS = 60 * 1_000_000_000  # a history frame per symbol per minute of the past
+_MINUTE_NS = 60 * 1_000_000_000
+_HOUR_NS = 60 * _MINUTE_NS
+# How far apart the past's frames are, by how far back they lie from where live begins: a frame
+# a minute over the last six hours (the dashboard's 300 bars of 1m and their indicators'
+# lookback), every five minutes back to 30 hours (the same for 5m), hourly before that (1h
+# bars need no finer past). Three days then take 690 frames a symbol instead of 4,320.
+HISTORY_STEPS = ((6 * _HOUR_NS, _MINUTE_NS), (30 * _HOUR_NS, 5 * _MINUTE_NS), (None, _HOUR_NS))
+
+
+def history_steps(since: int, until: int) -> list[tuple[int, int]]:
+    """The ``(start, end)`` of each step of the past from ``since`` to ``until``, oldest first:
+    they tile the span with no gap, each ends on a multiple of its length (so a step is whole
+    bars of every granularity up to it), and the length is the one ``HISTORY_STEPS`` gives for
+    how far back the step lies."""
+    steps: list[tuple[int, int]] = []
+    start = since
+    while start < until:
+        length = next(
+            step for reach, step in HISTORY_STEPS if reach is None or until - start <= reach
+        )
+        end = min((start // length + 1) * length, until)
+        steps.append((start, end))
+        start = end
+    return steps
 
 
 async def newest_frame_ns(settings: Settings) -> int | None:
@@ -179,17 +206,22 @@ def _received_ts(value: bytes | None) -> int | None:
 
 
 async def _history(
-    market: SyntheticMarket, run: SyntheticRun, out: Publisher, since: int, until: int
+    market: SyntheticMarket, run: SyntheticRun, out: Publisher, since: int, until: int, grace: int
 ) -> None:
     """The symbols' past from ``since`` to ``until``: a frame of ``frame_size`` events per
-    symbol per minute, symbols interleaved, as fast as the broker takes them."""
-    start = since
-    while start < until:
-        end = min(start + HISTORY_STEP_NS, until)
+    symbol per step (``history_steps``), symbols interleaved, as fast as the broker takes them.
+
+    A frame's events lie in the last stretch of its step, at most half the grace period long:
+    symbols share partitions, and the gate holds each event against its partition's stream time,
+    which the symbol sent just before has moved to the end of that same stretch; events spread
+    over the whole step would be late. Each event moves the price as far as the step would.
+    """
+    span = max(min(grace // 2, 1_000_000_000), run.frame_size)
+    for start, end in history_steps(since, until):
+        scale = ((end - start) / _MINUTE_NS) ** 0.5
         for symbol in run.symbols:
-            body = market.frame_bytes(symbol, start, end, run.frame_size)
+            body = market.frame_bytes(symbol, max(start, end - span), end, run.frame_size, scale)
             await out.send(RAW.name, symbol, body, records=run.frame_size)
-        start = end
 
 
 async def _publish(
@@ -205,7 +237,8 @@ async def _publish(
             # and nothing it sends is older than what the worker has seen (so none is late)
             newest = await newest_frame_ns(settings)
             since = live_from - int(run.history_s * 1e9)
-            await _history(market, run, out, max(since, newest or since), live_from)
+            await _history(market, run, out, max(since, newest or since), live_from,
+                           settings.grace_ms * 1_000_000)  # fmt: skip
             report(tally)
         started = time.monotonic()
         last = dict.fromkeys(run.symbols, live_from)

@@ -7,6 +7,7 @@ import itertools
 
 import asyncpg
 import pytest
+from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import ConsumerRecord
 
 from marketpulse.clock import SystemClock
@@ -14,7 +15,12 @@ from marketpulse.errors import RecordTooLarge
 from marketpulse.schemas.events import Frame
 from marketpulse.settings import Settings
 from marketpulse.storage.repositories.jobs import JobRepository
-from marketpulse.streams.sources.synthetic import SyntheticMarket, SyntheticRun, run_synthetic
+from marketpulse.streams.sources.synthetic import (
+    SyntheticMarket,
+    SyntheticRun,
+    history_steps,
+    run_synthetic,
+)
 from tests.kafka_helpers import consume_until, unique
 
 pytestmark = [pytest.mark.integration]
@@ -113,34 +119,76 @@ def _timeline(records: Records, symbol: str) -> list[tuple[int, int]]:
     return [(f.events[0].ts, f.received_ts) for f in frames if f.events]
 
 
+def _sharing_a_partition(settings: Settings, count: int) -> list[str]:
+    """``count`` new symbols that the producer's partitioner puts in one partition of a topic."""
+    partitioner = DefaultPartitioner()
+    partitions = list(range(settings.topic_partitions))
+    by_partition: dict[int, list[str]] = {}
+    while True:
+        symbol = _symbols(1)[0]
+        group = by_partition.setdefault(partitioner(symbol.encode(), partitions, partitions), [])
+        group.append(symbol)
+        if len(group) == count:
+            return group
+
+
+def _past_and_live(timeline: list[tuple[int, int]]) -> tuple[list[int], list[tuple[int, int]]]:
+    """A run's frames split where live begins (the first frame that starts where the one before
+    it was received): the past's received times, and the live frames from the past's last."""
+    first_live = next(i for i in range(1, len(timeline)) if timeline[i][0] == timeline[i - 1][1])
+    return [received for _, received in timeline[:first_live]], timeline[first_live - 1 :]
+
+
+def _never_late(records: Records, grace_ns: int) -> None:
+    """Every event at most the grace period behind its partition's stream time, as the gate
+    holds it: symbols that share a partition lose none of their past."""
+    for partition in {r.partition for r in records}:
+        stream_time = 0
+        for record in sorted(
+            (r for r in records if r.partition == partition), key=lambda r: r.offset
+        ):
+            for event in Frame.model_validate_json(record.value).events:
+                assert event.ts >= stream_time - grace_ns, (record.key, event.ts, stream_time)
+                stream_time = max(stream_time, event.ts)
+
+
 async def test_history_comes_first_then_live_with_no_gap_and_a_restart_fills_only_its_own(
     services: Settings, pool: asyncpg.Pool
 ) -> None:
-    symbols = _symbols(2)
     settings = services.model_copy(update={"topic_prefix": unique("syn") + "."})
+    symbols = _sharing_a_partition(settings, 2)
     started = SystemClock().now_ns()
-    run = SyntheticRun(symbols, seed=5, rate=400, frame_size=10, duration_s=0.5, history_s=3600)
+    history_s = 8 * 3600
+    run = SyntheticRun(symbols, seed=5, rate=400, frame_size=10, duration_s=0.5,
+                       history_s=history_s)  # fmt: skip
     first = await run_synthetic(settings, run)
     records = await _published(settings, symbols, first)
+    _never_late(records, settings.grace_ms * 1_000_000)
     for symbol in symbols:
         timeline = _timeline(records, symbol)
-        # an hour of the past, a frame a minute, oldest first; then live
-        assert started - 3600 * S <= timeline[0][0] <= started - 3600 * S + S
-        history = [t for t in timeline if t[1] - t[0] == 60 * S]
-        assert len(history) == 60
-        assert timeline[:60] == history
-        assert all(b[0] - a[0] == 60 * S for a, b in itertools.pairwise(history))
-        # each frame starts where the one before it was received: no gap, no overlap
-        assert all(b[0] == a[1] for a, b in itertools.pairwise(timeline))
-        assert len(timeline) > len(history)
+        past, live = _past_and_live(timeline)
+        # eight hours of the past, oldest first: a frame a minute over the last six, every five
+        # minutes before; each frame's events just before it was received
+        live_from = past[-1]
+        assert started <= live_from
+        steps = history_steps(live_from - history_s * S, live_from)
+        assert past == [end for _, end in steps]
+        assert [end - start for start, end in steps[1:]].count(5 * 60 * S) >= 23
+        assert all(received - S <= ts < received for ts, received in timeline[: len(past)])
+        # then live, each frame starting where the one before it was received: no gap
+        assert len(live) > 1
+        assert all(b[0] == a[1] for a, b in itertools.pairwise(live))
 
     # a restart after a pause: its history covers the pause only, from where market.raw ended
     ended = max(t[1] for symbol in symbols for t in _timeline(records, symbol))
     again = SyntheticRun(symbols, seed=6, rate=400, frame_size=10, duration_s=0.5,
-                         history_s=3600)  # fmt: skip
+                         history_s=history_s)  # fmt: skip
     second = await run_synthetic(settings, again)
     records = await _published(settings, symbols, first + second)
+    _never_late(records, settings.grace_ms * 1_000_000)
     for symbol in symbols:
-        later = [t for t in _timeline(records, symbol) if t[0] >= ended]
-        assert later[0][0] == ended
-        assert all(b[0] == a[1] for a, b in itertools.pairwise(later))
+        later = [t for t in _timeline(records, symbol) if t[1] > ended]
+        past, live = _past_and_live(later)
+        assert ended <= later[0][0]
+        assert past == [end for _, end in history_steps(ended, past[-1])]
+        assert all(b[0] == a[1] for a, b in itertools.pairwise(live))
