@@ -323,10 +323,16 @@ def worker_env(settings: Settings, port: int) -> dict[str, str]:
 
 
 async def drain(
-    settings: Settings, env: dict[str, str], port: int, quotes: int, frame_size: int
+    settings: Settings,
+    env: dict[str, str],
+    port: int,
+    quotes: int,
+    frame_size: int,
+    skip: int = 0,
 ) -> tuple[subprocess.Popen[bytes], float, float, float]:
     """Start a worker on ``settings``' topics, which hold ``quotes`` quotes, and time it through
-    them: the worker, its intake rate, its rate to the last snapshot, and its CPU per frame."""
+    them: the worker, its intake rate, its rate to the last snapshot, and its CPU per frame;
+    the clocks start once it has taken more than ``skip`` quotes (past its series' warm-up)."""
     env = {**worker_env(settings, port), **env}
     log = Path(tempfile.gettempdir()) / f"{settings.topic_prefix}worker.log"
     worker = start_worker(env, log)
@@ -339,7 +345,7 @@ async def drain(
                 raise RuntimeError(f"the worker took no events in 600 s ({refused:,.0f} refused)")
             seen = metric(port, "marketpulse_events_in_total")
             now = time.perf_counter()
-            if first is None and seen > 0:
+            if first is None and seen > skip:
                 first = (now, seen)
                 cpu_at_first = cpu_seconds(worker.pid)
             if seen >= quotes:

@@ -29,6 +29,7 @@ SCRIPTS = [
     "pipeline.py",
     "profile_worker.py",
     "worker_ab.py",
+    "forming_worker.py",
     "scale_out.py",
     "api_load.py",
 ]

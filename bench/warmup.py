@@ -43,17 +43,21 @@ def stored(settings: Settings, symbols: int, count: int) -> list[Bar]:
     return out
 
 
-async def run(symbols: int) -> None:
-    settings = Settings().model_copy(update={"influx_database": DATABASE})
-    config = settings.step_config()
-    count = warmup_bars(config.indicators, settings.warmup_unstable_bars)
-    bars = stored(settings, symbols, count + 5)
+async def store_afresh(settings: Settings, bars: list[Bar]) -> None:
+    """``bars`` in ``settings``' InfluxDB database, made anew (a scratch database)."""
     async with InfluxClient(settings) as influx:
-        await influx.query(f'DROP DATABASE "{DATABASE}"')
+        await influx.query(f'DROP DATABASE "{settings.influx_database}"')
         await influx.ensure_database()
         for granularity in settings.granularities:
             points = [measurements.bar_point(b) for b in bars if b.granularity == granularity]
             await influx.write(points, measurements.bar_retention(granularity))
+
+
+async def run(symbols: int) -> None:
+    settings = Settings().model_copy(update={"influx_database": DATABASE})
+    config = settings.step_config()
+    count = warmup_bars(config.indicators, settings.warmup_unstable_bars)
+    await store_afresh(settings, stored(settings, symbols, count + 5))
     now = time.time_ns()
     series = symbols * len(settings.granularities)
     try:

@@ -49,10 +49,12 @@ from marketpulse.streams.topics import (
     INDICATORS,
     SIGNALS,
     bars_topic_name,
+    partition_of,
 )
 
 _settings = get_settings()
 MAX_BYTES = _settings.kafka_max_message_bytes
+PARTITIONS = _settings.topic_partitions
 SOURCE_LABEL = BoundedLabel(_settings.metrics_max_sources)
 SYMBOL_LABEL = BoundedLabel(_settings.metrics_max_symbols)
 BY_NAME: dict[str, TopicT] = {
@@ -68,7 +70,8 @@ BY_NAME: dict[str, TopicT] = {
 async def send(topic: TopicT, key: bytes | None, record: BaseModel | bytes) -> None:
     """Hand the record to the producer now, ahead of any state written after this."""
     value = record if isinstance(record, bytes) else record.model_dump_json().encode()
-    guard.watch(await app.producer.send(topic.get_topic_name(), key, value, None, None, None))
+    partition = None if key is None else partition_of(key, PARTITIONS)  # None: spread
+    guard.watch(await app.producer.send(topic.get_topic_name(), key, value, partition, None, None))
 
 
 async def send_all(outputs: StepOutputs) -> None:
