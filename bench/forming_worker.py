@@ -24,7 +24,7 @@ import statistics
 
 from pipeline import S, bench_settings, drain, frames, metric, produce
 from results import emit
-from warmup import store_afresh
+from warmup import store_afresh, stored
 
 from marketpulse.analytics.warmup import warmup_bars
 from marketpulse.clock import SystemClock
@@ -40,21 +40,10 @@ FRAME_SIZE = 200
 
 
 def history(settings: Settings, symbols: list[str], before: int) -> list[Bar]:
-    """Each symbol's lookback of bars (and a few more) on every granularity, the last one
-    closing where the bar open at ``before`` begins."""
-    config = settings.step_config()
-    count = warmup_bars(config.indicators, settings.warmup_unstable_bars) + 5
-    out = []
-    for granularity, length in config.granularities.items():
-        first = before - before % length - count * length
-        for n, symbol in enumerate(symbols):
-            for i in range(count):
-                price = 100.0 + n % 50 + (i % 17) * 0.25
-                out.append(Bar(symbol=symbol, granularity=granularity,
-                               start=first + i * length, end=first + (i + 1) * length,
-                               open=price, high=price + 1, low=price - 1, close=price + 0.5,
-                               volume=100.0 + i))  # fmt: skip
-    return out
+    """Each symbol's lookback of bars (and a few more) on every granularity, up to the bar
+    open at ``before``."""
+    count = warmup_bars(settings.step_config().indicators, settings.warmup_unstable_bars) + 5
+    return stored(settings, symbols, count, before)
 
 
 async def one_run(

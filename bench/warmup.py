@@ -28,18 +28,19 @@ DATABASE = "bench_warmup"
 BASELINE = "the same queries alone (no series built)"
 
 
-def stored(settings: Settings, symbols: int, count: int) -> list[Bar]:
-    """``count`` bars of each symbol and granularity, ending an hour before the warm-up."""
+def stored(settings: Settings, symbols: list[str], count: int, before: int) -> list[Bar]:
+    """``count`` bars of each symbol on every granularity, the last one closing where the bar
+    open at ``before`` begins."""
     out = []
-    for length_name, length in settings.granularity_lengths().items():
-        end = (time.time_ns() // length - 1) * length
-        for s in range(symbols):
+    for granularity, length in settings.granularity_lengths().items():
+        first = before - before % length - count * length
+        for n, symbol in enumerate(symbols):
             for i in range(count):
-                start = end - (count - i) * length
-                price = 100.0 + s + (i % 17) * 0.25
-                out.append(Bar(symbol=f"W{s:04d}", granularity=length_name, start=start,
-                               end=start + length, open=price, high=price + 1, low=price - 1,
-                               close=price + 0.5, volume=100.0 + i))  # fmt: skip
+                price = 100.0 + n % 50 + (i % 17) * 0.25
+                out.append(Bar(symbol=symbol, granularity=granularity,
+                               start=first + i * length, end=first + (i + 1) * length,
+                               open=price, high=price + 1, low=price - 1, close=price + 0.5,
+                               volume=100.0 + i))  # fmt: skip
     return out
 
 
@@ -57,8 +58,9 @@ async def run(symbols: int) -> None:
     settings = Settings().model_copy(update={"influx_database": DATABASE})
     config = settings.step_config()
     count = warmup_bars(config.indicators, settings.warmup_unstable_bars)
-    await store_afresh(settings, stored(settings, symbols, count + 5))
     now = time.time_ns()
+    names = [f"W{n:04d}" for n in range(symbols)]
+    await store_afresh(settings, stored(settings, names, count + 5, now))
     series = symbols * len(settings.granularities)
     try:
         started = time.perf_counter()
