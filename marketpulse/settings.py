@@ -384,12 +384,12 @@ class Settings(BaseSettings):
     @field_validator("calendars", "exchange_calendars")
     @classmethod
     def _known_calendars(cls, value: dict[str, str]) -> dict[str, str]:
-        # imported here: the calendar library takes a second to import, and most processes
-        # (the API, the sinks, the CLI) never need it
-        from marketpulse.calendars import check_calendar
-
         for name in value.values():
             if name != UTC_CALENDAR:
+                # imported only once a calendar is named: the library and pandas take two
+                # seconds to import, and settings validate their defaults in every process
+                from marketpulse.calendars import check_calendar
+
                 check_calendar(name)
         return value
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import jwt
@@ -103,3 +106,27 @@ def test_indicator_specs_are_checked_and_all_means_the_whole_catalog(
     assert specs[1:] == [e["spec"] for e in catalog() if e["spec"] != "sma_20"]
     with pytest.raises(ValidationError, match=r"outside TA-Lib's range \[2, 100000\]"):
         Settings(indicators=["rsi_1"])
+
+
+@pytest.mark.parametrize(
+    "module", ["marketpulse.app", "marketpulse.api.main", "marketpulse.sinks.runner"]
+)
+def test_a_process_without_calendars_starts_without_the_calendar_library(module: str) -> None:
+    # pandas and the calendars take two seconds to import: every worker start (a restart, a
+    # rebalance's newcomer) would wait for them
+    code = (
+        f"import sys, {module}; from marketpulse.settings import get_settings; get_settings(); "
+        "print(sorted(m for m in ('pandas', 'pandas_market_calendars') if m in sys.modules))"
+    )
+    env = {k: v for k, v in os.environ.items() if "CALENDARS" not in k}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("field", ["calendars", "exchange_calendars"])
+def test_an_unknown_calendar_is_refused_and_utc_needs_no_library(field: str) -> None:
+    with pytest.raises(ValidationError, match="unknown calendar 'NYZE'"):
+        Settings.model_validate({field: {"A": "NYSE", "B": "NYZE"}})
+    assert getattr(Settings.model_validate({field: {"X:*": "utc"}}), field) == {"X:*": "utc"}
