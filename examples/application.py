@@ -67,10 +67,11 @@ class Application:
         """The topics to subscribe to, under the deployment's prefix."""
         return [f"{self.prefix}{name}" for name in TOPICS]
 
-    def polled(self, records: int, waited_s: float) -> bool:
+    def polled(self, records: int, waited_s: float, assigned: bool) -> bool:
         """Note a poll that returned ``records``; False once the run has been idle for
-        ``--exit-when-idle`` seconds."""
-        self.idle_s = 0.0 if records else self.idle_s + waited_s
+        ``--exit-when-idle`` seconds with partitions assigned (a group's join takes a while,
+        and what it assigns may still hold records)."""
+        self.idle_s = 0.0 if records or not assigned else self.idle_s + waited_s
         return self.exit_when_idle is None or self.idle_s < self.exit_when_idle
 
     def handle(self, topic: str, offset: int, value: bytes | None) -> bool:
@@ -113,6 +114,13 @@ def arguments(description: str) -> argparse.Namespace:
     parser.add_argument("--group", default="analytics-subscriber")
     parser.add_argument("--state", type=Path, default=Path("subscriber.sqlite"))
     parser.add_argument("--out", type=Path, default=Path("analytics.jsonl"))
+    parser.add_argument(
+        "--session-timeout-s",
+        type=float,
+        default=10.0,
+        help="how long the group waits for a silent member (a crashed one) before its "
+        "partitions move to the others",
+    )
     parser.add_argument(
         "--exit-when-idle", type=float, default=None, help="stop after this many idle seconds"
     )

@@ -17,19 +17,21 @@ from aiokafka import AIOKafkaConsumer
 from application import CRASHED, POLL_S, Application, arguments
 
 
-async def subscribe(app: Application, bootstrap: str, group: str) -> int:
+async def subscribe(app: Application, bootstrap: str, group: str, session_s: float) -> int:
     consumer = AIOKafkaConsumer(
         *app.topics,
         bootstrap_servers=bootstrap,
         group_id=group,
         enable_auto_commit=False,  # commit only what is stored
         auto_offset_reset="earliest",
+        session_timeout_ms=int(session_s * 1000),
+        heartbeat_interval_ms=int(session_s * 1000 / 3),
     )
     await consumer.start()
     try:
         while True:
             batches = await consumer.getmany(timeout_ms=int(POLL_S * 1000), max_records=100)
-            if not app.polled(len(batches), POLL_S):
+            if not app.polled(len(batches), POLL_S, bool(consumer.assignment())):
                 return 0
             if not batches:
                 continue
@@ -44,7 +46,9 @@ async def subscribe(app: Application, bootstrap: str, group: str) -> int:
 
 def main() -> int:
     args = arguments(__doc__.split("\n\n")[0])
-    return asyncio.run(subscribe(Application(args), args.bootstrap, args.group))
+    return asyncio.run(
+        subscribe(Application(args), args.bootstrap, args.group, args.session_timeout_s)
+    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from application import CRASHED, POLL_S, Application, arguments
 from confluent_kafka import Consumer, KafkaException
 
 
-def subscribe(app: Application, bootstrap: str, group: str) -> int:
+def subscribe(app: Application, bootstrap: str, group: str, session_s: float) -> int:
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
@@ -25,16 +25,17 @@ def subscribe(app: Application, bootstrap: str, group: str) -> int:
             "enable.auto.commit": False,  # commit only what is stored
             "enable.auto.offset.store": False,
             "auto.offset.reset": "earliest",
-            # aiokafka's default rather than librdkafka's 45 s: a crashed member's partitions
-            # move sooner, and the broker settles a join sooner
-            "session.timeout.ms": 10000,
+            # 10 s by default (aiokafka's) rather than librdkafka's 45 s: a crashed member's
+            # partitions move sooner, and the broker settles a join sooner
+            "session.timeout.ms": int(session_s * 1000),
+            "heartbeat.interval.ms": int(session_s * 1000 / 3),
         }
     )
     consumer.subscribe(app.topics)
     try:
         while True:
             messages = consumer.consume(num_messages=100, timeout=POLL_S)
-            if not app.polled(len(messages), POLL_S):
+            if not app.polled(len(messages), POLL_S, bool(consumer.assignment())):
                 return 0
             if not messages:
                 continue
@@ -60,7 +61,7 @@ def subscribe(app: Application, bootstrap: str, group: str) -> int:
 
 def main() -> int:
     args = arguments(__doc__.split("\n\n")[0])
-    return subscribe(Application(args), args.bootstrap, args.group)
+    return subscribe(Application(args), args.bootstrap, args.group, args.session_timeout_s)
 
 
 if __name__ == "__main__":
