@@ -54,6 +54,9 @@ class ChaosStack:
             "bcrypt_rounds": 4,
             "api_rate_ip": 1_000_000,
             "api_rate_user": 1_000_000,
+            # A killed worker's partitions move once the group stops waiting for it; the
+            # broker holds a join for half of this too.
+            "kafka_session_timeout_s": 4,
             # A store that is down is retried soon after it is back.
             "sink_retry_max_ms": 1000,
             "sink_breaker_cooldown_ms": 1000,
