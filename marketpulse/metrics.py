@@ -2,9 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Generic, TypeVar
+
 from prometheus_client import Counter, Gauge, Histogram
 
 OTHER = "other"
+
+M = TypeVar("M", Counter, Gauge, Histogram)
+
+
+class Children(Generic[M]):
+    """A metric of one label, with each label value's child made on first use and kept.
+
+    The metric's own ``labels()`` takes a lock and checks its arguments on every call (about
+    3.5 µs here, against 0.8 for the child's ``inc``), and the worker counts every record it
+    sends.
+    """
+
+    def __init__(self, metric: M) -> None:
+        self._metric: M = metric
+        self._children: dict[str, M] = {}
+
+    def __call__(self, value: str) -> M:
+        """The child for ``value``."""
+        child = self._children.get(value)
+        if child is None:
+            child = self._children[value] = self._metric.labels(value)
+        return child
 
 
 class BoundedLabel:

@@ -89,6 +89,13 @@ class Settings(BaseSettings):
         description="how long the worker's producer waits to fill a batch: fewer, larger batches "
         "cost the broker less per record (Kafka 4's default)",
     )
+    kafka_producer_batch_bytes: int = Field(
+        1 << 20,
+        ge=16 << 10,
+        description="the largest batch the worker's producer builds per partition (at most "
+        "MARKETPULSE_KAFKA_MAX_MESSAGE_BYTES): a frame's records to one partition share a "
+        "request instead of one each",
+    )
     kafka_session_timeout_s: float = Field(10.0, gt=0, description="consumer-group session timeout")
     kafka_producer_timeout_s: float = Field(
         1200.0, gt=0, description="how long a worker's send may wait for the broker before it fails"
@@ -359,6 +366,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 "MARKETPULSE_WARMUP_FROM names polygon, but MARKETPULSE_POLYGON_API_KEY is not "
                 "set: set the key, or take polygon out of the warm-up sources"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _batch_fits(self) -> Settings:
+        # the broker takes a batch as one message: one larger than its limit is refused whole
+        if self.kafka_producer_batch_bytes > self.kafka_max_message_bytes:
+            raise ValueError(
+                f"MARKETPULSE_KAFKA_PRODUCER_BATCH_BYTES ({self.kafka_producer_batch_bytes:,}) "
+                f"is over MARKETPULSE_KAFKA_MAX_MESSAGE_BYTES ({self.kafka_max_message_bytes:,})"
             )
         return self
 

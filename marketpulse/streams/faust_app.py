@@ -33,6 +33,7 @@ def create_app(settings: Settings) -> faust.App:
         broker_request_timeout=max(90.0, session_timeout * 2),
         web_enabled=False,
         producer_linger=settings.kafka_producer_linger_ms / 1000,
+        producer_max_batch_size=settings.kafka_producer_batch_bytes,
         producer_request_timeout=settings.kafka_producer_timeout_s,
         # what it sends of a record may exceed what it took by a frame's wrapper and a record's
         # overhead (dead letters are cut to fit the limit itself)

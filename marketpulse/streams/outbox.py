@@ -36,6 +36,7 @@ from marketpulse.metrics import (
     TRADES_INERT,
     TRADES_TOO_LATE,
     BoundedLabel,
+    Children,
 )
 from marketpulse.schemas.bars import Bar, IndicatorSnapshot
 from marketpulse.schemas.events import DeadLetter
@@ -57,6 +58,17 @@ MAX_BYTES = _settings.kafka_max_message_bytes
 PARTITIONS = _settings.topic_partitions
 SOURCE_LABEL = BoundedLabel(_settings.metrics_max_sources)
 SYMBOL_LABEL = BoundedLabel(_settings.metrics_max_symbols)
+# what is counted per record or per frame, by label value
+SNAPSHOTS_BY = Children(INDICATOR_SNAPSHOTS)
+FORMING_BY = Children(FORMING_SNAPSHOTS)
+SIGNALS_BY = Children(SIGNALS_OUT)
+WITHDRAWN_BY = Children(SIGNALS_WITHDRAWN)
+BARS_BY = Children(BARS_OUT)
+REVISED_BY = Children(BARS_REVISED)
+DEADLETTERS_BY = Children(DEADLETTERS)
+EVENTS_BY = Children(EVENTS_IN)
+INERT_BY = Children(TRADES_INERT)
+LAST_EVENT_BY = Children(LAST_EVENT)
 BY_NAME: dict[str, TopicT] = {
     CLEAN.name: topics.clean,
     DEADLETTER.name: topics.deadletter,
@@ -80,39 +92,35 @@ async def send_all(outputs: StepOutputs) -> None:
         record = out.record
         await send(BY_NAME[out.topic], out.key, record)
         if isinstance(record, IndicatorSnapshot):
-            INDICATOR_SNAPSHOTS.labels(granularity=record.granularity).inc()
+            SNAPSHOTS_BY(record.granularity).inc()
         elif isinstance(record, Signal):
-            (SIGNALS_WITHDRAWN if record.withdrawn else SIGNALS_OUT).labels(kind=record.kind).inc()
+            (WITHDRAWN_BY if record.withdrawn else SIGNALS_BY)(record.kind).inc()
         elif isinstance(record, Bar):
-            (BARS_REVISED if record.revision else BARS_OUT).labels(
-                granularity=record.granularity
-            ).inc()
+            (REVISED_BY if record.revision else BARS_BY)(record.granularity).inc()
         elif isinstance(record, DeadLetter):
-            DEADLETTERS.labels(reason=record.reason).inc()
+            DEADLETTERS_BY(record.reason).inc()
     for agent in outputs.redelivered:
         REDELIVERED.labels(agent=agent).inc()
     if outputs.events is not None:
         source = SOURCE_LABEL(outputs.events[0])
-        EVENTS_IN.labels(source=source).inc(outputs.events[1])
+        EVENTS_BY(source).inc(outputs.events[1])
         if outputs.inert:
-            TRADES_INERT.labels(source=source).inc(outputs.inert)
+            INERT_BY(source).inc(outputs.inert)
     if outputs.unopened:
         BARS_UNOPENED.inc(outputs.unopened)
     for granularity in outputs.forming:
-        FORMING_SNAPSHOTS.labels(granularity=granularity).inc()
+        FORMING_BY(granularity).inc()
     if outputs.too_late:
         TRADES_TOO_LATE.inc(outputs.too_late)
     if outputs.restated_too_late:
         RESTATEMENTS_TOO_LATE.inc(outputs.restated_too_late)
     if outputs.last_event is not None:
-        LAST_EVENT.labels(symbol=SYMBOL_LABEL(outputs.last_event[0])).set(
-            outputs.last_event[1] / 1e9
-        )
+        LAST_EVENT_BY(SYMBOL_LABEL(outputs.last_event[0])).set(outputs.last_event[1] / 1e9)
 
 
 async def dead_letter(event: EventT[bytes], reason: str, detail: str, payload: bytes) -> None:
     """Refuse an input that no step could take, keeping the original and where it came from."""
-    DEADLETTERS.labels(reason=reason).inc()
+    DEADLETTERS_BY(reason).inc()
     message = event.message
     where = (message.topic, message.partition, message.offset)
     record = DeadLetter.of(reason, detail, payload, where, event.key or None, MAX_BYTES)
