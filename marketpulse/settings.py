@@ -93,8 +93,8 @@ class Settings(BaseSettings):
         1 << 20,
         ge=16 << 10,
         description="the largest batch the worker's producer builds per partition (at most "
-        "MARKETPULSE_KAFKA_MAX_MESSAGE_BYTES): a frame's records to one partition share a "
-        "request instead of one each",
+        "MARKETPULSE_KAFKA_MAX_MESSAGE_BYTES): the records sent to a partition within the "
+        "linger share one (at 16 KiB each forwarded frame was a batch of its own)",
     )
     kafka_session_timeout_s: float = Field(10.0, gt=0, description="consumer-group session timeout")
     kafka_producer_timeout_s: float = Field(
