@@ -24,6 +24,7 @@ import statistics
 
 from pipeline import S, bench_settings, drain, frames, metric, produce
 from results import emit
+from topics import own_topics
 from warmup import store_afresh, stored
 
 from marketpulse.analytics.warmup import warmup_bars
@@ -31,7 +32,6 @@ from marketpulse.clock import SystemClock
 from marketpulse.schemas.bars import Bar
 from marketpulse.settings import Settings
 from marketpulse.storage.influx import InfluxClient
-from marketpulse.streams.admin import ensure_topics
 from marketpulse.streams.sources.synthetic import SyntheticMarket
 
 DATABASE = "bench_forming"
@@ -53,20 +53,20 @@ async def one_run(
     its CPU seconds per frame after every symbol's first two (the warm-up well behind), and
     the forming records it sent per frame."""
     base = Settings()
-    settings = bench_settings(base)
-    await ensure_topics(settings)
-    await produce(settings, backlog)
-    env = {
-        "MARKETPULSE_GRANULARITIES": json.dumps(base.granularities),
-        "MARKETPULSE_INFLUX_DATABASE": DATABASE,
-        "MARKETPULSE_FORMING_INTERVAL_MS": str(forming_ms),
-    }
-    worker, _, _, cpu_per_frame = await drain(
-        settings, env, PORT, len(backlog) * FRAME_SIZE, FRAME_SIZE, skip=2 * symbols * FRAME_SIZE
-    )
-    forming = metric(PORT, "marketpulse_forming_snapshots_total") / len(backlog)
-    worker.terminate()
-    worker.wait(30)
+    async with own_topics(bench_settings(base)) as settings:
+        await produce(settings, backlog)
+        env = {
+            "MARKETPULSE_GRANULARITIES": json.dumps(base.granularities),
+            "MARKETPULSE_INFLUX_DATABASE": DATABASE,
+            "MARKETPULSE_FORMING_INTERVAL_MS": str(forming_ms),
+        }
+        worker, _, _, cpu_per_frame = await drain(
+            settings, env, PORT, len(backlog) * FRAME_SIZE, FRAME_SIZE,
+            skip=2 * symbols * FRAME_SIZE,
+        )  # fmt: skip
+        forming = metric(PORT, "marketpulse_forming_snapshots_total") / len(backlog)
+        worker.terminate()
+        worker.wait(30)
     return cpu_per_frame, forming
 
 

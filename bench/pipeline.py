@@ -43,6 +43,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +51,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from proc import cpu_seconds
 from results import emit
+from topics import own_topics
 
 from marketpulse.analytics.partition_time import PartitionTime
 from marketpulse.analytics.series import SeriesState
@@ -61,7 +63,6 @@ from marketpulse.conditions import mark, shipped
 from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import Frame, Trade
 from marketpulse.settings import Settings
-from marketpulse.streams.admin import ensure_topics
 from marketpulse.streams.lag import group_lag
 from marketpulse.streams.sources.synthetic import SyntheticMarket
 
@@ -381,10 +382,21 @@ def bench_settings(base: Settings) -> Settings:
 
 async def run(args: argparse.Namespace) -> None:
     base = Settings()
-    settings, calendar_topics = bench_settings(base), bench_settings(base)
-    conditions_topics = bench_settings(base)
-    for each in (settings, calendar_topics, conditions_topics):
-        await ensure_topics(each)
+    async with AsyncExitStack() as stack:
+        settings, calendar_topics, conditions_topics = [
+            await stack.enter_async_context(own_topics(bench_settings(base))) for _ in range(3)
+        ]
+        await measure(args, settings, calendar_topics, conditions_topics)
+
+
+async def measure(
+    args: argparse.Namespace,
+    settings: Settings,
+    calendar_topics: Settings,
+    conditions_topics: Settings,
+) -> None:
+    """Every figure of the run, each worker on topics of its own (``settings`` for the raw
+    consumer and the worker that goes on to the latency phase)."""
     symbols = [f"S{i:03d}" for i in range(args.symbols)]
     market = SyntheticMarket(symbols, seed=1)
     slices = max(1, args.quotes // (args.symbols * args.frame_size))

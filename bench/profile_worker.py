@@ -30,10 +30,10 @@ from pathlib import Path
 from pipeline import S, bench_settings, frames, produce, start_worker, worker_env
 from proc import cpu_seconds
 from results import emit
+from topics import own_topics
 
 from marketpulse.clock import SystemClock
 from marketpulse.settings import Settings
-from marketpulse.streams.admin import ensure_topics
 from marketpulse.streams.lag import group_lag
 from marketpulse.streams.sources.synthetic import SyntheticMarket
 
@@ -141,15 +141,14 @@ async def drain_profiled(
 
 
 async def run(args: argparse.Namespace) -> None:
-    settings = bench_settings(Settings())
-    await ensure_topics(settings)
     market = SyntheticMarket([f"P{i:03d}" for i in range(args.symbols)], seed=4)
     slices = max(1, args.quotes // (args.symbols * args.frame_size))
     start = (SystemClock().now_ns() // S - 7200) * S
     backlog = frames(market, start, slices, args.frame_size)
-    await produce(settings, backlog)
     out = Path(tempfile.gettempdir()) / f"profile-{uuid.uuid4().hex[:8]}.txt"
-    cpu, wall, threads = await drain_profiled(settings, len(backlog) * args.frame_size, out)
+    async with own_topics(bench_settings(Settings())) as settings:
+        await produce(settings, backlog)
+        cpu, wall, threads = await drain_profiled(settings, len(backlog) * args.frame_size, out)
     samples = read_samples(out)
     by_layer: collections.Counter[str] = collections.Counter()
     by_function: collections.Counter[str] = collections.Counter()

@@ -26,14 +26,15 @@ import signal
 import subprocess
 import tempfile
 import time
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 from pipeline import S, bench_settings, drain, frames, metric, produce, start_worker, worker_env
 from results import emit
+from topics import own_topics
 
 from marketpulse.clock import SystemClock
 from marketpulse.settings import Settings
-from marketpulse.streams.admin import ensure_topics
 from marketpulse.streams.lag import group_lag
 from marketpulse.streams.sources.synthetic import SyntheticMarket
 
@@ -121,25 +122,28 @@ async def run(args: argparse.Namespace) -> None:
     start = (SystemClock().now_ns() // S - 7200) * S
     backlog = frames(market, start, slices, args.frame_size)
     quotes = len(backlog) * args.frame_size
-    alone, together = bench_settings(Settings()), bench_settings(Settings())
-    for each in (alone, together):
-        await ensure_topics(each)
-        await produce(each, backlog)
-    worker, _, one_rate, _ = await drain(alone, {}, 9396, quotes, args.frame_size)
-    worker.terminate()
-    worker.wait(30)
-    pair, two_rate = await pair_rate(together, quotes)
-    try:
-        live_start = (SystemClock().now_ns() // S) * S
-        live = frames(market, live_start, args.live_seconds, args.frame_size)
-        per_second = len(live) / args.live_seconds
-        live_rate = min(per_second, 0.66 * one_rate / args.frame_size)
-        took = await leave_time(together, pair, live, live_rate)
-    finally:
-        for each in pair:
-            if each.poll() is None:
-                each.terminate()
-                each.wait(30)
+    async with AsyncExitStack() as stack:
+        alone, together = [
+            await stack.enter_async_context(own_topics(bench_settings(Settings())))
+            for _ in range(2)
+        ]
+        for each in (alone, together):
+            await produce(each, backlog)
+        worker, _, one_rate, _ = await drain(alone, {}, 9396, quotes, args.frame_size)
+        worker.terminate()
+        worker.wait(30)
+        pair, two_rate = await pair_rate(together, quotes)
+        try:
+            live_start = (SystemClock().now_ns() // S) * S
+            live = frames(market, live_start, args.live_seconds, args.frame_size)
+            per_second = len(live) / args.live_seconds
+            live_rate = min(per_second, 0.66 * one_rate / args.frame_size)
+            took = await leave_time(together, pair, live, live_rate)
+        finally:
+            for each in pair:
+                if each.poll() is None:
+                    each.terminate()
+                    each.wait(30)
     print(f"machine: {os.cpu_count()} cores; frames: {len(backlog)} x {args.frame_size} quotes, "
           f"{args.symbols} symbols, {together.topic_partitions} partitions")  # fmt: skip
     print(f"one worker: {one_rate:,.0f} quotes/s")

@@ -33,6 +33,7 @@ import numpy as np
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from results import emit
+from topics import drop_topics
 
 from marketpulse.analytics.indicators.registry import catalog
 from marketpulse.analytics.ingest import SymbolState
@@ -93,18 +94,11 @@ def heap_per_series(
     return (after - before) / n
 
 
-async def recovery(
-    settings: Settings, records: list[tuple[bytes, bytes]], config: StepConfig
-) -> tuple[float, float]:
-    """Seconds to read ``records`` back from a topic of their own with a plain consumer, and to
-    decode every one."""
-    topic = f"bench-state-{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers())
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, settings.topic_partitions, 1)])
-    finally:
-        await admin.close()
+async def write_and_read(
+    settings: Settings, topic: str, records: list[tuple[bytes, bytes]]
+) -> tuple[float, list[tuple[bytes, bytes]]]:
+    """Write ``records`` to ``topic``; the seconds a plain consumer takes to read them back,
+    and what it read."""
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap_servers(), linger_ms=5, max_batch_size=1 << 20,
         max_request_size=8 << 20,
@@ -130,6 +124,26 @@ async def recovery(
         read_s = time.perf_counter() - started
     finally:
         await consumer.stop()
+    return read_s, read
+
+
+async def recovery(
+    settings: Settings, records: list[tuple[bytes, bytes]], config: StepConfig
+) -> tuple[float, float]:
+    """Seconds to read ``records`` back from a topic of their own with a plain consumer, and to
+    decode every one."""
+    own = settings.model_copy(update={"topic_prefix": f"bench-state-{uuid.uuid4().hex[:8]}."})
+    topic = own.topic("states")
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers())
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, settings.topic_partitions, 1)])
+    finally:
+        await admin.close()
+    try:
+        read_s, read = await write_and_read(settings, topic, records)
+    finally:
+        await drop_topics(own)
     started = time.perf_counter()
     for key, value in read:
         if b"|" in key:

@@ -21,13 +21,13 @@ import time
 import uuid
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from results import emit
+from topics import drop_topics
 
 from marketpulse.settings import Settings
 from marketpulse.storage.postgres import create_pool, migrate
 from marketpulse.storage.repositories.jobs import JobRepository
-from marketpulse.streams.admin import ensure_topics, topic_names
+from marketpulse.streams.admin import ensure_topics
 from marketpulse.streams.sources.synthetic import SyntheticMarket, SyntheticRun, run_synthetic
 
 
@@ -49,16 +49,6 @@ async def _messages(settings: Settings, topic: str, expected: int) -> int:
         await consumer.stop()
 
 
-async def _drop_topics(settings: Settings) -> None:
-    """The broker keeps topics in memory: a benchmark must not leave gigabytes behind."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers())
-    await admin.start()
-    try:
-        await admin.delete_topics(topic_names(settings))
-    finally:
-        await admin.close()
-
-
 async def _timed(settings: Settings, run: SyntheticRun) -> tuple[int, float]:
     """Publish ``run``; check every frame arrived and was counted; return (events, seconds)."""
     started = time.perf_counter()
@@ -71,7 +61,7 @@ async def _timed(settings: Settings, run: SyntheticRun) -> tuple[int, float]:
         recorded = next(j for j in jobs if j.symbols == run.symbols)
     finally:
         await pool.close()
-    await _drop_topics(settings)
+    await drop_topics(settings)
     assert frames * run.frame_size == published == recorded.records_processed, (
         frames, published, recorded,
     )  # fmt: skip
@@ -132,7 +122,7 @@ async def raw_produce(names: list[str], events: int, frame_size: int) -> float:
         elapsed = time.perf_counter() - started
     finally:
         await producer.stop()
-        await _drop_topics(settings)
+        await drop_topics(settings)
     return len(bodies) * frame_size / elapsed
 
 

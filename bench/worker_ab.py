@@ -19,10 +19,10 @@ import statistics
 
 from pipeline import S, bench_settings, drain, frames, produce
 from results import emit
+from topics import own_topics
 
 from marketpulse.clock import SystemClock
 from marketpulse.settings import Settings
-from marketpulse.streams.admin import ensure_topics
 from marketpulse.streams.sources.synthetic import SyntheticMarket
 
 
@@ -42,14 +42,13 @@ Frames = list[tuple[bytes, bytes]]
 
 async def one_run(env: dict[str, str], backlog: Frames, frame_size: int) -> float:
     """A fresh worker on a fresh copy of the frames: its CPU seconds per frame."""
-    settings = bench_settings(Settings())
-    await ensure_topics(settings)
-    await produce(settings, backlog)
-    worker, _, _, cpu_per_frame = await drain(
-        settings, env, 9396, len(backlog) * frame_size, frame_size
-    )
-    worker.terminate()
-    worker.wait(30)
+    async with own_topics(bench_settings(Settings())) as settings:
+        await produce(settings, backlog)
+        worker, _, _, cpu_per_frame = await drain(
+            settings, env, 9396, len(backlog) * frame_size, frame_size
+        )
+        worker.terminate()
+        worker.wait(30)
     return cpu_per_frame
 
 
