@@ -11,10 +11,14 @@ series takes in a worker, and how long 10,000 symbols' states take to come back.
    ``--measured`` series: the first granularity of as many symbols);
 3. recovery: ``--measured`` symbols' states (each symbol's gate and bar state and a series for
    each default granularity) written to a topic of their own, then read back by a plain
-   aiokafka consumer and decoded, as a fresh worker's recovery reads its changelog and its
-   first steps decode what they touch. Both are linear in the keys (each is read and decoded
-   once), so the figure for ``--symbols`` is scaled from the measured one; a Faust worker's own
-   recovery adds its table bookkeeping to this, so this is a floor.
+   aiokafka consumer and decoded (and kept, under the worker's garbage-collection policy), as a
+   fresh worker's recovery reads its changelog and its first steps decode what they touch.
+   Both are linear in the keys (each is read and decoded once), so the figure for
+   ``--symbols`` is scaled from the measured one; a Faust worker's own recovery adds its table
+   bookkeeping to this, so this is a floor;
+4. the pause of a full garbage collection over those decoded states (what they add to one
+   over the rest of the heap), scaled likewise: CPython's collector walks every container
+   object now and then, with the worker's event loop (and so its heartbeats) waiting.
 
 Targets (issue 31): at most 2 KB of state per series with the default set; 10,000 symbols
 recovered in at most 10 s. Needs the local broker.
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import time
 import tracemalloc
 import uuid
@@ -43,6 +48,7 @@ from marketpulse.analytics.series import SeriesState
 from marketpulse.analytics.step_io import MemoryStore, Message, StepConfig, key_of_series
 from marketpulse.analytics.steps import apply_frame
 from marketpulse.clock import SystemClock
+from marketpulse.gc_policy import collect_fully_every
 from marketpulse.schemas.bars import Bar
 from marketpulse.settings import Settings
 from marketpulse.streams.sources.synthetic import SyntheticMarket
@@ -129,9 +135,9 @@ async def write_and_read(
 
 async def recovery(
     settings: Settings, records: list[tuple[bytes, bytes]], config: StepConfig
-) -> tuple[float, float]:
+) -> tuple[float, float, list[object]]:
     """Seconds to read ``records`` back from a topic of their own with a plain consumer, and to
-    decode every one."""
+    decode every one; and the decoded states."""
     own = settings.model_copy(update={"topic_prefix": f"bench-state-{uuid.uuid4().hex[:8]}."})
     topic = own.topic("states")
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers())
@@ -145,16 +151,33 @@ async def recovery(
     finally:
         await drop_topics(own)
     started = time.perf_counter()
-    for key, value in read:
-        if b"|" in key:
-            SeriesState.from_bytes(config.detector, value)
-        else:
-            SymbolState.from_bytes(value, config.gate, config.granularities)
-    return read_s, time.perf_counter() - started
+    decoded = [
+        SeriesState.from_bytes(config.detector, value)
+        if b"|" in key
+        else SymbolState.from_bytes(value, config.gate, config.granularities)
+        for key, value in read
+    ]
+    return read_s, time.perf_counter() - started, decoded
+
+
+def collection_pause(decoded: list[object]) -> float:
+    """Seconds that ``decoded`` add to a full garbage collection, which walks every container
+    object the worker holds while its event loop waits; ``decoded`` is emptied on the way (the
+    collection without them is the baseline)."""
+    gc.collect()
+    started = time.perf_counter()
+    gc.collect()
+    with_them = time.perf_counter() - started
+    decoded.clear()
+    gc.collect()
+    started = time.perf_counter()
+    gc.collect()
+    return with_them - (time.perf_counter() - started)
 
 
 async def run(args: argparse.Namespace) -> None:
     settings = Settings()
+    collect_fully_every(settings.worker_gc_full_every)  # decode as a worker does
     config = settings.step_config()
     bars = minute_bars(300, 1)
     default = warmed(config.indicators, config.detector, bars)
@@ -168,7 +191,8 @@ async def run(args: argparse.Namespace) -> None:
         name = f"R{i:05d}"
         records.append((name.encode(), symbol_bytes))
         records += [(key_of_series(name, g), default_bytes) for g in config.granularities]
-    read_s, decode_s = await recovery(settings, records, config)
+    read_s, decode_s, decoded = await recovery(settings, records, config)
+    pause = collection_pause(decoded)
     scale = args.symbols / args.measured
     volume = sum(len(v) for _, v in records) * scale
     print(
@@ -190,11 +214,15 @@ async def run(args: argparse.Namespace) -> None:
     )
     print(f"recovery of {args.measured:,} symbols: read {read_s:.2f} s, decode {decode_s:.2f} s; "
           f"scaled to {args.symbols:,}: {(read_s + decode_s) * scale:.1f} s")  # fmt: skip
+    print(f"a full garbage collection over those states: {pause * 1e3:,.0f} ms; scaled to "
+          f"{args.symbols:,} symbols: {pause * scale:.1f} s")  # fmt: skip
     emit("state bytes a series, default set", len(default_bytes), "B", 2048, lower_is_better=True)
     emit("state bytes a series, every catalog spec", len(full_bytes), "B", lower_is_better=True)
     emit("heap a warmed series, default set", per_series_heap, "B", lower_is_better=True)
     emit(f"recovery floor of {args.symbols:,} symbols (read and decode, scaled)",
          (read_s + decode_s) * scale, "s", 10, lower_is_better=True)  # fmt: skip
+    emit(f"a full garbage collection over {args.symbols:,} symbols' states (scaled)",
+         pause * scale, "s", lower_is_better=True)  # fmt: skip
 
 
 def main() -> None:

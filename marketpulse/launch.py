@@ -12,6 +12,7 @@ import time
 from prometheus_client import start_http_server
 
 from marketpulse.cli import DEFAULT_SYMBOLS
+from marketpulse.gc_policy import collect_fully_every
 from marketpulse.services import stack
 from marketpulse.settings import Settings
 from marketpulse.storage.setup import prepare_stores
@@ -31,6 +32,7 @@ def run_worker(settings: Settings, loglevel: str) -> int:
     import mode.loop
 
     mode.loop.use("uvloop")  # before the app and any event loop exist
+    collect_fully_every(settings.worker_gc_full_every)
     from marketpulse.app import app
     from marketpulse.streams.admin import ensure_topics
 
