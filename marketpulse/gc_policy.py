@@ -1,19 +1,20 @@
 """How often a worker's garbage collector walks its whole heap.
 
-Most of a worker's heap is its states: about 400 container objects a series (indicators, their
-windows, the candlestick set's rules), long-lived and free of reference cycles, so reference
-counting frees them without the collector. CPython walks every one of them in each full
-collection, and runs one after ten collections of its middle generation once the objects
-promoted since the last reach a quarter of its oldest generation. The frames, events and
-records a worker has in flight outlive the young collections and are promoted by the thousand,
-so both conditions hold every few seconds; and while states are decoded or built (a recovery, a
-warm-up, the first frame of each symbol) the oldest generation grows by a quarter again and
-again, each time walked whole. Measured (``bench/state_cost.py``, ``bench/worker_ab.py``):
-decoding 1,000 symbols' states and keeping them, as the worker's cache does, took 5.7 s against
-1.6 s when each was dropped at once, and 2.4 s with full collections a hundred times rarer;
-a full collection walks 1,000 symbols' states in about 0.65 s, a pause of the event loop.
+Most of a worker's heap is its states: some 260 container objects a series (indicators, their
+windows and queues, the detectors' recent bars), long-lived and free of reference cycles, so
+reference counting frees them without the collector. CPython visits every one of them, and every
+reference each holds, in each full collection, and runs one after ten collections of its middle
+generation once the objects promoted since the last reach a quarter of its oldest generation.
+The frames, events and records a worker has in flight outlive the young collections and are
+promoted by the thousand, so both conditions hold every few seconds; and while states are
+decoded or built (a recovery, a warm-up, the first frame of each symbol) the oldest generation
+grows by a quarter again and again, each time walked whole. Measured (``bench/state_cost.py``,
+``bench/worker_ab.py``): decoding 1,000 symbols' states and keeping them, as the worker's cache
+does, took 5.7 s against about 1.8 s when each was dropped at once, and 2.4 s with full
+collections a hundred times rarer; a full collection walks 1,000 symbols' states in 0.5-0.65 s,
+a pause of the event loop.
 
-The full collections find little: a few hundred objects in cycles a minute of a busy worker
+The full collections find little: about a thousand objects in cycles a minute of a busy worker
 (``gc.callbacks``' counts), so making them rarer leaves memory as it was.
 """
 

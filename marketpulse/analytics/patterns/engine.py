@@ -33,6 +33,9 @@ class _Layout:
 
     specs: tuple[tuple[RangeType, int, int, float, float, int], ...]
     patterns: tuple[tuple[Candlestick, tuple[int, ...], int, int], ...]
+    # each pattern's rule, its slots and first bars; a stateless rule is shared by every set
+    # of this choice (a worker holds thousands, and its collector walks what each set holds)
+    rules: tuple[tuple[Rule, tuple[int, ...], int, int], ...]
 
 
 @cache
@@ -55,7 +58,9 @@ def _layout(chosen: tuple[str, ...]) -> _Layout:
                 )  # fmt: skip
             slots.append(keys[key])
         patterns.append((pattern, tuple(slots), first, first_output))
-    return _Layout(tuple(specs), tuple(patterns))
+    rules = tuple((pattern.make(), slots, first, first_output)
+                  for pattern, slots, first, first_output in patterns)  # fmt: skip
+    return _Layout(tuple(specs), tuple(patterns), rules)
 
 
 class CandlestickSet:
@@ -75,10 +80,14 @@ class CandlestickSet:
             for range_type, end, period, factor, divisor, first in layout.specs
         ]
         self.totals: list[float] = [0.0] * len(self._specs)
-        self._rules: list[tuple[Rule, _Averages, int, int]] = [
-            (pattern.make(), _Averages(self._specs, self.totals, slots), first, first_output)
-            for pattern, slots, first, first_output in layout.patterns
-        ]
+        self._averages = _Averages(self._specs, self.totals)
+        # a stateful rule (hikkake) of its own, the rest the layout's
+        self._rules: list[tuple[Rule, tuple[int, ...], int, int]] = [
+            (pattern.make(), slots, first, first_output) if isinstance(shared[0], Hikkake)
+            else shared
+            for (pattern, slots, first, first_output), shared
+            in zip(layout.patterns, layout.rules, strict=True)
+        ]  # fmt: skip
         self._last_start = max((spec[5] for spec in self._specs), default=-1)
         self._windows = [
             (i, values, end, end - period, first)
@@ -96,7 +105,9 @@ class CandlestickSet:
         if bar <= self._last_start:
             self._start_totals(bar)
         out: list[int] = []
-        for rule, averages, first, first_output in self._rules:
+        averages = self._averages
+        for rule, slots, first, first_output in self._rules:
+            averages.slots = slots
             if bar >= first_output:
                 out.append(rule(history, averages))
             else:
@@ -124,7 +135,7 @@ class CandlestickSet:
             "totals": list(self.totals),
             "rules": {
                 name: vars(rule)
-                for name, (rule, _a, _f, _l) in zip(self.names, self._rules, strict=True)
+                for name, (rule, _slots, _f, _l) in zip(self.names, self._rules, strict=True)
                 if isinstance(rule, Hikkake)
             },
         }
@@ -137,7 +148,7 @@ class CandlestickSet:
             engine.history.push(o, h, l, c)
         engine.history.count = state["count"]
         engine.totals[:] = state["totals"]
-        for name, (rule, _a, _f, _l) in zip(engine.names, engine._rules, strict=True):
+        for name, (rule, _slots, _f, _l) in zip(engine.names, engine._rules, strict=True):
             if name in state["rules"]:
                 vars(rule).update(state["rules"][name])
         return engine
@@ -158,20 +169,22 @@ _Spec = tuple[list[float], int, int, float, float, int]
 
 
 class _Averages(Sequence[float]):
-    """One pattern's candle averages on the current bar, worked out only when its rule reads
-    them (most rules stop at a colour or body check first): ``TA_CANDLEAVERAGE``."""
+    """The candle averages of the pattern whose ``slots`` are set, on the current bar, worked
+    out only when its rule reads them (most rules stop at a colour or body check first):
+    ``TA_CANDLEAVERAGE``. One per set, its slots set before each rule."""
 
-    __slots__ = ("_slots", "_specs", "_totals")
+    __slots__ = ("_specs", "_totals", "slots")
 
-    def __init__(self, specs: list[_Spec], totals: list[float], slots: tuple[int, ...]) -> None:
-        self._specs, self._totals, self._slots = specs, totals, slots
+    def __init__(self, specs: list[_Spec], totals: list[float]) -> None:
+        self._specs, self._totals = specs, totals
+        self.slots: tuple[int, ...] = ()
 
     def __getitem__(self, n: int) -> float:  # type: ignore[override]
-        i = self._slots[n]
+        i = self.slots[n]
         values, end, period, factor, divisor, _first = self._specs[i]
         if period:
             return factor * (self._totals[i] / period) / divisor
         return factor * values[end] / divisor  # ShadowLong, ShadowVeryLong: the candle itself
 
     def __len__(self) -> int:
-        return len(self._slots)
+        return len(self.slots)
