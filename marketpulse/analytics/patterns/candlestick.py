@@ -64,9 +64,8 @@ def register(
     span: int = 1,
     first: int | None = None,
 ) -> None:
-    """Register a stateless pattern whose rule ``make()`` builds (when the first engine of a
-    choice of patterns is made, not at import, so a parameterised rule is made where the tests
-    can see it; the engines of that choice share it)."""
+    """Register a stateless pattern whose rule ``make()`` builds (when an engine is made, not
+    at import, so a parameterised rule is made where the tests can see it)."""
     REGISTRY[name] = Candlestick(name, tuple(uses), make, span, first)
 
 

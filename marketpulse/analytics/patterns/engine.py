@@ -33,9 +33,6 @@ class _Layout:
 
     specs: tuple[tuple[RangeType, int, int, float, float, int], ...]
     patterns: tuple[tuple[Candlestick, tuple[int, ...], int, int], ...]
-    # each pattern's rule, its slots and first bars; a stateless rule is shared by every set
-    # of this choice (a worker holds thousands, and its collector walks what each set holds)
-    rules: tuple[tuple[Rule, tuple[int, ...], int, int], ...]
 
 
 @cache
@@ -58,9 +55,7 @@ def _layout(chosen: tuple[str, ...]) -> _Layout:
                 )  # fmt: skip
             slots.append(keys[key])
         patterns.append((pattern, tuple(slots), first, first_output))
-    rules = tuple((pattern.make(), slots, first, first_output)
-                  for pattern, slots, first, first_output in patterns)  # fmt: skip
-    return _Layout(tuple(specs), tuple(patterns), rules)
+    return _Layout(tuple(specs), tuple(patterns))
 
 
 class CandlestickSet:
@@ -80,14 +75,13 @@ class CandlestickSet:
             for range_type, end, period, factor, divisor, first in layout.specs
         ]
         self.totals: list[float] = [0.0] * len(self._specs)
+        # one view of the averages for every rule, its slots set before each (a worker holds
+        # thousands of sets, and its collector walks every object each holds)
         self._averages = _Averages(self._specs, self.totals)
-        # a stateful rule (hikkake) of its own, the rest the layout's
         self._rules: list[tuple[Rule, tuple[int, ...], int, int]] = [
-            (pattern.make(), slots, first, first_output) if isinstance(shared[0], Hikkake)
-            else shared
-            for (pattern, slots, first, first_output), shared
-            in zip(layout.patterns, layout.rules, strict=True)
-        ]  # fmt: skip
+            (pattern.make(), slots, first, first_output)
+            for pattern, slots, first, first_output in layout.patterns
+        ]
         self._last_start = max((spec[5] for spec in self._specs), default=-1)
         self._windows = [
             (i, values, end, end - period, first)
