@@ -12,13 +12,15 @@ series takes in a worker, and how long 10,000 symbols' states take to come back.
 3. recovery: ``--measured`` symbols' states (each symbol's gate and bar state and a series for
    each default granularity) written to a topic of their own, then read back by a plain
    aiokafka consumer and decoded (and kept, under the worker's garbage-collection policy), as a
-   fresh worker's recovery reads its changelog and its first steps decode what they touch.
-   Both are linear in the keys (each is read and decoded once), so the figure for
-   ``--symbols`` is scaled from the measured one; a Faust worker's own recovery adds its table
-   bookkeeping to this, so this is a floor;
-4. the pause of a full garbage collection over those decoded states (what they add to one
-   over the rest of the heap), scaled likewise: CPython's collector walks every container
-   object now and then, with the worker's event loop (and so its heartbeats) waiting.
+   fresh worker's recovery reads its changelog and its first steps decode what they touch: a
+   series' detectors stay encoded until its next closed bar, so their decoding is timed
+   apart, as what those bars add. Both are linear in the keys (each is read and decoded once),
+   so the figure for ``--symbols`` is scaled from the measured one; a Faust worker's own
+   recovery adds its table bookkeeping to this, so this is a floor;
+4. the pause of a full garbage collection over those decoded states, detectors included (what
+   they add to one over the rest of the heap), scaled likewise: CPython's collector walks every
+   container object now and then, with the worker's event loop (and so its heartbeats)
+   waiting.
 
 Targets (issue 31): at most 2 KB of state per series with the default set; 10,000 symbols
 recovered in at most 10 s. Needs the local broker.
@@ -192,6 +194,10 @@ async def run(args: argparse.Namespace) -> None:
         records.append((name.encode(), symbol_bytes))
         records += [(key_of_series(name, g), default_bytes) for g in config.granularities]
     read_s, decode_s, decoded = await recovery(settings, records, config)
+    started = time.perf_counter()
+    detectors = [state.detector for state in decoded if isinstance(state, SeriesState)]
+    detectors_s = time.perf_counter() - started
+    assert len(detectors) == len(decoded) - args.measured
     pause = collection_pause(decoded)
     scale = args.symbols / args.measured
     volume = sum(len(v) for _, v in records) * scale
@@ -214,6 +220,8 @@ async def run(args: argparse.Namespace) -> None:
     )
     print(f"recovery of {args.measured:,} symbols: read {read_s:.2f} s, decode {decode_s:.2f} s; "
           f"scaled to {args.symbols:,}: {(read_s + decode_s) * scale:.1f} s")  # fmt: skip
+    print(f"their detectors, decoded at each series' next closed bar: {detectors_s:.2f} s; "
+          f"scaled: {detectors_s * scale:.1f} s")  # fmt: skip
     print(f"a full garbage collection over those states: {pause * 1e3:,.0f} ms; scaled to "
           f"{args.symbols:,} symbols: {pause * scale:.1f} s")  # fmt: skip
     emit("state bytes a series, default set", len(default_bytes), "B", 2048, lower_is_better=True)
@@ -221,6 +229,8 @@ async def run(args: argparse.Namespace) -> None:
     emit("heap a warmed series, default set", per_series_heap, "B", lower_is_better=True)
     emit(f"recovery floor of {args.symbols:,} symbols (read and decode, scaled)",
          (read_s + decode_s) * scale, "s", 10, lower_is_better=True)  # fmt: skip
+    emit(f"the detectors of {args.symbols:,} symbols' series, decoded at their next bars "
+         "(scaled)", detectors_s * scale, "s", lower_is_better=True)  # fmt: skip
     emit(f"a full garbage collection over {args.symbols:,} symbols' states (scaled)",
          pause * scale, "s", lower_is_better=True)  # fmt: skip
 

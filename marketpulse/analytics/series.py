@@ -52,6 +52,24 @@ class Revision:
     signals: list[Signal]
 
 
+class EncodedDetector:
+    """A series' detectors as its table record holds them (JSON), decoded when a bar first
+    needs them. A restored series peeks at its forming bar within a second, but its detectors
+    wait for its next closed bar (an hour, a day on the coarser granularities), and they are
+    more than half of what decoding a series costs: a worker taking over thousands of series
+    resumes without them."""
+
+    __slots__ = ("config", "data")
+
+    def __init__(self, config: DetectorConfig, data: bytes) -> None:
+        self.config = config
+        self.data = data
+
+    def decode(self) -> SignalDetector:
+        """The detectors."""
+        return SignalDetector.from_state(self.config, orjson.loads(self.data))
+
+
 class SeriesState:
     """The indicator set, the detectors, the last bar start applied, and the last bars-topic
     offset applied (ready-made bars; built bars are applied where they are built). A series of
@@ -61,13 +79,17 @@ class SeriesState:
     roll back to when one of them is revised, and counts the revisions it has applied (what
     it publishes again carries the count).
 
+    Its record (:meth:`to_bytes`) is two JSON documents on two lines: everything but the
+    detectors, then the detectors, which :meth:`from_bytes` leaves encoded until first used
+    (:class:`EncodedDetector`).
+
     A plain class, not a dataclass: the mutation tool leaves decorated classes alone, and the
     revision logic here is what its tests must be shown to guard."""
 
     def __init__(
         self,
         indicators: IndicatorSet,
-        detector: SignalDetector,
+        detector: SignalDetector | EncodedDetector,
         last_start: int | None = None,
         offset: int = -1,
         rollup: dict[str, Any] | None = None,
@@ -75,12 +97,20 @@ class SeriesState:
         revisions: int = 0,
     ) -> None:
         self.indicators = indicators
-        self.detector = detector
+        self._detector = detector
         self.last_start = last_start
         self.offset = offset
         self.rollup = rollup
         self.history = history if history is not None else []
         self.revisions = revisions
+
+    @property
+    def detector(self) -> SignalDetector:
+        """The detectors, decoded now if the series was restored with them encoded."""
+        detector = self._detector
+        if isinstance(detector, EncodedDetector):
+            detector = self._detector = detector.decode()
+        return detector
 
     @classmethod
     def new(cls, specs: Iterable[str], config: DetectorConfig) -> SeriesState:
@@ -149,7 +179,7 @@ class SeriesState:
         before = orjson.loads(history[at].before)
         del history[at:]
         self.indicators = IndicatorSet.from_state(before["set"])
-        self.detector = SignalDetector.from_state(config, before["detector"])
+        self._detector = SignalDetector.from_state(config, before["detector"])
         self.revisions += 1
         again = {"revision": self.revisions}
         snapshots, signals = [], []
@@ -164,7 +194,14 @@ class SeriesState:
         return Revision(snapshots, signals)
 
     def _state(self) -> bytes:
-        return orjson.dumps({"set": self.indicators.state(), "detector": self.detector.state()})
+        detector = orjson.Fragment(self._detector_json())
+        return orjson.dumps({"set": self.indicators.state(), "detector": detector})
+
+    def _detector_json(self) -> bytes:
+        detector = self._detector
+        if isinstance(detector, EncodedDetector):
+            return detector.data
+        return orjson.dumps(detector.state())
 
     def peek(self, bar: dict[str, Any]) -> bytes:
         """The snapshot :meth:`advance` would give on a bar still forming (its fields), as a
@@ -173,10 +210,9 @@ class SeriesState:
 
     def to_bytes(self) -> bytes:
         """Encode for the table."""
-        return orjson.dumps(
+        head = orjson.dumps(
             {
                 "set": self.indicators.state(),
-                "detector": self.detector.state(),
                 "last_start": self.last_start,
                 "offset": self.offset,
                 "rollup": self.rollup,
@@ -184,14 +220,19 @@ class SeriesState:
                 "revisions": self.revisions,
             }
         )
+        return head + b"\n" + self._detector_json()  # JSON escapes every newline in a string
 
     @classmethod
     def from_bytes(cls, config: DetectorConfig, data: bytes) -> SeriesState:
-        """Decode from the table."""
-        raw = orjson.loads(data)
+        """Decode from the table, the detectors left encoded (a record written as one
+        document, with the detectors inside, is read whole)."""
+        head, split, detector = data.partition(b"\n")
+        raw = orjson.loads(head)
         return cls(
             IndicatorSet.from_state(raw["set"]),
-            SignalDetector.from_state(config, raw["detector"]),
+            EncodedDetector(config, detector)
+            if split
+            else SignalDetector.from_state(config, raw["detector"]),
             raw["last_start"],
             raw["offset"],
             raw.get("rollup"),  # states written before roll-ups have none

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from marketpulse.analytics.patterns.candles import History, RangeType
+from marketpulse.analytics.patterns.candles import RANGE_COLUMNS, History, RangeType
 from marketpulse.analytics.patterns.candlestick import (
     REGISTRY,
     Candlestick,
@@ -27,19 +27,23 @@ _Key = tuple[str, int, int]  # setting name, candle offset, first bar
 @dataclass(frozen=True)
 class _Layout:
     """What a set of chosen patterns shares whatever the symbol: the averages' settings
-    (``_Spec`` with the range type in place of the values), each pattern's slots among them and
-    its first bars. Worked out once per choice, since a worker makes a set for every series it
-    starts or restores."""
+    (``_Spec`` with the name of the history's column in place of the values), each pattern's
+    slots among them and its first bars, and the last first bar of any average. Worked out
+    once per choice, since a worker makes a set for every series it starts or restores."""
 
-    specs: tuple[tuple[RangeType, int, int, float, float, int], ...]
-    patterns: tuple[tuple[Candlestick, tuple[int, ...], int, int], ...]
+    specs: tuple[tuple[str, int, int, float, float, int], ...]
+    patterns: tuple[Candlestick, ...]
+    slots: tuple[tuple[int, ...], ...]
+    firsts: tuple[int, ...]
+    first_outputs: tuple[int, ...]
+    last_start: int
 
 
 @cache
 def _layout(chosen: tuple[str, ...]) -> _Layout:
     keys: dict[_Key, int] = {}
-    specs: list[tuple[RangeType, int, int, float, float, int]] = []
-    patterns = []
+    specs: list[tuple[str, int, int, float, float, int]] = []
+    patterns, pattern_slots, firsts, first_outputs = [], [], [], []
     for pattern in (REGISTRY[n] for n in chosen):
         first_output = lookback(pattern)
         first = first_output - pattern.warmup
@@ -50,12 +54,17 @@ def _layout(chosen: tuple[str, ...]) -> _Layout:
                 keys[key] = len(specs)
                 divisor = 2.0 if setting.range_type is RangeType.SHADOWS else 1.0
                 specs.append(
-                    (setting.range_type, -1 - offset, setting.period, setting.factor, divisor,
-                     first)
+                    (RANGE_COLUMNS[setting.range_type], -1 - offset, setting.period,
+                     setting.factor, divisor, first)
                 )  # fmt: skip
             slots.append(keys[key])
-        patterns.append((pattern, tuple(slots), first, first_output))
-    return _Layout(tuple(specs), tuple(patterns))
+        patterns.append(pattern)
+        pattern_slots.append(tuple(slots))
+        firsts.append(first)
+        first_outputs.append(first_output)
+    last_start = max((spec[5] for spec in specs), default=-1)
+    return _Layout(tuple(specs), tuple(patterns), tuple(pattern_slots), tuple(firsts),
+                   tuple(first_outputs), last_start)  # fmt: skip
 
 
 class CandlestickSet:
@@ -69,20 +78,20 @@ class CandlestickSet:
         self.history = History()
         self.names = list(chosen)
         layout = _layout(chosen)
-        ranges = self.history.ranges
+        history = self.history
         self._specs: list[_Spec] = [
-            (ranges[range_type], end, period, factor, divisor, first)
-            for range_type, end, period, factor, divisor, first in layout.specs
+            (getattr(history, column), end, period, factor, divisor, first)
+            for column, end, period, factor, divisor, first in layout.specs
         ]
         self.totals: list[float] = [0.0] * len(self._specs)
         # one view of the averages for every rule, its slots set before each (a worker holds
         # thousands of sets, and its collector walks every object each holds)
         self._averages = _Averages(self._specs, self.totals)
-        self._rules: list[tuple[Rule, tuple[int, ...], int, int]] = [
-            (pattern.make(), slots, first, first_output)
-            for pattern, slots, first, first_output in layout.patterns
-        ]
-        self._last_start = max((spec[5] for spec in self._specs), default=-1)
+        self._rules: list[tuple[Rule, tuple[int, ...], int, int]] = list(
+            zip([pattern.make() for pattern in layout.patterns], layout.slots, layout.firsts,
+                layout.first_outputs, strict=True)
+        )  # fmt: skip
+        self._last_start = layout.last_start
         self._windows = [
             (i, values, end, end - period, first)
             for i, (values, end, period, _f, _d, first) in enumerate(self._specs)
@@ -138,9 +147,8 @@ class CandlestickSet:
     def from_state(cls, state: dict[str, Any]) -> CandlestickSet:
         """Rebuild an engine from :meth:`state`."""
         engine = cls(state["names"])
-        for o, h, l, c in zip(*state["bars"], strict=True):  # noqa: E741
-            engine.history.push(o, h, l, c)
-        engine.history.count = state["count"]
+        o, h, l, c = state["bars"]  # noqa: E741
+        engine.history.load(o, h, l, c, state["count"])
         engine.totals[:] = state["totals"]
         for name, (rule, _slots, _f, _l) in zip(engine.names, engine._rules, strict=True):
             if name in state["rules"]:

@@ -6,7 +6,8 @@ import numpy as np
 import orjson
 import pytest
 
-from marketpulse.analytics.series import SeriesState
+from marketpulse.analytics.patterns.detector import DetectorConfig, SignalDetector
+from marketpulse.analytics.series import EncodedDetector, SeriesState
 from marketpulse.schemas.bars import Bar, IndicatorSnapshot
 from marketpulse.settings import Settings
 
@@ -49,13 +50,19 @@ def test_a_forming_record_is_what_the_snapshot_schema_encodes_and_its_values_the
         assert snapshot.model_copy(update={"final": True, "bar": closed}) == final
 
 
-def test_a_restored_series_goes_on_exactly_as_the_original() -> None:
+def warmed(n: int) -> tuple[DetectorConfig, list[Bar], SeriesState]:
+    """The default detectors, ``n`` bars, and a series of the default set over the first 250."""
     settings = Settings()
     config = settings.detector_config()
-    bars = walk(400)
-    original = SeriesState.new(settings.indicators, config)
+    bars = walk(n)
+    series = SeriesState.new(settings.indicators, config)
     for bar in bars[:250]:
-        original.advance(bar)
+        series.advance(bar)
+    return config, bars, series
+
+
+def test_a_restored_series_goes_on_exactly_as_the_original() -> None:
+    config, bars, original = warmed(400)
     restored = SeriesState.from_bytes(config, original.to_bytes())
     assert restored.last_start == bars[249].start
     fired = 0
@@ -64,6 +71,30 @@ def test_a_restored_series_goes_on_exactly_as_the_original() -> None:
         assert got == want
         fired += len(got[1])
     assert fired > 0  # the comparison covered signals, not only snapshots
+    assert restored.to_bytes() == original.to_bytes()
+
+
+def test_a_restored_series_decodes_its_detectors_only_when_a_bar_needs_them() -> None:
+    """A restored series peeks at its forming bar without its detectors, writes them back as
+    it read them, and decodes them at its next closed bar, which then fires what the original
+    fires."""
+    config, bars, original = warmed(300)
+    record = original.to_bytes()
+    head, detector = record.split(b"\n")
+    assert "detector" not in orjson.loads(head)
+    assert detector == orjson.dumps(original.detector.state())
+    restored = SeriesState.from_bytes(config, record)
+    assert isinstance(restored._detector, EncodedDetector)
+    assert restored.peek(forming_fields(bars[250])) == original.peek(forming_fields(bars[250]))
+    assert restored.to_bytes() == record
+    assert isinstance(restored._detector, EncodedDetector)  # still: nothing needed them
+    fired = 0
+    for bar in bars[250:]:
+        want, got = original.advance(bar), restored.advance(bar)
+        assert got == want
+        fired += len(got[1])
+    assert fired > 0
+    assert isinstance(restored._detector, SignalDetector)
     assert restored.to_bytes() == original.to_bytes()
 
 
