@@ -81,6 +81,9 @@ class Stateful:
         for key, value in state.items():
             if key in FIXED:
                 continue
+            if value is None or isinstance(value, (int, float)):  # a plain attribute
+                setattr(self, key, value)
+                continue
             current = getattr(self, key)
             if isinstance(current, Stateful):
                 current.load(value)
