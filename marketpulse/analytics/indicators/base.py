@@ -90,7 +90,7 @@ class Stateful:
             elif isinstance(current, list) and current and isinstance(current[0], Stateful):
                 for child, child_state in zip(current, value, strict=True):
                     child.load(child_state)
-            elif isinstance(current, tuple) and value is not None:  # JSON has only lists
+            elif isinstance(current, tuple):  # JSON has only lists
                 setattr(self, key, tuple(value))
             else:
                 setattr(self, key, _copy(value))

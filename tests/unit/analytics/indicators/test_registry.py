@@ -159,7 +159,7 @@ def test_a_state_holds_no_names_nor_what_a_peek_keeps_at_hand(spec: str) -> None
     assert b'"name"' not in text
     assert b'"outputs"' not in text
     assert b'"_' not in text
-    with_names = {**state, "name": "old", "outputs": ["old"]}
+    with_names = {"name": "old", "outputs": ["old"], **state}  # first, as they were written
     restored = build(spec)
     restored.load(orjson.loads(orjson.dumps(with_names)))
     assert restored.state() == state
