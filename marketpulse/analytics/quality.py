@@ -32,9 +32,9 @@ from __future__ import annotations
 
 import base64
 import math
+import struct
 import zlib
 from array import array
-from collections import deque
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
@@ -159,7 +159,11 @@ class EventGate:
         self.last_price: float | None = None
         self.pending_price: float | None = None
         self.pending_count = 0
-        self.recent: deque[int] = deque()  # fingerprints, oldest first
+        # fingerprints, a ring once full (its oldest at ``_head``): a list, which compiled code
+        # reads and writes natively; a deque's items, turned into bytes after every frame, cost
+        # more than the rest of the step's states together
+        self.recent: list[int] = []
+        self._head = 0
         self._recent_set: set[int] = set()
 
     def check(self, event: Tick, stream_time: int, now_ns: int) -> Verdict | None:
@@ -215,9 +219,14 @@ class EventGate:
 
     def _remember(self, fingerprint: int) -> None:
         recent = self.recent
-        if len(recent) >= self.config.dedup_window:
-            self._recent_set.discard(recent.popleft())
-        recent.append(fingerprint)
+        if len(recent) < self.config.dedup_window:
+            recent.append(fingerprint)
+        else:
+            head = self._head
+            self._recent_set.discard(recent[head])
+            recent[head] = fingerprint
+            head += 1
+            self._head = 0 if head == len(recent) else head
         self._recent_set.add(fingerprint)
 
     def _spike(self, price: float) -> Verdict | None:
@@ -244,7 +253,7 @@ class EventGate:
             "last_price": self.last_price,
             "pending_price": self.pending_price,
             "pending_count": self.pending_count,
-            "recent": base64.b64encode(array("q", self.recent).tobytes()).decode(),
+            "recent": base64.b64encode(_longs(self._oldest_first())).decode(),
         }
 
     @classmethod
@@ -254,9 +263,14 @@ class EventGate:
         gate.last_price = state["last_price"]
         gate.pending_price = state["pending_price"]
         gate.pending_count = state["pending_count"]
-        gate.recent.extend(array("q", base64.b64decode(state["recent"])))
+        # oldest first; a window set smaller since keeps the newest
+        gate.recent = array("q", base64.b64decode(state["recent"])).tolist()[-config.dedup_window :]
         gate._recent_set = set(gate.recent)
         return gate
+
+    def _oldest_first(self) -> list[int]:
+        recent, head = self.recent, self._head
+        return recent[head:] + recent[:head] if head else recent
 
 
 # Adjusted prices are computed (raw price x factor), and decimal text read into binary floats is
@@ -265,6 +279,12 @@ class EventGate:
 # anything traded. A relative 1e-12 (thousands of ulps, a million times less than a tick) keeps
 # the two apart at any price level.
 OHLC_TOLERANCE = 1e-12
+
+
+def _longs(values: list[int]) -> bytes:
+    """``values`` as C longs, as ``array("q", values).tobytes()`` gives them, in half the time
+    for Python ints of 63 bits."""
+    return struct.pack(f"{len(values)}q", *values)
 
 
 def range_holds(bar: Bar) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import math
+from array import array
 
 import orjson
 import pytest
@@ -110,6 +112,29 @@ def test_dedup_memory_is_bounded_by_count() -> None:
     assert len(gate.recent) == 3
     assert verdict(trade(ts=NOW + 4), gate) == "duplicate"
     assert verdict(trade(ts=NOW), gate) is None  # forgotten: outside the window
+
+
+def test_the_remembered_window_wraps_and_is_written_oldest_first() -> None:
+    """Past its size the window forgets its oldest fingerprint at each new one, and its state
+    lists them oldest first wherever the ring has got to: the same state as a gate that has
+    seen only the last of them, and one restored with a smaller window keeps the newest."""
+    events = [trade(ts=NOW + i) for i in range(8)]
+    gate, last_three = EventGate(GateConfig(dedup_window=3)), EventGate(GateConfig(dedup_window=3))
+    for event in events:
+        assert verdict(event, gate) is None
+    for event in events[5:]:
+        assert verdict(event, last_three) is None
+    state = gate.state()
+    assert state == last_three.state()
+    recent = array("q", base64.b64decode(state["recent"])).tolist()
+    assert len(recent) == 3
+    for wrapped in (gate, EventGate.from_state(GateConfig(dedup_window=3), state)):
+        assert [verdict(e, wrapped) for e in events[5:]] == ["duplicate"] * 3
+        assert verdict(events[4], wrapped) is None  # forgotten
+    smaller = EventGate.from_state(GateConfig(dedup_window=2), state)
+    assert array("q", base64.b64decode(smaller.state()["recent"])).tolist() == recent[1:]
+    assert verdict(events[5], smaller) is None  # the oldest of the three, not kept
+    assert verdict(events[7], smaller) == "duplicate"
 
 
 def test_fingerprints_do_not_depend_on_the_process() -> None:
