@@ -9,7 +9,7 @@ shape, the pattern waits for its neckline: it fires on the first close beyond it
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from marketpulse.analytics.patterns.fired import Direction, Fired
@@ -135,7 +135,9 @@ class ChartPatterns:
         """JSON-ready state."""
         return {
             "zigzag": [[s.ts, s.price, s.high] for s in self.zigzag],
-            "pending": [asdict(p) for p in self.pending],
+            # its fields by name, in order: ``dataclasses.asdict`` deep-copies every value, about
+            # 25 us a shape, two thirds of a series' whole state after each closed bar
+            "pending": [{**vars(p), "details": dict(p.details)} for p in self.pending],
         }
 
     @classmethod

@@ -3,6 +3,7 @@ answers."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -134,3 +135,16 @@ def test_levels_and_charts_restored_from_state_go_on_exactly(cut: int) -> None:
     charts = ChartPatterns.from_state(ChartConfig(), orjson.loads(orjson.dumps(charts.state())))
     got += feed(levels, charts, bars[cut:])
     assert got == expected
+
+
+def test_a_pending_shape_is_written_with_every_field_and_apart_from_the_live_one() -> None:
+    closes = path([95, 110, 103, 109.8, 104])  # two tops, the neckline not broken yet
+    levels, charts = Levels(), ChartPatterns()
+    for i, close in enumerate(closes):
+        ts = 10 * DAY + i * HOUR
+        charts.update(ts, close, levels.update(ts, close + 0.2, close - 0.2, close)[1])
+    assert charts.pending
+    written = charts.state()["pending"]
+    assert written == [dataclasses.asdict(p) for p in charts.pending]
+    written[0]["details"].clear()
+    assert charts.pending[0].details  # the state is a copy, not a view of the shape
