@@ -25,6 +25,7 @@ SCRIPTS = [
     "influx_write.py",
     "warmup.py",
     "state_cost.py",
+    "recovery.py",
     "synthetic_source.py",
     "pipeline.py",
     "profile_worker.py",
