@@ -26,7 +26,8 @@ clock: Clock = SystemClock()  # only the gate's future-timestamp check reads it
 
 
 class PartitionTimes(dict[int, PartitionTime]):
-    """The partitions' times; a failed step may have moved one, so then all are rebuilt."""
+    """The partitions' times, rebuilt together from the table after an assignment; a failed
+    step may have moved one, so then all are rebuilt."""
 
     def drop_decoded(self) -> None:
         self.clear()
@@ -37,16 +38,16 @@ _partitions = PartitionTimes()
 
 @app.on_partitions_assigned.connect
 async def _forget_partitions(*_args: object, **_kwargs: object) -> None:
-    _partitions.clear()  # rebuilt from the table on each partition's next frame
+    _partitions.clear()  # rebuilt from the table on the next frame
 
 
 def _partition_time(partition: int) -> PartitionTime:
-    found = _partitions.get(partition)
-    if found is None:
+    if not _partitions:
         stored = agent_states.symbols.stored()
-        found = _partitions[partition] = PartitionTime.rebuild(
-            partition, stored, CONFIG.gate.grace_ns
-        )
+        _partitions.update(PartitionTime.rebuild(stored, CONFIG.gate.grace_ns))
+    found = _partitions.get(partition)
+    if found is None:  # none of its symbols has a state yet
+        found = _partitions[partition] = PartitionTime()
     return found
 
 

@@ -4,7 +4,7 @@ bar to close.
 Bars close on event time, not on the wall clock. A symbol that goes quiet still has its bars
 closed once the partition's stream time (the largest event time accepted on it, driven by the
 other symbols) passes their end plus the grace period. This is that timer: a heap of due times,
-rebuilt from the stored symbol states whenever the partition is (re)assigned.
+rebuilt from the stored symbol states whenever partitions are (re)assigned.
 """
 
 from __future__ import annotations
@@ -26,14 +26,18 @@ class PartitionTime:
 
     @classmethod
     def rebuild(
-        cls, partition: int, stored: Iterable[tuple[bytes, SymbolState]], grace_ns: int
-    ) -> PartitionTime:
-        """The partition's time as its symbols' last written states imply."""
-        found = cls()
+        cls, stored: Iterable[tuple[bytes, SymbolState]], grace_ns: int
+    ) -> dict[int, PartitionTime]:
+        """Each partition's time as its symbols' last written states imply, in one pass over
+        them: a worker that takes partitions over has every symbol's state to read, and read
+        once per partition that was a whole recovery's symbols decoded again for each one."""
+        found: dict[int, PartitionTime] = {}
         for key, state in stored:
-            if state.partition == partition:
-                found.stream_time = max(found.stream_time, state.stream_time)
-                found.schedule(key, state.bars.next_close(grace_ns))
+            time = found.get(state.partition)
+            if time is None:
+                time = found[state.partition] = cls()
+            time.stream_time = max(time.stream_time, state.stream_time)
+            time.schedule(key, state.bars.next_close(grace_ns))
         return found
 
     def schedule(self, key: bytes, close_at: int | None) -> None:

@@ -54,8 +54,9 @@ def frame(*events: dict[str, object]) -> bytes:
 class Partition:
     """One partition's states and time, fed offset by offset as a worker would."""
 
-    def __init__(self, cfg: StepConfig) -> None:
+    def __init__(self, cfg: StepConfig, number: int = 0) -> None:
         self.config, self.store, self.time, self.offset = cfg, MemoryStore(), PartitionTime(), 0
+        self.number = number
 
     def frame(self, key: bytes | None, value: bytes, now: int = NOW) -> StepOutputs:
         self.offset += 1
@@ -64,7 +65,7 @@ class Partition:
         return out
 
     def message(self, key: bytes | None, value: bytes, offset: int | None = None) -> Message:
-        return Message(RAW, 0, self.offset if offset is None else offset, key, value)
+        return Message(RAW, self.number, self.offset if offset is None else offset, key, value)
 
 
 def records(out: StepOutputs, topic: str) -> list[object]:
@@ -258,8 +259,26 @@ def test_a_restored_state_goes_on_exactly_as_the_one_kept_in_memory() -> None:
             {k: SeriesState.from_bytes(cfg.detector, v.to_bytes())
              for k, v in restored.store.all_series.items()},
         )  # fmt: skip
-        restored.time = PartitionTime.rebuild(0, restored.store.symbols.items(), cfg.gate.grace_ns)
+        restored.time = PartitionTime.rebuild(restored.store.symbols.items(), cfg.gate.grace_ns)[0]
         assert restored.time.stream_time == kept.time.stream_time, i
+
+
+def test_every_partition_s_time_is_rebuilt_from_its_own_symbols_in_one_pass() -> None:
+    cfg = config()
+    first, second = Partition(cfg, 0), Partition(cfg, 1)
+    first.frame(b"QUIET", frame(trade("QUIET", T0 + S, 10.0)))
+    first.frame(b"EARLY", frame(trade("EARLY", T0 + 2 * S, 10.0)))
+    second.frame(b"LATE", frame(trade("LATE", T0 + 3 * M + 5 * S, 30.0)))
+    stored = {**first.store.symbols, **second.store.symbols}
+    rebuilt = PartitionTime.rebuild(stored.items(), cfg.gate.grace_ns)
+    assert set(rebuilt) == {0, 1}
+    for number, partition in ((0, first), (1, second)):
+        assert rebuilt[number].stream_time == partition.time.stream_time
+        assert rebuilt[number].scheduled == partition.time.scheduled
+    # partition 0's time has not passed its symbols' bars: a frame of another partition, however
+    # late its events, closes none of them
+    assert rebuilt[0].pop_due() == []
+    assert rebuilt[1].stream_time == T0 + 3 * M + 5 * S
 
 
 def test_a_series_that_has_the_bar_already_gets_no_second_snapshot() -> None:
