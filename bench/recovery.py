@@ -8,13 +8,15 @@ consumes again, and until every symbol has taken a step on what it recovered.
 2. that worker takes one frame per symbol (its series warmed, then stepped) and, once it has
    committed them all (its states in the changelogs), is stopped as a deployment stops it;
 3. one more frame per symbol is produced, and a fresh worker with the same id (the same group
-   and changelogs, an empty in-memory store) is started. Timed from its start, by the records
-   it sends: its first frame's (its tables read back from the changelogs: it has resumed), and
-   the last symbol's (each symbol's states are decoded on its first step, so this includes
-   decoding all of them).
+   and changelogs, an empty in-memory store) is started. Timed from its start: its partitions
+   assigned (by its log; the group protocol's part, which on this broker includes waiting for
+   the stopped worker's session to run out), and from that assignment, by its log and by the
+   records it sends: its tables read back from the changelogs, its first frame stepped (it has
+   resumed), and the last symbol's (each symbol's states are decoded on its first step, so
+   this includes decoding all of them). The target is on that last figure.
 
 Beside it, the same fresh start on topics of its own with no state (one symbol, one frame): the
-worker's start alone (the interpreter, Faust, joining the group), which any recovery includes.
+worker's start alone (the interpreter, Faust, joining the group).
 Needs the local services, and memory: 10,000 symbols are about 3 GB in each worker.
 """
 
