@@ -17,7 +17,9 @@ consumes again, and until every symbol has taken a step on what it recovered.
 
 Beside it, the same fresh start on topics of its own with no state (one symbol, one frame): the
 worker's start alone (the interpreter, Faust, joining the group).
-Needs the local services, and memory: 10,000 symbols are about 3 GB in each worker.
+Needs the local services, ``MARKETPULSE_KAFKA_TANSU_COMPAT=1`` on Tansu (``make`` sets it:
+without it a recovery stops short of each changelog partition's last batch), and memory:
+10,000 symbols are about 3 GB in each worker.
 """
 
 from __future__ import annotations
