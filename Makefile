@@ -38,7 +38,7 @@ test: install lint typecheck services-up
 mutate: install services-up
 	$(BIN)/python -m tests.mutation --report docs/mutation/REPORT.md
 
-## Every benchmark, then one report: docs/bench/REPORT.md (a few minutes).
+## Every benchmark, then one report: docs/bench/REPORT.md (about half an hour on two cores).
 bench: install services-up
 	$(BIN)/python bench/report.py
 
