@@ -29,8 +29,8 @@ class PartitionTime:
         cls, stored: Iterable[tuple[bytes, SymbolState]], grace_ns: int
     ) -> dict[int, PartitionTime]:
         """Each partition's time as its symbols' last written states imply, in one pass over
-        them: a worker that takes partitions over has every symbol's state to read, and read
-        once per partition that was a whole recovery's symbols decoded again for each one."""
+        them: a worker that takes partitions over decodes every symbol's state for this, so
+        all the partitions it was given are rebuilt from one read."""
         found: dict[int, PartitionTime] = {}
         for key, state in stored:
             time = found.get(state.partition)
