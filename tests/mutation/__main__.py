@@ -210,9 +210,11 @@ def survivors(tree: Path, modules: list[str]) -> list[str]:
     ]
 
 
-def run_mutmut(tree: Path, budget_s: float | None, names: list[str] | None = None) -> bool:
-    """Run mutmut in ``tree`` (only ``names``, when given, whatever their last verdict); False
-    when the budget ran out first (results so far are kept)."""
+def run_mutmut(
+    tree: Path, modules: list[str], budget_s: float | None, names: list[str] | None = None
+) -> bool:
+    """Run mutmut in ``tree`` on ``modules`` (only ``names``, when given, whatever their last
+    verdict); False when the budget ran out first (results so far are kept)."""
     log = (tree / "mutmut.log").open("w")
     process = subprocess.Popen(
         [str(BIN / "mutmut"), "run", "--max-children", str(os.cpu_count() or 2), *(names or [])],
@@ -226,6 +228,10 @@ def run_mutmut(tree: Path, budget_s: float | None, names: list[str] | None = Non
         return False
     finally:
         log.close()
+    if code != 0 and not any(codes for _module, codes in verdicts(tree, modules)):
+        # mutmut fails when no test reaches any mutant; modules made only of what it does not
+        # mutate (dataclasses) have none at all: nothing to judge, not a failure
+        return True
     if code != 0:
         tail = (tree / "mutmut.log").read_text(errors="replace")[-3000:]
         raise SystemExit(f"mutmut failed in {tree} (exit {code}):\n{tail}")
@@ -295,7 +301,9 @@ def rerun_at_import(tree: Path, group: Group, modules: list[str], deadline: floa
     """Run again, each in a fresh interpreter with the mutant chosen before the import, the
     surviving mutants of functions that run at import; record their verdicts where mutmut
     keeps its own. Returns how many were run."""
-    chosen = [module for module, _codes in verdicts(tree, modules)]
+    chosen = [module for module, codes in verdicts(tree, modules) if codes]
+    if not chosen:  # nothing mutated, so nothing that runs at import either
+        return 0
     at_import = run_at_import(tree, chosen, group.tests)
     done = 0
     for module in chosen:
@@ -528,7 +536,7 @@ def main() -> int:
         if names == []:
             outcomes.update(results(tree, modules))
             continue
-        finished = run_mutmut(tree, args.budget, names)
+        finished = run_mutmut(tree, modules, args.budget, names)
         deadline = started + (args.budget if args.budget is not None else float("inf"))
         fresh = rerun_at_import(tree, group, modules, deadline) if finished else 0
         finished = finished and time.monotonic() <= deadline
