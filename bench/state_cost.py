@@ -4,19 +4,19 @@ series takes in a worker, and how long 10,000 symbols' states take to come back.
     .venv/bin/python bench/state_cost.py [--symbols N] [--measured N]
 
 1. state bytes: a series of the default indicator set and detectors, warmed on 300 minute bars,
-   as its table record (the JSON a worker writes at a commit), and the same for every spec of
-   the catalog (the full TA-Lib set); zlib's size of each beside it, for what compression of
-   the records would give;
+   as its changelog carries it (compressed, :mod:`marketpulse.tables.checkpoints`; a record
+   holds it and the key's state before it), with its JSON's size beside it, and the same for
+   every spec of the catalog (the full TA-Lib set);
 2. memory: the Python heap a warmed series of the default set takes (tracemalloc, over
    ``--measured`` series: the first granularity of as many symbols);
 3. recovery: ``--measured`` symbols' states (each symbol's gate and bar state and a series for
-   each default granularity) written to a topic of their own, then read back by a plain
-   aiokafka consumer and decoded (and kept, under the worker's garbage-collection policy), as a
-   fresh worker's recovery reads its changelog and its first steps decode what they touch: a
-   series' detectors stay encoded until its next closed bar, so their decoding is timed
-   apart, as what those bars add. Both are linear in the keys (each is read and decoded once),
-   so the figure for ``--symbols`` is scaled from the measured one; a Faust worker's own
-   recovery adds its table bookkeeping to this, so this is a floor;
+   each default granularity) compressed and written to a topic of their own, then read back by
+   a plain aiokafka consumer, expanded and decoded (and kept, under the worker's
+   garbage-collection policy), as a fresh worker's recovery reads its changelog and its first
+   steps decode what they touch: a series' detectors stay encoded until its next closed bar,
+   so their decoding is timed apart, as what those bars add. Both are linear in the keys (each
+   is read and decoded once), so the figure for ``--symbols`` is scaled from the measured one;
+   a Faust worker's own recovery adds its table bookkeeping to this, so this is a floor;
 4. the pause of a full garbage collection over those decoded states, detectors included (what
    they add to one over the rest of the heap), scaled likewise: CPython's collector walks every
    container object now and then, with the worker's event loop (and so its heartbeats)
@@ -34,7 +34,6 @@ import gc
 import time
 import tracemalloc
 import uuid
-import zlib
 
 import numpy as np
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -54,6 +53,7 @@ from marketpulse.gc_policy import collect_fully_every
 from marketpulse.schemas.bars import Bar
 from marketpulse.settings import Settings
 from marketpulse.streams.sources.synthetic import SyntheticMarket
+from marketpulse.tables.checkpoints import compress, expand
 
 MINUTE = 60_000_000_000
 
@@ -154,9 +154,9 @@ async def recovery(
         await drop_topics(own)
     started = time.perf_counter()
     decoded = [
-        SeriesState.from_bytes(config.detector, value)
+        SeriesState.from_bytes(config.detector, expand(value))
         if b"|" in key
-        else SymbolState.from_bytes(value, config.gate, config.granularities)
+        else SymbolState.from_bytes(expand(value), config.gate, config.granularities)
         for key, value in read
     ]
     return read_s, time.perf_counter() - started, decoded
@@ -188,11 +188,13 @@ async def run(args: argparse.Namespace) -> None:
     default_bytes, full_bytes = default.to_bytes(), full.to_bytes()
     per_series_heap = heap_per_series(config.indicators, config.detector, bars, args.measured)
     symbol_bytes = symbol_state(config).to_bytes()
+    default_part, full_part = compress(default_bytes), compress(full_bytes)
+    symbol_part = compress(symbol_bytes)
     records = []
     for i in range(args.measured):
         name = f"R{i:05d}"
-        records.append((name.encode(), symbol_bytes))
-        records += [(key_of_series(name, g), default_bytes) for g in config.granularities]
+        records.append((name.encode(), symbol_part))
+        records += [(key_of_series(name, g), default_part) for g in config.granularities]
     read_s, decode_s, decoded = await recovery(settings, records, config)
     started = time.perf_counter()
     detectors = [state.detector for state in decoded if isinstance(state, SeriesState)]
@@ -203,13 +205,14 @@ async def run(args: argparse.Namespace) -> None:
     volume = sum(len(v) for _, v in records) * scale
     print(
         f"default set ({len(config.indicators)} specs and the detectors), warmed: "
-        f"{len(default_bytes):,} bytes a series ({len(zlib.compress(default_bytes)):,} zlib)"
+        f"{len(default_part):,} bytes a series compressed ({len(default_bytes):,} of JSON)"
     )
     print(
-        f"every catalog spec ({len(every)}): {len(full_bytes):,} bytes a series "
-        f"({len(zlib.compress(full_bytes)):,} zlib)"
+        f"every catalog spec ({len(every)}): {len(full_part):,} bytes a series compressed "
+        f"({len(full_bytes):,} of JSON)"
     )
-    print(f"a symbol's gate and bar state: {len(symbol_bytes):,} bytes")
+    print(f"a symbol's gate and bar state: {len(symbol_part):,} bytes compressed "
+          f"({len(symbol_bytes):,} of JSON)")  # fmt: skip
     print(
         f"heap per warmed series of the default set: {per_series_heap / 1024:,.1f} KiB "
         f"(over {args.measured:,})"
@@ -224,8 +227,8 @@ async def run(args: argparse.Namespace) -> None:
           f"scaled: {detectors_s * scale:.1f} s")  # fmt: skip
     print(f"a full garbage collection over those states: {pause * 1e3:,.0f} ms; scaled to "
           f"{args.symbols:,} symbols: {pause * scale:.1f} s")  # fmt: skip
-    emit("state bytes a series, default set", len(default_bytes), "B", 2048, lower_is_better=True)
-    emit("state bytes a series, every catalog spec", len(full_bytes), "B", lower_is_better=True)
+    emit("state bytes a series, default set", len(default_part), "B", 2048, lower_is_better=True)
+    emit("state bytes a series, every catalog spec", len(full_part), "B", lower_is_better=True)
     emit("heap a warmed series, default set", per_series_heap, "B", lower_is_better=True)
     emit(f"recovery floor of {args.symbols:,} symbols (read and decode, scaled)",
          (read_s + decode_s) * scale, "s", 10, lower_is_better=True)  # fmt: skip

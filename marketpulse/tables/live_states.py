@@ -75,13 +75,14 @@ class LiveStates(Generic[T]):
         for partition, changed in by_partition.items():
             flush = self._last_flush(partition) + 1
             for key, encoded in changed:
-                previous = self._flushed_state(key)
+                previous = self._flushed_part(key)
+                current = checkpoints.compress(encoded)
                 table.send_changelog(
-                    partition, key, checkpoints.pack(flush, partition, encoded, previous)
+                    partition, key, checkpoints.pack(flush, partition, current, previous)
                 )
                 # the previous state is for a reader after a crash; the copy kept here is read
                 # while this flush's marker stands, so it does without (half the memory)
-                data[key] = checkpoints.pack(flush, partition, encoded, None)
+                data[key] = checkpoints.pack(flush, partition, current, None)
             marker_key, marker = checkpoints.marker_key(partition), checkpoints.marker(flush)
             table.send_changelog(partition, marker_key, marker)
             data[marker_key] = marker
@@ -107,6 +108,11 @@ class LiveStates(Generic[T]):
         return self._flushed_state(key)
 
     def _flushed_state(self, key: bytes) -> bytes | None:
+        part = self._flushed_part(key)
+        return None if part is None else checkpoints.expand(part)
+
+    def _flushed_part(self, key: bytes) -> bytes | None:
+        """The key's last whole state as the record carries it (compressed)."""
         record: bytes | None = self._table.data.get(key)
         if record is None:
             return None

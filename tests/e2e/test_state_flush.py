@@ -65,8 +65,10 @@ async def test_a_flush_cut_short_reads_as_the_one_before(pipeline: Pipeline) -> 
     assert 2 <= len(ours) < 10
     assert len(markers) >= len(ours)
     flushed = checkpoints.flushed(markers[-1].value)
-    state = checkpoints.resolve(ours[-1], flushed)
-    assert state is not None
+    part = checkpoints.resolve(ours[-1], flushed)
+    assert part is not None
+    state = checkpoints.expand(part)
+    assert len(part) < len(state)  # the changelog carries it compressed
     assert orjson.loads(state)["offset"] == len(first) - 1  # every frame is in it
     # each record carries the state its key had at the flush before (0: a flush before any)
     assert checkpoints.resolve(ours[-1], 0) == checkpoints.resolve(ours[-2], flushed)
@@ -74,7 +76,7 @@ async def test_a_flush_cut_short_reads_as_the_one_before(pipeline: Pipeline) -> 
     # A crash after this key's record landed and before its partition's marker: the record's
     # current state must not be used. This one would skip every frame still to come.
     ahead = {**orjson.loads(state), "offset": 10**9}
-    cut_short = checkpoints.pack(flushed + 1, 0, orjson.dumps(ahead), state)
+    cut_short = checkpoints.pack(flushed + 1, 0, checkpoints.compress(orjson.dumps(ahead)), part)
     await produce(pipeline.settings, changelog, [(SYMBOL.encode(), cut_short)])
 
     pipeline.start_worker()
@@ -96,7 +98,8 @@ async def test_a_failing_step_dead_letters_its_input_and_the_rest_goes_on(
 
     # a state for BAD that this version cannot read, flushed as a whole (its marker follows)
     changelog = f"{pipeline.env['MARKETPULSE_WORKER_ID']}-bar-state-changelog"
-    unreadable = checkpoints.pack(10**6, 0, b'{"format": "from another version"}', None)
+    other = checkpoints.compress(b'{"format": "from another version"}')
+    unreadable = checkpoints.pack(10**6, 0, other, None)
     marker = (checkpoints.marker_key(0), checkpoints.marker(10**6))
     await produce(pipeline.settings, changelog, [(b"BAD", unreadable), marker])
 

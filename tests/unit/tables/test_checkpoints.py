@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,6 +22,22 @@ def test_a_record_reads_as_its_state_once_its_flush_is_whole(
     assert checkpoints.resolve(record, flush + 5) == current
     # the partition's marker is behind: the flush was cut short, so the state before it counts
     assert checkpoints.resolve(record, flush - 1) == previous
+
+
+@given(st.binary(max_size=4096))
+def test_a_state_comes_back_from_its_compressed_form(state: bytes) -> None:
+    assert checkpoints.expand(checkpoints.compress(b"{" + state)) == b"{" + state
+
+
+def test_a_state_compresses_to_a_fraction_and_an_uncompressed_one_still_reads() -> None:
+    state = orjson.dumps({"window": [100 + i / 7 for i in range(200)], "count": 200})
+    part = checkpoints.compress(state)
+    assert len(part) < len(state) / 2
+    # a record of a worker that wrote its states uncompressed holds the JSON itself
+    assert checkpoints.expand(state) == state
+    record = checkpoints.pack(3, 0, state, part)
+    assert checkpoints.expand(checkpoints.resolve(record, 3) or b"") == state
+    assert checkpoints.expand(checkpoints.resolve(record, 2) or b"") == state
 
 
 def test_markers_count_flushes_and_never_look_like_a_state_key() -> None:
