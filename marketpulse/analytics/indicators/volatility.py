@@ -94,10 +94,8 @@ class BBANDS(Indicator):
         mean = self.middle.peek_push(x)
         ring = self.shifted
         full = ring.full or len(ring.items) + 1 == self.period
-        if mean is None or not full:
-            if mean is None or self.deviation is None:
-                return False
-            return self._bands(mean, self.deviation, out)
+        if mean is None or not full:  # no deviation before the ring fills
+            return False
         if (self.run + 1 if x == self.last_close else 1) >= self.period:
             return self._bands(mean, 0.0, out)
         d = x - (x if self.shift is None else self.shift)

@@ -14,7 +14,7 @@ import talib
 from marketpulse.analytics.indicators import DEFAULT_SPECS, Candle, IndicatorSet
 from marketpulse.analytics.indicators.catalog import UnknownIndicator
 from marketpulse.analytics.indicators.registry import build, catalog, expand, output_names
-from tests.market_data import Series, random_walk, through_zero, with_flats_and_gaps
+from tests.market_data import Series, random_walk, through_zero, whole_ticks, with_flats_and_gaps
 
 
 def test_all_stands_for_every_catalog_spec_each_once_in_order() -> None:
@@ -78,12 +78,31 @@ def test_a_set_of_functions_peeks_its_values_and_readiness_as_update_gives_them(
     assert all(ready.values())
 
 
+def flat_start(seed: int) -> Series:
+    """Whole ticks after a dozen bars at one price, traded (volume, no change): the first
+    windows of an RSI, an MFI or a band hold nothing but dead bars."""
+    s = whole_ticks(200, seed)
+    open_, high, low, close, volume = (
+        getattr(s, field).copy() for field in ("open", "high", "low", "close", "volume")
+    )
+    for prices in (open_, high, low, close):
+        prices[:12] = s.close[0]
+    volume[:12] = 1.0
+    return Series(open_, high, low, close, volume)
+
+
+def thin(seed: int) -> Series:
+    """A walk traded in fractions (a crypto pair's base volume): windows of less than one."""
+    s = random_walk(200, seed)
+    return Series(s.open, s.high, s.low, s.close, s.volume * 1e-5)
+
+
 # The indicators with a peek of their own, over short periods and every MA type they take, so
 # that each branch of a peek (a window filling, a zero base, a range of nothing, a dead market)
 # is met within a few hundred bars.
 OWN_PEEKS = [
     "sma_3", "ema_3", "wma_4", "dema_3", "tema_3", "macd_3_6_2", "rsi_4", "roc_3", "mfi_4",
-    "cci_4", "willr_3", "stochf_3_2", "stoch_3_2_2", "bb_5_2", "trange", "atr_3", "obv",
+    "cci_4", "willr_3", "stochf_3_2", "stoch_3_2_2", "bb_5_2", "bb_2_2", "trange", "atr_3", "obv",
     "vwap_3", "vwap_session", "di_3", "di_1", "adx_3", "adx_2", "stoch_3_1_1",
     *(f"stoch_3_2_2_{t}_{t}" for t in range(1, 9)),
     *(f"bb_5_2_{t}" for t in range(1, 9)),
@@ -92,8 +111,9 @@ OWN_PEEKS = [
 
 @pytest.mark.parametrize("spec", OWN_PEEKS)
 @pytest.mark.parametrize(
-    "series", [random_walk(200, 8), with_flats_and_gaps(9), through_zero(10)],
-    ids=["walk", "flats", "through_zero"],
+    "series",
+    [random_walk(200, 8), with_flats_and_gaps(9), through_zero(10), flat_start(11), thin(12)],
+    ids=["walk", "flats", "through_zero", "flat_start", "thin"],
 )  # fmt: skip
 def test_each_peek_of_its_own_is_what_update_gives_and_commits_nothing(
     spec: str, series: Series
@@ -111,6 +131,9 @@ def test_each_peek_of_its_own_is_what_update_gives_and_commits_nothing(
         values, ready = indicator.peek(candle)
         peeked = alone.peek(candle)
         assert restored.peek(candle) == peeked, i
+        out: dict[str, float] = {}
+        # what the set's readiness takes from a peek: whether every output is defined
+        assert alone.peek_into(candle, out) == (len(out) == len(alone.outputs)), i
         assert orjson.dumps([indicator.state(), alone.state()]) == before, i
         assert indicator.update(candle) == values, i
         assert indicator.readiness() == ready, i

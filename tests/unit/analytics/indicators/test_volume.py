@@ -1,4 +1,5 @@
-"""The session VWAP's session boundary when the session does not start at UTC midnight."""
+"""The session VWAP's session boundary when the session does not start at UTC midnight, for
+an update and for a peek."""
 
 from __future__ import annotations
 
@@ -23,6 +24,16 @@ def test_a_session_offset_moves_the_restart_to_the_sessions_start() -> None:
     assert by_time[14 * H] == 102.0  # 12:00-14:00 are one session: (100+101+102+103+104)/5
     assert by_time[14 * H + H // 2] == 105.0  # 14:30 starts a new one
     assert by_time[15 * H] == 105.5
+
+
+def test_a_peek_restarts_at_the_offset_session_s_start_as_the_update_does() -> None:
+    vwap = VWAP(session_offset_ns=OPEN)
+    for i in range(9):
+        price = 100.0 + i
+        candle = Candle(DAY + 12 * H + i * H // 2, price, price, price, price, 10.0)
+        peeked = vwap.peek(candle)
+        vwap.update(candle)
+        assert peeked == vwap.values(), i
 
 
 def test_without_an_offset_the_session_restarts_at_utc_midnight() -> None:
