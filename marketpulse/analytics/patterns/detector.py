@@ -84,7 +84,7 @@ class SignalDetector:
     def from_state(cls, config: DetectorConfig, state: dict[str, Any]) -> SignalDetector:
         """Rebuild from :meth:`state`."""
         return cls(
-            CandlestickSet.from_state(state["candles"]),
+            CandlestickSet.from_state(state["candles"], config.candlesticks),
             TrendRules.from_state(config.trend, state["trend"]),
             Levels.from_state(config.levels, state["levels"]),
             ChartPatterns.from_state(config.charts, state["charts"]),

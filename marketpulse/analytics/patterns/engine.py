@@ -7,6 +7,7 @@ so the first bar is part of what makes two totals the same).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -37,6 +38,7 @@ class _Layout:
     firsts: tuple[int, ...]
     first_outputs: tuple[int, ...]
     last_start: int
+    choice: str  # the chosen names, digested: what a state says it was made with
 
 
 @cache
@@ -63,8 +65,9 @@ def _layout(chosen: tuple[str, ...]) -> _Layout:
         firsts.append(first)
         first_outputs.append(first_output)
     last_start = max((spec[5] for spec in specs), default=-1)
+    choice = hashlib.blake2b("\n".join(chosen).encode(), digest_size=8).hexdigest()
     return _Layout(tuple(specs), tuple(patterns), tuple(pattern_slots), tuple(firsts),
-                   tuple(first_outputs), last_start)  # fmt: skip
+                   tuple(first_outputs), last_start, choice)  # fmt: skip
 
 
 class CandlestickSet:
@@ -92,6 +95,7 @@ class CandlestickSet:
                 layout.first_outputs, strict=True)
         )  # fmt: skip
         self._last_start = layout.last_start
+        self._choice = layout.choice
         self._windows = [
             (i, values, end, end - period, first)
             for i, (values, end, period, _f, _d, first) in enumerate(self._specs)
@@ -128,11 +132,13 @@ class CandlestickSet:
 
     def state(self) -> dict[str, Any]:
         """Everything needed to go on after a restart: the recent bars, the running totals,
-        stateful rules' pending patterns (JSON-ready; floats round-trip exactly)."""
+        stateful rules' pending patterns (JSON-ready; floats round-trip exactly). The chosen
+        patterns are the configuration's: the state holds only their digest (the 61 names were
+        a tenth of a series' state), for :meth:`from_state` to tell whether they changed."""
         h = self.history
         keep = min(len(h.o), History.KEEP)
         return {
-            "names": self.names,
+            "choice": self._choice,
             "count": h.count,
             "bars": [h.o[-keep:], h.h[-keep:], h.l[-keep:], h.c[-keep:]] if keep else [[]] * 4,
             "totals": list(self.totals),
@@ -144,15 +150,39 @@ class CandlestickSet:
         }
 
     @classmethod
-    def from_state(cls, state: dict[str, Any]) -> CandlestickSet:
-        """Rebuild an engine from :meth:`state`."""
-        engine = cls(state["names"])
+    def from_state(
+        cls, state: dict[str, Any], names: Iterable[str] | None = None
+    ) -> CandlestickSet:
+        """Rebuild the set of the chosen patterns (default: all) from :meth:`state`, or from
+        a state that lists its patterns (``names``, as workers wrote it before).
+
+        A state made with another choice (the configuration changed since) cannot carry on:
+        its running totals are laid out for those patterns. The chosen set then starts over
+        the state's kept bars, as a series whose first bars they were (the averages start
+        later than TA-Lib's over the whole series would, so a value right at a threshold may
+        come out otherwise)."""
+        chosen = tuple(REGISTRY) if names is None else tuple(names)
+        listed = state.get("names")  # None: the state names its choice by a digest
+        if listed is None:
+            same = state["choice"] == _layout(chosen).choice
+        else:
+            same = tuple(listed) == chosen
+        if not same:
+            return cls._started_over(chosen, state["bars"])
+        engine = cls(chosen)
         o, h, l, c = state["bars"]  # noqa: E741
         engine.history.load(o, h, l, c, state["count"])
         engine.totals[:] = state["totals"]
         for name, (rule, _slots, _f, _l) in zip(engine.names, engine._rules, strict=True):
             if name in state["rules"]:
                 vars(rule).update(state["rules"][name])
+        return engine
+
+    @classmethod
+    def _started_over(cls, chosen: tuple[str, ...], bars: list[list[float]]) -> CandlestickSet:
+        engine = cls(chosen)
+        for o, h, l, c in zip(*bars, strict=True):  # noqa: E741
+            engine.update(o, h, l, c)
         return engine
 
     def _start_totals(self, bar: int) -> None:

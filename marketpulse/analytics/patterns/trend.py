@@ -35,17 +35,33 @@ class TrendConfig:
     adx_trending: float = 25.0
     adx_ranging: float = 20.0
 
+    def remembered(self) -> frozenset[str]:
+        """The values a rule reads on the bar after (crosses and zone changes)."""
+        pairs = [name for pair in self.ma_pairs for name in pair]
+        return frozenset([*pairs, self.macd, self.macd_signal, self.rsi, self.bb_upper,
+                          self.bb_lower, "close"])  # fmt: skip
+
 
 @dataclass
 class TrendRules:
-    """The rules' memory: the previous bar's values, the Bollinger bandwidth history, the ADX
-    regime."""
+    """The rules' memory: the previous bar's values that the rules read, the Bollinger bandwidth
+    lows of the lookback, the ADX regime.
+
+    The squeeze compares a bar's bandwidth with the lowest of the lookback's; only a width lower
+    than every one after it can still be that lowest, so those are kept (with their bar numbers,
+    to know when they leave the lookback): a handful on a market's bars instead of the whole
+    lookback, which was a fifth of a series' state.
+    """
 
     config: TrendConfig = field(default_factory=TrendConfig)
     previous: dict[str, float] = field(default_factory=dict)
-    bandwidths: deque[float] = field(default_factory=deque)
+    lows: deque[tuple[int, float]] = field(default_factory=deque)  # (bar number, width), rising
+    widths: int = 0  # bandwidths seen
     in_squeeze: bool = False
     regime: str = "unknown"  # trending, ranging, or unknown (between the thresholds at start)
+
+    def __post_init__(self) -> None:
+        self._remembered = self.config.remembered()
 
     def update(self, close: float, values: dict[str, float]) -> list[Fired]:
         """The signals of one bar, given its close and its indicator values."""
@@ -66,7 +82,7 @@ class TrendRules:
         fired += self._rsi(prev, now)
         fired += self._bollinger(prev, now)
         fired += self._adx(now)
-        self.previous = now
+        self.previous = {k: v for k, v in now.items() if k in self._remembered}
         return fired
 
     def _rsi(self, prev: dict[str, float], now: dict[str, float]) -> list[Fired]:
@@ -105,15 +121,21 @@ class TrendRules:
                 out.append(Fired("bb_breakout_down", "bearish", 100.0, details))
         if middle > 0:
             width = (upper - lower) / middle
-            history = self.bandwidths
-            squeezed = len(history) == c.squeeze_lookback and width <= min(history)
+            squeezed = self.widths >= c.squeeze_lookback and width <= self.lows[0][1]
             if squeezed and not self.in_squeeze:
                 out.append(Fired("bb_squeeze", "neutral", 100.0, {**details, "bandwidth": width}))
             self.in_squeeze = squeezed
-            history.append(width)
-            if len(history) > c.squeeze_lookback:
-                history.popleft()
+            self._push_width(width)
         return out
+
+    def _push_width(self, width: float) -> None:
+        lows = self.lows
+        while lows and lows[-1][1] >= width:
+            lows.pop()
+        lows.append((self.widths, width))
+        self.widths += 1
+        while lows[0][0] < self.widths - self.config.squeeze_lookback:
+            lows.popleft()
 
     def _adx(self, now: dict[str, float]) -> list[Fired]:
         c = self.config
@@ -134,14 +156,23 @@ class TrendRules:
 
     def state(self) -> dict[str, Any]:
         """JSON-ready state (the config comes from the settings)."""
-        return {"previous": self.previous, "bandwidths": list(self.bandwidths),
-                "in_squeeze": self.in_squeeze, "regime": self.regime}  # fmt: skip
+        return {"previous": self.previous, "lows": [list(low) for low in self.lows],
+                "widths": self.widths, "in_squeeze": self.in_squeeze,
+                "regime": self.regime}  # fmt: skip
 
     @classmethod
     def from_state(cls, config: TrendConfig, state: dict[str, Any]) -> TrendRules:
-        """Rebuild from :meth:`state`."""
-        return cls(config, state["previous"], deque(state["bandwidths"]), state["in_squeeze"],
-                   state["regime"])  # fmt: skip
+        """Rebuild from :meth:`state`, or from a state that kept the lookback's every bandwidth
+        (``bandwidths``, as workers wrote it before)."""
+        rules = cls(config, state["previous"], in_squeeze=state["in_squeeze"],
+                    regime=state["regime"])  # fmt: skip
+        if "bandwidths" in state:
+            for width in state["bandwidths"]:
+                rules._push_width(width)
+        else:
+            rules.lows.extend((bar, width) for bar, width in state["lows"])
+            rules.widths = state["widths"]
+        return rules
 
 
 def _cross(prev: dict[str, float], now: dict[str, float], fast: str, slow: str) -> int:

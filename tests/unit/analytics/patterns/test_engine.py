@@ -68,7 +68,7 @@ def test_a_chosen_set_restarts_from_its_state_with_the_same_patterns(bars: int) 
     expected = [whole.update(*map(float, row)) for row in rows]
     for row in rows[:bars]:
         first.update(*map(float, row))
-    resumed = CandlestickSet.from_state(orjson.loads(orjson.dumps(first.state())))
+    resumed = CandlestickSet.from_state(orjson.loads(orjson.dumps(first.state())), names)
     assert resumed.names == names
     assert [resumed.update(*map(float, row)) for row in rows[bars:]] == expected[bars:]
 
@@ -93,3 +93,48 @@ def test_sets_made_together_keep_their_own_bars_and_averages() -> None:
     assert got_a == expected_a
     assert got_b == expected_b
     assert expected_a != expected_b
+
+
+def _rows(n: int, seed: int) -> list[tuple[float, float, float, float]]:
+    series = candles(n, seed)
+    return [tuple(map(float, row)) for row in zip(series.open, series.high, series.low,
+                                                  series.close, strict=True)]  # fmt: skip
+
+
+def test_a_state_names_no_pattern_and_a_state_that_did_restores_as_well() -> None:
+    rows = _rows(200, 11)
+    names = ["cdldoji", "cdlengulfing", "cdlhikkake"]
+    whole, first = CandlestickSet(names), CandlestickSet(names)
+    expected = [whole.update(*row) for row in rows]
+    for row in rows[:120]:
+        first.update(*row)
+    state = orjson.loads(orjson.dumps(first.state()))
+    assert "names" not in state
+    assert len(state["choice"]) == 16
+    listed = {**{k: v for k, v in state.items() if k != "choice"}, "names": names}  # older
+    for stored in (state, listed):
+        resumed = CandlestickSet.from_state(stored, names)
+        assert [resumed.update(*row) for row in rows[120:]] == expected[120:]
+
+
+@pytest.mark.parametrize("older", [False, True])
+def test_a_state_of_another_choice_starts_the_chosen_patterns_over_its_kept_bars(
+    older: bool,
+) -> None:
+    rows = _rows(300, 12)
+    before, now = ["cdldoji", "cdlhammer"], ["cdlengulfing", "cdlhikkake", "cdldoji"]
+    first = CandlestickSet(before)
+    for row in rows[:200]:
+        first.update(*row)
+    state = orjson.loads(orjson.dumps(first.state()))
+    if older:
+        state = {**{k: v for k, v in state.items() if k != "choice"}, "names": before}
+    resumed = CandlestickSet.from_state(state, now)
+    assert resumed.names == now
+    assert resumed.history.count == len(state["bars"][0]) == 32  # the bars a state keeps
+    fresh = CandlestickSet(now)
+    for row in rows[200 - 32 : 200]:
+        fresh.update(*row)
+    got = [resumed.update(*row) for row in rows[200:]]
+    assert got == [fresh.update(*row) for row in rows[200:]]
+    assert any(any(row) for row in got)  # the new choice's patterns do fire

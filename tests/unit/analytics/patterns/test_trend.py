@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import orjson
 import pytest
 
@@ -95,3 +96,54 @@ def test_rules_restored_from_their_state_go_on_exactly(cut: int) -> None:
     again = TrendRules.from_state(config, orjson.loads(orjson.dumps(first.state())))
     got += [again.update(r["close"], r) for r in rows[cut:]]
     assert got == expected
+
+
+def naive_squeezes(widths: list[float], lookback: int) -> list[bool]:
+    """The squeeze by its definition: at or below the lowest of the previous ``lookback``."""
+    return [i >= lookback and w <= min(widths[i - lookback : i]) for i, w in enumerate(widths)]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_squeeze_keeps_only_the_lows_that_can_still_be_the_lowest(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    lookback = int(rng.choice([2, 5, 20]))
+    # few distinct widths (ties), runs that only widen or only narrow, and a random walk
+    widths = [float(w) for w in rng.choice([1, 2, 3], 80)]
+    widths += [float(i) for i in range(1, 60)] + [float(60 - i) for i in range(60)]
+    widths += [2 + abs(float(g)) for g in rng.normal(0, 1, 300)]
+    rules = TrendRules(TrendConfig(squeeze_lookback=lookback))
+    squeezed, kept = [], []
+    for w in widths:
+        rules.update(100.0, {k: v for k, v in bands(100, w).items() if k != "close"})
+        squeezed.append(rules.in_squeeze)
+        kept.append(len(rules.state()["lows"]))
+    exact = [(bands(100, w)["bb_upper_20_2"] - bands(100, w)["bb_lower_20_2"]) / 100.0
+             for w in widths]  # fmt: skip
+    assert squeezed == naive_squeezes(exact, lookback)
+    assert max(kept) == lookback  # while the bands widen, every width may still be the lowest
+    assert kept[80 + 59 + 59] == 1  # after they narrowed for the whole lookback, only the last
+
+
+def test_a_state_that_kept_every_bandwidth_restores_and_goes_on_exactly() -> None:
+    rows = [bands(100, 2 + abs(float(g))) for g in np.random.default_rng(7).normal(0, 1, 40)]
+    config = TrendConfig(squeeze_lookback=10)
+    whole, first = TrendRules(config), TrendRules(config)
+    expected = [whole.update(r["close"], r) for r in rows]
+    got = [first.update(r["close"], r) for r in rows[:25]]
+    widths = [(r["bb_upper_20_2"] - r["bb_lower_20_2"]) / 100 for r in rows[15:25]]
+    old = {"previous": first.previous, "bandwidths": widths, "in_squeeze": first.in_squeeze,
+           "regime": first.regime}  # fmt: skip
+    again = TrendRules.from_state(config, orjson.loads(orjson.dumps(old)))
+    got += [again.update(r["close"], r) for r in rows[25:]]
+    assert got == expected
+    assert any(f.name == "bb_squeeze" for fired in expected[25:] for f in fired)
+
+
+def test_the_state_remembers_only_the_values_the_rules_read_on_the_next_bar() -> None:
+    rules = TrendRules(TrendConfig(ma_pairs=(("ema_12", "ema_26"),)))
+    values = {"ema_12": 1.0, "ema_26": 2.0, "sma_20": 3.0, "macd_12_26_9": 0.5, "obv": 9.0,
+              "bb_middle_20_2": 100.0, "rsi_14": 50.0, "adx_14": 30.0}  # fmt: skip
+    rules.update(101.0, values)
+    assert rules.state()["previous"] == {
+        "ema_12": 1.0, "ema_26": 2.0, "macd_12_26_9": 0.5, "rsi_14": 50.0, "close": 101.0
+    }  # fmt: skip
