@@ -140,3 +140,44 @@ def test_an_output_that_overflows_is_left_out_of_the_snapshot() -> None:
     for shown in (forming, snapshot):
         assert set(shown.values) == {"sma_2"}
         assert "null" not in orjson.dumps(shown.model_dump(mode="json")["values"]).decode()
+
+
+def test_a_series_whose_detectors_were_written_in_full_goes_on_exactly() -> None:
+    """A record as workers wrote it before the detectors kept less (the candlestick set's
+    names, the squeeze's every bandwidth, the trend rules' every previous value) still reads,
+    and the series goes on as the original."""
+    settings = Settings()
+    config = settings.detector_config()
+    bars = walk(400)
+    original = SeriesState.new(settings.indicators, config)
+    snapshots = [original.advance(bar)[0] for bar in bars[:250]]
+    head, detector = original.to_bytes().split(b"\n")
+    full = orjson.loads(detector)
+    candles = full["candles"]
+    assert "names" not in candles
+    del candles["choice"]
+    candles["names"] = list(config.candlesticks or ())
+    trend = config.trend
+    widths = [(s.values[trend.bb_upper] - s.values[trend.bb_lower]) / s.values[trend.bb_middle]
+              for s in snapshots if trend.bb_middle in s.values]  # fmt: skip
+    assert full["trend"].pop("widths") == len(widths)
+    del full["trend"]["lows"]
+    full["trend"]["bandwidths"] = widths[-trend.squeeze_lookback :]
+    full["trend"]["previous"] = {**snapshots[-1].values, "close": bars[249].close}
+    restored = SeriesState.from_bytes(config, head + b"\n" + orjson.dumps(full))
+    fired = 0
+    for bar in bars[250:]:
+        want, got = original.advance(bar), restored.advance(bar)
+        assert got == want
+        fired += len(got[1])
+    assert fired > 0
+    # it writes the new form: the same, but for the squeeze's bar numbers, which count from the
+    # bandwidths the record held
+    ours, theirs = (s.to_bytes().split(b"\n") for s in (restored, original))
+    assert ours[0] == theirs[0]
+    written, expected = orjson.loads(ours[1]), orjson.loads(theirs[1])
+    lows = [[w for _, w in state["trend"].pop("lows")] for state in (written, expected)]
+    assert lows[0] == lows[1]
+    skipped = len(widths) - trend.squeeze_lookback  # widths before the record's first
+    assert written["trend"].pop("widths") == expected["trend"].pop("widths") - skipped
+    assert written == expected
