@@ -213,7 +213,7 @@ class Settings(BaseSettings):
     candlestick_patterns: list[str] = Field(
         list(CANDLESTICKS),
         description="TA-Lib candlestick patterns to detect (cdl* names); a series restored after "
-        "a change starts the new choice over its last 32 bars (docs/pipeline.md)",
+        "a change starts the new choice over its last 15 bars (docs/pipeline.md)",
     )
     ma_cross_pairs: list[str] = Field(
         ["sma_20/sma_50", "ema_12/ema_26"], description="fast/slow outputs for golden/death crosses"

@@ -55,7 +55,10 @@ class History:
     """The last candles, newest last, with TA-Lib's per-candle measures worked out once on
     arrival (every pattern reads them): ``body(0)`` is the current bar's real body."""
 
-    KEEP = 32  # the longest look back of any pattern, with room to spare
+    # the farthest back any pattern reads, the current candle included: a candle average of 10
+    # bars taken at the fifth candle of a five-candle pattern. What a state carries, and half
+    # what the columns hold at most; a test holds every registered pattern within it.
+    KEEP = 15
     __slots__ = ("b", "bot", "c", "col", "count", "h", "l", "lo_sh", "o", "rng", "sh", "top_",
                  "up_sh")  # fmt: skip
 

@@ -8,6 +8,8 @@ import orjson
 import pytest
 import talib
 
+from marketpulse.analytics.patterns.candles import History
+from marketpulse.analytics.patterns.candlestick import REGISTRY
 from marketpulse.analytics.patterns.engine import CandlestickSet
 from tests.market_data import candles
 from tests.oracles import candlestick_outputs
@@ -131,10 +133,20 @@ def test_a_state_of_another_choice_starts_the_chosen_patterns_over_its_kept_bars
         state = {**{k: v for k, v in state.items() if k != "choice"}, "names": before}
     resumed = CandlestickSet.from_state(state, now)
     assert resumed.names == now
-    assert resumed.history.count == len(state["bars"][0]) == 32  # the bars a state keeps
+    assert resumed.history.count == len(state["bars"][0]) == History.KEEP  # a state's bars
     fresh = CandlestickSet(now)
-    for row in rows[200 - 32 : 200]:
+    for row in rows[200 - History.KEEP : 200]:
         fresh.update(*row)
     got = [resumed.update(*row) for row in rows[200:]]
     assert got == [fresh.update(*row) for row in rows[200:]]
     assert any(any(row) for row in got)  # the new choice's patterns do fire
+
+
+def test_every_pattern_reads_within_the_bars_a_history_keeps() -> None:
+    """A restored set has only the bars its state kept: every pattern's candles and the
+    windows of its averages must fit in them."""
+    reach = {
+        name: max([pattern.span, *(1 + offset + s.period for s, offset in pattern.uses)])
+        for name, pattern in REGISTRY.items()
+    }
+    assert max(reach.values()) <= History.KEEP
