@@ -56,8 +56,8 @@ class History:
     arrival (every pattern reads them): ``body(0)`` is the current bar's real body."""
 
     # the farthest back any pattern reads, the current candle included: a candle average of 10
-    # bars taken at the fifth candle of a five-candle pattern. What a state carries, and half
-    # what the columns hold at most; a test holds every registered pattern within it.
+    # bars taken at the first candle of a five-candle pattern, four bars back. What a state
+    # carries, and half what the columns hold at most; a test holds every pattern within it.
     KEEP = 15
     __slots__ = ("b", "bot", "c", "col", "count", "h", "l", "lo_sh", "o", "rng", "sh", "top_",
                  "up_sh")  # fmt: skip
