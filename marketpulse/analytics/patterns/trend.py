@@ -9,7 +9,7 @@ their first output bar) or not configured fire nothing.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from marketpulse.analytics.patterns.fired import Direction, Fired
@@ -42,25 +42,31 @@ class TrendConfig:
                           self.bb_lower, "close"])  # fmt: skip
 
 
-@dataclass
 class TrendRules:
     """The rules' memory: the previous bar's values that the rules read, the Bollinger bandwidth
     lows of the lookback, the ADX regime.
 
     The squeeze compares a bar's bandwidth with the lowest of the lookback's; only a width lower
     than every one after it can still be that lowest, so those are kept (with their bar numbers,
-    to know when they leave the lookback): a handful on a market's bars instead of the whole
-    lookback, which was a fifth of a series' state.
+    to know when they leave the lookback): a handful on a market's bars, where the whole
+    lookback would be 120 numbers, a fifth of a series' state. A plain class, not a dataclass,
+    so that the mutation tests reach its methods.
     """
 
-    config: TrendConfig = field(default_factory=TrendConfig)
-    previous: dict[str, float] = field(default_factory=dict)
-    lows: deque[tuple[int, float]] = field(default_factory=deque)  # (bar number, width), rising
-    widths: int = 0  # bandwidths seen
-    in_squeeze: bool = False
-    regime: str = "unknown"  # trending, ranging, or unknown (between the thresholds at start)
-
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        config: TrendConfig | None = None,
+        previous: dict[str, float] | None = None,
+        *,
+        in_squeeze: bool = False,
+        regime: str = "unknown",
+    ) -> None:
+        self.config = config or TrendConfig()
+        self.previous: dict[str, float] = previous or {}
+        self.lows: deque[tuple[int, float]] = deque()  # (bar number, width), widths rising
+        self.widths = 0  # bandwidths seen
+        self.in_squeeze = in_squeeze
+        self.regime = regime  # trending, ranging, or unknown (between the thresholds at start)
         self._remembered = self.config.remembered()
 
     def update(self, close: float, values: dict[str, float]) -> list[Fired]:

@@ -116,6 +116,7 @@ def test_a_state_names_no_pattern_and_a_state_that_did_restores_as_well() -> Non
     listed = {**{k: v for k, v in state.items() if k != "choice"}, "names": names}  # older
     for stored in (state, listed):
         resumed = CandlestickSet.from_state(stored, names)
+        assert resumed.history.count == 120  # carried on, not started over its kept bars
         assert [resumed.update(*row) for row in rows[120:]] == expected[120:]
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import orjson
 import pytest
 
+from marketpulse.analytics.patterns.fired import Fired
 from marketpulse.analytics.patterns.trend import TrendConfig, TrendRules
 
 
@@ -147,3 +148,110 @@ def test_the_state_remembers_only_the_values_the_rules_read_on_the_next_bar() ->
     assert rules.state()["previous"] == {
         "ema_12": 1.0, "ema_26": 2.0, "macd_12_26_9": 0.5, "rsi_14": 50.0, "close": 101.0
     }  # fmt: skip
+
+
+def fired(rows: list[dict[str, float]], config: TrendConfig | None = None) -> list[list[Fired]]:
+    rules = TrendRules(config or TrendConfig())
+    return [rules.update(row["close"], row) for row in rows]
+
+
+def test_crosses_fire_with_their_strength_and_the_values_behind_them() -> None:
+    rows = [
+        {"close": 1.0, "sma_20": 9.0, "sma_50": 10.0, "macd_12_26_9": -1.0,
+         "macdsignal_12_26_9": 0.0},
+        {"close": 1.0, "sma_20": 11.0, "sma_50": 10.0, "macd_12_26_9": 1.0,
+         "macdsignal_12_26_9": 0.0},
+        {"close": 1.0, "sma_20": 9.5, "sma_50": 10.0, "macd_12_26_9": -0.5,
+         "macdsignal_12_26_9": 0.0},
+    ]  # fmt: skip
+    assert fired(rows) == [
+        [],
+        [Fired("golden_cross_sma_20_sma_50", "bullish", 100.0, {"sma_20": 11.0, "sma_50": 10.0}),
+         Fired("macd_bullish_cross", "bullish", 100.0,
+               {"macd_12_26_9": 1.0, "macdsignal_12_26_9": 0.0})],
+        [Fired("death_cross_sma_20_sma_50", "bearish", 100.0, {"sma_20": 9.5, "sma_50": 10.0}),
+         Fired("macd_bearish_cross", "bearish", 100.0,
+               {"macd_12_26_9": -0.5, "macdsignal_12_26_9": 0.0})],
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("before", "now", "expected"),
+    [
+        (70.0, 71.0, [Fired("rsi_enter_overbought", "bearish", 71.0, {"rsi_14": 71.0})]),
+        (69.0, 70.0, []),  # at the line is not above it
+        (71.0, 70.0, [Fired("rsi_exit_overbought", "bearish", 30.0, {"rsi_14": 70.0})]),
+        (70.0, 65.0, []),  # was not above
+        (30.0, 29.0, [Fired("rsi_enter_oversold", "bullish", 71.0, {"rsi_14": 29.0})]),
+        (31.0, 30.0, []),
+        (29.0, 30.0, [Fired("rsi_exit_oversold", "bullish", 30.0, {"rsi_14": 30.0})]),
+        (30.0, 35.0, []),
+    ],
+)
+def test_rsi_zones_at_their_lines(before: float, now: float, expected: list[Fired]) -> None:
+    rows = [{"close": 1.0, "rsi_14": before}, {"close": 1.0, "rsi_14": now}]
+    assert fired(rows) == [[], expected]
+
+
+def test_bollinger_breakouts_at_the_bands() -> None:
+    config = TrendConfig(squeeze_lookback=50)
+    up = {"close": 106.0, "bb_upper_20_2": 106.0, "bb_lower_20_2": 94.0}
+    rows = [bands(106, 6), bands(106.5, 6), bands(94, 6), bands(93.5, 6), bands(100, 6)]
+    assert fired(rows, config) == [
+        [],  # on the band is not outside it
+        [Fired("bb_breakout_up", "bullish", 100.0, {**up, "close": 106.5})],  # from on the band
+        [],
+        [Fired("bb_breakout_down", "bearish", 100.0, {**up, "close": 93.5})],
+        [],
+    ]
+
+
+def test_a_squeeze_fires_with_its_bandwidth_and_on_a_price_under_one() -> None:
+    config = TrendConfig(squeeze_lookback=2)
+    cheap = [{"close": 0.5, "bb_upper_20_2": 0.5 + w, "bb_middle_20_2": 0.5,
+              "bb_lower_20_2": 0.5 - w} for w in (0.2, 0.1, 0.05)]  # fmt: skip
+    got = fired(cheap, config)
+    width = (cheap[2]["bb_upper_20_2"] - cheap[2]["bb_lower_20_2"]) / 0.5
+    details = {"close": 0.5, "bb_upper_20_2": cheap[2]["bb_upper_20_2"],
+               "bb_lower_20_2": cheap[2]["bb_lower_20_2"], "bandwidth": width}  # fmt: skip
+    assert got == [[], [], [Fired("bb_squeeze", "neutral", 100.0, details)]]
+    zero = {"close": 0.0, "bb_upper_20_2": 0.0, "bb_middle_20_2": 0.0, "bb_lower_20_2": 0.0}
+    assert fired([zero, zero, zero], config) == [[], [], []]  # no bandwidth of a zero middle
+
+
+def test_equal_bandwidths_keep_one_low() -> None:
+    rules = TrendRules(TrendConfig(squeeze_lookback=5))
+    for _ in range(4):
+        rules.update(100.0, bands(100, 3))
+    assert len(rules.lows) == 1
+
+
+def test_the_adx_regime_at_its_thresholds_and_while_it_stays() -> None:
+    def row(adx: float, plus: float = 20.0, minus: float = 20.0) -> dict[str, float]:
+        return {"close": 1.0, "adx_14": adx, "plus_di_14": plus, "minus_di_14": minus}
+
+    details = {"adx_14": 25.0, "plus_di_14": 20.0, "minus_di_14": 20.0}
+    assert fired([row(22), row(25), row(30), row(20), row(19), row(15), row(10), row(120)]) == [
+        [],
+        [Fired("adx_trend_start", "bullish", 25.0, details)],  # at 25, +DI level with -DI
+        [],
+        [],  # 20 is not below 20
+        [Fired("adx_trend_end", "neutral", 19.0, {**details, "adx_14": 19.0})],
+        [],  # still ranging: no second end
+        [],
+        [Fired("adx_trend_start", "bullish", 100.0, {**details, "adx_14": 120.0})],
+    ]
+
+
+def test_rules_restored_in_a_squeeze_and_a_trend_do_not_fire_them_again() -> None:
+    config = TrendConfig(squeeze_lookback=2)
+    rows = [{**bands(100, w), "adx_14": a, "plus_di_14": 30.0, "minus_di_14": 10.0}
+            for w, a in [(5, 10), (4, 30), (3, 31), (2, 32), (2, 33)]]  # fmt: skip
+    whole = fired(rows, config)
+    first = TrendRules(config)
+    for row in rows[:3]:
+        first.update(row["close"], row)
+    assert first.in_squeeze
+    assert first.regime == "trending"
+    again = TrendRules.from_state(config, orjson.loads(orjson.dumps(first.state())))
+    assert [again.update(r["close"], r) for r in rows[3:]] == whole[3:] == [[], []]
