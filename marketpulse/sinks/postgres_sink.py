@@ -39,4 +39,8 @@ class SignalTableSink(Sink[Signal]):
                 self._pool = await create_pool(self.settings, max_size=2)
             return await SignalRepository(self._pool).upsert(items)
         except POSTGRES_ERRORS as exc:
+            if isinstance(exc, asyncpg.InternalClientError) and self._pool is not None:
+                # a connection's protocol state is lost: start over with fresh connections
+                self._pool.terminate()
+                self._pool = None
             raise store_error(exc) from exc

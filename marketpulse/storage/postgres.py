@@ -105,8 +105,12 @@ async def create_pool(settings: Settings, max_size: int = 10) -> asyncpg.Pool:
     return pool
 
 
-# What a call may raise when the server is down, restarting or refuses the statement.
-POSTGRES_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+# What a call may raise when the server is down, restarting or refuses the statement; and
+# asyncpg's own confusion about a connection's protocol state, met when the server restarts in
+# the middle of a statement ("cannot switch to state 15; another operation (2) is in progress",
+# MagicStack/asyncpg#784): that connection cannot be trusted again, but a fresh one works.
+POSTGRES_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError,
+                   OSError)  # fmt: skip
 
 
 def store_error(exc: Exception) -> StoreError:

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 
@@ -171,3 +172,50 @@ async def test_a_redis_outage_holds_nothing_back_and_shows_in_the_metrics(
     finally:
         await cache.client.close()
         server.stop()
+
+
+async def test_the_signal_sink_starts_afresh_when_asyncpg_loses_a_connection_s_state(
+    services: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """asyncpg can lose track of a connection's protocol state when the server restarts in the
+    middle of a statement (``InternalClientError``, MagicStack/asyncpg#784), which a restart
+    provokes only by chance; the client raises it here once, as a transaction starts, against
+    the real server. The sink counts it as retriable, drops that pool, and stores every
+    signal."""
+    settings = await sink_settings(services)
+    await migrate(settings)
+    symbol = settings.worker_id.replace("-", "_")[:32]  # this test's own rows
+    signals = [
+        Signal(symbol=symbol, granularity="1m", ts=T0 + i, kind="level", name="breakout",
+               strength=1.0, direction="bullish")
+        for i in range(50)
+    ]  # fmt: skip
+    values = [(s.symbol, s.model_dump_json().encode()) for s in signals]
+    pool = await create_pool(settings)
+
+    async def stored() -> int:
+        return int(await pool.fetchval("SELECT count(*) FROM signals WHERE symbol = $1", symbol))
+
+    real = asyncpg.connection.Connection.execute
+    pools: list[object] = []
+
+    async def lost_once(self: asyncpg.Connection, query: str, *args: object, **kw: object) -> str:
+        if query.startswith("BEGIN") and not pools:
+            pools.append(sink._pool)
+            raise asyncpg.InternalClientError("cannot switch to state 15; another operation (2)")
+        return await real(self, query, *args, **kw)
+
+    retriable_before = metric("marketpulse_sink_errors_total", sink="signals_pg", kind="retriable")
+    sink = SignalTableSink(settings)
+    monkeypatch.setattr(asyncpg.connection.Connection, "execute", lost_once)
+    try:
+        async with running(sink, settings) as task:
+            await produce_paced(settings, settings.topic(SIGNALS.name), values, 1000.0)
+            await eventually(stored, lambda n: n == len(values), what="every signal")
+            assert not task.done()
+            assert pools[0] is not None
+            assert sink._pool is not pools[0]  # the pool of the lost connection was dropped
+    finally:
+        await pool.close()
+    after = metric("marketpulse_sink_errors_total", sink="signals_pg", kind="retriable")
+    assert after == retriable_before + 1
