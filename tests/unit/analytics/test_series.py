@@ -61,16 +61,22 @@ def warmed(n: int) -> tuple[DetectorConfig, list[Bar], SeriesState]:
     return config, bars, series
 
 
+def goes_on_alike(original: SeriesState, restored: SeriesState, bars: list[Bar]) -> None:
+    """Both series give the same snapshot and signals on every bar, some of them signals (so
+    the comparison covers the detectors, not only the snapshots)."""
+    fired = 0
+    for bar in bars:
+        want, got = original.advance(bar), restored.advance(bar)
+        assert got == want
+        fired += len(got[1])
+    assert fired > 0
+
+
 def test_a_restored_series_goes_on_exactly_as_the_original() -> None:
     config, bars, original = warmed(400)
     restored = SeriesState.from_bytes(config, original.to_bytes())
     assert restored.last_start == bars[249].start
-    fired = 0
-    for bar in bars[250:]:
-        want, got = original.advance(bar), restored.advance(bar)
-        assert got == want
-        fired += len(got[1])
-    assert fired > 0  # the comparison covered signals, not only snapshots
+    goes_on_alike(original, restored, bars[250:])
     assert restored.to_bytes() == original.to_bytes()
 
 
@@ -88,12 +94,7 @@ def test_a_restored_series_decodes_its_detectors_only_when_a_bar_needs_them() ->
     assert restored.peek(forming_fields(bars[250])) == original.peek(forming_fields(bars[250]))
     assert restored.to_bytes() == record
     assert isinstance(restored._detector, EncodedDetector)  # still: nothing needed them
-    fired = 0
-    for bar in bars[250:]:
-        want, got = original.advance(bar), restored.advance(bar)
-        assert got == want
-        fired += len(got[1])
-    assert fired > 0
+    goes_on_alike(original, restored, bars[250:])
     assert isinstance(restored._detector, SignalDetector)
     assert restored.to_bytes() == original.to_bytes()
 
@@ -165,12 +166,7 @@ def test_a_series_whose_detectors_were_written_in_full_goes_on_exactly() -> None
     full["trend"]["bandwidths"] = widths[-trend.squeeze_lookback :]
     full["trend"]["previous"] = {**snapshots[-1].values, "close": bars[249].close}
     restored = SeriesState.from_bytes(config, head + b"\n" + orjson.dumps(full))
-    fired = 0
-    for bar in bars[250:]:
-        want, got = original.advance(bar), restored.advance(bar)
-        assert got == want
-        fired += len(got[1])
-    assert fired > 0
+    goes_on_alike(original, restored, bars[250:])
     # it writes the new form: the same, but for the squeeze's bar numbers, which count from the
     # bandwidths the record held
     ours, theirs = (s.to_bytes().split(b"\n") for s in (restored, original))
