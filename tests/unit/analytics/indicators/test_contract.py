@@ -23,6 +23,7 @@ from marketpulse.analytics.indicators.base import is_zero, is_zero_scaled
 from marketpulse.analytics.indicators.momentum import CCI, MACD, MFI, ROC, RSI, STOCH, STOCHF, WILLR
 from marketpulse.analytics.indicators.on_demand import request_of, spec_of
 from marketpulse.analytics.indicators.talib_functions import FUNCTIONS
+from marketpulse.analytics.indicators.trend import ADX, DI
 from marketpulse.analytics.indicators.volume import NS_PER_DAY
 from tests.market_data import random_walk
 
@@ -43,7 +44,7 @@ CANDLES = [
 @pytest.mark.parametrize("spec", DEFAULT_SPECS)
 def test_empty_until_initialized_then_always_ready(spec: str) -> None:
     indicator = build(spec)
-    assert not indicator.initialized
+    assert indicator.initialized is False
     assert indicator.values() == {}
     became_ready = None
     for i, candle in enumerate(CANDLES):
@@ -222,8 +223,12 @@ def test_each_indicator_without_arguments_has_ta_libs_defaults() -> None:
     for kind in (RSI, MACD, STOCH, STOCHF, WILLR, ROC, CCI, MFI):
         parameters = FUNCTIONS[kind.__name__]["parameters"]
         assert kind().params() == tuple(p["default"] for p in parameters), kind.__name__
-    assert (MACD().name, STOCH().name, STOCHF().name, CCI().name) == (
-        "macd_12_26_9", "stoch_5_3_3", "stochf_5_3", "cci_14",
+    # +DI and -DI are one indicator here, with TA-Lib's PLUS_DI's default
+    for kind, function in ((ADX, "ADX"), (DI, "PLUS_DI")):
+        parameters = FUNCTIONS[function]["parameters"]
+        assert kind().params() == tuple(p["default"] for p in parameters), function
+    assert (MACD().name, STOCH().name, STOCHF().name, CCI().name, ADX().name, DI().name) == (
+        "macd_12_26_9", "stoch_5_3_3", "stochf_5_3", "cci_14", "adx_14", "di_14",
     )  # fmt: skip
 
 
