@@ -9,6 +9,7 @@ import numpy as np
 import talib
 from numpy.typing import NDArray
 
+from marketpulse.analytics.indicators.base import Candle, Indicator
 from marketpulse.analytics.patterns.engine import CandlestickSet
 
 Array = NDArray[np.float64]
@@ -26,6 +27,27 @@ class Series:
 
     def __len__(self) -> int:
         return len(self.close)
+
+
+def closes_only(closes: Array) -> Series:
+    """Bars that are each one price (open, high, low and close), with a volume of 1."""
+    return Series(closes, closes, closes, closes, np.ones_like(closes))
+
+
+def outputs(indicator: Indicator, series: Series) -> dict[str, list[float]]:
+    """Feed the series bar by bar; every output of each bar, NaN where empty (and the
+    indicator initialized exactly where it has values)."""
+    out: dict[str, list[float]] = {name: [] for name in indicator.outputs}
+    for i in range(len(series)):
+        indicator.update(
+            Candle(i, float(series.open[i]), float(series.high[i]), float(series.low[i]),
+                   float(series.close[i]), float(series.volume[i]))
+        )  # fmt: skip
+        values = indicator.values()
+        assert indicator.initialized == bool(values)
+        for name in indicator.outputs:
+            out[name].append(values.get(name, float("nan")))
+    return out
 
 
 def _named(names: list[str], arrays: tuple[Array, ...] | Array) -> dict[str, Array]:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import talib
 
-from marketpulse.analytics.indicators.base import Candle, Function
+from marketpulse.analytics.indicators.base import Function
 from marketpulse.analytics.indicators.cycles import (
     HT_DCPERIOD,
     HT_DCPHASE,
@@ -18,23 +18,13 @@ from marketpulse.analytics.indicators.cycles import (
     HT_TRENDMODE,
     MAMA,
 )
-from tests.oracles import assert_equal_to_talib
+from tests.oracles import assert_equal_to_talib, closes_only, outputs
 
 
 def _closes() -> np.ndarray:
     """120 bars at zero, then a walk on a coarse tick (it crosses zero again)."""
     rng = np.random.default_rng(1)
     return np.concatenate([np.zeros(120), np.round(np.cumsum(rng.normal(0.0, 0.4, 200)), 1)])
-
-
-def _run(indicator: Function, closes: np.ndarray) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {name: [] for name in indicator.outputs}
-    for i, close in enumerate(closes):
-        indicator.update(Candle(i, float(close), float(close), float(close), float(close), 1.0))
-        values = indicator.values()
-        for name in indicator.outputs:
-            out[name].append(values.get(name, float("nan")))
-    return out
 
 
 def _oracle(
@@ -58,12 +48,12 @@ def test_a_spread_at_zero_is_ta_lib_s(make: type[Function], talib_function: obje
     closes = _closes()
     indicator = make()
     expected = _oracle(indicator, talib_function(closes))  # type: ignore[operator]
-    assert_equal_to_talib(_run(indicator, closes), expected, floor=1.0)
+    assert_equal_to_talib(outputs(indicator, closes_only(closes)), expected, floor=1.0)
 
 
 def test_the_trend_mode_of_a_spread_at_zero_is_ta_lib_s() -> None:
     closes = _closes()
-    got = _run(HT_TRENDMODE(), closes)["ht_trendmode"]
+    got = outputs(HT_TRENDMODE(), closes_only(closes))["ht_trendmode"]
     expected = talib.HT_TRENDMODE(closes)
     lookback = 63
     assert np.isnan(got[:lookback]).all()
@@ -78,4 +68,4 @@ def test_mama_equals_ta_lib_whichever_limit_is_larger(fast: float, slow: float) 
     closes = 100 + np.cumsum(rng.normal(0.0, 1.0, 300))
     indicator = MAMA(fast, slow)
     expected = _oracle(indicator, talib.MAMA(closes, fast, slow))
-    assert_equal_to_talib(_run(indicator, closes), expected)
+    assert_equal_to_talib(outputs(indicator, closes_only(closes)), expected)

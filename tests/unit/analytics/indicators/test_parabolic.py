@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 import talib
 
-from marketpulse.analytics.indicators.base import Candle, Function
 from marketpulse.analytics.indicators.parabolic import SAR, SAREXT
 from tests.market_data import random_walk, whole_ticks
-from tests.oracles import Series, assert_equal_to_talib
+from tests.oracles import Series, assert_equal_to_talib, outputs
 
 # start, offset on reverse, then acceleration init, step and maximum for longs and for shorts
 KNOBS = [
@@ -22,23 +21,12 @@ KNOBS = [
 ]
 
 
-def _outputs(indicator: Function, series: Series) -> list[float]:
-    out = []
-    for i in range(len(series)):
-        indicator.update(
-            Candle(i, float(series.open[i]), float(series.high[i]), float(series.low[i]),
-                   float(series.close[i]), float(series.volume[i]))
-        )  # fmt: skip
-        out.append(indicator.values().get(indicator.outputs[0], float("nan")))
-    return out
-
-
 @pytest.mark.parametrize("knobs", KNOBS)
 @pytest.mark.parametrize("series", [random_walk(300, 21), whole_ticks(300, 22)])
 def test_sarext_equals_ta_lib(knobs: tuple[float, ...], series: Series) -> None:
     indicator = SAREXT(*knobs)
     expected = talib.SAREXT(series.high, series.low, *knobs)
-    assert_equal_to_talib({"x": _outputs(indicator, series)}, {"x": expected})
+    assert_equal_to_talib(outputs(indicator, series), {indicator.outputs[0]: expected})
 
 
 def _two_bars_then_walk(high: float, low: float) -> Series:
@@ -62,4 +50,5 @@ def _two_bars_then_walk(high: float, low: float) -> Series:
 def test_sar_takes_its_first_direction_as_ta_lib_does(high: float, low: float) -> None:
     series = _two_bars_then_walk(high, low)
     expected = talib.SAR(series.high, series.low, 0.02, 0.2)
-    assert_equal_to_talib({"x": _outputs(SAR(0.02, 0.2), series)}, {"x": expected})
+    indicator = SAR(0.02, 0.2)
+    assert_equal_to_talib(outputs(indicator, series), {indicator.outputs[0]: expected})

@@ -4,18 +4,18 @@ strength index of a market that has not moved."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from marketpulse.analytics.indicators.base import Candle, Function
+from marketpulse.analytics.indicators.base import Function
 from marketpulse.analytics.indicators.swings import ER, TSI
+from tests.oracles import closes_only, outputs
 
 
 def _closes(indicator: Function, closes: list[float]) -> list[float]:
-    out = []
-    for i, close in enumerate(closes):
-        indicator.update(Candle(i, close, close, close, close, 1.0))
-        out.extend(indicator.values().values())
-    return out
+    """The indicator's one output on bars of these closes, where it has one."""
+    (values,) = outputs(indicator, closes_only(np.array(closes))).values()
+    return [v for v in values if not np.isnan(v)]
 
 
 @pytest.mark.parametrize("period", [10, 14])

@@ -5,31 +5,14 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from marketpulse.analytics.indicators import Candle, build
+from marketpulse.analytics.indicators import build
 from tests.market_data import SERIES, ohlcv
-from tests.oracles import TALIB, Series, assert_equal_to_talib
+from tests.oracles import TALIB, Series, assert_equal_to_talib, outputs
 
 
 def run(spec: str, series: Series) -> dict[str, list[float]]:
     """Feed the series bar by bar; collect every output, NaN where empty."""
-    indicator = build(spec)
-    out: dict[str, list[float]] = {name: [] for name in indicator.outputs}
-    for i in range(len(series)):
-        indicator.update(
-            Candle(
-                i,
-                float(series.open[i]),
-                float(series.high[i]),
-                float(series.low[i]),
-                float(series.close[i]),
-                float(series.volume[i]),
-            )
-        )
-        values = indicator.values()
-        assert indicator.initialized == bool(values)
-        for name in indicator.outputs:
-            out[name].append(values.get(name, float("nan")))
-    return out
+    return outputs(build(spec), series)
 
 
 @pytest.mark.parametrize("series_name", list(SERIES))
