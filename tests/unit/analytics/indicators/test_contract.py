@@ -71,6 +71,18 @@ def test_state_round_trips_through_json(spec: str, cut: int) -> None:
         assert restored.values() == original.values()
 
 
+def test_a_state_with_a_child_missing_is_refused() -> None:
+    """T3 is six EMAs in a row: a state of five (a record cut short, or of another shape)
+    cannot be laid over them, and is refused rather than loaded in part."""
+    t3 = build("t3_5_0.7")
+    for candle in CANDLES[:40]:
+        t3.update(candle)
+    state = orjson.loads(orjson.dumps(t3.state()))
+    state["stages"] = state["stages"][:5]
+    with pytest.raises(ValueError, match="zip"):
+        build("t3_5_0.7").load(state)
+
+
 @pytest.mark.parametrize("spec", DEFAULT_SPECS)
 def test_reset_forgets_everything(spec: str) -> None:
     used = build(spec)
