@@ -315,6 +315,14 @@ def rerun_at_import(tree: Path, group: Group, modules: list[str], deadline: floa
             for name, code in codes.items()
             if code in SURVIVED | NO_TESTS and function_of(name) in at_import
         ]
+        # a fresh interpreter costs a whole run of the module's tests: not for a mutant that
+        # is declared equivalent, which no run would count
+        equivalent = load_equivalent()
+        pending = [
+            name
+            for name, diff in zip(pending, diffs(tree, pending), strict=True)
+            if (module, changed_lines(diff)) not in equivalent
+        ]
         tests = tests_of(tree, module, at_import) or list(group.tests)
         for name in pending:
             if time.monotonic() > deadline:
