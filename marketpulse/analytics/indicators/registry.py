@@ -174,14 +174,16 @@ def output_names() -> str:
     """A regular expression that every output name matches: one of the outputs' stems (the
     name without its parameters: ``bbands_upperband``, ``macdsignal``, ``plus_di``), then the
     parameters; for the JSON Schema of the snapshots."""
-    stems = {"vwap_session", "vwap", "plus_di", "minus_di"}  # the engine's own kinds
+    stems = {"vwap_session"}  # the engine's own kind whose stem no catalog entry has
     for entry in catalog_by_kind().values():
         for output in entry["outputs"]:
             tokens = output.split("_")
             while tokens and split(tokens[-1])[0] == "":
                 tokens.pop()
             stems.add("_".join(tokens))
-    alternatives = "|".join(sorted(stems, key=lambda stem: (-len(stem), stem)))
+    # anchored at both ends, so any order of the alternatives matches the same names: sorted
+    # for a schema that reads the same from one run to the next
+    alternatives = "|".join(sorted(stems))
     return rf"^(?:{alternatives})(?:_{PARAMETER_TEXT})*$"
 
 
