@@ -20,14 +20,10 @@ from marketpulse.analytics.indicators.averages import (
     lookback,
     moving_average,
 )
+from tests.market_data import random_walk
 
 TALIB_TYPES = range(9)  # TA-Lib's own: SMA, EMA, WMA, DEMA, TEMA, TRIMA, KAMA, MAMA, T3
 PERIODS = (1, 2, 3, 4, 5, 8, 9, 14, 30)
-
-
-def _walk(n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    return 100.0 + np.cumsum(rng.normal(0.0, 1.0, n))
 
 
 def _first_output(average: Average, prices: np.ndarray) -> int:
@@ -48,7 +44,7 @@ def test_each_type_s_lookback_is_ta_lib_s(matype: int, period: int) -> None:
 @pytest.mark.parametrize("matype", sorted({*MA_TYPES, MAMA_TYPE}))
 @pytest.mark.parametrize("period", PERIODS)
 def test_each_type_s_lookback_is_where_its_first_output_comes(matype: int, period: int) -> None:
-    prices = _walk(300, seed=period)
+    prices = random_walk(300, period).close
     assert lookback(matype, period) == _first_output(moving_average(matype, period), prices)
 
 
@@ -63,14 +59,14 @@ def _peeks_equal_pushes(average: Average, prices: np.ndarray) -> None:
 @pytest.mark.parametrize("matype", sorted(MA_TYPES))
 @pytest.mark.parametrize("period", [1, 2, 3, 5])
 def test_a_peek_is_the_push_from_the_first_input_on(matype: int, period: int) -> None:
-    _peeks_equal_pushes(MA_TYPES[matype](period), _walk(40, seed=matype))
+    _peeks_equal_pushes(MA_TYPES[matype](period), random_walk(40, matype).close)
 
 
 @pytest.mark.parametrize(("period", "seed_at"), [(3, 5), (2, 7), (4, 4)])
 def test_an_ema_seeded_late_peeks_its_seed(period: int, seed_at: int) -> None:
     """MACD seeds its fast EMA at the slow period: the seed is then the SMA of the last
-    ``period`` inputs of more."""
-    _peeks_equal_pushes(EMA(period, seed_at=seed_at), _walk(20, seed=seed_at))
+    ``period`` of the inputs taken so far."""
+    _peeks_equal_pushes(EMA(period, seed_at=seed_at), random_walk(20, seed_at).close)
 
 
 @pytest.mark.parametrize("period", [10, 20, 30])
