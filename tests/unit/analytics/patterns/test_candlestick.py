@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import orjson
 import pytest
@@ -21,9 +23,19 @@ Bar = tuple[float, float, float, float]
 def constructed(pattern: list[Bar]) -> Series:
     """Fourteen quiet bars (small bodies and ranges, so the pattern's candles stand out
     against TA-Lib's averages), then the pattern's bars."""
-    bars = [(100.0, 100.7, 99.8, 100.5)] * 14 + pattern
-    o, h, l, c = (np.array(column, dtype=float) for column in zip(*bars, strict=True))  # noqa: E741
+    return as_series([(100.0, 100.7, 99.8, 100.5)] * 14 + pattern)
+
+
+def as_series(rows: list[Bar]) -> Series:
+    """Bars as the oracles take them (a volume of 1 each)."""
+    o, h, l, c = (np.array(column, dtype=float) for column in zip(*rows, strict=True))  # noqa: E741
     return Series(o, h, l, c, np.ones(len(o)))
+
+
+def held(bar: list[float]) -> Bar:
+    """A bar whose high and low were widened to hold its body."""
+    o, h, l, c = bar  # noqa: E741
+    return o, max(o, h, l, c), min(o, l, c), c
 
 
 # Known answers for patterns too rare to show up in the random series: the last bar of each.
@@ -68,6 +80,10 @@ SHAPES: dict[str, list[Bar]] = {
     # (hikkake, confirmed); the inside bar closes near its low for the modified form
     "hikkake": [(100, 102, 98, 101), (100.5, 101.5, 99, 99.25), (99.5, 101, 98.5, 99),
                 (99, 100.5, 98.75, 100), (100.25, 102.25, 100, 102)],
+    # the modified form: a bar, an inside bar closing at its low, a bar inside that, a bar
+    # breaking lower, then a close above the second inside bar's high
+    "hikkake-modified": [(100, 103, 97, 101), (101.5, 102.5, 98, 98), (99, 102, 98.5, 100),
+                         (99.5, 101.5, 98.25, 98.5), (100, 103, 99.75, 102.5)],
 }  # fmt: skip
 QUIET: Bar = (100.0, 100.75, 99.75, 100.5)  # on the quarter grid: every difference exact
 
@@ -90,12 +106,42 @@ def near_misses(bars: list[Bar], count: int, seed: int) -> Series:
             else:  # a tie, most often with the same price of another bar (low with low, ...)
                 k = j if rng.random() < 0.6 else int(rng.integers(4))
                 pattern[i][j] = pattern[int(rng.integers(len(pattern)))][k]
-        for bar in pattern:
-            bar[1] = max(bar)
-            bar[2] = min(bar[0], bar[2], bar[3])
-        rows += [QUIET] * 12 + [(o, h, l, c) for o, h, l, c in pattern]  # noqa: E741
-    o, h, l, c = (np.array(column, dtype=float) for column in zip(*rows, strict=True))  # noqa: E741
-    return Series(o, h, l, c, np.ones(len(o)))
+        rows += [QUIET] * 12 + [held(bar) for bar in pattern]
+    return as_series(rows)
+
+
+def ties(bars: list[Bar]) -> Series:
+    """Every variant of a pattern with one price made equal to the same price of another of its
+    bars, or one body made exactly a quiet bar's or three times it (its colour kept; the
+    averages over the quiet bars before are a quiet body's, so BodyLong and BodyShort compare
+    it with its equal, BodyVeryLong with three times it), each after quiet bars, highs and lows
+    widened to hold the body; the pattern as it is after quiet bars whose body is one of its
+    own (the same ties, the other way round); then all of it mirrored (a price p as 200 - p,
+    high and low swapped), which turns each bullish shape into its bearish twin. Where the
+    random near misses may miss a tie, these sit on each one: the rules' ``<`` against ``<=``."""
+    quiet_body = QUIET[3] - QUIET[0]
+    pattern = [[round(v * 4) / 4 for v in bar] for bar in bars]
+    variants = []
+    for i, j, k in itertools.product(range(len(pattern)), range(4), range(len(pattern))):
+        if i != k and pattern[i][j] != pattern[k][j]:
+            variant = [list(bar) for bar in pattern]
+            variant[i][j] = pattern[k][j]
+            variants.append(variant)
+    for i, times in itertools.product(range(len(pattern)), (1, 3)):
+        variant = [list(bar) for bar in pattern]
+        colour = 1 if variant[i][3] >= variant[i][0] else -1
+        variant[i][3] = variant[i][0] + colour * times * quiet_body
+        variants.append(variant)
+    quiet = [QUIET] * len(variants)
+    for bar in pattern:  # the pattern itself after quiet bars whose body is one of its own
+        body = abs(bar[3] - bar[0])
+        variants.append([list(bar) for bar in pattern])
+        quiet.append((100.0, 100.25 + body, 99.75, 100.0 + body))
+    rows: list[Bar] = []
+    for before, variant in zip(quiet, variants, strict=True):
+        rows += [before] * 12 + [held(bar) for bar in variant]
+    rows += [(200 - o, 200 - l, 200 - h, 200 - c) for o, h, l, c in rows]  # noqa: E741
+    return as_series(rows)
 
 
 SERIES = {
@@ -107,6 +153,10 @@ SERIES = {
         for seed, (name, bars) in enumerate(
             [*((n, b) for n, (_, b) in CONSTRUCTED.items()), *SHAPES.items()]
         )
+    },
+    **{
+        f"{name}-ties": (lambda bars=bars: ties(bars))
+        for name, bars in [*((n, b) for n, (_, b) in CONSTRUCTED.items()), *SHAPES.items()]
     },
     **PUBLISHED_AND_WALKS,
 }
