@@ -54,17 +54,19 @@ class LiveStates(Generic[T]):
         self._dirty[key] = (partition, encoded)
 
     def stored(self) -> Iterator[tuple[bytes, T]]:
-        """Every key's last whole state, decoded afresh (for rebuilding what derives from them).
-        One that does not decode is logged and left out: its key's own steps fail on it."""
+        """Every key's last whole state (for rebuilding what derives from them), as :meth:`get`
+        gives it: one decoded here stays in use, since its key's next step wants it too (after
+        a recovery, each state would otherwise be decoded twice). One that does not decode is
+        logged and left out: its key's own steps fail on it."""
         keys = {key for key in self._table.data.keys() if not checkpoints.is_marker(key)}
         for key in keys | self._dirty.keys():
-            encoded = self._encoded(key)
-            if encoded is None:
-                continue
             try:
-                yield key, self._decode(encoded)
+                state = self.get(key)
             except (ValueError, KeyError, TypeError):
                 log.exception("%s: the state of %r does not decode", self.name, key)
+                continue
+            if state is not None:
+                yield key, state
 
     def flush(self) -> None:
         """Write each changed key's last state, then each partition's marker."""

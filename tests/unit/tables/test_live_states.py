@@ -1,0 +1,66 @@
+"""The live states in front of a table: what a worker taking over a partition decodes, and how
+often (the whole write and read-back path, on the broker, is in tests/e2e/test_state_flush.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from marketpulse.tables.live_states import LiveStates
+
+
+class Table:
+    """Just what LiveStates touches of a Faust table: its name, its data, its changelog."""
+
+    name = "series-state"
+
+    def __init__(self) -> None:
+        self.data: dict[bytes, bytes] = {}
+        self.changelog: list[tuple[int, bytes, bytes]] = []
+
+    def send_changelog(self, partition: int, key: bytes, value: bytes) -> None:
+        self.changelog.append((partition, key, value))
+
+
+class Decoder:
+    """Decodes a state (its bytes as text), counting each decode; refuses ``bad``."""
+
+    def __init__(self) -> None:
+        self.decoded: list[bytes] = []
+
+    def __call__(self, data: bytes) -> str:
+        self.decoded.append(data)
+        if data == b"bad":
+            raise ValueError("not a state")
+        return data.decode()
+
+
+def written(states: dict[bytes, bytes]) -> Table:
+    """A table holding ``states`` as a flush wrote them, on partition 0."""
+    table = Table()
+    writer = LiveStates(table, Decoder())
+    for key, encoded in states.items():
+        writer.put(key, encoded.decode(), encoded, 0)
+    writer.flush()
+    return table
+
+
+def test_a_recovered_state_is_decoded_once_for_the_rebuild_and_the_steps(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    table = written({b"A": b"a1", b"B": b"b1", b"C": b"bad"})
+    decode = Decoder()
+    states = LiveStates(table, decode)  # a worker taking the partition over
+    assert dict(states.stored()) == {b"A": "a1", b"B": "b1"}  # the bad one left out, logged
+    assert "series-state: the state of b'C' does not decode" in caplog.text
+    assert [states.get(b"A"), states.get(b"B")] == ["a1", "b1"]  # each key's first step
+    assert sorted(decode.decoded) == [b"a1", b"b1", b"bad"]  # once each
+    with pytest.raises(ValueError, match="not a state"):
+        states.get(b"C")  # its key's own step fails on it
+
+
+def test_the_rebuild_reads_the_last_whole_states_not_a_step_that_failed() -> None:
+    states = LiveStates(written({b"A": b"a1"}), Decoder())
+    states.put(b"A", "a2", b"a2", 0)  # a whole step, not flushed yet
+    states.put(b"B", "b1", b"b1", 0)
+    states.drop_decoded()  # the next step failed half-way
+    assert dict(states.stored()) == {b"A": "a2", b"B": "b1"}
