@@ -403,7 +403,10 @@ def load_equivalent() -> dict[tuple[str, tuple[str, ...]], str]:
     """Mutants that change no behaviour, each with its reason (``equivalent.toml``)."""
     found = {}
     for entry in tomllib.loads(EQUIVALENT.read_text()).get("mutant", []):
-        lines = (f"-{entry['original'].strip()}", f"+{entry['mutant'].strip()}")
+        lines = (
+            *(f"-{line.strip()}" for line in entry["original"].strip().splitlines()),
+            *(f"+{line.strip()}" for line in entry["mutant"].strip().splitlines()),
+        )
         found[(entry["module"], lines)] = entry["why"]
     return found
 

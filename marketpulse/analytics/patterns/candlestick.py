@@ -38,7 +38,6 @@ class Candlestick:
     started before. ``first`` overrides the lookback TA-Lib's rule gives (see
     :func:`lookback`)."""
 
-    name: str
     uses: tuple[tuple[CandleSetting, int], ...]
     make: Callable[[], Rule]
     span: int = 1
@@ -61,12 +60,12 @@ def register(
     name: str,
     make: Callable[[], Rule],
     *uses: tuple[CandleSetting, int],
-    span: int = 1,
+    span: int,
     first: int | None = None,
 ) -> None:
     """Register a stateless pattern whose rule ``make()`` builds (when an engine is made, not
     at import, so a parameterised rule is made where the tests can see it)."""
-    REGISTRY[name] = Candlestick(name, tuple(uses), make, span, first)
+    REGISTRY[name] = Candlestick(tuple(uses), make, span, first)
 
 
 def candlestick(
@@ -937,7 +936,5 @@ class Hikkake:
         return 0
 
 
-REGISTRY["cdlhikkake"] = Candlestick("cdlhikkake", (), lambda: Hikkake(False), first=5, warmup=3)
-REGISTRY["cdlhikkakemod"] = Candlestick(
-    "cdlhikkakemod", ((NEAR, 2),), lambda: Hikkake(True), first=10, warmup=3
-)
+REGISTRY["cdlhikkake"] = Candlestick((), lambda: Hikkake(False), first=5, warmup=3)
+REGISTRY["cdlhikkakemod"] = Candlestick(((NEAR, 2),), lambda: Hikkake(True), first=10, warmup=3)
