@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import httpx
+from interpreter import python
 from proc import children, cpu_seconds
 from results import emit
 
@@ -132,7 +133,7 @@ def main() -> None:
     asyncio.run(seed(settings))
     base = f"http://127.0.0.1:{args.port}"
     server = subprocess.Popen(
-        [sys.executable, "-m", "marketpulse.cli", "api"], env=env,
+        python("-m", "marketpulse.cli", "api"), env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:

@@ -19,6 +19,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from interpreter import python
 from results import emit
 
 HERE = Path(__file__).resolve().parent
@@ -64,7 +65,7 @@ def build_base(ref: str, where: Path) -> Path:
 def rate(bars: int, path: Path | None) -> float:
     """Bars/s of the default set in a fresh process (``path``: the baseline's package)."""
     env = {**os.environ, "PYTHONPATH": str(path)} if path else dict(os.environ)
-    out = subprocess.run([sys.executable, "-c", RUN.format(bars=bars)], check=True,
+    out = subprocess.run(python("-c", RUN.format(bars=bars)), check=True,
                          capture_output=True, text=True, env=env)  # fmt: skip
     return float(out.stdout.strip())
 

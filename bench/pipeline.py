@@ -38,7 +38,6 @@ import os
 import platform
 import random
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -49,6 +48,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from interpreter import python
 from proc import cpu_seconds
 from results import emit
 from topics import own_topics
@@ -245,9 +245,11 @@ def metric(port: int, name: str) -> float:
 
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """A worker with ``env`` over this process's environment, once it is ready (a
+    ``PYTHONPATH`` in ``env`` is the code it runs: :mod:`interpreter`)."""
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "marketpulse.cli", "worker"],
+            python("-m", "marketpulse.cli", "worker"),
             cwd=ROOT,
             env={**os.environ, **env},
             stdout=out,

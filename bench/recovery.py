@@ -116,16 +116,34 @@ async def fresh_start(settings: Settings, after: int, frames_: int, settle: bool
                      for i in range(11)))  # fmt: skip
     text = log.read_text(errors="replace")
     return Start(
-        _logged(text, "Highwater for active changelog partitions") - started,
-        _logged(text, "Recovery complete") - started,
+        _assigned(text) - started,
+        _when(_last(text, "Recovery complete")) - started,
         times[0],
         times[-1],
     )
 
 
-def _logged(text: str, message: str) -> float:
-    """When the worker last logged ``message`` (its log's local time), as a Unix time."""
-    line = next(line for line in reversed(text.splitlines()) if message in line)
+_HIGHWATER = "Highwater for active changelog partitions"  # Faust, as its recovery starts
+
+
+def _assigned(text: str) -> float:
+    """When the worker's last assignment began to be handled: its tables' first bulk read
+    (``marketpulse.tables.store``), which Faust awaits before its recovery starts, else that
+    recovery's start (a worker whose tables have no bulk read)."""
+    lines = text.splitlines()
+    at = [i for i, line in enumerate(lines) if _HIGHWATER in line]
+    since = at[-2] if len(at) > 1 else 0
+    reads = [line for line in lines[since : at[-1]] if "changelog partitions" in line]
+    return _when(reads[0] if reads else lines[at[-1]])
+
+
+def _last(text: str, message: str) -> str:
+    """The last line of the worker's log with ``message``."""
+    return next(line for line in reversed(text.splitlines()) if message in line)
+
+
+def _when(line: str) -> float:
+    """When the worker logged ``line`` (its log's local time), as a Unix time."""
     return dt.datetime.strptime(line[1:24], "%Y-%m-%d %H:%M:%S,%f").astimezone().timestamp()
 
 

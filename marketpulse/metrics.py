@@ -202,6 +202,11 @@ STATE_UNFLUSHED = Counter(
     "replays their input)",
     ["table"],
 )
+STATE_RECOVERED = Counter(
+    "marketpulse_state_recovered_records_total",
+    "Changelog records a worker read back in bulk when their partitions were assigned",
+    ["table"],
+)
 STATE_DISCARDED = Counter(
     "marketpulse_state_discarded_total",
     "Tables cleared because the broker lost their changelogs (a memory broker's restart)",

@@ -10,6 +10,8 @@ from typing import Any
 
 from faust.types import AppT, TopicT
 
+from marketpulse.tables import store
+
 
 def bytes_topic(app: AppT, name: str, partitions: int) -> TopicT:
     """Declare a topic whose keys and values Faust passes untouched."""
@@ -24,9 +26,15 @@ def bytes_topic(app: AppT, name: str, partitions: int) -> TopicT:
 
 
 def bytes_table(app: AppT, name: str, partitions: int) -> Any:
-    """Declare a table of bytes keys and values (our own orjson-encoded state records)."""
+    """Declare a table of bytes keys and values (our own orjson-encoded state records), held in
+    memory and read back from its changelog in bulk (:mod:`marketpulse.tables.store`)."""
     table: Any = app.Table(
-        name, default=None, key_type=bytes, value_type=bytes, partitions=partitions
+        name,
+        default=None,
+        key_type=bytes,
+        value_type=bytes,
+        partitions=partitions,
+        store=store.URL,
     )
     # Faust picks json from the types; the store and changelog read these lazily, at start.
     table.key_serializer = "raw"

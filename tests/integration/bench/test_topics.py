@@ -3,7 +3,6 @@ the pipeline's and a worker's changelogs under the prefix, and nothing else."""
 
 from __future__ import annotations
 
-import importlib.util
 from types import ModuleType
 
 import pytest
@@ -11,17 +10,12 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from marketpulse.settings import Settings
 from marketpulse.streams.admin import topic_names
+from tests.bench_scripts import load
 from tests.kafka_helpers import unique
-from tests.workers import REPO
 
 
 def _topics_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_topics", REPO / "bench" / "topics.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load("topics")
 
 
 async def _listed(settings: Settings) -> set[str]:

@@ -3,24 +3,16 @@ ratios to the raw-client baselines are computed right."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from tests.workers import REPO
-
-BENCH = REPO / "bench"
+from tests.bench_scripts import BENCH, load
 
 
 def _report() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_report", BENCH / "report.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load("report")
 
 
 def test_every_benchmark_is_run_and_emits_figures() -> None:

@@ -1,0 +1,21 @@
+"""The benchmarks' own modules (``bench/``, not a package: each script runs from there), loaded
+by file for their tests."""
+
+from __future__ import annotations
+
+import importlib.util
+from types import ModuleType
+
+from tests.workers import REPO
+
+BENCH = REPO / "bench"
+
+
+def load(name: str) -> ModuleType:
+    """``bench/<name>.py`` as a module of its own."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
