@@ -15,12 +15,12 @@ app = create_app(settings)
 topics = declare(app, settings)
 
 from marketpulse.agents import raw_frames, ready_made_bars  # noqa: E402, F401 - the agents
-from marketpulse.streams import delivery  # noqa: E402
+from marketpulse.streams import delivery, outbox  # noqa: E402
 from marketpulse.tables import agent_states  # noqa: E402
 from marketpulse.tables.flush import FlushOnCommit  # noqa: E402
 
 # series first: a symbol's state, which says its frames were applied, never lands ahead of the
 # series their bars advanced
-app.sensors.add(FlushOnCommit(agent_states.series, agent_states.symbols))
+app.sensors.add(FlushOnCommit(outbox.BATCHES.soon, agent_states.series, agent_states.symbols))
 app.sensors.add(delivery.guard)
-delivery.apply()
+delivery.apply(outbox.BATCHES.delivered)

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Iterable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import ConsumerRecord
 
 from marketpulse.settings import Settings
@@ -18,6 +19,16 @@ from marketpulse.streams.admin import partitions_of
 def unique(prefix: str) -> str:
     """A name no other test run has used on this broker."""
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+async def create_topics(settings: Settings, names: Iterable[str], partitions: int = 1) -> None:
+    """Create each topic with ``partitions`` partitions."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers())
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, partitions, 1) for name in names])
+    finally:
+        await admin.close()
 
 
 async def produce(

@@ -1,17 +1,18 @@
 """Offsets are committed only while every record the worker sent was delivered.
 
-Agents hand their outputs to the producer without waiting for them
-(:mod:`marketpulse.streams.outbox`), and Faust flushes the producer before it commits offsets.
-But that flush waits for the sends without failing on one that failed: for its own sends (the
-tables' changelogs) Faust logs the error and tells the sensors (``Topic._on_published``), and
-nothing at all watches a send made straight to the producer. Then it commits the offsets of the
-steps whose records were lost. A record the broker refuses, or a batch that expires while the
+Agents' outputs and the tables' states go to the producer in the worker's own batches, without
+waiting for them (:mod:`marketpulse.streams.batches`), and Faust flushes the producer before it
+commits offsets. But that flush waits for the sends without failing on one that failed: for its
+own sends Faust logs the error and tells the sensors (``Topic._on_published``), and nothing at
+all watches a batch handed straight to the producer. Then it commits the offsets of the steps
+whose records were lost. A record the broker refuses, or a batch that expires while the
 broker is away for longer than ``MARKETPULSE_KAFKA_PRODUCER_TIMEOUT_S``, would be lost that way,
 at-least-once broken.
 
 The guard notes every failed send (``marketpulse_send_failures_total``): as a sensor for
-Faust's, through :meth:`DeliveryGuard.watch` for the agents'. Once one has failed,
-the consumer commits nothing more: it crashes instead, so the worker stops, and whoever takes
+Faust's, through :meth:`DeliveryGuard.watch` for the worker's batches. Before each commit the
+consumer hands over the batches and waits until each was delivered; once one has failed, it
+commits nothing more: it crashes instead, so the worker stops, and whoever takes
 its partitions replays them from the last commit, whose records had all been delivered.
 """
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, cast
 
 from aiokafka.errors import KafkaError
@@ -71,11 +72,13 @@ class DeliveryGuard(Sensor):
 guard = DeliveryGuard()
 
 
-def apply() -> None:
-    """Make the consumer refuse to commit once ``guard`` has seen a failed send."""
+def apply(delivered: Callable[[], Awaitable[None]]) -> None:
+    """Make the consumer wait for ``delivered`` (every batch the worker sent delivered or
+    failed) before it commits, and refuse to commit once ``guard`` has seen a failed send."""
     commit = Consumer._commit
 
     async def _commit(self: ThreadDelegateConsumer, offsets: Mapping[TP, int]) -> bool:
+        await delivered()
         if guard.failure is not None:
             await self.crash(DeliveryFailed(f"a record was not delivered: {guard.failure!r}"))
             return False

@@ -1,19 +1,20 @@
 """Sending from agents: outputs go to the producer before the state record that implies them.
 
-Outputs go straight to Faust's producer, neither as Faust attachments (published only when the
-event is acknowledged) nor through ``topic.send``, whose channel machinery (a FutureMessage, a
-pending message, sensors, its callback) cost about a quarter of the worker's CPU per frame.
-They enter aiokafka's accumulator before the step's states are even put; those reach the
-changelog when the consumer next commits (:mod:`marketpulse.tables.flush`). The producer sends
-batches in the order they became ready, so a state record never reaches the broker in an
-earlier request than the outputs it implies, and Faust flushes the producer before it commits
-offsets. A crash can therefore repeat outputs (identical: the step is deterministic, and
+Outputs are appended to the worker's own batches (:mod:`marketpulse.streams.batches`), neither
+as Faust attachments (published only when the event is acknowledged) nor through
+``topic.send``, whose channel machinery (a FutureMessage, a pending message, sensors, its
+callback) cost about a quarter of the worker's CPU per frame. The step's states are put after
+its outputs were appended; they are appended themselves when the consumer next commits
+(:mod:`marketpulse.tables.flush`), behind them, and the commit waits until every batch was
+delivered. A crash can therefore repeat outputs (identical: the step is deterministic, and
 records carry deterministic keys) but not lose them; a send that fails stops all commits
 (:mod:`marketpulse.streams.delivery`). Waiting for each acknowledgement instead serialised every
 message behind a broker round trip.
 """
 
 from __future__ import annotations
+
+import itertools
 
 from faust.types import EventT, TopicT
 from pydantic import BaseModel
@@ -42,6 +43,7 @@ from marketpulse.schemas.bars import Bar, IndicatorSnapshot
 from marketpulse.schemas.events import DeadLetter
 from marketpulse.schemas.signals import Signal
 from marketpulse.settings import get_settings
+from marketpulse.streams.batches import Batches
 from marketpulse.streams.delivery import guard
 from marketpulse.streams.topics import (
     CLEAN,
@@ -55,6 +57,13 @@ from marketpulse.streams.topics import (
 
 _settings = get_settings()
 MAX_BYTES = _settings.kafka_max_message_bytes
+# Faust's producer does not expose aiokafka's, whose batch API this needs
+_SPREAD = itertools.count()
+BATCHES: Batches = Batches(
+    lambda: app.producer._ensure_producer(),  # type: ignore[attr-defined]
+    _settings.kafka_producer_linger_ms / 1000,
+    guard,
+)
 PARTITIONS = _settings.topic_partitions
 SOURCE_LABEL = BoundedLabel(_settings.metrics_max_sources)
 SYMBOL_LABEL = BoundedLabel(_settings.metrics_max_symbols)
@@ -80,10 +89,12 @@ BY_NAME: dict[str, TopicT] = {
 
 
 async def send(topic: TopicT, key: bytes | None, record: BaseModel | bytes) -> None:
-    """Hand the record to the producer now, ahead of any state written after this."""
+    """Append the record to its batch, ahead of any state written after this."""
     value = record if isinstance(record, bytes) else record.model_dump_json().encode()
-    partition = None if key is None else partition_of(key, PARTITIONS)  # None: spread
-    guard.watch(await app.producer.send(topic.get_topic_name(), key, value, partition, None, None))
+    # records without a key take the partitions in turn
+    partition = next(_SPREAD) % PARTITIONS if key is None else partition_of(key, PARTITIONS)
+    if BATCHES.append(topic.get_topic_name(), partition, key, value):
+        await BATCHES.hand_over()
 
 
 async def send_all(outputs: StepOutputs) -> None:

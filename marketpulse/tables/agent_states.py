@@ -17,6 +17,7 @@ from marketpulse.analytics.series import SeriesState
 from marketpulse.app import app
 from marketpulse.settings import get_settings
 from marketpulse.streams.codecs import bytes_table
+from marketpulse.streams.outbox import BATCHES
 from marketpulse.tables.live_states import LiveStates
 
 settings = get_settings()
@@ -25,10 +26,12 @@ _gate, _cuts = settings.gate_config(), settings.bar_cuts()
 symbols: LiveStates[SymbolState] = LiveStates(
     bytes_table(app, "bar-state", settings.topic_partitions),
     lambda data: SymbolState.from_bytes(data, _gate, _cuts),
+    BATCHES.append,
 )
 series: LiveStates[SeriesState] = LiveStates(
     bytes_table(app, "series-state", settings.topic_partitions),
     partial(SeriesState.from_bytes, settings.detector_config()),
+    BATCHES.append,
 )
 
 

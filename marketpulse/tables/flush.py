@@ -2,8 +2,10 @@
 
 Faust commits on a timer, on a rebalance and at shutdown, and every commit starts with its
 sensors' ``on_commit_initiated``. The offsets it then commits are those of events already
-acknowledged, and an agent acknowledges an event only after its step has put the states; Faust
-flushes the producer before it commits. So the states reach the changelog ahead of the offsets.
+acknowledged, and an agent acknowledges an event only after its step has put the states. The
+states are appended to the worker's batches, which are handed to the producer at once, and the
+commit waits for every batch to be delivered (:mod:`marketpulse.streams.delivery`). So the
+states reach the changelog ahead of the offsets.
 
 A worker that has lost its group membership (a stall past the session timeout, or a broker that
 restarted and forgot the group) must not write: another worker may own its partitions by now,
@@ -13,6 +15,7 @@ their input from the last committed offsets.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiokafka.consumer.group_coordinator import OffsetCommitRequest
@@ -24,16 +27,19 @@ from marketpulse.tables.live_states import LiveStates
 
 
 class FlushOnCommit(Sensor):
-    """Flush each of ``states`` in order (a state that implies another goes after it)."""
+    """Flush each of ``states`` in order (a state that implies another goes after it), then
+    ``hand_over`` what was written."""
 
-    def __init__(self, *states: LiveStates[Any]) -> None:
+    def __init__(self, hand_over: Callable[[], None], *states: LiveStates[Any]) -> None:
         super().__init__()
+        self.hand_over = hand_over
         self.states = states
 
     def on_commit_initiated(self, consumer: ConsumerT) -> Any:
         if _member(consumer):
             for states in self.states:
                 states.flush()
+            self.hand_over()
         else:
             for states in self.states:
                 STATE_UNFLUSHED.labels(table=states.name).inc(states.reset())

@@ -4,7 +4,8 @@ An agent puts a key's state after each step. Writing every put to the changelog 
 records the largest share of what a worker sent (2.7 of 7.4 records per frame, one of them the
 19 KB series state). Like Kafka Streams' record cache, a key's puts are kept here and only the
 last one is written, when the consumer commits (:mod:`marketpulse.tables.flush`): before the
-offsets that the states imply. Each write follows :mod:`marketpulse.tables.checkpoints`, so a
+offsets that the states imply, appended to the worker's batches behind the outputs they imply
+(:mod:`marketpulse.streams.batches`). Each write follows :mod:`marketpulse.tables.checkpoints`, so a
 flush that a crash cuts short reads back as the one before it.
 """
 
@@ -24,12 +25,19 @@ log = logging.getLogger(__name__)
 class LiveStates(Generic[T]):
     """The decoded states of the keys this worker owns, and the encodings not yet written.
 
-    The table (and its changelog) holds the last flushed state of every key.
+    The table (and its changelog) holds the last flushed state of every key; ``write`` sends a
+    changelog record (topic, partition, key, value).
     """
 
-    def __init__(self, table: Any, decode: Callable[[bytes], T]) -> None:
+    def __init__(
+        self,
+        table: Any,
+        decode: Callable[[bytes], T],
+        write: Callable[[str, int, bytes, bytes], object],
+    ) -> None:
         self._table = table
         self._decode = decode
+        self._write = write
         self._cache: dict[bytes, T] = {}
         self._dirty: dict[bytes, tuple[int, bytes]] = {}  # key -> (partition, encoding)
 
@@ -73,20 +81,20 @@ class LiveStates(Generic[T]):
         by_partition: dict[int, list[tuple[bytes, bytes]]] = {}
         for key, (partition, encoded) in self._dirty.items():
             by_partition.setdefault(partition, []).append((key, encoded))
-        table, data = self._table, self._table.data
+        data, topic = self._table.data, self._table.changelog_topic.get_topic_name()
         for partition, changed in by_partition.items():
             flush = self._last_flush(partition) + 1
             for key, encoded in changed:
                 previous = self._flushed_part(key)
                 current = checkpoints.compress(encoded)
-                table.send_changelog(
-                    partition, key, checkpoints.pack(flush, partition, current, previous)
+                self._write(
+                    topic, partition, key, checkpoints.pack(flush, partition, current, previous)
                 )
                 # the previous state is for a reader after a crash; the copy kept here is read
                 # while this flush's marker stands, so it does without (half the memory)
                 data[key] = checkpoints.pack(flush, partition, current, None)
             marker_key, marker = checkpoints.marker_key(partition), checkpoints.marker(flush)
-            table.send_changelog(partition, marker_key, marker)
+            self._write(topic, partition, marker_key, marker)
             data[marker_key] = marker
         STATE_RECORDS.labels(table=self.name).inc(len(self._dirty))
         self._dirty.clear()

@@ -6,12 +6,12 @@ from __future__ import annotations
 from types import ModuleType
 
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient
 
 from marketpulse.settings import Settings
 from marketpulse.streams.admin import topic_names
 from tests.bench_scripts import load
-from tests.kafka_helpers import unique
+from tests.kafka_helpers import create_topics, unique
 
 
 def _topics_module() -> ModuleType:
@@ -27,25 +27,16 @@ async def _listed(settings: Settings) -> set[str]:
         await admin.close()
 
 
-async def _create(settings: Settings, *names: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers())
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name, 1, 1) for name in names])
-    finally:
-        await admin.close()
-
-
 async def test_a_benchmarks_topics_go_with_its_block_and_no_others(services: Settings) -> None:
     topics = _topics_module()
     prefix = f"{unique('benchtopics')}."
     settings = services.model_copy(update={"topic_prefix": prefix, "worker_id": prefix + "w"})
     neighbour = f"{unique('benchneighbour')}.market.raw"  # shares no prefix: must stay
     changelog = f"{settings.worker_id}-symbols-changelog"  # as a worker of that id names it
-    await _create(settings, neighbour)
+    await create_topics(settings, [neighbour])
     async with topics.own_topics(settings) as inside:
         assert inside is settings
-        await _create(settings, changelog)
+        await create_topics(settings, [changelog])
         during = await _listed(settings)
         assert set(topic_names(settings)) | {changelog} <= during
     after = await _listed(settings)

@@ -11,14 +11,13 @@ from typing import Any
 import faust
 import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faust.types import TP
 
 from marketpulse.settings import Settings
 from marketpulse.streams import kafka_compat
 from marketpulse.streams.codecs import bytes_table
 from marketpulse.tables.store import URL, BulkRecoveryStore, read_partitions
-from tests.kafka_helpers import unique
+from tests.kafka_helpers import create_topics, unique
 
 pytestmark = [pytest.mark.integration]
 
@@ -31,12 +30,7 @@ async def _fill(settings: Settings, topic: str, partitions: int,
     kafka_compat.apply(
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms, tansu=settings.kafka_tansu_compat
     )
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers())
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, partitions, 1)])
-    finally:
-        await admin.close()
+    await create_topics(settings, [topic], partitions)
     producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers(), linger_ms=5)
     await producer.start()
     try:

@@ -62,19 +62,23 @@ class CommittingConsumer:
 
 
 @pytest.fixture
-def patched_commit() -> Iterator[list[Mapping[TP, int]]]:
-    """Consumer._commit wrapped by the guard, over a stand-in for aiokafka's commit."""
-    original, committed = Consumer._commit, []
+def patched_commit() -> Iterator[list[object]]:
+    """Consumer._commit wrapped by the guard, over a stand-in for aiokafka's commit; what
+    happened, in order: each wait for the batches' delivery, each commit's offsets."""
+    original, happened = Consumer._commit, []
 
     async def commit(consumer: object, offsets: Mapping[TP, int]) -> bool:
         assert isinstance(consumer, CommittingConsumer)  # the consumer is passed on
-        committed.append(offsets)
+        happened.append(offsets)
         return True
 
+    async def delivered() -> None:
+        happened.append("delivered")
+
     Consumer._commit = commit  # type: ignore[method-assign]
-    delivery.apply()
+    delivery.apply(delivered)
     try:
-        yield committed
+        yield happened
     finally:
         Consumer._commit = original  # type: ignore[method-assign]
         delivery.guard.failure = None
@@ -84,10 +88,10 @@ async def test_commits_go_through_until_a_send_fails(patched_commit: list[object
     consumer = CommittingConsumer()
     offsets = {TP("market.raw", 0): 41}
     assert await Consumer._commit(consumer, offsets) is True  # type: ignore[arg-type]
-    assert patched_commit == [offsets]
+    assert patched_commit == ["delivered", offsets]  # the batches were delivered first
     delivery.guard.failure = RuntimeError("refused")
     assert await Consumer._commit(consumer, {TP("market.raw", 0): 42}) is False  # type: ignore[arg-type]
-    assert patched_commit == [offsets]  # nothing committed past the lost record
+    assert patched_commit == ["delivered", offsets, "delivered"]  # nothing committed past it
     (crash,) = consumer.crashed
     assert isinstance(crash, DeliveryFailed)
     assert "refused" in str(crash)

@@ -9,16 +9,22 @@ from marketpulse.tables.live_states import LiveStates
 
 
 class Table:
-    """Just what LiveStates touches of a Faust table: its name, its data, its changelog (whose
-    records these tests do not read: the table's data is what a worker taking over holds)."""
+    """Just what LiveStates touches of a Faust table: its name, its data, its changelog's name
+    (whose records these tests do not read: the table's data is what a worker taking over
+    holds)."""
 
     name = "series-state"
 
     def __init__(self) -> None:
         self.data: dict[bytes, bytes] = {}
+        self.changelog_topic = self
 
-    def send_changelog(self, partition: int, key: bytes, value: bytes) -> None:
-        pass
+    def get_topic_name(self) -> str:
+        return "w-series-state-changelog"
+
+
+def unread(topic: str, partition: int, key: bytes, value: bytes) -> None:
+    """Where a changelog record would go to the broker."""
 
 
 class Decoder:
@@ -37,7 +43,7 @@ class Decoder:
 def written(states: dict[bytes, bytes]) -> Table:
     """A table holding ``states`` as a flush wrote them, on partition 0."""
     table = Table()
-    writer = LiveStates(table, Decoder())
+    writer = LiveStates(table, Decoder(), unread)
     for key, encoded in states.items():
         writer.put(key, encoded.decode(), encoded, 0)
     writer.flush()
@@ -49,7 +55,7 @@ def test_a_recovered_state_is_decoded_once_for_the_rebuild_and_the_steps(
 ) -> None:
     table = written({b"A": b"a1", b"B": b"b1", b"C": b"bad"})
     decode = Decoder()
-    states = LiveStates(table, decode)  # a worker taking the partition over
+    states = LiveStates(table, decode, unread)  # a worker taking the partition over
     assert dict(states.stored()) == {b"A": "a1", b"B": "b1"}  # the bad one left out, logged
     assert "series-state: the state of b'C' does not decode" in caplog.text
     assert [states.get(b"A"), states.get(b"B")] == ["a1", "b1"]  # each key's first step
@@ -59,7 +65,7 @@ def test_a_recovered_state_is_decoded_once_for_the_rebuild_and_the_steps(
 
 
 def test_the_rebuild_reads_the_last_whole_states_not_a_step_that_failed() -> None:
-    states = LiveStates(written({b"A": b"a1"}), Decoder())
+    states = LiveStates(written({b"A": b"a1"}), Decoder(), unread)
     states.put(b"A", "a2", b"a2", 0)  # a whole step, not flushed yet
     states.put(b"B", "b1", b"b1", 0)
     states.drop_decoded()  # the next step failed half-way
