@@ -57,9 +57,9 @@ from marketpulse.streams.topics import (
 
 _settings = get_settings()
 MAX_BYTES = _settings.kafka_max_message_bytes
-# Faust's producer does not expose aiokafka's, whose batch API this needs
 _SPREAD = itertools.count()
 BATCHES: Batches = Batches(
+    # Faust's producer does not expose aiokafka's, whose batch API this needs
     lambda: app.producer._ensure_producer(),  # type: ignore[attr-defined]
     _settings.kafka_producer_linger_ms / 1000,
     guard,

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import UnknownTopicOrPartitionError
+from aiokafka.structs import ConsumerRecord
 
 from marketpulse.settings import Settings
 from marketpulse.streams import kafka_compat
@@ -34,8 +35,8 @@ async def producer(services: Settings) -> AsyncIterator[AIOKafkaProducer]:
     await made.stop()
 
 
-def _on_broker(records: list[object]) -> list[tuple[int, bytes, bytes]]:
-    return [(r.partition, r.key, r.value) for r in records]  # type: ignore[attr-defined]
+def _on_broker(records: list[ConsumerRecord[bytes, bytes]]) -> list[tuple[int, bytes, bytes]]:
+    return [(r.partition, r.key, r.value) for r in records]
 
 
 async def test_every_record_reaches_its_partition_in_order_once_delivered(
