@@ -55,7 +55,7 @@ class Batches:
         batch = self._open.get(where)
         if batch is None:
             batch = self._open[where] = self._producer().create_batch()
-        if batch.append(timestamp=None, key=key, value=value, headers=[]) is not None:
+        if batch.append(timestamp=None, key=key, value=value) is not None:
             if self._timer is None:
                 self._timer = asyncio.get_running_loop().call_later(self._linger_s, self.soon)
             return False
@@ -63,7 +63,7 @@ class Batches:
         # its first record, however large)
         self._full.append((where, batch))
         self._open[where] = batch = self._producer().create_batch()
-        batch.append(timestamp=None, key=key, value=value, headers=[])
+        batch.append(timestamp=None, key=key, value=value)
         return True
 
     def soon(self) -> None:
@@ -91,7 +91,8 @@ class Batches:
         noted any failure by the time this returns (its callbacks were added first)."""
         await self.hand_over()
         sent, self._sent = self._sent, []
-        await asyncio.gather(*sent, return_exceptions=True)
+        if sent:  # a failed one is the guard's: waiting raises nothing
+            await asyncio.wait(sent)
 
     async def _hand_over_noted(self) -> None:
         """A background hand-over: a failure stops the commits, and nothing else waits for it."""

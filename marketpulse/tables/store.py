@@ -56,12 +56,9 @@ async def read_partitions(
     """Every record of ``tps`` up to their end offsets at the start of the read (and any
     batch that reaches past them), folded into each key's last value."""
     found = Partitions()
+    # no group: it commits nothing, and nothing but this read moves its positions
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=servers,
-        group_id=None,
-        client_id=client_id,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
+        bootstrap_servers=servers, client_id=client_id, auto_offset_reset="earliest"
     )
     try:  # started inside: the caller's deadline can cancel it half-connected
         await consumer.start()
@@ -116,8 +113,9 @@ class BulkRecoveryStore(memory.Store[bytes, bytes]):
         generation_id: int = 0,
     ) -> None:
         """Read every active partition of this table's changelog, kept or new: the worker's own
-        writes since it was last assigned are on the changelog too."""
-        await super().on_rebalance(assigned, revoked, newly_assigned, generation_id)
+        writes since it was last assigned are on the changelog too. (The memory store's own
+        ``on_rebalance`` does nothing: its keys of revoked partitions go once the recovery
+        completes.)"""
         self._read = {}
         app: Any = self.app
         standbys = app.assignor.assigned_standbys()

@@ -75,11 +75,21 @@ GROUPS = (
     Group("indicators", (INDICATORS,), ("tests/unit/analytics/indicators",)),
     Group(
         "integration",
-        ("marketpulse/api/ratelimit.py", "marketpulse/sinks/runner.py"),
+        (
+            "marketpulse/api/ratelimit.py",
+            "marketpulse/sinks/runner.py",
+            "marketpulse/streams/batches.py",
+            "marketpulse/tables/store.py",
+        ),
         # in-process tests only: mutmut reaps every child of its process, so a test that runs
         # a process of its own (the API tests' servers, the sink-fault tests' own stores) makes
         # it fail
-        ("tests/integration/api/test_ratelimit.py", "tests/integration/sinks/test_runner.py"),
+        (
+            "tests/integration/api/test_ratelimit.py",
+            "tests/integration/sinks/test_runner.py",
+            "tests/integration/streams/test_batches.py",
+            "tests/integration/tables/test_store.py",
+        ),
     ),
 )
 

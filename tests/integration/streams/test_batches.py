@@ -1,13 +1,15 @@
 """The worker's own batches on the real broker: every record reaches its topic and partition in
 the order appended, whether its batch went out full, after the linger or before a commit; a
-commit's wait returns once every batch was delivered; and a hand-over that fails is noted by
-the delivery guard (no offset is committed after it)."""
+commit's wait returns once every batch was delivered; a record appended after a commit goes out
+after a linger of its own; and a hand-over that fails is noted by the delivery guard (no offset
+is committed after it)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -35,6 +37,30 @@ async def producer(services: Settings) -> AsyncIterator[AIOKafkaProducer]:
     await made.stop()
 
 
+class Watching(DeliveryGuard):
+    """The guard, keeping what it was given to watch: a test sees each batch's delivery."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.watched: list[asyncio.Future[Any]] = []
+
+    def watch(self, sent: Awaitable[Any]) -> None:
+        assert isinstance(sent, asyncio.Future)
+        self.watched.append(sent)
+        super().watch(sent)
+
+
+async def _arrives(
+    settings: Settings, topic: str, count: int
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """The topic's records once it holds ``count``, polled with a deadline."""
+    deadline = time.monotonic() + 30
+    while len(records := (await read_to_end(settings, [topic]))[topic]) < count:
+        assert time.monotonic() < deadline, f"{len(records)} of {count} records arrived"
+        await asyncio.sleep(0.05)
+    return records
+
+
 def _on_broker(records: list[ConsumerRecord[bytes, bytes]]) -> list[tuple[int, bytes, bytes]]:
     return [(r.partition, r.key, r.value) for r in records]
 
@@ -44,7 +70,7 @@ async def test_every_record_reaches_its_partition_in_order_once_delivered(
 ) -> None:
     first, second = unique("batches"), unique("batches")
     await create_topics(services, [first, second], 2)
-    guard = DeliveryGuard()
+    guard = Watching()
     batches = Batches(lambda: producer, 60.0, guard)  # a linger that never passes here
     sent: dict[str, list[tuple[int, bytes, bytes]]] = {first: [], second: []}
     full = 0
@@ -57,6 +83,8 @@ async def test_every_record_reaches_its_partition_in_order_once_delivered(
             await batches.hand_over()  # as a step waits for a full batch's hand-over
     assert full >= 2  # 30 records of about 60 bytes a partition: batches of 1 KiB filled up
     await batches.delivered()
+    assert len(guard.watched) >= 4 + full  # a batch per topic and partition, and the full ones
+    assert all(sent.done() for sent in guard.watched), "the wait returned before a delivery"
     on_broker = await read_to_end(services, [first, second])
     for topic in (first, second):
         got = _on_broker(on_broker[topic])
@@ -67,18 +95,19 @@ async def test_every_record_reaches_its_partition_in_order_once_delivered(
     assert guard.failure is None
 
 
-async def test_a_record_goes_out_after_the_linger_with_no_commit(
+async def test_a_record_goes_out_after_the_linger_with_no_commit_and_after_a_commit_too(
     services: Settings, producer: AIOKafkaProducer
 ) -> None:
     topic = unique("batches")
     await create_topics(services, [topic], 2)
-    batches = Batches(lambda: producer, 0.05, DeliveryGuard())
+    batches = Batches(lambda: producer, 0.2, DeliveryGuard())
     assert not batches.append(topic, 1, b"alone", b"lingered")
-    deadline = time.monotonic() + 30
-    while not (records := (await read_to_end(services, [topic]))[topic]):
-        assert time.monotonic() < deadline, "the record never left its batch"
-        await asyncio.sleep(0.05)
-    assert _on_broker(records) == [(1, b"alone", b"lingered")]
+    assert _on_broker(await _arrives(services, topic, 1)) == [(1, b"alone", b"lingered")]
+    batches.append(topic, 1, b"k", b"before a commit")
+    await batches.delivered()  # a commit, before the linger has passed
+    batches.append(topic, 1, b"k", b"after it")  # with a linger of its own
+    records = await _arrives(services, topic, 3)
+    assert [r.value for r in records] == [b"lingered", b"before a commit", b"after it"]
 
 
 async def test_a_hand_over_that_fails_is_noted_by_the_guard(services: Settings) -> None:

@@ -1,17 +1,24 @@
 """A table's store reads its changelog partitions in bulk when they are assigned, on the real
-broker: each key's last record (a tombstone removes it), only the active partitions asked for,
-and the last offset read as the store's persisted offset, from which Faust's own recovery goes
-on. A read that fails leaves the partitions to Faust's recovery."""
+broker: each key's last record (a tombstone removes it), only the active partitions asked for
+(not the standbys), what the worker's producer still held, and the last offset read as the
+store's persisted offset, from which Faust's own recovery goes on; the read is logged and
+counted. A read that fails, or that the broker does not answer in time, leaves the partitions
+to Faust's recovery."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
+import time
 from typing import Any
 
 import faust
 import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaConnectionError
 from faust.types import TP
+from prometheus_client import REGISTRY
 
 from marketpulse.settings import Settings
 from marketpulse.streams import kafka_compat
@@ -79,8 +86,11 @@ def app(services: Settings) -> faust.App:
                     topic_partitions=4, broker_request_timeout=30)  # fmt: skip
 
 
+RECOVERED = "marketpulse_state_recovered_records_total"
+
+
 async def test_an_assignment_reads_the_active_partitions_and_faust_goes_on_from_there(
-    app: faust.App, services: Settings
+    app: faust.App, services: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     table = bytes_table(app, "state", 4)
     store: Any = table.data
@@ -89,9 +99,23 @@ async def test_an_assignment_reads_the_active_partitions_and_faust_goes_on_from_
     await _fill(services, changelog, 4, RECORDS)
     tps = {TP(changelog, p) for p in (0, 1, 3)}
     store.data[b"e"] = b"held"  # held from before, in a partition not given this time
-    await store.on_rebalance(tps | {TP("another-topic", 0)}, set(), tps)
+    store.data[b"c"], store._key_partition[b"c"] = b"stale", 0  # held, and deleted since
+    assert store.persisted_offset(TP(changelog, 0)) is None  # nothing read yet
+    counted = REGISTRY.get_sample_value(RECOVERED, {"table": store.table_name}) or 0.0
+    began = time.perf_counter()
+    with caplog.at_level(logging.INFO, logger="marketpulse.tables.store"):
+        await store.on_rebalance(tps | {TP("another-topic", 0)}, set(), tps)
+    took = time.perf_counter() - began
     assert (store[b"a"], store[b"d"], store[b"many7"]) == (b"a2", b"d1", b"%d" % (MANY - 93))
     assert b"c" not in store
+    assert b"c" not in store._key_partition
+    assert REGISTRY.get_sample_value(RECOVERED, {"table": store.table_name}) == counted + 6 + MANY
+    reading, read = [r.getMessage() for r in caplog.records if r.name == "marketpulse.tables.store"]
+    assert reading == f"{store.table_name}: reading 3 changelog partitions"
+    done = re.fullmatch(rf"{store.table_name}: read {6 + MANY} records of 3 changelog "
+                        r"partitions in (\d+\.\d\d) s", read)  # fmt: skip
+    assert done is not None, read
+    assert float(done[1]) <= took + 0.005
     assert store.persisted_offset(TP(changelog, 0)) == 4
     assert store.persisted_offset(TP(changelog, 1)) == MANY
     assert store.persisted_offset(TP(changelog, 3)) is None  # empty: Faust reads it as it is
@@ -107,15 +131,98 @@ async def test_an_assignment_reads_the_active_partitions_and_faust_goes_on_from_
     assert store.persisted_offset(TP(changelog, 1)) is None
 
 
-async def test_a_failed_read_leaves_the_partitions_to_faust() -> None:
+async def test_standbys_are_left_to_faust_and_the_producers_records_are_read_too(
+    services: Settings,
+) -> None:
+    kafka_compat.apply(
+        fetch_max_wait_ms=services.kafka_fetch_max_wait_ms, tansu=services.kafka_tansu_compat
+    )
+    # the producer holds a record for 3 s (its linger), far longer than the read takes
+    app = faust.App(unique("bulk-store"), broker=services.kafka_broker, store="memory://",
+                    topic_partitions=2, producer_linger=3.0)  # fmt: skip
+    table = bytes_table(app, "state", 2)
+    store: Any = table.data
+    changelog = table.changelog_topic.get_topic_name()
+    await _fill(services, changelog, 2, [(0, b"a", b"a1"), (1, b"s", b"s1")])
+    await app.producer.start()
+    try:
+        held = await app.producer.send(changelog, b"b", b"b1", partition=0, timestamp=None,
+                                       headers=None)  # fmt: skip
+        app.assignor._assignment.standbys = {changelog: [1]}
+        tps = {TP(changelog, 0), TP(changelog, 1)}
+        await store.on_rebalance(tps, set(), tps)
+        assert held.done()  # delivered before the read
+        assert (store[b"a"], store[b"b"]) == (b"a1", b"b1")
+        assert b"s" not in store  # a standby's records come from Faust, as they grow
+        assert store.persisted_offset(TP(changelog, 0)) == 1
+        assert store.persisted_offset(TP(changelog, 1)) is None
+    finally:
+        await app.producer.stop()
+
+
+async def test_a_broker_url_without_a_port_is_on_kafkas_own(services: Settings) -> None:
+    if not services.kafka_broker.endswith(":9092"):
+        pytest.skip("the broker is not on Kafka's default port")
+    kafka_compat.apply(
+        fetch_max_wait_ms=services.kafka_fetch_max_wait_ms, tansu=services.kafka_tansu_compat
+    )
+    app = faust.App(unique("bulk-store"), broker=services.kafka_broker.removesuffix(":9092"),
+                    store="memory://")  # fmt: skip
+    table = bytes_table(app, "state", 1)
+    store: Any = table.data
+    changelog = table.changelog_topic.get_topic_name()
+    await _fill(services, changelog, 1, [(0, b"a", b"a1")])
+    await store.on_rebalance({TP(changelog, 0)}, set(), {TP(changelog, 0)})
+    assert store[b"a"] == b"a1"
+
+
+async def test_a_failed_read_leaves_the_partitions_to_faust(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     # nothing listens on port 9
     app = faust.App(unique("bulk-store"), broker="kafka://127.0.0.1:9", store="memory://")
     table = bytes_table(app, "state", 2)
     store: Any = table.data
     changelog = table.changelog_topic.get_topic_name()
-    await store.on_rebalance({TP(changelog, 0)}, set(), {TP(changelog, 0)})
+    with caplog.at_level(logging.WARNING, logger="marketpulse.tables.store"):
+        await store.on_rebalance({TP(changelog, 0)}, set(), {TP(changelog, 0)})
     assert store.persisted_offset(TP(changelog, 0)) is None
     assert len(store) == 0
+    (warning,) = [r.getMessage() for r in caplog.records if r.name == "marketpulse.tables.store"]
+    assert warning.startswith(
+        f"{store.table_name}: reading 1 changelog partitions failed (KafkaConnectionError("
+    )
+    assert warning.endswith("); Faust's recovery reads them instead")
+
+
+async def test_a_read_the_broker_does_not_answer_is_given_up_in_time() -> None:
+    # a server that takes connections and never answers: the read waits the broker's request
+    # timeout, not aiokafka's own (40 s)
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        app = faust.App(unique("bulk-store"), broker=f"kafka://127.0.0.1:{port}",
+                        store="memory://", broker_request_timeout=1.0)  # fmt: skip
+        table = bytes_table(app, "state", 1)
+        store: Any = table.data
+        changelog = table.changelog_topic.get_topic_name()
+        await asyncio.wait_for(
+            store.on_rebalance({TP(changelog, 0)}, set(), {TP(changelog, 0)}), 20
+        )
+        assert store.persisted_offset(TP(changelog, 0)) is None
+    finally:
+        server.close()
+
+
+async def test_a_read_goes_to_the_servers_it_is_given(services: Settings) -> None:
+    topic = unique("bulk-read")
+    await _fill(services, topic, 1, [(0, b"a", b"a1")])
+    with pytest.raises(KafkaConnectionError):
+        await read_partitions("127.0.0.1:9", [TopicPartition(topic, 0)], "test-bulk")
 
 
 def test_a_store_holds_raw_bytes_only(app: faust.App) -> None:
