@@ -66,7 +66,12 @@ class LiveStates(Generic[T]):
         gives it: one decoded here stays in use, since its key's next step wants it too (after
         a recovery, each state would otherwise be decoded twice). One that does not decode is
         logged and left out: its key's own steps fail on it."""
-        keys = {key for key in self._table.data.keys() if not checkpoints.is_marker(key)}
+        # a changelog record with no key (another writer's, on the wrong topic) is no state
+        keys = {
+            key
+            for key in self._table.data.keys()
+            if key is not None and not checkpoints.is_marker(key)
+        }
         for key in keys | self._dirty.keys():
             try:
                 state = self.get(key)

@@ -48,6 +48,7 @@ class Partitions:
     values: dict[bytes, tuple[int, bytes | None]] = field(default_factory=dict)
     last: dict[TopicPartition, int] = field(default_factory=dict)
     records: int = 0
+    keyless: int = 0  # records with no key: no key's state, left out
 
 
 async def read_partitions(
@@ -72,7 +73,10 @@ async def read_partitions(
             batches = await consumer.getmany(*left, timeout_ms=1000, max_records=_BATCH)
             for tp, records in batches.items():
                 for record in records:
-                    values[record.key] = (tp.partition, record.value)
+                    if record.key is None:
+                        found.keyless += 1
+                    else:
+                        values[record.key] = (tp.partition, record.value)
                 found.records += len(records)
                 if records:
                     last[tp] = records[-1].offset
@@ -140,6 +144,9 @@ class BulkRecoveryStore(memory.Store[bytes, bytes]):
                         "them instead", self.table_name, len(tps), exc)  # fmt: skip
             return
         self._apply(found)
+        if found.keyless:
+            log.warning("%s: %d changelog records with no key left out (no key's state)",
+                        self.table_name, found.keyless)  # fmt: skip
         log.info("%s: read %d records of %d changelog partitions in %.2f s", self.table_name,
                  found.records, len(tps), time.perf_counter() - began)  # fmt: skip
 

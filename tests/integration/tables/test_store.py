@@ -53,7 +53,9 @@ RECORDS = [
     (0, b"a", b"a2"),
     (0, b"c", b"c1"),
     (0, b"c", None),  # a tombstone: c is gone
+    (0, None, b"no key"),  # no key's state: left out
     (1, b"d", b"d1"),
+    (1, None, b"no key either"),
     (2, b"e", b"e1"),  # a partition not asked for
     *((1, b"many%d" % (i % 100), b"%d" % i) for i in range(MANY)),
 ]
@@ -68,8 +70,8 @@ async def test_a_read_folds_the_partitions_asked_for_into_each_keys_last_value(
     found = await asyncio.wait_for(
         read_partitions(services.bootstrap_servers(), asked, "test-bulk"), 60
     )
-    assert found.records == 6 + MANY
-    assert found.last == {asked[0]: 4, asked[1]: MANY}
+    assert (found.records, found.keyless) == (8 + MANY, 2)
+    assert found.last == {asked[0]: 5, asked[1]: MANY + 1}
     expected: dict[bytes, tuple[int, bytes | None]] = {
         b"a": (0, b"a2"), b"b": (0, b"b1"), b"c": (0, None), b"d": (1, b"d1")
     }  # fmt: skip
@@ -109,15 +111,20 @@ async def test_an_assignment_reads_the_active_partitions_and_faust_goes_on_from_
     assert (store[b"a"], store[b"d"], store[b"many7"]) == (b"a2", b"d1", b"%d" % (MANY - 93))
     assert b"c" not in store
     assert b"c" not in store._key_partition
-    assert REGISTRY.get_sample_value(RECOVERED, {"table": store.table_name}) == counted + 6 + MANY
-    reading, read = [r.getMessage() for r in caplog.records if r.name == "marketpulse.tables.store"]
+    assert REGISTRY.get_sample_value(RECOVERED, {"table": store.table_name}) == counted + 8 + MANY
+    reading, keyless, read = [
+        r.getMessage() for r in caplog.records if r.name == "marketpulse.tables.store"
+    ]
     assert reading == f"{store.table_name}: reading 3 changelog partitions"
-    done = re.fullmatch(rf"{store.table_name}: read {6 + MANY} records of 3 changelog "
+    assert (
+        keyless == f"{store.table_name}: 2 changelog records with no key left out (no key's state)"
+    )
+    done = re.fullmatch(rf"{store.table_name}: read {8 + MANY} records of 3 changelog "
                         r"partitions in (\d+\.\d\d) s", read)  # fmt: skip
     assert done is not None, read
     assert float(done[1]) <= took + 0.005
-    assert store.persisted_offset(TP(changelog, 0)) == 4
-    assert store.persisted_offset(TP(changelog, 1)) == MANY
+    assert store.persisted_offset(TP(changelog, 0)) == 5
+    assert store.persisted_offset(TP(changelog, 1)) == MANY + 1
     assert store.persisted_offset(TP(changelog, 3)) is None  # empty: Faust reads it as it is
     # the memory store forgets keys of partitions no longer assigned once recovery completes
     store._key_partition[b"e"] = 2
@@ -127,7 +134,7 @@ async def test_an_assignment_reads_the_active_partitions_and_faust_goes_on_from_
 
     # the next assignment reads again and forgets the offsets of partitions it no longer has
     await store.on_rebalance({TP(changelog, 0)}, tps - {TP(changelog, 0)}, set())
-    assert store.persisted_offset(TP(changelog, 0)) == 4
+    assert store.persisted_offset(TP(changelog, 0)) == 5
     assert store.persisted_offset(TP(changelog, 1)) is None
 
 

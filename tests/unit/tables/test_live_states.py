@@ -70,3 +70,9 @@ def test_the_rebuild_reads_the_last_whole_states_not_a_step_that_failed() -> Non
     states.put(b"B", "b1", b"b1", 0)
     states.drop_decoded()  # the next step failed half-way
     assert dict(states.stored()) == {b"A": "a2", b"B": "b1"}
+
+
+def test_a_key_of_none_in_the_table_is_no_state() -> None:
+    table = written({b"A": b"a1"})
+    table.data[None] = b"a record with no key"  # type: ignore[index]
+    assert dict(LiveStates(table, Decoder(), unread).stored()) == {b"A": "a1"}
