@@ -151,3 +151,21 @@ def test_every_pattern_reads_within_the_bars_a_history_keeps() -> None:
         for name, pattern in REGISTRY.items()
     }
     assert max(reach.values()) <= History.KEEP
+
+
+def test_the_histories_macros_count_back_from_the_current_bar() -> None:
+    # TA-Lib's candle macros, k bars back: each bar's own, through the trims that keep the
+    # columns short
+    bars = [(100.0 + i, 104.0 + 2 * i, 97.0 - i, 101.0 + (-3 if i % 2 else 2) * i)
+            for i in range(3 * History.KEEP)]  # fmt: skip
+    history = History()
+    for at, bar in enumerate(bars):
+        history.push(*bar)
+        for k in range(min(at + 1, History.KEEP)):
+            o, h, l, c = bars[at - k]  # noqa: E741
+            assert history.body(k) == abs(c - o)
+            assert history.color(k) == (1 if c >= o else -1)
+            assert (history.top(k), history.bottom(k)) == (max(o, c), min(o, c))
+            assert (history.upper(k), history.lower(k)) == (h - max(o, c), min(o, c) - l)
+            assert history.hl(k) == h - l
+    assert history.count == len(bars)
