@@ -3,9 +3,12 @@ direction, strength and details), of the candlestick patterns chosen."""
 
 from __future__ import annotations
 
+import orjson
+
 from marketpulse.analytics.patterns.charts import ChartConfig, ChartPatterns
 from marketpulse.analytics.patterns.detector import DetectorConfig, SignalDetector
 from marketpulse.analytics.patterns.levels import LevelConfig, Levels
+from marketpulse.analytics.patterns.trend import TrendConfig
 from marketpulse.schemas.bars import Bar
 from tests.unit.analytics.patterns.test_levels_and_charts import DAY, HOUR, path
 from tests.unit.analytics.test_series import walk
@@ -52,3 +55,23 @@ def test_only_the_chosen_candlestick_patterns_are_detected() -> None:
         )
         seen |= names
     assert seen == set(chosen)
+
+
+def test_a_detector_fresh_or_restored_follows_its_configuration() -> None:
+    # an RSI threshold of 60, not the default 70, and two candlestick patterns: what a
+    # restored detector reads from its configuration, not its state
+    config = DetectorConfig(candlesticks=("cdlengulfing", "cdldoji"),
+                            trend=TrendConfig(rsi_overbought=60.0))  # fmt: skip
+    bars = walk(300)
+    rsi = [50.0 + 15.0 * ((i // 7) % 2) for i in range(len(bars))]  # 50, then 65, and back
+    fresh = SignalDetector.new(config)
+    for bar, value in zip(bars[:150], rsi, strict=False):
+        fresh.update(bar, {"rsi_14": value})
+    restored = SignalDetector.from_state(config, orjson.loads(orjson.dumps(fresh.state())))
+    assert restored.candles.names == fresh.candles.names == list(config.candlesticks or ())
+    kinds = set()
+    for bar, value in zip(bars[150:], rsi[150:], strict=True):
+        signals = fresh.update(bar, {"rsi_14": value})
+        assert restored.update(bar, {"rsi_14": value}) == signals
+        kinds |= {s.name for s in signals if s.kind != "candlestick"}
+    assert "rsi_enter_overbought" in kinds  # at 65: over 60, under the default 70
