@@ -29,6 +29,10 @@ _COMPRESSOR: Final = zstandard.ZstdCompressor(level=1)
 _DECOMPRESSOR: Final = zstandard.ZstdDecompressor()
 
 
+class CorruptRecord(ValueError):
+    """A state record that this format did not write (another writer's, or one cut short)."""
+
+
 def compress(state: bytes) -> bytes:
     """A state as a record carries it."""
     return _COMPRESSOR.compress(state)
@@ -38,7 +42,12 @@ def expand(part: bytes) -> bytes:
     """The state a record carries (:func:`resolve`). A record written uncompressed, as workers
     wrote them before, holds the JSON itself: a JSON document starts with ``{``, a Zstandard
     frame with its magic number (``28 b5 2f fd``)."""
-    return part if part[:1] == b"{" else _DECOMPRESSOR.decompress(part)
+    if part[:1] == b"{":
+        return part
+    try:
+        return _DECOMPRESSOR.decompress(part)
+    except zstandard.ZstdError as exc:
+        raise CorruptRecord(f"a state that is neither JSON nor Zstandard ({exc})") from None
 
 
 def pack(flush: int, partition: int, current: bytes, previous: bytes | None) -> bytes:
@@ -49,17 +58,24 @@ def pack(flush: int, partition: int, current: bytes, previous: bytes | None) -> 
 
 def partition_of(record: bytes) -> int:
     """The partition whose marker decides the record."""
-    return int(_HEADER.unpack_from(record)[1])
+    return _header(record)[1]
 
 
 def resolve(record: bytes, flushed: int) -> bytes | None:
     """The state a record stands for when its partition's last whole flush is ``flushed``
     (still compressed: :func:`expand`): its current state, or its previous one (None: there
     was none) if its flush did not finish."""
-    flush, _partition, length = _HEADER.unpack_from(record)
+    flush, _partition, length = _header(record)
     if flush <= flushed:
         return record[_HEADER.size : _HEADER.size + length]
     return record[_HEADER.size + length :] or None
+
+
+def _header(record: bytes) -> tuple[int, int, int]:
+    if len(record) < _HEADER.size:
+        raise CorruptRecord(f"a state record of {len(record)} bytes, shorter than its header")
+    flush, partition, length = _HEADER.unpack_from(record)
+    return int(flush), int(partition), int(length)
 
 
 def marker_key(partition: int) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -49,3 +50,13 @@ def test_markers_count_flushes_and_never_look_like_a_state_key() -> None:
     assert not checkpoints.is_marker(b"AAPL")
     assert not checkpoints.is_marker(b"AAPL|1m")
     assert _SYMBOL.fullmatch(key.decode()) is None
+
+
+def test_a_record_this_format_did_not_write_is_refused_as_such() -> None:
+    for short in (b"", b"garbage", b"\x00" * 15):  # shorter than the header
+        with pytest.raises(checkpoints.CorruptRecord, match="shorter than its header"):
+            checkpoints.partition_of(short)
+        with pytest.raises(checkpoints.CorruptRecord, match="shorter than its header"):
+            checkpoints.resolve(short, 0)
+    with pytest.raises(checkpoints.CorruptRecord, match="neither JSON nor Zstandard"):
+        checkpoints.expand(b"\xff" * 40)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from marketpulse.tables.checkpoints import CorruptRecord
 from marketpulse.tables.live_states import LiveStates
 
 
@@ -76,3 +77,16 @@ def test_a_key_of_none_in_the_table_is_no_state() -> None:
     table = written({b"A": b"a1"})
     table.data[None] = b"a record with no key"  # type: ignore[index]
     assert dict(LiveStates(table, Decoder(), unread).stored()) == {b"A": "a1"}
+
+
+@pytest.mark.parametrize("record", [b"", b"cut short", b"\xff" * 40])
+def test_a_record_the_format_did_not_write_is_one_keys_failure_not_the_rebuilds(
+    record: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    table = written({b"A": b"a1"})
+    table.data[b"X"] = record  # another writer's, or cut short
+    states = LiveStates(table, Decoder(), unread)
+    assert dict(states.stored()) == {b"A": "a1"}
+    assert "series-state: the state of b'X' does not decode" in caplog.text
+    with pytest.raises(CorruptRecord):
+        states.get(b"X")  # its key's own steps fail on it (dead-lettered)
