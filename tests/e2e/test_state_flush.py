@@ -90,8 +90,15 @@ async def test_a_flush_cut_short_reads_as_the_one_before(pipeline: Pipeline) -> 
     assert_bars_equal(bars, SYMBOL, want)
 
 
+@pytest.mark.parametrize(
+    ("written", "error"),
+    [
+        ("by another version", "KeyError"),  # a whole record, a state this one cannot read
+        ("by another writer", "CorruptRecord"),  # not a record of this format at all
+    ],
+)
 async def test_a_failing_step_dead_letters_its_input_and_the_rest_goes_on(
-    pipeline: Pipeline,
+    pipeline: Pipeline, written: str, error: str
 ) -> None:
     start = (SystemClock().now_ns() // (60 * S) - 30) * 60 * S
     warmup = [Trade(symbol="OKA", ts=start, price=100, size=1)]
@@ -100,10 +107,12 @@ async def test_a_failing_step_dead_letters_its_input_and_the_rest_goes_on(
     await pipeline.read("market.clean", 1)
     assert worker.stop() == 0
 
-    # a state for BAD that this version cannot read, flushed as a whole (its marker follows)
+    # a record for BAD that this version cannot read, flushed as a whole (its marker follows)
     changelog = f"{pipeline.env['MARKETPULSE_WORKER_ID']}-bar-state-changelog"
     other = checkpoints.compress(b'{"format": "from another version"}')
-    unreadable = checkpoints.pack(10**6, 0, other, None)
+    unreadable = (
+        checkpoints.pack(10**6, 0, other, None) if written == "by another version" else b"BAD"
+    )
     marker = (checkpoints.marker_key(0), checkpoints.marker(10**6))
     await produce(pipeline.settings, changelog, [(b"BAD", unreadable), marker])
 
@@ -123,5 +132,5 @@ async def test_a_failing_step_dead_letters_its_input_and_the_rest_goes_on(
     letters = decoded(await pipeline.read("market.deadletter", 40))
     assert {(d["key"], d["reason"]) for d in letters} == {("BAD", "processing_error")}
     assert len({d["offset"] for d in letters}) == 40  # each of BAD's frames, none skipped
-    assert all(str(d["detail"]).startswith("KeyError") for d in letters)
+    assert all(str(d["detail"]).startswith(error) for d in letters)
     assert pipeline.workers[-1].proc.poll() is None
