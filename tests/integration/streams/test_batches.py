@@ -20,7 +20,7 @@ from marketpulse.settings import Settings
 from marketpulse.streams import kafka_compat
 from marketpulse.streams.batches import Batches
 from marketpulse.streams.delivery import DeliveryGuard
-from tests.kafka_helpers import create_topics, read_to_end, unique
+from tests.kafka_helpers import consume_until, create_topics, read_to_end, unique
 
 pytestmark = [pytest.mark.integration]
 
@@ -48,17 +48,6 @@ class Watching(DeliveryGuard):
         assert isinstance(sent, asyncio.Future)
         self.watched.append(sent)
         super().watch(sent)
-
-
-async def _arrives(
-    settings: Settings, topic: str, count: int
-) -> list[ConsumerRecord[bytes, bytes]]:
-    """The topic's records once it holds ``count``, polled with a deadline."""
-    deadline = time.monotonic() + 30
-    while len(records := (await read_to_end(settings, [topic]))[topic]) < count:
-        assert time.monotonic() < deadline, f"{len(records)} of {count} records arrived"
-        await asyncio.sleep(0.05)
-    return records
 
 
 def _on_broker(records: list[ConsumerRecord[bytes, bytes]]) -> list[tuple[int, bytes, bytes]]:
@@ -102,11 +91,13 @@ async def test_a_record_goes_out_after_the_linger_with_no_commit_and_after_a_com
     await create_topics(services, [topic], 2)
     batches = Batches(lambda: producer, 0.2, DeliveryGuard())
     assert not batches.append(topic, 1, b"alone", b"lingered")
-    assert _on_broker(await _arrives(services, topic, 1)) == [(1, b"alone", b"lingered")]
+    assert _on_broker(await consume_until(services, [topic], lambda got: len(got) >= 1)) == [
+        (1, b"alone", b"lingered")
+    ]
     batches.append(topic, 1, b"k", b"before a commit")
     await batches.delivered()  # a commit, before the linger has passed
     batches.append(topic, 1, b"k", b"after it")  # with a linger of its own
-    records = await _arrives(services, topic, 3)
+    records = await consume_until(services, [topic], lambda got: len(got) >= 3)
     assert [r.value for r in records] == [b"lingered", b"before a commit", b"after it"]
 
 

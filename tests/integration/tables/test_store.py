@@ -91,13 +91,22 @@ def app(services: Settings) -> faust.App:
 RECOVERED = "marketpulse_state_recovered_records_total"
 
 
+def _store(app: faust.App, partitions: int) -> tuple[Any, str]:
+    """A bytes table's store, and its changelog's name."""
+    table = bytes_table(app, "state", partitions)
+    return table.data, table.changelog_topic.get_topic_name()
+
+
+def _logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What the store logged."""
+    return [r.getMessage() for r in caplog.records if r.name == "marketpulse.tables.store"]
+
+
 async def test_an_assignment_reads_the_active_partitions_and_faust_goes_on_from_there(
     app: faust.App, services: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    table = bytes_table(app, "state", 4)
-    store: Any = table.data
+    store, changelog = _store(app, 4)
     assert isinstance(store, BulkRecoveryStore)
-    changelog = table.changelog_topic.get_topic_name()
     await _fill(services, changelog, 4, RECORDS)
     tps = {TP(changelog, p) for p in (0, 1, 3)}
     store.data[b"e"] = b"held"  # held from before, in a partition not given this time
@@ -112,9 +121,7 @@ async def test_an_assignment_reads_the_active_partitions_and_faust_goes_on_from_
     assert b"c" not in store
     assert b"c" not in store._key_partition
     assert REGISTRY.get_sample_value(RECOVERED, {"table": store.table_name}) == counted + 8 + MANY
-    reading, keyless, read = [
-        r.getMessage() for r in caplog.records if r.name == "marketpulse.tables.store"
-    ]
+    reading, keyless, read = _logged(caplog)
     assert reading == f"{store.table_name}: reading 3 changelog partitions"
     assert (
         keyless == f"{store.table_name}: 2 changelog records with no key left out (no key's state)"
@@ -141,15 +148,10 @@ async def test_an_assignment_reads_the_active_partitions_and_faust_goes_on_from_
 async def test_standbys_are_left_to_faust_and_the_producers_records_are_read_too(
     services: Settings,
 ) -> None:
-    kafka_compat.apply(
-        fetch_max_wait_ms=services.kafka_fetch_max_wait_ms, tansu=services.kafka_tansu_compat
-    )
     # the producer holds a record for 3 s (its linger), far longer than the read takes
     app = faust.App(unique("bulk-store"), broker=services.kafka_broker, store="memory://",
                     topic_partitions=2, producer_linger=3.0)  # fmt: skip
-    table = bytes_table(app, "state", 2)
-    store: Any = table.data
-    changelog = table.changelog_topic.get_topic_name()
+    store, changelog = _store(app, 2)
     await _fill(services, changelog, 2, [(0, b"a", b"a1"), (1, b"s", b"s1")])
     await app.producer.start()
     try:
@@ -170,14 +172,9 @@ async def test_standbys_are_left_to_faust_and_the_producers_records_are_read_too
 async def test_a_broker_url_without_a_port_is_on_kafkas_own(services: Settings) -> None:
     if not services.kafka_broker.endswith(":9092"):
         pytest.skip("the broker is not on Kafka's default port")
-    kafka_compat.apply(
-        fetch_max_wait_ms=services.kafka_fetch_max_wait_ms, tansu=services.kafka_tansu_compat
-    )
     app = faust.App(unique("bulk-store"), broker=services.kafka_broker.removesuffix(":9092"),
                     store="memory://")  # fmt: skip
-    table = bytes_table(app, "state", 1)
-    store: Any = table.data
-    changelog = table.changelog_topic.get_topic_name()
+    store, changelog = _store(app, 1)
     await _fill(services, changelog, 1, [(0, b"a", b"a1")])
     await store.on_rebalance({TP(changelog, 0)}, set(), {TP(changelog, 0)})
     assert store[b"a"] == b"a1"
@@ -188,14 +185,12 @@ async def test_a_failed_read_leaves_the_partitions_to_faust(
 ) -> None:
     # nothing listens on port 9
     app = faust.App(unique("bulk-store"), broker="kafka://127.0.0.1:9", store="memory://")
-    table = bytes_table(app, "state", 2)
-    store: Any = table.data
-    changelog = table.changelog_topic.get_topic_name()
+    store, changelog = _store(app, 2)
     with caplog.at_level(logging.WARNING, logger="marketpulse.tables.store"):
         await store.on_rebalance({TP(changelog, 0)}, set(), {TP(changelog, 0)})
     assert store.persisted_offset(TP(changelog, 0)) is None
     assert len(store) == 0
-    (warning,) = [r.getMessage() for r in caplog.records if r.name == "marketpulse.tables.store"]
+    (warning,) = _logged(caplog)
     assert warning.startswith(
         f"{store.table_name}: reading 1 changelog partitions failed (KafkaConnectionError("
     )
@@ -214,9 +209,7 @@ async def test_a_read_the_broker_does_not_answer_is_given_up_in_time() -> None:
     try:
         app = faust.App(unique("bulk-store"), broker=f"kafka://127.0.0.1:{port}",
                         store="memory://", broker_request_timeout=1.0)  # fmt: skip
-        table = bytes_table(app, "state", 1)
-        store: Any = table.data
-        changelog = table.changelog_topic.get_topic_name()
+        store, changelog = _store(app, 1)
         await asyncio.wait_for(
             store.on_rebalance({TP(changelog, 0)}, set(), {TP(changelog, 0)}), 20
         )
