@@ -20,7 +20,8 @@ series takes in a worker, and how long 10,000 symbols' states take to come back.
 4. the pause of a full garbage collection over those decoded states, detectors included (what
    they add to one over the rest of the heap), scaled likewise: CPython's collector walks every
    container object now and then, with the worker's event loop (and so its heartbeats)
-   waiting.
+   waiting; and the next full collection's pause under the worker's policy, which freezes what
+   survived the one before (:mod:`marketpulse.gc_policy`).
 
 Targets (issue 31): at most 2 KB of state per series with the default set; 10,000 symbols
 recovered in at most 10 s. Needs the local broker.
@@ -49,7 +50,7 @@ from marketpulse.analytics.series import SeriesState
 from marketpulse.analytics.step_io import MemoryStore, Message, StepConfig, key_of_series
 from marketpulse.analytics.steps import apply_frame
 from marketpulse.clock import SystemClock
-from marketpulse.gc_policy import collect_fully_every
+from marketpulse.gc_policy import collect_fully_every, freeze_survivors
 from marketpulse.schemas.bars import Bar
 from marketpulse.settings import Settings
 from marketpulse.streams.sources.synthetic import SyntheticMarket
@@ -162,24 +163,34 @@ async def recovery(
     return read_s, time.perf_counter() - started, decoded
 
 
-def collection_pause(decoded: list[object]) -> float:
+def collection_pauses(decoded: list[object]) -> tuple[float, float]:
     """Seconds that ``decoded`` add to a full garbage collection, which walks every container
-    object the worker holds while its event loop waits; ``decoded`` is emptied on the way (the
-    collection without them is the baseline)."""
+    object the worker holds while its event loop waits, with nothing frozen (the collection
+    without them is the baseline); and the seconds of the full collection after it, which under
+    the worker's policy walks only what was promoted since. ``decoded`` is emptied on the way."""
     gc.collect()
-    started = time.perf_counter()
-    gc.collect()
-    with_them = time.perf_counter() - started
+    walked = full_collection()
+    next_one = full_collection(unfreeze=False)
     decoded.clear()
     gc.collect()
+    return walked - full_collection(), next_one
+
+
+def full_collection(unfreeze: bool = True) -> float:
+    """Seconds of one full collection; with ``unfreeze``, over every object (a frozen one
+    too)."""
+    if unfreeze:
+        gc.unfreeze()
     started = time.perf_counter()
     gc.collect()
-    return with_them - (time.perf_counter() - started)
+    return time.perf_counter() - started
 
 
 async def run(args: argparse.Namespace) -> None:
     settings = Settings()
     collect_fully_every(settings.worker_gc_full_every)  # decode as a worker does
+    if settings.worker_gc_freeze:
+        freeze_survivors()
     config = settings.step_config()
     bars = minute_bars(300, 1)
     default = warmed(config.indicators, config.detector, bars)
@@ -200,7 +211,7 @@ async def run(args: argparse.Namespace) -> None:
     detectors = [state.detector for state in decoded if isinstance(state, SeriesState)]
     detectors_s = time.perf_counter() - started
     assert len(detectors) == len(decoded) - args.measured
-    pause = collection_pause(decoded)
+    pause, next_pause = collection_pauses(decoded)
     scale = args.symbols / args.measured
     volume = sum(len(v) for _, v in records) * scale
     print(
@@ -227,6 +238,8 @@ async def run(args: argparse.Namespace) -> None:
           f"scaled: {detectors_s * scale:.1f} s")  # fmt: skip
     print(f"a full garbage collection over those states: {pause * 1e3:,.0f} ms; scaled to "
           f"{args.symbols:,} symbols: {pause * scale:.1f} s")  # fmt: skip
+    print(f"the next full collection, what survived the first frozen: {next_pause * 1e3:,.2f} ms "
+          f"(freezing {'on' if settings.worker_gc_freeze else 'off'})")  # fmt: skip
     emit("state bytes a series, default set", len(default_part), "B", 2048, lower_is_better=True)
     emit("state bytes a series, every catalog spec", len(full_part), "B", lower_is_better=True)
     emit("heap a warmed series, default set", per_series_heap, "B", lower_is_better=True)
@@ -236,6 +249,8 @@ async def run(args: argparse.Namespace) -> None:
          "(scaled)", detectors_s * scale, "s", lower_is_better=True)  # fmt: skip
     emit(f"a full garbage collection over {args.symbols:,} symbols' states (scaled)",
          pause * scale, "s", lower_is_better=True)  # fmt: skip
+    emit(f"the next full collection over {args.measured:,} symbols' states, the survivors of "
+         "the one before frozen", next_pause * 1e3, "ms", lower_is_better=True)  # fmt: skip
 
 
 def main() -> None:

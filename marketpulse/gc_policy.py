@@ -16,6 +16,15 @@ a pause of the event loop.
 
 The full collections find little: about a thousand objects in cycles a minute of a busy worker
 (``gc.callbacks``' counts), so making them rarer leaves memory as it was.
+
+Rarer, each was still a pause of the event loop as long as the states are many (5-6.5 s over
+10,000 symbols), and the worker cannot choose when one comes: Faust itself runs one a second
+while it waits for a stop's or a revocation's unacknowledged messages. So what survives a full
+collection is moved out of the collector's sight (``gc.freeze``): the next full collection
+walks only what was promoted since, a few milliseconds where the states are not new. An object
+frozen that later dies in a reference cycle stays (reference counting frees every other); the
+states hold no cycles, and what a worker has in flight at a freeze is little (measured in
+``bench/state_cost.py``: the garbage so kept over a run of a busy worker).
 """
 
 from __future__ import annotations
@@ -29,3 +38,15 @@ def collect_fully_every(middle_collections: int) -> None:
     promoted since the last one) still holds. The young generations' thresholds stay."""
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, middle_collections)
+
+
+def freeze_survivors() -> None:
+    """After each full collection, freeze what survived it (``gc.freeze``): a later full
+    collection then walks only the objects promoted since."""
+    if _freeze_after_full not in gc.callbacks:
+        gc.callbacks.append(_freeze_after_full)
+
+
+def _freeze_after_full(phase: str, info: dict[str, int]) -> None:
+    if phase == "stop" and info["generation"] == 2:
+        gc.freeze()

@@ -12,7 +12,7 @@ import time
 from prometheus_client import start_http_server
 
 from marketpulse.cli import DEFAULT_SYMBOLS
-from marketpulse.gc_policy import collect_fully_every
+from marketpulse.gc_policy import collect_fully_every, freeze_survivors
 from marketpulse.services import stack
 from marketpulse.settings import Settings
 from marketpulse.storage.setup import prepare_stores
@@ -33,6 +33,8 @@ def run_worker(settings: Settings, loglevel: str) -> int:
 
     mode.loop.use("uvloop")  # before the app and any event loop exist
     collect_fully_every(settings.worker_gc_full_every)
+    if settings.worker_gc_freeze:
+        freeze_survivors()
     from marketpulse.app import app
     from marketpulse.streams.admin import ensure_topics
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Generic, TypeVar
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -216,3 +217,10 @@ SEND_FAILURES = Counter(
     "marketpulse_send_failures_total",
     "Records the worker's producer failed to deliver (the worker then stops without committing)",
 )
+GC_FROZEN = Gauge(
+    "marketpulse_gc_frozen_objects",
+    "Objects out of the garbage collector's sight (gc.freeze): what survived a worker's full "
+    "collections, what the API made at its start; growing while the symbols do not is garbage "
+    "kept for good",
+)
+GC_FROZEN.set_function(gc.get_freeze_count)

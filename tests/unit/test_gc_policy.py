@@ -1,5 +1,6 @@
-"""The worker's garbage-collection policy: full collections rarer, the young ones as they were;
-a worker process sets it from its settings before it starts."""
+"""The worker's garbage-collection policy: full collections rarer, the young ones as they were,
+and what survives a full collection frozen; a worker process sets it from its settings before
+it starts."""
 
 from __future__ import annotations
 
@@ -7,8 +8,35 @@ import gc
 import os
 import subprocess
 import sys
+import weakref
+from collections.abc import Iterator
 
-from marketpulse.gc_policy import collect_fully_every
+import pytest
+from prometheus_client import REGISTRY
+
+import marketpulse.metrics  # noqa: F401  (the frozen objects' gauge)
+from marketpulse.gc_policy import collect_fully_every, freeze_survivors
+
+
+@pytest.fixture
+def freezing() -> Iterator[None]:
+    """The freezing policy for one test; the process's collector as it was afterwards."""
+    callbacks = list(gc.callbacks)
+    gc.collect()
+    frozen = gc.get_freeze_count()
+    assert frozen == 0, "this process froze objects before the test"
+    try:
+        freeze_survivors()
+        yield
+    finally:
+        gc.callbacks[:] = callbacks
+        gc.unfreeze()
+
+
+class Node:
+    """An object that can be in a reference cycle."""
+
+    other: Node | None = None
 
 
 def test_only_the_full_collections_threshold_changes() -> None:
@@ -20,7 +48,52 @@ def test_only_the_full_collections_threshold_changes() -> None:
         gc.set_threshold(*before)
 
 
-def test_a_worker_process_collects_fully_as_its_settings_say() -> None:
+def test_what_survives_a_full_collection_is_frozen(freezing: None) -> None:
+    kept = [[i] for i in range(20_000)]  # long-lived containers, like a worker's states
+    gc.collect()
+    assert gc.get_freeze_count() >= len(kept)
+    # out of the collector's sight from now on (no generation holds them), and still alive
+    in_sight = {id(o) for o in gc.get_objects()}
+    assert not in_sight & {id(part) for part in kept}
+    assert kept[-1] == [19_999]
+    frozen = REGISTRY.get_sample_value("marketpulse_gc_frozen_objects")
+    assert frozen == gc.get_freeze_count()
+
+
+def test_young_collections_freeze_nothing(freezing: None) -> None:
+    kept = [[i] for i in range(5_000)]
+    gc.collect(0)
+    gc.collect(1)
+    assert gc.get_freeze_count() == 0
+    assert len(kept) == 5_000
+
+
+def test_cycles_made_after_a_freeze_are_still_collected(freezing: None) -> None:
+    kept = [[i] for i in range(5_000)]
+    gc.collect()
+    assert gc.get_freeze_count() >= len(kept)
+    pairs = []
+    for _ in range(1_000):
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        pairs.append(weakref.ref(a))
+    del a, b
+    gc.collect()
+    assert all(ref() is None for ref in pairs)
+
+
+def test_the_policy_is_installed_once(freezing: None) -> None:
+    freeze_survivors()
+    gc.collect()
+    assert len(_installed()) == 1
+
+
+def _installed() -> list[object]:
+    return [cb for cb in gc.callbacks if getattr(cb, "__module__", "") == "marketpulse.gc_policy"]
+
+
+@pytest.mark.parametrize("freeze", ["true", "false"])
+def test_a_worker_process_collects_as_its_settings_say(freeze: str) -> None:
     # run_worker up to the point where Faust would take over: the topics and Faust's own start
     # are stood in for, the rest is the worker's start as it runs
     code = (
@@ -28,14 +101,22 @@ def test_a_worker_process_collects_fully_as_its_settings_say() -> None:
         "async def no_topics(settings): pass\n"
         "admin.ensure_topics = no_topics\n"
         "import marketpulse.app as faust_app\n"
-        "faust_app.app.main = lambda: print(gc.get_threshold()[2])\n"
+        "def report():\n"
+        "    mine = [c for c in gc.callbacks if c.__module__ == 'marketpulse.gc_policy']\n"
+        "    print(gc.get_threshold()[2], len(mine))\n"
+        "faust_app.app.main = report\n"
         "from marketpulse.settings import get_settings\n"
         "launch.run_worker(get_settings(), 'warning')\n"
     )
-    env = {**os.environ, "MARKETPULSE_WORKER_GC_FULL_EVERY": "321",
-           "MARKETPULSE_WORKER_METRICS_PORT": "0"}  # fmt: skip
+    env = {
+        **os.environ,
+        "MARKETPULSE_WORKER_GC_FULL_EVERY": "321",
+        "MARKETPULSE_WORKER_GC_FREEZE": freeze,
+        "MARKETPULSE_WORKER_METRICS_PORT": "0",
+    }
     done = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
-    assert done.stdout.strip() == "321"
+    assert done.stdout.split() == ["321", "1" if freeze == "true" else "0"]
     assert gc.get_threshold()[2] != 321  # this process untouched: the worker's own setting
+    assert not _installed()
