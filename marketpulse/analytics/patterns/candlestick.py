@@ -844,9 +844,9 @@ def mat_hold(penetration: float = 0.5) -> Rule:
         return (
             100
             if h.body(4) > a[0]
-            and h.body(3) <= a[1]
-            and h.body(2) <= a[2]
-            and h.body(1) <= a[3]
+            and h.body(3) < a[1]
+            and h.body(2) < a[2]
+            and h.body(1) < a[3]
             and h.color(4) == 1
             and h.color(3) == -1
             and h.color(0) == 1

@@ -64,6 +64,33 @@ CONSTRUCTED: dict[str, tuple[int, list[Bar]]] = {
 }  # fmt: skip
 
 
+# Known answers on the last bar where a rule's comparison ties exactly: its ``<`` against
+# ``<=``, or which candle or average it reads, decides. After the fourteen quiet bars (bodies
+# of 0.5), a first body of 5.5 makes the short bodies' average for the next candle exactly 1.0.
+LONG_WHITE: Bar = (100.0, 105.7, 99.8, 105.5)
+AT_TIES: dict[str, tuple[str, int, list[Bar]]] = {
+    # TA-Lib's mat hold wants each small body strictly under its average: 1.0 is not
+    "mathold-second-body-at-its-average": ("cdlmathold", 0, [
+        LONG_WHITE, (107.0, 107.1, 105.9, 106.0), (105.75, 105.9, 104.9, 105.0),
+        (105.5, 105.6, 104.6, 104.75), (105.0, 108.2, 104.9, 108.0)]),
+    "mathold-third-body-at-its-average": ("cdlmathold", 0, [
+        LONG_WHITE, (107.0, 107.1, 106.4, 106.5), (106.0, 106.1, 104.9, 105.0),
+        (105.5, 105.6, 104.6, 104.75), (105.0, 108.2, 104.9, 108.0)]),
+    "mathold-fourth-body-at-its-average": ("cdlmathold", 0, [
+        LONG_WHITE, (107.0, 107.1, 106.4, 106.5), (105.75, 105.9, 105.15, 105.25),
+        (105.5, 105.6, 104.4, 104.5), (104.75, 108.2, 104.65, 108.0)]),
+    # the fourth candle's bottom exactly at the first's close: not held within it
+    "mathold-fourth-bottom-at-the-first-close": ("cdlmathold", 0, [
+        LONG_WHITE, (107.0, 107.1, 105.9, 106.0), (106.25, 106.3, 105.2, 105.25),
+        (106.0, 106.1, 105.4, 105.5), (105.75, 108.2, 105.65, 108.0)]),
+    # a mat hold after a black bar: only its first candle's colour counts
+    "mathold-after-a-black-bar": ("cdlmathold", 100, [
+        (100.5, 100.7, 99.8, 100.0), LONG_WHITE, (107.0, 107.1, 106.15, 106.25),
+        (105.75, 105.9, 104.9, 105.0), (105.5, 105.6, 104.6, 104.75),
+        (105.0, 108.2, 104.9, 108.0)]),
+}  # fmt: skip
+
+
 # Rough shapes of more patterns, for near misses only (whether each fires, TA-Lib says).
 SHAPES: dict[str, list[Bar]] = {
     # a long black, a small body gapping down, a long white closing well into the first
@@ -144,10 +171,62 @@ def ties(bars: list[Bar]) -> Series:
     return as_series(rows)
 
 
+def boundaries(bars: list[Bar]) -> Series:
+    """Each price of a pattern moved along the quarter grid, one at a time (up to three points
+    either way), after each of the prefixes; kept are the variants on both sides of each step
+    where TA-Lib's answer changes (any pattern's, on any of the variant's bars). A rule's
+    threshold lies between the two or on one of them: where it lies on the grid (after the
+    quiet bars, whose averages are a quiet bar's), one side is the tie at which a rule's ``<``
+    and ``<=`` differ; after graded bars (twice: of a quiet bar's size, and of the pattern's
+    largest body), each candle's averages are over bars of their own sizes, so that a rule
+    reading another candle's average, or another candle, answers otherwise somewhere along
+    the sweep, and the pattern's long bodies sit near their averages."""
+    pattern = [[round(v * 4) / 4 for v in bar] for bar in bars]
+    largest = max(1.0, round(max(abs(c - o) for o, _, _, c in pattern)))
+    rows: list[Bar] = []
+    for prefix in ([QUIET] * 12, graded(1.0), graded(largest)):
+        kept: list[list[Bar]] = []
+        for i, j in itertools.product(range(len(pattern)), range(4)):
+            swept = []
+            for step in SWEEP:
+                variant = [list(bar) for bar in pattern]
+                variant[i][j] += step
+                swept.append([held(bar) for bar in variant])
+            answers = talib_answers(prefix, swept)
+            for k in range(1, len(swept)):
+                if not np.array_equal(answers[k], answers[k - 1]):
+                    kept += [v for v in (swept[k - 1], swept[k]) if v not in kept]
+        rows += [row for variant in kept for row in prefix + variant]
+    return as_series(rows)
+
+
+SWEEP = [k / 4 for k in range(-12, 13)]
+
+
+def graded(scale: float) -> list[Bar]:
+    """Twelve white bars of bodies from a quarter to one and a half times ``scale``, in no
+    order, a quarter of a shadow each side: on the quarter grid for a whole ``scale``."""
+    bodies = (1.5, 0.25, 1.0, 0.5, 1.25, 0.75, 0.25, 1.0, 0.5, 0.75, 0.25, 0.5)
+    return [(100.0, 100.25 + b * scale, 99.75, 100.0 + b * scale) for b in bodies]
+
+
+def talib_answers(prefix: list[Bar], variants: list[list[Bar]]) -> np.ndarray:
+    """TA-Lib's answer for every pattern on each variant's bars, each variant after
+    ``prefix``: a row per variant."""
+    series = as_series([row for variant in variants for row in prefix + variant])
+    found = np.array([
+        getattr(talib, name.upper())(series.open, series.high, series.low, series.close)
+        for name in REGISTRY
+    ])  # fmt: skip
+    per_variant = found.T.reshape(len(variants), -1, len(REGISTRY))[:, len(prefix) :, :]
+    return per_variant.reshape(len(variants), -1)
+
+
 SERIES = {
     "shapes-1": lambda: candles(3000, 1),
     "shapes-2": lambda: candles(3000, 2),
     **{name: (lambda bars=bars: constructed(bars)) for name, (_, bars) in CONSTRUCTED.items()},
+    **{name: (lambda bars=bars: constructed(bars)) for name, (_, _, bars) in AT_TIES.items()},
     **{
         f"{name}-near-misses": (lambda bars=bars, seed=seed: near_misses(bars, 400, seed))
         for seed, (name, bars) in enumerate(
@@ -156,6 +235,10 @@ SERIES = {
     },
     **{
         f"{name}-ties": (lambda bars=bars: ties(bars))
+        for name, bars in [*((n, b) for n, (_, b) in CONSTRUCTED.items()), *SHAPES.items()]
+    },
+    **{
+        f"{name}-boundaries": (lambda bars=bars: boundaries(bars))
         for name, bars in [*((n, b) for n, (_, b) in CONSTRUCTED.items()), *SHAPES.items()]
     },
     **PUBLISHED_AND_WALKS,
@@ -191,6 +274,15 @@ def test_the_test_series_exercise_every_pattern() -> None:
             if np.any(found):
                 fired.add(name)
     assert set(REGISTRY) - fired == set()
+
+
+@pytest.mark.parametrize("case", list(AT_TIES))
+def test_a_tie_answers_as_talib_on_the_last_bar(case: str) -> None:
+    name, expected, bars = AT_TIES[case]
+    series = constructed(bars)
+    assert ours(series, [name])[name][-1] == expected
+    oracle = getattr(talib, name.upper())(series.open, series.high, series.low, series.close)
+    assert oracle[-1] == expected
 
 
 @pytest.mark.parametrize("name", list(CONSTRUCTED))
