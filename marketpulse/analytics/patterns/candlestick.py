@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import partial
 
 from marketpulse.analytics.patterns.candles import (
@@ -28,6 +29,20 @@ from marketpulse.analytics.patterns.candles import (
 )
 
 Rule = Callable[[History, Sequence[float]], int]
+
+
+def fused(price: float, body: float, penetration: float) -> float:
+    """``price + body * penetration`` rounded once, as a fused multiply-add gives it.
+
+    TA-Lib's library, as built for its Python wheels, works out a level above a close this way
+    (the third candle of a morning star, of an abandoned baby) and a level below one
+    (``price - body * penetration``) with the product rounded first: measured on thousands of
+    closes placed exactly on the level either way rounds it (the candlestick tests' penetration
+    ties), where each other rounding disagreed with TA-Lib on some. With a penetration such as
+    0.3 the product is not exact, and the two roundings can put the level an ulp apart, on
+    either side of such a close. Exact rational arithmetic, rounded once; a rule asks for it
+    only once its pattern's cheaper conditions hold."""
+    return float(Fraction(price) + Fraction(body) * Fraction(penetration))
 
 
 @dataclass(frozen=True)
@@ -317,7 +332,7 @@ def _star(penetration: float, bullish: bool) -> Rule:
             and b[-2] <= a[1]  # BodyDoji for the doji stars, else BodyShort
             and b[-1] > a[2]
             and h.body_gap_down(1, 2)
-            and c[-1] > c[-3] + b[-3] * penetration
+            and c[-1] > fused(c[-3], b[-3], penetration)
             else 0
         )
 
@@ -364,9 +379,9 @@ def _abandoned_baby(h: History, a: Sequence[float]) -> int:
     if (
         h.color(2) == -1
         and h.color(0) == 1
-        and c[-1] > c[-3] + h.body(2) * pen
         and h.gap_down(1, 2)
         and h.gap_up(0, 1)
+        and c[-1] > fused(c[-3], h.body(2), pen)
     ):
         return 100
     return 0

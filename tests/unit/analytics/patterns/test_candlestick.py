@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from fractions import Fraction
 
 import numpy as np
 import orjson
@@ -222,6 +223,36 @@ def talib_answers(prefix: list[Bar], variants: list[list[Bar]]) -> np.ndarray:
     return per_variant.reshape(len(variants), -1)
 
 
+def penetration_ties(count: int, seed: int) -> Series:
+    """Stars and abandoned babies whose third close lies exactly on the first body's
+    penetration level, as rounding the product first puts it and as a fused multiply-add does
+    (the two differ by an ulp on some), both ways up, at price levels from -1 to 100, each
+    after quiet bars: where TA-Lib's arithmetic decides the pattern."""
+    rng = np.random.default_rng(seed)
+    rows: list[Bar] = []
+    for _ in range(count):
+        body = float(rng.choice([1, 2, 3, 5, 7, 11, 13]) * rng.choice([0.1, 0.25, 0.5, 0.3, 0.7]))
+        close = float(
+            rng.choice([0.0, 1.0, -1.0, 10.0, 100.0, 0.5, 3.0]) + rng.choice([0, 0.1, 0.37])
+        )
+        exact = Fraction(body) * Fraction(0.3)
+        for third in {close + body * 0.3, float(Fraction(close) + exact)}:
+            star = close - 0.5  # a doji gapping down, and a third candle gapping up from it
+            rows += [QUIET] * 12 + [
+                (close + body, close + body + 0.1, close - 0.1, close),
+                (star, star + 0.01, star - 0.02, star),
+                (third - 0.9 * body, third + 0.1, star + 0.1, third),
+            ]
+        for third in {close - body * 0.3, float(Fraction(close) - exact)}:
+            star = close + 0.5
+            rows += [QUIET] * 12 + [
+                (close - body, close + 0.1, close - body - 0.1, close),
+                (star, star + 0.02, star - 0.01, star),
+                (third + 0.9 * body, star - 0.1, third - 0.1, third),
+            ]
+    return as_series(rows)
+
+
 SERIES = {
     "shapes-1": lambda: candles(3000, 1),
     "shapes-2": lambda: candles(3000, 2),
@@ -241,6 +272,7 @@ SERIES = {
         f"{name}-boundaries": (lambda bars=bars: boundaries(bars))
         for name, bars in [*((n, b) for n, (_, b) in CONSTRUCTED.items()), *SHAPES.items()]
     },
+    "penetration-ties": lambda: penetration_ties(400, 3),
     **PUBLISHED_AND_WALKS,
 }
 
