@@ -84,6 +84,13 @@ AT_TIES: dict[str, tuple[str, int, list[Bar]]] = {
     "mathold-fourth-bottom-at-the-first-close": ("cdlmathold", 0, [
         LONG_WHITE, (107.0, 107.1, 105.9, 106.0), (106.25, 106.3, 105.2, 105.25),
         (106.0, 106.1, 105.4, 105.5), (105.75, 108.2, 105.65, 108.0)]),
+    # a star's third body exactly the short bodies' average over the ten before it (eight
+    # quiet bars, the first body of 5.5 and the star's 0.5): not longer than short
+    "morningstar-third-body-at-its-average": ("cdlmorningstar", 0, [
+        (105.5, 105.6, 99.9, 100.0), (99.5, 99.6, 98.9, 99.0), (100.75, 101.85, 100.7, 101.75)]),
+    "eveningstar-third-body-at-its-average": ("cdleveningstar", 0, [
+        (100.0, 105.6, 99.9, 105.5), (106.0, 106.6, 105.9, 106.5),
+        (104.75, 104.8, 103.65, 103.75)]),
     # a mat hold after a black bar: only its first candle's colour counts
     "mathold-after-a-black-bar": ("cdlmathold", 100, [
         (100.5, 100.7, 99.8, 100.0), LONG_WHITE, (107.0, 107.1, 106.15, 106.25),
