@@ -69,6 +69,16 @@ CONSTRUCTED: dict[str, tuple[int, list[Bar]]] = {
 # ``<=``, or which candle or average it reads, decides. After the fourteen quiet bars (bodies
 # of 0.5), a first body of 5.5 makes the short bodies' average for the next candle exactly 1.0.
 LONG_WHITE: Bar = (100.0, 105.7, 99.8, 105.5)
+QUIET: Bar = (100.0, 100.75, 99.75, 100.5)  # on the quarter grid: every difference exact
+HIKKAKE_NEAR: list[Bar] = [*[QUIET] * 4, (100, 103, 97, 101), (101.5, 102.5, 98, 98.4),
+                           (99, 102, 98.5, 100), (99.5, 101.5, 98.25, 98.5)]  # fmt: skip
+
+
+def mirrored(rows: list[Bar]) -> list[Bar]:
+    """Each price p as 200 - p, high and low swapped: a bullish shape's bearish twin."""
+    return [(200 - o, 200 - low, 200 - high, 200 - c) for o, high, low, c in rows]
+
+
 AT_TIES: dict[str, tuple[str, int, list[Bar]]] = {
     # TA-Lib's mat hold wants each small body strictly under its average: 1.0 is not
     "mathold-second-body-at-its-average": ("cdlmathold", 0, [
@@ -91,6 +101,11 @@ AT_TIES: dict[str, tuple[str, int, list[Bar]]] = {
     "eveningstar-third-body-at-its-average": ("cdleveningstar", 0, [
         (100.0, 105.6, 99.9, 105.5), (106.0, 106.6, 105.9, 106.5),
         (104.75, 104.8, 103.65, 103.75)]),
+    # a modified hikkake whose first inside bar closes exactly "near" its low: 0.2 times the
+    # average range of the five bars before it (four of 1.0, the first bar's 6.0), and the
+    # same mirrored, exactly "near" its high: TA-Lib takes either
+    "hikkakemod-close-near-its-low-exactly": ("cdlhikkakemod", 100, HIKKAKE_NEAR),
+    "hikkakemod-close-near-its-high-exactly": ("cdlhikkakemod", -100, mirrored(HIKKAKE_NEAR)),
     # a mat hold after a black bar: only its first candle's colour counts
     "mathold-after-a-black-bar": ("cdlmathold", 100, [
         (100.5, 100.7, 99.8, 100.0), LONG_WHITE, (107.0, 107.1, 106.15, 106.25),
@@ -120,7 +135,6 @@ SHAPES: dict[str, list[Bar]] = {
     "hikkake-modified": [(100, 103, 97, 101), (101.5, 102.5, 98, 98), (99, 102, 98.5, 100),
                          (99.5, 101.5, 98.25, 98.5), (100, 103, 99.75, 102.5)],
 }  # fmt: skip
-QUIET: Bar = (100.0, 100.75, 99.75, 100.5)  # on the quarter grid: every difference exact
 
 
 def near_misses(bars: list[Bar], count: int, seed: int) -> Series:
@@ -175,8 +189,7 @@ def ties(bars: list[Bar]) -> Series:
     rows: list[Bar] = []
     for before, variant in zip(quiet, variants, strict=True):
         rows += [before] * 12 + [held(bar) for bar in variant]
-    rows += [(200 - o, 200 - l, 200 - h, 200 - c) for o, h, l, c in rows]  # noqa: E741
-    return as_series(rows)
+    return as_series(rows + mirrored(rows))
 
 
 def boundaries(bars: list[Bar]) -> Series:
