@@ -292,7 +292,7 @@ SERIES = {
         f"{name}-boundaries": (lambda bars=bars: boundaries(bars))
         for name, bars in [*((n, b) for n, (_, b) in CONSTRUCTED.items()), *SHAPES.items()]
     },
-    "penetration-ties": lambda: penetration_ties(400, 3),
+    "penetration-ties": lambda: penetration_ties(150, 3),
     **PUBLISHED_AND_WALKS,
 }
 
