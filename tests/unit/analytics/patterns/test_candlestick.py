@@ -92,7 +92,7 @@ AT_TIES: dict[str, tuple[str, int, list[Bar]]] = {
         (105.5, 105.6, 104.4, 104.5), (104.75, 108.2, 104.65, 108.0)]),
     # the fourth candle's bottom exactly at the first's close: not held within it
     "mathold-fourth-bottom-at-the-first-close": ("cdlmathold", 0, [
-        LONG_WHITE, (107.0, 107.1, 105.9, 106.0), (106.25, 106.3, 105.2, 105.25),
+        LONG_WHITE, (107.0, 107.1, 106.15, 106.25), (106.25, 106.3, 105.2, 105.25),
         (106.0, 106.1, 105.4, 105.5), (105.75, 108.2, 105.65, 108.0)]),
     # a star's third body exactly the short bodies' average over the ten before it (eight
     # quiet bars, the first body of 5.5 and the star's 0.5): not longer than short
