@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 
 import orjson
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from marketpulse.schemas.bars import Bar, IndicatorSnapshot
 from marketpulse.schemas.events import Frame, Quote, Trade
@@ -241,9 +242,17 @@ async def test_records_that_come_while_a_batch_lingers_go_in_its_write(
         await produce(settings, topic, encoded([bar("AAPL", 0)]))
         await eventually(lambda: count(influx, "market_data", "raw_1y"), lambda n: n == 1,
                          what="the first bar, once the sink reads")  # fmt: skip
-        for i in range(1, 21):  # a record every 50 ms: a second in all, inside the linger
-            await produce(settings, topic, encoded([bar("AAPL", i)]))
-            await asyncio.sleep(0.05)
+        # a record every 50 ms, a second in all, inside the linger: one producer for all (one
+        # started for each took longer than the linger on a loaded machine)
+        producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers())
+        await producer.start()
+        try:
+            for i in range(1, 21):
+                [(key, value)] = encoded([bar("AAPL", i)])
+                await producer.send_and_wait(topic, value=value, key=key)
+                await asyncio.sleep(0.05)
+        finally:
+            await producer.stop()
         await eventually(lambda: count(influx, "market_data", "raw_1y"), lambda n: n == 21,
                          what="every bar")  # fmt: skip
         await noted(sink, 21)
