@@ -37,11 +37,11 @@ def fused(price: float, body: float, penetration: float) -> float:
     TA-Lib's library, as built for its Python wheels, works out a level above a close this way
     (the third candle of a morning star, of an abandoned baby) and a level below one
     (``price - body * penetration``) with the product rounded first: measured on thousands of
-    closes placed exactly on the level either way rounds it (the candlestick tests' penetration
-    ties), where each other rounding disagreed with TA-Lib on some. With a penetration such as
-    0.3 the product is not exact, and the two roundings can put the level an ulp apart, on
-    either side of such a close. Exact rational arithmetic, rounded once; a rule asks for it
-    only once its pattern's cheaper conditions hold."""
+    closes placed exactly on the level either way rounds it, where each other rounding
+    disagreed with TA-Lib on some (the candlestick tests keep a few hundred). With a
+    penetration such as 0.3 the product is not exact, and the two roundings can put the level
+    an ulp apart, on either side of such a close. Exact rational arithmetic, rounded once; a
+    rule asks for it only once its pattern's cheaper conditions hold."""
     return float(Fraction(price) + Fraction(body) * Fraction(penetration))
 
 
