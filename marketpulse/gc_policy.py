@@ -23,8 +23,10 @@ while it waits for a stop's or a revocation's unacknowledged messages. So what s
 collection is moved out of the collector's sight (``gc.freeze``): the next full collection
 walks only what was promoted since, a few milliseconds where the states are not new. An object
 frozen that later dies in a reference cycle stays (reference counting frees every other); the
-states hold no cycles, and what a worker has in flight at a freeze is little (measured in
-``bench/state_cost.py``: the garbage so kept over a run of a busy worker).
+states hold no cycles, and what a worker has in flight at a freeze is little (a few dozen
+objects over a run, docs/benchmarks.md). A worker freezes only when its settings ask
+(``worker_gc_freeze``, off until a delivery-failure test's lost frames with it on are
+explained: docs/operations.md).
 """
 
 from __future__ import annotations
