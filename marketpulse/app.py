@@ -21,6 +21,7 @@ from marketpulse.tables.flush import FlushOnCommit  # noqa: E402
 
 # series first: a symbol's state, which says its frames were applied, never lands ahead of the
 # series their bars advanced
-app.sensors.add(FlushOnCommit(outbox.BATCHES.soon, agent_states.series, agent_states.symbols))
+flush = FlushOnCommit(outbox.BATCHES.soon, agent_states.series, agent_states.symbols)
+app.sensors.add(flush)
 app.sensors.add(delivery.guard)
-delivery.apply(outbox.BATCHES.delivered)
+delivery.apply(outbox.BATCHES.delivered, flush)

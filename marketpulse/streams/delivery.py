@@ -14,14 +14,23 @@ Faust's, through :meth:`DeliveryGuard.watch` for the worker's batches. Before ea
 consumer hands over the batches and waits until each was delivered; once one has failed, it
 commits nothing more: it crashes instead, so the worker stops, and whoever takes
 its partitions replays them from the last commit, whose records had all been delivered.
+
+The tables' states, flushed as the commit starts, are not whole on the changelog until their
+flush is sealed (:mod:`marketpulse.tables.live_states`), and the seal, too, waits for every
+record before it: a state says its steps were applied, and the next owner would skip the input
+of an output that was lost. So a commit seals its flush only when everything sent before was
+delivered, and commits its offsets only when the seal was delivered too. A commit that has no
+offsets to commit (none acknowledged since the last, or its partitions revoked) still seals
+its flush: the next flush's records would otherwise take this one's states for the last whole
+ones.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, cast
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Protocol, cast
 
 from aiokafka.errors import KafkaError
 from faust import Sensor
@@ -72,16 +81,46 @@ class DeliveryGuard(Sensor):
 guard = DeliveryGuard()
 
 
-def apply(delivered: Callable[[], Awaitable[None]]) -> None:
+class Seal(Protocol):
+    """The tables' flush (:class:`marketpulse.tables.flush.FlushOnCommit`) as a commit seals it."""
+
+    def unsealed(self) -> bool: ...
+
+    def seal(self) -> None: ...
+
+
+def apply(delivered: Callable[[], Awaitable[None]], flush: Seal) -> None:
     """Make the consumer wait for ``delivered`` (every batch the worker sent delivered or
-    failed) before it commits, and refuse to commit once ``guard`` has seen a failed send."""
-    commit = Consumer._commit
+    failed), then seal ``flush`` and wait again, before it commits; and refuse to seal or
+    commit once ``guard`` has seen a failed send."""
+    commit, commit_tps = Consumer._commit, Consumer._commit_tps
+
+    async def all_delivered(consumer: ThreadDelegateConsumer) -> bool:
+        await delivered()
+        if guard.failure is None:
+            return True
+        await consumer.crash(DeliveryFailed(f"a record was not delivered: {guard.failure!r}"))
+        return False
+
+    async def sealed(consumer: ThreadDelegateConsumer) -> bool:
+        if not await all_delivered(consumer):
+            return False
+        if not flush.unsealed():
+            return True
+        flush.seal()
+        return await all_delivered(consumer)
 
     async def _commit(self: ThreadDelegateConsumer, offsets: Mapping[TP, int]) -> bool:
-        await delivered()
-        if guard.failure is not None:
-            await self.crash(DeliveryFailed(f"a record was not delivered: {guard.failure!r}"))
-            return False
-        return await commit(self, offsets)
+        return await sealed(self) and await commit(self, offsets)
+
+    async def _commit_tps(
+        self: ThreadDelegateConsumer, tps: Iterable[TP], start_new_transaction: bool
+    ) -> bool:
+        # the offsets are taken at its start, as the flush just made left them
+        committed = await commit_tps(self, tps, start_new_transaction=start_new_transaction)
+        if flush.unsealed() and guard.failure is None:  # it committed no offsets
+            await sealed(self)
+        return committed
 
     Consumer._commit = _commit  # type: ignore[method-assign]
+    Consumer._commit_tps = _commit_tps  # type: ignore[method-assign, assignment]

@@ -1,7 +1,8 @@
 """The changelog record format that makes a flush of many keys all-or-nothing per partition.
 
-A flush writes every changed key of a partition, then the partition's marker, which holds the
-number of the last whole flush. A crash can land only part of a flush: some keys new, some old.
+A flush writes every changed key of a partition, then, once those records and every one sent
+before them were delivered, the partition's marker, which holds the number of the last whole
+flush. A crash can land only part of a flush: some keys new, some old.
 Replaying from there would mix states from two points of the stream (one key's frames skipped as
 applied, another's applied again under a different partition stream time), so each key's record
 carries its previous state as well. A record newer than its partition's marker is from a flush
@@ -54,6 +55,11 @@ def pack(flush: int, partition: int, current: bytes, previous: bytes | None) -> 
     """A key's record for flush number ``flush``: its state and the one before, each as
     :func:`compress` gives it."""
     return _HEADER.pack(flush, partition, len(current)) + current + (previous or b"")
+
+
+def current_only(record: bytes) -> bytes:
+    """The record without its previous state: what a reader needs once its flush is whole."""
+    return record[: _HEADER.size + _header(record)[2]]
 
 
 def partition_of(record: bytes) -> int:

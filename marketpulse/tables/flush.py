@@ -3,9 +3,11 @@
 Faust commits on a timer, on a rebalance and at shutdown, and every commit starts with its
 sensors' ``on_commit_initiated``. The offsets it then commits are those of events already
 acknowledged, and an agent acknowledges an event only after its step has put the states. The
-states are appended to the worker's batches, which are handed to the producer at once, and the
-commit waits for every batch to be delivered (:mod:`marketpulse.streams.delivery`). So the
-states reach the changelog ahead of the offsets.
+states are appended to the worker's batches, which are handed to the producer at once. Before
+the offsets, the commit waits for every batch to be delivered, then seals the flush (its
+partitions' markers, :mod:`marketpulse.tables.live_states`) and waits for that too
+(:mod:`marketpulse.streams.delivery`). So the outputs, then the states, reach the broker ahead
+of the offsets, and a flush is whole only if everything before it was delivered.
 
 A worker that has lost its group membership (a stall past the session timeout, or a broker that
 restarted and forgot the group) must not write: another worker may own its partitions by now,
@@ -28,7 +30,7 @@ from marketpulse.tables.live_states import LiveStates
 
 class FlushOnCommit(Sensor):
     """Flush each of ``states`` in order (a state that implies another goes after it), then
-    ``hand_over`` what was written."""
+    ``hand_over`` what was written; :meth:`seal` the flush when the commit says so."""
 
     def __init__(self, hand_over: Callable[[], None], *states: LiveStates[Any]) -> None:
         super().__init__()
@@ -44,6 +46,15 @@ class FlushOnCommit(Sensor):
             for states in self.states:
                 STATE_UNFLUSHED.labels(table=states.name).inc(states.reset())
         return None
+
+    def unsealed(self) -> bool:
+        """Whether a flush waits for its seal."""
+        return any(states.unsealed() for states in self.states)
+
+    def seal(self) -> None:
+        """Write the markers that make the flush whole (every record before them delivered)."""
+        for states in self.states:
+            states.seal()
 
 
 def _member(consumer: ConsumerT) -> bool:

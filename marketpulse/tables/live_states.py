@@ -7,6 +7,15 @@ last one is written, when the consumer commits (:mod:`marketpulse.tables.flush`)
 offsets that the states imply, appended to the worker's batches behind the outputs they imply
 (:mod:`marketpulse.streams.batches`). Each write follows :mod:`marketpulse.tables.checkpoints`, so a
 flush that a crash cuts short reads back as the one before it.
+
+A flush is made whole on the changelog by its partitions' markers, and those are written
+(:meth:`LiveStates.seal`) only once every record sent before them was delivered
+(:mod:`marketpulse.streams.delivery`): the states imply their steps' outputs, and a marker that
+landed while an output before it was lost would have the next owner skip that output's input
+as applied. Until then the flush is *unsealed*: its records carry the sealed state as their
+previous one (a reader after a crash takes that), this worker reads their current state, and a
+flush made before the seal (the seal failed, and the worker is stopping) writes its keys again
+under the same number.
 """
 
 from __future__ import annotations
@@ -40,6 +49,8 @@ class LiveStates(Generic[T]):
         self._write = write
         self._cache: dict[bytes, T] = {}
         self._dirty: dict[bytes, tuple[int, bytes]] = {}  # key -> (partition, encoding)
+        self._unsealed: dict[int, int] = {}  # partition -> its flush whose marker is not written
+        self._unsealed_keys: set[bytes] = set()  # their records, the previous state still in
 
     @property
     def name(self) -> str:
@@ -82,27 +93,43 @@ class LiveStates(Generic[T]):
                 yield key, state
 
     def flush(self) -> None:
-        """Write each changed key's last state, then each partition's marker."""
+        """Write each changed key's last state (:meth:`seal` makes the flush whole)."""
         by_partition: dict[int, list[tuple[bytes, bytes]]] = {}
         for key, (partition, encoded) in self._dirty.items():
             by_partition.setdefault(partition, []).append((key, encoded))
         data, topic = self._table.data, self._table.changelog_topic.get_topic_name()
         for partition, changed in by_partition.items():
-            flush = self._last_flush(partition) + 1
+            sealed = self._sealed(partition)
+            flush = sealed + 1  # a flush not sealed yet is written again under its number
             for key, encoded in changed:
-                previous = self._flushed_part(key)
-                current = checkpoints.compress(encoded)
-                self._write(
-                    topic, partition, key, checkpoints.pack(flush, partition, current, previous)
-                )
-                # the previous state is for a reader after a crash; the copy kept here is read
-                # while this flush's marker stands, so it does without (half the memory)
-                data[key] = checkpoints.pack(flush, partition, current, None)
-            marker_key, marker = checkpoints.marker_key(partition), checkpoints.marker(flush)
-            self._write(topic, partition, marker_key, marker)
-            data[marker_key] = marker
+                previous = self._part(key, sealed)
+                record = checkpoints.pack(flush, partition, checkpoints.compress(encoded), previous)
+                self._write(topic, partition, key, record)
+                data[key] = record
+            self._unsealed[partition] = flush
+            self._unsealed_keys.update(key for key, _ in changed)
         STATE_RECORDS.labels(table=self.name).inc(len(self._dirty))
         self._dirty.clear()
+
+    def unsealed(self) -> bool:
+        """Whether a flush waits for :meth:`seal`."""
+        return bool(self._unsealed)
+
+    def seal(self) -> None:
+        """Write the marker of each partition flushed since the last seal: the flush is whole
+        on the changelog from then on. Call it only once every record sent before it was
+        delivered (the module's docstring says why)."""
+        data, topic = self._table.data, self._table.changelog_topic.get_topic_name()
+        for partition, flush in self._unsealed.items():
+            key, marker = checkpoints.marker_key(partition), checkpoints.marker(flush)
+            self._write(topic, partition, key, marker)
+            data[key] = marker
+        for key in self._unsealed_keys:
+            # the previous state is for a reader after a crash; the copy kept here is read
+            # while this flush's marker stands, so it does without (half the memory)
+            data[key] = checkpoints.current_only(data[key])
+        self._unsealed.clear()
+        self._unsealed_keys.clear()
 
     def drop_decoded(self) -> None:
         """Forget the states in use (a step failed half-way); the last whole ones remain."""
@@ -114,6 +141,8 @@ class LiveStates(Generic[T]):
         dropped = len(self._dirty)
         self._cache.clear()
         self._dirty.clear()
+        self._unsealed.clear()
+        self._unsealed_keys.clear()
         return dropped
 
     def _encoded(self, key: bytes) -> bytes | None:
@@ -127,11 +156,19 @@ class LiveStates(Generic[T]):
         return None if part is None else checkpoints.expand(part)
 
     def _flushed_part(self, key: bytes) -> bytes | None:
-        """The key's last whole state as the record carries it (compressed)."""
+        """The key's last whole state as the record carries it (compressed), as this worker
+        has it (an unsealed flush included)."""
         record: bytes | None = self._table.data.get(key)
         if record is None:
             return None
-        return checkpoints.resolve(record, self._last_flush(checkpoints.partition_of(record)))
+        partition = checkpoints.partition_of(record)
+        return checkpoints.resolve(record, self._unsealed.get(partition) or self._sealed(partition))
 
-    def _last_flush(self, partition: int) -> int:
+    def _part(self, key: bytes, sealed: int) -> bytes | None:
+        """The key's state as a reader of the changelog would take it, ``sealed`` the last
+        sealed flush of its partition."""
+        record: bytes | None = self._table.data.get(key)
+        return None if record is None else checkpoints.resolve(record, sealed)
+
+    def _sealed(self, partition: int) -> int:
         return checkpoints.flushed(self._table.data.get(checkpoints.marker_key(partition)))

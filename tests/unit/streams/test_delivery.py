@@ -61,37 +61,116 @@ class CommittingConsumer:
         self.crashed.append(exc)
 
 
+class Flush:
+    """A flush as the commit seals it, noting each seal in ``happened``; the delivery after
+    the seal fails with ``marker_error`` when it is set."""
+
+    def __init__(self, happened: list[object]) -> None:
+        self.happened = happened
+        self.pending = False
+        self.marker_error: BaseException | None = None
+
+    def unsealed(self) -> bool:
+        return self.pending
+
+    def seal(self) -> None:
+        self.happened.append("sealed")
+        self.pending = False
+
+
 @pytest.fixture
-def patched_commit() -> Iterator[list[object]]:
-    """Consumer._commit wrapped by the guard, over a stand-in for aiokafka's commit; what
-    happened, in order: each wait for the batches' delivery, each commit's offsets."""
-    original, happened = Consumer._commit, []
+def patched_commit() -> Iterator[tuple[list[object], Flush]]:
+    """Consumer._commit and _commit_tps wrapped by the guard, over stand-ins for aiokafka's
+    commit and for Faust's commit when it has no offsets to commit; what happened, in order:
+    each wait for the batches' delivery, each seal, each commit's offsets."""
+    originals, happened = (Consumer._commit, Consumer._commit_tps), []
+    flush = Flush(happened)
 
     async def commit(consumer: object, offsets: Mapping[TP, int]) -> bool:
         assert isinstance(consumer, CommittingConsumer)  # the consumer is passed on
         happened.append(offsets)
         return True
 
+    async def commit_tps(consumer: object, tps: object, start_new_transaction: bool) -> bool:
+        happened.append("no offsets")
+        return False
+
     async def delivered() -> None:
+        if happened[-1:] == ["sealed"] and flush.marker_error is not None:
+            delivery.guard.fail(flush.marker_error)
         happened.append("delivered")
 
-    Consumer._commit = commit  # type: ignore[method-assign]
-    delivery.apply(delivered)
+    Consumer._commit, Consumer._commit_tps = commit, commit_tps  # type: ignore[method-assign]
+    delivery.apply(delivered, flush)
     try:
-        yield happened
+        yield happened, flush
     finally:
-        Consumer._commit = original  # type: ignore[method-assign]
+        Consumer._commit, Consumer._commit_tps = originals  # type: ignore[method-assign]
         delivery.guard.failure = None
 
 
-async def test_commits_go_through_until_a_send_fails(patched_commit: list[object]) -> None:
+async def test_commits_go_through_until_a_send_fails(
+    patched_commit: tuple[list[object], Flush],
+) -> None:
+    happened, _ = patched_commit
     consumer = CommittingConsumer()
     offsets = {TP("market.raw", 0): 41}
     assert await Consumer._commit(consumer, offsets) is True  # type: ignore[arg-type]
-    assert patched_commit == ["delivered", offsets]  # the batches were delivered first
+    assert happened == ["delivered", offsets]  # the batches were delivered first
     delivery.guard.failure = RuntimeError("refused")
     assert await Consumer._commit(consumer, {TP("market.raw", 0): 42}) is False  # type: ignore[arg-type]
-    assert patched_commit == ["delivered", offsets, "delivered"]  # nothing committed past it
+    assert happened == ["delivered", offsets, "delivered"]  # nothing committed past it
     (crash,) = consumer.crashed
     assert isinstance(crash, DeliveryFailed)
     assert "refused" in str(crash)
+
+
+async def test_a_flush_is_sealed_after_what_came_before_it_and_before_the_offsets(
+    patched_commit: tuple[list[object], Flush],
+) -> None:
+    happened, flush = patched_commit
+    flush.pending = True
+    offsets = {TP("market.raw", 0): 41}
+    assert await Consumer._commit(CommittingConsumer(), offsets) is True  # type: ignore[arg-type]
+    assert happened == ["delivered", "sealed", "delivered", offsets]
+
+
+async def test_a_flush_after_a_failed_send_is_never_sealed(
+    patched_commit: tuple[list[object], Flush],
+) -> None:
+    happened, flush = patched_commit
+    flush.pending = True
+    delivery.guard.failure = RuntimeError("expired")
+    consumer = CommittingConsumer()
+    assert await Consumer._commit(consumer, {TP("market.raw", 0): 41}) is False  # type: ignore[arg-type]
+    assert happened == ["delivered"]
+    assert flush.pending  # its states read as the ones before it
+    # Faust's commit that made the flush goes on to its end: still no seal, and one crash
+    assert await Consumer._commit_tps(consumer, [], start_new_transaction=True) is False  # type: ignore[arg-type]
+    assert happened == ["delivered", "no offsets"]
+    assert len(consumer.crashed) == 1
+
+
+async def test_offsets_wait_for_the_seal_to_be_delivered(
+    patched_commit: tuple[list[object], Flush],
+) -> None:
+    happened, flush = patched_commit
+    flush.pending, flush.marker_error = True, RuntimeError("the marker expired")
+    consumer = CommittingConsumer()
+    assert await Consumer._commit(consumer, {TP("market.raw", 0): 41}) is False  # type: ignore[arg-type]
+    assert happened == ["delivered", "sealed", "delivered"]
+    (crash,) = consumer.crashed
+    assert "the marker expired" in str(crash)
+
+
+async def test_a_commit_of_no_offsets_still_seals_its_flush(
+    patched_commit: tuple[list[object], Flush],
+) -> None:
+    happened, flush = patched_commit
+    consumer = CommittingConsumer()
+    assert await Consumer._commit_tps(consumer, [], start_new_transaction=True) is False  # type: ignore[arg-type]
+    assert happened == ["no offsets"]  # nothing flushed, nothing to wait for
+    flush.pending = True
+    assert await Consumer._commit_tps(consumer, [], start_new_transaction=True) is False  # type: ignore[arg-type]
+    assert happened == ["no offsets", "no offsets", "delivered", "sealed", "delivered"]
+    assert not consumer.crashed

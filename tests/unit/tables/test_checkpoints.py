@@ -23,6 +23,8 @@ def test_a_record_reads_as_its_state_once_its_flush_is_whole(
     assert checkpoints.resolve(record, flush + 5) == current
     # the partition's marker is behind: the flush was cut short, so the state before it counts
     assert checkpoints.resolve(record, flush - 1) == previous
+    # once the flush is whole, the previous state is no longer needed
+    assert checkpoints.current_only(record) == checkpoints.pack(flush, partition, current, None)
 
 
 @given(st.binary(max_size=4096))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from marketpulse.tables import checkpoints
 from marketpulse.tables.checkpoints import CorruptRecord
 from marketpulse.tables.live_states import LiveStates
 
@@ -48,7 +49,24 @@ def written(states: dict[bytes, bytes]) -> Table:
     for key, encoded in states.items():
         writer.put(key, encoded.decode(), encoded, 0)
     writer.flush()
+    writer.seal()
     return table
+
+
+class Changelog:
+    """The records a flush sends, in order, and what a worker taking over reads of them (each
+    key's last record, as :mod:`marketpulse.tables.store` folds them)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[bytes, bytes]] = []
+
+    def __call__(self, topic: str, partition: int, key: bytes, value: bytes) -> None:
+        self.sent.append((key, value))
+
+    def read(self) -> dict[bytes, str]:
+        table = Table()
+        table.data = dict(self.sent)
+        return dict(LiveStates(table, Decoder(), unread).stored())
 
 
 def test_a_recovered_state_is_decoded_once_for_the_rebuild_and_the_steps(
@@ -90,3 +108,49 @@ def test_a_record_the_format_did_not_write_is_one_keys_failure_not_the_rebuilds(
     assert "series-state: the state of b'X' does not decode" in caplog.text
     with pytest.raises(CorruptRecord):
         states.get(b"X")  # its key's own steps fail on it (dead-lettered)
+
+
+def test_a_flush_is_whole_on_the_changelog_only_once_sealed() -> None:
+    changelog, table = Changelog(), Table()
+    states = LiveStates(table, Decoder(), changelog)
+    states.put(b"A", "a1", b"a1", 0)
+    states.put(b"B", "b1", b"b1", 0)
+    states.flush()
+    assert states.unsealed()
+    assert changelog.read() == {}  # no marker yet: each record reads as the state before it
+    states.seal()
+    assert not states.unsealed()
+    assert changelog.sent[-1][0] == checkpoints.marker_key(0)  # after the states
+    assert changelog.read() == {b"A": "a1", b"B": "b1"}
+    # in memory, a sealed record keeps no previous state (one read as cut short would be none)
+    assert checkpoints.resolve(table.data[b"A"], 0) is None
+
+
+def test_a_flush_made_again_before_its_seal_keeps_the_sealed_states_as_the_previous_ones() -> None:
+    changelog = Changelog()
+    states = LiveStates(Table(), Decoder(), changelog)
+    states.put(b"A", "a1", b"a1", 0)
+    states.put(b"B", "b1", b"b1", 0)
+    states.flush()
+    states.seal()
+    states.put(b"A", "a2", b"a2", 0)
+    states.flush()  # its seal never comes (a send before it failed)
+    states.drop_decoded()
+    assert states.get(b"A") == "a2"  # the worker itself reads what it flushed
+    states.put(b"A", "a3", b"a3", 0)
+    states.put(b"C", "c1", b"c1", 0)
+    states.flush()  # the worker's last commit, stopping
+    assert changelog.read() == {b"A": "a1", b"B": "b1"}  # not a2: a2 was never sealed
+    states.seal()
+    assert changelog.read() == {b"A": "a3", b"B": "b1", b"C": "c1"}
+
+
+def test_a_reassignment_drops_the_seal_of_a_flush_the_worker_no_longer_owns() -> None:
+    changelog = Changelog()
+    states = LiveStates(Table(), Decoder(), changelog)
+    states.put(b"A", "a1", b"a1", 0)
+    states.flush()
+    states.reset()
+    assert not states.unsealed()
+    states.seal()
+    assert changelog.read() == {}
