@@ -24,6 +24,7 @@ SCRIPTS = [
     "patterns_engine.py",
     "influx_write.py",
     "warmup.py",
+    "state_dictionary.py",
     "state_cost.py",
     "recovery.py",
     "synthetic_source.py",

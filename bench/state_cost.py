@@ -3,10 +3,11 @@ series takes in a worker, and how long 10,000 symbols' states take to come back.
 
     .venv/bin/python bench/state_cost.py [--symbols N] [--measured N]
 
-1. state bytes: a series of the default indicator set and detectors, warmed on 300 minute bars,
-   as its changelog carries it (compressed, :mod:`marketpulse.tables.checkpoints`; a record
-   holds it and the key's state before it), with its JSON's size beside it, and the same for
-   every spec of the catalog (the full TA-Lib set);
+1. state bytes: a series of the default indicator set and detectors, warmed on 300 minute bars
+   with prices on a cent grid, as its changelog carries it (compressed with the states'
+   dictionary, :mod:`marketpulse.tables.checkpoints`; a record holds it and the key's state
+   before it), with its JSON's size beside it; the same on prices off any grid (every digit of
+   a double, the worst case), and for every spec of the catalog (the full TA-Lib set);
 2. memory: the Python heap a warmed series of the default set takes (tracemalloc, over
    ``--measured`` series: the first granularity of as many symbols);
 3. recovery: ``--measured`` symbols' states (each symbol's gate and bar state and a series for
@@ -59,15 +60,32 @@ from marketpulse.tables.checkpoints import compress, expand
 MINUTE = 60_000_000_000
 
 
-def minute_bars(n: int, seed: int) -> list[Bar]:
+def minute_bars(n: int, seed: int, tick: float | None = 0.01) -> list[Bar]:
+    """``n`` minute bars of a random walk as a vendor's aggregates carry them: open, high, low
+    and close on the ``tick`` grid (a cent, as US equities trade), each bar opening at the
+    last close, with wicks beyond both, round-lot volumes and a VWAP to four decimals. With
+    ``tick`` None, prices off any grid (every digit of a double: the worst case for the
+    state's size, which is mostly the decimal digits of its numbers)."""
     rng = np.random.default_rng(seed)
-    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.002, n)))
-    return [
-        Bar(symbol="S", granularity="1m", start=i * MINUTE, end=(i + 1) * MINUTE,
-            open=float(c), high=float(c) * 1.001, low=float(c) * 0.999, close=float(c),
-            volume=100.0, vwap=float(c), trades=10)
-        for i, c in enumerate(close)
-    ]  # fmt: skip
+    walk = 100 * np.exp(np.cumsum(rng.normal(0, 0.002, n)))
+    wicks = np.abs(rng.normal(0, 0.001, (n, 2)))
+    lots = rng.integers(1, 50, n) * 100
+
+    def price(value: float) -> float:
+        return float(value) if tick is None else round(round(value / tick) * tick, 10)
+
+    out, open_ = [], price(walk[0])
+    for i in range(n):
+        close = price(walk[i])
+        high = max(price(max(open_, close) * (1 + wicks[i, 0])), open_, close)
+        low = min(price(min(open_, close) * (1 - wicks[i, 1])), open_, close)
+        out.append(
+            Bar(symbol="S", granularity="1m", start=i * MINUTE, end=(i + 1) * MINUTE,
+                open=open_, high=high, low=low, close=close, volume=float(lots[i]),
+                vwap=round((open_ + high + low + close) / 4, 4), trades=10)
+        )  # fmt: skip
+        open_ = close
+    return out
 
 
 def warmed(specs: tuple[str, ...], config: DetectorConfig, bars: list[Bar]) -> SeriesState:
@@ -197,6 +215,9 @@ async def run(args: argparse.Namespace) -> None:
     every = tuple(entry["spec"] for entry in catalog())
     full = warmed(every, config.detector, bars)
     default_bytes, full_bytes = default.to_bytes(), full.to_bytes()
+    off_grid = compress(
+        warmed(config.indicators, config.detector, minute_bars(300, 1, None)).to_bytes()
+    )
     per_series_heap = heap_per_series(config.indicators, config.detector, bars, args.measured)
     symbol_bytes = symbol_state(config).to_bytes()
     default_part, full_part = compress(default_bytes), compress(full_bytes)
@@ -218,6 +239,7 @@ async def run(args: argparse.Namespace) -> None:
         f"default set ({len(config.indicators)} specs and the detectors), warmed: "
         f"{len(default_part):,} bytes a series compressed ({len(default_bytes):,} of JSON)"
     )
+    print(f"the same on prices off any tick grid: {len(off_grid):,} bytes compressed")
     print(
         f"every catalog spec ({len(every)}): {len(full_part):,} bytes a series compressed "
         f"({len(full_bytes):,} of JSON)"
@@ -241,6 +263,8 @@ async def run(args: argparse.Namespace) -> None:
     print(f"the next full collection, what survived the first frozen: {next_pause * 1e3:,.2f} ms "
           f"(freezing {'on' if settings.worker_gc_freeze else 'off'})")  # fmt: skip
     emit("state bytes a series, default set", len(default_part), "B", 2048, lower_is_better=True)
+    emit("state bytes a series, default set, prices off any tick grid", len(off_grid), "B",
+         lower_is_better=True)  # fmt: skip
     emit("state bytes a series, every catalog spec", len(full_part), "B", lower_is_better=True)
     emit("heap a warmed series, default set", per_series_heap, "B", lower_is_better=True)
     emit(f"recovery floor of {args.symbols:,} symbols (read and decode, scaled)",

@@ -13,21 +13,38 @@ decimal digits of its windows' numbers, shrinks to under a third. A record carri
 states, the changelog grows with every flush until the broker compacts it, a fresh worker reads
 all of it before it resumes, and the table keeps every key's record in memory; the compression
 costs one pass per key at a flush (once per commit) and one at a key's first read.
+
+The compression uses a dictionary: a few KB of state is mostly what every state repeats (the
+same keys, nesting and windows in the same places), which Zstandard finds in a dictionary that
+holds typical states (``state-dictionary-1.jsonl``: a symbol's state, a series of every catalog
+spec and one of the default set), so that a record carries little more than its numbers: a
+series of the default set in about two thirds of the bytes. A state so compressed starts with
+the dictionary's number; a dictionary never changes once records were written with it, and a
+new one takes the next number (``bench/state_dictionary.py`` says when one is due).
 """
 
 from __future__ import annotations
 
 import struct
+from importlib.resources import files
 from typing import Final
 
 import zstandard
 
 _HEADER: Final = struct.Struct(">qiI")  # flush number, partition, length of the current state
 _MARKER: Final = b"\x00flushed\x00"  # keys are symbols and series names: never a NUL
+_LEVEL: Final = 1
+_DICTIONARY: Final = zstandard.ZstdCompressionDict(
+    files("marketpulse.tables").joinpath("state-dictionary-1.jsonl").read_bytes(),
+    dict_type=zstandard.DICT_TYPE_RAWCONTENT,
+)
+_DICTIONARY.precompute_compress(level=_LEVEL)  # digested once, not at every compression
+_WITH_DICTIONARY: Final = b"\x01"  # the dictionary's number, ahead of the Zstandard frame
 # made once (a context per call costs a third more); used from the worker's event loop only,
-# as neither may be shared between threads
-_COMPRESSOR: Final = zstandard.ZstdCompressor(level=1)
-_DECOMPRESSOR: Final = zstandard.ZstdDecompressor()
+# as none may be shared between threads
+_COMPRESSOR: Final = zstandard.ZstdCompressor(level=_LEVEL, dict_data=_DICTIONARY)
+_DECOMPRESSOR: Final = zstandard.ZstdDecompressor(dict_data=_DICTIONARY)
+_PLAIN_DECOMPRESSOR: Final = zstandard.ZstdDecompressor()
 
 
 class CorruptRecord(ValueError):
@@ -36,17 +53,21 @@ class CorruptRecord(ValueError):
 
 def compress(state: bytes) -> bytes:
     """A state as a record carries it."""
-    return _COMPRESSOR.compress(state)
+    return _WITH_DICTIONARY + _COMPRESSOR.compress(state)
 
 
 def expand(part: bytes) -> bytes:
-    """The state a record carries (:func:`resolve`). A record written uncompressed, as workers
-    wrote them before, holds the JSON itself: a JSON document starts with ``{``, a Zstandard
-    frame with its magic number (``28 b5 2f fd``)."""
-    if part[:1] == b"{":
+    """The state a record carries (:func:`resolve`). Records that workers wrote before still
+    read: uncompressed, a record holds the JSON itself, which starts with ``{``; compressed
+    without a dictionary, a Zstandard frame, which starts with its magic number
+    (``28 b5 2f fd``)."""
+    first = part[:1]
+    if first == b"{":
         return part
     try:
-        return _DECOMPRESSOR.decompress(part)
+        if first == _WITH_DICTIONARY:
+            return _DECOMPRESSOR.decompress(part[1:])
+        return _PLAIN_DECOMPRESSOR.decompress(part)
     except zstandard.ZstdError as exc:
         raise CorruptRecord(f"a state that is neither JSON nor Zstandard ({exc})") from None
 

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+from importlib.resources import files
+
 import orjson
 import pytest
+import zstandard
 from hypothesis import given
 from hypothesis import strategies as st
 
+from marketpulse.analytics.series import SeriesState
 from marketpulse.analytics.ticks import _SYMBOL
+from marketpulse.settings import Settings
 from marketpulse.tables import checkpoints
+from tests.unit.analytics.test_series import walk
+
+DICTIONARY_1 = "2b4cc80d7a2771e38c26fa7180c8857f722506b29d32f69cdbaf82a1b6ca5dfe"
 
 states = st.binary(min_size=1, max_size=64)
 
@@ -41,6 +50,33 @@ def test_a_state_compresses_to_a_fraction_and_an_uncompressed_one_still_reads() 
     record = checkpoints.pack(3, 0, state, part)
     assert checkpoints.expand(checkpoints.resolve(record, 3) or b"") == state
     assert checkpoints.expand(checkpoints.resolve(record, 2) or b"") == state
+
+
+def test_a_state_compressed_without_the_dictionary_still_reads() -> None:
+    state = orjson.dumps({"window": [100 + i / 7 for i in range(200)], "count": 200})
+    plain = zstandard.ZstdCompressor(level=1).compress(state)  # as workers wrote them before
+    assert checkpoints.expand(plain) == state
+    assert checkpoints.compress(state) != plain
+    with pytest.raises(checkpoints.CorruptRecord):
+        checkpoints.expand(b"\x01" + plain[1:])  # the dictionary's mark on a damaged frame
+
+
+def test_the_dictionary_shrinks_a_series_state_by_a_quarter_or_more() -> None:
+    settings = Settings()
+    series = SeriesState.new(settings.indicators, settings.detector_config())
+    for bar in walk(300, seed=3):  # prices off any tick grid: the dictionary's hardest case
+        series.advance(bar)
+    state = series.to_bytes()
+    with_dictionary = checkpoints.compress(state)
+    assert checkpoints.expand(with_dictionary) == state
+    assert len(with_dictionary) < 0.75 * len(zstandard.ZstdCompressor(level=1).compress(state))
+
+
+def test_the_dictionary_is_the_one_the_records_were_written_with() -> None:
+    """Records compressed with it decode only with these very bytes: a dictionary of other
+    content is a new one, with a number of its own."""
+    content = files("marketpulse.tables").joinpath("state-dictionary-1.jsonl").read_bytes()
+    assert hashlib.sha256(content).hexdigest() == DICTIONARY_1
 
 
 def test_markers_count_flushes_and_never_look_like_a_state_key() -> None:
