@@ -25,8 +25,8 @@ walks only what was promoted since, a few milliseconds where the states are not 
 frozen that later dies in a reference cycle stays (reference counting frees every other); the
 states hold no cycles, and what a worker has in flight at a freeze is little (a few dozen
 objects over a run, docs/benchmarks.md). A worker freezes only when its settings ask
-(``worker_gc_freeze``, off until a delivery-failure test's lost frames with it on are
-explained: docs/operations.md).
+(``worker_gc_freeze``, off until runs of the delivery-failure test with it on, which once lost
+frames, have shown as much as runs without: docs/operations.md).
 """
 
 from __future__ import annotations

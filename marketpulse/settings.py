@@ -123,8 +123,9 @@ class Settings(BaseSettings):
     worker_gc_freeze: bool = Field(
         False,
         description="freeze what survives each full garbage collection in a worker, so that the "
-        "next one walks only what was promoted since, not every state again; off until the "
-        "delivery-failure test's lost frames with it on are explained (docs/operations.md)",
+        "next one walks only what was promoted since, not every state again; off until runs of "
+        "the delivery-failure test with it on, which once lost frames, have shown as much as "
+        "runs without (docs/operations.md)",
     )
     metrics_max_sources: int = Field(
         32, ge=1, description="sources with their own metric series; later ones count as other"
