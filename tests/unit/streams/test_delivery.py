@@ -78,6 +78,9 @@ class Flush:
         self.pending = False
 
 
+TPS = [TP("market.raw", 0)]
+
+
 @pytest.fixture
 def patched_commit() -> Iterator[tuple[list[object], Flush]]:
     """Consumer._commit and _commit_tps wrapped by the guard, over stand-ins for aiokafka's
@@ -92,6 +95,8 @@ def patched_commit() -> Iterator[tuple[list[object], Flush]]:
         return True
 
     async def commit_tps(consumer: object, tps: object, start_new_transaction: bool) -> bool:
+        assert isinstance(consumer, CommittingConsumer)
+        assert (tps, start_new_transaction) == (TPS, False)  # passed on as they came
         happened.append("no offsets")
         return False
 
@@ -146,7 +151,7 @@ async def test_a_flush_after_a_failed_send_is_never_sealed(
     assert happened == ["delivered"]
     assert flush.pending  # its states read as the ones before it
     # Faust's commit that made the flush goes on to its end: still no seal, and one crash
-    assert await Consumer._commit_tps(consumer, [], start_new_transaction=True) is False  # type: ignore[arg-type]
+    assert await Consumer._commit_tps(consumer, TPS, start_new_transaction=False) is False  # type: ignore[arg-type]
     assert happened == ["delivered", "no offsets"]
     assert len(consumer.crashed) == 1
 
@@ -168,9 +173,21 @@ async def test_a_commit_of_no_offsets_still_seals_its_flush(
 ) -> None:
     happened, flush = patched_commit
     consumer = CommittingConsumer()
-    assert await Consumer._commit_tps(consumer, [], start_new_transaction=True) is False  # type: ignore[arg-type]
+    assert await Consumer._commit_tps(consumer, TPS, start_new_transaction=False) is False  # type: ignore[arg-type]
     assert happened == ["no offsets"]  # nothing flushed, nothing to wait for
     flush.pending = True
-    assert await Consumer._commit_tps(consumer, [], start_new_transaction=True) is False  # type: ignore[arg-type]
+    assert await Consumer._commit_tps(consumer, TPS, start_new_transaction=False) is False  # type: ignore[arg-type]
     assert happened == ["no offsets", "no offsets", "delivered", "sealed", "delivered"]
     assert not consumer.crashed
+
+
+async def test_a_seal_that_fails_after_a_commit_of_no_offsets_stops_the_worker(
+    patched_commit: tuple[list[object], Flush],
+) -> None:
+    happened, flush = patched_commit
+    flush.pending, flush.marker_error = True, RuntimeError("the marker expired")
+    consumer = CommittingConsumer()
+    assert await Consumer._commit_tps(consumer, TPS, start_new_transaction=False) is False  # type: ignore[arg-type]
+    assert happened == ["no offsets", "delivered", "sealed", "delivered"]
+    (crash,) = consumer.crashed
+    assert "the marker expired" in str(crash)
