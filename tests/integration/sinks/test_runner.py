@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 
 from marketpulse.schemas.bars import Bar, IndicatorSnapshot
 from marketpulse.schemas.events import Frame, Quote, Trade
@@ -193,6 +194,27 @@ def test_a_runner_takes_its_retry_and_breaker_settings_in_milliseconds() -> None
     runner = SinkRunner(BarSink(settings), settings)
     assert (runner.backoff.base_s, runner.backoff.max_s) == (0.25, 4.0)
     assert (runner.breaker.threshold, runner.breaker.cooldown_s) == (4, 1.5)
+
+
+async def test_a_runner_names_itself_to_the_broker_by_its_sink(settings_: Settings) -> None:
+    """An operator who asks the broker who holds a sink group's partitions sees which sink:
+    the group's member is named by the runner's client id (Kafka and Tansu both begin a
+    member's id with it)."""
+    sink = BarSink(settings_)
+    group = settings_.sink_group(sink.name)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings_.bootstrap_servers())
+    await admin.start()
+
+    async def members() -> list[str]:
+        (described,) = (await admin.describe_consumer_groups([group]))[0].to_object()["groups"]
+        return [member["member_id"] for member in described["members"]]
+
+    try:
+        async with running(sink, settings_):
+            (member,) = await eventually(members, bool, what="the sink's group member")
+    finally:
+        await admin.close()
+    assert member.startswith(f"marketpulse-sink-{sink.name}-")
 
 
 async def noted(sink: CountedBars, items: int) -> None:
