@@ -156,14 +156,29 @@ async def test_a_flush_after_a_failed_send_is_never_sealed(
     assert len(consumer.crashed) == 1
 
 
-async def test_offsets_wait_for_the_seal_to_be_delivered(
+@pytest.mark.parametrize(
+    ("offsets", "expected"),
+    [
+        # offsets wait for the seal to be delivered
+        ({TP("market.raw", 0): 41}, ["delivered", "sealed", "delivered"]),
+        # a commit of no offsets seals all the same, and a failed seal stops the worker there too
+        (None, ["no offsets", "delivered", "sealed", "delivered"]),
+    ],
+)
+async def test_a_seal_whose_delivery_fails_stops_the_worker(
     patched_commit: tuple[list[object], Flush],
+    offsets: dict[TP, int] | None,
+    expected: list[str],
 ) -> None:
     happened, flush = patched_commit
     flush.pending, flush.marker_error = True, RuntimeError("the marker expired")
     consumer = CommittingConsumer()
-    assert await Consumer._commit(consumer, {TP("market.raw", 0): 41}) is False  # type: ignore[arg-type]
-    assert happened == ["delivered", "sealed", "delivered"]
+    if offsets is None:
+        committed = await Consumer._commit_tps(consumer, TPS, start_new_transaction=False)  # type: ignore[arg-type]
+    else:
+        committed = await Consumer._commit(consumer, offsets)  # type: ignore[arg-type]
+    assert committed is False
+    assert happened == expected
     (crash,) = consumer.crashed
     assert "the marker expired" in str(crash)
 
@@ -179,15 +194,3 @@ async def test_a_commit_of_no_offsets_still_seals_its_flush(
     assert await Consumer._commit_tps(consumer, TPS, start_new_transaction=False) is False  # type: ignore[arg-type]
     assert happened == ["no offsets", "no offsets", "delivered", "sealed", "delivered"]
     assert not consumer.crashed
-
-
-async def test_a_seal_that_fails_after_a_commit_of_no_offsets_stops_the_worker(
-    patched_commit: tuple[list[object], Flush],
-) -> None:
-    happened, flush = patched_commit
-    flush.pending, flush.marker_error = True, RuntimeError("the marker expired")
-    consumer = CommittingConsumer()
-    assert await Consumer._commit_tps(consumer, TPS, start_new_transaction=False) is False  # type: ignore[arg-type]
-    assert happened == ["no offsets", "delivered", "sealed", "delivered"]
-    (crash,) = consumer.crashed
-    assert "the marker expired" in str(crash)
