@@ -56,16 +56,19 @@ class SMA(Average):
         self._base = 0.0  # what the next input is added to: the total less the oldest to go
 
     def push(self, x: float) -> float | None:
-        evicted = self.window.push(x)
-        if evicted is not None:
-            total = self.total - evicted
-            self.total = total = total + x
-            self.value = total / self.period
-        else:
+        window = self.window
+        evicted = window.push(x)
+        if evicted is None:
             self.total += x
-            if len(self.window.items) == self.period:
+            if len(window.items) == self.period:
                 self.value = self.total / self.period
-        self.settle()
+            self.settle()
+            return self.value
+        total = self.total - evicted
+        self.total = total = total + x
+        self.value = total / self.period
+        # full, as it stays: what settle() leaves then, without its call at every bar
+        self._base = total - window.items[window.head]
         return self.value
 
     def settle(self) -> None:

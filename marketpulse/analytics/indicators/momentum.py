@@ -164,7 +164,7 @@ class STOCH(Indicator):
         window = self.range.push(candle.high, candle.low)
         if window is None:
             return
-        k = self.slowk.push(fast_k(candle.close, *window))
+        k = self.slowk.push(fast_k(candle.close, window[0], window[1]))
         if k is not None:
             self.slowd.push(k)
 
@@ -173,7 +173,7 @@ class STOCH(Indicator):
         if window is None:
             self.write(out)
             return self.initialized
-        k = self.slowk.peek_push(fast_k(candle.close, *window))
+        k = self.slowk.peek_push(fast_k(candle.close, window[0], window[1]))
         d = None if k is None else self.slowd.peek_push(k)
         if k is None or d is None:
             return False
@@ -211,7 +211,7 @@ class STOCHF(Indicator):
         window = self.range.push(candle.high, candle.low)
         if window is None:
             return
-        self.k = fast_k(candle.close, *window)
+        self.k = fast_k(candle.close, window[0], window[1])
         self.fastd.push(self.k)
 
     def peek_into(self, candle: Candle, out: dict[str, float]) -> bool:
@@ -219,7 +219,7 @@ class STOCHF(Indicator):
         if window is None:
             self.write(out)
             return self.initialized
-        k = fast_k(candle.close, *window)
+        k = fast_k(candle.close, window[0], window[1])
         d = self.fastd.peek_push(k)
         if d is None:
             return False
@@ -248,13 +248,13 @@ class WILLR(Periodic):
         window = self.range.push(candle.high, candle.low)
         if window is None:
             return
-        self.value = williams(candle.close, *window)
+        self.value = williams(candle.close, window[0], window[1])
 
     def peek_value(self, candle: Candle) -> float | None:
         window = self.range.peek(candle.high, candle.low)
         if window is None:
             return self.value
-        return williams(candle.close, *window)
+        return williams(candle.close, window[0], window[1])
 
 
 def williams(close: float, highest: float, lowest: float) -> float:

@@ -33,19 +33,22 @@ class DirectionalMovement(Stateful):
 
     def update(self, candle: Candle) -> bool:
         """Take a bar; return whether the DIs are defined (from step ``period``)."""
-        after = self.after(candle)
+        if self.seen:
+            self.steps, self.plus_dm, self.minus_dm, self.tr = self.after(candle)
         self.prev_high, self.prev_low, self.prev_close = candle.high, candle.low, candle.close
-        if after is None:
-            self.seen = True
-            return False
-        self.steps, self.plus_dm, self.minus_dm, self.tr = after
+        self.seen = True
         return self.steps >= self.period
 
-    def after(self, candle: Candle) -> tuple[int, float, float, float] | None:
+    def defines_next(self) -> bool:
+        """Whether the next :meth:`update` defines the DIs (from step ``period``; the first
+        bar is no step: there is no change to measure yet)."""
+        return self.seen and self.steps + 1 >= self.period
+
+    def after(self, candle: Candle) -> tuple[int, float, float, float]:
         """The steps, +DM, -DM and TR that :meth:`update` would leave on ``candle``, changing
-        nothing; None on the first bar (no change to measure yet)."""
-        if not self.seen:
-            return None
+        nothing; only once a bar was seen (:attr:`seen`). Never None: a tuple of numbers
+        only is returned by value in compiled code, with no object made for it or its
+        numbers (this runs at every update of DI and ADX)."""
         n = self.period
         steps = self.steps + 1
         diff_p = candle.high - self.prev_high
@@ -106,10 +109,9 @@ class DI(Indicator):
         return {self.outputs[0]: self.dm.plus_di(), self.outputs[1]: self.dm.minus_di()}
 
     def peek_into(self, candle: Candle, out: dict[str, float]) -> bool:
-        after = self.dm.after(candle)
-        if after is None or after[0] < self.period:
+        if not self.dm.defines_next():
             return False
-        _, plus_dm, minus_dm, tr = after
+        _, plus_dm, minus_dm, tr = self.dm.after(candle)
         out[self.outputs[0]] = self.dm.di(plus_dm, tr)
         out[self.outputs[1]] = self.dm.di(minus_dm, tr)
         return True
@@ -146,11 +148,11 @@ class ADX(Periodic):
             self.value = (self.value * (n - 1) + dx) / n
 
     def peek_value(self, candle: Candle) -> float | None:
-        after = self.dm.after(candle)
-        if after is None or after[0] < self.period:
+        if not self.dm.defines_next():
             return self.value
+        _, plus_dm, minus_dm, tr = self.dm.after(candle)
         n = self.period
-        dx = self._dx(after[1], after[2], after[3])
+        dx = self._dx(plus_dm, minus_dm, tr)
         if self.value is None:
             if self.dx_count + 1 < n:
                 return None

@@ -48,7 +48,8 @@ class RollingExtreme(Stateful):
         self.highest = highest
         self.count = 0
         self.queue: deque[tuple[int, float]] = deque()  # (index, value), best first
-        self.following = self._following()
+        self.following = 0.0  # for peek: what _following gives, once worked out after a push
+        self.stale = True  # whether it is yet to be worked out
 
     def push(self, value: float) -> float:
         """Add ``value`` and return the extreme of the window that ends with it."""
@@ -66,23 +67,33 @@ class RollingExtreme(Stateful):
         if first[0] <= index - self.size:
             queue.popleft()
             first = queue[0]
-        self.following = self._following()
+        self.stale = True
         return first[1]
 
     def _following(self) -> float:
         """The best value that stays in the window when one more comes (the worst possible
-        value if none does): what :meth:`peek` weighs against its value, worked out at each
-        push because a forming bar peeks many times between two pushes, on thousands of series
-        whose queues are not in the CPU's cache. The queue runs oldest first too, and after a
-        push its head is at most one step from leaving, so only the first two can be it."""
-        for index, queued in self.queue:
+        value if none does): what :meth:`peek` weighs against its value, worked out by the
+        first peek after a push and kept, because a forming bar peeks many times between two
+        pushes, on thousands of series whose queues are not in the CPU's cache; a push that no
+        peek follows (a series whose bars close faster than its forming bars go out, a
+        backfill) pays nothing for it. The queue runs oldest first too, and after a push its
+        head is at most one step from leaving, so only the first two can be it (read by index:
+        an iterator over the deque would be an object made each time)."""
+        queue = self.queue
+        if queue:
+            index, queued = queue[0]
             if index > self.count - self.size:
                 return queued
+            if len(queue) > 1:
+                return queue[1][1]
         return -math.inf if self.highest else math.inf
 
     def peek(self, value: float) -> float:
         """What :meth:`push` would return on ``value``, committing nothing: push drops every
         queued value that ``value`` beats or equals, so the better of the two."""
+        if self.stale:
+            self.following = self._following()
+            self.stale = False
         following = self.following
         better = following > value if self.highest else following < value
         return following if better else value
@@ -102,7 +113,7 @@ class RollingExtreme(Stateful):
         self.highest = state["highest"]
         self.count = state["count"]
         self.queue = deque((int(i), float(v)) for i, v in state["queue"])
-        self.following = self._following()
+        self.stale = True
 
 
 class HighLow(Stateful):

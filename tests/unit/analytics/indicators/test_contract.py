@@ -244,6 +244,13 @@ def test_each_indicator_without_arguments_has_ta_libs_defaults() -> None:
     )  # fmt: skip
 
 
+def test_a_stochastic_names_both_ma_types_when_either_is_not_the_default() -> None:
+    # one spec per set of parameters: stoch_5_3_3 would name two different stochastics
+    assert STOCH(slowk_matype=1).name == "stoch_5_3_3_1_0"
+    assert STOCH(slowd_matype=2).outputs == ("stoch_slowk_5_3_3_0_2", "stoch_slowd_5_3_3_0_2")
+    assert STOCH(slowk_matype=0, slowd_matype=0).name == "stoch_5_3_3"
+
+
 def test_a_rate_of_change_from_zero_is_zero_as_in_talib() -> None:
     roc = ROC(1)
     out = []
