@@ -42,7 +42,9 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from contextlib import AsyncExitStack
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -113,12 +115,29 @@ def forming_cost(frame_size: int, symbols: int = 500, seconds: int = 10) -> dict
     warm = _warmed_states(on, market.symbols, start)
     shares = {}
     for name, states in (("cold", None), ("warm", warm)):
-        with_s, without_s = 0.0, 0.0
-        for _ in range(3):
-            with_s += work_alone(on, backlog, clock, _store(on, states))
-            without_s += work_alone(off, backlog, clock, _store(on, states))
-        shares[name] = without_s / with_s
+
+        def turn(settings: Settings, states: dict[bytes, bytes] | None = states) -> float:
+            return work_alone(settings, backlog, clock, _store(on, states))
+
+        shares[name] = share_in_turns(partial(turn, off), partial(turn, on))
     return shares
+
+
+def share_in_turns(
+    first: Callable[[], float], second: Callable[[], float], turns: int = 3
+) -> float:
+    """The second's throughput as a share of the first's, each timed ``turns`` times in
+    alternation (each call gives its seconds a frame): the least time of each, as ``timeit``
+    takes the least of its repeats. The work is the same every turn, and this machine's other
+    tenants only ever add time to one turn or another: with the sums of the turns, these shares
+    moved between runs of the same code by more than the margins they are held to (the
+    calendar sessions' from 85 to 112 %), where the least of each side is the turn that the
+    noise disturbed least."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(turns):
+        times[0].append(first())
+        times[1].append(second())
+    return min(times[0]) / min(times[1])
 
 
 def _warmed_states(settings: Settings, symbols: list[str], before: int) -> dict[bytes, bytes]:
@@ -417,17 +436,13 @@ async def measure(
     # the same frames with every symbol on a calendar (24/7: the same bars, by the session
     # code), A/B in turns so that the machine's noise falls on both alike
     on_calendar = settings.model_copy(update={"calendars": {"*": "24/7"}})
-    utc_s, calendar_s = 0.0, 0.0
-    for _ in range(3):
-        utc_s += work_alone(settings, backlog)
-        calendar_s += work_alone(on_calendar, backlog)
-    calendar_ratio = utc_s / calendar_s
+    calendar_ratio = share_in_turns(
+        lambda: work_alone(settings, backlog), lambda: work_alone(on_calendar, backlog)
+    )
     # the rules' own cost: the same frames with conditions, marked or not, in turns
-    plain_s, marked_s = 0.0, 0.0
-    for _ in range(3):
-        plain_s += work_alone(settings, unmarked)
-        marked_s += work_alone(settings, marked)
-    conditions_ratio = plain_s / marked_s
+    conditions_ratio = share_in_turns(
+        lambda: work_alone(settings, unmarked), lambda: work_alone(settings, marked)
+    )
     forming = forming_cost(args.frame_size)
 
     # the whole worker with calendar sessions, then the one with UTC bars that goes on to the
