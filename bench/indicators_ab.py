@@ -80,17 +80,15 @@ def rate(bars: int, repeats: int, path: Path | None) -> float:
     best of ``repeats`` passes over the bars, each with a new set, as ``timeit`` takes the
     least of its repeats (a pass is a fraction of a second, and this machine's other tenants
     slow one pass or another; the fastest is the one they disturbed least)."""
-    env = {**os.environ, "PYTHONPATH": str(path)} if path else dict(os.environ)
     out = subprocess.run(python("-c", RUN.format(bars=bars, repeats=repeats)), check=True,
-                         capture_output=True, text=True, env=env)  # fmt: skip
+                         capture_output=True, text=True, env=_env(path))  # fmt: skip
     return float(out.stdout.strip())
 
 
 def instructions(bars: int, path: Path | None) -> int:
     """Instructions run inside the set's ``update`` over ``bars`` bars (one pass), counted by
     callgrind in a fresh process (``path``: the baseline's package)."""
-    env = {**os.environ, "PYTHONPATH": str(path)} if path else dict(os.environ)
-    env["PYTHONHASHSEED"] = "0"  # the same dict layouts, so the same count run after run
+    env = _env(path) | {"PYTHONHASHSEED": "0"}  # the same dict layouts: the same count again
     with tempfile.TemporaryDirectory() as scratch:
         out = subprocess.run(
             ["valgrind", "--tool=callgrind", f"--toggle-collect={UPDATE}",
@@ -102,6 +100,11 @@ def instructions(bars: int, path: Path | None) -> int:
     if found is None or int(found.group(1)) == 0:
         raise RuntimeError(f"callgrind counted nothing inside {UPDATE}: {out.stderr[-500:]}")
     return int(found.group(1))
+
+
+def _env(path: Path | None) -> dict[str, str]:
+    """A child's environment: this one's, with the baseline's package first on the path."""
+    return {**os.environ, "PYTHONPATH": str(path)} if path else dict(os.environ)
 
 
 def main() -> None:
@@ -130,8 +133,8 @@ def main() -> None:
                 new, old = rate(args.bars, args.repeats, None), rate(args.bars, args.repeats, base)
             else:
                 old, new = rate(args.bars, args.repeats, base), rate(args.bars, args.repeats, None)
-            ratios.append(new / old)
             share = new / old
+            ratios.append(share)
             print(f"pair {i + 1}: baseline {old:,.0f} bars/s, this engine {new:,.0f} ({share:.1%})")
     median = statistics.median(ratios)
     print(f"default set, this engine over {args.base}'s: median {median:.1%} of {args.pairs} pairs")
