@@ -16,11 +16,12 @@ costs one pass per key at a flush (once per commit) and one at a key's first rea
 
 The compression uses a dictionary: a few KB of state is mostly what every state repeats (the
 same keys, nesting and windows in the same places), which Zstandard finds in a dictionary that
-holds typical states (``state-dictionary-1.jsonl``: a symbol's state, a series of every catalog
-spec and one of the default set), so that a record carries little more than its numbers: a
-series of the default set in about two thirds of the bytes. A state so compressed starts with
-the dictionary's number; a dictionary never changes once records were written with it, and a
-new one takes the next number (``bench/state_dictionary.py`` says when one is due).
+holds typical states (``state-dictionary-2.jsonl``: a symbol's state, a series of every catalog
+spec and one of the default set), so that a record carries little more than its numbers. A
+state so compressed starts with the dictionary's number; a dictionary never changes once
+records were written with it, and a new one takes the next number (``bench/state_dictionary.py``
+says when one is due). The first held the indicators' states in their keyed form: records
+written with it still read.
 """
 
 from __future__ import annotations
@@ -34,16 +35,25 @@ import zstandard
 _HEADER: Final = struct.Struct(">qiI")  # flush number, partition, length of the current state
 _MARKER: Final = b"\x00flushed\x00"  # keys are symbols and series names: never a NUL
 _LEVEL: Final = 1
-_DICTIONARY: Final = zstandard.ZstdCompressionDict(
-    files("marketpulse.tables").joinpath("state-dictionary-1.jsonl").read_bytes(),
-    dict_type=zstandard.DICT_TYPE_RAWCONTENT,
-)
+
+
+def _dictionary(number: int) -> zstandard.ZstdCompressionDict:
+    return zstandard.ZstdCompressionDict(
+        files("marketpulse.tables").joinpath(f"state-dictionary-{number}.jsonl").read_bytes(),
+        dict_type=zstandard.DICT_TYPE_RAWCONTENT,
+    )
+
+
+_DICTIONARY: Final = _dictionary(2)  # the one states are written with
 _DICTIONARY.precompute_compress(level=_LEVEL)  # digested once, not at every compression
-_WITH_DICTIONARY: Final = b"\x01"  # the dictionary's number, ahead of the Zstandard frame
+_WITH_DICTIONARY: Final = b"\x02"  # the dictionary's number, ahead of the Zstandard frame
 # made once (a context per call costs a third more); used from the worker's event loop only,
 # as none may be shared between threads
 _COMPRESSOR: Final = zstandard.ZstdCompressor(level=_LEVEL, dict_data=_DICTIONARY)
-_DECOMPRESSOR: Final = zstandard.ZstdDecompressor(dict_data=_DICTIONARY)
+_DECOMPRESSORS: Final = {
+    b"\x01": zstandard.ZstdDecompressor(dict_data=_dictionary(1)),  # keyed states
+    _WITH_DICTIONARY: zstandard.ZstdDecompressor(dict_data=_DICTIONARY),
+}
 _PLAIN_DECOMPRESSOR: Final = zstandard.ZstdDecompressor()
 
 
@@ -65,8 +75,9 @@ def expand(part: bytes) -> bytes:
     if first == b"{":
         return part
     try:
-        if first == _WITH_DICTIONARY:
-            return _DECOMPRESSOR.decompress(part[1:])
+        with_dictionary = _DECOMPRESSORS.get(first)
+        if with_dictionary is not None:
+            return with_dictionary.decompress(part[1:])
         return _PLAIN_DECOMPRESSOR.decompress(part)
     except zstandard.ZstdError as exc:
         raise CorruptRecord(f"a state that is neither JSON nor Zstandard ({exc})") from None

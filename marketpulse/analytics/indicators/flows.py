@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import ClassVar
 
 from marketpulse.analytics.indicators.averages import EMA, SMA, moving_average
 from marketpulse.analytics.indicators.base import Candle, Function, Indicator, is_zero
@@ -63,7 +64,7 @@ class _VolumeIndex(Function):
     """An index from 1000 moved by the close's rate of change on bars whose volume fell (NVI)
     or rose (PVI) against the previous bar's."""
 
-    falling = True
+    falling: ClassVar[bool] = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -89,14 +90,14 @@ class NVI(_VolumeIndex):
     """Negative volume index."""
 
     kind = "nvi"
-    falling = True
+    falling: ClassVar[bool] = True
 
 
 class PVI(_VolumeIndex):
     """Positive volume index."""
 
     kind = "pvi"
-    falling = False
+    falling: ClassVar[bool] = False
 
 
 class PVO(Function):

@@ -7,6 +7,7 @@ downward move starts short), the stop from the bar before's low (long) or high (
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from marketpulse.analytics.indicators.base import Candle, Function, Indicator, parameter_text
 
@@ -18,7 +19,7 @@ class SAREXT(Function):
     written negative, as TA-Lib writes them."""
 
     kind = "sarext"
-    signed = True
+    signed: ClassVar[bool] = True
 
     def __init__(
         self, startvalue: float, offsetonreverse: float, accelerationinitlong: float,
@@ -114,7 +115,7 @@ class SAR(SAREXT):
     for longs and shorts alike; always positive."""
 
     kind = "sar"
-    signed = False
+    signed: ClassVar[bool] = False
 
     def __init__(self, acceleration: float, maximum: float) -> None:
         super().__init__(0.0, 0.0, acceleration, acceleration, maximum, acceleration,

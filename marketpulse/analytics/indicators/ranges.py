@@ -58,19 +58,18 @@ class Extreme(RollingExtreme):
         """Whether ``size`` values have been pushed."""
         return self.count >= self.size
 
-    def state(self) -> dict[str, Any]:
+    def state(self) -> list[Any]:
         """Return the state: the queue's, the extreme's index and value."""
-        return {
-            **super().state(), "earliest": self.earliest, "index": self.index,
-            "value": self.value,
-        }  # fmt: skip
+        return [*super().state(), self.earliest, self.index, self.value]
 
-    def load(self, state: dict[str, Any]) -> None:
-        """Restore a state returned by :meth:`state`."""
+    def load(self, state: list[Any] | dict[str, Any]) -> None:
+        """Restore a state returned by :meth:`state` (or the keyed form)."""
         super().load(state)
-        self.earliest = state["earliest"]
-        self.index = state["index"]
-        self.value = state["value"]
+        if isinstance(state, dict):
+            self.earliest, self.index, self.value = (state["earliest"], state["index"],
+                                                     state["value"])  # fmt: skip
+        else:
+            self.earliest, self.index, self.value = state[4:]
 
 
 class SUM(Function):

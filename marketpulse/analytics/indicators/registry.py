@@ -8,6 +8,7 @@ own are ``di_<n>`` (+DI and -DI together), ``vwap_<n>`` (a rolling VWAP) and ``v
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable, Iterable
 from functools import cache, partial
@@ -29,7 +30,7 @@ from marketpulse.analytics.indicators import (
     volatility,
     volume,
 )
-from marketpulse.analytics.indicators.base import Candle, Indicator
+from marketpulse.analytics.indicators.base import Candle, Indicator, Stateful, attribute_names
 from marketpulse.analytics.indicators.catalog import (
     Kind,
     UnknownIndicator,
@@ -113,8 +114,12 @@ def build(spec: str) -> Indicator:
     """Make the indicator a spec names, its name and outputs the strings every indicator of the
     spec shares: a forming record peeks thousands of series in turn, and keys that stay in the
     CPU's cache (their hashes kept in them) cost less than one fresh copy each."""
-    made = _maker(spec)()
-    made.name, made.outputs = _names(spec)
+    return _made(_maker(spec), _names(spec))
+
+
+def _made(maker: Callable[[], Indicator], names: tuple[str, tuple[str, ...]]) -> Indicator:
+    made = maker()
+    made.name, made.outputs = names
     return made
 
 
@@ -202,8 +207,8 @@ class IndicatorSet:
 
     def __init__(self, specs: Iterable[str] = DEFAULT_SPECS) -> None:
         self.specs = tuple(specs)
-        self.indicators = [build(spec) for spec in self.specs]
-        self.first_outputs = [first_output(spec) for spec in self.specs]
+        makers, names, self.first_outputs = _plan(self.specs)
+        self.indicators = [_made(makers[i], names[i]) for i in range(len(makers))]
         self.bars = 0
 
     def update(self, candle: Candle) -> dict[str, float]:
@@ -239,9 +244,10 @@ class IndicatorSet:
         return [name for ind in self.indicators for name in ind.outputs]
 
     def state(self) -> dict[str, Any]:
-        """JSON-ready state of every indicator."""
+        """JSON-ready state of every indicator, and the fingerprint of their layout."""
         return {
             "bars": self.bars,
+            "layout": layout(self.specs),
             "indicators": {
                 spec: ind.state() for spec, ind in zip(self.specs, self.indicators, strict=True)
             },
@@ -249,9 +255,58 @@ class IndicatorSet:
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> IndicatorSet:
-        """Rebuild a set from :meth:`state`."""
-        restored = cls(state["indicators"].keys())
+        """Rebuild a set from :meth:`state`. A state of another layout (written by a build
+        whose indicators keep other attributes, or the same in another order) is refused: read
+        by position it would give wrong values with no error. A state with no layout is in
+        the keyed form, read by name."""
+        specs = tuple(state["indicators"])
+        written = state.get("layout")
+        if written is not None and written != layout(specs):
+            raise StateLayoutChanged(
+                f"an indicator state of layout {written}, where this build's is "
+                f"{layout(specs)}: written by another version of the indicators"
+            )
+        restored = cls(specs)
         restored.bars = state["bars"]
         for spec, indicator in zip(restored.specs, restored.indicators, strict=True):
             indicator.load(state["indicators"][spec])
         return restored
+
+
+@cache
+def _plan(
+    specs: tuple[str, ...],
+) -> tuple[
+    tuple[Callable[[], Indicator], ...], tuple[tuple[str, tuple[str, ...]], ...], tuple[int, ...]
+]:
+    """What building a set of these specs takes, looked up once for the whole set (a worker
+    builds one per series it starts or restores, tens of thousands in a recovery)."""
+    return (
+        tuple(_maker(spec) for spec in specs),
+        tuple(_names(spec) for spec in specs),
+        tuple(first_output(spec) for spec in specs),
+    )
+
+
+class StateLayoutChanged(ValueError):
+    """An indicator state that this build's indicators do not lay out the same way."""
+
+
+@cache
+def layout(specs: tuple[str, ...]) -> str:
+    """A fingerprint of the specs' states' layout: every stateful object's class and attribute
+    names, in order, each indicator's children included."""
+    digest = hashlib.blake2b(digest_size=6)
+    for spec in specs:
+        digest.update(f"{spec}:{_layout_of(build(spec))};".encode())
+    return digest.hexdigest()
+
+
+def _layout_of(stateful: Stateful) -> str:
+    parts = []
+    for name in attribute_names(stateful):
+        value = getattr(stateful, name)
+        children = value if isinstance(value, list) else [value]
+        inner = ",".join(_layout_of(c) for c in children if isinstance(c, Stateful))
+        parts.append(f"{name}({inner})" if inner else name)
+    return f"{type(stateful).__name__}[{' '.join(parts)}]"

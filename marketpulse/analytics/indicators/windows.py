@@ -98,21 +98,29 @@ class RollingExtreme(Stateful):
         better = following > value if self.highest else following < value
         return following if better else value
 
-    def state(self) -> dict[str, Any]:
-        """Return the state; the queue as a list."""
-        return {
-            "size": self.size,
-            "highest": self.highest,
-            "count": self.count,
-            "queue": [list(item) for item in self.queue],
-        }
+    def state(self) -> list[Any]:
+        """Return the state; the queue as one list, each index followed by its value (a pair
+        each would be as many more lists to parse and to free at every decode)."""
+        pairs: list[int | float] = []  # a list of floats would make each index a float
+        for index, value in self.queue:
+            pairs.append(index)
+            pairs.append(value)
+        return [self.size, self.highest, self.count, pairs]
 
-    def load(self, state: dict[str, Any]) -> None:
-        """Restore a state returned by :meth:`state`."""
-        self.size = state["size"]
-        self.highest = state["highest"]
-        self.count = state["count"]
-        self.queue = deque((int(i), float(v)) for i, v in state["queue"])
+    def load(self, state: list[Any] | dict[str, Any]) -> None:
+        """Restore a state returned by :meth:`state` (or the keyed form, its queue in pairs)."""
+        if isinstance(state, dict):
+            size, highest, count = state["size"], state["highest"], state["count"]
+            pairs = [x for item in state["queue"] for x in item]
+        else:
+            size, highest, count, pairs = state[:4]
+        self.size = size
+        self.highest = highest
+        self.count = count
+        queue: deque[tuple[int, float]] = deque()
+        for i in range(0, len(pairs), 2):  # by index: a generator costs more than the queue
+            queue.append((pairs[i], pairs[i + 1]))  # as JSON gives them: an int, a float
+        self.queue = queue
         self.stale = True
 
 

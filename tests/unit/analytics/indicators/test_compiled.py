@@ -12,21 +12,25 @@ from pathlib import Path
 import orjson
 
 from marketpulse.analytics.indicators import DEFAULT_SPECS, Candle, IndicatorSet
+from marketpulse.analytics.indicators.registry import expand, layout
 from tests.market_data import random_walk, with_flats_and_gaps
 from tests.workers import REPO
 
 COMPILED: list[str] = runpy.run_path(str(REPO / "setup.py"), run_name="setup")["COMPILED"]
 
-# Runs the indicator set on the series given on stdin and prints every output and the final state.
+# Runs the indicator set on the series given on stdin and prints every output, the final state,
+# and the layout of every catalog spec's state.
 SCRIPT = """
 import sys, orjson
 from marketpulse.analytics.indicators import Candle, IndicatorSet
+from marketpulse.analytics.indicators.registry import expand, layout
 import marketpulse.analytics.indicators.base as base
 assert base.__file__.endswith(".py"), base.__file__
 specs, rows = orjson.loads(sys.stdin.buffer.read())
 indicators = IndicatorSet(specs)
 outputs = [indicators.update(Candle(*row)) for row in rows]
-sys.stdout.buffer.write(orjson.dumps([outputs, indicators.state()]))
+every = {spec: layout((spec,)) for spec in expand(["all"])}
+sys.stdout.buffer.write(orjson.dumps([outputs, indicators.state(), every]))
 """
 
 
@@ -76,8 +80,10 @@ def test_compiled_and_interpreted_give_identical_outputs_and_state(tmp_path: Pat
         env={"PYTHONPATH": str(tmp_path)},
         check=True,
     )
-    outputs, state = orjson.loads(result.stdout)
+    outputs, state, every = orjson.loads(result.stdout)
 
     assert sum(map(len, expected)) > 10_000
     assert outputs == expected  # exact: the same double arithmetic in the same order
     assert state == orjson.loads(orjson.dumps(compiled.state()))
+    # states are positional: either build reads the other's, for every spec
+    assert every == {spec: layout((spec,)) for spec in expand(["all"])}

@@ -12,6 +12,7 @@ import pytest
 import talib
 
 from marketpulse.analytics.indicators import DEFAULT_SPECS, Candle, IndicatorSet
+from marketpulse.analytics.indicators.base import attribute_names
 from marketpulse.analytics.indicators.catalog import UnknownIndicator
 from marketpulse.analytics.indicators.registry import build, catalog, expand, output_names
 from tests.market_data import Series, random_walk, through_zero, whole_ticks, with_flats_and_gaps
@@ -182,7 +183,10 @@ def test_a_state_holds_no_names_nor_what_a_peek_keeps_at_hand(spec: str) -> None
     assert b'"name"' not in text
     assert b'"outputs"' not in text
     assert b'"_' not in text
-    with_names = {"name": "old", "outputs": ["old"], **state}  # first, as they were written
+    # the keyed form (at the top), the names first, as states were written before they were
+    # positional
+    keyed = dict(zip(attribute_names(indicator), state, strict=True))
+    with_names = {"name": "old", "outputs": ["old"], **keyed}
     restored = build(spec)
     restored.load(orjson.loads(orjson.dumps(with_names)))
     assert restored.state() == state

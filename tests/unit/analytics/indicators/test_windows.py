@@ -44,7 +44,7 @@ def test_a_flat_run_keeps_one_value(highest: bool) -> None:
     extreme = RollingExtreme(20, highest)
     for value in (3.0, 1.0, 2.0, *[2.0] * 30):
         extreme.push(value)
-    assert extreme.state()["queue"] == [[32, 2.0]]
+    assert extreme.state()[3] == [32, 2.0]  # the queue: index, value
 
 
 @pytest.mark.parametrize("highest", [True, False])
