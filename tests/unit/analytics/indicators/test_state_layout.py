@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from marketpulse.analytics.indicators import Candle, IndicatorSet, base
+from marketpulse.analytics.indicators import DEFAULT_SPECS, Candle, IndicatorSet, base
 from marketpulse.analytics.indicators.base import attribute_names
 from marketpulse.analytics.indicators.registry import (
     StateLayoutChanged,
@@ -89,6 +89,21 @@ def test_the_layout_follows_the_attributes_their_order_and_the_children(
     assert layout(("sma_20",)) != layout(("sma_21",)) != layout(("ema_20",))
 
 
+def test_the_default_sets_layout_is_the_released_one() -> None:
+    """A change to it makes every stored series state of the default set refused (its series
+    warm again from history): made on purpose, and said in the release's notes."""
+    assert _layout_of(build("sma_3")) == "SMA[period total value window(Ring[head items size])]"
+    assert layout(DEFAULT_SPECS) == "6156b1129f0c"
+    ema = _layout_of(build("ema_5"))
+    assert f"stages({','.join([ema] * 6)})" in _layout_of(build("t3_5_0.7"))  # a list of children
+
+
+def test_a_state_of_another_length_is_refused_with_the_class_and_both_counts() -> None:
+    state = build("sma_3").state()
+    with pytest.raises(ValueError, match="a state of 3 values for SMA's 4"):
+        build("sma_3").load(state[:3])
+
+
 def test_an_output_that_is_not_a_number_survives_its_state_in_json() -> None:
     """TA-Lib's ACOS of a price is NaN, which JSON writes as null: read back, it is the NaN
     it was (left out of the values), not a None that the next write would trip on."""
@@ -97,6 +112,7 @@ def test_an_output_that_is_not_a_number_survives_its_state_in_json() -> None:
         indicators.update(Candle(i, 100.0, 101.0, 99.0, 100.0 + i, 10.0))
     restored = IndicatorSet.from_state(orjson.loads(orjson.dumps(indicators.state())))
     assert restored.readiness() == indicators.readiness() == {"acos": True, "sma_2": True}
+    assert [each.values() for each in restored.indicators] == [{}, {"sma_2": 101.5}]
     candle = Candle(3, 0.5, 0.6, 0.4, 0.5, 10.0)
     assert restored.peek(candle) == indicators.peek(candle)
     assert restored.update(candle) == indicators.update(candle)
