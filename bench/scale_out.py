@@ -5,8 +5,9 @@ takes to catch up again when one of the two leaves.
 
 1. one worker drains its own copy of the frames (as ``bench/pipeline.py``'s does);
 2. two workers of one consumer group start together on another copy, and share its partitions
-   (the topics' default 4: two each); the pair's rate is the quotes taken from the moment both
-   have taken events to the moment the group has no lag, over that time;
+   (the topics' default 4: two each); the copy is produced as they take it, a slice at a time
+   until both have taken events, then the rest, and the pair's rate is the quotes left when that
+   is produced over the time until the group has no lag;
 3. the pair then takes a steady stream; one worker is stopped (it leaves the group as a
    deployment's rolling restart stops it), and the figure is the time from its stop until the
    group's lag is back at its level before: the rebalance, the moved partitions' states
@@ -65,20 +66,31 @@ async def caught_up(settings: Settings, deadline_s: float = 600) -> None:
         await asyncio.sleep(0.25)
 
 
-async def pair_rate(settings: Settings, quotes: int) -> tuple[list[subprocess.Popen[bytes]], float]:
-    """The pair on the backlog: the workers, still running, and their rate together."""
+async def pair_rate(
+    settings: Settings, backlog: list[tuple[bytes, bytes]], symbols: int, frame_size: int
+) -> tuple[list[subprocess.Popen[bytes]], float]:
+    """The pair on ``backlog``: the workers, still running, and their rate together. The
+    group's first assignment can give one worker every partition while the other is still
+    joining (the broker holds a join for seconds), and a backlog already there is then drained
+    by one: so a slice of frames (a frame a symbol, every partition) goes in at a time until
+    both have taken events, the rest then in one go, and the pair is timed from the end of that
+    produce (which shares the cores) until the group has no lag, over the quotes left then."""
     pair = start_pair(settings)
-    give_up = time.monotonic() + 600
-    while True:
-        counts = taken()
-        if all(count > 0 for count in counts):
-            break
-        if time.monotonic() > give_up:
-            raise RuntimeError(f"the pair did not both take events: {counts}")
-        await asyncio.sleep(0.1)
+    at = 0
+    while not all(count > 0 for count in taken()):
+        if at >= len(backlog) // 2:
+            raise RuntimeError(f"the pair did not both take events in half the frames: {taken()}")
+        await produce(settings, backlog[at : at + symbols])
+        at += symbols
+        await asyncio.sleep(0.5)
+    await produce(settings, backlog[at:])
+    left = len(backlog) * frame_size - sum(taken())
     started = time.perf_counter()
+    if left < len(backlog) * frame_size // 4:
+        raise RuntimeError(f"the pair took all but {left:,} quotes while they were produced: a "
+                           "larger --quotes is needed to time it")  # fmt: skip
     await caught_up(settings)
-    return pair, (quotes - sum(counts)) / (time.perf_counter() - started)
+    return pair, left / (time.perf_counter() - started)
 
 
 async def lag_of(settings: Settings) -> int:
@@ -127,12 +139,11 @@ async def run(args: argparse.Namespace) -> None:
             await stack.enter_async_context(own_topics(bench_settings(Settings())))
             for _ in range(2)
         ]
-        for each in (alone, together):
-            await produce(each, backlog)
+        await produce(alone, backlog)
         worker, _, one_rate, _ = await drain(alone, {}, 9396, quotes, args.frame_size)
         worker.terminate()
         worker.wait(30)
-        pair, two_rate = await pair_rate(together, quotes)
+        pair, two_rate = await pair_rate(together, backlog, args.symbols, args.frame_size)
         try:
             live_start = (SystemClock().now_ns() // S) * S
             live = frames(market, live_start, args.live_seconds, args.frame_size)
