@@ -218,6 +218,12 @@ class SingleOutput(Indicator):
         committing nothing: every single-output indicator works it out from its state."""
 
 
+# A periodic indicator's name and outputs, one copy of each for every object of that name:
+# the averages inside other indicators (a MACD's, a DEMA's) are a dozen a series of the default
+# set, and their own copies were a twentieth of a restored series' heap.
+_PERIODIC_NAMES: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+
 class Periodic(SingleOutput):
     """A single-output indicator over ``period`` bars, named ``<prefix>_<period>``."""
 
@@ -225,8 +231,11 @@ class Periodic(SingleOutput):
         if period < 1:
             raise ValueError(f"{prefix} period must be at least 1, got {period}")
         self.period = period
-        self.name = f"{prefix}_{period}"
-        self.outputs = (self.name,)
+        name = f"{prefix}_{period}"
+        names = _PERIODIC_NAMES.get(name)
+        if names is None:
+            names = _PERIODIC_NAMES[name] = (name, (name,))
+        self.name, self.outputs = names
         self.value = None
 
     def params(self) -> tuple[Any, ...]:

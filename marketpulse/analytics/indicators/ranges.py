@@ -31,24 +31,25 @@ class Extreme(RollingExtreme):
 
     def push_indexed(self, value: float) -> tuple[int, float]:
         """Add ``value``; return (index, value) of the extreme of the window ending with it."""
-        queue = self.queue
+        queue = self.queue  # index, value, index, value ...: best first
         index = self.count
         self.count = index + 1
         keep_ties = self.earliest
         if self.highest:
-            while queue and (queue[-1][1] < value or (not keep_ties and queue[-1][1] == value)):
-                queue.pop()
+            while queue and (queue[-1] < value or (not keep_ties and queue[-1] == value)):
+                del queue[-2:]
         else:
-            while queue and (queue[-1][1] > value or (not keep_ties and queue[-1][1] == value)):
-                queue.pop()
-        queue.append((index, value))
+            while queue and (queue[-1] > value or (not keep_ties and queue[-1] == value)):
+                del queue[-2:]
+        queue.append(index)
+        queue.append(value)
         oldest = index - self.size + 1
         if oldest < 0:  # TA-Lib looks at the window only once it is full
             return self.index, self.value
-        while queue[0][0] < oldest:
-            queue.popleft()
+        while queue[0] < oldest:
+            del queue[:2]
         if self.index < oldest:
-            self.index, self.value = queue[0]
+            self.index, self.value = int(queue[0]), queue[1]
         elif value >= self.value if self.highest else value <= self.value:
             self.index, self.value = index, value
         return self.index, self.value
