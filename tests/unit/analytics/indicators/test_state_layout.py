@@ -123,3 +123,22 @@ def _has_text(value: object) -> bool:
     if isinstance(value, list):
         return any(map(_has_text, value))
     return not (value is None or isinstance(value, (int, float)))
+
+
+def test_restored_sets_share_the_names_of_the_averages_inside_their_indicators() -> None:
+    """A dozen averages a series of the default set live inside other indicators (a MACD's
+    three EMAs, a TEMA's three): every restored series holds one copy of each name and its
+    outputs, not its own (part of what a worker taking over thousands of series keeps)."""
+    first = IndicatorSet.from_state(IndicatorSet(DEFAULT_SPECS).state())
+    second = IndicatorSet.from_state(IndicatorSet(DEFAULT_SPECS).state())
+    inner = [
+        (getattr(a, name), getattr(b, name))
+        for a, b in zip(first.indicators, second.indicators, strict=True)
+        for name in ("fast_ema", "slow_ema", "signal_ema", "ema1", "ema2", "ema3")
+        if hasattr(a, name)
+    ]
+    assert len(inner) == 8  # MACD's three, DEMA's two, TEMA's three
+    for a, b in inner:
+        assert a.name == f"ema_{a.period}"
+        assert a.name is b.name
+        assert a.outputs is b.outputs
