@@ -220,7 +220,7 @@ class SingleOutput(Indicator):
 
 # A periodic indicator's name and outputs, one copy of each for every object of that name:
 # the averages inside other indicators (a MACD's, a DEMA's) are a dozen a series of the default
-# set, and their own copies were a twentieth of a restored series' heap.
+# set, and a copy each would be a twentieth of a restored series' heap.
 _PERIODIC_NAMES: dict[str, tuple[str, tuple[str, ...]]] = {}
 
 

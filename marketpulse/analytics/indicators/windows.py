@@ -43,9 +43,9 @@ class RollingExtreme(Stateful):
     """Highest (or lowest) of the last ``size`` values, amortised O(1) by a monotonic queue.
 
     The queue is one flat list, each index followed by its value, best first: as its state
-    carries it, so that a restore takes the parsed list as it is. A queue of pairs (a deque of
-    tuples) was a fifth of a restored series' heap (a deque's block is about 600 bytes however
-    few it holds), and rebuilding it a tenth of the decode. The queue holds at most ``size``
+    carries it, so that a restore takes the parsed list as it is: a deque of pairs would cost a
+    block of about 600 bytes however few it holds and a tuple a pair, a fifth of a restored
+    series' heap, and rebuilding it a tenth of the decode. The queue holds at most ``size``
     pairs, so taking the oldest off its front moves a few pointers."""
 
     def __init__(self, size: int, highest: bool) -> None:
