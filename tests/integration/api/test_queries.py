@@ -20,10 +20,12 @@ from marketpulse.schemas.bars import Bar
 from marketpulse.schemas.events import Quote
 from marketpulse.schemas.signals import Signal
 from marketpulse.sinks.influx_sink import BarSink, IndicatorSink, QuoteSink
-from marketpulse.storage import cache
+from marketpulse.storage import cache, history
+from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.repositories.signals import SignalRepository
 from tests.api_helpers import ApiStack, api_settings, assert_error, serve, sign_in
 from tests.factories import make_snapshot
+from tests.sink_helpers import eventually
 
 pytestmark = [pytest.mark.integration]
 MD = "/api/v1/market-data"
@@ -59,6 +61,21 @@ def _bars(symbol: str) -> list[Bar]:
     return out
 
 
+async def _readable(api: ApiStack, symbol: str, values: list[str], bars: int) -> None:
+    """Wait until a query reads back every bar and indicator value written: the tests below
+    assert what the API serves from the store, so the store must first hold all of it (a
+    deadline, and the counts it read when it fails)."""
+    outputs = sorted(set(values))
+
+    async def counts() -> tuple[int, int]:
+        async with InfluxClient(api.settings) as influx:
+            stored_bars = await history.bars(influx, symbol, "1d", limit=10 * bars)
+            rows = await history.indicator_values(influx, symbol, "1d", outputs, limit=10 * bars)
+        return len(stored_bars), sum(len(row) - 1 for row in rows)
+
+    await eventually(counts, lambda n: n == (bars, len(values)), what="every point readable")
+
+
 @pytest.fixture(scope="module")
 async def stored(api: ApiStack) -> dict[str, Any]:
     """A symbol with daily bars, their streamed indicators, a stored quote and signals."""
@@ -75,6 +92,7 @@ async def stored(api: ApiStack) -> dict[str, Any]:
         await sink.start()
         await sink.write(items)  # type: ignore[arg-type]
         await sink.close()
+    await _readable(api, symbol, [name for s in snapshots for name in s.values], len(bars))
     signals = [
         Signal(
             symbol=symbol,

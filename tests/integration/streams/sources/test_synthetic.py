@@ -133,10 +133,15 @@ def _sharing_a_partition(settings: Settings, count: int) -> list[str]:
 
 
 def _past_and_live(timeline: list[tuple[int, int]]) -> tuple[list[int], list[tuple[int, int]]]:
-    """A run's frames split where live begins (the first frame that starts where the one before
-    it was received): the past's received times, and the live frames from the past's last."""
-    first_live = next(i for i in range(1, len(timeline)) if timeline[i][0] == timeline[i - 1][1])
-    return [received for _, received in timeline[:first_live]], timeline[first_live - 1 :]
+    """A run's frames split where live begins: the past's received times, and the live frames
+    from the past's last.
+
+    Every step of the past ends on a whole minute but the last, which ends where live begins, at
+    the time the clock gave; so the past ends at the first frame received off a minute. Whether
+    a frame starts where the one before ended cannot tell: a last step shorter than the stretch
+    a history frame's events fill starts there too."""
+    last_past = next(i for i, (_, received) in enumerate(timeline) if received % (60 * S))
+    return [received for _, received in timeline[: last_past + 1]], timeline[last_past:]
 
 
 def _never_late(records: Records, grace_ns: int) -> None:
