@@ -10,7 +10,7 @@ export MARKETPULSE_KAFKA_TANSU_COMPAT ?= 1
 .PHONY: install up test mutate bench chaos lint typecheck check services-up services-down services-status lock clean
 
 # What setup.py compiles with mypyc, or more: an edit there rebuilds the extensions (about 20 s).
-COMPILED_SOURCES := $(wildcard marketpulse/analytics/*.py marketpulse/analytics/indicators/*.py)
+COMPILED_SOURCES := $(wildcard marketpulse/analytics/*.py marketpulse/analytics/indicators/*.py marketpulse/analytics/patterns/*.py)
 
 $(VENV)/.installed: pyproject.toml requirements.lock setup.py $(COMPILED_SOURCES)
 	python3 -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 
 class RangeType(Enum):
@@ -58,7 +58,7 @@ class History:
     # the farthest back any pattern reads, the current candle included: a candle average of 10
     # bars taken at the first candle of a five-candle pattern, four bars back. What a state
     # carries, and half what the columns hold at most; a test holds every pattern within it.
-    KEEP = 15
+    KEEP: ClassVar[int] = 15
     __slots__ = ("b", "bot", "c", "col", "count", "h", "l", "lo_sh", "o", "rng", "sh", "top_",
                  "up_sh")  # fmt: skip
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial
+from typing import Any
 
 from marketpulse.analytics.patterns.candles import (
     BODY_DOJI,
@@ -918,6 +919,16 @@ class Hikkake:
         self.bar = 0  # absolute index of the pending pattern's bar; 0: none
         self.result = 0
         self.high = self.low = 0.0  # the inside bar's high and low
+
+    def state(self) -> dict[str, bool | int | float]:
+        """The pending pattern, JSON-ready (by name: a compiled rule has no ``__dict__``)."""
+        return {"modified": self.modified, "bar": self.bar, "result": self.result,
+                "high": self.high, "low": self.low}  # fmt: skip
+
+    def load(self, state: dict[str, Any]) -> None:
+        """Take the pending pattern of :meth:`state`."""
+        self.modified, self.bar, self.result = state["modified"], state["bar"], state["result"]
+        self.high, self.low = state["high"], state["low"]
 
     def __call__(self, h: History, a: Sequence[float]) -> int:
         hi, lo, c = h.h, h.l, h.c

@@ -143,7 +143,7 @@ class CandlestickSet:
             "bars": [h.o[-keep:], h.h[-keep:], h.l[-keep:], h.c[-keep:]] if keep else [[]] * 4,
             "totals": list(self.totals),
             "rules": {
-                name: vars(rule)
+                name: rule.state()
                 for name, (rule, _slots, _f, _l) in zip(self.names, self._rules, strict=True)
                 if isinstance(rule, Hikkake)
             },
@@ -174,8 +174,8 @@ class CandlestickSet:
         engine.history.load(o, h, l, c, state["count"])
         engine.totals[:] = state["totals"]
         for name, (rule, _slots, _f, _l) in zip(engine.names, engine._rules, strict=True):
-            if name in state["rules"]:
-                vars(rule).update(state["rules"][name])
+            if name in state["rules"] and isinstance(rule, Hikkake):
+                rule.load(state["rules"][name])
         return engine
 
     @classmethod
