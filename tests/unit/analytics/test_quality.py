@@ -127,7 +127,7 @@ def test_the_remembered_window_wraps_and_is_written_oldest_first() -> None:
     state = gate.state()
     assert state == last_three.state()
     recent = array("q", base64.b64decode(state["recent"])).tolist()
-    assert len(recent) == 3
+    assert recent == last_three.recent  # 8-byte integers, as array("q") reads them
     for wrapped in (gate, EventGate.from_state(GateConfig(dedup_window=3), state)):
         assert [verdict(e, wrapped) for e in events[5:]] == ["duplicate"] * 3
         assert verdict(events[4], wrapped) is None  # forgotten
