@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from marketpulse.analytics.conditions import EVERY_PART, HIGH_LOW, OPEN_CLOSE, VOLUME
 from marketpulse.analytics.sessions import ActivityCut, Cut, UtcCut
@@ -51,9 +51,24 @@ from marketpulse.schemas.bars import Bar
 # nothing), and its end (last: states written before bars had ends get theirs from the cut on
 # restore). The prices and times are null until a trade may set them. A closed bar kept for
 # revisions has its revision last: -1 until it is published.
-START, OPEN, HIGH, LOW, CLOSE, SIZE, PV, TRADES, LAST_TS, FIRST_TS, END, REVISION = range(12)
+# (Each index Final: compiled code then reads it as a constant, not from the module's dict.)
+START: Final = 0
+OPEN: Final = 1
+HIGH: Final = 2
+LOW: Final = 3
+CLOSE: Final = 4
+SIZE: Final = 5
+PV: Final = 6
+TRADES: Final = 7
+LAST_TS: Final = 8
+FIRST_TS: Final = 9
+END: Final = 10
+REVISION: Final = 11
 # A trade kept for cancels and corrections: ts, price, size, parts, the feed's id (or null).
-PRICE, AMOUNT, PARTS, ID = range(1, 5)
+PRICE: Final = 1
+AMOUNT: Final = 2
+PARTS: Final = 3
+ID: Final = 4
 
 
 def _time(trade: list[Any]) -> int:

@@ -8,16 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from msgspec.structs import astuple
 
 from marketpulse.analytics.bars import BarBuilder
 from marketpulse.analytics.conditions import EVERY_PART, mask_of
-from marketpulse.analytics.quality import EventGate, GateConfig, Verdict
+from marketpulse.analytics.quality import (
+    CANCEL,
+    CORRECTION,
+    TRADE,
+    EventGate,
+    GateConfig,
+    Verdict,
+    fields_of,
+)
 from marketpulse.analytics.sessions import BarCuts, Cut
-from marketpulse.analytics.ticks import CancelTick, CorrectionTick, Tick, TickFrame, TradeTick
+from marketpulse.analytics.ticks import CancelTick, CorrectionTick, Tick, TickFrame
 from marketpulse.schemas.bars import Bar
 
 
@@ -102,7 +109,7 @@ def step(
     for event in frame.events:
         # every slot in one call, shared with the gate: compiled code reads a msgspec struct's
         # attributes one by one through the generic lookup
-        fields = astuple(event)
+        fields = fields_of(event)
         keyed: str = fields[0]
         ts: int = fields[1]
         if keyed != symbol:
@@ -111,14 +118,15 @@ def step(
             continue
         # msgspec's structs answer isinstance through their metaclass, slowly: their exact
         # types are compared instead (none is subclassed)
-        trade = type(event) is TradeTick
+        kind = type(event)
+        trade = kind is TRADE
         if trade and not state.bars.in_session(ts):
             detail = f"trade at ts {ts} is outside every session of the symbol's calendar"
             out.rejected.append((event, Verdict("outside_session", detail)))
             continue
         verdict = state.gate.check_fields(event, fields, stream_time, now_ns)
-        if verdict is None and (type(event) is CancelTick or type(event) is CorrectionTick):
-            verdict = _amend(state.bars, event)
+        if verdict is None and (kind is CANCEL or kind is CORRECTION):
+            verdict = _amend(state.bars, cast("CancelTick | CorrectionTick", event))
         if verdict is not None:
             out.rejected.append((event, verdict))
             continue

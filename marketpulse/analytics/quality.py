@@ -36,13 +36,22 @@ import struct
 import zlib
 from array import array
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any, Final, TypeGuard
 
 from msgspec.structs import astuple
 
 from marketpulse.analytics.sessions import Cut, cut_for
-from marketpulse.analytics.ticks import CorrectionTick, QuoteTick, Tick, TradeTick
+from marketpulse.analytics.ticks import CancelTick, CorrectionTick, QuoteTick, Tick, TradeTick
 from marketpulse.schemas.bars import Bar
+
+# Compiled code reads an imported name from the module's dictionary at every use, and a Final
+# one from a C static: the tick types and ``astuple``, read for every event here and in the
+# step, are taken from these.
+QUOTE: Final = QuoteTick
+TRADE: Final = TradeTick
+CANCEL: Final = CancelTick
+CORRECTION: Final = CorrectionTick
+fields_of: Final = astuple
 
 
 @dataclass(frozen=True)
@@ -170,7 +179,7 @@ class EventGate:
 
     def check(self, event: Tick, stream_time: int, now_ns: int) -> Verdict | None:
         """Return why ``event`` is refused, or None when it is accepted (and remembered)."""
-        return self.check_fields(event, astuple(event), stream_time, now_ns)
+        return self.check_fields(event, fields_of(event), stream_time, now_ns)
 
     def check_fields(
         self, event: Tick, fields: tuple[Any, ...], stream_time: int, now_ns: int
@@ -179,7 +188,8 @@ class EventGate:
         step reads too (compiled code reads a msgspec struct's attributes through the generic
         lookup, which would be the largest part of the gate's time)."""
         config = self.config
-        quote = type(event) is QuoteTick  # not isinstance: see ingest.step
+        kind = type(event)  # not isinstance: see ingest.step
+        quote = kind is QUOTE
         if quote:  # symbol, ts, bid, ask, bid_size, ask_size, source
             bid: float | None = fields[2]
             ask: float | None = fields[3]
@@ -197,14 +207,14 @@ class EventGate:
             if bid > ask:
                 return Verdict("crossed_quote", f"bid {bid} > ask {ask}")
             price = (bid + ask) / 2
-        elif type(event) is TradeTick:  # symbol, ts, price, size, conditions, source, ...
+        elif kind is TRADE:  # symbol, ts, price, size, conditions, source, ...
             fault = _trade_fault(fields[2], fields[3], config)
             if fault is not None:
                 return fault
             price = fields[2]
         else:  # a cancel or a correction: symbol, ts, trade_id, trade_ts, then a correction's
             price = None  # not a new price of the market: no spike check
-            fault = _amendment_fault(fields, type(event) is CorrectionTick, config)
+            fault = _amendment_fault(fields, kind is CORRECTION, config)
             if fault is not None:
                 return fault
         ts: int = fields[1]
