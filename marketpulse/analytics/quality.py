@@ -97,7 +97,7 @@ def _stable(value: int | str) -> int:
     return value if isinstance(value, int) else zlib.crc32(value.encode())
 
 
-def _fingerprint(fields: tuple[Any, ...], quote: bool) -> int:
+def _fingerprint(fields: tuple[Any, ...], quote: bool) -> object:
     """A hash of everything that makes an event (``fields``, its ``astuple``), equal across
     processes.
 
@@ -172,10 +172,12 @@ class EventGate:
         self.pending_count = 0
         # fingerprints, a ring once full (its oldest at ``_head``): a list, which compiled code
         # reads and writes natively; a deque's items, turned into bytes after every frame, cost
-        # more than the rest of the step's states together
-        self.recent: list[int] = []
+        # more than the rest of the step's states together. Kept as the objects ``hash`` gives
+        # (``object``, not ``int``): compiled code would unbox each into a C integer and box it
+        # again for every list, set and lookup it meets, three new objects an event
+        self.recent: list[object] = []
         self._head = 0
-        self._recent_set: set[int] = set()
+        self._recent_set: set[object] = set()
 
     def check(self, event: Tick, stream_time: int, now_ns: int) -> Verdict | None:
         """Return why ``event`` is refused, or None when it is accepted (and remembered)."""
@@ -234,7 +236,7 @@ class EventGate:
         self._remember(fingerprint)
         return None
 
-    def _remember(self, fingerprint: int) -> None:
+    def _remember(self, fingerprint: object) -> None:
         recent = self.recent
         if len(recent) < self.config.dedup_window:
             recent.append(fingerprint)
@@ -281,11 +283,11 @@ class EventGate:
         gate.pending_price = state["pending_price"]
         gate.pending_count = state["pending_count"]
         # oldest first; a window set smaller since keeps the newest
-        gate.recent = array("q", base64.b64decode(state["recent"])).tolist()[-config.dedup_window :]
+        gate.recent.extend(array("q", base64.b64decode(state["recent"]))[-config.dedup_window :])
         gate._recent_set = set(gate.recent)
         return gate
 
-    def _oldest_first(self) -> list[int]:
+    def _oldest_first(self) -> list[object]:
         recent, head = self.recent, self._head
         return recent[head:] + recent[:head] if head else recent
 
@@ -304,7 +306,7 @@ OHLC_TOLERANCE = 1e-12
 _LONG = "l" if struct.calcsize("l") == 8 else "q"
 
 
-def _longs(values: list[int]) -> bytes:
+def _longs(values: list[object]) -> bytes:
     """``values`` as 8-byte integers, as ``array("q", values).tobytes()`` gives them, in a
     fraction of the time for Python ints of 63 bits."""
     return struct.pack(f"{len(values)}{_LONG}", *values)
