@@ -22,7 +22,8 @@ import asyncio
 import json
 import statistics
 
-from pipeline import S, bench_settings, drain, frames, metric, produce
+from engine_step import bench_settings
+from pipeline import S, drain, frames, metric, produce
 from results import emit
 from topics import own_topics
 from warmup import store_afresh, stored

@@ -81,14 +81,14 @@ def rate(bars: int, repeats: int, path: Path | None) -> float:
     least of its repeats (a pass is a fraction of a second, and this machine's other tenants
     slow one pass or another; the fastest is the one they disturbed least)."""
     out = subprocess.run(python("-c", RUN.format(bars=bars, repeats=repeats)), check=True,
-                         capture_output=True, text=True, env=_env(path))  # fmt: skip
+                         capture_output=True, text=True, env=child_env(path))  # fmt: skip
     return float(out.stdout.strip())
 
 
 def instructions(bars: int, path: Path | None) -> int:
     """Instructions run inside the set's ``update`` over ``bars`` bars (one pass), counted by
     callgrind in a fresh process (``path``: the baseline's package)."""
-    env = _env(path) | {"PYTHONHASHSEED": "0"}  # the same dict layouts: the same count again
+    env = child_env(path) | {"PYTHONHASHSEED": "0"}  # the same dict layouts: the same count again
     with tempfile.TemporaryDirectory() as scratch:
         out = subprocess.run(
             ["valgrind", "--tool=callgrind", f"--toggle-collect={UPDATE}",
@@ -102,7 +102,7 @@ def instructions(bars: int, path: Path | None) -> int:
     return int(found.group(1))
 
 
-def _env(path: Path | None) -> dict[str, str]:
+def child_env(path: Path | None) -> dict[str, str]:
     """A child's environment: this one's, with the baseline's package first on the path."""
     return {**os.environ, "PYTHONPATH": str(path)} if path else dict(os.environ)
 

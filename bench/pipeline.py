@@ -41,7 +41,6 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-import uuid
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from functools import partial
@@ -50,15 +49,14 @@ from pathlib import Path
 import numpy as np
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from engine_step import bench_settings, work_alone
 from interpreter import python
 from proc import cpu_seconds
 from results import emit
 from topics import own_topics
 
-from marketpulse.analytics.partition_time import PartitionTime
 from marketpulse.analytics.series import SeriesState
-from marketpulse.analytics.step_io import MemoryStore, Message, key_of_series
-from marketpulse.analytics.steps import apply_frame
+from marketpulse.analytics.step_io import MemoryStore, key_of_series
 from marketpulse.analytics.warmup import warmed, warmup_bars
 from marketpulse.clock import SystemClock
 from marketpulse.conditions import mark, shipped
@@ -70,33 +68,6 @@ from marketpulse.streams.sources.synthetic import SyntheticMarket
 
 S = 1_000_000_000
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def work_alone(
-    settings: Settings,
-    backlog: list[tuple[bytes, bytes]],
-    clock: list[int] | None = None,
-    store: MemoryStore | None = None,
-) -> float:
-    """Seconds a frame of ``backlog`` takes through the worker's own step, without Kafka: the
-    same pure step, every record and state encoded as the worker encodes them. ``clock``: the
-    wall clock as each frame comes (which paces the forming bars), else now for all; ``store``:
-    the states to start from, else none."""
-    config, time_ = settings.step_config(), PartitionTime()
-    store = store or MemoryStore()
-    now = SystemClock().now_ns()
-    started = time.process_time()
-    for offset, (key, payload) in enumerate(backlog):
-        message = Message("market.raw", 0, offset, key, payload)
-        outputs = apply_frame(store, time_, message, now if clock is None else clock[offset],
-                              config)  # fmt: skip
-        for out in outputs.sends:
-            if not isinstance(out.record, bytes):
-                out.record.model_dump_json()
-        for state in (*outputs.series.values(), *outputs.symbols.values()):
-            state.to_bytes()
-        store.write(outputs)
-    return (time.process_time() - started) / len(backlog)
 
 
 def forming_cost(frame_size: int, symbols: int = 500, seconds: int = 10) -> dict[str, float]:
@@ -391,14 +362,6 @@ async def drain(
         worker.wait(30)
         raise
     return worker, intake_rate, pipeline_rate, cpu_per_frame
-
-
-def bench_settings(base: Settings) -> Settings:
-    """Topics of their own, so that each worker of the run drains its own copy of the frames."""
-    prefix = f"bench-{uuid.uuid4().hex[:8]}."
-    return base.model_copy(
-        update={"topic_prefix": prefix, "granularities": ["1s"], "worker_id": prefix + "w"}
-    )
 
 
 async def run(args: argparse.Namespace) -> None:

@@ -27,7 +27,8 @@ import time
 import uuid
 from pathlib import Path
 
-from pipeline import S, bench_settings, frames, produce, start_worker, worker_env
+from engine_step import bench_settings
+from pipeline import S, frames, produce, start_worker, worker_env
 from proc import cpu_seconds
 from results import emit
 from topics import own_topics

@@ -39,8 +39,9 @@ from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaConsumer
+from engine_step import bench_settings
 from forming_worker import history
-from pipeline import S, bench_settings, frames, produce, start_worker, worker_env
+from pipeline import S, frames, produce, start_worker, worker_env
 from results import emit
 from topics import own_topics
 from warmup import store_afresh

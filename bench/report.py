@@ -20,6 +20,7 @@ REPORT = HERE.parent / "docs" / "bench" / "REPORT.md"
 SCRIPTS = [
     "indicators_engine.py",
     "indicators_ab.py",
+    "engine_ab.py",
     "indicators_catalog.py",
     "patterns_engine.py",
     "influx_write.py",

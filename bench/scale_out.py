@@ -30,7 +30,8 @@ import time
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-from pipeline import S, bench_settings, drain, frames, metric, produce, start_worker, worker_env
+from engine_step import bench_settings
+from pipeline import S, drain, frames, metric, produce, start_worker, worker_env
 from results import emit
 from topics import own_topics
 

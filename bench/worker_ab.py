@@ -17,7 +17,8 @@ import argparse
 import asyncio
 import statistics
 
-from pipeline import S, bench_settings, drain, frames, produce
+from engine_step import bench_settings
+from pipeline import S, drain, frames, produce
 from results import emit
 from topics import own_topics
 
