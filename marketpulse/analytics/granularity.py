@@ -11,15 +11,16 @@ clock units on multiples of their length, weeks from Monday 00:00 UTC, months fr
 from __future__ import annotations
 
 import re
+from typing import Final
 
-DAY_NS = 86_400_000_000_000
+DAY_NS: Final = 86_400_000_000_000
 _UNITS = {"s": 1_000_000_000, "m": 60_000_000_000, "h": 3_600_000_000_000, "d": DAY_NS}
 PERIODS = {"1w": ("week", 7 * DAY_NS), "1mo": ("month", 31 * DAY_NS)}
 _PATTERN = re.compile(r"^([1-9][0-9]*)([smhd])$")
 _ACTIVITY = re.compile(r"^([tvd])([1-9][0-9]*)$")
 ACTIVITY_KINDS = {"t": "trades", "v": "volume", "d": "value"}
 _ACTIVITY_NOMINAL = 60_000_000_000  # intraday, for retention and caching
-MONDAY_NS = 4 * DAY_NS  # 1970-01-01 was a Thursday: the first Monday, 00:00 UTC
+MONDAY_NS: Final = 4 * DAY_NS  # 1970-01-01 was a Thursday: the first Monday, 00:00 UTC
 
 
 def parse_granularity(text: str) -> int:

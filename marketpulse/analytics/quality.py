@@ -297,7 +297,7 @@ class EventGate:
 # bad bar. A real inconsistency is at least one price tick, over a millionth of the price for
 # anything traded. A relative 1e-12 (thousands of ulps, a million times less than a tick) keeps
 # the two apart at any price level.
-OHLC_TOLERANCE = 1e-12
+OHLC_TOLERANCE: Final = 1e-12
 
 
 # struct's "l" reads a Python int with PyLong_AsLong, its "q" through a byte-array conversion

@@ -22,6 +22,7 @@ import datetime as dt
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from typing import Final
 
 from marketpulse.analytics.granularity import (
     MONDAY_NS,
@@ -30,7 +31,7 @@ from marketpulse.analytics.granularity import (
     parse_granularity,
 )
 
-DAY_NS = 86_400_000_000_000
+DAY_NS: Final = 86_400_000_000_000
 
 
 @dataclass

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from marketpulse.analytics.indicators.base import (
     Candle,
@@ -407,7 +407,7 @@ MA_TYPES: dict[int, Callable[[int], Average]] = {
     0: SMA, 1: EMA, 2: WMA, 3: DEMA, 4: TEMA, 5: TRIMA, 6: KAMA, 8: T3, 9: HMA, 10: Identity,
     12: ZLEMA, 13: RMA,
 }  # fmt: skip
-SMA_TYPE = 0
+SMA_TYPE: Final = 0
 MAMA_TYPE = 7
 
 

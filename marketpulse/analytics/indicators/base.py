@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from typing import Any, cast
+from typing import Any, Final, cast
 
 
 class Candle:
@@ -33,7 +33,7 @@ class Candle:
         )
 
 
-TA_EPSILON = 0.00000000000001  # TA-Lib's zero band (1e-14)
+TA_EPSILON: Final = 0.00000000000001  # TA-Lib's zero band (1e-14)
 
 
 def is_zero(value: float) -> bool:

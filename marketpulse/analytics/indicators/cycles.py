@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Final
 
 from marketpulse.analytics.indicators.base import Candle, Function, Indicator, Stateful
 from marketpulse.analytics.indicators.windows import Ring
@@ -24,7 +25,7 @@ FIRST_OUTPUT = 32  # bars before the transform's first output
 LATE_START = 37  # the phase functions' transform starts here: first output at bar 63
 LATE_FIRST_OUTPUT = 63
 LATE_RAD_TO_DEG = 45.0 / math.atan(1)
-DEG_TO_RAD = 1.0 / LATE_RAD_TO_DEG
+DEG_TO_RAD: Final = 1.0 / LATE_RAD_TO_DEG
 CIRCLE = math.atan(1) * 8.0  # 360 degrees in radians
 
 

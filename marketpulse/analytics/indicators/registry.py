@@ -12,7 +12,7 @@ import hashlib
 import math
 from collections.abc import Callable, Iterable
 from functools import cache, partial
-from typing import Any
+from typing import Any, Final
 
 from marketpulse.analytics.indicators import (
     averages,
@@ -143,7 +143,7 @@ def _maker(spec: str) -> Callable[[], Indicator]:
     return resolve(spec, KINDS).build
 
 
-_PROBE_LIMIT = 100_000  # bars fed to find a first output; no TA-Lib function needs as many
+_PROBE_LIMIT: Final = 100_000  # bars fed to find a first output; no TA-Lib function needs as many
 
 
 @cache

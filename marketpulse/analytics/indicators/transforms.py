@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Final
 
 from marketpulse.analytics.indicators.base import Candle, Chosen, Function, Indicator
 
-NAN = math.nan
+NAN: Final = math.nan
 
 
 def _acos(x: float) -> float:

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from marketpulse.analytics.patterns.fired import Direction, Fired
 
-DAY_NS = 86_400 * 10**9
+DAY_NS: Final = 86_400 * 10**9
 
 
 @dataclass(frozen=True)
