@@ -234,12 +234,18 @@ def metric(port: int, name: str) -> float:
     )
 
 
-def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """A worker with ``env`` over this process's environment, once it is ready (a
-    ``PYTHONPATH`` in ``env`` is the code it runs: :mod:`interpreter`)."""
+WORKER = ("-m", "marketpulse.cli", "worker")
+
+
+def start_worker(
+    env: dict[str, str], log: Path, command: tuple[str, ...] = WORKER
+) -> subprocess.Popen[bytes]:
+    """A worker (``command``: the child Python's arguments) with ``env`` over this process's
+    environment, once it is ready (a ``PYTHONPATH`` in ``env`` is the code it runs:
+    :mod:`interpreter`)."""
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            python("-m", "marketpulse.cli", "worker"),
+            python(*command),
             cwd=ROOT,
             env={**os.environ, **env},
             stdout=out,
@@ -322,13 +328,15 @@ async def drain(
     quotes: int,
     frame_size: int,
     skip: int = 0,
+    command: tuple[str, ...] = WORKER,
 ) -> tuple[subprocess.Popen[bytes], float, float, float]:
-    """Start a worker on ``settings``' topics, which hold ``quotes`` quotes, and time it through
-    them: the worker, its intake rate, its rate to the last snapshot, and its CPU per frame;
-    the clocks start once it has taken more than ``skip`` quotes (past its series' warm-up)."""
+    """Start a worker (``command``, :func:`start_worker`) on ``settings``' topics, which hold
+    ``quotes`` quotes, and time it through them: the worker, its intake rate, its rate to the
+    last snapshot, and its CPU per frame; the clocks start once it has taken more than ``skip``
+    quotes (past its series' warm-up)."""
     env = {**worker_env(settings, port), **env}
     log = Path(tempfile.gettempdir()) / f"{settings.topic_prefix}worker.log"
-    worker = start_worker(env, log)
+    worker = start_worker(env, log, command)
     try:
         first = None
         give_up = time.monotonic() + 600

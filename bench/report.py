@@ -32,6 +32,7 @@ SCRIPTS = [
     "pipeline.py",
     "profile_worker.py",
     "worker_ab.py",
+    "faust_floor.py",
     "forming_worker.py",
     "scale_out.py",
     "api_load.py",
