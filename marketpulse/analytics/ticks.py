@@ -26,8 +26,16 @@ _Source = Annotated[str, msgspec.Meta(max_length=64, pattern=r"^[A-Za-z0-9._:\-]
 _TradeId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 _Updates = list[Literal["open_close", "high_low", "volume"]]
 
+# The ticks are structs the garbage collector does not track (gc=False). msgspec leaves a struct
+# untracked when it holds no container, but a trade holds its conditions (a list, even empty),
+# so every trade would be tracked: allocated and freed with the collector's bookkeeping, and
+# counted towards its next collection, a frame's worth at a time. No reference cycle can pass
+# through a tick: it holds numbers, strings and lists of them.
 
-class QuoteTick(msgspec.Struct, tag_field="kind", tag="quote", forbid_unknown_fields=True):
+
+class QuoteTick(
+    msgspec.Struct, tag_field="kind", tag="quote", forbid_unknown_fields=True, gc=False
+):
     """Top of book at one instant."""
 
     kind: ClassVar[str] = "quote"
@@ -40,7 +48,9 @@ class QuoteTick(msgspec.Struct, tag_field="kind", tag="quote", forbid_unknown_fi
     source: str = ""
 
 
-class TradeTick(msgspec.Struct, tag_field="kind", tag="trade", forbid_unknown_fields=True):
+class TradeTick(
+    msgspec.Struct, tag_field="kind", tag="trade", forbid_unknown_fields=True, gc=False
+):
     """One print."""
 
     kind: ClassVar[str] = "trade"
@@ -54,7 +64,9 @@ class TradeTick(msgspec.Struct, tag_field="kind", tag="trade", forbid_unknown_fi
     id: _TradeId | None = None
 
 
-class CancelTick(msgspec.Struct, tag_field="kind", tag="cancel", forbid_unknown_fields=True):
+class CancelTick(
+    msgspec.Struct, tag_field="kind", tag="cancel", forbid_unknown_fields=True, gc=False
+):
     """The feed's cancel of an earlier trade."""
 
     kind: ClassVar[str] = "cancel"
@@ -66,7 +78,7 @@ class CancelTick(msgspec.Struct, tag_field="kind", tag="cancel", forbid_unknown_
 
 
 class CorrectionTick(
-    msgspec.Struct, tag_field="kind", tag="correction", forbid_unknown_fields=True
+    msgspec.Struct, tag_field="kind", tag="correction", forbid_unknown_fields=True, gc=False
 ):
     """The feed's correction of an earlier trade."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import orjson
 import pytest
 from hypothesis import given, settings
@@ -195,3 +197,24 @@ def test_cancels_corrections_and_trade_ids_read_the_same_by_either_path() -> Non
         Trade(symbol="A", ts=7, price=10.0, size=1.0, source="polygon", id="t3"),
     ])  # fmt: skip
     assert parse_frame(frame.model_dump_json().encode()) == ticks_of(frame)
+
+
+def test_no_tick_is_tracked_by_the_garbage_collector() -> None:
+    """A frame's two hundred ticks cost the collector nothing (no cycle can pass through one):
+    every kind, by either path."""
+    frame = Frame(source="polygon", received_ts=9, events=[
+        *FRAME.events,
+        TradeCancel(symbol="A", ts=8, trade_id="t1", trade_ts=7),
+        TradeCorrection(symbol="A", ts=8, trade_id="t2", trade_ts=6, price=10.5, size=3.0,
+                        conditions=[37]),
+    ])  # fmt: skip
+    native = parse_frame(frame.model_dump_json().encode())
+    assert native is not None
+    for decoded in (native, ticks_of(frame)):
+        assert {type(t).__name__ for t in decoded.events} == {
+            "QuoteTick",
+            "TradeTick",
+            "CancelTick",
+            "CorrectionTick",
+        }
+        assert not any(gc.is_tracked(t) for t in decoded.events)
