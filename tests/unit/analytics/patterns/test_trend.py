@@ -29,6 +29,16 @@ def test_moving_average_crosses_fire_on_the_crossing_bar_only() -> None:
     assert run(rows, pairs) == [[]] * 5  # only the configured pairs
 
 
+def test_the_close_crossing_an_average_is_a_cross_of_its_own() -> None:
+    """A pair may name the close: the bar's own price against its average, with no other
+    value on the bar."""
+    rows = [{"close": c, "sma_20": 10.0} for c in (9.0, 11.0, 12.0, 9.5)]
+    price = TrendConfig(ma_pairs=(("close", "sma_20"),))
+    assert run(rows, price) == [
+        [], ["golden_cross_close_sma_20:bullish"], [], ["death_cross_close_sma_20:bearish"]
+    ]  # fmt: skip
+
+
 def test_a_touch_is_not_a_cross_but_leaving_it_is() -> None:
     # down to a touch: nothing; from the touch on down: a death cross
     rows = [{"sma_20": a, "sma_50": b} for a, b in [(11, 10), (10, 10), (9, 10)]]
