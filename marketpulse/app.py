@@ -14,7 +14,7 @@ settings = get_settings()
 app = create_app(settings)
 topics = declare(app, settings)
 
-from marketpulse.agents import raw_frames, ready_made_bars  # noqa: E402, F401 - the agents
+from marketpulse.agents import raw_frames, ready_made_bars  # noqa: E402 - the agents
 from marketpulse.streams import delivery, outbox  # noqa: E402
 from marketpulse.tables import agent_states  # noqa: E402
 from marketpulse.tables.flush import FlushOnCommit  # noqa: E402
@@ -25,3 +25,9 @@ flush = FlushOnCommit(outbox.BATCHES.soon, agent_states.series, agent_states.sym
 app.sensors.add(flush)
 app.sensors.add(delivery.guard)
 delivery.apply(outbox.BATCHES.delivered, flush)
+
+
+@app.on_before_shutdown.connect
+async def _close_warm_ups(*_args: object, **_kwargs: object) -> None:
+    for agent in (raw_frames, ready_made_bars):
+        await agent.warm_up.close()

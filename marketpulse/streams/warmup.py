@@ -39,6 +39,9 @@ class WarmUp:
         self.enabled = "influxdb" in settings.warmup_from
         self.bars = warmup_bars(config.indicators, settings.warmup_unstable_bars)
         self.symbols: set[bytes] = set()  # symbols whose series have all been looked at
+        # one client for the worker's life, opened at the first cold symbol: a client of its
+        # own per symbol opened a session and a connection for each of them
+        self._influx: InfluxClient | None = None
 
     async def frame(self, key: bytes | None, value: bytes, partition: int) -> None:
         """Warm the series of a frame's symbol, once, before its first bar."""
@@ -70,23 +73,31 @@ class WarmUp:
         ]
         if not cold:
             return
+        if self._influx is None:
+            self._influx = InfluxClient(self.settings)
+        influx = self._influx
         try:
-            async with InfluxClient(self.settings) as influx:
-                for granularity in cold:
-                    bounds = cuts[granularity].bounds(ts)
-                    live = bounds[0] if bounds is not None else ts
-                    state = await stored_history(
-                        influx, symbol, granularity, live, self.bars, self.config
-                    )
-                    if state is not None:
-                        skey = key_of_series(symbol, granularity)
-                        self.states.put(skey, state, state.to_bytes(), partition)
-                        SERIES_WARMED.labels(source="influxdb").inc()
-                        log.info("warmed %s %s from InfluxDB on %d bars", symbol, granularity,
-                                 state.indicators.bars)  # fmt: skip
+            for granularity in cold:
+                bounds = cuts[granularity].bounds(ts)
+                live = bounds[0] if bounds is not None else ts
+                state = await stored_history(
+                    influx, symbol, granularity, live, self.bars, self.config
+                )
+                if state is not None:
+                    skey = key_of_series(symbol, granularity)
+                    self.states.put(skey, state, state.to_bytes(), partition)
+                    SERIES_WARMED.labels(source="influxdb").inc()
+                    log.info("warmed %s %s from InfluxDB on %d bars", symbol, granularity,
+                             state.indicators.bars)  # fmt: skip
         except (InfluxError, TimeoutError) as exc:
             WARMUP_FAILURES.labels(source="influxdb").inc()
             log.warning("warm-up of %s from InfluxDB failed, it starts cold: %s", symbol, exc)
+
+    async def close(self) -> None:
+        """Close the client to InfluxDB, if one was opened (the worker is stopping)."""
+        if self._influx is not None:
+            await self._influx.close()
+            self._influx = None
 
 
 async def stored_history(
