@@ -18,22 +18,10 @@ from marketpulse.storage.influx import InfluxClient
 from marketpulse.streams.warmup import WarmUp
 from marketpulse.tables.live_states import LiveStates
 from tests.kafka_helpers import unique
+from tests.table_helpers import Table
 
 M = 60_000_000_000
 LIVE = 1_780_000_000 * 1_000_000_000 // M * M  # the first live bar's start
-
-
-class Table:
-    """What LiveStates touches of a Faust table: its name, its data, its changelog's name."""
-
-    name = "series-state"
-
-    def __init__(self) -> None:
-        self.data: dict[bytes, bytes] = {}
-        self.changelog_topic = self
-
-    def get_topic_name(self) -> str:
-        return "w-series-state-changelog"
 
 
 @pytest.fixture

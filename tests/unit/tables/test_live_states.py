@@ -8,21 +8,7 @@ import pytest
 from marketpulse.tables import checkpoints
 from marketpulse.tables.checkpoints import CorruptRecord
 from marketpulse.tables.live_states import LiveStates
-
-
-class Table:
-    """Just what LiveStates touches of a Faust table: its name, its data, its changelog's name
-    (whose records these tests do not read: the table's data is what a worker taking over
-    holds)."""
-
-    name = "series-state"
-
-    def __init__(self) -> None:
-        self.data: dict[bytes, bytes] = {}
-        self.changelog_topic = self
-
-    def get_topic_name(self) -> str:
-        return "w-series-state-changelog"
+from tests.table_helpers import Table
 
 
 def unread(topic: str, partition: int, key: bytes, value: bytes) -> None:
