@@ -24,9 +24,8 @@ collection is moved out of the collector's sight (``gc.freeze``): the next full 
 walks only what was promoted since, a few milliseconds where the states are not new. An object
 frozen that later dies in a reference cycle stays (reference counting frees every other); the
 states hold no cycles, and what a worker has in flight at a freeze is little (a few dozen
-objects over a run, docs/benchmarks.md). A worker freezes only when its settings ask
-(``worker_gc_freeze``, off until runs of the delivery-failure test with it on, which once lost
-frames, have shown as much as runs without: docs/operations.md).
+objects over a run, docs/benchmarks.md). A worker freezes unless its settings say not to
+(``worker_gc_freeze``).
 """
 
 from __future__ import annotations

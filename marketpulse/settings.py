@@ -121,11 +121,9 @@ class Settings(BaseSettings):
         "worker holds and has not frozen, about 0.65 s per 1,000 symbols",
     )
     worker_gc_freeze: bool = Field(
-        False,
+        True,
         description="freeze what survives each full garbage collection in a worker, so that the "
-        "next one walks only what was promoted since, not every state again; off until runs of "
-        "the delivery-failure test with it on, which once lost frames, have shown as much as "
-        "runs without (docs/operations.md)",
+        "next one walks only what was promoted since, not every state again (docs/operations.md)",
     )
     metrics_max_sources: int = Field(
         32, ge=1, description="sources with their own metric series; later ones count as other"

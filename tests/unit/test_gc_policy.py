@@ -92,8 +92,9 @@ def _installed() -> list[object]:
     return [cb for cb in gc.callbacks if getattr(cb, "__module__", "") == "marketpulse.gc_policy"]
 
 
-@pytest.mark.parametrize("freeze", ["true", "false"])
-def test_a_worker_process_collects_as_its_settings_say(freeze: str) -> None:
+@pytest.mark.parametrize(("freeze", "hooks"), [("true", "1"), ("false", "0"), (None, "1")])
+def test_a_worker_process_collects_as_its_settings_say(freeze: str | None, hooks: str) -> None:
+    """Freezing after full collections as the setting says, on when it says nothing."""
     # run_worker up to the point where Faust would take over: the topics and Faust's own start
     # are stood in for, the rest is the worker's start as it runs
     code = (
@@ -109,14 +110,15 @@ def test_a_worker_process_collects_as_its_settings_say(freeze: str) -> None:
         "launch.run_worker(get_settings(), 'warning')\n"
     )
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "MARKETPULSE_WORKER_GC_FREEZE"},
         "MARKETPULSE_WORKER_GC_FULL_EVERY": "321",
-        "MARKETPULSE_WORKER_GC_FREEZE": freeze,
         "MARKETPULSE_WORKER_METRICS_PORT": "0",
     }
+    if freeze is not None:
+        env["MARKETPULSE_WORKER_GC_FREEZE"] = freeze
     done = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
-    assert done.stdout.split() == ["321", "1" if freeze == "true" else "0"]
+    assert done.stdout.split() == ["321", hooks]
     assert gc.get_threshold()[2] != 321  # this process untouched: the worker's own setting
     assert not _installed()
