@@ -39,8 +39,9 @@ class WarmUp:
         self.enabled = "influxdb" in settings.warmup_from
         self.bars = warmup_bars(config.indicators, settings.warmup_unstable_bars)
         self.symbols: set[bytes] = set()  # symbols whose series have all been looked at
-        # one client for the worker's life, opened at the first cold symbol: a client of its
-        # own per symbol opened a session and a connection for each of them
+        # one client for the worker's life, opened at the first cold symbol: the symbols,
+        # warmed one after another (thousands after a cold start), share its session and its
+        # connections rather than each opening its own
         self._influx: InfluxClient | None = None
 
     async def frame(self, key: bytes | None, value: bytes, partition: int) -> None:
