@@ -10,8 +10,9 @@ takes to catch up again when one of the two leaves.
    is produced over the time until the group has no lag;
 3. the pair then takes a steady stream; one worker is stopped (it leaves the group as a
    deployment's rolling restart stops it), and the figure is the time from its stop until the
-   group's lag is back at its level before: the rebalance, the moved partitions' states
-   restored from their changelogs, and what came in meanwhile taken.
+   group's lag is back at its level before and every partition has been committed past where
+   the leaver left it: the rebalance, the moved partitions' states restored from their
+   changelogs, and what came in meanwhile taken.
 
 The machine has two cores, and the broker, the stores and this process share them with the
 workers: the pair's ratio here is a floor, not what two machines would give. Needs the local
@@ -30,6 +31,7 @@ import time
 from contextlib import AsyncExitStack
 from pathlib import Path
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from engine_step import bench_settings
 from pipeline import S, drain, frames, metric, produce, start_worker, worker_env
 from results import emit
@@ -94,6 +96,21 @@ async def pair_rate(
     return pair, left / (time.perf_counter() - started)
 
 
+async def committed_raw(settings: Settings) -> dict[int, int]:
+    """The group's committed offset of each partition of ``market.raw`` (-1: none yet), read
+    by a consumer of the group that never joins it (as :mod:`marketpulse.streams.lag` reads)."""
+    member = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers(),
+                              group_id=settings.worker_id, enable_auto_commit=False)  # fmt: skip
+    topic = settings.topic("market.raw")
+    tps = [TopicPartition(topic, p) for p in range(settings.topic_partitions)]
+    try:
+        await member.start()
+        offsets = await asyncio.gather(*(member.committed(tp) for tp in tps))
+    finally:
+        await member.stop()
+    return {tp.partition: -1 if o is None else o for tp, o in zip(tps, offsets, strict=True)}
+
+
 async def lag_of(settings: Settings) -> int:
     return (await group_lag(settings, [settings.worker_id]))[settings.worker_id] or 0
 
@@ -105,7 +122,10 @@ async def leave_time(
     rate: float,
 ) -> float:
     """Seconds from one worker's stop to the group's lag back at its steady level (the most
-    it was over two seconds before the stop), under a steady stream."""
+    it was over two seconds before the stop), under a steady stream, with every partition of
+    ``market.raw`` committed past where the leaver left it: the group's lag alone can dip back
+    under its level when the staying worker commits its own partitions, before anyone has
+    taken the leaver's."""
     stream = asyncio.create_task(produce(settings, live, rate=rate))
     await asyncio.sleep(3)  # the pair in its steady state first
     steady = 0
@@ -115,13 +135,16 @@ async def leave_time(
     leaving = pair[1]
     stopped = time.perf_counter()
     leaving.send_signal(signal.SIGTERM)
-    behind = False
     try:
+        # the leaver commits its partitions as it stops: only what is committed after it has
+        # gone is the other's
+        await asyncio.to_thread(leaving.wait, 60)
+        left = await committed_raw(settings)
         while not stream.done():
-            lag = await lag_of(settings)
-            behind = behind or lag > steady
-            if behind and lag <= steady:
-                return time.perf_counter() - stopped
+            if await lag_of(settings) <= steady:
+                now = await committed_raw(settings)
+                if all(now[p] > offset for p, offset in left.items()):
+                    return time.perf_counter() - stopped
             await asyncio.sleep(0.1)
         raise RuntimeError("the stream ended before the group caught up: make it longer")
     finally:
