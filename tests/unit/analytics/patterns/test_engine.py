@@ -120,6 +120,25 @@ def test_a_state_names_no_pattern_and_a_state_that_did_restores_as_well() -> Non
         assert [resumed.update(*row) for row in rows[120:]] == expected[120:]
 
 
+def test_a_state_without_a_hikkakes_pending_pattern_restores_it_with_none() -> None:
+    """A record that does not carry a stateful rule's pending pattern (one of the same choice
+    that lost it) restores that rule as a fresh one: the set goes on as one whose hikkake saw
+    no inside bar yet, not refused."""
+    rows = _rows(200, 11)
+    names = ["cdldoji", "cdlhikkake"]
+    first = CandlestickSet(names)
+    for row in rows[:120]:
+        first.update(*row)
+    state = orjson.loads(orjson.dumps(first.state()))
+    assert set(state["rules"]) == {"cdlhikkake"}
+    fresh = CandlestickSet.from_state({**state, "rules": {}}, names)
+    blank = CandlestickSet.from_state(
+        {**state, "rules": {"cdlhikkake": CandlestickSet(names).state()["rules"]["cdlhikkake"]}},
+        names,
+    )
+    assert [fresh.update(*row) for row in rows[120:]] == [blank.update(*row) for row in rows[120:]]
+
+
 @pytest.mark.parametrize("older", [False, True])
 def test_a_state_of_another_choice_starts_the_chosen_patterns_over_its_kept_bars(
     older: bool,
