@@ -267,29 +267,34 @@ class EventGate:
         return Verdict("price_spike", f"{price} is {abs(price / last - 1.0):.1%} from {last}")
 
     def state(self) -> dict[str, Any]:
-        """JSON-ready state."""
+        """JSON-ready state, the fingerprints aside (:meth:`remembered`)."""
         return {
             "last_price": self.last_price,
             "pending_price": self.pending_price,
             "pending_count": self.pending_count,
-            "recent": base64.b64encode(_longs(self._oldest_first())).decode(),
         }
 
+    def remembered(self) -> bytes:
+        """The fingerprints remembered, oldest first, as 8-byte integers (``array("q")``'s)."""
+        recent, head = self.recent, self._head
+        return _longs(recent[head:] + recent[:head] if head else recent)
+
     @classmethod
-    def from_state(cls, config: GateConfig, state: dict[str, Any]) -> EventGate:
-        """Rebuild a gate from :meth:`state`."""
+    def from_state(
+        cls, config: GateConfig, state: dict[str, Any], remembered: bytes | None = None
+    ) -> EventGate:
+        """Rebuild a gate from :meth:`state` and :meth:`remembered` (None: a state that holds
+        them itself, base64 under ``recent``, as states were written before)."""
         gate = cls(config)
         gate.last_price = state["last_price"]
         gate.pending_price = state["pending_price"]
         gate.pending_count = state["pending_count"]
+        if remembered is None:
+            remembered = base64.b64decode(state["recent"])
         # oldest first; a window set smaller since keeps the newest
-        gate.recent.extend(array("q", base64.b64decode(state["recent"]))[-config.dedup_window :])
+        gate.recent.extend(array("q", remembered)[-config.dedup_window :])
         gate._recent_set = set(gate.recent)
         return gate
-
-    def _oldest_first(self) -> list[object]:
-        recent, head = self.recent, self._head
-        return recent[head:] + recent[:head] if head else recent
 
 
 # Adjusted prices are computed (raw price x factor), and decimal text read into binary floats is

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import math
 from array import array
 
@@ -124,15 +123,17 @@ def test_the_remembered_window_wraps_and_is_written_oldest_first() -> None:
         assert verdict(event, gate) is None
     for event in events[5:]:
         assert verdict(event, last_three) is None
-    state = gate.state()
-    assert state == last_three.state()
-    recent = array("q", base64.b64decode(state["recent"])).tolist()
+    state, remembered = gate.state(), gate.remembered()
+    assert (state, remembered) == (last_three.state(), last_three.remembered())
+    recent = array("q", remembered).tolist()
     assert recent == last_three.recent  # 8-byte integers, as array("q") reads them
-    for wrapped in (gate, EventGate.from_state(GateConfig(dedup_window=3), state)):
+    assert len(set(recent)) == 3
+    restored = EventGate.from_state(GateConfig(dedup_window=3), state, remembered)
+    for wrapped in (gate, restored):
         assert [verdict(e, wrapped) for e in events[5:]] == ["duplicate"] * 3
         assert verdict(events[4], wrapped) is None  # forgotten
-    smaller = EventGate.from_state(GateConfig(dedup_window=2), state)
-    assert array("q", base64.b64decode(smaller.state()["recent"])).tolist() == recent[1:]
+    smaller = EventGate.from_state(GateConfig(dedup_window=2), state, remembered)
+    assert array("q", smaller.remembered()).tolist() == recent[1:]
     assert verdict(events[5], smaller) is None  # the oldest of the three, not kept
     assert verdict(events[7], smaller) == "duplicate"
 
@@ -187,8 +188,9 @@ def test_gate_state_round_trips() -> None:
     for i in range(3):
         gate.check(trade(ts=NOW + i, price=100 + i), NOW, NOW)
     gate.check(trade(ts=NOW + 9, price=200), NOW, NOW)
-    restored = EventGate.from_state(CONFIG, orjson.loads(orjson.dumps(gate.state())))
-    assert restored.state() == gate.state()
+    state = orjson.loads(orjson.dumps(gate.state()))
+    restored = EventGate.from_state(CONFIG, state, gate.remembered())
+    assert (restored.state(), restored.remembered()) == (gate.state(), gate.remembered())
     assert verdict(trade(ts=NOW + 1, price=101), restored) == "duplicate"
     assert verdict(trade(ts=NOW + 10, price=201), restored) == "price_spike"  # second of three
 
@@ -337,9 +339,9 @@ def test_a_new_level_confirmed_becomes_the_reference() -> None:
 
 
 def test_a_fresh_gate_stores_no_pending_level() -> None:
-    assert EventGate(CONFIG).state() == {
-        "last_price": None, "pending_price": None, "pending_count": 0, "recent": "",
-    }  # fmt: skip
+    gate = EventGate(CONFIG)
+    assert gate.state() == {"last_price": None, "pending_price": None, "pending_count": 0}
+    assert gate.remembered() == b""
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,13 @@ written.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import math
+from array import array
 from collections.abc import Callable
 from dataclasses import replace
+from importlib.resources import files
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -261,6 +264,26 @@ def test_a_restored_state_goes_on_exactly_as_the_one_kept_in_memory() -> None:
         )  # fmt: skip
         restored.time = PartitionTime.rebuild(restored.store.symbols.items(), cfg.gate.grace_ns)[0]
         assert restored.time.stream_time == kept.time.stream_time, i
+
+
+def test_a_symbol_state_written_as_one_document_reads_the_same_and_is_written_as_now() -> None:
+    """A symbol's state from before its gate's fingerprints followed the document (inside it as
+    base64: the shipped compression dictionary holds one, written then) keeps every fingerprint
+    in order, and is written back in the current form."""
+    shipped = files("marketpulse.tables").joinpath("state-dictionary-2.jsonl").read_bytes()
+    older = shipped.split(b"\n")[0]
+    cfg = config(granularities=["1m", "5m", "1h", "1d"])
+    fingerprints = array("q", base64.b64decode(orjson.loads(older)["gate"]["recent"]))
+    assert len(fingerprints) == cfg.gate.dedup_window
+    state = SymbolState.from_bytes(older, cfg.gate, cfg.granularities)
+    assert state.gate.recent == fingerprints.tolist()
+    written = state.to_bytes()
+    head, _, remembered = written.partition(b"\n")
+    assert b"recent" not in head
+    assert remembered == fingerprints.tobytes()
+    again = SymbolState.from_bytes(written, cfg.gate, cfg.granularities)
+    assert again.to_bytes() == written
+    assert orjson.loads(head)["bars"] == orjson.loads(older)["bars"]
 
 
 def test_every_partition_s_time_is_rebuilt_from_its_own_symbols_in_one_pass() -> None:
