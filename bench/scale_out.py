@@ -29,11 +29,13 @@ import subprocess
 import tempfile
 import time
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from engine_step import bench_settings
 from pipeline import S, drain, frames, metric, produce, start_worker, worker_env
+from proc import cpu_seconds, machine_seconds, named
 from results import emit
 from topics import own_topics
 
@@ -69,15 +71,55 @@ async def caught_up(settings: Settings, deadline_s: float = 600) -> None:
         await asyncio.sleep(0.25)
 
 
+@dataclass(frozen=True)
+class Cores:
+    """Cores each part kept busy over a window: CPU seconds over its seconds."""
+
+    machine: float  # every process, the kernel's work for them included
+    steal: float  # taken by the hypervisor for other guests of the host
+    workers: float
+    broker: float
+    bench: float  # this process: the producer and the lag reads
+
+
+class CoreMeter:
+    """The cores busy from its making to :meth:`cores`, by part."""
+
+    def __init__(self, workers: list[int]) -> None:
+        self.workers = workers
+        self.broker = named("tansu")  # the local broker (comm names are cut at 15 characters)
+        self.started = time.perf_counter()
+        self.first = self._sample()
+
+    def _sample(self) -> tuple[float, float, float, float, float]:
+        machine, steal = machine_seconds()
+        workers = sum(map(cpu_seconds, self.workers))
+        return machine, steal, workers, sum(map(cpu_seconds, self.broker)), cpu_seconds(os.getpid())
+
+    def cores(self) -> Cores:
+        last, seconds = self._sample(), time.perf_counter() - self.started
+        return Cores(*((b - a) / seconds for a, b in zip(self.first, last, strict=True)))
+
+
+@dataclass(frozen=True)
+class Intake:
+    """Workers taking their quotes in: quotes a second, and the cores busy meanwhile."""
+
+    rate: float
+    cores: Cores
+
+
 async def pair_rate(
     settings: Settings, backlog: list[tuple[bytes, bytes]], symbols: int, frame_size: int
-) -> tuple[list[subprocess.Popen[bytes]], float]:
+) -> tuple[list[subprocess.Popen[bytes]], float, Intake]:
     """The pair on ``backlog``: the workers, still running, and their rate together. The
     group's first assignment can give one worker every partition while the other is still
     joining (the broker holds a join for seconds), and a backlog already there is then drained
     by one: so a slice of frames (a frame a symbol, every partition) goes in at a time until
     both have taken events, the rest then in one go, and the pair is timed from the end of that
-    produce (which shares the cores) until the group has no lag, over the quotes left then."""
+    produce (which shares the cores) until the group has no lag, over the quotes left then;
+    and its intake: until the workers had taken every quote, their rate and the cores each
+    part kept busy."""
     pair = start_pair(settings)
     at = 0
     while not all(count > 0 for count in taken()):
@@ -89,11 +131,20 @@ async def pair_rate(
     await produce(settings, backlog[at:])
     left = len(backlog) * frame_size - sum(taken())
     started = time.perf_counter()
+    meter = CoreMeter([worker.pid for worker in pair])
     if left < len(backlog) * frame_size // 4:
         raise RuntimeError(f"the pair took all but {left:,} quotes while they were produced: a "
                            "larger --quotes is needed to time it")  # fmt: skip
+    # the cores while the quotes come in, not in the wait for the last commit after them
+    total = len(backlog) * frame_size
+    give_up = time.monotonic() + 600
+    while sum(taken()) < total:
+        if time.monotonic() > give_up:
+            raise RuntimeError(f"the pair took {sum(taken()):,.0f} of {total:,} quotes in 600 s")
+        await asyncio.sleep(0.5)  # a scrape costs each worker milliseconds: not too often
+    cores, intake = meter.cores(), left / (time.perf_counter() - started)
     await caught_up(settings)
-    return pair, left / (time.perf_counter() - started)
+    return pair, left / (time.perf_counter() - started), Intake(intake, cores)
 
 
 async def committed_raw(settings: Settings) -> dict[int, int]:
@@ -164,10 +215,12 @@ async def run(args: argparse.Namespace) -> None:
             for _ in range(2)
         ]
         await produce(alone, backlog)
-        worker, _, one_rate, _ = await drain(alone, {}, 9396, quotes, args.frame_size)
+        worker, intake, one_rate, cpu_per_frame = await drain(
+            alone, {}, 9396, quotes, args.frame_size
+        )
         worker.terminate()
         worker.wait(30)
-        pair, two_rate = await pair_rate(together, backlog, args.symbols, args.frame_size)
+        pair, two_rate, taking = await pair_rate(together, backlog, args.symbols, args.frame_size)
         try:
             live_start = (SystemClock().now_ns() // S) * S
             live = frames(market, live_start, args.live_seconds, args.frame_size)
@@ -183,11 +236,32 @@ async def run(args: argparse.Namespace) -> None:
           f"{args.symbols} symbols, {together.topic_partitions} partitions")  # fmt: skip
     print(f"one worker: {one_rate:,.0f} quotes/s")
     print(f"two workers: {two_rate:,.0f} quotes/s = {two_rate / one_rate:.2f}x one")
+    # the pair's rate over one's is the cores its workers had over one's, less what splitting
+    # the work costs a quote: which of the two holds it back
+    one_cores = cpu_per_frame * intake / args.frame_size  # as it took the quotes in
+    cores = taking.cores
+    per_quote = (cores.workers / taking.rate) / (cpu_per_frame / args.frame_size)
+    print(f"  taking the quotes in (before the last commits): one worker {intake:,.0f} "
+          f"quotes/s, the pair {taking.rate:,.0f} ({taking.rate / intake:.2f}x)")  # fmt: skip
+    print(f"  cores busy while the pair took the quotes in: the machine {cores.machine:.2f} of "
+          f"{os.cpu_count()} (and {cores.steal:.2f} taken by the host for other guests), the two "
+          f"workers {cores.workers:.2f}, the broker {cores.broker:.2f}, the producer "
+          f"{cores.bench:.2f}, the rest (the kernel's network, the other services, other "
+          f"processes) {cores.machine - cores.workers - cores.broker - cores.bench:.2f}; one "
+          f"worker alone kept {one_cores:.2f} busy. So the pair had "
+          f"{cores.workers / one_cores:.2f}x one worker's cores, and its CPU a quote was "
+          f"{per_quote:.2f}x one worker's")  # fmt: skip
     print(f"one of two leaving under {live_rate * args.frame_size:,.0f} quotes/s: the other has "
           f"caught up {took:.1f} s after its stop")  # fmt: skip
     emit("scale-out: one worker", one_rate, "quotes/s")
     emit("scale-out: two workers over one", two_rate / one_rate, "x", 1.7)
     emit("scale-out: one of two leaving, until the other has caught up", took, "s",
+         lower_is_better=True)  # fmt: skip
+    emit(f"scale-out: cores busy while the pair took the quotes in, of {os.cpu_count()}",
+         cores.machine, "cores")  # fmt: skip
+    emit("scale-out: the pair's workers' cores over one worker's alone",
+         cores.workers / one_cores, "x")  # fmt: skip
+    emit("scale-out: the pair's worker CPU a quote over one worker's", per_quote, "x",
          lower_is_better=True)  # fmt: skip
 
 

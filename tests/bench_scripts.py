@@ -19,6 +19,7 @@ def load(name: str) -> ModuleType:
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # as an import has it: a dataclass looks its module up
     sys.path.insert(0, str(BENCH))
     try:
         spec.loader.exec_module(module)
