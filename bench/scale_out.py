@@ -257,6 +257,8 @@ async def run(args: argparse.Namespace) -> None:
     emit("scale-out: two workers over one", two_rate / one_rate, "x", 1.7)
     emit("scale-out: one of two leaving, until the other has caught up", took, "s",
          lower_is_better=True)  # fmt: skip
+    emit("scale-out: two workers over one, as they take the quotes in (before the last commits)",
+         taking.rate / intake, "x")  # fmt: skip
     emit(f"scale-out: cores busy while the pair took the quotes in, of {os.cpu_count()}",
          cores.machine, "cores")  # fmt: skip
     emit("scale-out: the pair's workers' cores over one worker's alone",
