@@ -131,7 +131,7 @@ def tracked_files() -> list[str]:
 def sync(tree: Path) -> None:
     """Copy the repository's files into ``tree``, leaving unchanged files (and their times,
     which mutmut reads) alone; compiled extensions are never copied."""
-    wanted = set()
+    wanted, changed = set(), False
     for name in tracked_files():
         if name.endswith(".so"):
             continue
@@ -140,10 +140,18 @@ def sync(tree: Path) -> None:
         if not target.exists() or target.read_bytes() != source.read_bytes():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
+            changed = changed or name.endswith(".py")
     for folder in ("marketpulse", "tests"):
         for path in (tree / folder).rglob("*.py"):
             if str(path.relative_to(tree)) not in wanted:
                 path.unlink()
+                changed = True
+    if changed:
+        # mutmut traces which tests reach which function once, and afterwards only the tests
+        # it has not seen: a test that now calls a new function, or code that now reaches
+        # another, would keep its old trace, and the mutants of what it reaches now would be
+        # run without it (survivors that no test was asked about)
+        (tree / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     # mutmut copies the rest of the checkout into mutants/ on every run, over what is there: a
     # file removed or moved since would stay behind (a test module twice, under two paths)
     for name in {name.split("/")[0] for name in wanted} - {"marketpulse"}:
