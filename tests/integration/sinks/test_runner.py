@@ -31,7 +31,10 @@ from tests.factories import make_snapshot
 from tests.kafka_helpers import produce, read_to_end
 from tests.sink_helpers import Outage, eventually, metric, metric_reaches, running, sink_settings
 
-pytestmark = [pytest.mark.integration]
+# a sink that waits forever (a fetch or a batch that is never let go) fails in a minute, not
+# in the suite's five: the slowest test here takes seconds, and each of the mutation run's
+# mutants that hang would otherwise cost the whole of it
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 S = 1_000_000_000
 MINUTE, DAY = 60 * S, 86_400 * S
 # Recent, so that every point is inside its retention policy (older ones InfluxDB refuses).
