@@ -102,6 +102,10 @@ class SinkRunner(Generic[T]):
             settings.sink_breaker_failures, settings.sink_breaker_cooldown_ms / 1000
         )
         self.name = sink.name
+        # the breaker starts closed, and the gauge says so from the start: a sink that never
+        # failed has its series at 0, and one made again in the same process does not show
+        # the open circuit of the one before
+        SINK_CIRCUIT_OPEN.labels(sink=self.name).set(0)
 
     async def run(self) -> None:
         """Run until cancelled."""

@@ -12,6 +12,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
+from marketpulse.metrics import SINK_CIRCUIT_OPEN
 from marketpulse.schemas.bars import Bar, IndicatorSnapshot
 from marketpulse.schemas.events import Frame, Quote, Trade
 from marketpulse.schemas.signals import Signal
@@ -197,6 +198,16 @@ def test_a_runner_takes_its_retry_and_breaker_settings_in_milliseconds() -> None
     runner = SinkRunner(BarSink(settings), settings)
     assert (runner.backoff.base_s, runner.backoff.max_s) == (0.25, 4.0)
     assert (runner.breaker.threshold, runner.breaker.cooldown_s) == (4, 1.5)
+
+
+def test_a_runner_shows_its_circuit_closed_from_the_start() -> None:
+    """A runner made again in one process (its task restarted) does not show the open
+    circuit of the one before it."""
+    settings = Settings()
+    SINK_CIRCUIT_OPEN.labels(sink=BarSink(settings).name).set(1)  # the one before, opened
+    runner = SinkRunner(BarSink(settings), settings)
+    assert runner.breaker.opened_at is None
+    assert metric("marketpulse_sink_circuit_open", sink=runner.name) == 0
 
 
 async def test_a_runner_names_itself_to_the_broker_by_its_sink(settings_: Settings) -> None:
