@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import aiohttp
 import orjson
@@ -18,6 +18,23 @@ from marketpulse.storage.line_protocol import Point, encode
 
 class InfluxError(StoreError):
     """InfluxDB refused a request (4xx) or failed (5xx, network); ``retriable`` tells which."""
+
+
+# Statement errors that InfluxDB gives for its own state rather than the query's: shutting
+# down, a query killed or interrupted, too many running at once. The same query may pass on
+# the next try: an outage, not a refusal.
+_TRANSIENT: Final = (
+    "query engine shutdown",
+    "query interrupted",
+    "query aborted",
+    "max concurrent queries reached",
+)
+
+
+def statement_error(message: str) -> InfluxError:
+    """The error for a statement InfluxDB answered with ``message``: retriable when it speaks
+    of the server's state, else a refusal of the query."""
+    return InfluxError(f"query failed: {message}", retriable=message.startswith(_TRANSIENT))
 
 
 @dataclass(frozen=True)
@@ -113,7 +130,7 @@ class InfluxClient:
         results: list[dict[str, Any]] = orjson.loads(body)["results"]
         for result in results:
             if "error" in result:
-                raise InfluxError(f"query failed: {result['error']}", retriable=False)
+                raise statement_error(str(result["error"]))
         return results
 
     async def rows(
