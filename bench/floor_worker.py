@@ -41,6 +41,7 @@ def main() -> None:
     from marketpulse.streams.faust_app import create_app
     from marketpulse.streams.topics import declare
     from marketpulse.tables.flush import FlushOnCommit
+    from marketpulse.tables.journal import Journal
 
     settings = get_settings()
     collect_fully_every(settings.worker_gc_full_every)
@@ -58,7 +59,8 @@ def main() -> None:
         settings.kafka_producer_linger_ms / 1000,
         delivery.guard,
     )
-    flush = FlushOnCommit(batches.soon)  # no tables: the commit hands over the batches only
+    # no tables: the commit hands over the batches only
+    flush = FlushOnCommit(batches.soon, Journal())
     app.sensors.add(flush)
     app.sensors.add(delivery.guard)
     delivery.apply(batches.delivered, flush)

@@ -19,9 +19,7 @@ from marketpulse.streams import delivery, outbox  # noqa: E402
 from marketpulse.tables import agent_states  # noqa: E402
 from marketpulse.tables.flush import FlushOnCommit  # noqa: E402
 
-# series first: a symbol's state, which says its frames were applied, never lands ahead of the
-# series their bars advanced
-flush = FlushOnCommit(outbox.BATCHES.soon, agent_states.series, agent_states.symbols)
+flush = FlushOnCommit(outbox.BATCHES.soon, agent_states.journal)
 app.sensors.add(flush)
 app.sensors.add(delivery.guard)
 delivery.apply(outbox.BATCHES.delivered, flush)

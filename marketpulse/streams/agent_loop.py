@@ -9,31 +9,37 @@ from typing import Protocol
 from faust import StreamT
 from faust.types import EventT
 
+from marketpulse.analytics.step_io import StepOutputs
 from marketpulse.schemas.events import TOMBSTONE
 from marketpulse.streams.delivery import SEND_ERRORS, guard
-from marketpulse.streams.outbox import MAX_BYTES, dead_letter
+from marketpulse.streams.outbox import BATCHES, MAX_BYTES, append_all, dead_letter
 
 log = logging.getLogger(__name__)
 
 
-class Decoded(Protocol):
-    """What a step works on in memory, rebuilt from what was last stored when forgotten."""
+class Steps(Protocol):
+    """The steps since the states were last encoded
+    (:class:`marketpulse.tables.journal.Journal`)."""
 
-    def drop_decoded(self) -> None: ...
+    def record(self, again: Callable[[], object]) -> None:
+        """Note a step that has put its states; ``again`` applies it again."""
+
+    def undo(self) -> None:
+        """Bring the states back to where the last whole step left them."""
 
 
 async def process_each(
     stream: StreamT[bytes],
     process: Callable[[EventT[bytes]], Awaitable[None]],
-    *states: Decoded,
+    journal: Steps,
 ) -> None:
     """Run ``process`` on every event.
 
     - A record with no value (a tombstone) is dead-lettered as ``malformed``, and one over the
       record size limit as ``too_large``, before any step: what a step sends of it (the frame
       on ``market.clean``) could not be sent.
-    - A step that fails drops the decoded states first, so a half-applied step does not outlive
-      it (the last whole ones remain).
+    - A step that fails is undone first (``journal``), so a half-applied step does not outlive
+      it: the states are as the last whole step left them.
     - If the broker failed it, or a dead letter for it (a send refused or timed out), the worker
       commits nothing more (:mod:`marketpulse.streams.delivery`) and the error propagates: the
       input is replayed.
@@ -44,16 +50,26 @@ async def process_each(
     """
     async for event in stream.events():
         try:
-            await _step(event, process, states)
+            await _step(event, process, journal)
         except SEND_ERRORS as exc:
             guard.fail(exc)
             raise
 
 
+async def send_step(apply: Callable[[], StepOutputs], journal: Steps) -> None:
+    """Apply a step (``apply`` puts the states it leaves), append its records and note it in
+    the journal, with nothing awaited in between: a commit's flush finds every state it encodes
+    whole and behind the records it implies. Then wait for the producer if a batch filled."""
+    full = append_all(apply())
+    journal.record(apply)
+    if full:
+        await BATCHES.hand_over()
+
+
 async def _step(
     event: EventT[bytes],
     process: Callable[[EventT[bytes]], Awaitable[None]],
-    states: tuple[Decoded, ...],
+    journal: Steps,
 ) -> None:
     payload: bytes | None = event.value
     if payload is None:  # a tombstone: a compacting producer's delete, or anyone's mistake
@@ -66,8 +82,7 @@ async def _step(
     try:
         await process(event)
     except BaseException as exc:
-        for decoded in states:
-            decoded.drop_decoded()
+        journal.undo()
         if not isinstance(exc, Exception) or isinstance(exc, SEND_ERRORS):
             raise
         message = event.message

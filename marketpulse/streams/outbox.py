@@ -3,13 +3,13 @@
 Outputs are appended to the worker's own batches (:mod:`marketpulse.streams.batches`), neither
 as Faust attachments (published only when the event is acknowledged) nor through
 ``topic.send``, whose channel machinery (a FutureMessage, a pending message, sensors, its
-callback) cost about a quarter of the worker's CPU per frame. The step's states are put after
-its outputs were appended; they are appended themselves when the consumer next commits
-(:mod:`marketpulse.tables.flush`), behind them, and the commit waits until every batch was
-delivered. A crash can therefore repeat outputs (identical: the step is deterministic, and
-records carry deterministic keys) but not lose them; a send that fails stops all commits
-(:mod:`marketpulse.streams.delivery`). Waiting for each acknowledgement instead serialised every
-message behind a broker round trip.
+callback) cost about a quarter of the worker's CPU per frame. The step's states are put as its
+outputs are appended, with nothing awaited in between; they are appended themselves when the
+consumer next commits (:mod:`marketpulse.tables.flush`), behind them, and the commit waits
+until every batch was delivered. A crash can therefore repeat outputs (identical: the step is
+deterministic, and records carry deterministic keys) but not lose them; a send that fails stops
+all commits (:mod:`marketpulse.streams.delivery`). Waiting for each acknowledgement instead
+serialised every message behind a broker round trip.
 """
 
 from __future__ import annotations
@@ -90,18 +90,28 @@ BY_NAME: dict[str, TopicT] = {
 
 async def send(topic: TopicT, key: bytes | None, record: BaseModel | bytes) -> None:
     """Append the record to its batch, ahead of any state written after this."""
-    value = record if isinstance(record, bytes) else record.model_dump_json().encode()
-    # records without a key take the partitions in turn
-    partition = next(_SPREAD) % PARTITIONS if key is None else partition_of(key, PARTITIONS)
-    if BATCHES.append(topic.get_topic_name(), partition, key, value):
+    if _append(topic, key, record):
         await BATCHES.hand_over()
 
 
-async def send_all(outputs: StepOutputs) -> None:
-    """Send a step's records in order, and count what it did."""
+def _append(topic: TopicT, key: bytes | None, record: BaseModel | bytes) -> bool:
+    """Append the record to its batch; True when a batch filled up."""
+    value = record if isinstance(record, bytes) else record.model_dump_json().encode()
+    # records without a key take the partitions in turn
+    partition = next(_SPREAD) % PARTITIONS if key is None else partition_of(key, PARTITIONS)
+    return BATCHES.append(topic.get_topic_name(), partition, key, value)
+
+
+def append_all(outputs: StepOutputs) -> bool:
+    """Append a step's records in order, and count what it did; True when a batch filled up
+    (the caller then awaits :meth:`~marketpulse.streams.batches.Batches.hand_over`, the
+    producer's back-pressure). Nothing here awaits: an agent appends its step's records and
+    puts its states with no commit in between, so that a commit's flush finds every state it
+    encodes behind the records it implies."""
+    full = False
     for out in outputs.sends:
         record = out.record
-        await send(BY_NAME[out.topic], out.key, record)
+        full |= _append(BY_NAME[out.topic], out.key, record)
         if isinstance(record, IndicatorSnapshot):
             SNAPSHOTS_BY(record.granularity).inc()
         elif isinstance(record, Signal):
@@ -127,6 +137,7 @@ async def send_all(outputs: StepOutputs) -> None:
         RESTATEMENTS_TOO_LATE.inc(outputs.restated_too_late)
     if outputs.last_event is not None:
         LAST_EVENT_BY(SYMBOL_LABEL(outputs.last_event[0])).set(outputs.last_event[1] / 1e9)
+    return full
 
 
 async def dead_letter(event: EventT[bytes], reason: str, detail: str, payload: bytes) -> None:

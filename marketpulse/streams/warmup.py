@@ -12,6 +12,7 @@ the live stream back. Each series is tried once per worker process.
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from marketpulse.analytics.frames import Rejection, decode_frame
 from marketpulse.analytics.series import SeriesState
@@ -22,6 +23,7 @@ from marketpulse.schemas.bars import Bar
 from marketpulse.settings import Settings
 from marketpulse.storage import history
 from marketpulse.storage.influx import InfluxClient, InfluxError
+from marketpulse.tables.journal import Journal
 from marketpulse.tables.live_states import LiveStates
 
 log = logging.getLogger(__name__)
@@ -31,11 +33,16 @@ class WarmUp:
     """The series this worker has tried to warm, and how."""
 
     def __init__(
-        self, settings: Settings, config: StepConfig, states: LiveStates[SeriesState]
+        self,
+        settings: Settings,
+        config: StepConfig,
+        states: LiveStates[SeriesState],
+        journal: Journal,
     ) -> None:
         self.settings = settings
         self.config = config
         self.states = states  # the series' states, where a warmed one is put
+        self.journal = journal  # where the put is noted, as a step's are
         self.enabled = "influxdb" in settings.warmup_from
         self.bars = warmup_bars(config.indicators, settings.warmup_unstable_bars)
         self.symbols: set[bytes] = set()  # symbols whose series have all been looked at
@@ -86,13 +93,19 @@ class WarmUp:
                 )
                 if state is not None:
                     skey = key_of_series(symbol, granularity)
-                    self.states.put(skey, state, state.to_bytes(), partition)
+                    self.states.put(skey, state, partition)
+                    # an undo puts it again as it was warmed (the steps since changed it)
+                    again = partial(self._put, skey, state.to_bytes(), partition)
+                    self.journal.record(again)
                     SERIES_WARMED.labels(source="influxdb").inc()
                     log.info("warmed %s %s from InfluxDB on %d bars", symbol, granularity,
                              state.indicators.bars)  # fmt: skip
         except (InfluxError, TimeoutError) as exc:
             WARMUP_FAILURES.labels(source="influxdb").inc()
             log.warning("warm-up of %s from InfluxDB failed, it starts cold: %s", symbol, exc)
+
+    def _put(self, key: bytes, encoded: bytes, partition: int) -> None:
+        self.states.put(key, SeriesState.from_bytes(self.config.detector, encoded), partition)
 
     async def close(self) -> None:
         """Close the client to InfluxDB, if one was opened (the worker is stopping)."""

@@ -6,6 +6,8 @@
   (:class:`~marketpulse.analytics.series.SeriesState`), whichever agent advances it.
 
 Both are keyed like the topics that feed them, so each key lives in its symbol's partition.
+Both agents' steps since the states were last encoded are in one journal, to undo a step that
+fails (:mod:`marketpulse.tables.journal`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from marketpulse.app import app
 from marketpulse.settings import get_settings
 from marketpulse.streams.codecs import bytes_table
 from marketpulse.streams.outbox import BATCHES
+from marketpulse.tables.journal import Journal
 from marketpulse.tables.live_states import LiveStates
 
 settings = get_settings()
@@ -26,13 +29,17 @@ _gate, _cuts = settings.gate_config(), settings.bar_cuts()
 symbols: LiveStates[SymbolState] = LiveStates(
     bytes_table(app, "bar-state", settings.topic_partitions),
     lambda data: SymbolState.from_bytes(data, _gate, _cuts),
+    SymbolState.to_bytes,
     BATCHES.append,
 )
 series: LiveStates[SeriesState] = LiveStates(
     bytes_table(app, "series-state", settings.topic_partitions),
     partial(SeriesState.from_bytes, settings.detector_config()),
+    SeriesState.to_bytes,
     BATCHES.append,
 )
+# a symbol's state implies its series' (the bars it has closed): flushed after them
+journal: Journal = Journal(series, symbols)
 
 
 class LiveStore:
@@ -51,5 +58,4 @@ store = LiveStore()
 @app.on_partitions_assigned.connect
 async def _forget_states(*_args: object, **_kwargs: object) -> None:
     """On a (re)assignment the tables are the truth."""
-    symbols.reset()
-    series.reset()
+    journal.reset()

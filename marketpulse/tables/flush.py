@@ -25,26 +25,26 @@ from faust import Sensor
 from faust.types import ConsumerT
 
 from marketpulse.metrics import STATE_UNFLUSHED
-from marketpulse.tables.live_states import LiveStates
+from marketpulse.tables.journal import Journal
 
 
 class FlushOnCommit(Sensor):
-    """Flush each of ``states`` in order (a state that implies another goes after it), then
+    """Flush the journal's states in order (a state that implies another goes after it), then
     ``hand_over`` what was written; :meth:`seal` the flush when the commit says so."""
 
-    def __init__(self, hand_over: Callable[[], None], *states: LiveStates[Any]) -> None:
+    def __init__(self, hand_over: Callable[[], None], journal: Journal) -> None:
         super().__init__()
         self.hand_over = hand_over
-        self.states = states
+        self.journal = journal
+        self.states = journal.states
 
     def on_commit_initiated(self, consumer: ConsumerT) -> Any:
         if _member(consumer):
-            for states in self.states:
-                states.flush()
+            self.journal.flush()
             self.hand_over()
         else:
-            for states in self.states:
-                STATE_UNFLUSHED.labels(table=states.name).inc(states.reset())
+            for table, dropped in self.journal.reset().items():
+                STATE_UNFLUSHED.labels(table=table).inc(dropped)
         return None
 
     def unsealed(self) -> bool:

@@ -1,12 +1,18 @@
-"""Decoded state in front of a bytes table, written to the changelog once per commit.
+"""Decoded state in front of a bytes table, encoded and written to the changelog once per commit.
 
 An agent puts a key's state after each step. Writing every put to the changelog made the state
 records the largest share of what a worker sent (2.7 of 7.4 records per frame, one of them the
-19 KB series state). Like Kafka Streams' record cache, a key's puts are kept here and only the
-last one is written, when the consumer commits (:mod:`marketpulse.tables.flush`): before the
+19 KB series state), and encoding every put a quarter of the step's CPU (a series' state is
+8 KB of JSON, written after every bar it advanced). Like a heap state backend that serialises at
+its checkpoint, a key's state is kept as the object the steps change and only its last state is
+encoded and written, when the consumer commits (:mod:`marketpulse.tables.flush`): before the
 offsets that the states imply, appended to the worker's batches behind the outputs they imply
-(:mod:`marketpulse.streams.batches`). Each write follows :mod:`marketpulse.tables.checkpoints`, so a
-flush that a crash cuts short reads back as the one before it.
+(:mod:`marketpulse.streams.batches`). Each write follows :mod:`marketpulse.tables.checkpoints`, so
+a flush that a crash cuts short reads back as the one before it.
+
+A step that fails half-way leaves the objects it changed half-changed: :meth:`LiveStates.revert`
+forgets every object changed since the last :meth:`LiveStates.checkpoint` (a flush is one), and
+:mod:`marketpulse.tables.journal` applies the steps since then again.
 
 A flush is made whole on the changelog by its partitions' markers, and those are written
 (:meth:`LiveStates.seal`) only once every record sent before them was delivered
@@ -42,12 +48,15 @@ class LiveStates(Generic[T]):
         self,
         table: Any,
         decode: Callable[[bytes], T],
+        encode: Callable[[T], bytes],
         write: Callable[[str, int, bytes, bytes], object],
     ) -> None:
         self._table = table
         self._decode = decode
+        self._encode = encode
         self._write = write
         self._cache: dict[bytes, T] = {}
+        self._changed: dict[bytes, int] = {}  # key -> partition: put since the last checkpoint
         self._dirty: dict[bytes, tuple[int, bytes]] = {}  # key -> (partition, encoding)
         self._unsealed: dict[int, int] = {}  # partition -> its flush whose marker is not written
         self._unsealed_keys: set[bytes] = set()  # their records, the previous state still in
@@ -58,7 +67,7 @@ class LiveStates(Generic[T]):
         return str(self._table.name)
 
     def get(self, key: bytes) -> T | None:
-        """The key's state: the one in use, else the last put, else the table's."""
+        """The key's state: the one in use, else the last checkpoint's, else the table's."""
         state = self._cache.get(key)
         if state is None:
             encoded = self._encoded(key)
@@ -67,10 +76,27 @@ class LiveStates(Generic[T]):
             state = self._cache[key] = self._decode(encoded)
         return state
 
-    def put(self, key: bytes, state: T, encoded: bytes, partition: int) -> None:
-        """Keep the state of a whole step; ``encoded`` is written at the next flush."""
+    def put(self, key: bytes, state: T, partition: int) -> None:
+        """Keep the state of a whole step: encoded at the next checkpoint, written at the next
+        flush. The state is the object the steps go on changing, so the agent puts it before
+        anything can run a checkpoint (before its step awaits): a checkpoint must find every
+        object it encodes whole."""
         self._cache[key] = state
-        self._dirty[key] = (partition, encoded)
+        self._changed[key] = partition
+
+    def checkpoint(self) -> None:
+        """Encode each state put since the last checkpoint: what :meth:`revert` goes back to,
+        and what the next flush writes."""
+        cache, dirty = self._cache, self._dirty
+        for key, partition in self._changed.items():
+            dirty[key] = (partition, self._encode(cache[key]))
+        self._changed.clear()
+
+    def revert(self) -> None:
+        """Forget the states in use (a step failed half-way, and may have changed any of them):
+        each key's state is its last checkpoint's again."""
+        self._cache.clear()
+        self._changed.clear()
 
     def stored(self) -> Iterator[tuple[bytes, T]]:
         """Every key's last whole state (for rebuilding what derives from them), as :meth:`get`
@@ -83,7 +109,7 @@ class LiveStates(Generic[T]):
             for key in self._table.data.keys()
             if key is not None and not checkpoints.is_marker(key)
         }
-        for key in keys | self._dirty.keys():
+        for key in keys | self._dirty.keys() | self._changed.keys():
             try:
                 state = self.get(key)
             except (ValueError, KeyError, TypeError):
@@ -94,6 +120,7 @@ class LiveStates(Generic[T]):
 
     def flush(self) -> None:
         """Write each changed key's last state (:meth:`seal` makes the flush whole)."""
+        self.checkpoint()
         by_partition: dict[int, list[tuple[bytes, bytes]]] = {}
         for key, (partition, encoded) in self._dirty.items():
             by_partition.setdefault(partition, []).append((key, encoded))
@@ -131,15 +158,12 @@ class LiveStates(Generic[T]):
         self._unsealed.clear()
         self._unsealed_keys.clear()
 
-    def drop_decoded(self) -> None:
-        """Forget the states in use (a step failed half-way); the last whole ones remain."""
-        self._cache.clear()
-
     def reset(self) -> int:
         """Forget everything not in the table (on a (re)assignment the table is the truth);
         return how many pending states were dropped."""
-        dropped = len(self._dirty)
+        dropped = len(self._dirty.keys() | self._changed.keys())
         self._cache.clear()
+        self._changed.clear()
         self._dirty.clear()
         self._unsealed.clear()
         self._unsealed_keys.clear()

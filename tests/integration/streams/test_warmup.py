@@ -16,6 +16,7 @@ from marketpulse.settings import Settings
 from marketpulse.storage import measurements
 from marketpulse.storage.influx import InfluxClient
 from marketpulse.streams.warmup import WarmUp
+from marketpulse.tables.journal import Journal
 from marketpulse.tables.live_states import LiveStates
 from tests.kafka_helpers import unique
 from tests.table_helpers import Table
@@ -58,9 +59,12 @@ async def test_every_cold_symbol_is_warmed_through_one_client_closed_at_the_end(
 ) -> None:
     settings, config = stored, stored.step_config()
     states: LiveStates[SeriesState] = LiveStates(
-        Table(), lambda data: SeriesState.from_bytes(config.detector, data), lambda *_: None
+        Table(),
+        lambda data: SeriesState.from_bytes(config.detector, data),
+        SeriesState.to_bytes,
+        lambda *_: None,
     )
-    warm_up = WarmUp(settings, config, states)
+    warm_up = WarmUp(settings, config, states, Journal(states))
     count = warmup_bars(config.indicators, settings.warmup_unstable_bars)
     await warm_up.frame(b"WA", _frame("WA"), 0)
     client = warm_up._influx

@@ -31,9 +31,9 @@ class Decoder:
 def written(states: dict[bytes, bytes]) -> Table:
     """A table holding ``states`` as a flush wrote them, on partition 0."""
     table = Table()
-    writer = LiveStates(table, Decoder(), unread)
+    writer = LiveStates(table, Decoder(), str.encode, unread)
     for key, encoded in states.items():
-        writer.put(key, encoded.decode(), encoded, 0)
+        writer.put(key, encoded.decode(), 0)
     writer.flush()
     writer.seal()
     return table
@@ -52,7 +52,7 @@ class Changelog:
     def read(self) -> dict[bytes, str]:
         table = Table()
         table.data = dict(self.sent)
-        return dict(LiveStates(table, Decoder(), unread).stored())
+        return dict(LiveStates(table, Decoder(), str.encode, unread).stored())
 
 
 def test_a_recovered_state_is_decoded_once_for_the_rebuild_and_the_steps(
@@ -60,7 +60,7 @@ def test_a_recovered_state_is_decoded_once_for_the_rebuild_and_the_steps(
 ) -> None:
     table = written({b"A": b"a1", b"B": b"b1", b"C": b"bad"})
     decode = Decoder()
-    states = LiveStates(table, decode, unread)  # a worker taking the partition over
+    states = LiveStates(table, decode, str.encode, unread)  # a worker taking the partition over
     assert dict(states.stored()) == {b"A": "a1", b"B": "b1"}  # the bad one left out, logged
     assert "series-state: the state of b'C' does not decode" in caplog.text
     assert [states.get(b"A"), states.get(b"B")] == ["a1", "b1"]  # each key's first step
@@ -69,18 +69,55 @@ def test_a_recovered_state_is_decoded_once_for_the_rebuild_and_the_steps(
         states.get(b"C")  # its key's own step fails on it
 
 
-def test_the_rebuild_reads_the_last_whole_states_not_a_step_that_failed() -> None:
-    states = LiveStates(written({b"A": b"a1"}), Decoder(), unread)
-    states.put(b"A", "a2", b"a2", 0)  # a whole step, not flushed yet
-    states.put(b"B", "b1", b"b1", 0)
-    states.drop_decoded()  # the next step failed half-way
+def test_a_revert_goes_back_to_the_last_checkpoint_not_to_a_step_that_failed() -> None:
+    states = LiveStates(written({b"A": b"a1"}), Decoder(), str.encode, unread)
+    states.put(b"A", "a2", 0)  # whole steps, not flushed yet
+    states.put(b"B", "b1", 0)
+    states.revert()  # the next step failed half-way, with no checkpoint since: the table's
+    assert dict(states.stored()) == {b"A": "a1"}
+    states.put(b"A", "a2", 0)
+    states.put(b"B", "b1", 0)
+    states.checkpoint()
+    states.put(b"A", "a3", 0)
+    states.put(b"C", "c1", 0)
+    states.revert()
     assert dict(states.stored()) == {b"A": "a2", b"B": "b1"}
+
+
+class Counted:
+    """A state the steps change in place, counting its encodings."""
+
+    encoded = 0
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def encode(self) -> bytes:
+        Counted.encoded += 1
+        return self.value.encode()
+
+
+def test_a_state_is_encoded_once_a_flush_as_the_last_step_left_it() -> None:
+    changelog = Changelog()
+    states: LiveStates[Counted] = LiveStates(Table(), Counted, Counted.encode, changelog)
+    state = Counted("a1")
+    Counted.encoded = 0
+    for value in ("a1", "a2", "a3"):  # three steps change the one object
+        state.value = value
+        states.put(b"A", state, 0)
+    assert Counted.encoded == 0  # a put encodes nothing
+    states.flush()
+    states.seal()
+    assert Counted.encoded == 1
+    assert changelog.read() == {b"A": "a3"}
+    states.flush()  # no step since: nothing written
+    assert Counted.encoded == 1
 
 
 def test_a_key_of_none_in_the_table_is_no_state() -> None:
     table = written({b"A": b"a1"})
     table.data[None] = b"a record with no key"  # type: ignore[index]
-    assert dict(LiveStates(table, Decoder(), unread).stored()) == {b"A": "a1"}
+    assert dict(LiveStates(table, Decoder(), str.encode, unread).stored()) == {b"A": "a1"}
 
 
 @pytest.mark.parametrize("record", [b"", b"cut short", b"\xff" * 40])
@@ -89,7 +126,7 @@ def test_a_record_the_format_did_not_write_is_one_keys_failure_not_the_rebuilds(
 ) -> None:
     table = written({b"A": b"a1"})
     table.data[b"X"] = record  # another writer's, or cut short
-    states = LiveStates(table, Decoder(), unread)
+    states = LiveStates(table, Decoder(), str.encode, unread)
     assert dict(states.stored()) == {b"A": "a1"}
     assert "series-state: the state of b'X' does not decode" in caplog.text
     with pytest.raises(CorruptRecord):
@@ -98,9 +135,9 @@ def test_a_record_the_format_did_not_write_is_one_keys_failure_not_the_rebuilds(
 
 def test_a_flush_is_whole_on_the_changelog_only_once_sealed() -> None:
     changelog, table = Changelog(), Table()
-    states = LiveStates(table, Decoder(), changelog)
-    states.put(b"A", "a1", b"a1", 0)
-    states.put(b"B", "b1", b"b1", 0)
+    states = LiveStates(table, Decoder(), str.encode, changelog)
+    states.put(b"A", "a1", 0)
+    states.put(b"B", "b1", 0)
     states.flush()
     assert states.unsealed()
     assert changelog.read() == {}  # no marker yet: each record reads as the state before it
@@ -114,17 +151,17 @@ def test_a_flush_is_whole_on_the_changelog_only_once_sealed() -> None:
 
 def test_a_flush_made_again_before_its_seal_keeps_the_sealed_states_as_the_previous_ones() -> None:
     changelog = Changelog()
-    states = LiveStates(Table(), Decoder(), changelog)
-    states.put(b"A", "a1", b"a1", 0)
-    states.put(b"B", "b1", b"b1", 0)
+    states = LiveStates(Table(), Decoder(), str.encode, changelog)
+    states.put(b"A", "a1", 0)
+    states.put(b"B", "b1", 0)
     states.flush()
     states.seal()
-    states.put(b"A", "a2", b"a2", 0)
+    states.put(b"A", "a2", 0)
     states.flush()  # its seal never comes (a send before it failed)
-    states.drop_decoded()
+    states.revert()
     assert states.get(b"A") == "a2"  # the worker itself reads what it flushed
-    states.put(b"A", "a3", b"a3", 0)
-    states.put(b"C", "c1", b"c1", 0)
+    states.put(b"A", "a3", 0)
+    states.put(b"C", "c1", 0)
     states.flush()  # the worker's last commit, stopping
     assert changelog.read() == {b"A": "a1", b"B": "b1"}  # not a2: a2 was never sealed
     states.seal()
@@ -133,8 +170,8 @@ def test_a_flush_made_again_before_its_seal_keeps_the_sealed_states_as_the_previ
 
 def test_a_reassignment_drops_the_seal_of_a_flush_the_worker_no_longer_owns() -> None:
     changelog = Changelog()
-    states = LiveStates(Table(), Decoder(), changelog)
-    states.put(b"A", "a1", b"a1", 0)
+    states = LiveStates(Table(), Decoder(), str.encode, changelog)
+    states.put(b"A", "a1", 0)
     states.flush()
     states.reset()
     assert not states.unsealed()
