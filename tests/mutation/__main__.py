@@ -66,6 +66,8 @@ GROUPS = (
             "marketpulse/api/security.py",
             "marketpulse/storage/line_protocol.py",
             "marketpulse/streams/delivery.py",
+            "marketpulse/tables/journal.py",
+            "marketpulse/tables/live_states.py",
         ),
         ("tests/unit",),
         exclude=(INDICATORS,),

@@ -4,9 +4,10 @@ often (the whole write and read-back path, on the broker, is in tests/e2e/test_s
 from __future__ import annotations
 
 import pytest
+from prometheus_client import REGISTRY
 
 from marketpulse.tables import checkpoints
-from marketpulse.tables.checkpoints import CorruptRecord
+from marketpulse.tables.checkpoints import CorruptRecord, marker_key
 from marketpulse.tables.live_states import LiveStates
 from tests.table_helpers import Table
 
@@ -62,7 +63,9 @@ def test_a_recovered_state_is_decoded_once_for_the_rebuild_and_the_steps(
     decode = Decoder()
     states = LiveStates(table, decode, str.encode, unread)  # a worker taking the partition over
     assert dict(states.stored()) == {b"A": "a1", b"B": "b1"}  # the bad one left out, logged
-    assert "series-state: the state of b'C' does not decode" in caplog.text
+    assert [r.getMessage() for r in caplog.records] == [
+        "series-state: the state of b'C' does not decode"
+    ]
     assert [states.get(b"A"), states.get(b"B")] == ["a1", "b1"]  # each key's first step
     assert sorted(decode.decoded) == [b"a1", b"b1", b"bad"]  # once each
     with pytest.raises(ValueError, match="not a state"):
@@ -177,3 +180,46 @@ def test_a_reassignment_drops_the_seal_of_a_flush_the_worker_no_longer_owns() ->
     assert not states.unsealed()
     states.seal()
     assert changelog.read() == {}
+
+
+class Addressed:
+    """Every record a flush or a seal sends, with its topic and partition."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, int, bytes, bytes]] = []
+
+    def __call__(self, topic: str, partition: int, key: bytes, value: bytes) -> None:
+        self.sent.append((topic, partition, key, value))
+
+
+def test_each_record_goes_to_the_changelog_partition_of_its_key_numbered_by_its_flush() -> None:
+    sent = Addressed()
+    states = LiveStates(Table(), Decoder(), str.encode, sent)
+    before = (
+        REGISTRY.get_sample_value("marketpulse_state_records_total", {"table": "series-state"})
+        or 0.0
+    )
+    states.put(b"A", "a1", 3)
+    states.put(b"B", "b1", 5)
+    states.flush()
+    states.seal()
+    topic = "w-series-state-changelog"
+    assert [(t, p, k) for t, p, k, _ in sent.sent] == [
+        (topic, 3, b"A"), (topic, 5, b"B"), (topic, 3, marker_key(3)), (topic, 5, marker_key(5)),
+    ]  # fmt: skip
+    records = {key: value for _, _, key, value in sent.sent}
+    assert records[marker_key(3)] == checkpoints.marker(1)  # the partition's first flush
+    assert checkpoints.resolve(records[b"A"], 1) is not None  # whole once flush 1 is
+    assert checkpoints.resolve(records[b"A"], 0) is None  # and not before
+    after = REGISTRY.get_sample_value("marketpulse_state_records_total", {"table": "series-state"})
+    assert after == before + 2
+
+
+def test_a_reassignment_counts_every_state_it_drops_once() -> None:
+    states = LiveStates(Table(), Decoder(), str.encode, unread)
+    states.put(b"A", "a1", 0)
+    states.checkpoint()
+    states.put(b"A", "a2", 0)  # encoded once and put again: one state
+    states.put(b"B", "b1", 0)
+    assert states.reset() == 2
+    assert dict(states.stored()) == {}
