@@ -62,8 +62,5 @@ async def _process(event: EventT[bytes]) -> None:
 def _apply(message: Message, now_ns: int) -> StepOutputs:
     """Step a frame and put the states it leaves."""
     outputs = apply_frame(store, _partition_time(message.partition), message, now_ns, CONFIG)
-    for key, series in outputs.series.items():
-        agent_states.series.put(key, series, message.partition)
-    for key, state in outputs.symbols.items():
-        agent_states.symbols.put(key, state, message.partition)
+    agent_states.put_all(outputs, message.partition)
     return outputs

@@ -41,6 +41,5 @@ async def _process(event: EventT[bytes]) -> None:
 def _apply(message: Message) -> StepOutputs:
     """Step a ready-made bar and put the states it leaves."""
     outputs = apply_ready_made_bar(store, message, CONFIG)
-    for key, series in outputs.series.items():
-        agent_states.series.put(key, series, message.partition)
+    agent_states.put_all(outputs, message.partition)
     return outputs

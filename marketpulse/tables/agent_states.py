@@ -16,6 +16,7 @@ from functools import partial
 
 from marketpulse.analytics.ingest import SymbolState
 from marketpulse.analytics.series import SeriesState
+from marketpulse.analytics.step_io import StepOutputs
 from marketpulse.app import app
 from marketpulse.settings import get_settings
 from marketpulse.streams.codecs import bytes_table
@@ -40,6 +41,14 @@ series: LiveStates[SeriesState] = LiveStates(
 )
 # a symbol's state implies its series' (the bars it has closed): flushed after them
 journal: Journal = Journal(series, symbols)
+
+
+def put_all(outputs: StepOutputs, partition: int) -> None:
+    """Put the states a step leaves (its symbols' and its series')."""
+    for key, state in outputs.series.items():
+        series.put(key, state, partition)
+    for key, symbol in outputs.symbols.items():
+        symbols.put(key, symbol, partition)
 
 
 class LiveStore:
