@@ -85,8 +85,12 @@ def _parts(trade: list[Any]) -> int:
     return EVERY_PART
 
 
-def _fold(bar: list[Any], ts: int, price: float, size: float, parts: int) -> None:
-    """Fold a trade into ``bar``, setting only the parts it may."""
+def _fold(bar: list[Any], ts: Any, price: Any, size: Any, parts: int) -> None:
+    """Fold a trade into ``bar``, setting only the parts it may.
+
+    The trade's time, price and size stay the objects they came as (a decoded event's, a kept
+    trade's): typed, compiled code would unbox each and box it again, a new object, for every
+    item of the bar it compares or sets, some eight an event."""
     if parts & HIGH_LOW:
         high = bar[HIGH]
         if high is None:
@@ -196,15 +200,17 @@ class BarBuilder:
         return True
 
     def add_trade(
-        self, ts: int, price: float, size: float, parts: int = EVERY_PART,
+        self, ts: Any, price: Any, size: Any, parts: int = EVERY_PART,
         trade_id: str | None = None,
     ) -> None:  # fmt: skip
         """Fold one accepted trade into the bar of each granularity that holds ``ts`` (and keep
         it for the activity bars until its time has settled, and for cancels and corrections
         within the cancel window), setting the ``parts`` its conditions allow (bits of
-        :mod:`.conditions`)."""
+        :mod:`.conditions`). ``ts`` an int, ``price`` and ``size`` floats, each the object the
+        event holds (:func:`_fold`)."""
         if not parts:
             return
+        time: int = ts
         if self.activity:
             insort(self.pending, [ts, price, size] if parts == EVERY_PART
                    else [ts, price, size, parts], key=_time)  # fmt: skip
@@ -213,12 +219,12 @@ class BarBuilder:
         for name, cut in self.cuts.items():
             length = cut.utc_length
             if length:
-                start = ts - ts % length
+                start = time - time % length
                 end = start + length
             elif cut.timeless:
                 continue
             else:
-                bounds = cut.bounds(ts)
+                bounds = cut.bounds(time)
                 if bounds is None:
                     continue
                 start, end = bounds
@@ -232,8 +238,12 @@ class BarBuilder:
     def _open_bar(self, name: str, start: int, end: int) -> list[Any]:
         """The open bar ``[start, end)`` of ``name``, made when it has none yet."""
         bars = self.open[name]
-        for bar in bars:
-            if bar[START] == start:
+        # newest first, where trades in time order land; ``start`` boxed once, not once for
+        # each bar it is compared with (each bar open in the grace period, three at 1 s)
+        boxed: object = start
+        for at in range(len(bars) - 1, -1, -1):
+            bar = bars[at]
+            if bar[START] == boxed:
                 return bar
         bar = _empty(start, end)
         bars.append(bar)
@@ -394,7 +404,7 @@ class BarBuilder:
         count, self.too_late = self.too_late, 0
         return count
 
-    def _add_activity(self, ts: int, price: float, size: float, parts: int) -> list[Bar]:
+    def _add_activity(self, ts: Any, price: Any, size: Any, parts: int) -> list[Bar]:
         """Fold a settled trade into each activity bar; return those it completes. A trade is
         never split: the one that reaches the threshold closes its bar, whatever it carries
         past the threshold."""

@@ -144,7 +144,7 @@ def step(
             updates: list[str] | None = fields[6]
             parts = EVERY_PART if updates is None else mask_of(updates)
             if parts:
-                state.bars.add_trade(ts, price, fields[3], parts, fields[7])
+                state.bars.add_trade(fields[1], price, fields[3], parts, fields[7])
             else:
                 out.inert += 1
     out.bars = state.bars.close(stream_time, grace_ns)
