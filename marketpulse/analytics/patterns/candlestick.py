@@ -79,8 +79,9 @@ def register(
     span: int,
     first: int | None = None,
 ) -> None:
-    """Register a stateless pattern whose rule ``make()`` builds (when an engine is made, not
-    at import, so a parameterised rule is made where the tests can see it)."""
+    """Register a stateless pattern whose rule ``make()`` builds (when the first engine of a
+    choice of patterns is made, not at import, so a parameterised rule is made where the tests
+    can see it; every engine of that choice then shares it)."""
     REGISTRY[name] = Candlestick(tuple(uses), make, span, first)
 
 

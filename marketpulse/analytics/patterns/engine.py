@@ -23,20 +23,30 @@ from marketpulse.analytics.patterns.candlestick import (
 )
 
 _Key = tuple[str, int, int]  # setting name, candle offset, first bar
+# column (an index into a set's history columns), end (-1 - candle offset), period, factor,
+# divisor, first bar
+_Spec = tuple[int, int, int, float, float, int]
+# a pattern's rule, its averages' slots, its first bar and its first output bar
+_Entry = tuple[Rule, tuple[int, ...], int, int]
 
 
 @dataclass(frozen=True)
 class _Layout:
-    """What a set of chosen patterns shares whatever the symbol: the averages' settings
-    (``_Spec`` with the name of the history's column in place of the values), each pattern's
-    slots among them and its first bars, and the last first bar of any average. Worked out
-    once per choice, since a worker makes a set for every series it starts or restores."""
+    """What a set of chosen patterns shares whatever the symbol, worked out once per choice:
+    the history columns the averages read, the averages' settings, the running totals' windows
+    (an average's index, column, the end and start of its window, its first bar), each
+    pattern's rule with its slots and first bars, which of the rules keep state (made anew for
+    each set; the others are shared by every set), and the last first bar of any average.
 
-    specs: tuple[tuple[str, int, int, float, float, int], ...]
+    A worker holds a set for every series, and its collector walks every object each holds:
+    these were about 170 tuples and closures a set, half of a series' objects."""
+
+    columns: tuple[str, ...]
+    specs: tuple[_Spec, ...]
+    windows: tuple[tuple[int, int, int, int, int], ...]
     patterns: tuple[Candlestick, ...]
-    slots: tuple[tuple[int, ...], ...]
-    firsts: tuple[int, ...]
-    first_outputs: tuple[int, ...]
+    rules: tuple[_Entry, ...]
+    stateful: tuple[int, ...]
     last_start: int
     choice: str  # the chosen names, digested: what a state says it was made with
 
@@ -44,8 +54,9 @@ class _Layout:
 @cache
 def _layout(chosen: tuple[str, ...]) -> _Layout:
     keys: dict[_Key, int] = {}
-    specs: list[tuple[str, int, int, float, float, int]] = []
-    patterns, pattern_slots, firsts, first_outputs = [], [], [], []
+    columns: list[str] = []
+    specs: list[_Spec] = []
+    patterns, rules = [], []
     for pattern in (REGISTRY[n] for n in chosen):
         first_output = lookback(pattern)
         first = first_output - pattern.warmup
@@ -55,19 +66,26 @@ def _layout(chosen: tuple[str, ...]) -> _Layout:
             if key not in keys:
                 keys[key] = len(specs)
                 divisor = 2.0 if setting.range_type is RangeType.SHADOWS else 1.0
+                column = RANGE_COLUMNS[setting.range_type]
+                if column not in columns:
+                    columns.append(column)
                 specs.append(
-                    (RANGE_COLUMNS[setting.range_type], -1 - offset, setting.period,
-                     setting.factor, divisor, first)
+                    (columns.index(column), -1 - offset, setting.period, setting.factor,
+                     divisor, first)
                 )  # fmt: skip
             slots.append(keys[key])
         patterns.append(pattern)
-        pattern_slots.append(tuple(slots))
-        firsts.append(first)
-        first_outputs.append(first_output)
+        rules.append((pattern.make(), tuple(slots), first, first_output))
+    windows = tuple(
+        (i, column, end, end - period, first)
+        for i, (column, end, period, _f, _d, first) in enumerate(specs)
+        if period
+    )
+    stateful = tuple(i for i, (rule, *_rest) in enumerate(rules) if isinstance(rule, Hikkake))
     last_start = max((spec[5] for spec in specs), default=-1)
     choice = hashlib.blake2b("\n".join(chosen).encode(), digest_size=8).hexdigest()
-    return _Layout(tuple(specs), tuple(patterns), tuple(pattern_slots), tuple(firsts),
-                   tuple(first_outputs), last_start, choice)  # fmt: skip
+    return _Layout(tuple(columns), tuple(specs), windows, tuple(patterns), tuple(rules),
+                   stateful, last_start, choice)  # fmt: skip
 
 
 class CandlestickSet:
@@ -82,25 +100,21 @@ class CandlestickSet:
         self.names = list(chosen)
         layout = _layout(chosen)
         history = self.history
-        self._specs: list[_Spec] = [
-            (getattr(history, column), end, period, factor, divisor, first)
-            for column, end, period, factor, divisor, first in layout.specs
-        ]
+        # the history's columns the averages read (its lists, changed in place)
+        self._columns: list[list[float]] = [getattr(history, name) for name in layout.columns]
+        self._specs = layout.specs
         self.totals: list[float] = [0.0] * len(self._specs)
         # one view of the averages for every rule, its slots set before each (a worker holds
         # thousands of sets, and its collector walks every object each holds)
-        self._averages = _Averages(self._specs, self.totals)
-        self._rules: list[tuple[Rule, tuple[int, ...], int, int]] = list(
-            zip([pattern.make() for pattern in layout.patterns], layout.slots, layout.firsts,
-                layout.first_outputs, strict=True)
-        )  # fmt: skip
+        self._averages = _Averages(self._specs, self._columns, self.totals)
+        rules = list(layout.rules)
+        for i in layout.stateful:
+            _rule, slots, first, first_output = rules[i]
+            rules[i] = (layout.patterns[i].make(), slots, first, first_output)
+        self._rules: list[_Entry] = rules
         self._last_start = layout.last_start
         self._choice = layout.choice
-        self._windows = [
-            (i, values, end, end - period, first)
-            for i, (values, end, period, _f, _d, first) in enumerate(self._specs)
-            if period
-        ]
+        self._windows = layout.windows
 
     def update(self, o: float, h: float, l: float, c: float) -> list[int]:  # noqa: E741
         """Add a bar; return every pattern's value on it, in :attr:`names` order (0 before a
@@ -121,12 +135,15 @@ class CandlestickSet:
                 if bar >= first:
                     rule(history, averages)  # a stateful rule warming up
                 out.append(0)
+        columns = self._columns
         if bar > self._last_start:
-            for i, values, end, start, _first in self._windows:  # TA-Lib: total += new - old
+            for i, column, end, start, _first in self._windows:  # TA-Lib: total += new - old
+                values = columns[column]
                 totals[i] += values[end] - values[start]
         else:
-            for i, values, end, start, first in self._windows:
+            for i, column, end, start, first in self._windows:
                 if bar >= first:
+                    values = columns[column]
                     totals[i] += values[end] - values[start]
         return out
 
@@ -188,16 +205,13 @@ class CandlestickSet:
     def _start_totals(self, bar: int) -> None:
         """TA-Lib starts each total at its pattern's first bar: the window summed in order,
         from 0.0."""
-        for i, (values, end, period, _factor, _divisor, first) in enumerate(self._specs):
+        for i, (column, end, period, _factor, _divisor, first) in enumerate(self._specs):
             if bar == first and period:
+                values = self._columns[column]
                 total = 0.0
                 for back in range(end - period, end):
                     total += values[back]
                 self.totals[i] = total
-
-
-# values, end (-1 - candle offset), period, factor, divisor, first bar
-_Spec = tuple[list[float], int, int, float, float, int]
 
 
 class _Averages(Sequence[float]):
@@ -205,18 +219,21 @@ class _Averages(Sequence[float]):
     out only when its rule reads them (most rules stop at a colour or body check first):
     ``TA_CANDLEAVERAGE``. One per set, its slots set before each rule."""
 
-    __slots__ = ("_specs", "_totals", "slots")
+    __slots__ = ("_columns", "_specs", "_totals", "slots")
 
-    def __init__(self, specs: list[_Spec], totals: list[float]) -> None:
-        self._specs, self._totals = specs, totals
+    def __init__(
+        self, specs: tuple[_Spec, ...], columns: list[list[float]], totals: list[float]
+    ) -> None:
+        self._specs, self._columns, self._totals = specs, columns, totals
         self.slots: tuple[int, ...] = ()
 
     def __getitem__(self, n: int) -> float:  # type: ignore[override]
         i = self.slots[n]
-        values, end, period, factor, divisor, _first = self._specs[i]
+        column, end, period, factor, divisor, _first = self._specs[i]
         if period:
             return factor * (self._totals[i] / period) / divisor
-        return factor * values[end] / divisor  # ShadowLong, ShadowVeryLong: the candle itself
+        # ShadowLong, ShadowVeryLong: the candle itself
+        return factor * self._columns[column][end] / divisor
 
     def __len__(self) -> int:
         return len(self.slots)
