@@ -52,13 +52,16 @@ class Candlestick:
     ``averages[n]`` for ``uses[n]``, over ``span`` candles. A stateful rule (hikkake) already
     runs ``warmup`` bars before its first output, as TA-Lib's does, to pick up patterns that
     started before. ``first`` overrides the lookback TA-Lib's rule gives (see
-    :func:`lookback`)."""
+    :func:`lookback`). ``shared``: ``make()`` gives the same plain function every time, which
+    every engine of a choice of patterns then shares; any other rule (a stateful one, or one a
+    factory makes with its parameters) each engine makes for itself."""
 
     uses: tuple[tuple[CandleSetting, int], ...]
     make: Callable[[], Rule]
     span: int = 1
     first: int | None = None
     warmup: int = 0
+    shared: bool = False
 
 
 REGISTRY: dict[str, Candlestick] = {}
@@ -78,11 +81,12 @@ def register(
     *uses: tuple[CandleSetting, int],
     span: int,
     first: int | None = None,
+    shared: bool = False,
 ) -> None:
-    """Register a stateless pattern whose rule ``make()`` builds (when the first engine of a
-    choice of patterns is made, not at import, so a parameterised rule is made where the tests
-    can see it; every engine of that choice then shares it)."""
-    REGISTRY[name] = Candlestick(tuple(uses), make, span, first)
+    """Register a stateless pattern whose rule ``make()`` builds (when an engine is made, not
+    at import, so a parameterised rule is made where the tests can see it: mutation testing
+    runs a function's mutants against the tests that reached it)."""
+    REGISTRY[name] = Candlestick(tuple(uses), make, span, first, shared=shared)
 
 
 def candlestick(
@@ -91,7 +95,7 @@ def candlestick(
     """Register the decorated rule as the pattern ``name`` (see :func:`register`)."""
 
     def add(rule: Rule) -> Rule:
-        register(name, lambda: rule, *uses, span=span, first=first)
+        register(name, lambda: rule, *uses, span=span, first=first, shared=True)
         return rule
 
     return add

@@ -35,8 +35,8 @@ class _Layout:
     """What a set of chosen patterns shares whatever the symbol, worked out once per choice:
     the history columns the averages read, the averages' settings, the running totals' windows
     (an average's index, column, the end and start of its window, its first bar), each
-    pattern's rule with its slots and first bars, which of the rules keep state (made anew for
-    each set; the others are shared by every set), and the last first bar of any average.
+    pattern's rule with its slots and first bars (None for a rule each set makes for itself:
+    ``own`` gives its index, slots and first bars), and the last first bar of any average.
 
     A worker holds a set for every series, and its collector walks every object each holds:
     these were about 170 tuples and closures a set, half of a series' objects."""
@@ -45,8 +45,8 @@ class _Layout:
     specs: tuple[_Spec, ...]
     windows: tuple[tuple[int, int, int, int, int], ...]
     patterns: tuple[Candlestick, ...]
-    rules: tuple[_Entry, ...]
-    stateful: tuple[int, ...]
+    rules: tuple[_Entry | None, ...]
+    own: tuple[tuple[int, tuple[int, ...], int, int], ...]
     last_start: int
     choice: str  # the chosen names, digested: what a state says it was made with
 
@@ -56,7 +56,9 @@ def _layout(chosen: tuple[str, ...]) -> _Layout:
     keys: dict[_Key, int] = {}
     columns: list[str] = []
     specs: list[_Spec] = []
-    patterns, rules = [], []
+    patterns: list[Candlestick] = []
+    rules: list[_Entry | None] = []
+    own = []
     for pattern in (REGISTRY[n] for n in chosen):
         first_output = lookback(pattern)
         first = first_output - pattern.warmup
@@ -74,18 +76,21 @@ def _layout(chosen: tuple[str, ...]) -> _Layout:
                      divisor, first)
                 )  # fmt: skip
             slots.append(keys[key])
+        if pattern.shared:
+            rules.append((pattern.make(), tuple(slots), first, first_output))
+        else:
+            own.append((len(patterns), tuple(slots), first, first_output))
+            rules.append(None)
         patterns.append(pattern)
-        rules.append((pattern.make(), tuple(slots), first, first_output))
     windows = tuple(
         (i, column, end, end - period, first)
         for i, (column, end, period, _f, _d, first) in enumerate(specs)
         if period
     )
-    stateful = tuple(i for i, (rule, *_rest) in enumerate(rules) if isinstance(rule, Hikkake))
     last_start = max((spec[5] for spec in specs), default=-1)
     choice = hashlib.blake2b("\n".join(chosen).encode(), digest_size=8).hexdigest()
     return _Layout(tuple(columns), tuple(specs), windows, tuple(patterns), tuple(rules),
-                   stateful, last_start, choice)  # fmt: skip
+                   tuple(own), last_start, choice)  # fmt: skip
 
 
 class CandlestickSet:
@@ -107,11 +112,11 @@ class CandlestickSet:
         # one view of the averages for every rule, its slots set before each (a worker holds
         # thousands of sets, and its collector walks every object each holds)
         self._averages = _Averages(self._specs, self._columns, self.totals)
-        rules = list(layout.rules)
-        for i in layout.stateful:
-            _rule, slots, first, first_output = rules[i]
-            rules[i] = (layout.patterns[i].make(), slots, first, first_output)
-        self._rules: list[_Entry] = rules
+        made = {i: (layout.patterns[i].make(), slots, first, first_output)
+                for i, slots, first, first_output in layout.own}  # fmt: skip
+        self._rules: list[_Entry] = [
+            made[i] if entry is None else entry for i, entry in enumerate(layout.rules)
+        ]
         self._last_start = layout.last_start
         self._choice = layout.choice
         self._windows = layout.windows

@@ -345,6 +345,9 @@ async def test_malformed_records_and_refused_points_are_dead_lettered_the_rest_s
         orjson.loads(r.value) for r in letters if orjson.loads(r.value)["offset"] == 12
     )
     assert tombstone["detail"] == "a record with no value (a tombstone)"
+    # a record that does not decode: the first line of why (the schema's error names the model)
+    not_json = next(orjson.loads(r.value) for r in letters if orjson.loads(r.value)["offset"] == 10)
+    assert not_json["detail"] == "1 validation error for Bar"
     refused = next(orjson.loads(r.value) for r in letters if b"sink_refused" in r.value)
     assert "field type conflict" in refused["detail"]
     # the log says the same, word for word
