@@ -97,6 +97,18 @@ def test_sets_made_together_keep_their_own_bars_and_averages() -> None:
     assert expected_a != expected_b
 
 
+def test_sets_share_their_plain_rules_and_own_the_rest() -> None:
+    """A worker holds a set for every series: the rules that are plain functions are the same
+    objects in every set of a choice; a stateful rule (a hikkake's pending pattern) and one a
+    factory makes with its parameters are each set's own."""
+    a, b = CandlestickSet(), CandlestickSet()
+    for name, (rule_a, *_a), (rule_b, *_b) in zip(a.names, a._rules, b._rules, strict=True):
+        shared = REGISTRY[name].shared
+        assert (rule_a is rule_b) is shared, name
+        assert shared is (REGISTRY[name].make() is REGISTRY[name].make()), name
+    assert sum(REGISTRY[name].shared for name in a.names) > len(a.names) / 2
+
+
 def _rows(n: int, seed: int) -> list[tuple[float, float, float, float]]:
     series = candles(n, seed)
     return [tuple(map(float, row)) for row in zip(series.open, series.high, series.low,
