@@ -1,6 +1,6 @@
 """How often a worker's garbage collector walks its whole heap.
 
-Most of a worker's heap is its states: some 340 container objects a series (indicators, their
+Most of a worker's heap is its states: some 230 container objects a series (indicators, their
 windows and queues, the detectors' recent bars), long-lived and free of reference cycles, so
 reference counting frees them without the collector. CPython visits every one of them, and every
 reference each holds, in each full collection, and runs one after ten collections of its middle
