@@ -75,7 +75,9 @@ class SymbolState:
         if isinstance(granularities, BarCuts):
             granularities = granularities.of(bars["symbol"])
         return cls(
-            EventGate.from_state(config, raw["gate"], remembered if split else None),
+            EventGate.from_state(
+                config, raw["gate"], remembered if split else None, raw["stream_time"]
+            ),
             BarBuilder.from_state(
                 granularities, bars, dict(config.lateness), config.cancel_window_ns
             ),

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import base64
 import math
-import struct
 import zlib
 from array import array
 from dataclasses import dataclass
@@ -97,7 +96,7 @@ def _stable(value: int | str) -> int:
     return value if isinstance(value, int) else zlib.crc32(value.encode())
 
 
-def _fingerprint(fields: tuple[Any, ...], quote: bool) -> object:
+def _fingerprint(fields: tuple[Any, ...], quote: bool) -> Any:
     """A hash of everything that makes an event (``fields``, its ``astuple``), equal across
     processes.
 
@@ -159,9 +158,19 @@ class EventGate:
     """Per-symbol gate state: last good price, a pending new level, recent fingerprints.
 
     The last ``dedup_window`` accepted fingerprints are remembered: enough for a vendor's
-    resend after a reconnect, small enough to write back with every frame. (A duplicate older
+    resend after a reconnect, small enough to write back with every commit. (A duplicate older
     than the grace period is refused as late before it is looked up; whole frames delivered
     twice by the broker are skipped by offset before they reach the gate.)
+
+    A fingerprint covers the event's time, so an event later than every one remembered
+    (``newest``) is no duplicate of any, and is only written into the window: a ring of 8-byte
+    integers, 2 KB a symbol in one block. Only an event at or before ``newest`` is looked up:
+    among the few remembered since ``newest`` was reached when it is at that very time (a burst
+    of prints at one instant), else in a set of the whole window, made when first needed and
+    dropped once a window's worth of events has gone by without a lookup. A set of Python
+    integers kept for every event took 25 KB a symbol, scattered over the heap: with hundreds
+    of symbols each frame's lookups, insertions and evictions missed the CPU's caches, a sixth
+    of the engine's time.
     """
 
     def __init__(self, config: GateConfig) -> None:
@@ -170,14 +179,13 @@ class EventGate:
         self.last_price: float | None = None
         self.pending_price: float | None = None
         self.pending_count = 0
-        # fingerprints, a ring once full (its oldest at ``_head``): a list, which compiled code
-        # reads and writes natively; a deque's items, turned into bytes after every frame, cost
-        # more than the rest of the step's states together. Kept as the objects ``hash`` gives
-        # (``object``, not ``int``): compiled code would unbox each into a C integer and box it
-        # again for every list, set and lookup it meets, three new objects an event
-        self.recent: list[object] = []
+        # fingerprints, a ring once full (its oldest at ``_head``)
+        self.recent: array[int] = array("q")
         self._head = 0
-        self._recent_set: set[object] = set()
+        self.newest: int | None = None  # the latest time remembered
+        self._since = 0  # fingerprints remembered since ``newest`` was reached, that one too
+        self._window: set[Any] | None = None  # every fingerprint of ``recent``, while looked up
+        self._unused = 0  # fingerprints remembered since ``_window`` was last looked in
 
     def check(self, event: Tick, stream_time: int, now_ns: int) -> Verdict | None:
         """Return why ``event`` is refused, or None when it is accepted (and remembered)."""
@@ -227,26 +235,55 @@ class EventGate:
             behind = (stream_time - ts) / 1e9
             return Verdict("late", f"ts {ts} is {behind:.3f} s behind stream time")
         fingerprint = _fingerprint(fields, quote)
-        if fingerprint in self._recent_set:
+        if self._seen(fingerprint, ts):
             return Verdict("duplicate", f"{event.kind} at ts {ts} already accepted")
         if price is not None:
             spike = self._spike(price)
             if spike is not None:
                 return spike
-        self._remember(fingerprint)
+        self._remember(fingerprint, ts)
         return None
 
-    def _remember(self, fingerprint: object) -> None:
+    def _seen(self, fingerprint: Any, ts: int) -> bool:
+        """Whether ``fingerprint`` (of an event at ``ts``) is remembered."""
+        newest = self.newest
+        if newest is None or ts > newest:
+            return False
         recent = self.recent
+        if ts == newest and self._since <= _BURST:
+            # every fingerprint at ``newest`` is among the last ``_since`` remembered
+            last = (self._head if len(recent) == self.config.dedup_window else len(recent)) - 1
+            for back in range(min(self._since, len(recent))):
+                if recent[last - back] == fingerprint:  # a negative index wraps the ring
+                    return True
+            return False
+        window = self._window
+        if window is None:
+            window = self._window = set(recent)
+        self._unused = 0
+        return fingerprint in window
+
+    def _remember(self, fingerprint: Any, ts: int) -> None:
+        recent, window = self.recent, self._window
         if len(recent) < self.config.dedup_window:
             recent.append(fingerprint)
         else:
             head = self._head
-            self._recent_set.discard(recent[head])
+            if window is not None:
+                window.discard(recent[head])
             recent[head] = fingerprint
             head += 1
             self._head = 0 if head == len(recent) else head
-        self._recent_set.add(fingerprint)
+        if window is not None:
+            window.add(fingerprint)
+            self._unused += 1
+            if self._unused >= len(recent):
+                self._window = None
+        newest = self.newest
+        if newest is None or ts > newest:
+            self.newest, self._since = ts, 1
+        else:
+            self._since += 1
 
     def _spike(self, price: float) -> Verdict | None:
         bound = self.config.spike_bound
@@ -272,19 +309,27 @@ class EventGate:
             "last_price": self.last_price,
             "pending_price": self.pending_price,
             "pending_count": self.pending_count,
+            "newest": self.newest,
+            "since": self._since,
         }
 
     def remembered(self) -> bytes:
         """The fingerprints remembered, oldest first, as 8-byte integers (``array("q")``'s)."""
         recent, head = self.recent, self._head
-        return _longs(recent[head:] + recent[:head] if head else recent)
+        return (recent[head:] + recent[:head] if head else recent).tobytes()
 
     @classmethod
     def from_state(
-        cls, config: GateConfig, state: dict[str, Any], remembered: bytes | None = None
+        cls,
+        config: GateConfig,
+        state: dict[str, Any],
+        remembered: bytes | None = None,
+        latest: int | None = None,
     ) -> EventGate:
         """Rebuild a gate from :meth:`state` and :meth:`remembered` (None: a state that holds
-        them itself, base64 under ``recent``, as states were written before)."""
+        them itself, base64 under ``recent``, as states were written before). ``latest``: a
+        time no remembered event is after (the symbol's stream time), for a state written
+        before the gate kept ``newest``; without it every event is looked up."""
         gate = cls(config)
         gate.last_price = state["last_price"]
         gate.pending_price = state["pending_price"]
@@ -292,9 +337,19 @@ class EventGate:
         if remembered is None:
             remembered = base64.b64decode(state["recent"])
         # oldest first; a window set smaller since keeps the newest
-        gate.recent.extend(array("q", remembered)[-config.dedup_window :])
-        gate._recent_set = set(gate.recent)
+        gate.recent.frombytes(remembered[-8 * config.dedup_window :])
+        if "newest" in state:
+            gate.newest, gate._since = state["newest"], state["since"]
+        elif gate.recent:
+            # only ``_seen``'s set can say which are at the latest time
+            gate.newest, gate._since = _LATEST if latest is None else latest, _BURST + 1
         return gate
+
+
+# A burst of events at one instant is looked up among the last this many remembered (compared
+# one by one); a longer one in the window's set.
+_BURST: Final = 8
+_LATEST: Final = 2**63 - 1
 
 
 # Adjusted prices are computed (raw price x factor), and decimal text read into binary floats is
@@ -303,18 +358,6 @@ class EventGate:
 # anything traded. A relative 1e-12 (thousands of ulps, a million times less than a tick) keeps
 # the two apart at any price level.
 OHLC_TOLERANCE: Final = 1e-12
-
-
-# struct's "l" reads a Python int with PyLong_AsLong, its "q" through a byte-array conversion
-# that costs four times as much a number; where a C long is 8 bytes (LP64: Linux, macOS) the
-# two write the same bytes
-_LONG = "l" if struct.calcsize("l") == 8 else "q"
-
-
-def _longs(values: list[object]) -> bytes:
-    """``values`` as 8-byte integers, as ``array("q", values).tobytes()`` gives them, in a
-    fraction of the time for Python ints of 63 bits."""
-    return struct.pack(f"{len(values)}{_LONG}", *values)
 
 
 def range_holds(bar: Bar) -> bool:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import math
+import random
 from array import array
 
 import orjson
 import pytest
+from msgspec.structs import astuple
 
 from marketpulse.analytics.quality import (
     OHLC_TOLERANCE,
     EventGate,
     GateConfig,
+    _fingerprint,
     check_bar,
     check_built_bar,
     widened,
@@ -126,7 +129,7 @@ def test_the_remembered_window_wraps_and_is_written_oldest_first() -> None:
     state, remembered = gate.state(), gate.remembered()
     assert (state, remembered) == (last_three.state(), last_three.remembered())
     recent = array("q", remembered).tolist()
-    assert recent == last_three.recent  # 8-byte integers, as array("q") reads them
+    assert recent == last_three.recent.tolist()  # 8-byte integers, as array("q") reads them
     assert len(set(recent)) == 3
     restored = EventGate.from_state(GateConfig(dedup_window=3), state, remembered)
     for wrapped in (gate, restored):
@@ -136,6 +139,102 @@ def test_the_remembered_window_wraps_and_is_written_oldest_first() -> None:
     assert array("q", smaller.remembered()).tolist() == recent[1:]
     assert verdict(events[5], smaller) is None  # the oldest of the three, not kept
     assert verdict(events[7], smaller) == "duplicate"
+
+
+def _remembered_by_reference(events: list[Tick], window: int) -> list[str | None]:
+    """The gate's verdicts on ``events`` by the plain rule: a duplicate is an event whose
+    fingerprint is among the last ``window`` accepted."""
+    recent: list[int] = []
+    verdicts: list[str | None] = []
+    for event in events:
+        fingerprint = _fingerprint(astuple(event), isinstance(event, QuoteTick))
+        if fingerprint in recent[-window:]:
+            verdicts.append("duplicate")
+        else:
+            recent.append(fingerprint)
+            verdicts.append(None)
+    return verdicts
+
+
+@pytest.mark.parametrize("window", [1, 2, 3, 5, 9, 16])
+@pytest.mark.parametrize("seed", range(4))
+def test_duplicates_are_exactly_the_last_window_s_fingerprints(window: int, seed: int) -> None:
+    """Whatever the order of times (in order, bursts at one instant longer and shorter than the
+    burst lookup, late events, resends of recent and of forgotten events) and wherever the
+    gate is written and read back, a duplicate is an event among the last ``window`` accepted,
+    and nothing else."""
+    rng = random.Random(seed * 100 + window)  # noqa: S311 - test data, not secrets
+    events: list[Tick] = []
+    clock = NOW
+    for _ in range(400):
+        roll = rng.random()
+        if events and roll < 0.25:
+            events.append(events[-rng.randint(1, min(len(events), 3 * window + 3))])  # a resend
+            continue
+        if roll < 0.55:
+            clock += rng.randint(1, 3)
+        ts = clock - (rng.randint(0, 4) if roll > 0.9 else 0)  # late now and then
+        price = 100.0 + rng.randint(0, 20) / 100
+        size = float(rng.randint(1, 4))
+        events.append(quote(ts, price, price + 0.01) if roll < 0.4 else trade(ts, price, size))
+    restore_at = frozenset(rng.sample(range(400), 12))
+    config = GateConfig(dedup_window=window, grace_ns=S, spike_bound=1.0, max_price=1e6)
+    gate, verdicts = EventGate(config), []
+    for i, event in enumerate(events):
+        if i in restore_at:
+            state = orjson.loads(orjson.dumps(gate.state()))
+            gate = EventGate.from_state(config, state, gate.remembered())
+        result = gate.check(event, NOW, NOW)
+        verdicts.append(None if result is None else result.reason)
+    assert verdicts == _remembered_by_reference(events, window)
+    assert verdicts.count("duplicate") >= 10  # the sequence does exercise the lookups
+
+
+def test_a_window_looked_up_late_forgets_what_the_ring_forgets() -> None:
+    """A late event builds the window's set; the set then follows the ring, its oldest leaving
+    as new ones come, and is dropped once a window's worth of events needed none of it."""
+    gate = EventGate(GateConfig(dedup_window=3, grace_ns=S))
+    for i in range(3):
+        assert verdict(trade(ts=NOW + i), gate) is None
+    assert verdict(trade(ts=NOW), gate) == "duplicate"  # older than the newest: in the set
+    assert verdict(trade(ts=NOW + 3), gate) is None  # pushes NOW out
+    assert verdict(trade(ts=NOW), gate) is None  # forgotten; remembered again, pushes NOW + 1
+    assert verdict(trade(ts=NOW + 1), gate) is None
+    for i in range(4, 9):
+        assert verdict(trade(ts=NOW + i), gate) is None
+    assert verdict(trade(ts=NOW + 7), gate) == "duplicate"  # the set made again
+    assert verdict(trade(ts=NOW + 5), gate) is None
+
+
+def test_a_long_burst_at_one_instant_is_looked_up_whole() -> None:
+    """Prints at one instant past the burst lookup's reach are found in the window's set, the
+    first of them included, and after a restore too."""
+    gate = EventGate(GateConfig(dedup_window=64))
+    burst = [trade(price=100 + i / 100) for i in range(12)]
+    for event in burst:
+        assert verdict(event, gate) is None
+    state = orjson.loads(orjson.dumps(gate.state()))
+    restored = EventGate.from_state(GateConfig(dedup_window=64), state, gate.remembered())
+    for checked in (gate, restored):
+        assert [verdict(e, checked) for e in burst] == ["duplicate"] * 12
+    assert verdict(trade(price=101.0), gate) is None
+
+
+@pytest.mark.parametrize(("latest", "fresh"), [(NOW + 4, NOW + 5), (None, NOW + 5)])
+def test_a_gate_written_before_it_kept_its_newest_time_still_refuses_resends(
+    latest: int | None, fresh: int
+) -> None:
+    """A state with no ``newest`` takes the symbol's stream time as the latest time remembered
+    (or, with none, looks every event up): a resend at any time before it is refused."""
+    gate = EventGate(CONFIG)
+    events = [trade(ts=NOW + i, price=100 + i / 10) for i in range(5)]
+    for event in events:
+        assert verdict(event, gate) is None
+    state = {k: v for k, v in gate.state().items() if k not in ("newest", "since")}
+    restored = EventGate.from_state(CONFIG, state, gate.remembered(), latest)
+    assert [verdict(e, restored) for e in reversed(events)] == ["duplicate"] * 5
+    assert verdict(trade(ts=fresh, price=100.5), restored) is None
+    assert verdict(trade(ts=fresh, price=100.5), restored) == "duplicate"
 
 
 def test_fingerprints_do_not_depend_on_the_process() -> None:
@@ -340,7 +439,13 @@ def test_a_new_level_confirmed_becomes_the_reference() -> None:
 
 def test_a_fresh_gate_stores_no_pending_level() -> None:
     gate = EventGate(CONFIG)
-    assert gate.state() == {"last_price": None, "pending_price": None, "pending_count": 0}
+    assert gate.state() == {
+        "last_price": None,
+        "pending_price": None,
+        "pending_count": 0,
+        "newest": None,
+        "since": 0,
+    }
     assert gate.remembered() == b""
 
 

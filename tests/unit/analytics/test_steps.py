@@ -276,7 +276,7 @@ def test_a_symbol_state_written_as_one_document_reads_the_same_and_is_written_as
     fingerprints = array("q", base64.b64decode(orjson.loads(older)["gate"]["recent"]))
     assert len(fingerprints) == cfg.gate.dedup_window
     state = SymbolState.from_bytes(older, cfg.gate, cfg.granularities)
-    assert state.gate.recent == fingerprints.tolist()
+    assert state.gate.recent == fingerprints
     written = state.to_bytes()
     head, _, remembered = written.partition(b"\n")
     assert b"recent" not in head
