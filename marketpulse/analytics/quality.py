@@ -182,7 +182,9 @@ class EventGate:
         # fingerprints, a ring once full (its oldest at ``_head``)
         self.recent: array[int] = array("q")
         self._head = 0
-        self.newest: int | None = None  # the latest time remembered
+        # the latest time remembered, -1 before any (event times are not negative): a plain
+        # integer, which compiled code keeps unboxed where None beside it would box every time
+        self.newest = -1
         self._since = 0  # fingerprints remembered since ``newest`` was reached, that one too
         self._window: set[Any] | None = None  # every fingerprint of ``recent``, while looked up
         self._unused = 0  # fingerprints remembered since ``_window`` was last looked in
@@ -247,7 +249,7 @@ class EventGate:
     def _seen(self, fingerprint: Any, ts: int) -> bool:
         """Whether ``fingerprint`` (of an event at ``ts``) is remembered."""
         newest = self.newest
-        if newest is None or ts > newest:
+        if ts > newest:
             return False
         recent = self.recent
         if ts == newest and self._since <= _BURST:
@@ -279,8 +281,7 @@ class EventGate:
             self._unused += 1
             if self._unused >= len(recent):
                 self._window = None
-        newest = self.newest
-        if newest is None or ts > newest:
+        if ts > self.newest:
             self.newest, self._since = ts, 1
         else:
             self._since += 1
@@ -309,7 +310,7 @@ class EventGate:
             "last_price": self.last_price,
             "pending_price": self.pending_price,
             "pending_count": self.pending_count,
-            "newest": self.newest,
+            "newest": None if self.newest < 0 else self.newest,
             "since": self._since,
         }
 
@@ -339,7 +340,8 @@ class EventGate:
         # oldest first; a window set smaller since keeps the newest
         gate.recent.frombytes(remembered[-8 * config.dedup_window :])
         if "newest" in state:
-            gate.newest, gate._since = state["newest"], state["since"]
+            newest = state["newest"]
+            gate.newest, gate._since = -1 if newest is None else newest, state["since"]
         elif gate.recent:
             # only ``_seen``'s set can say which are at the latest time
             gate.newest, gate._since = _LATEST if latest is None else latest, _BURST + 1
