@@ -237,6 +237,52 @@ def test_a_gate_written_before_it_kept_its_newest_time_still_refuses_resends(
     assert verdict(trade(ts=fresh, price=100.5), restored) == "duplicate"
 
 
+def test_the_window_s_set_is_kept_while_looked_in_and_dropped_a_window_after() -> None:
+    """The set of the whole window is made by a lookup and follows the ring while lookups
+    come; a window's worth of fingerprints remembered with no lookup drops it (its memory is
+    what the ring spares), and the next lookup makes it again from the ring."""
+    gate = EventGate(GateConfig(dedup_window=4, grace_ns=S))
+    for i in range(4):
+        assert verdict(trade(ts=NOW + 10 + i), gate) is None
+    assert gate._window is None  # in time order: no lookup
+    assert verdict(trade(ts=NOW + 10), gate) == "duplicate"
+    for i in range(3):
+        assert verdict(trade(ts=NOW + 20 + i), gate) is None
+        assert gate._window is not None, i
+    assert verdict(trade(ts=NOW + 1), gate) is None  # a late event: looked up, remembered
+    for i in range(2):
+        assert verdict(trade(ts=NOW + 30 + i), gate) is None
+        assert gate._window == set(gate.recent), i
+    assert verdict(trade(ts=NOW + 32), gate) is None  # the window's fourth since the lookup
+    assert gate._window is None
+    assert verdict(trade(ts=NOW + 31), gate) == "duplicate"
+    assert gate._window == set(gate.recent)
+
+
+def test_an_event_at_time_zero_is_remembered_across_a_restore() -> None:
+    """Times start at 0: a gate that remembers an event at 0 writes that as its latest time."""
+    gate = EventGate(CONFIG)
+    first = trade(ts=0)
+    assert gate.check(first, 0, 0) is None
+    state = orjson.loads(orjson.dumps(gate.state()))
+    restored = EventGate.from_state(CONFIG, state, gate.remembered())
+    result = restored.check(first, 0, 0)
+    assert result is not None
+    assert result.reason == "duplicate"
+
+
+def test_a_gate_written_before_it_kept_its_newest_time_looks_up_a_burst_whole() -> None:
+    """Read without its latest time, a gate cannot tell how many of its fingerprints are at
+    the symbol's stream time: a long burst there is looked up whole."""
+    gate = EventGate(CONFIG)
+    burst = [trade(ts=NOW, price=100 + i / 100) for i in range(12)]
+    for event in burst:
+        assert verdict(event, gate) is None
+    state = {k: v for k, v in gate.state().items() if k not in ("newest", "since")}
+    restored = EventGate.from_state(CONFIG, state, gate.remembered(), NOW)
+    assert [verdict(e, restored) for e in burst] == ["duplicate"] * 12
+
+
 def test_fingerprints_do_not_depend_on_the_process() -> None:
     """Text conditions would hash differently in every process (PYTHONHASHSEED)."""
     import subprocess
