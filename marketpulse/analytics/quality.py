@@ -253,10 +253,12 @@ class EventGate:
             return False
         recent = self.recent
         if ts == newest and self._since <= _BURST:
-            # every fingerprint at ``newest`` is among the last ``_since`` remembered
-            last = (self._head if len(recent) == self.config.dedup_window else len(recent)) - 1
+            # every fingerprint at ``newest`` is among the last ``_since`` remembered; the
+            # newest is just before the head (at -1 while the ring fills, its head at 0), and a
+            # negative index wraps the ring
+            last = self._head - 1
             for back in range(min(self._since, len(recent))):
-                if recent[last - back] == fingerprint:  # a negative index wraps the ring
+                if recent[last - back] == fingerprint:
                     return True
             return False
         window = self._window
