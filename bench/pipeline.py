@@ -9,7 +9,8 @@
    threads), which this shared VM's noise moves less than the wall-clock rate;
 3. the engine alone (the "work alone" below): the same frames decoded, gated, folded into 1s
    bars, each bar's series advanced and every output and state encoded, in this process with
-   no broker at all. No consumer of the topic can beat this rate while doing that work in
+   no broker at all (the least of three turns, taken in alternation with the calendar
+   sessions' below). No consumer of the topic can beat this rate while doing that work in
    Python on one core, so it bounds the ratio to raw any worker can reach; the worker's CPU per
    frame over the engine's is what the worker adds (Faust, aiokafka, tables, delivery, metrics);
 4. latency: once the worker has caught up, at a steady rate, the time from a bar's publication
@@ -97,18 +98,25 @@ def forming_cost(frame_size: int, symbols: int = 500, seconds: int = 10) -> dict
 def share_in_turns(
     first: Callable[[], float], second: Callable[[], float], turns: int = 3
 ) -> float:
-    """The second's throughput as a share of the first's, each timed ``turns`` times in
-    alternation (each call gives its seconds a frame): the least time of each, as ``timeit``
-    takes the least of its repeats. The work is the same every turn, and this machine's other
-    tenants only ever add time to one turn or another: with the sums of the turns, these shares
-    moved between runs of the same code by more than the margins they are held to (the
-    calendar sessions' from 85 to 112 %), where the least of each side is the turn that the
-    noise disturbed least."""
+    """The second's throughput as a share of the first's (:func:`least_in_turns`)."""
+    least = least_in_turns(first, second, turns)
+    return least[0] / least[1]
+
+
+def least_in_turns(
+    first: Callable[[], float], second: Callable[[], float], turns: int = 3
+) -> tuple[float, float]:
+    """Each side's least seconds a frame, each timed ``turns`` times in alternation, as
+    ``timeit`` takes the least of its repeats. The work is the same every turn, and this
+    machine's other tenants only ever add time to one turn or another: with the sums of the
+    turns, the shares built on these moved between runs of the same code by more than the
+    margins they are held to (the calendar sessions' from 85 to 112 %), where the least of each
+    side is the turn that the noise disturbed least."""
     times: tuple[list[float], list[float]] = ([], [])
     for _ in range(turns):
         times[0].append(first())
         times[1].append(second())
-    return min(times[0]) / min(times[1])
+    return min(times[0]), min(times[1])
 
 
 def _warmed_states(settings: Settings, symbols: list[str], before: int) -> dict[bytes, bytes]:
@@ -402,14 +410,16 @@ async def measure(
 
     raw_frames, raw_cpu = await raw_consume(settings, len(backlog))
     raw_rate = raw_frames * args.frame_size
-    alone_cpu = work_alone(settings, backlog)
-    alone_rate = args.frame_size / alone_cpu
     # the same frames with every symbol on a calendar (24/7: the same bars, by the session
-    # code), A/B in turns so that the machine's noise falls on both alike
+    # code), A/B in turns so that the machine's noise falls on both alike; the UTC side's turns
+    # are the engine alone's, and its least turn is its figure: a single pass of the same code
+    # moves by half between runs on this machine
     on_calendar = settings.model_copy(update={"calendars": {"*": "24/7"}})
-    calendar_ratio = share_in_turns(
+    alone_cpu, calendar_cpu_alone = least_in_turns(
         lambda: work_alone(settings, backlog), lambda: work_alone(on_calendar, backlog)
     )
+    alone_rate = args.frame_size / alone_cpu
+    calendar_ratio = alone_cpu / calendar_cpu_alone
     # the rules' own cost: the same frames with conditions, marked or not, in turns
     conditions_ratio = share_in_turns(
         lambda: work_alone(settings, unmarked), lambda: work_alone(settings, marked)
