@@ -104,6 +104,7 @@ ABOUT_THE_CHECKOUT = (
 )
 KILLED = {1, 3, 36, 24, -24, 152, 255, 37}  # a test failed, pytest broke, or it timed out
 SURVIVED, NO_TESTS = {0}, {5, 33}
+NOT_RUN: set[int | None] = {None}  # the verdict of a mutant mutmut has not run
 FRESH_TIMEOUT_S = 300
 
 
@@ -220,13 +221,16 @@ def verdicts(tree: Path, modules: list[str]) -> Iterator[tuple[str, dict[str, in
             )
 
 
-def survivors(tree: Path, modules: list[str]) -> list[str]:
-    """The names of the mutants of ``modules`` that survived (or reached no test) last time."""
+def selected(tree: Path, modules: list[str], wanted: set[int | None]) -> list[str]:
+    """The names of the mutants of ``modules`` whose last verdict is among ``wanted``: those
+    that survived (or reached no test) last time, to run after new tests; those not run yet,
+    to go on with a module whose mutants take longer than one budget (mutmut, given names,
+    runs each again whatever its verdict)."""
     return [
         name
         for _module, codes in verdicts(tree, modules)
         for name, code in codes.items()
-        if code in SURVIVED | NO_TESTS
+        if code in wanted
     ]
 
 
@@ -522,6 +526,11 @@ def main() -> int:
     parser.add_argument(
         "--retest", action="store_true", help="run the last survivors again (after new tests)"
     )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="run the mutants not run yet (a budget ran out), keeping the verdicts of the rest",
+    )
     parser.add_argument("--group", choices=[g.name for g in GROUPS], help="only this group")
     parser.add_argument("--only", nargs="+", help="only these modules (globs) of the groups")
     parser.add_argument(
@@ -560,8 +569,11 @@ def main() -> int:
         sync(tree)
         configure(tree, group, configured)
         started = time.monotonic()
-        if args.retest:
-            names: list[str] | None = survivors(tree, modules)
+        wanted = (SURVIVED | NO_TESTS if args.retest else set()) | (
+            NOT_RUN if args.resume else set()
+        )
+        if wanted:
+            names: list[str] | None = selected(tree, modules, wanted)
         elif args.only:
             names = [f"{m.removesuffix('.py').replace('/', '.')}.*" for m in modules]
         else:

@@ -1,10 +1,11 @@
 """The mutation tool's copy of the repository: mutmut's trace of which tests reach which
 function is kept while no Python file changes, and dropped when one does (mutmut would trace
 only tests it has not seen, and run a new function's mutants without the old tests that now
-reach it)."""
+reach it); and the mutants a run takes up again, by their last verdicts."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,20 @@ def test_the_trace_is_dropped_when_a_python_file_changes(
     (repo / "marketpulse/gate.py").write_text("WINDOW = 512\n")
     tool.sync(tree)
     assert not stats.exists()
+
+
+def test_a_run_goes_on_with_the_mutants_not_run_or_again_with_the_survivors(
+    tmp_path: Path,
+) -> None:
+    module = "marketpulse/streams/delivery.py"
+    mutated = tmp_path / "unit" / "mutants" / module
+    mutated.parent.mkdir(parents=True)
+    names = [f"marketpulse.streams.delivery.x_seal__mutmut_{i}" for i in range(1, 6)]
+    mutated.write_text("".join(f"def {name.rsplit('.', 1)[1]}(): pass\n" for name in names))
+    # not run, survived, killed, reached no test, timed out
+    codes = dict(zip(names, [None, 0, 1, 33, -24], strict=True))
+    Path(f"{mutated}.meta").write_text(json.dumps({"exit_code_by_key": codes}))
+    tree = tmp_path / "unit"
+    assert tool.selected(tree, [module], tool.NOT_RUN) == [names[0]]
+    assert tool.selected(tree, [module], tool.SURVIVED | tool.NO_TESTS) == [names[1], names[3]]
+    assert tool.selected(tree, ["marketpulse/streams/batches.py"], tool.NOT_RUN) == []
