@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from marketpulse.metrics import SINK_CIRCUIT_OPEN
@@ -26,6 +26,7 @@ from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.line_protocol import Point
 from marketpulse.storage.postgres import create_pool, migrate
 from marketpulse.storage.resp import PipelinedRedis
+from marketpulse.streams.admin import partitions_of
 from marketpulse.streams.lag import group_lag
 from marketpulse.streams.topics import CLEAN, DEADLETTER, INDICATORS, SIGNALS, bars_topic_name
 from tests.factories import make_snapshot
@@ -489,6 +490,25 @@ async def _lag(settings: Settings, sink: str) -> int | None:
     return (await group_lag(settings, [group]))[group]
 
 
+async def _committed(settings: Settings, sink: str, topic: str) -> dict[int, tuple[int, int]]:
+    """Each partition of ``topic`` that holds records: the offset the sink's group committed
+    and the partition's end. The lag is not enough: it takes a commit past the end as none."""
+    member = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers(),
+        group_id=settings.sink_group(sink),
+        enable_auto_commit=False,
+    )
+    await member.start()
+    try:
+        partitions = await partitions_of(member, [topic])
+        ends = await member.end_offsets(partitions)
+        return {
+            tp.partition: (await member.committed(tp), ends[tp]) for tp in partitions if ends[tp]
+        }
+    finally:
+        await member.stop()
+
+
 async def test_an_outage_is_retried_behind_the_breaker_and_committed_only_once_stored(
     settings_: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -521,6 +541,9 @@ async def test_an_outage_is_retried_behind_the_breaker_and_committed_only_once_s
                                  "the circuit closed", sink="bars")  # fmt: skip
             await eventually(lambda: _lag(proxied, "bars"), lambda lag: lag == 0,
                              what="every record committed, and not one more")  # fmt: skip
+            committed = await _committed(proxied, "bars", settings_.topic(bars_topic_name("1m")))
+            # the group's next offset is the partition's end: a restart skips no record
+            assert list(committed.values()) == [(40, 40)]
     points = metric("marketpulse_sink_points_total", sink="bars")
     stored = metric("marketpulse_sink_records_total", sink="bars")
     assert points - before["marketpulse_sink_points_total"] == 40
