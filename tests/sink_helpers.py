@@ -105,6 +105,7 @@ class Outage:
         self.up = True
         self._server: asyncio.Server | None = None
         self._links: set[asyncio.StreamWriter] = set()
+        self._before_answer: Callable[[], Awaitable[None]] | None = None
 
     @property
     def address(self) -> tuple[str, int]:
@@ -134,6 +135,12 @@ class Outage:
         """Forward again."""
         self.up = True
 
+    def hold_next_answer(self, first: Callable[[], Awaitable[None]]) -> None:
+        """Await ``first`` when the store next answers, before the answer goes on to its
+        client: whatever ``first`` does lands after the store did its work and before the
+        client learns that it did."""
+        self._before_answer = first
+
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if not self.up:
             writer.transport.abort()
@@ -145,15 +152,19 @@ class Outage:
             return
         self._links |= {writer, store_writer}
         await asyncio.gather(
-            self._pipe(reader, store_writer), self._pipe(store_reader, writer),
+            self._pipe(reader, store_writer), self._pipe(store_reader, writer, answers=True),
             return_exceptions=True,
         )  # fmt: skip
         self._links -= {writer, store_writer}
 
-    @staticmethod
-    async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    async def _pipe(
+        self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, answers: bool = False
+    ) -> None:
         try:
             while data := await source.read(65536):
+                if answers and self._before_answer is not None:
+                    first, self._before_answer = self._before_answer, None
+                    await first()
                 sink.write(data)
                 await sink.drain()
         finally:

@@ -9,8 +9,10 @@ from collections.abc import AsyncIterator, Sequence
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.client import AIOKafkaClient, CoordinationType
+from aiokafka.protocol.group import LeaveGroupRequest
 
 from marketpulse.metrics import SINK_CIRCUIT_OPEN
 from marketpulse.schemas.bars import Bar, IndicatorSnapshot
@@ -26,8 +28,7 @@ from marketpulse.storage.influx import InfluxClient
 from marketpulse.storage.line_protocol import Point
 from marketpulse.storage.postgres import create_pool, migrate
 from marketpulse.storage.resp import PipelinedRedis
-from marketpulse.streams.admin import partitions_of
-from marketpulse.streams.lag import group_lag
+from marketpulse.streams.lag import committed_offsets, group_lag, partition_ends
 from marketpulse.streams.topics import CLEAN, DEADLETTER, INDICATORS, SIGNALS, bars_topic_name
 from tests.factories import make_snapshot
 from tests.kafka_helpers import produce, read_to_end
@@ -217,18 +218,9 @@ async def test_a_runner_names_itself_to_the_broker_by_its_sink(settings_: Settin
     member's id with it)."""
     sink = BarSink(settings_)
     group = settings_.sink_group(sink.name)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings_.bootstrap_servers())
-    await admin.start()
-
-    async def members() -> list[str]:
-        (described,) = (await admin.describe_consumer_groups([group]))[0].to_object()["groups"]
-        return [member["member_id"] for member in described["members"]]
-
-    try:
-        async with running(sink, settings_):
-            (member,) = await eventually(members, bool, what="the sink's group member")
-    finally:
-        await admin.close()
+    async with running(sink, settings_):
+        (member,) = await eventually(lambda: _members(settings_, group), bool,
+                                     what="the sink's group member")  # fmt: skip
     assert member.startswith(f"marketpulse-sink-{sink.name}-")
 
 
@@ -490,23 +482,32 @@ async def _lag(settings: Settings, sink: str) -> int | None:
     return (await group_lag(settings, [group]))[group]
 
 
-async def _committed(settings: Settings, sink: str, topic: str) -> dict[int, tuple[int, int]]:
+async def _committed(
+    settings: Settings, sink: str, topic: str
+) -> dict[int, tuple[int | None, int]]:
     """Each partition of ``topic`` that holds records: the offset the sink's group committed
     and the partition's end. The lag is not enough: it takes a commit past the end as none."""
-    member = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers(),
-        group_id=settings.sink_group(sink),
-        enable_auto_commit=False,
+    ends = await partition_ends(settings, [topic])
+    partitions = list(ends)
+    offsets = await committed_offsets(
+        settings.bootstrap_servers(), settings.sink_group(sink), partitions
     )
-    await member.start()
+    return {
+        tp.partition: (offset, ends[tp])
+        for tp, offset in zip(partitions, offsets, strict=True)
+        if ends[tp]
+    }
+
+
+async def _members(settings: Settings, group: str) -> list[str]:
+    """The member ids of ``group`` as the broker has them."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers())
+    await admin.start()
     try:
-        partitions = await partitions_of(member, [topic])
-        ends = await member.end_offsets(partitions)
-        return {
-            tp.partition: (await member.committed(tp), ends[tp]) for tp in partitions if ends[tp]
-        }
+        (described,) = (await admin.describe_consumer_groups([group]))[0].to_object()["groups"]
     finally:
-        await member.stop()
+        await admin.close()
+    return [member["member_id"] for member in described["members"]]
 
 
 async def test_an_outage_is_retried_behind_the_breaker_and_committed_only_once_stored(
@@ -551,6 +552,56 @@ async def test_an_outage_is_retried_behind_the_breaker_and_committed_only_once_s
     logged = {r.getMessage() for r in caplog.records}
     assert "sink bars: write failed: POST /query: Server disconnected" in logged
     assert "sink bars: store is back" in logged
+
+
+async def test_a_commit_the_group_refuses_is_counted_and_its_records_come_again(
+    settings_: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A sink that its group dropped while it stored a batch (as a rebalance that gave its
+    partitions to another member does) cannot commit that batch: the refusal is counted and
+    logged, the sink goes on, and the records come again and are stored once."""
+    caplog.set_level(logging.WARNING, logger="marketpulse.sinks.runner")
+    topic = settings_.topic(bars_topic_name("1m"))
+    group = settings_.sink_group("bars")
+    refused_before = metric("marketpulse_sink_errors_total", sink="bars", kind="commit")
+    broker = AIOKafkaClient(bootstrap_servers=settings_.bootstrap_servers())
+    await broker.bootstrap()
+
+    async def drop(member: str) -> None:  # a LeaveGroup in the member's name
+        coordinator = await broker.coordinator_lookup(CoordinationType.GROUP, group)
+        answer = await broker.send(coordinator, LeaveGroupRequest(group, member))
+        assert answer.error_code == 0
+
+    try:
+        async with Outage(settings_.influx_address) as store, InfluxClient(settings_) as influx:
+            host, port = store.address
+            # heartbeats 3 s apart: the sink learns that it was dropped from its commit, which
+            # follows the drop by milliseconds, not from a heartbeat in between
+            proxied = settings_.model_copy(update={
+                "influx_url": f"http://{host}:{port}", "kafka_session_timeout_s": 9.0,
+            })  # fmt: skip
+            async with running(BarSink(proxied), proxied):
+                await produce(settings_, topic, encoded([bar("AAPL", i) for i in range(10)]))
+                await eventually(lambda: _committed(proxied, "bars", topic),
+                                 lambda c: list(c.values()) == [(10, 10)],
+                                 what="the first records committed")  # fmt: skip
+                (member,) = await _members(settings_, group)
+                store.hold_next_answer(lambda: drop(member))
+                await produce(settings_, topic, encoded([bar("AAPL", i) for i in range(10, 40)]))
+                await metric_reaches("marketpulse_sink_errors_total",
+                                     lambda v: v > refused_before, "the refused commit counted",
+                                     sink="bars", kind="commit")  # fmt: skip
+                await eventually(lambda: _committed(proxied, "bars", topic),
+                                 lambda c: list(c.values()) == [(40, 40)],
+                                 what="every record committed, once it came again")  # fmt: skip
+            assert await count(influx, "market_data", "raw_1y") == 40
+    finally:
+        await broker.close()
+    refusals = [r.getMessage() for r in caplog.records if "commit failed" in r.getMessage()]
+    assert refusals
+    assert refusals[0].startswith(
+        "sink bars: commit failed, records will be redelivered: CommitFailedError: "
+    )
 
 
 async def test_a_best_effort_sink_skips_what_it_cannot_write_and_goes_on(
