@@ -43,19 +43,29 @@ async def sink_settings(base: Settings, **overrides: Any) -> Settings:
 
 @asynccontextmanager
 async def running(sink: Sink[Any], settings: Settings) -> AsyncIterator[asyncio.Task[None]]:
-    """The sink's runner as a task, cancelled on exit; a crash fails the test at exit."""
+    """The sink's runner as a task, cancelled on exit. A crash fails the test at once: the
+    test is cancelled where it waits (for a deadline the dead runner would never meet) and
+    fails with the runner's exception."""
+    test = asyncio.current_task()
+    assert test is not None
     task = asyncio.create_task(SinkRunner(sink, settings).run())
+
+    def on_crash(runner: asyncio.Task[None]) -> None:
+        if not runner.cancelled() and runner.exception() is not None:
+            test.cancel()
+
+    task.add_done_callback(on_crash)
     try:
         yield task
     finally:
-        crashed = task.done() and not task.cancelled() and task.exception() is not None
+        task.remove_done_callback(on_crash)
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            raise AssertionError(f"the sink crashed: {task.exception()!r}")
         task.cancel()
         try:
             await task
         except asyncio.CancelledError:
             pass
-        if crashed:
-            raise AssertionError(f"the sink crashed: {task.exception()!r}")
 
 
 async def eventually(
