@@ -51,7 +51,7 @@ from marketpulse.analytics.series import SeriesState
 from marketpulse.analytics.step_io import MemoryStore, Message, StepConfig, key_of_series
 from marketpulse.analytics.steps import apply_frame
 from marketpulse.clock import SystemClock
-from marketpulse.gc_policy import collect_fully_every, freeze_survivors
+from marketpulse.gc_policy import collect_fully_every, freeze_survivors, long_lived
 from marketpulse.schemas.bars import Bar
 from marketpulse.settings import Settings
 from marketpulse.streams.sources.synthetic import SyntheticMarket
@@ -171,13 +171,15 @@ async def recovery(
         read_s, read = await write_and_read(settings, topic, records)
     finally:
         await drop_topics(own)
+
+    def decode(record: tuple[bytes, bytes]) -> object:
+        key, value = record
+        if b"|" in key:
+            return SeriesState.from_bytes(config.detector, expand(value))
+        return SymbolState.from_bytes(expand(value), config.gate, config.granularities)
+
     started = time.perf_counter()
-    decoded = [
-        SeriesState.from_bytes(config.detector, expand(value))
-        if b"|" in key
-        else SymbolState.from_bytes(expand(value), config.gate, config.granularities)
-        for key, value in read
-    ]
+    decoded = [long_lived(decode, record) for record in read]  # as the worker's tables do
     return read_s, time.perf_counter() - started, decoded
 
 

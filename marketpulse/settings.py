@@ -123,7 +123,8 @@ class Settings(BaseSettings):
     worker_gc_freeze: bool = Field(
         True,
         description="freeze what survives each full garbage collection in a worker, so that the "
-        "next one walks only what was promoted since, not every state again (docs/operations.md)",
+        "next one walks only what was promoted since, not every state again, and each state "
+        "decoded from a table as it is made (docs/operations.md)",
     )
     metrics_max_sources: int = Field(
         32, ge=1, description="sources with their own metric series; later ones count as other"

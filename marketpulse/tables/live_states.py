@@ -30,6 +30,7 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
+from marketpulse.gc_policy import long_lived
 from marketpulse.metrics import STATE_RECORDS
 from marketpulse.tables import checkpoints
 
@@ -73,7 +74,7 @@ class LiveStates(Generic[T]):
             encoded = self._encoded(key)
             if encoded is None:
                 return None
-            state = self._cache[key] = self._decode(encoded)
+            state = self._cache[key] = long_lived(self._decode, encoded)
         return state
 
     def put(self, key: bytes, state: T, partition: int) -> None:

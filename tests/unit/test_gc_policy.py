@@ -9,28 +9,12 @@ import os
 import subprocess
 import sys
 import weakref
-from collections.abc import Iterator
 
 import pytest
 from prometheus_client import REGISTRY
 
 import marketpulse.metrics  # noqa: F401  (the frozen objects' gauge)
-from marketpulse.gc_policy import collect_fully_every, freeze_survivors
-
-
-@pytest.fixture
-def freezing() -> Iterator[None]:
-    """The freezing policy for one test, with nothing frozen before it; the collector's callbacks
-    as they were afterwards, and nothing left frozen."""
-    callbacks = list(gc.callbacks)
-    gc.unfreeze()  # whatever another test froze (an app's start freezes what it made)
-    gc.collect()
-    try:
-        freeze_survivors()
-        yield
-    finally:
-        gc.callbacks[:] = callbacks
-        gc.unfreeze()
+from marketpulse.gc_policy import collect_fully_every, freeze_survivors, long_lived
 
 
 class Node:
@@ -86,6 +70,45 @@ def test_the_policy_is_installed_once(freezing: None) -> None:
     freeze_survivors()
     gc.collect()
     assert len(_installed()) == 1
+
+
+def test_a_long_lived_object_is_frozen_as_it_is_made(freezing: None) -> None:
+    made = long_lived(lambda n: [[i] for i in range(n)], 2_000)
+    assert gc.get_freeze_count() >= len(made) + 1
+    in_sight = {id(o) for o in gc.get_objects()}
+    assert id(made) not in in_sight
+    assert not in_sight & {id(part) for part in made}
+    assert made[-1] == [1_999]
+    assert long_lived(lambda _: gc.isenabled(), None) is False  # no collection walks it...
+    assert gc.isenabled()  # ...while it is made, and only then
+
+
+def test_a_long_lived_object_leaves_a_collector_held_off_as_it_was(freezing: None) -> None:
+    gc.disable()
+    try:
+        long_lived(list, "abc")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_long_lived_object_that_fails_to_be_made_leaves_the_collector_on(
+    freezing: None,
+) -> None:
+    with pytest.raises(ValueError, match="not a number"):
+        long_lived(float, "not a number")
+    assert gc.isenabled()
+
+
+def test_without_the_policy_a_long_lived_object_is_made_in_sight() -> None:
+    gc.unfreeze()
+    assert not _installed()
+    try:
+        made = long_lived(lambda n: [[i] for i in range(n)], 100)
+        assert gc.get_freeze_count() == 0
+        assert id(made) in {id(o) for o in gc.get_objects()}
+    finally:
+        gc.unfreeze()
 
 
 def _installed() -> list[object]:

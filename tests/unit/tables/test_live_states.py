@@ -3,6 +3,8 @@ often (the whole write and read-back path, on the broker, is in tests/e2e/test_s
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from prometheus_client import REGISTRY
 
@@ -70,6 +72,18 @@ def test_a_recovered_state_is_decoded_once_for_the_rebuild_and_the_steps(
     assert sorted(decode.decoded) == [b"a1", b"b1", b"bad"]  # once each
     with pytest.raises(ValueError, match="not a state"):
         states.get(b"C")  # its key's own step fails on it
+
+
+def test_a_state_read_from_the_table_is_frozen_under_the_freezing_policy(freezing: None) -> None:
+    """A recovery decodes every state at its key's first read: out of the collector's sight
+    from then on (marketpulse.gc_policy.long_lived), where a state put by a step is not."""
+    states = LiveStates(written({b"A": b"a1"}), lambda data: [data.decode()], repr, unread)
+    read = states.get(b"A")
+    states.put(b"B", ["b1"], 0)
+    in_sight = {id(o) for o in gc.get_objects()}
+    assert read == ["a1"]
+    assert id(read) not in in_sight
+    assert id(states.get(b"B")) in in_sight
 
 
 def test_a_revert_goes_back_to_the_last_checkpoint_not_to_a_step_that_failed() -> None:
